@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { GoldenFile } from "./golden";
+import { passed, replayFile, resultsFile } from "./replay";
+
+const USAGE = `usage: pnpm parity [--out RESULTS.json] FILE...
+
+Replays every case of each golden file (PyTorch's numbers) through Fulmen's public API, prints one line per
+case with its largest absolute error, and ends with "N passed, M failed" (exit 1 if any failed).
+  --out FILE   also write what Fulmen computed, in the golden format (with several inputs: FILE gets -1, -2, ...)`;
+
+function main(argv: string[]): number {
+  let parsed: ReturnType<typeof parseArgs<{ options: { out: { type: "string" }; help: { type: "boolean"; short: "h" } }; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  } catch (e) {
+    console.error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return 2;
+  }
+  const files = parsed.positionals;
+  if (parsed.values.help || files.length === 0) {
+    console.error(USAGE);
+    return parsed.values.help ? 0 : 2;
+  }
+  let ok = 0;
+  let failed = 0;
+  files.forEach((path, fileIndex) => {
+    let golden: GoldenFile;
+    try {
+      golden = JSON.parse(readFileSync(path, "utf8")) as GoldenFile;
+    } catch (e) {
+      console.error(`${path}: cannot read a golden file (${e instanceof Error ? e.message : String(e)})`);
+      failed += 1;
+      return;
+    }
+    let outcomes: ReturnType<typeof replayFile>;
+    try {
+      outcomes = replayFile(golden);
+    } catch (e) {
+      console.error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+      failed += 1;
+      return;
+    }
+    console.log(`${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases)`);
+    outcomes.forEach((o, i) => {
+      const good = passed(o);
+      if (good) ok += 1;
+      else failed += 1;
+      const detail = o.error ? `error: ${o.error}` : `max abs error ${o.maxError.toExponential(2)} (tolerance ${o.tolerance.toExponential(0)})`;
+      console.log(`${good ? "PASS" : "FAIL"} ${String(i).padStart(3)} ${o.label}: ${detail}`);
+    });
+    if (parsed.values.out !== undefined) {
+      const out = files.length === 1 ? parsed.values.out : parsed.values.out.replace(/(\.json)?$/, `-${fileIndex + 1}$1`);
+      writeFileSync(out, `${JSON.stringify(resultsFile(golden, outcomes))}\n`);
+      console.log(`wrote ${out}`);
+    }
+  });
+  console.log(`${ok} passed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

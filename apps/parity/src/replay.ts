@@ -1,0 +1,58 @@
+import { runClipNormCase, runClipValueCase } from "./cases/clip-case";
+import { runGradScalerCase } from "./cases/grad-scaler-case";
+import { runOptimizerCase } from "./cases/optimizer-case";
+import { runPlateauCase, runSchedulerCase } from "./cases/scheduler-case";
+import type { CaseOutcome, GoldenCase, GoldenFile } from "./golden";
+
+type CaseRunner = (c: GoldenCase) => CaseOutcome;
+
+/** Each golden case kind and its replay. */
+export const RUNNERS: Record<string, CaseRunner> = {
+  optimizer: runOptimizerCase,
+  scheduler: runSchedulerCase,
+  plateau: runPlateauCase,
+  clip_norm: runClipNormCase,
+  clip_value: runClipValueCase,
+  grad_scaler: runGradScalerCase,
+};
+
+/** Whether an outcome is within its tolerance. */
+export function passed(outcome: CaseOutcome): boolean {
+  return outcome.error === undefined && outcome.maxError <= outcome.tolerance;
+}
+
+/** Replays one case; a case that cannot run becomes a failed outcome that says why. */
+export function replayCase(c: GoldenCase): CaseOutcome {
+  const runner = RUNNERS[c.kind];
+  try {
+    if (runner === undefined) {
+      throw new Error(`unknown case kind '${c.kind}'; known kinds: ${Object.keys(RUNNERS).join(", ")}`);
+    }
+    return runner(c);
+  } catch (e) {
+    return {
+      label: `${c.kind} ${String(c.optimizer ?? c.scheduler ?? "")}`.trim(),
+      maxError: Number.POSITIVE_INFINITY,
+      tolerance: 0,
+      results: {},
+      error: e instanceof Error ? e.message : String(e),
+    };
+  }
+}
+
+/** Replays every case of a golden file, in order. */
+export function replayFile(file: GoldenFile): CaseOutcome[] {
+  if (file === null || typeof file !== "object" || !Array.isArray(file.cases)) {
+    throw new Error("not a golden file: expected an object with a 'cases' array");
+  }
+  return file.cases.map(replayCase);
+}
+
+/** The golden file with each case's result keys replaced by what Fulmen computed. */
+export function resultsFile(file: GoldenFile, outcomes: CaseOutcome[]): GoldenFile {
+  return {
+    ...file,
+    producer: "fulmen",
+    cases: file.cases.map((c, i) => ({ ...c, ...outcomes[i]!.results })),
+  } as GoldenFile;
+}

@@ -1,0 +1,132 @@
+import { Parameter } from "../../autograd/parameter";
+import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
+import { checkNumber, checkOptionNames } from "../../utils/options";
+import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init";
+import { Module } from "../module";
+
+type Pair = number | [number, number];
+
+/** Options of {@link Conv2d}, as in `torch.nn.Conv2d`. */
+export interface Conv2dOptions {
+  stride?: Pair;
+  /** Zero padding on each side, or "valid" (none) or "same" (output size equals input size; stride 1 only). */
+  padding?: Pair | "valid" | "same";
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+}
+
+const OPTION_NAMES = ["stride", "padding", "dilation", "groups", "bias"] as const;
+
+function pair(name: string, value: Pair): [number, number] {
+  const p: [number, number] = typeof value === "number" ? [value, value] : value;
+  if (p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0)) {
+    throw new FulmenError(`Conv2d: ${name} must be a non-negative integer or a pair of them, got ${String(value)}.`);
+  }
+  return p;
+}
+
+/**
+ * A 2-D convolution over NCHW input, like `torch.nn.Conv2d`: weight `[outChannels, inChannels/groups, kH, kW]`,
+ * bias `[outChannels]`, PyTorch's default initialisation. Accepts `[N, C, H, W]` or unbatched `[C, H, W]`.
+ */
+export class Conv2d extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly dilation: [number, number];
+  readonly padding: [number, number] | "valid" | "same";
+  readonly groups: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    options: Conv2dOptions = {},
+  ) {
+    super();
+    checkOptionNames("Conv2d", options, OPTION_NAMES);
+    this.kernelSize = pair("kernelSize", kernelSize);
+    this.stride = pair("stride", options.stride ?? 1);
+    this.dilation = pair("dilation", options.dilation ?? 1);
+    const padding = options.padding ?? 0;
+    this.padding = padding === "valid" || padding === "same" ? padding : pair("padding", padding);
+    this.groups = options.groups ?? 1;
+    checkNumber("Conv2d", "groups", this.groups, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
+      throw new FulmenError(
+        `Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must both be divisible by groups (${this.groups}).`,
+      );
+    }
+    if (this.padding === "same" && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
+      throw new FulmenError("Conv2d: padding='same' is not supported for strided convolutions (as in PyTorch).");
+    }
+    if ((this.stride[0] > 1 || this.stride[1] > 1) && (this.dilation[0] > 1 || this.dilation[1] > 1)) {
+      throw new FulmenError("Conv2d: TensorFlow.js cannot combine stride > 1 with dilation > 1; use one of them.");
+    }
+    this.weight = new Parameter(tf.zeros([outChannels, inChannels / this.groups, ...this.kernelSize]));
+    this.bias = options.bias === false ? null : new Parameter(tf.zeros([outChannels]));
+    this.resetParameters();
+  }
+
+  /** Re-draws the weights with PyTorch's default initialisation. */
+  resetParameters(): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias !== null) {
+      const { fanIn } = calculateFanInAndFanOut(this.weight.shape);
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform_(this.bias, -bound, bound);
+    }
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const unbatched = x.rank === 3;
+      if (!unbatched && x.rank !== 4) {
+        throw new FulmenError(`Conv2d: expected input [N, C, H, W] or [C, H, W], got shape [${x.shape}].`);
+      }
+      const input = (unbatched ? tf.expandDims(x, 0) : x) as tf.Tensor4D;
+      if (input.shape[1] !== this.inChannels) {
+        throw new FulmenError(
+          `Conv2d: input has ${input.shape[1]} channels (shape [${x.shape}]) but inChannels is ${this.inChannels}.`,
+        );
+      }
+      const nhwc = tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D;
+      const hwio = tf.transpose(this.weight.data, [2, 3, 1, 0]) as tf.Tensor4D;
+      const pad = this.tfPadding();
+      let y: tf.Tensor4D;
+      if (this.groups === 1) {
+        y = tf.conv2d(nhwc, hwio, this.stride, pad, "NHWC", this.dilation);
+      } else {
+        const xs = tf.split(nhwc, this.groups, 3) as tf.Tensor4D[];
+        const ws = tf.split(hwio, this.groups, 3) as tf.Tensor4D[];
+        const ys = xs.map((xg, g) => tf.conv2d(xg, ws[g]!, this.stride, pad, "NHWC", this.dilation));
+        y = tf.concat(ys, 3) as tf.Tensor4D;
+      }
+      if (this.bias !== null) y = tf.add(y, this.bias.data);
+      const nchw = tf.transpose(y, [0, 3, 1, 2]);
+      return unbatched ? tf.squeeze(nchw, [0]) : nchw;
+    });
+  }
+
+  private tfPadding(): "valid" | "same" | [[number, number], [number, number], [number, number], [number, number]] {
+    if (this.padding === "valid") return "valid";
+    if (this.padding === "same") {
+      // PyTorch's 'same' puts the extra row/column at the end, as TensorFlow's does, for odd total padding.
+      return "same";
+    }
+    const [ph, pw] = this.padding;
+    return [
+      [0, 0],
+      [ph, ph],
+      [pw, pw],
+      [0, 0],
+    ];
+  }
+
+  protected override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize}], stride=[${this.stride}]`;
+  }
+}

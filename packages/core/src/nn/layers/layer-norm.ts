@@ -1,0 +1,55 @@
+import { Parameter } from "../../autograd/parameter";
+import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
+import { checkOptionNames } from "../../utils/options";
+import { Module } from "../module";
+
+/** Options of {@link LayerNorm}. */
+export interface LayerNormOptions {
+  eps?: number;
+  /** Learn a per-element scale and shift (default true). */
+  elementwiseAffine?: boolean;
+  /** Learn the shift when elementwiseAffine is on (default true). */
+  bias?: boolean;
+}
+
+/** Layer normalisation over the trailing `normalizedShape` dimensions, like `torch.nn.LayerNorm` (biased variance). */
+export class LayerNorm extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly normalizedShape: number[];
+  readonly eps: number;
+
+  constructor(normalizedShape: number | number[], options: LayerNormOptions = {}) {
+    super();
+    checkOptionNames("LayerNorm", options, ["eps", "elementwiseAffine", "bias"]);
+    this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    this.eps = options.eps ?? 1e-5;
+    const affine = options.elementwiseAffine ?? true;
+    this.weight = affine ? new Parameter(tf.ones(this.normalizedShape)) : null;
+    this.bias = affine && (options.bias ?? true) ? new Parameter(tf.zeros(this.normalizedShape)) : null;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const k = this.normalizedShape.length;
+      if (!tf.util.arraysEqual(x.shape.slice(x.rank - k), this.normalizedShape)) {
+        throw new FulmenError(
+          `LayerNorm: input shape [${x.shape}] does not end with normalizedShape [${this.normalizedShape}].`,
+        );
+      }
+      const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
+      const mean = tf.mean(x, axes, true);
+      const centered = tf.sub(x, mean);
+      const variance = tf.mean(tf.square(centered), axes, true);
+      let y = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
+      if (this.weight !== null) y = tf.mul(y, this.weight.data);
+      if (this.bias !== null) y = tf.add(y, this.bias.data);
+      return y;
+    });
+  }
+
+  protected override extraRepr(): string {
+    return `[${this.normalizedShape}], eps=${this.eps}`;
+  }
+}

@@ -1,0 +1,63 @@
+import { Parameter } from "../../autograd/parameter";
+import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
+import { checkNumber, checkOptionNames } from "../../utils/options";
+import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init";
+import { Module } from "../module";
+
+/** Options of {@link Linear}. */
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+}
+
+/**
+ * `y = x Wᵀ + b`, like `torch.nn.Linear`: weight `[outFeatures, inFeatures]`, PyTorch's default initialisation
+ * (Kaiming-uniform with a = √5, bias U(±1/√fanIn)). Accepts inputs of any rank whose last dimension is inFeatures.
+ */
+export class Linear extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
+    super();
+    checkOptionNames("Linear", options, ["bias"]);
+    checkNumber("Linear", "inFeatures", inFeatures, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+    checkNumber("Linear", "outFeatures", outFeatures, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+    this.weight = new Parameter(tf.zeros([outFeatures, inFeatures]));
+    this.bias = options.bias === false ? null : new Parameter(tf.zeros([outFeatures]));
+    this.resetParameters();
+  }
+
+  /** Re-draws the weights with PyTorch's default initialisation. */
+  resetParameters(): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias !== null) {
+      const { fanIn } = calculateFanInAndFanOut(this.weight.shape);
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform_(this.bias, -bound, bound);
+    }
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      if (x.shape[x.rank - 1] !== this.inFeatures) {
+        throw new FulmenError(
+          `Linear: input's last dimension is ${x.shape[x.rank - 1]} (shape [${x.shape}]) but inFeatures is ${this.inFeatures}.`,
+        );
+      }
+      const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]);
+      let y = tf.matMul(flat, this.weight.data, false, true);
+      if (this.bias !== null) y = tf.add(y, this.bias.data);
+      return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    });
+  }
+
+  protected override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}

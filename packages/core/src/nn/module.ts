@@ -1,0 +1,260 @@
+import { Parameter } from "../autograd/parameter";
+import { tf } from "../runtime/tfjs";
+import { FulmenError } from "../utils/errors";
+
+/** A module's state: parameter and buffer tensors by dotted name, in PyTorch's order. */
+export type StateDict = Record<string, tf.Tensor>;
+
+/** Options of {@link Module.loadStateDict}. */
+export interface LoadStateDictOptions {
+  /** Require the keys to match exactly (default true). Shape and dtype mismatches are errors either way. */
+  strict?: boolean;
+}
+
+/** What {@link Module.loadStateDict} found: keys the module expected but did not get, and keys it did not know. */
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/**
+ * The base class of every layer and model, with `torch.nn.Module`'s semantics. Parameters and child modules
+ * are the `Parameter` and `Module` values of the instance's own fields, found in declaration order (as PyTorch
+ * records attribute assignments); buffers are registered with {@link Module.registerBuffer}. Subclasses
+ * implement `forward`.
+ */
+export abstract class Module {
+  /** Whether the module is in training mode (see {@link Module.train}). */
+  training = true;
+  private readonly bufferNames = new Map<string, boolean>();
+
+  /** Computes the module's output. */
+  abstract forward(...inputs: never[]): unknown;
+
+  /** Adds a parameter under `name` (same as assigning a field). `null` declares an absent one, like bias=False. */
+  registerParameter(name: string, param: Parameter | null): void {
+    this.checkName(name);
+    this.define(name, param);
+  }
+
+  /** Adds a child module under `name` (same as assigning a field). */
+  registerModule(name: string, module: Module | null): void {
+    this.checkName(name);
+    this.define(name, module);
+  }
+
+  /**
+   * Adds a buffer: a tensor that is state but not a parameter (running statistics). Persistent buffers are
+   * part of the state dict. The module keeps the tensor and disposes it with itself.
+   */
+  registerBuffer(name: string, tensor: tf.Tensor | null, persistent = true): void {
+    this.checkName(name);
+    this.bufferNames.set(name, persistent);
+    this.define(name, tensor === null ? null : tf.keep(tensor));
+  }
+
+  /** The direct children with their names. */
+  namedChildren(): Array<[string, Module]> {
+    return this.ownEntries().filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  /** The direct children. */
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and all descendants with dotted names ("" for this one), each module once. */
+  namedModules(prefix = "", seen = new Set<Module>()): Array<[string, Module]> {
+    if (seen.has(this)) return [];
+    seen.add(this);
+    const out: Array<[string, Module]> = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name), seen));
+    return out;
+  }
+
+  /** This module and all descendants. */
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Every parameter with its dotted name (`encoder.fc1.weight`), each parameter once, in PyTorch's order. */
+  namedParameters(prefix = "", recurse = true): Array<[string, Parameter]> {
+    const out: Array<[string, Parameter]> = [];
+    const seen = new Set<Parameter>();
+    const modules: Array<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    for (const [modulePrefix, module] of modules) {
+      for (const [name, value] of module.ownEntries()) {
+        if (value instanceof Parameter && !seen.has(value)) {
+          seen.add(value);
+          out.push([join(modulePrefix, name), value]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Every parameter, each once. */
+  parameters(recurse = true): Parameter[] {
+    return this.namedParameters("", recurse).map(([, p]) => p);
+  }
+
+  /** Every buffer with its dotted name. */
+  namedBuffers(prefix = "", recurse = true): Array<[string, tf.Tensor]> {
+    const out: Array<[string, tf.Tensor]> = [];
+    const modules: Array<[string, Module]> = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    for (const [modulePrefix, module] of modules) {
+      for (const name of module.bufferNames.keys()) {
+        const t = module.field(name);
+        if (t instanceof tf.Tensor) out.push([join(modulePrefix, name), t]);
+      }
+    }
+    return out;
+  }
+
+  /** Every buffer. */
+  buffers(recurse = true): tf.Tensor[] {
+    return this.namedBuffers("", recurse).map(([, b]) => b);
+  }
+
+  /** Sets training mode on this module and every descendant (dropout is active only in training). */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode, like `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Turns gradient computation on or off for every parameter. */
+  requiresGrad(flag = true): this {
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
+  /** Clears every parameter's gradient (PyTorch 2's default `set_to_none=True`). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.setGrad(null);
+  }
+
+  /** Calls `fn` on every module, children first, then this one (like `Module.apply`). */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * The module's state: its parameters and persistent buffers by dotted name, with the same keys and tensor
+   * layouts as PyTorch. The tensors are the module's own (not copies): clone what you want to keep unchanged.
+   */
+  stateDict(prefix = ""): StateDict {
+    const out: StateDict = {};
+    for (const [name, value] of this.ownEntries()) {
+      if (value instanceof Parameter) out[join(prefix, name)] = value.data;
+    }
+    for (const [name, persistent] of this.bufferNames) {
+      const t = this.field(name);
+      if (persistent && t instanceof tf.Tensor) out[join(prefix, name)] = t;
+    }
+    for (const [name, child] of this.namedChildren()) Object.assign(out, child.stateDict(join(prefix, name)));
+    return out;
+  }
+
+  /**
+   * Copies `stateDict` into the module's parameters and buffers. Every missing, unexpected, wrong-shaped or
+   * wrong-dtype key is named in one error, and nothing is changed unless everything fits.
+   */
+  loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    const strict = options.strict ?? true;
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !(k in stateDict));
+    const unexpectedKeys = Object.keys(stateDict).filter((k) => !(k in own));
+    const problems: string[] = [];
+    if (strict && missingKeys.length > 0) problems.push(`Missing key(s) in state_dict: ${quoteAll(missingKeys)}.`);
+    if (strict && unexpectedKeys.length > 0) problems.push(`Unexpected key(s) in state_dict: ${quoteAll(unexpectedKeys)}.`);
+    for (const [key, target] of Object.entries(own)) {
+      const given = stateDict[key];
+      if (given === undefined) continue;
+      if (!(given instanceof tf.Tensor)) {
+        problems.push(`value for ${key} is not a tensor.`);
+      } else if (!tf.util.arraysEqual(given.shape, target.shape)) {
+        problems.push(
+          `size mismatch for ${key}: copying a param with shape [${given.shape}] from checkpoint, the shape in current model is [${target.shape}].`,
+        );
+      } else if (given.dtype !== target.dtype) {
+        problems.push(`dtype mismatch for ${key}: the checkpoint has ${given.dtype}, the model has ${target.dtype}.`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new FulmenError(
+        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join("\n\t")}\nFix the checkpoint or the model so that they match${strict ? ", or pass { strict: false } to ignore missing and unexpected keys" : ""}.`,
+      );
+    }
+    this.copyState(stateDict, "");
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Frees every parameter, gradient and buffer of this module and its descendants. */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+    for (const b of this.buffers()) b.dispose();
+  }
+
+  /** A one-line-per-module summary, like PyTorch's repr. */
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([name, c]) => `  (${name}): ${c.toString().split("\n").join("\n  ")}`);
+    return `${head}\n${lines.join("\n")}\n)`;
+  }
+
+  /** Extra text for {@link Module.toString} (layer sizes). */
+  protected extraRepr(): string {
+    return "";
+  }
+
+  private copyState(stateDict: StateDict, prefix: string): void {
+    for (const [name, value] of this.ownEntries()) {
+      const given = stateDict[join(prefix, name)];
+      if (value instanceof Parameter && given !== undefined) value.assign(given);
+    }
+    for (const name of this.bufferNames.keys()) {
+      const given = stateDict[join(prefix, name)];
+      const old = this.field(name);
+      if (given !== undefined && old instanceof tf.Tensor) {
+        this.define(name, tf.keep(tf.clone(given)));
+        old.dispose();
+      }
+    }
+    for (const [name, child] of this.namedChildren()) child.copyState(stateDict, join(prefix, name));
+  }
+
+  private ownEntries(): Array<[string, unknown]> {
+    return Object.entries(this);
+  }
+
+  private field(name: string): unknown {
+    return (this as unknown as Record<string, unknown>)[name];
+  }
+
+  private define(name: string, value: unknown): void {
+    Object.defineProperty(this, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+
+  private checkName(name: string): void {
+    if (name === "" || name.includes(".")) {
+      throw new FulmenError(`Module: invalid name '${name}'; names must be non-empty and contain no '.'.`);
+    }
+  }
+}
+
+function join(prefix: string, name: string): string {
+  return prefix === "" ? name : `${prefix}.${name}`;
+}
+
+function quoteAll(keys: string[]): string {
+  return keys.map((k) => `"${k}"`).join(", ");
+}

@@ -1,0 +1,82 @@
+import type { Parameter } from "../autograd/parameter";
+import { tf } from "../runtime/tfjs";
+import { FulmenError } from "../utils/errors";
+import { checkNumber } from "../utils/options";
+import { type BaseOptimizerOptions, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer";
+
+/** Hyperparameters of {@link Adam} and {@link AdamW}, as in `torch.optim.Adam`. */
+export interface AdamOptions extends BaseOptimizerOptions {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+const NAMES = ["lr", "betas", "eps", "weightDecay", "amsgrad", "maximize"] as const;
+
+/**
+ * Shared by Adam and AdamW, which differ only in how weight decay is applied: Adam adds it to the gradient
+ * (L2), AdamW shrinks the parameter directly (decoupled).
+ */
+abstract class AdamBase extends Optimizer<AdamOptions> {
+  protected abstract readonly decoupledWeightDecay: boolean;
+
+  protected override validate(options: Partial<AdamOptions>): void {
+    super.validate(options);
+    const owner = this.constructor.name;
+    if (options.eps !== undefined) checkNumber(owner, "eps", options.eps, (v) => v >= 0, ">= 0");
+    if (options.weightDecay !== undefined) checkNumber(owner, "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    if (options.betas !== undefined) {
+      const ok = Array.isArray(options.betas) && options.betas.length === 2 && options.betas.every((b) => b >= 0 && b < 1);
+      if (!ok) throw new FulmenError(`${owner}: invalid betas ${JSON.stringify(options.betas)}; both must be in [0, 1).`);
+    }
+  }
+
+  protected updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<AdamOptions>, state: ParamState): void {
+    const [beta1, beta2] = group.betas;
+    const step = (typeof state.step === "number" ? state.step : 0) + 1;
+    state.step = step;
+    let g = group.maximize ? tf.neg(grad) : grad;
+    let value: tf.Tensor = param.data;
+    if (group.weightDecay !== 0) {
+      if (this.decoupledWeightDecay) value = tf.mul(value, 1 - group.lr * group.weightDecay);
+      else g = tf.add(g, tf.mul(value, group.weightDecay));
+    }
+    const expAvgPrev = state.expAvg instanceof tf.Tensor ? state.expAvg : tf.zerosLike(param.data);
+    const expAvgSqPrev = state.expAvgSq instanceof tf.Tensor ? state.expAvgSq : tf.zerosLike(param.data);
+    const expAvg = tf.add(tf.mul(expAvgPrev, beta1), tf.mul(g, 1 - beta1));
+    const expAvgSq = tf.add(tf.mul(expAvgSqPrev, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
+    this.setState(state, "expAvg", expAvg);
+    this.setState(state, "expAvgSq", expAvgSq);
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
+    let second = expAvgSq;
+    if (group.amsgrad) {
+      const maxPrev = state.maxExpAvgSq instanceof tf.Tensor ? state.maxExpAvgSq : tf.zerosLike(param.data);
+      second = tf.maximum(maxPrev, expAvgSq);
+      this.setState(state, "maxExpAvgSq", second);
+    }
+    const denom = tf.add(tf.div(tf.sqrt(second), biasCorrection2Sqrt), group.eps);
+    const stepSize = group.lr / biasCorrection1;
+    param.data.assign(tf.sub(value, tf.mul(tf.div(expAvg, denom), stepSize)));
+  }
+}
+
+/** Adam with L2 weight decay and AMSGrad, equal to `torch.optim.Adam`. */
+export class Adam extends AdamBase {
+  protected readonly decoupledWeightDecay = false;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options }, NAMES);
+  }
+}
+
+/** Adam with decoupled weight decay (default 0.01) and AMSGrad, equal to `torch.optim.AdamW`. */
+export class AdamW extends AdamBase {
+  protected readonly decoupledWeightDecay = true;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options }, NAMES);
+  }
+}

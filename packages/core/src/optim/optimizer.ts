@@ -1,0 +1,222 @@
+import { Parameter } from "../autograd/parameter";
+import { tf } from "../runtime/tfjs";
+import { FulmenError } from "../utils/errors";
+import { checkNumber, checkOptionNames } from "../utils/options";
+
+/** Hyperparameters every optimizer has. */
+export interface BaseOptimizerOptions {
+  /** Learning rate. */
+  lr: number;
+}
+
+/** A parameter group: parameters sharing hyperparameters, like an entry of `optimizer.param_groups`. */
+export type ParamGroup<O extends BaseOptimizerOptions = BaseOptimizerOptions> = O & {
+  params: Parameter[];
+  /** The learning rate a scheduler started from (set by LR schedulers, as PyTorch's `initial_lr`). */
+  initialLr?: number;
+};
+
+/** A parameter group as passed to a constructor: the parameters, plus any hyperparameters that differ. */
+export type ParamGroupInput<O extends BaseOptimizerOptions> = Partial<O> & { params: Iterable<Parameter> };
+
+/** What an optimizer accepts as parameters: parameters, or groups of them with their own hyperparameters. */
+export type ParamsInput<O extends BaseOptimizerOptions> =
+  | Iterable<Parameter>
+  | { parameters(): Parameter[] }
+  | Array<ParamGroupInput<O>>;
+
+/** The per-parameter state of an optimizer (moment estimates, step counts). */
+export type ParamState = Record<string, tf.Tensor | number>;
+
+/** A serialisable optimizer state, like PyTorch's `optimizer.state_dict()`: parameters are referred to by index. */
+export interface OptimizerStateDict {
+  state: Record<number, ParamState>;
+  paramGroups: Array<Record<string, unknown> & { params: number[] }>;
+}
+
+/**
+ * The base of every optimizer, with `torch.optim.Optimizer`'s semantics: parameter groups with per-group
+ * hyperparameters, per-parameter state, `zeroGrad`, `step`, and a state dict that resumes training exactly.
+ * Subclasses implement {@link Optimizer.updateParameter}; it runs inside `tf.tidy`.
+ */
+export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOptions> {
+  /** The hyperparameters that groups fall back to. */
+  readonly defaults: O;
+  /** The parameter groups. Schedulers change `lr` (and momentum) here. */
+  readonly paramGroups: Array<ParamGroup<O>> = [];
+  /** Per-parameter state. */
+  readonly state = new Map<Parameter, ParamState>();
+
+  protected constructor(
+    params: ParamsInput<O>,
+    defaults: O,
+    private readonly optionNames: readonly string[],
+  ) {
+    this.defaults = defaults;
+    this.validate(defaults);
+    const groups = toGroups(params);
+    if (groups.length === 0) throw new FulmenError(`${this.constructor.name}: got an empty parameter list.`);
+    for (const group of groups) this.addParamGroup(group);
+  }
+
+  /** Checks hyperparameter values; subclasses add their own rules. */
+  protected validate(options: Partial<O>): void {
+    if (options.lr !== undefined) {
+      checkNumber(this.constructor.name, "learning rate", options.lr, (v) => v >= 0, ">= 0");
+    }
+  }
+
+  /** Computes and applies the update of one parameter from its gradient; called inside `tf.tidy`. */
+  protected abstract updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<O>, state: ParamState): void;
+
+  /** Adds a group of parameters, with hyperparameters that override the defaults. */
+  addParamGroup(group: ParamGroupInput<O>): void {
+    const { params, ...options } = group;
+    checkOptionNames(this.constructor.name, options, [...this.optionNames, "initialLr"]);
+    this.validate(options as unknown as Partial<O>);
+    const list = [...params];
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    for (const p of list) {
+      if (!(p instanceof Parameter)) {
+        throw new FulmenError(`${this.constructor.name}: parameter groups must hold Parameter instances.`);
+      }
+      if (seen.has(p)) {
+        throw new FulmenError(`${this.constructor.name}: some parameters appear in more than one parameter group.`);
+      }
+    }
+    this.paramGroups.push({ ...this.defaults, ...(options as unknown as Partial<O>), params: list } as ParamGroup<O>);
+  }
+
+  /** Clears the gradients of every parameter (to null, PyTorch 2's default; or to zeros with setToNone false). */
+  zeroGrad(setToNone = true): void {
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        p.setGrad(setToNone ? null : tf.zerosLike(p.grad));
+      }
+    }
+  }
+
+  /**
+   * Updates every parameter that has a gradient. With a closure (which recomputes the loss and gradients), it
+   * is evaluated first and its loss returned, as in PyTorch.
+   */
+  step<T = void>(closure?: () => T): T | undefined {
+    const loss = closure?.();
+    tf.tidy(() => {
+      for (const group of this.paramGroups) {
+        for (const p of group.params) {
+          if (p.grad === null) continue;
+          let state = this.state.get(p);
+          if (state === undefined) {
+            state = {};
+            this.state.set(p, state);
+          }
+          this.updateParameter(p, p.grad, group, state);
+        }
+      }
+    });
+    return loss;
+  }
+
+  /** Stores a state tensor, keeping it alive past the step and freeing the one it replaces. */
+  protected setState(state: ParamState, key: string, value: tf.Tensor): void {
+    const old = state[key];
+    state[key] = tf.keep(value);
+    if (old instanceof tf.Tensor && old !== value) old.dispose();
+  }
+
+  /** A state tensor that must already exist. */
+  protected tensorState(state: ParamState, key: string): tf.Tensor {
+    const value = state[key];
+    if (!(value instanceof tf.Tensor)) throw new FulmenError(`${this.constructor.name}: state '${key}' is missing.`);
+    return value;
+  }
+
+  /** The optimizer's state, with parameters numbered in group order (tensors are the optimizer's own). */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Parameter, number>();
+    const paramGroups = this.paramGroups.map((group) => {
+      const { params, ...options } = group;
+      return {
+        ...options,
+        params: params.map((p) => {
+          if (!index.has(p)) index.set(p, index.size);
+          return index.get(p)!;
+        }),
+      };
+    });
+    const state: Record<number, ParamState> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i !== undefined) state[i] = { ...s };
+    }
+    return { state, paramGroups };
+  }
+
+  /** Restores a state from {@link Optimizer.stateDict} (tensors are copied). Group sizes must match. */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const name = this.constructor.name;
+    if (!stateDict || !Array.isArray(stateDict.paramGroups) || typeof stateDict.state !== "object") {
+      throw new FulmenError(`${name}.loadStateDict: expected an object with 'state' and 'paramGroups'.`);
+    }
+    if (stateDict.paramGroups.length !== this.paramGroups.length) {
+      throw new FulmenError(
+        `${name}.loadStateDict: the state has ${stateDict.paramGroups.length} parameter groups, the optimizer has ${this.paramGroups.length}.`,
+      );
+    }
+    const ordered: Parameter[] = [];
+    this.paramGroups.forEach((group, g) => {
+      const saved = stateDict.paramGroups[g]!;
+      if (saved.params.length !== group.params.length) {
+        throw new FulmenError(
+          `${name}.loadStateDict: parameter group ${g} has ${saved.params.length} parameters in the state but ${group.params.length} in the optimizer.`,
+        );
+      }
+      saved.params.forEach((id, k) => {
+        ordered[id] = group.params[k]!;
+      });
+    });
+    for (const [id, s] of Object.entries(stateDict.state)) {
+      const p = ordered[Number(id)];
+      if (p === undefined) throw new FulmenError(`${name}.loadStateDict: state for unknown parameter index ${id}.`);
+      for (const [key, value] of Object.entries(s)) {
+        if (value instanceof tf.Tensor && !tf.util.arraysEqual(value.shape, p.shape) && value.rank !== 0) {
+          throw new FulmenError(
+            `${name}.loadStateDict: state '${key}' of parameter ${id} has shape [${value.shape}], the parameter has [${p.shape}].`,
+          );
+        }
+      }
+    }
+    this.disposeState();
+    for (const [id, s] of Object.entries(stateDict.state)) {
+      const copy: ParamState = {};
+      for (const [key, value] of Object.entries(s)) copy[key] = value instanceof tf.Tensor ? tf.keep(tf.clone(value)) : value;
+      this.state.set(ordered[Number(id)]!, copy);
+    }
+    this.paramGroups.forEach((group, g) => {
+      const { params: _ignored, ...options } = stateDict.paramGroups[g]!;
+      Object.assign(group, options);
+    });
+  }
+
+  /** Frees every state tensor. */
+  disposeState(): void {
+    for (const s of this.state.values()) {
+      for (const v of Object.values(s)) if (v instanceof tf.Tensor) v.dispose();
+    }
+    this.state.clear();
+  }
+}
+
+function toGroups<O extends BaseOptimizerOptions>(params: ParamsInput<O>): Array<ParamGroupInput<O>> {
+  if ("parameters" in params && typeof params.parameters === "function") return [{ params: params.parameters() } as unknown as ParamGroupInput<O>];
+  const list = [...(params as Iterable<Parameter | ParamGroupInput<O>>)];
+  if (list.length > 0 && list.every((x) => !(x instanceof Parameter) && typeof x === "object" && "params" in x)) {
+    return list as Array<ParamGroupInput<O>>;
+  }
+  if (list.some((x) => !(x instanceof Parameter))) {
+    throw new FulmenError("Optimizer: params must be Parameters, a Module, or a list of {params, ...options} groups.");
+  }
+  return [{ params: list as Parameter[] } as unknown as ParamGroupInput<O>];
+}

@@ -1,0 +1,64 @@
+import type { Parameter } from "../autograd/parameter";
+import { tf } from "../runtime/tfjs";
+import { checkNumber } from "../utils/options";
+import { type BaseOptimizerOptions, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer";
+
+/** Hyperparameters of {@link RMSprop}, as in `torch.optim.RMSprop`. */
+export interface RMSpropOptions extends BaseOptimizerOptions {
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+}
+
+const NAMES = ["lr", "alpha", "eps", "weightDecay", "momentum", "centered", "maximize"] as const;
+
+/** RMSprop with momentum, centering and L2 weight decay, equal to `torch.optim.RMSprop`. */
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+    super(
+      params,
+      { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options },
+      NAMES,
+    );
+  }
+
+  protected override validate(options: Partial<RMSpropOptions>): void {
+    super.validate(options);
+    if (options.alpha !== undefined) checkNumber("RMSprop", "alpha", options.alpha, (v) => v >= 0, ">= 0");
+    if (options.eps !== undefined) checkNumber("RMSprop", "eps", options.eps, (v) => v >= 0, ">= 0");
+    if (options.momentum !== undefined) checkNumber("RMSprop", "momentum", options.momentum, (v) => v >= 0, ">= 0");
+    if (options.weightDecay !== undefined) {
+      checkNumber("RMSprop", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    }
+  }
+
+  protected updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<RMSpropOptions>, state: ParamState): void {
+    state.step = (typeof state.step === "number" ? state.step : 0) + 1;
+    let g = group.maximize ? tf.neg(grad) : grad;
+    if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
+    const sqPrev = state.squareAvg instanceof tf.Tensor ? state.squareAvg : tf.zerosLike(param.data);
+    const squareAvg = tf.add(tf.mul(sqPrev, group.alpha), tf.mul(tf.mul(g, g), 1 - group.alpha));
+    this.setState(state, "squareAvg", squareAvg);
+    let avg: tf.Tensor;
+    if (group.centered) {
+      const gaPrev = state.gradAvg instanceof tf.Tensor ? state.gradAvg : tf.zerosLike(param.data);
+      const gradAvg = tf.add(tf.mul(gaPrev, group.alpha), tf.mul(g, 1 - group.alpha));
+      this.setState(state, "gradAvg", gradAvg);
+      avg = tf.sqrt(tf.sub(squareAvg, tf.mul(gradAvg, gradAvg)));
+    } else {
+      avg = tf.sqrt(squareAvg);
+    }
+    avg = tf.add(avg, group.eps);
+    if (group.momentum > 0) {
+      const bufPrev = state.momentumBuffer instanceof tf.Tensor ? state.momentumBuffer : tf.zerosLike(param.data);
+      const buf = tf.add(tf.mul(bufPrev, group.momentum), tf.div(g, avg));
+      this.setState(state, "momentumBuffer", buf);
+      param.data.assign(tf.sub(param.data, tf.mul(buf, group.lr)));
+    } else {
+      param.data.assign(tf.sub(param.data, tf.mul(tf.div(g, avg), group.lr)));
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import { FulmenError, type Optimizer, type Parameter, tf } from "@fulmen/core";
+
+/** Options of {@link GradScaler}, as in `torch.cuda.amp.GradScaler`. */
+export interface GradScalerOptions {
+  initScale?: number;
+  growthFactor?: number;
+  backoffFactor?: number;
+  growthInterval?: number;
+  /** A disabled scaler passes everything through unchanged (default true). */
+  enabled?: boolean;
+}
+
+/** The serialisable state of a {@link GradScaler}. */
+export interface GradScalerStateDict {
+  scale: number;
+  growthFactor: number;
+  backoffFactor: number;
+  growthInterval: number;
+  growthTracker: number;
+}
+
+type StageState = "ready" | "unscaled" | "stepped";
+
+/**
+ * Dynamic loss scaling for float16 training, with `torch.cuda.amp.GradScaler`'s semantics: `scale(loss)`
+ * multiplies the loss, `unscale_(optimizer)` divides the gradients back and looks for inf/NaN, `step(optimizer)`
+ * skips the update when any was found, and `update()` halves the scale after an overflow or grows it after
+ * `growthInterval` clean steps.
+ */
+export class GradScaler {
+  private scaleValue: number;
+  readonly growthFactor: number;
+  readonly backoffFactor: number;
+  readonly growthInterval: number;
+  readonly enabled: boolean;
+  private growthTracker = 0;
+  private readonly stages = new Map<Optimizer, { stage: StageState; foundInf: boolean }>();
+
+  constructor(options: GradScalerOptions = {}) {
+    const known = ["initScale", "growthFactor", "backoffFactor", "growthInterval", "enabled"];
+    const unknown = Object.keys(options).filter((k) => !known.includes(k));
+    if (unknown.length > 0) {
+      throw new FulmenError(`GradScaler: unknown option(s) ${unknown.join(", ")}. Valid options: ${known.join(", ")}.`);
+    }
+    this.scaleValue = options.initScale ?? 2 ** 16;
+    this.growthFactor = options.growthFactor ?? 2;
+    this.backoffFactor = options.backoffFactor ?? 0.5;
+    this.growthInterval = options.growthInterval ?? 2000;
+    this.enabled = options.enabled ?? true;
+    if (!(this.scaleValue > 0)) throw new FulmenError(`GradScaler: initScale must be > 0, got ${this.scaleValue}.`);
+    if (!(this.growthFactor > 1)) throw new FulmenError(`GradScaler: growthFactor must be > 1, got ${this.growthFactor}.`);
+    if (!(this.backoffFactor > 0 && this.backoffFactor < 1)) {
+      throw new FulmenError(`GradScaler: backoffFactor must be in (0, 1), got ${this.backoffFactor}.`);
+    }
+    if (!(Number.isInteger(this.growthInterval) && this.growthInterval > 0)) {
+      throw new FulmenError(`GradScaler: growthInterval must be a positive integer, got ${this.growthInterval}.`);
+    }
+  }
+
+  /** The current scale factor. */
+  getScale(): number {
+    return this.enabled ? this.scaleValue : 1;
+  }
+
+  /** Multiplies a loss (or any tensor) by the current scale. */
+  scale<T extends tf.Tensor>(loss: T): T {
+    if (!this.enabled) return loss;
+    return tf.mul(loss, this.scaleValue) as T;
+  }
+
+  /**
+   * Divides the optimizer's gradients by the scale (in place) and records whether any is inf or NaN. Call it
+   * before clipping; at most once per optimizer between updates.
+   */
+  unscale_(optimizer: Optimizer): void {
+    if (!this.enabled) return;
+    const record = this.stageOf(optimizer);
+    if (record.stage === "unscaled") {
+      throw new FulmenError("GradScaler.unscale_ was already called on this optimizer since the last update().");
+    }
+    if (record.stage === "stepped") throw new FulmenError("GradScaler.unscale_ was called after step(); call update() first.");
+    // PyTorch takes the reciprocal in double precision and rounds it to float32.
+    const invScale = Math.fround(1 / this.scaleValue);
+    const params = optimizer.paramGroups.flatMap((g) => g.params).filter((p): p is Parameter & { grad: tf.Tensor } => p.grad !== null);
+    let foundInf = false;
+    if (params.length > 0) {
+      const flag = tf.tidy(() => {
+        const flags = params.map((p) => {
+          const unscaled = tf.mul(p.grad, invScale);
+          p.setGrad(unscaled);
+          return tf.any(tf.logicalNot(tf.isFinite(unscaled)));
+        });
+        return tf.any(tf.stack(flags));
+      });
+      foundInf = flag.dataSync()[0] === 1;
+      flag.dispose();
+    }
+    this.stages.set(optimizer, { stage: "unscaled", foundInf });
+  }
+
+  /**
+   * Unscales the gradients if that has not been done, then runs `optimizer.step()` unless they held inf/NaN.
+   * Returns whether the step was taken.
+   */
+  step(optimizer: Optimizer): boolean {
+    if (!this.enabled) {
+      optimizer.step();
+      return true;
+    }
+    if (this.stageOf(optimizer).stage === "stepped") {
+      throw new FulmenError("GradScaler.step was already called on this optimizer since the last update().");
+    }
+    if (this.stageOf(optimizer).stage === "ready") this.unscale_(optimizer);
+    const record = this.stageOf(optimizer);
+    const taken = !record.foundInf;
+    if (taken) optimizer.step();
+    this.stages.set(optimizer, { stage: "stepped", foundInf: record.foundInf });
+    return taken;
+  }
+
+  /**
+   * Updates the scale from what the steps since the last update found: backs off after an overflow, grows after
+   * `growthInterval` clean updates. A number sets the scale directly.
+   */
+  update(newScale?: number): void {
+    if (!this.enabled) return;
+    if (newScale !== undefined) {
+      if (!(newScale > 0)) throw new FulmenError(`GradScaler.update: the new scale must be > 0, got ${newScale}.`);
+      this.scaleValue = newScale;
+    } else {
+      const records = [...this.stages.values()];
+      if (records.length === 0) {
+        throw new FulmenError("GradScaler.update: no inf checks were recorded; call unscale_() or step() first.");
+      }
+      if (records.some((r) => r.foundInf)) {
+        this.scaleValue = Math.fround(this.scaleValue * this.backoffFactor);
+        this.growthTracker = 0;
+      } else {
+        this.growthTracker += 1;
+        if (this.growthTracker === this.growthInterval) {
+          this.scaleValue = Math.fround(this.scaleValue * this.growthFactor);
+          this.growthTracker = 0;
+        }
+      }
+    }
+    this.stages.clear();
+  }
+
+  /** The scale and growth counter, for checkpoints. */
+  stateDict(): GradScalerStateDict {
+    return {
+      scale: this.scaleValue,
+      growthFactor: this.growthFactor,
+      backoffFactor: this.backoffFactor,
+      growthInterval: this.growthInterval,
+      growthTracker: this.growthTracker,
+    };
+  }
+
+  /** Restores a state from {@link GradScaler.stateDict}. */
+  loadStateDict(state: GradScalerStateDict): void {
+    if (typeof state?.scale !== "number" || typeof state.growthTracker !== "number") {
+      throw new FulmenError("GradScaler.loadStateDict: the state must hold numeric 'scale' and 'growthTracker'.");
+    }
+    this.scaleValue = state.scale;
+    this.growthTracker = state.growthTracker;
+  }
+
+  private stageOf(optimizer: Optimizer): { stage: StageState; foundInf: boolean } {
+    return this.stages.get(optimizer) ?? { stage: "ready", foundInf: false };
+  }
+}
