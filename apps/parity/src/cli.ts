@@ -11,9 +11,18 @@ case with its largest absolute error, and ends with "N passed, M failed" (exit 1
   --out FILE   also write what Fulmen computed, in the golden format (with several inputs: FILE gets -1, -2, ...)`;
 
 function main(argv: string[]): number {
-  let parsed: ReturnType<typeof parseArgs<{ options: { out: { type: "string" }; help: { type: "boolean"; short: "h" } }; allowPositionals: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: { out: { type: "string" }; help: { type: "boolean"; short: "h" } };
+      allowPositionals: true;
+    }>
+  >;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
   } catch (e) {
     console.error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
     return 2;
@@ -47,11 +56,16 @@ function main(argv: string[]): number {
       const good = passed(o);
       if (good) ok += 1;
       else failed += 1;
-      const detail = o.error ? `error: ${o.error}` : `max abs error ${o.maxError.toExponential(2)} (tolerance ${o.tolerance.toExponential(0)})`;
+      const detail = o.error
+        ? `error: ${o.error}`
+        : `max abs error ${o.maxError.toExponential(2)} (tolerance ${o.tolerance.toExponential(0)})`;
       console.log(`${good ? "PASS" : "FAIL"} ${String(i).padStart(3)} ${o.label}: ${detail}`);
     });
     if (parsed.values.out !== undefined) {
-      const out = files.length === 1 ? parsed.values.out : parsed.values.out.replace(/(\.json)?$/, `-${fileIndex + 1}$1`);
+      const out =
+        files.length === 1
+          ? parsed.values.out
+          : parsed.values.out.replace(/(\.json)?$/, `-${fileIndex + 1}$1`);
       writeFileSync(out, `${JSON.stringify(resultsFile(golden, outcomes))}\n`);
       console.log(`wrote ${out}`);
     }

@@ -31,7 +31,8 @@ export interface CaseOutcome {
 /** The largest absolute difference between two nested arrays; Infinity when their shapes differ. */
 export function maxAbsDiff(a: unknown, b: unknown): number {
   if (typeof a === "number" && typeof b === "number") {
-    if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b) ? 0 : Number.POSITIVE_INFINITY;
+    if (Number.isNaN(a) || Number.isNaN(b))
+      return Number.isNaN(a) && Number.isNaN(b) ? 0 : Number.POSITIVE_INFINITY;
     if (a === b) return 0;
     return Math.abs(a - b);
   }

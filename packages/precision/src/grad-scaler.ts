@@ -40,20 +40,26 @@ export class GradScaler {
     const known = ["initScale", "growthFactor", "backoffFactor", "growthInterval", "enabled"];
     const unknown = Object.keys(options).filter((k) => !known.includes(k));
     if (unknown.length > 0) {
-      throw new FulmenError(`GradScaler: unknown option(s) ${unknown.join(", ")}. Valid options: ${known.join(", ")}.`);
+      throw new FulmenError(
+        `GradScaler: unknown option(s) ${unknown.join(", ")}. Valid options: ${known.join(", ")}.`,
+      );
     }
     this.scaleValue = options.initScale ?? 2 ** 16;
     this.growthFactor = options.growthFactor ?? 2;
     this.backoffFactor = options.backoffFactor ?? 0.5;
     this.growthInterval = options.growthInterval ?? 2000;
     this.enabled = options.enabled ?? true;
-    if (!(this.scaleValue > 0)) throw new FulmenError(`GradScaler: initScale must be > 0, got ${this.scaleValue}.`);
-    if (!(this.growthFactor > 1)) throw new FulmenError(`GradScaler: growthFactor must be > 1, got ${this.growthFactor}.`);
+    if (!(this.scaleValue > 0))
+      throw new FulmenError(`GradScaler: initScale must be > 0, got ${this.scaleValue}.`);
+    if (!(this.growthFactor > 1))
+      throw new FulmenError(`GradScaler: growthFactor must be > 1, got ${this.growthFactor}.`);
     if (!(this.backoffFactor > 0 && this.backoffFactor < 1)) {
       throw new FulmenError(`GradScaler: backoffFactor must be in (0, 1), got ${this.backoffFactor}.`);
     }
     if (!(Number.isInteger(this.growthInterval) && this.growthInterval > 0)) {
-      throw new FulmenError(`GradScaler: growthInterval must be a positive integer, got ${this.growthInterval}.`);
+      throw new FulmenError(
+        `GradScaler: growthInterval must be a positive integer, got ${this.growthInterval}.`,
+      );
     }
   }
 
@@ -76,12 +82,17 @@ export class GradScaler {
     if (!this.enabled) return;
     const record = this.stageOf(optimizer);
     if (record.stage === "unscaled") {
-      throw new FulmenError("GradScaler.unscale_ was already called on this optimizer since the last update().");
+      throw new FulmenError(
+        "GradScaler.unscale_ was already called on this optimizer since the last update().",
+      );
     }
-    if (record.stage === "stepped") throw new FulmenError("GradScaler.unscale_ was called after step(); call update() first.");
+    if (record.stage === "stepped")
+      throw new FulmenError("GradScaler.unscale_ was called after step(); call update() first.");
     // PyTorch takes the reciprocal in double precision and rounds it to float32.
     const invScale = Math.fround(1 / this.scaleValue);
-    const params = optimizer.paramGroups.flatMap((g) => g.params).filter((p): p is Parameter & { grad: tf.Tensor } => p.grad !== null);
+    const params = optimizer.paramGroups
+      .flatMap((g) => g.params)
+      .filter((p): p is Parameter & { grad: tf.Tensor } => p.grad !== null);
     let foundInf = false;
     if (params.length > 0) {
       const flag = tf.tidy(() => {
@@ -125,12 +136,15 @@ export class GradScaler {
   update(newScale?: number): void {
     if (!this.enabled) return;
     if (newScale !== undefined) {
-      if (!(newScale > 0)) throw new FulmenError(`GradScaler.update: the new scale must be > 0, got ${newScale}.`);
+      if (!(newScale > 0))
+        throw new FulmenError(`GradScaler.update: the new scale must be > 0, got ${newScale}.`);
       this.scaleValue = newScale;
     } else {
       const records = [...this.stages.values()];
       if (records.length === 0) {
-        throw new FulmenError("GradScaler.update: no inf checks were recorded; call unscale_() or step() first.");
+        throw new FulmenError(
+          "GradScaler.update: no inf checks were recorded; call unscale_() or step() first.",
+        );
       }
       if (records.some((r) => r.foundInf)) {
         this.scaleValue = Math.fround(this.scaleValue * this.backoffFactor);
@@ -160,7 +174,9 @@ export class GradScaler {
   /** Restores a state from {@link GradScaler.stateDict}. */
   loadStateDict(state: GradScalerStateDict): void {
     if (typeof state?.scale !== "number" || typeof state.growthTracker !== "number") {
-      throw new FulmenError("GradScaler.loadStateDict: the state must hold numeric 'scale' and 'growthTracker'.");
+      throw new FulmenError(
+        "GradScaler.loadStateDict: the state must hold numeric 'scale' and 'growthTracker'.",
+      );
     }
     this.scaleValue = state.scale;
     this.growthTracker = state.growthTracker;

@@ -4,7 +4,7 @@ import { type CaseOutcome, field, type GoldenCase, maxAbsDiff, type Nested } fro
 function withGrads<T>(grads: Nested[], run: (params: Parameter[]) => T): T {
   const params = grads.map((g) => {
     const t = tf.tensor(g as number[]);
-    const p = new Parameter(tf.zerosLike(t));
+    const p = Parameter.full(t.shape, 0);
     p.setGrad(t);
     return p;
   });
@@ -31,7 +31,10 @@ export function runClipNormCase(c: GoldenCase): CaseOutcome {
     total.dispose();
     return { totalNorm: value, clipped: params.map((p) => p.grad!.arraySync() as Nested) };
   });
-  const maxError = Math.max(maxAbsDiff(totalNorm, field(c, "total_norm")), maxAbsDiff(clipped, field(c, "clipped")));
+  const maxError = Math.max(
+    maxAbsDiff(totalNorm, field(c, "total_norm")),
+    maxAbsDiff(clipped, field(c, "clipped")),
+  );
   return {
     label: `clip_norm maxNorm=${maxNorm} normType=${norm}`,
     maxError,

@@ -14,7 +14,7 @@ export function runGradScalerCase(c: GoldenCase): CaseOutcome {
     backoffFactor: field<number>(c, "backoff_factor"),
     growthInterval: field<number>(c, "growth_interval"),
   });
-  const p = new Parameter(tf.zeros([2]));
+  const p = Parameter.full([2], 0);
   const optimizer = new SGD([p], { lr: 0.1 });
   const scales: number[] = [];
   try {

@@ -1,4 +1,14 @@
-import { Adagrad, Adam, AdamW, type Optimizer, type ParamsInput, Parameter, RMSprop, SGD, tf } from "@fulmen/core";
+import {
+  Adagrad,
+  Adam,
+  AdamW,
+  type Optimizer,
+  Parameter,
+  type ParamsInput,
+  RMSprop,
+  SGD,
+  tf,
+} from "@fulmen/core";
 import { type CaseOutcome, field, type GoldenCase, maxAbsDiff, type Nested } from "../golden";
 import { describe, toFulmenOptions } from "../hparams";
 
@@ -14,7 +24,11 @@ export const OPTIMIZERS: Record<string, OptimizerFactory> = {
 };
 
 /** Builds the named optimizer, with an error that lists the known names. */
-export function makeOptimizer(name: string, params: Parameter[], hparams: Record<string, unknown>): Optimizer {
+export function makeOptimizer(
+  name: string,
+  params: Parameter[],
+  hparams: Record<string, unknown>,
+): Optimizer {
   const factory = OPTIMIZERS[name];
   if (factory === undefined) {
     throw new Error(`unknown optimizer '${name}'; known: ${Object.keys(OPTIMIZERS).join(", ")}`);
@@ -29,12 +43,14 @@ export function runOptimizerCase(c: GoldenCase): CaseOutcome {
   const init = field<Nested[]>(c, "init");
   const grads = field<Nested[][]>(c, "grads");
   const expected = field<Nested[][]>(c, "params_after_each_step");
-  const params = init.map((v) => new Parameter(tf.tensor(v as number[])));
+  const params = init.map((v) => new Parameter(v as number[]));
   try {
     const optimizer = makeOptimizer(name, params, hparams);
     const trajectory: Nested[][] = [];
     for (const stepGrads of grads) {
-      params.forEach((p, i) => p.setGrad(tf.tensor(stepGrads[i] as number[], p.shape)));
+      params.forEach((p, i) => {
+        p.setGrad(tf.tensor(stepGrads[i] as number[], p.shape));
+      });
       optimizer.step();
       trajectory.push(params.map((p) => p.data.arraySync() as Nested));
     }

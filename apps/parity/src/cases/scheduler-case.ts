@@ -35,7 +35,7 @@ export const SCHEDULERS: Record<string, SchedulerFactory> = {
 };
 
 function withOptimizer<T>(baseLr: number, run: (optimizer: Optimizer) => T): T {
-  const p = new Parameter(tf.zeros([1]));
+  const p = Parameter.full([1], 0);
   try {
     // Momentum is there so that OneCycleLR can cycle it, as in the generator; it does not affect the rates.
     return run(new SGD([p], { lr: baseLr, momentum: 0.9 }));
@@ -50,7 +50,8 @@ export function runSchedulerCase(c: GoldenCase): CaseOutcome {
   const hparams = field<Record<string, unknown>>(c, "hparams");
   const expected = field<number[]>(c, "lrs");
   const factory = SCHEDULERS[name];
-  if (factory === undefined) throw new Error(`unknown scheduler '${name}'; known: ${Object.keys(SCHEDULERS).join(", ")}`);
+  if (factory === undefined)
+    throw new Error(`unknown scheduler '${name}'; known: ${Object.keys(SCHEDULERS).join(", ")}`);
   const lrs = withOptimizer(field<number>(c, "base_lr"), (optimizer) => {
     const scheduler = factory(optimizer, toFulmenOptions(hparams));
     const out = [optimizer.paramGroups[0]!.lr];
@@ -61,7 +62,12 @@ export function runSchedulerCase(c: GoldenCase): CaseOutcome {
     }
     return out;
   });
-  return { label: `scheduler ${name} ${describe(hparams)}`, maxError: maxAbsDiff(lrs, expected), tolerance: 1e-6, results: { lrs } };
+  return {
+    label: `scheduler ${name} ${describe(hparams)}`,
+    maxError: maxAbsDiff(lrs, expected),
+    tolerance: 1e-6,
+    results: { lrs },
+  };
 }
 
 /** Replays a ReduceLROnPlateau case: the rate after each `step(metric)`. */

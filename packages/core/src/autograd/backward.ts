@@ -7,7 +7,9 @@ export type ParameterSource = Iterable<Parameter> | { parameters(): Parameter[] 
 
 /** Lists the parameters of a module or an iterable of parameters. */
 export function toParameterList(source: ParameterSource): Parameter[] {
-  return "parameters" in source && typeof source.parameters === "function" ? source.parameters() : [...(source as Iterable<Parameter>)];
+  return "parameters" in source && typeof source.parameters === "function"
+    ? source.parameters()
+    : [...(source as Iterable<Parameter>)];
 }
 
 /**
@@ -22,17 +24,22 @@ export function toParameterList(source: ParameterSource): Parameter[] {
 export function backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
   const trainable = toParameterList(params).filter((p) => p.requiresGrad);
   if (trainable.length === 0) {
-    throw new FulmenError("backward: none of the given parameters requires a gradient; nothing to differentiate.");
+    throw new FulmenError(
+      "backward: none of the given parameters requires a gradient; nothing to differentiate.",
+    );
   }
-  const { value, grads } = tf.variableGrads(() => {
-    const loss = closure();
-    if (!(loss instanceof tf.Tensor) || loss.rank !== 0) {
-      throw new FulmenError(
-        `backward: the closure must return a scalar loss tensor, got ${loss instanceof tf.Tensor ? `shape [${loss.shape}]` : typeof loss}. Reduce it with tf.mean or tf.sum.`,
-      );
-    }
-    return loss;
-  }, trainable.map((p) => p.data));
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const loss = closure();
+      if (!(loss instanceof tf.Tensor) || loss.rank !== 0) {
+        throw new FulmenError(
+          `backward: the closure must return a scalar loss tensor, got ${loss instanceof tf.Tensor ? `shape [${loss.shape}]` : typeof loss}. Reduce it with tf.mean or tf.sum.`,
+        );
+      }
+      return loss;
+    },
+    trainable.map((p) => p.data),
+  );
   for (const p of trainable) {
     const g = grads[p.data.name];
     if (g === undefined) continue;

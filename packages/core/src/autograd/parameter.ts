@@ -25,11 +25,23 @@ export class Parameter {
     const source = owned ?? (value as tf.Tensor);
     if (source.dtype !== "float32") {
       owned?.dispose();
-      throw new FulmenError(`Parameter: expected a float32 tensor, got ${source.dtype}. Cast it with tf.cast first.`);
+      throw new FulmenError(
+        `Parameter: expected a float32 tensor, got ${source.dtype}. Cast it with tf.cast first.`,
+      );
     }
     this.data = tf.variable(source, options.requiresGrad ?? true, options.name);
     tf.keep(this.data);
     owned?.dispose();
+  }
+
+  /** A parameter of the given shape filled with `value` (layers create theirs this way, then initialise them). */
+  static full(shape: number[], value = 0, options: ParameterOptions = {}): Parameter {
+    const init = tf.fill(shape, value, "float32");
+    try {
+      return new Parameter(init, options);
+    } finally {
+      init.dispose();
+    }
   }
 
   /** Whether gradients are computed for this parameter. */
@@ -64,7 +76,9 @@ export class Parameter {
   /** Replaces the accumulated gradient (the parameter keeps the tensor and disposes the one it had). */
   setGrad(grad: tf.Tensor | null): void {
     if (grad !== null && !tf.util.arraysEqual(grad.shape, this.data.shape)) {
-      throw new FulmenError(`Parameter.setGrad: gradient shape [${grad.shape}] does not match [${this.data.shape}].`);
+      throw new FulmenError(
+        `Parameter.setGrad: gradient shape [${grad.shape}] does not match [${this.data.shape}].`,
+      );
     }
     if (this.grad !== null && this.grad !== grad) this.grad.dispose();
     this.grad = grad === null ? null : tf.keep(grad);

@@ -1,20 +1,20 @@
-export { Module, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from "./module";
 export { Parameter } from "../autograd/parameter";
-export { Linear, type LinearOptions } from "./layers/linear";
-export { Conv2d, type Conv2dOptions } from "./layers/conv2d";
-export { Embedding, type EmbeddingOptions } from "./layers/embedding";
-export { LayerNorm, type LayerNormOptions } from "./layers/layer-norm";
-export { Dropout } from "./layers/dropout";
-export { ReLU, Tanh, Sigmoid, GELU, Identity, Flatten } from "./layers/activations";
-export { Sequential, ModuleList, type UnaryModule } from "./layers/containers";
-export { CrossEntropyLoss, MSELoss, BCEWithLogitsLoss } from "./layers/losses";
-export * as init from "./init";
 export * as functional from "./functional/losses";
 export {
+  type BCEWithLogitsOptions,
+  binaryCrossEntropyWithLogits,
+  type CrossEntropyOptions,
   crossEntropy,
   mseLoss,
-  binaryCrossEntropyWithLogits,
   type Reduction,
-  type CrossEntropyOptions,
-  type BCEWithLogitsOptions,
 } from "./functional/losses";
+export * as init from "./init";
+export { Flatten, GELU, Identity, ReLU, Sigmoid, Tanh } from "./layers/activations";
+export { ModuleList, Sequential, type UnaryModule } from "./layers/containers";
+export { Conv2d, type Conv2dOptions } from "./layers/conv2d";
+export { Dropout } from "./layers/dropout";
+export { Embedding, type EmbeddingOptions } from "./layers/embedding";
+export { LayerNorm, type LayerNormOptions } from "./layers/layer-norm";
+export { Linear, type LinearOptions } from "./layers/linear";
+export { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss } from "./layers/losses";
+export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from "./module";

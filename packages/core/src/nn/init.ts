@@ -57,12 +57,22 @@ function fill(param: Parameter, sample: () => number): Parameter {
 }
 
 /** Fills with U(a, b). */
-export function uniform_(param: Parameter, a = 0, b = 1, generator: Generator = getDefaultGenerator()): Parameter {
+export function uniform_(
+  param: Parameter,
+  a = 0,
+  b = 1,
+  generator: Generator = getDefaultGenerator(),
+): Parameter {
   return fill(param, () => generator.uniform(a, b));
 }
 
 /** Fills with N(mean, std²). */
-export function normal_(param: Parameter, mean = 0, std = 1, generator: Generator = getDefaultGenerator()): Parameter {
+export function normal_(
+  param: Parameter,
+  mean = 0,
+  std = 1,
+  generator: Generator = getDefaultGenerator(),
+): Parameter {
   return fill(param, () => generator.normal(mean, std));
 }
 

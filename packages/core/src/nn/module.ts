@@ -68,7 +68,8 @@ export abstract class Module {
     if (seen.has(this)) return [];
     seen.add(this);
     const out: Array<[string, Module]> = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name), seen));
+    for (const [name, child] of this.namedChildren())
+      out.push(...child.namedModules(join(prefix, name), seen));
     return out;
   }
 
@@ -172,8 +173,10 @@ export abstract class Module {
     const missingKeys = Object.keys(own).filter((k) => !(k in stateDict));
     const unexpectedKeys = Object.keys(stateDict).filter((k) => !(k in own));
     const problems: string[] = [];
-    if (strict && missingKeys.length > 0) problems.push(`Missing key(s) in state_dict: ${quoteAll(missingKeys)}.`);
-    if (strict && unexpectedKeys.length > 0) problems.push(`Unexpected key(s) in state_dict: ${quoteAll(unexpectedKeys)}.`);
+    if (strict && missingKeys.length > 0)
+      problems.push(`Missing key(s) in state_dict: ${quoteAll(missingKeys)}.`);
+    if (strict && unexpectedKeys.length > 0)
+      problems.push(`Unexpected key(s) in state_dict: ${quoteAll(unexpectedKeys)}.`);
     for (const [key, target] of Object.entries(own)) {
       const given = stateDict[key];
       if (given === undefined) continue;
@@ -184,7 +187,9 @@ export abstract class Module {
           `size mismatch for ${key}: copying a param with shape [${given.shape}] from checkpoint, the shape in current model is [${target.shape}].`,
         );
       } else if (given.dtype !== target.dtype) {
-        problems.push(`dtype mismatch for ${key}: the checkpoint has ${given.dtype}, the model has ${target.dtype}.`);
+        problems.push(
+          `dtype mismatch for ${key}: the checkpoint has ${given.dtype}, the model has ${target.dtype}.`,
+        );
       }
     }
     if (problems.length > 0) {

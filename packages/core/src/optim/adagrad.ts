@@ -1,7 +1,13 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
 import { checkNumber } from "../utils/options";
-import { type BaseOptimizerOptions, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer";
+import {
+  type BaseOptimizerOptions,
+  Optimizer,
+  type ParamGroup,
+  type ParamState,
+  type ParamsInput,
+} from "./optimizer";
 
 /** Hyperparameters of {@link Adagrad}, as in `torch.optim.Adagrad`. */
 export interface AdagradOptions extends BaseOptimizerOptions {
@@ -19,31 +25,53 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
     super(
       params,
-      { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options },
+      {
+        lr: 1e-2,
+        lrDecay: 0,
+        weightDecay: 0,
+        initialAccumulatorValue: 0,
+        eps: 1e-10,
+        maximize: false,
+        ...options,
+      },
       NAMES,
     );
   }
 
   protected override validate(options: Partial<AdagradOptions>): void {
     super.validate(options);
-    if (options.lrDecay !== undefined) checkNumber("Adagrad", "lrDecay", options.lrDecay, (v) => v >= 0, ">= 0");
+    if (options.lrDecay !== undefined)
+      checkNumber("Adagrad", "lrDecay", options.lrDecay, (v) => v >= 0, ">= 0");
     if (options.eps !== undefined) checkNumber("Adagrad", "eps", options.eps, (v) => v >= 0, ">= 0");
     if (options.weightDecay !== undefined) {
       checkNumber("Adagrad", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
     }
     if (options.initialAccumulatorValue !== undefined) {
-      checkNumber("Adagrad", "initialAccumulatorValue", options.initialAccumulatorValue, (v) => v >= 0, ">= 0");
+      checkNumber(
+        "Adagrad",
+        "initialAccumulatorValue",
+        options.initialAccumulatorValue,
+        (v) => v >= 0,
+        ">= 0",
+      );
     }
   }
 
-  protected updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<AdagradOptions>, state: ParamState): void {
+  protected updateParameter(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<AdagradOptions>,
+    state: ParamState,
+  ): void {
     const step = (typeof state.step === "number" ? state.step : 0) + 1;
     state.step = step;
     let g = group.maximize ? tf.neg(grad) : grad;
     if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
     const clr = group.lr / (1 + (step - 1) * group.lrDecay);
     const sumPrev =
-      state.sum instanceof tf.Tensor ? state.sum : tf.fill(param.shape, group.initialAccumulatorValue, "float32");
+      state.sum instanceof tf.Tensor
+        ? state.sum
+        : tf.fill(param.shape, group.initialAccumulatorValue, "float32");
     const sum = tf.add(sumPrev, tf.mul(g, g));
     this.setState(state, "sum", sum);
     const std = tf.add(tf.sqrt(sum), group.eps);

@@ -2,7 +2,13 @@ import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
 import { checkNumber } from "../utils/options";
-import { type BaseOptimizerOptions, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer";
+import {
+  type BaseOptimizerOptions,
+  Optimizer,
+  type ParamGroup,
+  type ParamState,
+  type ParamsInput,
+} from "./optimizer";
 
 /** Hyperparameters of {@link Adam} and {@link AdamW}, as in `torch.optim.Adam`. */
 export interface AdamOptions extends BaseOptimizerOptions {
@@ -26,14 +32,26 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     super.validate(options);
     const owner = this.constructor.name;
     if (options.eps !== undefined) checkNumber(owner, "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined) checkNumber(owner, "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    if (options.weightDecay !== undefined)
+      checkNumber(owner, "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
     if (options.betas !== undefined) {
-      const ok = Array.isArray(options.betas) && options.betas.length === 2 && options.betas.every((b) => b >= 0 && b < 1);
-      if (!ok) throw new FulmenError(`${owner}: invalid betas ${JSON.stringify(options.betas)}; both must be in [0, 1).`);
+      const ok =
+        Array.isArray(options.betas) &&
+        options.betas.length === 2 &&
+        options.betas.every((b) => b >= 0 && b < 1);
+      if (!ok)
+        throw new FulmenError(
+          `${owner}: invalid betas ${JSON.stringify(options.betas)}; both must be in [0, 1).`,
+        );
     }
   }
 
-  protected updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<AdamOptions>, state: ParamState): void {
+  protected updateParameter(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<AdamOptions>,
+    state: ParamState,
+  ): void {
     const [beta1, beta2] = group.betas;
     const step = (typeof state.step === "number" ? state.step : 0) + 1;
     state.step = step;
@@ -68,7 +86,19 @@ export class Adam extends AdamBase {
   protected readonly decoupledWeightDecay = false;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options }, NAMES);
+    super(
+      params,
+      {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 0,
+        amsgrad: false,
+        maximize: false,
+        ...options,
+      },
+      NAMES,
+    );
   }
 }
 
@@ -77,6 +107,18 @@ export class AdamW extends AdamBase {
   protected readonly decoupledWeightDecay = true;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options }, NAMES);
+    super(
+      params,
+      {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 1e-2,
+        amsgrad: false,
+        maximize: false,
+        ...options,
+      },
+      NAMES,
+    );
   }
 }

@@ -53,10 +53,14 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     private readonly optionNames: readonly string[],
   ) {
     this.defaults = defaults;
+    checkOptionNames(this.constructor.name, defaults, optionNames);
     this.validate(defaults);
-    const groups = toGroups(params);
-    if (groups.length === 0) throw new FulmenError(`${this.constructor.name}: got an empty parameter list.`);
-    for (const group of groups) this.addParamGroup(group);
+    for (const group of toGroups(params)) this.addParamGroup(group);
+    if (this.paramGroups.every((g) => g.params.length === 0)) {
+      throw new FulmenError(
+        `${this.constructor.name}: got an empty parameter list; pass the model or its parameters.`,
+      );
+    }
   }
 
   /** Checks hyperparameter values; subclasses add their own rules. */
@@ -67,7 +71,12 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
   }
 
   /** Computes and applies the update of one parameter from its gradient; called inside `tf.tidy`. */
-  protected abstract updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<O>, state: ParamState): void;
+  protected abstract updateParameter(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<O>,
+    state: ParamState,
+  ): void;
 
   /** Adds a group of parameters, with hyperparameters that override the defaults. */
   addParamGroup(group: ParamGroupInput<O>): void {
@@ -81,10 +90,16 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
         throw new FulmenError(`${this.constructor.name}: parameter groups must hold Parameter instances.`);
       }
       if (seen.has(p)) {
-        throw new FulmenError(`${this.constructor.name}: some parameters appear in more than one parameter group.`);
+        throw new FulmenError(
+          `${this.constructor.name}: some parameters appear in more than one parameter group.`,
+        );
       }
     }
-    this.paramGroups.push({ ...this.defaults, ...(options as unknown as Partial<O>), params: list } as ParamGroup<O>);
+    this.paramGroups.push({
+      ...this.defaults,
+      ...(options as unknown as Partial<O>),
+      params: list,
+    } as ParamGroup<O>);
   }
 
   /** Clears the gradients of every parameter (to null, PyTorch 2's default; or to zeros with setToNone false). */
@@ -129,7 +144,8 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
   /** A state tensor that must already exist. */
   protected tensorState(state: ParamState, key: string): tf.Tensor {
     const value = state[key];
-    if (!(value instanceof tf.Tensor)) throw new FulmenError(`${this.constructor.name}: state '${key}' is missing.`);
+    if (!(value instanceof tf.Tensor))
+      throw new FulmenError(`${this.constructor.name}: state '${key}' is missing.`);
     return value;
   }
 
@@ -179,7 +195,8 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     });
     for (const [id, s] of Object.entries(stateDict.state)) {
       const p = ordered[Number(id)];
-      if (p === undefined) throw new FulmenError(`${name}.loadStateDict: state for unknown parameter index ${id}.`);
+      if (p === undefined)
+        throw new FulmenError(`${name}.loadStateDict: state for unknown parameter index ${id}.`);
       for (const [key, value] of Object.entries(s)) {
         if (value instanceof tf.Tensor && !tf.util.arraysEqual(value.shape, p.shape) && value.rank !== 0) {
           throw new FulmenError(
@@ -191,7 +208,8 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     this.disposeState();
     for (const [id, s] of Object.entries(stateDict.state)) {
       const copy: ParamState = {};
-      for (const [key, value] of Object.entries(s)) copy[key] = value instanceof tf.Tensor ? tf.keep(tf.clone(value)) : value;
+      for (const [key, value] of Object.entries(s))
+        copy[key] = value instanceof tf.Tensor ? tf.keep(tf.clone(value)) : value;
       this.state.set(ordered[Number(id)]!, copy);
     }
     this.paramGroups.forEach((group, g) => {
@@ -210,13 +228,19 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
 }
 
 function toGroups<O extends BaseOptimizerOptions>(params: ParamsInput<O>): Array<ParamGroupInput<O>> {
-  if ("parameters" in params && typeof params.parameters === "function") return [{ params: params.parameters() } as unknown as ParamGroupInput<O>];
+  if ("parameters" in params && typeof params.parameters === "function")
+    return [{ params: params.parameters() } as unknown as ParamGroupInput<O>];
   const list = [...(params as Iterable<Parameter | ParamGroupInput<O>>)];
-  if (list.length > 0 && list.every((x) => !(x instanceof Parameter) && typeof x === "object" && "params" in x)) {
+  if (
+    list.length > 0 &&
+    list.every((x) => !(x instanceof Parameter) && typeof x === "object" && "params" in x)
+  ) {
     return list as Array<ParamGroupInput<O>>;
   }
   if (list.some((x) => !(x instanceof Parameter))) {
-    throw new FulmenError("Optimizer: params must be Parameters, a Module, or a list of {params, ...options} groups.");
+    throw new FulmenError(
+      "Optimizer: params must be Parameters, a Module, or a list of {params, ...options} groups.",
+    );
   }
   return [{ params: list as Parameter[] } as unknown as ParamGroupInput<O>];
 }

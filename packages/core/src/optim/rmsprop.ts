@@ -1,7 +1,13 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
 import { checkNumber } from "../utils/options";
-import { type BaseOptimizerOptions, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer";
+import {
+  type BaseOptimizerOptions,
+  Optimizer,
+  type ParamGroup,
+  type ParamState,
+  type ParamsInput,
+} from "./optimizer";
 
 /** Hyperparameters of {@link RMSprop}, as in `torch.optim.RMSprop`. */
 export interface RMSpropOptions extends BaseOptimizerOptions {
@@ -20,7 +26,16 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
     super(
       params,
-      { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options },
+      {
+        lr: 1e-2,
+        alpha: 0.99,
+        eps: 1e-8,
+        weightDecay: 0,
+        momentum: 0,
+        centered: false,
+        maximize: false,
+        ...options,
+      },
       NAMES,
     );
   }
@@ -29,13 +44,19 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     super.validate(options);
     if (options.alpha !== undefined) checkNumber("RMSprop", "alpha", options.alpha, (v) => v >= 0, ">= 0");
     if (options.eps !== undefined) checkNumber("RMSprop", "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.momentum !== undefined) checkNumber("RMSprop", "momentum", options.momentum, (v) => v >= 0, ">= 0");
+    if (options.momentum !== undefined)
+      checkNumber("RMSprop", "momentum", options.momentum, (v) => v >= 0, ">= 0");
     if (options.weightDecay !== undefined) {
       checkNumber("RMSprop", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
     }
   }
 
-  protected updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<RMSpropOptions>, state: ParamState): void {
+  protected updateParameter(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<RMSpropOptions>,
+    state: ParamState,
+  ): void {
     state.step = (typeof state.step === "number" ? state.step : 0) + 1;
     let g = group.maximize ? tf.neg(grad) : grad;
     if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
@@ -53,7 +74,8 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     }
     avg = tf.add(avg, group.eps);
     if (group.momentum > 0) {
-      const bufPrev = state.momentumBuffer instanceof tf.Tensor ? state.momentumBuffer : tf.zerosLike(param.data);
+      const bufPrev =
+        state.momentumBuffer instanceof tf.Tensor ? state.momentumBuffer : tf.zerosLike(param.data);
       const buf = tf.add(tf.mul(bufPrev, group.momentum), tf.div(g, avg));
       this.setState(state, "momentumBuffer", buf);
       param.data.assign(tf.sub(param.data, tf.mul(buf, group.lr)));

@@ -2,7 +2,13 @@ import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
 import { checkNumber } from "../utils/options";
-import { type BaseOptimizerOptions, Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer";
+import {
+  type BaseOptimizerOptions,
+  Optimizer,
+  type ParamGroup,
+  type ParamState,
+  type ParamsInput,
+} from "./optimizer";
 
 /** Hyperparameters of {@link SGD}, as in `torch.optim.SGD`. */
 export interface SGDOptions extends BaseOptimizerOptions {
@@ -18,14 +24,20 @@ const NAMES = ["lr", "momentum", "dampening", "weightDecay", "nesterov", "maximi
 /** Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay, equal to `torch.optim.SGD`. */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options }, NAMES);
+    super(
+      params,
+      { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options },
+      NAMES,
+    );
   }
 
   protected override validate(options: Partial<SGDOptions>): void {
     super.validate(options);
     const owner = "SGD";
-    if (options.momentum !== undefined) checkNumber(owner, "momentum", options.momentum, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined) checkNumber(owner, "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    if (options.momentum !== undefined)
+      checkNumber(owner, "momentum", options.momentum, (v) => v >= 0, ">= 0");
+    if (options.weightDecay !== undefined)
+      checkNumber(owner, "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
     const momentum = options.momentum ?? this.defaults?.momentum ?? 0;
     const dampening = options.dampening ?? this.defaults?.dampening ?? 0;
     if ((options.nesterov ?? this.defaults?.nesterov) && (momentum <= 0 || dampening !== 0)) {
@@ -33,7 +45,12 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
-  protected updateParameter(param: Parameter, grad: tf.Tensor, group: ParamGroup<SGDOptions>, state: ParamState): void {
+  protected updateParameter(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<SGDOptions>,
+    state: ParamState,
+  ): void {
     let d = group.maximize ? tf.neg(grad) : grad;
     if (group.weightDecay !== 0) d = tf.add(d, tf.mul(param.data, group.weightDecay));
     if (group.momentum !== 0) {

@@ -32,7 +32,8 @@ export class Generator {
 
   /** Resets the generator to the stream of `seed` (an integer; only its low 53 bits matter). */
   manualSeed(seed: number): this {
-    if (!Number.isFinite(seed)) throw new FulmenError(`manualSeed: seed must be a finite number, got ${seed}.`);
+    if (!Number.isFinite(seed))
+      throw new FulmenError(`manualSeed: seed must be a finite number, got ${seed}.`);
     this.initialSeedValue = seed;
     const hi = Math.floor(seed / 2 ** 32);
     const mix = splitMix32((seed >>> 0) ^ Math.imul(hi >>> 0, 0x27d4eb2d));

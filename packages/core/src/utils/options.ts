@@ -24,7 +24,13 @@ export function checkOptionNames(owner: string, given: object | undefined, valid
 }
 
 /** Throws unless `value` is a finite number that satisfies `ok`, naming the option and what it must be. */
-export function checkNumber(owner: string, name: string, value: number, ok: (v: number) => boolean, rule: string): void {
+export function checkNumber(
+  owner: string,
+  name: string,
+  value: number,
+  ok: (v: number) => boolean,
+  rule: string,
+): void {
   if (typeof value !== "number" || Number.isNaN(value) || !ok(value)) {
     throw new FulmenError(`${owner}: invalid ${name} ${String(value)}; it must be ${rule}.`);
   }

@@ -25,14 +25,18 @@ function reduce(values: tf.Tensor, reduction: Reduction, owner: string): tf.Tens
     case "none":
       return values;
     default:
-      throw new FulmenError(`${owner}: unknown reduction '${String(reduction)}'; use "mean", "sum" or "none".`);
+      throw new FulmenError(
+        `${owner}: unknown reduction '${String(reduction)}'; use "mean", "sum" or "none".`,
+      );
   }
 }
 
 function toTargetTensor(target: tf.Tensor | number[], owner: string): tf.Tensor {
   const t = Array.isArray(target) ? tf.tensor(target, undefined, "int32") : target;
   if (t.dtype !== "int32") {
-    throw new FulmenError(`${owner}: class-index targets must be int32, got ${t.dtype}. Cast them with tf.cast(t, "int32").`);
+    throw new FulmenError(
+      `${owner}: class-index targets must be int32, got ${t.dtype}. Cast them with tf.cast(t, "int32").`,
+    );
   }
   return t;
 }
@@ -43,7 +47,11 @@ function toTargetTensor(target: tf.Tensor | number[], owner: string): tf.Tensor 
  * class weights, ignored targets, and label smoothing. The mean divides by the summed weights of the
  * targets that are not ignored, as PyTorch does.
  */
-export function crossEntropy(input: tf.Tensor, target: tf.Tensor | number[], options: CrossEntropyOptions = {}): tf.Tensor {
+export function crossEntropy(
+  input: tf.Tensor,
+  target: tf.Tensor | number[],
+  options: CrossEntropyOptions = {},
+): tf.Tensor {
   checkOptionNames("crossEntropy", options, ["reduction", "ignoreIndex", "labelSmoothing", "weight"]);
   const reduction = options.reduction ?? "mean";
   const ignoreIndex = options.ignoreIndex ?? -100;
@@ -65,7 +73,9 @@ export function crossEntropy(input: tf.Tensor, target: tf.Tensor | number[], opt
     const flatLogits = tf.reshape(classLast, [-1, numClasses]);
     const flatTarget = tf.reshape(targetTensor, [-1]);
     if (options.weight !== undefined && options.weight.size !== numClasses) {
-      throw new FulmenError(`crossEntropy: weight has ${options.weight.size} entries but there are ${numClasses} classes.`);
+      throw new FulmenError(
+        `crossEntropy: weight has ${options.weight.size} entries but there are ${numClasses} classes.`,
+      );
     }
     const logp = tf.logSoftmax(flatLogits);
     const valid = tf.cast(tf.notEqual(flatTarget, ignoreIndex), "float32");
@@ -88,12 +98,18 @@ export function crossEntropy(input: tf.Tensor, target: tf.Tensor | number[], opt
 
 function checkSameShape(owner: string, input: tf.Tensor, target: tf.Tensor): void {
   if (!tf.util.arraysEqual(input.shape, target.shape)) {
-    throw new FulmenError(`${owner}: input shape [${input.shape}] and target shape [${target.shape}] must match.`);
+    throw new FulmenError(
+      `${owner}: input shape [${input.shape}] and target shape [${target.shape}] must match.`,
+    );
   }
 }
 
 /** Mean squared error, like `torch.nn.functional.mse_loss`. */
-export function mseLoss(input: tf.Tensor, target: tf.Tensor, options: { reduction?: Reduction } = {}): tf.Tensor {
+export function mseLoss(
+  input: tf.Tensor,
+  target: tf.Tensor,
+  options: { reduction?: Reduction } = {},
+): tf.Tensor {
   checkOptionNames("mseLoss", options, ["reduction"]);
   checkSameShape("mseLoss", input, target);
   return tf.tidy(() => reduce(tf.squaredDifference(input, target), options.reduction ?? "mean", "mseLoss"));
@@ -121,7 +137,8 @@ export function binaryCrossEntropyWithLogits(
   checkSameShape("binaryCrossEntropyWithLogits", input, target);
   return tf.tidy(() => {
     const softplusNeg = tf.add(tf.log1p(tf.exp(tf.neg(tf.abs(input)))), tf.relu(tf.neg(input)));
-    const logWeight = options.posWeight === undefined ? 1 : tf.add(1, tf.mul(tf.sub(options.posWeight, 1), target));
+    const logWeight =
+      options.posWeight === undefined ? 1 : tf.add(1, tf.mul(tf.sub(options.posWeight, 1), target));
     let loss = tf.add(tf.mul(tf.sub(1, target), input), tf.mul(logWeight, softplusNeg));
     if (options.weight !== undefined) loss = tf.mul(loss, options.weight);
     return reduce(loss, options.reduction ?? "mean", "binaryCrossEntropyWithLogits");

@@ -24,7 +24,8 @@ export class Sequential extends Module {
   at(index: number): Module {
     const layers = this.children();
     const layer = layers[index < 0 ? layers.length + index : index];
-    if (layer === undefined) throw new FulmenError(`Sequential: index ${index} is out of range for ${layers.length} layers.`);
+    if (layer === undefined)
+      throw new FulmenError(`Sequential: index ${index} is out of range for ${layers.length} layers.`);
     return layer;
   }
 
@@ -57,7 +58,8 @@ export class ModuleList<M extends Module = Module> extends Module {
   at(index: number): M {
     const list = this.children() as M[];
     const m = list[index < 0 ? list.length + index : index];
-    if (m === undefined) throw new FulmenError(`ModuleList: index ${index} is out of range for ${list.length} modules.`);
+    if (m === undefined)
+      throw new FulmenError(`ModuleList: index ${index} is out of range for ${list.length} modules.`);
     return m;
   }
 

@@ -22,7 +22,9 @@ const OPTION_NAMES = ["stride", "padding", "dilation", "groups", "bias"] as cons
 function pair(name: string, value: Pair): [number, number] {
   const p: [number, number] = typeof value === "number" ? [value, value] : value;
   if (p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0)) {
-    throw new FulmenError(`Conv2d: ${name} must be a non-negative integer or a pair of them, got ${String(value)}.`);
+    throw new FulmenError(
+      `Conv2d: ${name} must be a non-negative integer or a pair of them, got ${String(value)}.`,
+    );
   }
   return p;
 }
@@ -61,13 +63,17 @@ export class Conv2d extends Module {
       );
     }
     if (this.padding === "same" && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
-      throw new FulmenError("Conv2d: padding='same' is not supported for strided convolutions (as in PyTorch).");
+      throw new FulmenError(
+        "Conv2d: padding='same' is not supported for strided convolutions (as in PyTorch).",
+      );
     }
     if ((this.stride[0] > 1 || this.stride[1] > 1) && (this.dilation[0] > 1 || this.dilation[1] > 1)) {
-      throw new FulmenError("Conv2d: TensorFlow.js cannot combine stride > 1 with dilation > 1; use one of them.");
+      throw new FulmenError(
+        "Conv2d: TensorFlow.js cannot combine stride > 1 with dilation > 1; use one of them.",
+      );
     }
-    this.weight = new Parameter(tf.zeros([outChannels, inChannels / this.groups, ...this.kernelSize]));
-    this.bias = options.bias === false ? null : new Parameter(tf.zeros([outChannels]));
+    this.weight = Parameter.full([outChannels, inChannels / this.groups, ...this.kernelSize], 0);
+    this.bias = options.bias === false ? null : Parameter.full([outChannels], 0);
     this.resetParameters();
   }
 
@@ -111,7 +117,10 @@ export class Conv2d extends Module {
     });
   }
 
-  private tfPadding(): "valid" | "same" | [[number, number], [number, number], [number, number], [number, number]] {
+  private tfPadding():
+    | "valid"
+    | "same"
+    | [[number, number], [number, number], [number, number], [number, number]] {
     if (this.padding === "valid") return "valid";
     if (this.padding === "same") {
       // PyTorch's 'same' puts the extra row/column at the end, as TensorFlow's does, for odd total padding.

@@ -23,17 +23,31 @@ export class Embedding extends Module {
   ) {
     super();
     checkOptionNames("Embedding", options, ["paddingIdx"]);
-    checkNumber("Embedding", "numEmbeddings", numEmbeddings, (v) => Number.isInteger(v) && v > 0, "a positive integer");
-    checkNumber("Embedding", "embeddingDim", embeddingDim, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+    checkNumber(
+      "Embedding",
+      "numEmbeddings",
+      numEmbeddings,
+      (v) => Number.isInteger(v) && v > 0,
+      "a positive integer",
+    );
+    checkNumber(
+      "Embedding",
+      "embeddingDim",
+      embeddingDim,
+      (v) => Number.isInteger(v) && v > 0,
+      "a positive integer",
+    );
     let paddingIdx = options.paddingIdx ?? null;
     if (paddingIdx !== null) {
       if (!Number.isInteger(paddingIdx) || paddingIdx >= numEmbeddings || paddingIdx < -numEmbeddings) {
-        throw new FulmenError(`Embedding: paddingIdx must be within [-${numEmbeddings}, ${numEmbeddings}), got ${paddingIdx}.`);
+        throw new FulmenError(
+          `Embedding: paddingIdx must be within [-${numEmbeddings}, ${numEmbeddings}), got ${paddingIdx}.`,
+        );
       }
       if (paddingIdx < 0) paddingIdx += numEmbeddings;
     }
     this.paddingIdx = paddingIdx;
-    this.weight = new Parameter(tf.zeros([numEmbeddings, embeddingDim]));
+    this.weight = Parameter.full([numEmbeddings, embeddingDim], 0);
     this.resetParameters();
   }
 
@@ -52,7 +66,8 @@ export class Embedding extends Module {
         throw new FulmenError(`Embedding: indices must be an int32 tensor, got ${indices.dtype}.`);
       }
       // Masking the padding row makes its gradient zero, as PyTorch's padding_idx does.
-      const table = this.paddingIdx === null ? this.weight.data : tf.mul(this.weight.data, this.rowMask(this.paddingIdx));
+      const table =
+        this.paddingIdx === null ? this.weight.data : tf.mul(this.weight.data, this.rowMask(this.paddingIdx));
       return tf.gather(table, indices);
     });
   }

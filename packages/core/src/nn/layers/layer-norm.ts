@@ -26,8 +26,8 @@ export class LayerNorm extends Module {
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     this.eps = options.eps ?? 1e-5;
     const affine = options.elementwiseAffine ?? true;
-    this.weight = affine ? new Parameter(tf.ones(this.normalizedShape)) : null;
-    this.bias = affine && (options.bias ?? true) ? new Parameter(tf.zeros(this.normalizedShape)) : null;
+    this.weight = affine ? Parameter.full(this.normalizedShape, 1) : null;
+    this.bias = affine && (options.bias ?? true) ? Parameter.full(this.normalizedShape, 0) : null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -26,10 +26,22 @@ export class Linear extends Module {
   ) {
     super();
     checkOptionNames("Linear", options, ["bias"]);
-    checkNumber("Linear", "inFeatures", inFeatures, (v) => Number.isInteger(v) && v > 0, "a positive integer");
-    checkNumber("Linear", "outFeatures", outFeatures, (v) => Number.isInteger(v) && v > 0, "a positive integer");
-    this.weight = new Parameter(tf.zeros([outFeatures, inFeatures]));
-    this.bias = options.bias === false ? null : new Parameter(tf.zeros([outFeatures]));
+    checkNumber(
+      "Linear",
+      "inFeatures",
+      inFeatures,
+      (v) => Number.isInteger(v) && v > 0,
+      "a positive integer",
+    );
+    checkNumber(
+      "Linear",
+      "outFeatures",
+      outFeatures,
+      (v) => Number.isInteger(v) && v > 0,
+      "a positive integer",
+    );
+    this.weight = Parameter.full([outFeatures, inFeatures], 0);
+    this.bias = options.bias === false ? null : Parameter.full([outFeatures], 0);
     this.resetParameters();
   }
 

@@ -13,7 +13,9 @@ export class ChainedScheduler extends LRScheduler {
     super(optimizer, -1);
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) {
-        throw new FulmenError(`ChainedScheduler: scheduler ${i} drives a different optimizer than scheduler 0.`);
+        throw new FulmenError(
+          `ChainedScheduler: scheduler ${i} drives a different optimizer than scheduler 0.`,
+        );
       }
     });
     this.schedulers = schedulers;

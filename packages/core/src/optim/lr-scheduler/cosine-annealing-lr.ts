@@ -27,15 +27,19 @@ export class CosineAnnealingLR extends LRScheduler {
     if (lastEpoch === 0) return this.currentLrs();
     if (this.stepCount === 1 && lastEpoch > 0) return this.closedFormLr();
     if (pyMod(lastEpoch - 1 - tMax, 2 * tMax) === 0) {
-      return this.currentLrs().map((lr, i) => lr + ((this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
+      return this.currentLrs().map(
+        (lr, i) => lr + ((this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2,
+      );
     }
-    const ratio = (1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax));
+    const ratio =
+      (1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax));
     return this.currentLrs().map((lr) => ratio * (lr - etaMin) + etaMin);
   }
 
   protected override closedFormLr(): number[] {
     return this.baseLrs.map(
-      (base) => this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2,
+      (base) =>
+        this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2,
     );
   }
 }

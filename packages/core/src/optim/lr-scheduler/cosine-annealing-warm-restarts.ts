@@ -24,10 +24,22 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   constructor(optimizer: AnyOptimizer, options: CosineAnnealingWarmRestartsOptions) {
     super(optimizer, options.lastEpoch);
     checkOptionNames("CosineAnnealingWarmRestarts", options, ["t0", "tMult", "etaMin", "lastEpoch"]);
-    checkNumber("CosineAnnealingWarmRestarts", "t0", options.t0, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+    checkNumber(
+      "CosineAnnealingWarmRestarts",
+      "t0",
+      options.t0,
+      (v) => Number.isInteger(v) && v > 0,
+      "a positive integer",
+    );
     this.t0 = options.t0;
     this.tMult = options.tMult ?? 1;
-    checkNumber("CosineAnnealingWarmRestarts", "tMult", this.tMult, (v) => Number.isInteger(v) && v >= 1, "an integer >= 1");
+    checkNumber(
+      "CosineAnnealingWarmRestarts",
+      "tMult",
+      this.tMult,
+      (v) => Number.isInteger(v) && v >= 1,
+      "an integer >= 1",
+    );
     this.etaMin = options.etaMin ?? 0;
     this.tI = this.t0;
     this.tCur = this.lastEpoch;
@@ -52,7 +64,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
         this.tI *= this.tMult;
       }
     } else {
-      if (e < 0) throw new FulmenError(`CosineAnnealingWarmRestarts: expected a non-negative epoch, got ${e}.`);
+      if (e < 0)
+        throw new FulmenError(`CosineAnnealingWarmRestarts: expected a non-negative epoch, got ${e}.`);
       if (e >= this.t0) {
         if (this.tMult === 1) {
           this.tCur = e % this.t0;

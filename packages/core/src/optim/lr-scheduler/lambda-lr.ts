@@ -7,7 +7,8 @@ export type LrLambda = (epoch: number) => number;
 
 function lambdas(owner: string, given: LrLambda | LrLambda[], groups: number): LrLambda[] {
   if (!Array.isArray(given)) return Array.from({ length: groups }, () => given);
-  if (given.length !== groups) throw new FulmenError(`${owner}: expected ${groups} lrLambda functions, got ${given.length}.`);
+  if (given.length !== groups)
+    throw new FulmenError(`${owner}: expected ${groups} lrLambda functions, got ${given.length}.`);
   return [...given];
 }
 

@@ -39,6 +39,8 @@ export class LinearLR extends LRScheduler {
 
   protected override closedFormLr(): number[] {
     const progress = Math.min(this.totalIters, this.lastEpoch) / this.totalIters;
-    return this.baseLrs.map((base) => base * (this.startFactor + (this.endFactor - this.startFactor) * progress));
+    return this.baseLrs.map(
+      (base) => base * (this.startFactor + (this.endFactor - this.startFactor) * progress),
+    );
   }
 }

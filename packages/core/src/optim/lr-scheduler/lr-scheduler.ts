@@ -112,7 +112,8 @@ export abstract class LRScheduler {
     const out: SchedulerStateDict = nested.length > 0 ? { schedulers: nested.map((s) => s.stateDict()) } : {};
     for (const [key, value] of Object.entries(this)) {
       if (key === "optimizer" || typeof value === "function" || value instanceof LRScheduler) continue;
-      if (Array.isArray(value) && value.some((v) => v instanceof LRScheduler || typeof v === "function")) continue;
+      if (Array.isArray(value) && value.some((v) => v instanceof LRScheduler || typeof v === "function"))
+        continue;
       out[key] = structuredClone(value);
     }
     return out;
@@ -127,13 +128,19 @@ export abstract class LRScheduler {
     const nested = this.nestedSchedulers();
     if (nested.length > 0) {
       if (!Array.isArray(schedulers) || schedulers.length !== nested.length) {
-        throw new FulmenError(`${this.constructor.name}.loadStateDict: expected the states of ${nested.length} schedulers.`);
+        throw new FulmenError(
+          `${this.constructor.name}.loadStateDict: expected the states of ${nested.length} schedulers.`,
+        );
       }
-      nested.forEach((s, i) => s.loadStateDict(schedulers[i] as SchedulerStateDict));
+      nested.forEach((s, i) => {
+        s.loadStateDict(schedulers[i] as SchedulerStateDict);
+      });
     }
     for (const [key, value] of Object.entries(nested.length > 0 ? own : state)) {
       if (!(key in this)) {
-        throw new FulmenError(`${this.constructor.name}.loadStateDict: unknown key '${key}'; was the state saved by another scheduler?`);
+        throw new FulmenError(
+          `${this.constructor.name}.loadStateDict: unknown key '${key}'; was the state saved by another scheduler?`,
+        );
       }
       (this as unknown as Record<string, unknown>)[key] = structuredClone(value);
     }

@@ -49,7 +49,8 @@ const OPTION_NAMES = [
 
 function perGroup(name: string, value: number | number[], groups: number): number[] {
   if (!Array.isArray(value)) return Array.from({ length: groups }, () => value);
-  if (value.length !== groups) throw new FulmenError(`OneCycleLR: expected ${groups} values for ${name}, got ${value.length}.`);
+  if (value.length !== groups)
+    throw new FulmenError(`OneCycleLR: expected ${groups} values for ${name}, got ${value.length}.`);
   return [...value];
 }
 
@@ -88,11 +89,29 @@ export class OneCycleLR extends LRScheduler {
 
     let total: number;
     if (options.totalSteps !== undefined) {
-      checkNumber("OneCycleLR", "totalSteps", options.totalSteps, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+      checkNumber(
+        "OneCycleLR",
+        "totalSteps",
+        options.totalSteps,
+        (v) => Number.isInteger(v) && v > 0,
+        "a positive integer",
+      );
       total = options.totalSteps;
     } else if (options.epochs !== undefined && options.stepsPerEpoch !== undefined) {
-      checkNumber("OneCycleLR", "epochs", options.epochs, (v) => Number.isInteger(v) && v > 0, "a positive integer");
-      checkNumber("OneCycleLR", "stepsPerEpoch", options.stepsPerEpoch, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+      checkNumber(
+        "OneCycleLR",
+        "epochs",
+        options.epochs,
+        (v) => Number.isInteger(v) && v > 0,
+        "a positive integer",
+      );
+      checkNumber(
+        "OneCycleLR",
+        "stepsPerEpoch",
+        options.stepsPerEpoch,
+        (v) => Number.isInteger(v) && v > 0,
+        "a positive integer",
+      );
       total = options.epochs * options.stepsPerEpoch;
     } else {
       throw new FulmenError("OneCycleLR: give totalSteps, or both epochs and stepsPerEpoch.");
@@ -102,17 +121,49 @@ export class OneCycleLR extends LRScheduler {
     checkNumber("OneCycleLR", "pctStart", pct, (v) => v >= 0 && v <= 1, "between 0 and 1");
     this.annealStrategy = options.annealStrategy ?? "cos";
     if (this.annealStrategy !== "cos" && this.annealStrategy !== "linear") {
-      throw new FulmenError(`OneCycleLR: annealStrategy must be "cos" or "linear", got '${String(this.annealStrategy)}'.`);
+      throw new FulmenError(
+        `OneCycleLR: annealStrategy must be "cos" or "linear", got '${String(this.annealStrategy)}'.`,
+      );
     }
     this.phases = options.threePhase
       ? [
-          { endStep: pct * total - 1, startLr: "initialLr", endLr: "maxLr", startMomentum: "maxMomentum", endMomentum: "baseMomentum" },
-          { endStep: 2 * pct * total - 2, startLr: "maxLr", endLr: "initialLr", startMomentum: "baseMomentum", endMomentum: "maxMomentum" },
-          { endStep: total - 1, startLr: "initialLr", endLr: "minLr", startMomentum: "maxMomentum", endMomentum: "maxMomentum" },
+          {
+            endStep: pct * total - 1,
+            startLr: "initialLr",
+            endLr: "maxLr",
+            startMomentum: "maxMomentum",
+            endMomentum: "baseMomentum",
+          },
+          {
+            endStep: 2 * pct * total - 2,
+            startLr: "maxLr",
+            endLr: "initialLr",
+            startMomentum: "baseMomentum",
+            endMomentum: "maxMomentum",
+          },
+          {
+            endStep: total - 1,
+            startLr: "initialLr",
+            endLr: "minLr",
+            startMomentum: "maxMomentum",
+            endMomentum: "maxMomentum",
+          },
         ]
       : [
-          { endStep: pct * total - 1, startLr: "initialLr", endLr: "maxLr", startMomentum: "maxMomentum", endMomentum: "baseMomentum" },
-          { endStep: total - 1, startLr: "maxLr", endLr: "minLr", startMomentum: "baseMomentum", endMomentum: "maxMomentum" },
+          {
+            endStep: pct * total - 1,
+            startLr: "initialLr",
+            endLr: "maxLr",
+            startMomentum: "maxMomentum",
+            endMomentum: "baseMomentum",
+          },
+          {
+            endStep: total - 1,
+            startLr: "maxLr",
+            endLr: "minLr",
+            startMomentum: "baseMomentum",
+            endMomentum: "maxMomentum",
+          },
         ];
 
     this.cycleMomentum = options.cycleMomentum ?? true;
@@ -120,7 +171,9 @@ export class OneCycleLR extends LRScheduler {
     this.useBeta1 = "betas" in defaults;
     if (this.cycleMomentum) {
       if (!("momentum" in defaults) && !this.useBeta1) {
-        throw new FulmenError("OneCycleLR: the optimizer has neither momentum nor betas; pass cycleMomentum: false.");
+        throw new FulmenError(
+          "OneCycleLR: the optimizer has neither momentum nor betas; pass cycleMomentum: false.",
+        );
       }
       const maxM = perGroup("maxMomentum", options.maxMomentum ?? 0.95, groups);
       const baseM = perGroup("baseMomentum", options.baseMomentum ?? 0.85, groups);

@@ -23,7 +23,8 @@ export class PolynomialLR extends LRScheduler {
 
   protected getLr(): number[] {
     if (this.lastEpoch === 0 || this.lastEpoch > this.totalIters) return this.currentLrs();
-    const factor = ((1 - this.lastEpoch / this.totalIters) / (1 - (this.lastEpoch - 1) / this.totalIters)) ** this.power;
+    const factor =
+      ((1 - this.lastEpoch / this.totalIters) / (1 - (this.lastEpoch - 1) / this.totalIters)) ** this.power;
     return this.currentLrs().map((lr) => lr * factor);
   }
 

@@ -17,7 +17,16 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
-const NAMES = ["mode", "factor", "patience", "threshold", "thresholdMode", "cooldown", "minLr", "eps"] as const;
+const NAMES = [
+  "mode",
+  "factor",
+  "patience",
+  "threshold",
+  "thresholdMode",
+  "cooldown",
+  "minLr",
+  "eps",
+] as const;
 
 /**
  * Multiplies the learning rate by `factor` when a metric has stopped improving for `patience` steps, like
@@ -49,7 +58,9 @@ export class ReduceLROnPlateau {
       throw new FulmenError(`ReduceLROnPlateau: mode must be "min" or "max", got '${String(this.mode)}'.`);
     }
     if (this.thresholdMode !== "rel" && this.thresholdMode !== "abs") {
-      throw new FulmenError(`ReduceLROnPlateau: thresholdMode must be "rel" or "abs", got '${String(this.thresholdMode)}'.`);
+      throw new FulmenError(
+        `ReduceLROnPlateau: thresholdMode must be "rel" or "abs", got '${String(this.thresholdMode)}'.`,
+      );
     }
     this.factor = options.factor ?? 0.1;
     checkNumber("ReduceLROnPlateau", "factor", this.factor, (v) => v < 1, "< 1");

@@ -10,7 +10,10 @@ export class SequentialLR extends LRScheduler {
   private readonly schedulers: LRScheduler[];
   readonly milestones: number[];
 
-  constructor(optimizer: AnyOptimizer, options: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
+  constructor(
+    optimizer: AnyOptimizer,
+    options: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number },
+  ) {
     super(optimizer, -1);
     checkOptionNames("SequentialLR", options, ["schedulers", "milestones", "lastEpoch"]);
     const { schedulers, milestones } = options;
@@ -19,7 +22,9 @@ export class SequentialLR extends LRScheduler {
     }
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) {
-        throw new FulmenError(`SequentialLR: scheduler ${i} drives a different optimizer than the one given.`);
+        throw new FulmenError(
+          `SequentialLR: scheduler ${i} drives a different optimizer than the one given.`,
+        );
       }
     });
     if (milestones.length !== schedulers.length - 1) {

@@ -16,7 +16,13 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: AnyOptimizer, options: StepLROptions) {
     super(optimizer, options.lastEpoch);
     checkOptionNames("StepLR", options, ["stepSize", "gamma", "lastEpoch"]);
-    checkNumber("StepLR", "stepSize", options.stepSize, (v) => Number.isInteger(v) && v > 0, "a positive integer");
+    checkNumber(
+      "StepLR",
+      "stepSize",
+      options.stepSize,
+      (v) => Number.isInteger(v) && v > 0,
+      "a positive integer",
+    );
     this.stepSize = options.stepSize;
     this.gamma = options.gamma ?? 0.1;
     this.initialStep();

@@ -1,0 +1,3 @@
+import { libraryConfig } from "../../tooling/tsup-base";
+
+export default libraryConfig({ entry: ["src/mnist-core.ts", "src/bench.ts"], format: ["esm"], dts: false });

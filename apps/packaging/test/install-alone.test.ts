@@ -1,0 +1,106 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(__dirname, "../../..");
+const work = mkdtempSync(join(tmpdir(), "fulmen-pack-"));
+const tarballs: Record<string, string> = {};
+
+/** Every workspace package that is meant to be published (not private). */
+function publishable(): Array<{ name: string; dir: string }> {
+  const out: Array<{ name: string; dir: string }> = [];
+  for (const group of ["packages", "apps"]) {
+    for (const entry of readdirSync(join(root, group))) {
+      const dir = join(root, group, entry);
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+          name: string;
+          private?: boolean;
+        };
+        if (!pkg.private) out.push({ name: pkg.name, dir });
+      } catch {
+        // not a package
+      }
+    }
+  }
+  return out;
+}
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** An empty project with exactly these tarballs installed (npm, as a user outside the monorepo would). */
+function project(name: string, packages: string[]): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
+  run(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packages.map((p) => tarballs[p]!)],
+    dir,
+  );
+  return dir;
+}
+
+beforeAll(() => {
+  const dest = join(work, "tarballs");
+  mkdirSync(dest);
+  for (const { name, dir } of publishable()) {
+    run("pnpm", ["pack", "--pack-destination", dest], dir);
+    const file = readdirSync(dest).find((f) => f.startsWith(name.replace("@", "").replace("/", "-")));
+    if (file === undefined) throw new Error(`pnpm pack produced no tarball for ${name}`);
+    tarballs[name] = join(dest, file);
+  }
+});
+
+describe("each package installs and imports on its own", () => {
+  it("packs every publishable package", () => {
+    expect(Object.keys(tarballs).sort()).toEqual(
+      expect.arrayContaining(["@fulmen/core", "@fulmen/precision"]),
+    );
+  });
+
+  it("@fulmen/core alone trains a layer, from ESM and from CommonJS", () => {
+    const dir = project("core-alone", ["@fulmen/core"]);
+    const installed = readdirSync(join(dir, "node_modules/@fulmen"));
+    expect(installed).toEqual(["core"]);
+    const esm = `
+      import { nn, AdamW, backward, tf, seedEverything } from "@fulmen/core";
+      seedEverything(1);
+      const model = new nn.Linear(3, 1);
+      const opt = new AdamW(model, { lr: 0.1 });
+      const x = tf.tensor2d([[1, 2, 3]]);
+      const losses = [];
+      for (let i = 0; i < 5; i++) {
+        opt.zeroGrad();
+        const loss = backward(() => nn.mseLoss(model.forward(x), tf.tensor2d([[1]])), model);
+        opt.step();
+        losses.push(loss.dataSync()[0]);
+      }
+      console.log(JSON.stringify(losses));`;
+    writeFileSync(join(dir, "check.mjs"), esm);
+    const losses = JSON.parse(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)!) as number[];
+    expect(losses).toHaveLength(5);
+    expect(losses[4]!).toBeLessThan(losses[0]!);
+    const cjs = `const { nn, tf } = require("@fulmen/core"); console.log(JSON.stringify(new nn.Linear(2, 4).forward(tf.ones([1, 2])).shape));`;
+    writeFileSync(join(dir, "check.cjs"), cjs);
+    expect(run("node", ["check.cjs"], dir).trim().split("\n").at(-1)).toBe("[1,4]");
+  });
+
+  it("@fulmen/precision installs with only its declared dependencies", () => {
+    const dir = project("precision-alone", ["@fulmen/precision", "@fulmen/core"]);
+    writeFileSync(
+      join(dir, "check.mjs"),
+      `import { GradScaler } from "@fulmen/precision";
+       import { Parameter, SGD, tf } from "@fulmen/core";
+       const p = new Parameter([1]);
+       const s = new GradScaler({ initScale: 4 });
+       p.setGrad(tf.tensor1d([Infinity]));
+       console.log(s.step(new SGD([p], { lr: 1 })), (s.update(), s.getScale()));`,
+    );
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("false 2");
+  });
+});

@@ -1,0 +1,93 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { GoldenFile } from "../src/index";
+
+const root = resolve(__dirname, "../../..");
+const fixture = join(root, "packages/core/test/fixtures/torch-optim.json");
+const cli = join(root, "apps/parity/dist/cli.js");
+
+function parity(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+}
+
+describe("pnpm parity", () => {
+  it("replays every PyTorch case of the optimizer fixture within tolerance", () => {
+    const run = parity(fixture);
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("34 passed, 0 failed");
+    expect(run.status).toBe(0);
+  });
+
+  it("writes Fulmen's results in the golden format with --out", () => {
+    const dir = mkdtempSync(join(tmpdir(), "parity-"));
+    const out = join(dir, "results.json");
+    execFileSync(process.execPath, [cli, "--out", out, fixture]);
+    const golden = JSON.parse(readFileSync(fixture, "utf8")) as GoldenFile;
+    const results = JSON.parse(readFileSync(out, "utf8")) as GoldenFile;
+    expect(results.cases).toHaveLength(golden.cases.length);
+    results.cases.forEach((c, i) => {
+      const g = golden.cases[i]!;
+      expect(c.kind).toBe(g.kind);
+      expect(Object.keys(c).sort()).toEqual(Object.keys(g).sort());
+    });
+    // The results are Fulmen's own numbers: close to PyTorch's, not copies of them.
+    const adam = results.cases[4]!.params_after_each_step as number[][][];
+    const golden4 = golden.cases[4]!.params_after_each_step as number[][][];
+    expect(adam[11]![1]).not.toBe(golden4[11]![1]);
+    expect(
+      Math.abs((adam[11]![1] as unknown as number[])[0]! - (golden4[11]![1] as unknown as number[])[0]!),
+    ).toBeLessThan(1e-5);
+  });
+
+  it("fails a case whose expected numbers were made with other hyperparameters", () => {
+    const golden = JSON.parse(readFileSync(fixture, "utf8")) as GoldenFile;
+    const tampered = structuredClone(golden);
+    (tampered.cases[7]!.hparams as Record<string, unknown>).lr = 0.011;
+    (tampered.cases[14]!.hparams as Record<string, unknown>).gamma = 0.6;
+    const dir = mkdtempSync(join(tmpdir(), "parity-"));
+    const path = join(dir, "tampered.json");
+    writeFileSync(path, JSON.stringify(tampered));
+    const run = parity(path);
+    expect(run.stdout).toContain("32 passed, 2 failed");
+    expect(run.status).toBe(1);
+  });
+
+  it("accepts other hyperparameters through PyTorch's snake_case names and reports unknown ones", () => {
+    const file: GoldenFile = {
+      cases: [
+        {
+          kind: "scheduler",
+          scheduler: "StepLR",
+          base_lr: 1,
+          hparams: { step_size: 2, gamma: 0.5 },
+          lrs: [1, 1, 0.5, 0.5, 0.25],
+        },
+        { kind: "scheduler", scheduler: "NoSuchLR", base_lr: 1, hparams: {}, lrs: [1] },
+        {
+          kind: "optimizer",
+          optimizer: "SGD",
+          hparams: { lr: 0.1, momentum_typo: 1 },
+          shapes: [[1]],
+          init: [[0]],
+          grads: [],
+          params_after_each_step: [],
+        },
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), "parity-"));
+    const path = join(dir, "custom.json");
+    writeFileSync(path, JSON.stringify(file));
+    const run = parity(path);
+    expect(run.stdout).toContain("unknown scheduler 'NoSuchLR'");
+    expect(run.stdout).toContain("unknown option 'momentumTypo'");
+    expect(run.stdout).toContain("1 passed, 2 failed");
+  });
+
+  it("explains its usage when given no file", () => {
+    const run = parity();
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("usage: pnpm parity");
+  });
+});
