@@ -59,7 +59,7 @@ beforeAll(() => {
 describe("each package installs and imports on its own", () => {
   it("packs every publishable package", () => {
     expect(Object.keys(tarballs).sort()).toEqual(
-      expect.arrayContaining(["@fulmen/core", "@fulmen/precision"]),
+      expect.arrayContaining(["@fulmen/core", "@fulmen/fabric", "@fulmen/precision"]),
     );
   });
 
@@ -102,5 +102,33 @@ describe("each package installs and imports on its own", () => {
        console.log(s.step(new SGD([p], { lr: 1 })), (s.update(), s.getScale()));`,
     );
     expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("false 2");
+  });
+
+  it("@fulmen/fabric installs with only its declared dependencies and trains", () => {
+    const manifest = JSON.parse(readFileSync(join(root, "packages/fabric/package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const fulmenDeps = Object.keys(manifest.dependencies).filter((d) => d.startsWith("@fulmen/"));
+    const dir = project("fabric-alone", ["@fulmen/fabric", ...fulmenDeps]);
+    expect(readdirSync(join(dir, "node_modules/@fulmen")).sort()).toEqual(["core", "fabric", "precision"]);
+    writeFileSync(
+      join(dir, "check.mjs"),
+      `import { Fabric } from "@fulmen/fabric";
+       import { nn, SGD, tf } from "@fulmen/core";
+       const fabric = new Fabric();
+       await fabric.launch();
+       const model = new nn.Linear(2, 1);
+       const [m, opt] = fabric.setup(model, new SGD(model, { lr: 0.1 }));
+       const x = tf.tensor2d([[1, 2]]);
+       const y = tf.tensor2d([[3]]);
+       const losses = [];
+       for (let i = 0; i < 5; i++) {
+         opt.zeroGrad();
+         losses.push(fabric.backward(() => nn.mseLoss(m.forward(x), y)).dataSync()[0]);
+         opt.step();
+       }
+       console.log(fabric.strategy.name, fabric.device, losses[4] < losses[0]);`,
+    );
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("single_device cpu:0 true");
   });
 });

@@ -22,6 +22,17 @@ export {
 } from "./optim/optimizer";
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop";
 export { SGD, type SGDOptions } from "./optim/sgd";
+export type { Accelerator } from "./plugins/accelerator";
+export type { Precision } from "./plugins/precision";
+export {
+  acceleratorRegistry,
+  type KnownElsewhere,
+  type PluginInfo,
+  PluginRegistry,
+  precisionRegistry,
+  strategyRegistry,
+} from "./plugins/registry";
+export type { ReduceOp, Strategy } from "./plugins/strategy";
 export { Generator, type GeneratorState } from "./random/generator";
 export { drawSeed, getDefaultGenerator, manualSeed, seedEverything } from "./random/seed";
 export { tf } from "./runtime/tfjs";

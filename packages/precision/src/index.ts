@@ -1,2 +1,3 @@
-/** @fulmen/precision: precision plugins and dynamic loss scaling. */
+/** @fulmen/precision: precision plugins and dynamic loss scaling. Importing it registers its plugins by name. */
 export { GradScaler, type GradScalerOptions, type GradScalerStateDict } from "./grad-scaler";
+export { Float32Precision } from "./true-precision";

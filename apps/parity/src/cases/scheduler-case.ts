@@ -13,7 +13,6 @@ import {
   ReduceLROnPlateau,
   SGD,
   StepLR,
-  tf,
 } from "@fulmen/core";
 import { type CaseOutcome, field, type GoldenCase, maxAbsDiff } from "../golden";
 import { describe, toFulmenOptions } from "../hparams";

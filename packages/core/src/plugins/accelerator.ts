@@ -1,0 +1,18 @@
+/**
+ * Hardware that runs tensors: which tfjs backend it drives, whether it can be used here, and how many devices
+ * it offers. Implemented by `cpu` (and, from their own packages, `wasm` and `cuda`).
+ */
+export interface Accelerator {
+  /** The registry name (`"cpu"`). */
+  readonly name: string;
+  /** The tfjs backend this accelerator makes current. */
+  readonly backendName: string;
+  /** Whether the accelerator can run on this machine (its backend is installed and loads). */
+  isAvailable(): boolean;
+  /** How many devices `devices: "auto"` means. */
+  autoDeviceCount(): number;
+  /** Makes the backend current; resolves when it is ready. */
+  setup(): Promise<void>;
+  /** Releases what setup acquired. */
+  teardown(): void;
+}

@@ -1,0 +1,86 @@
+import { FulmenError } from "../utils/errors";
+import type { Accelerator } from "./accelerator";
+import type { Precision } from "./precision";
+import type { Strategy } from "./strategy";
+
+/** How a registered plugin is described in error messages and listings. */
+export interface PluginInfo {
+  /** One line on what it is. */
+  description: string;
+  /** The npm package that provides it. */
+  packageName: string;
+}
+
+interface Entry<T> extends PluginInfo {
+  factory: () => T;
+}
+
+/** A plugin that exists but lives in a package that is not installed (or not written yet). */
+export interface KnownElsewhere {
+  packageName: string;
+  /** Why it cannot be used yet, when the package does not exist yet. */
+  note?: string;
+}
+
+/**
+ * Plugins by name, so that strings like `strategy: "ddp"` find their implementation without core importing
+ * any plugin package: each plugin package registers its entries when it is imported.
+ */
+export class PluginRegistry<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private readonly elsewhere = new Map<string, KnownElsewhere>();
+
+  constructor(readonly kind: string) {}
+
+  /** Registers a plugin under `name` (replacing an earlier registration of that name). */
+  register(name: string, factory: () => T, info: PluginInfo): void {
+    this.entries.set(name, { factory, ...info });
+  }
+
+  /** Records that `name` is provided by a package that is not registered here, for a helpful error. */
+  knownIn(name: string, where: KnownElsewhere): void {
+    this.elsewhere.set(name, where);
+  }
+
+  /** Whether `name` is registered. */
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** The registered names with their descriptions, in registration order. */
+  list(): Array<{ name: string } & PluginInfo> {
+    return [...this.entries].map(([name, e]) => ({
+      name,
+      description: e.description,
+      packageName: e.packageName,
+    }));
+  }
+
+  /** Creates the plugin registered under `name`, or throws an error listing the valid names and where others live. */
+  create(name: string): T {
+    const entry = this.entries.get(name);
+    if (entry !== undefined) return entry.factory();
+    const where = this.elsewhere.get(name);
+    const valid = this.list()
+      .map((e) => `"${e.name}" (${e.packageName})`)
+      .join(", ");
+    if (where !== undefined) {
+      const fix =
+        where.note ?? `install ${where.packageName} and import it once (import "${where.packageName}")`;
+      throw new FulmenError(
+        `The ${this.kind} "${name}" is provided by ${where.packageName}, which is not loaded: ${fix}. Available now: ${valid}.`,
+      );
+    }
+    const others = [...this.elsewhere].map(([n, w]) => `"${n}" (${w.packageName})`).join(", ");
+    throw new FulmenError(
+      `Unknown ${this.kind} "${name}". Valid names: ${valid}${others ? `; from other packages: ${others}` : ""}.`,
+    );
+  }
+}
+
+/** Accelerators by name (`cpu`, …). */
+export const acceleratorRegistry = new PluginRegistry<Accelerator>("accelerator");
+/** Strategies by name (`single_device`, …). */
+export const strategyRegistry = new PluginRegistry<Strategy>("strategy");
+/** Precision plugins by name (`32-true`, …). */
+export const precisionRegistry = new PluginRegistry<Precision>("precision");

@@ -1,0 +1,44 @@
+import type { ParameterSource } from "../autograd/backward";
+import type { Module } from "../nn/module";
+import type { Optimizer } from "../optim/optimizer";
+import type { tf } from "../runtime/tfjs";
+import type { Accelerator } from "./accelerator";
+import type { Precision } from "./precision";
+
+/** How values are combined by {@link Strategy.allReduce}. */
+export type ReduceOp = "sum" | "mean" | "max" | "min";
+
+/**
+ * How training is spread over processes and devices (Lightning's strategies): rank information, how modules and
+ * optimizers are prepared, how backward and optimizer steps run, and the collectives.
+ */
+export interface Strategy {
+  /** The registry name (`"single_device"`, `"ddp"`, …). */
+  readonly name: string;
+  readonly worldSize: number;
+  readonly globalRank: number;
+  readonly localRank: number;
+  readonly nodeRank: number;
+  /** The device this process computes on (`"cpu:0"`). */
+  readonly rootDevice: string;
+  /** Connects the strategy to the chosen accelerator and precision, before anything is set up. */
+  connect(accelerator: Accelerator, precision: Precision): void;
+  /** Prepares a module (converting it to the precision, wrapping it for the strategy). */
+  setupModule<M extends Module>(module: M): M;
+  /** Prepares an optimizer. */
+  setupOptimizer<O extends Optimizer>(optimizer: O): O;
+  /** Differentiates a loss closure into the parameters' grads (through the precision); returns the loss. */
+  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar;
+  /** Steps an optimizer (through the precision); returns whether the step was taken. */
+  optimizerStep(optimizer: Optimizer): boolean;
+  /** Combines a tensor across processes; returns a new tensor the caller owns. */
+  allReduce(tensor: tf.Tensor, op: ReduceOp): tf.Tensor;
+  /** Stacks a tensor from every process along a new first dimension (not added when worldSize is 1). */
+  allGather(tensor: tf.Tensor): tf.Tensor;
+  /** Sends a JSON-serialisable value from `src` to every process. */
+  broadcast<T>(value: T, src: number): T;
+  /** Waits for every process. */
+  barrier(name?: string): void;
+  /** Releases what the strategy holds. */
+  teardown(): void;
+}

@@ -1,0 +1,27 @@
+import { type Accelerator, acceleratorRegistry, tf } from "@fulmen/core";
+
+/** The pure-JavaScript `cpu` backend of tfjs: always available, one device. */
+export class CpuAccelerator implements Accelerator {
+  readonly name = "cpu";
+  readonly backendName = "cpu";
+
+  isAvailable(): boolean {
+    return tf.findBackendFactory("cpu") !== null;
+  }
+
+  autoDeviceCount(): number {
+    return 1;
+  }
+
+  async setup(): Promise<void> {
+    await tf.setBackend(this.backendName);
+    await tf.ready();
+  }
+
+  teardown(): void {}
+}
+
+acceleratorRegistry.register("cpu", () => new CpuAccelerator(), {
+  description: "tfjs's pure-JavaScript cpu backend",
+  packageName: "@fulmen/fabric",
+});

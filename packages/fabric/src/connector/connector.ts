@@ -1,0 +1,102 @@
+import {
+  type Accelerator,
+  acceleratorRegistry,
+  FulmenError,
+  type Precision,
+  precisionRegistry,
+  type Strategy,
+  strategyRegistry,
+} from "@fulmen/core";
+import "@fulmen/precision";
+import "../accelerators/cpu-accelerator";
+import "../strategies/single-device-strategy";
+import "./known-plugins";
+
+/** Lightning's precision inputs, including its aliases (`16` → `"16-mixed"`, `"bf16"` → `"bf16-mixed"`). */
+export type PrecisionInput = string | 16 | 32 | 64 | Precision;
+
+const PRECISION_ALIASES: Record<string, string> = {
+  "16": "16-mixed",
+  "32": "32-true",
+  "64": "64-true",
+  bf16: "bf16-mixed",
+};
+
+/** Order in which `accelerator: "auto"` tries accelerators: the fastest installed one wins. */
+const AUTO_ACCELERATOR_ORDER = ["cuda", "wasm", "cpu"];
+
+/** What the connector chose. */
+export interface Connection {
+  accelerator: Accelerator;
+  strategy: Strategy;
+  precision: Precision;
+  devices: number;
+  numNodes: number;
+}
+
+/** The connector's inputs (Fabric's constructor options that choose plugins). */
+export interface ConnectorOptions {
+  accelerator?: string | Accelerator;
+  strategy?: string | Strategy;
+  devices?: number | "auto";
+  numNodes?: number;
+  precision?: PrecisionInput;
+}
+
+function resolveAccelerator(input: string | Accelerator): Accelerator {
+  if (typeof input !== "string") return input;
+  if (input !== "auto") {
+    const accelerator = acceleratorRegistry.create(input);
+    if (!accelerator.isAvailable())
+      throw new FulmenError(`The accelerator "${input}" is not available on this machine.`);
+    return accelerator;
+  }
+  for (const name of AUTO_ACCELERATOR_ORDER) {
+    if (!acceleratorRegistry.has(name)) continue;
+    const accelerator = acceleratorRegistry.create(name);
+    if (accelerator.isAvailable()) return accelerator;
+  }
+  throw new FulmenError(
+    'accelerator "auto" found no usable accelerator; is @tensorflow/tfjs-backend-cpu installed?',
+  );
+}
+
+function resolvePrecision(input: PrecisionInput): Precision {
+  if (typeof input === "object") return input;
+  const name = PRECISION_ALIASES[String(input)] ?? String(input);
+  return precisionRegistry.create(name);
+}
+
+function resolveDevices(input: number | "auto", accelerator: Accelerator): number {
+  if (input === "auto") return accelerator.autoDeviceCount();
+  if (input === -1) return accelerator.autoDeviceCount();
+  if (!Number.isInteger(input) || input < 1) {
+    throw new FulmenError(`devices must be a positive integer, -1 (all) or "auto", got ${String(input)}.`);
+  }
+  return input;
+}
+
+function resolveStrategy(input: string | Strategy, devices: number, numNodes: number): Strategy {
+  if (typeof input !== "string") return input;
+  const name = input === "auto" ? (devices * numNodes > 1 ? "ddp" : "single_device") : input;
+  return strategyRegistry.create(name);
+}
+
+/** Turns Fabric's strings into plugins, as Lightning's accelerator connector does, and connects them. */
+export function connect(options: ConnectorOptions): Connection {
+  const numNodes = options.numNodes ?? 1;
+  if (!Number.isInteger(numNodes) || numNodes < 1) {
+    throw new FulmenError(`numNodes must be a positive integer, got ${String(numNodes)}.`);
+  }
+  const accelerator = resolveAccelerator(options.accelerator ?? "auto");
+  const devices = resolveDevices(options.devices ?? "auto", accelerator);
+  const precision = resolvePrecision(options.precision ?? "32-true");
+  const strategy = resolveStrategy(options.strategy ?? "auto", devices, numNodes);
+  if (strategy.worldSize !== devices * numNodes) {
+    throw new FulmenError(
+      `The strategy "${strategy.name}" runs ${strategy.worldSize} process(es) but devices × numNodes is ${devices * numNodes}. Choose devices: 1, or a distributed strategy.`,
+    );
+  }
+  strategy.connect(accelerator, precision);
+  return { accelerator, strategy, precision, devices, numNodes };
+}

@@ -1,0 +1,253 @@
+import {
+  type Accelerator,
+  clipGradNorm_,
+  clipGradValue_,
+  FulmenError,
+  type Module,
+  type Optimizer,
+  type Precision,
+  type ReduceOp,
+  type Strategy,
+  seedEverything,
+  type tf,
+  toParameterList,
+} from "@fulmen/core";
+import { type Connection, connect, type PrecisionInput } from "./connector/connector";
+import { isSetUp, wrapModule, wrapOptimizer } from "./wrappers";
+
+/** Fabric's options, as Lightning's `Fabric(...)` keyword arguments. */
+export interface FabricOptions {
+  /** `"auto"` (default), `"cpu"`, or an Accelerator instance. */
+  accelerator?: string | Accelerator;
+  /** `"auto"` (default), `"single_device"`, or a Strategy instance. */
+  strategy?: string | Strategy;
+  /** Devices per node: a count, -1 for all, or `"auto"` (default). */
+  devices?: number | "auto";
+  /** Number of machines (default 1). */
+  numNodes?: number;
+  /** `"32-true"` (default) or a Precision instance; Lightning's aliases are accepted. */
+  precision?: PrecisionInput;
+  /** Objects whose methods `fabric.call(name, ...)` invokes by name. */
+  callbacks?: object[];
+}
+
+/** Options of {@link Fabric.clipGradients}: exactly one of `clipVal` and `maxNorm`. */
+export interface ClipGradientsOptions {
+  clipVal?: number;
+  maxNorm?: number;
+  normType?: number;
+  errorIfNonfinite?: boolean;
+}
+
+type SetupResult<M extends Module, O extends Optimizer[]> = O extends [] ? M : [M, ...O];
+
+const OPTION_NAMES = ["accelerator", "strategy", "devices", "numNodes", "precision", "callbacks"];
+
+/**
+ * Lightning Fabric for TypeScript: keep your training loop, and let Fabric choose the accelerator, strategy and
+ * precision. Change `loss.backward()` to `fabric.backward(...)`, pass model and optimizer through `fabric.setup`,
+ * and the loop runs unchanged on one device today and on many later.
+ *
+ * TensorFlow.js differentiates a function, not a finished tensor, so `backward` takes the closure that computes
+ * the loss: PyTorch's `loss = lossFn(model(x), y); fabric.backward(loss)` becomes
+ * `const loss = fabric.backward(() => lossFn(model.forward(x), y))`, which returns the loss.
+ */
+export class Fabric {
+  private readonly connection: Connection;
+  private readonly callbacks: object[];
+  private readonly modules: Module[] = [];
+  private launched = false;
+
+  constructor(options: FabricOptions = {}) {
+    const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
+    if (unknown.length > 0) {
+      throw new FulmenError(
+        `Fabric: unknown option(s) ${unknown.join(", ")}. Valid options: ${OPTION_NAMES.join(", ")}.`,
+      );
+    }
+    this.connection = connect(options);
+    this.callbacks = [...(options.callbacks ?? [])];
+  }
+
+  /** The chosen accelerator. */
+  get accelerator(): Accelerator {
+    return this.connection.accelerator;
+  }
+
+  /** The chosen strategy. */
+  get strategy(): Strategy {
+    return this.connection.strategy;
+  }
+
+  /** The chosen precision plugin. */
+  get precision(): Precision {
+    return this.connection.precision;
+  }
+
+  /** The device of this process (`"cpu:0"`). */
+  get device(): string {
+    return this.strategy.rootDevice;
+  }
+
+  get worldSize(): number {
+    return this.strategy.worldSize;
+  }
+
+  get globalRank(): number {
+    return this.strategy.globalRank;
+  }
+
+  /** The same as {@link Fabric.globalRank}. */
+  get rank(): number {
+    return this.strategy.globalRank;
+  }
+
+  get localRank(): number {
+    return this.strategy.localRank;
+  }
+
+  get nodeRank(): number {
+    return this.strategy.nodeRank;
+  }
+
+  get isGlobalZero(): boolean {
+    return this.strategy.globalRank === 0;
+  }
+
+  /**
+   * Makes the accelerator's backend current and, with a function, runs it as `fn(fabric)`. Call it before
+   * creating tensors; a second call does nothing more.
+   */
+  async launch<T = void>(fn?: (fabric: Fabric) => T | Promise<T>): Promise<T | undefined> {
+    if (!this.launched) {
+      await this.accelerator.setup();
+      this.launched = true;
+    }
+    return fn === undefined ? undefined : await fn(this);
+  }
+
+  /** Sets up a module and its optimizers: converts the module to the precision, and routes optimizer steps. */
+  setup<M extends Module, O extends Optimizer[]>(module: M, ...optimizers: O): SetupResult<M, O> {
+    const wrapped = this.setupModule(module);
+    if (optimizers.length === 0) return wrapped as SetupResult<M, O>;
+    return [wrapped, ...this.setupOptimizers(...optimizers)] as unknown as SetupResult<M, O>;
+  }
+
+  /** Sets up a module alone (then build its optimizer from the returned module's parameters). */
+  setupModule<M extends Module>(module: M): M {
+    if (isSetUp(module))
+      throw new FulmenError("This module was already set up by Fabric; pass the original module.");
+    const prepared = this.strategy.setupModule(module);
+    this.modules.push(prepared);
+    const wrapped = wrapModule(prepared, this.precision);
+    this.call("onAfterSetup", this, wrapped);
+    return wrapped;
+  }
+
+  /** Sets up optimizers alone. */
+  setupOptimizers<O extends Optimizer[]>(...optimizers: O): O {
+    return optimizers.map((o) => {
+      if (isSetUp(o))
+        throw new FulmenError("This optimizer was already set up by Fabric; pass the original optimizer.");
+      const prepared = this.strategy.setupOptimizer(o);
+      return wrapOptimizer(prepared, this.strategy, (opt) =>
+        this.call("onAfterOptimizerStep", this.strategy, opt),
+      );
+    }) as O;
+  }
+
+  /**
+   * Fabric's `loss.backward()`: runs `closure` on the gradient tape and accumulates gradients into the
+   * parameters of `model` (default: every module set up with this Fabric), through the strategy and precision.
+   * Returns the loss, which the caller owns.
+   */
+  backward(closure: () => tf.Scalar, model?: Module): tf.Scalar {
+    const modules = model !== undefined ? [model] : this.modules;
+    if (modules.length === 0) {
+      throw new FulmenError(
+        "fabric.backward: no module has been set up; call fabric.setup(model, optimizer) first.",
+      );
+    }
+    return this.strategy.backward(
+      closure,
+      modules.flatMap((m) => m.parameters()),
+    );
+  }
+
+  /**
+   * Clips the gradients of `module` by norm (`maxNorm`, `normType`) or by value (`clipVal`), unscaling them first
+   * under loss scaling. Returns the total norm before clipping for `maxNorm` (the caller owns it), else null.
+   */
+  clipGradients(module: Module, optimizer: Optimizer, options: ClipGradientsOptions): tf.Scalar | null {
+    const { clipVal, maxNorm, normType = 2, errorIfNonfinite = true } = options;
+    if ((clipVal === undefined) === (maxNorm === undefined)) {
+      throw new FulmenError("fabric.clipGradients: give exactly one of clipVal and maxNorm.");
+    }
+    this.precision.unscaleGradients(optimizer);
+    const params = toParameterList(module);
+    if (maxNorm !== undefined) return clipGradNorm_(params, maxNorm, normType, { errorIfNonfinite });
+    clipGradValue_(params, clipVal!);
+    return null;
+  }
+
+  /** Runs `fn` under the precision's forward context, for computations outside a set-up module's forward. */
+  autocast<T>(fn: () => T): T {
+    return this.precision.forwardContext(fn);
+  }
+
+  /** Runs `fn` creating modules directly in the precision's format (Lightning's `init_module`). */
+  initModule<T>(fn: () => T): T {
+    return fn();
+  }
+
+  /**
+   * Runs `fn` without synchronising gradients across processes, for gradient accumulation. With one process
+   * there is nothing to synchronise, so it just runs `fn`.
+   */
+  noBackwardSync<T>(_module: Module, fn: () => T): T {
+    return fn();
+  }
+
+  /** Combines a tensor across processes (`"mean"` by default); returns a new tensor. */
+  allReduce(tensor: tf.Tensor, options: { reduceOp?: ReduceOp } = {}): tf.Tensor {
+    return this.strategy.allReduce(tensor, options.reduceOp ?? "mean");
+  }
+
+  /** Gathers a tensor from every process, stacked on a new first dimension when there are several. */
+  allGather(tensor: tf.Tensor): tf.Tensor {
+    return this.strategy.allGather(tensor);
+  }
+
+  /** Sends a JSON-serialisable value from process `src` to every process. */
+  broadcast<T>(value: T, src = 0): T {
+    return this.strategy.broadcast(value, src);
+  }
+
+  /** Waits until every process reaches this point. */
+  barrier(name?: string): void {
+    this.strategy.barrier(name);
+  }
+
+  /** Prints on local rank 0 only (once per machine). */
+  print(...args: unknown[]): void {
+    if (this.localRank === 0) console.log(...args);
+  }
+
+  /** Calls `hookName` on every callback that has such a method, with `args`. */
+  call(hookName: string, ...args: unknown[]): void {
+    for (const callback of this.callbacks) {
+      const hook = (callback as Record<string, unknown>)[hookName];
+      if (typeof hook === "function") hook.apply(callback, args);
+    }
+  }
+
+  /** Seeds every random source (see core's `seedEverything`); returns the seed. */
+  seedEverything(seed?: number): number {
+    return Fabric.seedEverything(seed);
+  }
+
+  /** Seeds every random source; returns the seed. */
+  static seedEverything(seed?: number): number {
+    return seedEverything(seed);
+  }
+}
