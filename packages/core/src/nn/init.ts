@@ -132,3 +132,16 @@ export function xavierNormal_(param: Parameter, gain = 1, generator?: Generator)
   const { fanIn, fanOut } = calculateFanInAndFanOut(param.shape);
   return normal_(param, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), generator);
 }
+
+/**
+ * The default initialisation of PyTorch's Linear and convolution layers: weight Kaiming-uniform with a = √5
+ * (U(±1/√fanIn)), bias U(±1/√fanIn).
+ */
+export function defaultLayerInit_(weight: Parameter, bias: Parameter | null): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias !== null) {
+    const { fanIn } = calculateFanInAndFanOut(weight.shape);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
+}

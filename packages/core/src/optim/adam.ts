@@ -21,6 +21,16 @@ export interface AdamOptions extends BaseOptimizerOptions {
 
 const NAMES = ["lr", "betas", "eps", "weightDecay", "amsgrad", "maximize"] as const;
 
+// A function, so that no two optimizers share one betas array.
+const adamDefaults = (): AdamOptions => ({
+  lr: 1e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+});
+
 /**
  * Shared by Adam and AdamW, which differ only in how weight decay is applied: Adam adds it to the gradient
  * (L2), AdamW shrinks the parameter directly (decoupled).
@@ -86,19 +96,7 @@ export class Adam extends AdamBase {
   protected readonly decoupledWeightDecay = false;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(
-      params,
-      {
-        lr: 1e-3,
-        betas: [0.9, 0.999],
-        eps: 1e-8,
-        weightDecay: 0,
-        amsgrad: false,
-        maximize: false,
-        ...options,
-      },
-      NAMES,
-    );
+    super(params, { ...adamDefaults(), weightDecay: 0, ...options }, NAMES);
   }
 }
 
@@ -107,18 +105,6 @@ export class AdamW extends AdamBase {
   protected readonly decoupledWeightDecay = true;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(
-      params,
-      {
-        lr: 1e-3,
-        betas: [0.9, 0.999],
-        eps: 1e-8,
-        weightDecay: 1e-2,
-        amsgrad: false,
-        maximize: false,
-        ...options,
-      },
-      NAMES,
-    );
+    super(params, { ...adamDefaults(), weightDecay: 1e-2, ...options }, NAMES);
   }
 }

@@ -2,7 +2,7 @@ import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "../init";
+import { defaultLayerInit_ } from "../init";
 import { Module } from "../module";
 
 /** Options of {@link Linear}. */
@@ -47,12 +47,7 @@ export class Linear extends Module {
 
   /** Re-draws the weights with PyTorch's default initialisation. */
   resetParameters(): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias !== null) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight.shape);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    defaultLayerInit_(this.weight, this.bias);
   }
 
   forward(x: tf.Tensor): tf.Tensor {
