@@ -5,6 +5,10 @@
 
 export { backward, type ParameterSource, toParameterList } from "./autograd/backward";
 export { Parameter, type ParameterOptions } from "./autograd/parameter";
+export { type Collated, defaultCollate } from "./data/collate";
+export { DataLoader, type DataLoaderOptions } from "./data/data-loader";
+export { type Dataset, TensorDataset } from "./data/dataset";
+export { DistributedSampler, type DistributedSamplerOptions } from "./data/distributed-sampler";
 export * as nn from "./nn/index";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from "./nn/module";
 export { Adagrad, type AdagradOptions } from "./optim/adagrad";

@@ -1,0 +1,66 @@
+import { tf } from "../runtime/tfjs";
+import { FulmenError } from "../utils/errors";
+
+/** A batch as `defaultCollate` builds it: the items' structure, with tensors in place of leaves. */
+export type Collated = tf.Tensor | Collated[] | { [key: string]: Collated };
+
+/**
+ * Stacks a list of samples into a batch, like PyTorch's `default_collate`: tensors are stacked along a new first
+ * dimension; numbers become a 1-D tensor (int32 when every one is an integer, as Python ints become int64 in
+ * PyTorch; float32 otherwise); typed arrays and arrays of numbers become rows of a 2-D tensor (Float32Array as
+ * float32, Int32Array as int32); arrays of other values (tuples) and objects are collated position by position
+ * and key by key.
+ */
+export function defaultCollate(samples: unknown[]): Collated {
+  if (samples.length === 0) throw new FulmenError("defaultCollate: cannot collate an empty batch.");
+  const first = samples[0];
+  if (first instanceof tf.Tensor) {
+    return tf.stack(samples.map((s) => expectTensor(s)));
+  }
+  if (typeof first === "number") {
+    const values = samples.map((s) => {
+      if (typeof s !== "number")
+        throw new FulmenError("defaultCollate: a batch mixes numbers with other values.");
+      return s;
+    });
+    return tf.tensor1d(values, values.every(Number.isInteger) ? "int32" : "float32");
+  }
+  if (first instanceof Float32Array || first instanceof Int32Array || isNumberArray(first)) {
+    const rows = samples as Array<ArrayLike<number>>;
+    const width = rows[0]!.length;
+    if (rows.some((r) => r.length !== width)) {
+      throw new FulmenError(
+        "defaultCollate: rows of different lengths cannot be stacked; pad them or give a collateFn.",
+      );
+    }
+    const dtype = first instanceof Int32Array ? "int32" : "float32";
+    const flat =
+      dtype === "int32" ? new Int32Array(rows.length * width) : new Float32Array(rows.length * width);
+    rows.forEach((r, i) => {
+      flat.set(r, i * width);
+    });
+    return tf.tensor2d(flat, [rows.length, width], dtype);
+  }
+  if (Array.isArray(first)) {
+    return first.map((_, position) => defaultCollate(samples.map((s) => (s as unknown[])[position])));
+  }
+  if (first !== null && typeof first === "object") {
+    const out: Record<string, Collated> = {};
+    for (const key of Object.keys(first))
+      out[key] = defaultCollate(samples.map((s) => (s as Record<string, unknown>)[key]));
+    return out;
+  }
+  throw new FulmenError(
+    `defaultCollate: cannot collate values of type ${typeof first}; give the DataLoader a collateFn.`,
+  );
+}
+
+function expectTensor(value: unknown): tf.Tensor {
+  if (!(value instanceof tf.Tensor))
+    throw new FulmenError("defaultCollate: a batch mixes tensors with other values.");
+  return value;
+}
+
+function isNumberArray(value: unknown): value is number[] {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number");
+}

@@ -1,0 +1,92 @@
+import type { Generator } from "../random/generator";
+import { getDefaultGenerator } from "../random/seed";
+import { tf } from "../runtime/tfjs";
+import { FulmenError } from "../utils/errors";
+import { checkNumber, checkOptionNames } from "../utils/options";
+import { type Collated, defaultCollate } from "./collate";
+import type { Dataset } from "./dataset";
+
+/** Options of {@link DataLoader}, as in `torch.utils.data.DataLoader`. */
+export interface DataLoaderOptions<T, B> {
+  batchSize?: number;
+  /** Reshuffle every epoch with `generator` (default false). Cannot be combined with `sampler`. */
+  shuffle?: boolean;
+  /** The indices to visit (a DistributedSampler, say); re-read at every epoch. */
+  sampler?: Iterable<number> & { length?: number };
+  /** Drop the last incomplete batch (default false). */
+  dropLast?: boolean;
+  /** Builds a batch from samples (default {@link defaultCollate}). */
+  collateFn?: (samples: T[]) => B;
+  /** The random source for shuffling (default: the seeded default generator). */
+  generator?: Generator;
+}
+
+/**
+ * Batches of a dataset, like `torch.utils.data.DataLoader` (single process): iterate it once per epoch; each
+ * iteration reshuffles when `shuffle` is on. Batches are new tensors that the caller owns.
+ */
+export class DataLoader<T = unknown, B = Collated> implements Iterable<B> {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly sampler: (Iterable<number> & { length?: number }) | null;
+  private readonly collateFn: (samples: T[]) => B;
+  private readonly generator: Generator;
+
+  constructor(
+    readonly dataset: Dataset<T>,
+    options: DataLoaderOptions<T, B> = {},
+  ) {
+    checkOptionNames("DataLoader", options, [
+      "batchSize",
+      "shuffle",
+      "sampler",
+      "dropLast",
+      "collateFn",
+      "generator",
+    ]);
+    this.batchSize = options.batchSize ?? 1;
+    checkNumber(
+      "DataLoader",
+      "batchSize",
+      this.batchSize,
+      (v) => Number.isInteger(v) && v > 0,
+      "a positive integer",
+    );
+    this.shuffle = options.shuffle ?? false;
+    this.sampler = options.sampler ?? null;
+    if (this.shuffle && this.sampler !== null) {
+      throw new FulmenError(
+        "DataLoader: shuffle and sampler are mutually exclusive; shuffle inside the sampler instead.",
+      );
+    }
+    this.dropLast = options.dropLast ?? false;
+    this.collateFn = options.collateFn ?? (defaultCollate as unknown as (samples: T[]) => B);
+    this.generator = options.generator ?? getDefaultGenerator();
+  }
+
+  /** The number of batches per epoch. */
+  get length(): number {
+    const n =
+      this.sampler?.length ?? (this.sampler === null ? this.dataset.length : [...this.sampler].length);
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  private order(): number[] {
+    if (this.sampler !== null) return [...this.sampler];
+    if (this.shuffle) return this.generator.randperm(this.dataset.length);
+    return Array.from({ length: this.dataset.length }, (_, i) => i);
+  }
+
+  *[Symbol.iterator](): Iterator<B> {
+    const order = this.order();
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const indices = order.slice(start, start + this.batchSize);
+      if (indices.length < this.batchSize && this.dropLast) return;
+      // Per-sample tensors (TensorDataset rows) are freed once collated; the batch survives the tidy.
+      yield tf.tidy(
+        () => this.collateFn(indices.map((i) => this.dataset.get(i))) as unknown as tf.TensorContainer,
+      ) as unknown as B;
+    }
+  }
+}
