@@ -2,6 +2,7 @@ import { runClipNormCase, runClipValueCase } from "./cases/clip-case";
 import { runGradScalerCase } from "./cases/grad-scaler-case";
 import { runOptimizerCase } from "./cases/optimizer-case";
 import { runPlateauCase, runSchedulerCase } from "./cases/scheduler-case";
+import { runTrajectoryCase, type TrajectoryContext } from "./cases/trajectory-case";
 import type { CaseOutcome, GoldenCase, GoldenFile } from "./golden";
 
 type CaseRunner = (c: GoldenCase) => CaseOutcome;
@@ -23,15 +24,22 @@ export function passed(outcome: CaseOutcome): boolean {
 
 /** Replays one case; a case that cannot run becomes a failed outcome that says why. */
 export function replayCase(c: GoldenCase): CaseOutcome {
-  const runner = RUNNERS[c.kind];
-  try {
+  return guarded(c, () => {
+    const runner = RUNNERS[c.kind];
     if (runner === undefined) {
       throw new Error(`unknown case kind '${c.kind}'; known kinds: ${Object.keys(RUNNERS).join(", ")}`);
     }
     return runner(c);
+  });
+}
+
+function guarded(c: GoldenCase, run: () => CaseOutcome): CaseOutcome {
+  try {
+    return run();
   } catch (e) {
+    const recipe = (c as { recipe?: { name?: string } }).recipe;
     return {
-      label: `${c.kind} ${String(c.optimizer ?? c.scheduler ?? "")}`.trim(),
+      label: `${c.kind ?? "trajectory"} ${String(c.optimizer ?? c.scheduler ?? recipe?.name ?? "")}`.trim(),
       maxError: Number.POSITIVE_INFINITY,
       tolerance: 0,
       results: {},
@@ -40,10 +48,19 @@ export function replayCase(c: GoldenCase): CaseOutcome {
   }
 }
 
+/** Whether a golden file holds whole training runs (a model, data and initial weights shared by its cases). */
+function isTrajectoryFile(file: GoldenFile): boolean {
+  return "init_state" in file && "data" in file && "model" in file;
+}
+
 /** Replays every case of a golden file, in order. */
 export function replayFile(file: GoldenFile): CaseOutcome[] {
   if (file === null || typeof file !== "object" || !Array.isArray(file.cases)) {
     throw new Error("not a golden file: expected an object with a 'cases' array");
+  }
+  if (isTrajectoryFile(file)) {
+    const ctx = file as unknown as TrajectoryContext;
+    return file.cases.map((c) => guarded(c, () => runTrajectoryCase(c, ctx)));
   }
   return file.cases.map(replayCase);
 }

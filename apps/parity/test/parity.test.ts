@@ -90,4 +90,36 @@ describe("pnpm parity", () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("usage: pnpm parity");
   });
+
+  it("replays PyTorch's training trajectories through Fabric, bf16 autocast included", () => {
+    const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
+    const dir = mkdtempSync(join(tmpdir(), "parity-"));
+    const out = join(dir, "trajectories.json");
+    const run = parity("--out", out, trajectories);
+    expect(run.stdout).toContain("PASS   4 trajectory sgd_nesterov_bf16_autocast (bf16-mixed)");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("5 passed, 0 failed");
+    const results = JSON.parse(readFileSync(out, "utf8")) as GoldenFile;
+    const keys = [
+      "micro_batch_losses",
+      "lr_at_each_optimizer_step",
+      "clip_total_norms",
+      "first_micro_batch_grads",
+      "final_state",
+    ];
+    for (const c of results.cases) for (const k of keys) expect(c).toHaveProperty(k);
+  });
+
+  it("fails the bf16 recipe when it is trained in plain float32", () => {
+    const golden = JSON.parse(
+      readFileSync(join(root, "packages/core/test/fixtures/torch-trajectories.json"), "utf8"),
+    ) as GoldenFile;
+    const plain = structuredClone(golden);
+    plain.cases = [plain.cases[4]!];
+    delete (plain.cases[0]!.recipe as Record<string, unknown>).autocast;
+    const dir = mkdtempSync(join(tmpdir(), "parity-"));
+    const path = join(dir, "plain.json");
+    writeFileSync(path, JSON.stringify(plain));
+    const run = parity(path);
+    expect(run.stdout).toContain("0 passed, 1 failed");
+  });
 });

@@ -3,6 +3,20 @@
  * interfaces that every Fulmen plugin implements.
  */
 
+export {
+  type AutocastState,
+  castToHalf,
+  currentAutocast,
+  followInputOp,
+  type HalfDtype,
+  type HalfFormat,
+  halfFormatOf,
+  halfOp,
+  lowerPrecisionOp,
+  markHalf,
+  toFloat32,
+  withAutocast,
+} from "./amp/autocast";
 export { backward, type ParameterSource, toParameterList } from "./autograd/backward";
 export { Parameter, type ParameterOptions } from "./autograd/parameter";
 export { type Collated, defaultCollate } from "./data/collate";

@@ -1,4 +1,4 @@
-import type { Module, Optimizer, Precision, Strategy } from "@fulmen/core";
+import { type Module, type Optimizer, type Precision, type Strategy, tf } from "@fulmen/core";
 
 const SET_UP = Symbol("fulmen.setUp");
 
@@ -9,14 +9,19 @@ function bindTo<T extends object>(target: T, prop: string | symbol): unknown {
 
 /**
  * The module as Fabric hands it back (Lightning's `_FabricModule`): the same object to the user, whose
- * `forward` runs under the precision's forward context.
+ * `forward` converts tensor inputs to the precision, runs under its forward context (autocast), and converts a
+ * tensor output back.
  */
 export function wrapModule<M extends Module>(module: M, precision: Precision): M {
   return new Proxy(module, {
     get(target, prop) {
       if (prop === SET_UP) return true;
       if (prop === "forward") {
-        return (...inputs: never[]) => precision.forwardContext(() => target.forward(...inputs));
+        return (...inputs: unknown[]) => {
+          const converted = inputs.map((x) => (x instanceof tf.Tensor ? precision.convertInput(x) : x));
+          const output = precision.forwardContext(() => target.forward(...(converted as never[])));
+          return output instanceof tf.Tensor ? precision.convertOutput(output) : output;
+        };
       }
       return bindTo(target, prop);
     },

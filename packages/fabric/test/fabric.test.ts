@@ -40,7 +40,11 @@ describe("Fabric on one device", () => {
     );
     expect(() => new Fabric({ accelerator: "tpu" })).toThrow(/Unknown accelerator "tpu". Valid names: "cpu"/);
     expect(() => new Fabric({ precision: 64 })).toThrow(/no float64/);
-    expect(() => new Fabric({ precision: "bf16" })).toThrow(/"bf16-mixed" is not implemented yet/);
+    expect(() => new Fabric({ precision: "transformer-engine" })).toThrow(
+      /Unknown precision "transformer-engine". Valid names: .*"32-true" \(@fulmen\/precision\)/,
+    );
+    expect(new Fabric({ precision: "bf16" }).precision.name).toBe("bf16-mixed");
+    expect(new Fabric({ precision: 16 }).precision.name).toBe("16-mixed");
     expect(() => new Fabric({ devices: 2 })).toThrow(/"ddp" is not implemented yet/);
     expect(() => new Fabric({ devices: 0 })).toThrow(/devices must be a positive integer/);
     expect(() => new Fabric({ precison: "32-true" } as never)).toThrow(/unknown option\(s\) precison/);
@@ -144,5 +148,30 @@ describe("Fabric on one device", () => {
     expect(() => fabric.backward(() => tf.scalar(0))).toThrow(/no module has been set up/);
     const fm = fabric.setup(makeModel());
     expect(() => fabric.setup(fm)).toThrow(/already set up/);
+  });
+
+  it("trains under bf16-mixed with bf16 gradients and float32 outputs", () => {
+    const fabric = new Fabric({ precision: "bf16-mixed" });
+    const model = makeModel();
+    const [fm, fo] = fabric.setup(model, new SGD(model, { lr: 0.1 }));
+    const [x, y] = batch(3);
+    const logits = fm.forward(x) as tf.Tensor;
+    expect(logits.dtype).toBe("float32");
+    fabric.backward(() => nn.crossEntropy(fm.forward(x), y) as tf.Scalar).dispose();
+    const bf16 = (v: number) => (new Uint32Array(new Float32Array([v]).buffer)[0]! & 0xffff) === 0;
+    for (const p of fm.parameters()) expect(Array.from(p.grad!.dataSync()).every(bf16)).toBe(true);
+    fo.step();
+  });
+
+  it("unscales 16-mixed gradients before clipping them", () => {
+    const fabric = new Fabric({ precision: "16-mixed" });
+    const model = makeModel();
+    const [fm, fo] = fabric.setup(model, new SGD(model, { lr: 0.1 }));
+    const [x, y] = batch(4);
+    fabric.backward(() => nn.crossEntropy(fm.forward(x), y) as tf.Scalar).dispose();
+    const norm = fabric.clipGradients(fm, fo, { maxNorm: 100 })!.dataSync()[0]!;
+    expect(norm).toBeGreaterThan(0.01);
+    expect(norm).toBeLessThan(10);
+    expect(fo.step()).toBe(true);
   });
 });

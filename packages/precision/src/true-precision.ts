@@ -19,6 +19,14 @@ export class Float32Precision implements Precision {
     return module;
   }
 
+  convertInput(input: tf.Tensor): tf.Tensor {
+    return input;
+  }
+
+  convertOutput(output: tf.Tensor): tf.Tensor {
+    return output;
+  }
+
   forwardContext<T>(fn: () => T): T {
     return fn();
   }

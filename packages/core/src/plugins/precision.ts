@@ -13,6 +13,10 @@ export interface Precision {
   readonly name: string;
   /** Converts a module's parameters to the format (in place); returns the module. */
   convertModule<M extends Module>(module: M): M;
+  /** Converts a module input to the format (float tensors become half in the half modes). */
+  convertInput(input: tf.Tensor): tf.Tensor;
+  /** Converts a module output back to float32 values. */
+  convertOutput(output: tf.Tensor): tf.Tensor;
   /** Runs a forward computation under the format (autocast for mixed modes). */
   forwardContext<T>(fn: () => T): T;
   /** Differentiates the loss computed by `closure` into the parameters' grads; returns the (unscaled) loss. */

@@ -49,12 +49,6 @@ acceleratorRegistry.knownIn("wasm", {
   packageName: "@fulmen/fabric",
   note: 'the wasm accelerator is not implemented yet; use accelerator: "cpu"',
 });
-for (const name of ["16-mixed", "bf16-mixed", "16-true", "bf16-true"]) {
-  precisionRegistry.knownIn(name, {
-    packageName: "@fulmen/precision",
-    note: `"${name}" is not implemented yet; use "32-true"`,
-  });
-}
 precisionRegistry.knownIn("64-true", {
   packageName: "@fulmen/precision",
   note: 'TensorFlow.js has no float64 dtype, so "64-true" cannot exist; use "32-true"',

@@ -1,3 +1,4 @@
+import { toFloat32 } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
@@ -58,6 +59,7 @@ export function crossEntropy(
   const smoothing = options.labelSmoothing ?? 0;
   checkNumber("crossEntropy", "labelSmoothing", smoothing, (v) => v >= 0 && v <= 1, "between 0 and 1");
   return tf.tidy(() => {
+    input = toFloat32(input);
     const targetTensor = toTargetTensor(target, "crossEntropy");
     // Move the class dimension last and flatten: logits [M, C], targets [M].
     const logits = input.rank === 1 ? tf.expandDims(input, 0) : input;
@@ -112,7 +114,9 @@ export function mseLoss(
 ): tf.Tensor {
   checkOptionNames("mseLoss", options, ["reduction"]);
   checkSameShape("mseLoss", input, target);
-  return tf.tidy(() => reduce(tf.squaredDifference(input, target), options.reduction ?? "mean", "mseLoss"));
+  return tf.tidy(() =>
+    reduce(tf.squaredDifference(toFloat32(input), target), options.reduction ?? "mean", "mseLoss"),
+  );
 }
 
 /** Options of {@link binaryCrossEntropyWithLogits}. */
@@ -136,6 +140,7 @@ export function binaryCrossEntropyWithLogits(
   checkOptionNames("binaryCrossEntropyWithLogits", options, ["reduction", "weight", "posWeight"]);
   checkSameShape("binaryCrossEntropyWithLogits", input, target);
   return tf.tidy(() => {
+    input = toFloat32(input);
     const softplusNeg = tf.add(tf.log1p(tf.exp(tf.neg(tf.abs(input)))), tf.relu(tf.neg(input)));
     const logWeight =
       options.posWeight === undefined ? 1 : tf.add(1, tf.mul(tf.sub(options.posWeight, 1), target));

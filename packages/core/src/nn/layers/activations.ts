@@ -1,24 +1,25 @@
+import { followInputOp } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
 import { Module } from "../module";
 
 /** `max(0, x)`, like `torch.nn.ReLU`. */
 export class ReLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.relu(x);
+    return followInputOp(tf.relu, x);
   }
 }
 
 /** The hyperbolic tangent, like `torch.nn.Tanh`. */
 export class Tanh extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tanh(x);
+    return followInputOp(tf.tanh, x);
   }
 }
 
 /** The logistic sigmoid, like `torch.nn.Sigmoid`. */
 export class Sigmoid extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.sigmoid(x);
+    return followInputOp(tf.sigmoid, x);
   }
 }
 
@@ -35,6 +36,10 @@ export class GELU extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
+    return followInputOp((v) => this.gelu(v), x);
+  }
+
+  private gelu(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       if (this.approximate === "tanh") {
         const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));

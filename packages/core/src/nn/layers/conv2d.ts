@@ -1,3 +1,4 @@
+import { lowerPrecisionOp } from "../../amp/autocast";
 import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
@@ -94,22 +95,29 @@ export class Conv2d extends Module {
           `Conv2d: input has ${input.shape[1]} channels (shape [${x.shape}]) but inChannels is ${this.inChannels}.`,
         );
       }
-      const nhwc = tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D;
-      const hwio = tf.transpose(this.weight.data, [2, 3, 1, 0]) as tf.Tensor4D;
-      const pad = this.tfPadding();
-      let y: tf.Tensor4D;
-      if (this.groups === 1) {
-        y = tf.conv2d(nhwc, hwio, this.stride, pad, "NHWC", this.dilation);
-      } else {
-        const xs = tf.split(nhwc, this.groups, 3) as tf.Tensor4D[];
-        const ws = tf.split(hwio, this.groups, 3) as tf.Tensor4D[];
-        const ys = xs.map((xg, g) => tf.conv2d(xg, ws[g]!, this.stride, pad, "NHWC", this.dilation));
-        y = tf.concat(ys, 3) as tf.Tensor4D;
-      }
-      if (this.bias !== null) y = tf.add(y, this.bias.data);
-      const nchw = tf.transpose(y, [0, 3, 1, 2]);
+      const inputs =
+        this.bias === null ? [input, this.weight.data] : [input, this.weight.data, this.bias.data];
+      const nchw = lowerPrecisionOp((v, w, b) => this.convolve(v as tf.Tensor4D, w!, b), inputs);
       return unbatched ? tf.squeeze(nchw, [0]) : nchw;
     });
+  }
+
+  /** The convolution itself, on NCHW input and OIHW weight: the computation autocast runs in half. */
+  private convolve(input: tf.Tensor4D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+    const nhwc = tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D;
+    const hwio = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D;
+    const pad = this.tfPadding();
+    let y: tf.Tensor4D;
+    if (this.groups === 1) {
+      y = tf.conv2d(nhwc, hwio, this.stride, pad, "NHWC", this.dilation);
+    } else {
+      const xs = tf.split(nhwc, this.groups, 3) as tf.Tensor4D[];
+      const ws = tf.split(hwio, this.groups, 3) as tf.Tensor4D[];
+      const ys = xs.map((xg, g) => tf.conv2d(xg, ws[g]!, this.stride, pad, "NHWC", this.dilation));
+      y = tf.concat(ys, 3) as tf.Tensor4D;
+    }
+    if (bias !== undefined) y = tf.add(y, bias);
+    return tf.transpose(y, [0, 3, 1, 2]);
   }
 
   private tfPadding():

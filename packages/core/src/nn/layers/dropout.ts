@@ -1,3 +1,4 @@
+import { followInputOp } from "../../amp/autocast";
 import type { Generator } from "../../random/generator";
 import { drawSeed, getDefaultGenerator } from "../../random/seed";
 import { tf } from "../../runtime/tfjs";
@@ -22,8 +23,8 @@ export class Dropout extends Module {
     return tf.tidy(() => {
       if (this.p === 1) return tf.zerosLike(x);
       const u = tf.randomUniform(x.shape, 0, 1, "float32", drawSeed(this.generator));
-      const keep = tf.cast(tf.greaterEqual(u, this.p), "float32");
-      return tf.mul(x, tf.mul(keep, 1 / (1 - this.p)));
+      const scale = tf.mul(tf.cast(tf.greaterEqual(u, this.p), "float32"), 1 / (1 - this.p));
+      return followInputOp((v) => tf.mul(v, scale), x);
     });
   }
 

@@ -1,3 +1,4 @@
+import { currentAutocast, followInputOp, toFloat32 } from "../../amp/autocast";
 import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
@@ -31,6 +32,13 @@ export class LayerNorm extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
+    // Autocast keeps layer norm in float32 (mixed); a model converted to half runs it in half (true).
+    const autocast = currentAutocast();
+    if (autocast?.mode === "mixed") return this.normalize(toFloat32(x));
+    return followInputOp((v) => this.normalize(v), x);
+  }
+
+  private normalize(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const k = this.normalizedShape.length;
       if (!tf.util.arraysEqual(x.shape.slice(x.rank - k), this.normalizedShape)) {

@@ -1,3 +1,4 @@
+import { lowerPrecisionOp } from "../../amp/autocast";
 import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
@@ -58,8 +59,8 @@ export class Linear extends Module {
         );
       }
       const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]);
-      let y = tf.matMul(flat, this.weight.data, false, true);
-      if (this.bias !== null) y = tf.add(y, this.bias.data);
+      const inputs = this.bias === null ? [flat, this.weight.data] : [flat, this.weight.data, this.bias.data];
+      const y = lowerPrecisionOp(affine, inputs);
       return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
     });
   }
@@ -67,4 +68,10 @@ export class Linear extends Module {
   protected override extraRepr(): string {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
   }
+}
+
+/** `x Wᵀ (+ b)`, the computation autocast runs in half. */
+function affine(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const y = tf.matMul(x, w, false, true);
+  return b === undefined ? y : tf.add(y, b);
 }

@@ -1,0 +1,78 @@
+import {
+  backward,
+  castToHalf,
+  type HalfFormat,
+  type Module,
+  markHalf,
+  type Optimizer,
+  type ParameterSource,
+  type Precision,
+  precisionRegistry,
+  tf,
+  toFloat32,
+  withAutocast,
+} from "@fulmen/core";
+import { bfloat16, float16 } from "./half/formats";
+
+/**
+ * `"16-true"` and `"bf16-true"` (Lightning's HalfPrecision): the whole model lives in half. Parameters are
+ * rounded to half when the module is set up and again after every optimizer step (there are no float32 master
+ * weights), float inputs are rounded to half, every layer computes in half (float32 arithmetic, outputs and
+ * gradients rounded), and the output comes back as float32 values. No loss scaling.
+ */
+export class HalfPrecision implements Precision {
+  readonly name: string;
+
+  constructor(readonly format: HalfFormat) {
+    this.name = format.dtype === "float16" ? "16-true" : "bf16-true";
+  }
+
+  convertModule<M extends Module>(module: M): M {
+    for (const p of module.parameters()) this.roundParameter(p.data);
+    return module;
+  }
+
+  convertInput(input: tf.Tensor): tf.Tensor {
+    return input.dtype === "float32" ? castToHalf(input, this.format) : input;
+  }
+
+  convertOutput(output: tf.Tensor): tf.Tensor {
+    return toFloat32(output);
+  }
+
+  forwardContext<T>(fn: () => T): T {
+    return withAutocast({ format: this.format, mode: "true" }, fn);
+  }
+
+  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
+    return backward(closure, params);
+  }
+
+  unscaleGradients(_optimizer: Optimizer): void {}
+
+  optimizerStep(optimizer: Optimizer): boolean {
+    optimizer.step();
+    for (const group of optimizer.paramGroups) for (const p of group.params) this.roundParameter(p.data);
+    return true;
+  }
+
+  stateDict(): Record<string, unknown> {
+    return {};
+  }
+
+  loadStateDict(_state: Record<string, unknown>): void {}
+
+  private roundParameter(v: tf.Variable): void {
+    tf.tidy(() => v.assign(this.format.round(v)));
+    markHalf(v, this.format);
+  }
+}
+
+precisionRegistry.register("16-true", () => new HalfPrecision(float16), {
+  description: "float16 weights and computation, no master weights",
+  packageName: "@fulmen/precision",
+});
+precisionRegistry.register("bf16-true", () => new HalfPrecision(bfloat16), {
+  description: "bfloat16 weights and computation, no master weights",
+  packageName: "@fulmen/precision",
+});

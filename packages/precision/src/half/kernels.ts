@@ -1,0 +1,40 @@
+import { tf } from "@fulmen/core";
+import { roundBfloat16Array, roundFloat16Array } from "./rounding";
+
+/** Kernel names of the rounding ops, registered for each tfjs backend Fulmen runs on. */
+export const ROUND_KERNELS = { bfloat16: "FulmenRoundBfloat16", float16: "FulmenRoundFloat16" } as const;
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+interface SyncBackend {
+  readSync(dataId: object): ArrayLike<number>;
+  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
+}
+
+function roundingKernel(round: (values: ArrayLike<number>) => Float32Array) {
+  return ({ inputs, backend }: { inputs: Record<string, TensorInfo>; backend: unknown }) => {
+    const x = inputs.x!;
+    const b = backend as SyncBackend;
+    return b.makeTensorInfo(x.shape, "float32", round(b.readSync(x.dataId)));
+  };
+}
+
+/**
+ * Registers the rounding kernels for a backend that reads synchronously (cpu, wasm). Each backend needs its own
+ * registration because tfjs never borrows another backend's kernel.
+ */
+export function registerRoundingKernels(backendName: string): void {
+  for (const [kernelName, round] of [
+    [ROUND_KERNELS.bfloat16, roundBfloat16Array],
+    [ROUND_KERNELS.float16, roundFloat16Array],
+  ] as const) {
+    if (tf.getKernel(kernelName, backendName) === undefined) {
+      tf.registerKernel({
+        kernelName,
+        backendName,
+        kernelFunc: roundingKernel(round) as unknown as tf.KernelFunc,
+      });
+    }
+  }
+}
+
+registerRoundingKernels("cpu");

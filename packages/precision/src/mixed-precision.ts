@@ -1,0 +1,100 @@
+import {
+  backward,
+  castToHalf,
+  FulmenError,
+  type HalfFormat,
+  type Module,
+  type Optimizer,
+  type ParameterSource,
+  type Precision,
+  precisionRegistry,
+  tf,
+  toFloat32,
+  withAutocast,
+} from "@fulmen/core";
+import { GradScaler, type GradScalerStateDict } from "./grad-scaler";
+import { bfloat16, float16 } from "./half/formats";
+
+/**
+ * `"16-mixed"` and `"bf16-mixed"` (Lightning's MixedPrecision): float32 master weights; inside the forward pass
+ * the autocast region runs matmul/conv layers in half (inputs, weight and bias rounded to half, float32
+ * accumulation, output rounded to half), element-wise layers stay in their input's format and losses run in
+ * float32; gradients of half ops are half. `16-mixed` adds dynamic loss scaling (a GradScaler): the loss is
+ * scaled for backward, gradients are unscaled before clipping, and steps whose gradients overflow are skipped.
+ */
+export class MixedPrecision implements Precision {
+  readonly name: string;
+  readonly scaler: GradScaler | null;
+
+  constructor(
+    readonly format: HalfFormat,
+    scaler: GradScaler | null = format.dtype === "float16" ? new GradScaler() : null,
+  ) {
+    if (format.dtype === "bfloat16" && scaler !== null) {
+      throw new FulmenError(
+        "bf16-mixed does not use a GradScaler (bfloat16 has float32's range); pass none.",
+      );
+    }
+    this.name = format.dtype === "float16" ? "16-mixed" : "bf16-mixed";
+    this.scaler = scaler;
+  }
+
+  convertModule<M extends Module>(module: M): M {
+    return module;
+  }
+
+  convertInput(input: tf.Tensor): tf.Tensor {
+    return input.dtype === "float32" ? castToHalf(input, this.format) : input;
+  }
+
+  convertOutput(output: tf.Tensor): tf.Tensor {
+    return toFloat32(output);
+  }
+
+  forwardContext<T>(fn: () => T): T {
+    return withAutocast({ format: this.format, mode: "mixed" }, fn);
+  }
+
+  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
+    const scaler = this.scaler;
+    if (scaler === null) return backward(closure, params);
+    const scale = scaler.getScale();
+    const scaled = backward(() => scaler.scale(closure()), params);
+    // The scale is a power of two, so dividing it out gives the loss exactly.
+    const loss = tf.div(scaled, scale) as tf.Scalar;
+    scaled.dispose();
+    return loss;
+  }
+
+  unscaleGradients(optimizer: Optimizer): void {
+    this.scaler?.unscale_(optimizer);
+  }
+
+  optimizerStep(optimizer: Optimizer): boolean {
+    if (this.scaler === null) {
+      optimizer.step();
+      return true;
+    }
+    const taken = this.scaler.step(optimizer);
+    this.scaler.update();
+    return taken;
+  }
+
+  stateDict(): Record<string, unknown> {
+    return this.scaler === null ? {} : { scaler: this.scaler.stateDict() };
+  }
+
+  loadStateDict(state: Record<string, unknown>): void {
+    if (this.scaler !== null && state.scaler !== undefined)
+      this.scaler.loadStateDict(state.scaler as GradScalerStateDict);
+  }
+}
+
+precisionRegistry.register("16-mixed", () => new MixedPrecision(float16), {
+  description: "float16 autocast with float32 master weights and dynamic loss scaling",
+  packageName: "@fulmen/precision",
+});
+precisionRegistry.register("bf16-mixed", () => new MixedPrecision(bfloat16), {
+  description: "bfloat16 autocast with float32 master weights",
+  packageName: "@fulmen/precision",
+});

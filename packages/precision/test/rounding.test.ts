@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { roundBfloat16, roundBfloat16Array, roundFloat16, roundFloat16Array } from "../src/index";
+
+describe("half rounding", () => {
+  it("rounds to bfloat16 to nearest, ties to even", () => {
+    expect(roundBfloat16(1 + 2 ** -8)).toBe(1); // a tie between 1 and 1+2^-7: the even one
+    expect(roundBfloat16(1 + 3 * 2 ** -8)).toBe(1 + 2 ** -6); // a tie: rounds up to the even mantissa
+    expect(roundBfloat16(1 + 2 ** -8 + 2 ** -20)).toBe(1 + 2 ** -7); // above the tie
+    expect(roundBfloat16(3.14159)).toBe(3.140625);
+    expect(roundBfloat16(-0.1)).toBe(-0.10009765625);
+    expect(roundBfloat16(3.4e38)).toBe(Number.POSITIVE_INFINITY);
+    expect(Number.isNaN(roundBfloat16(Number.NaN))).toBe(true);
+  });
+
+  it("rounds to float16 with its range, overflow and subnormals", () => {
+    expect(roundFloat16(65504)).toBe(65504);
+    expect(roundFloat16(65519)).toBe(65504);
+    expect(roundFloat16(65520)).toBe(Number.POSITIVE_INFINITY);
+    expect(roundFloat16(-1e6)).toBe(Number.NEGATIVE_INFINITY);
+    expect(roundFloat16(1 + 2 ** -11)).toBe(1); // tie → even
+    expect(roundFloat16(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9);
+    expect(roundFloat16(0.1)).toBe(0.0999755859375);
+    expect(roundFloat16(1.5 * 2 ** -24)).toBe(2 ** -23); // subnormal tie → even
+    expect(roundFloat16(2 ** -26)).toBe(0);
+    expect(roundFloat16(3 * 2 ** -25)).toBe(2 * 2 ** -24);
+  });
+
+  it("the array forms agree with the scalar forms", () => {
+    const values = Float32Array.from([0.3, -7.77, 1e-6, 12345.678, 65530, -0, 2 ** -20]);
+    expect(Array.from(roundBfloat16Array(values))).toEqual(Array.from(values).map(roundBfloat16));
+    expect(Array.from(roundFloat16Array(values))).toEqual(Array.from(values).map(roundFloat16));
+  });
+});
