@@ -17,8 +17,42 @@ export {
   toFloat32,
   withAutocast,
 } from "./amp/autocast";
+export {
+  decodeHalf,
+  encodeHalf,
+  float16Bits,
+  float16FromBits,
+  roundBfloat16,
+  roundBfloat16Array,
+  roundFloat16,
+  roundFloat16Array,
+} from "./amp/half-rounding";
 export { backward, type ParameterSource, toParameterList } from "./autograd/backward";
 export { Parameter, type ParameterOptions } from "./autograd/parameter";
+export {
+  type CheckpointContents,
+  type CheckpointIO,
+  SafetensorsCheckpointIO,
+  writeFileAtomic,
+} from "./checkpoint/checkpoint-io";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SafetensorsFile,
+} from "./checkpoint/safetensors";
+export {
+  decodeSkeleton,
+  disposeDecoded,
+  encodeState,
+  isStateful,
+  restoreState,
+  type Skeleton,
+  type StateFilter,
+  type Stateful,
+} from "./checkpoint/state-codec";
+export { decodeTensor, encodeTensor, type StorageDtype } from "./checkpoint/tensor-codec";
 export { type Collated, defaultCollate } from "./data/collate";
 export { DataLoader, type DataLoaderOptions } from "./data/data-loader";
 export { type Dataset, TensorDataset } from "./data/dataset";

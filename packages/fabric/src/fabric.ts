@@ -1,12 +1,21 @@
 import {
   type Accelerator,
+  type CheckpointIO,
   clipGradNorm_,
   clipGradValue_,
+  decodeSkeleton,
+  disposeDecoded,
+  encodeState,
   FulmenError,
-  type Module,
+  Module,
   type Optimizer,
   type Precision,
   type ReduceOp,
+  restoreState,
+  SafetensorsCheckpointIO,
+  type StateDict,
+  type StateFilter,
+  type Stateful,
   type Strategy,
   seedEverything,
   type tf,
@@ -27,8 +36,25 @@ export interface FabricOptions {
   numNodes?: number;
   /** `"32-true"` (default) or a Precision instance; Lightning's aliases are accepted. */
   precision?: PrecisionInput;
+  /** A Precision or CheckpointIO instance, or a list of them (at most one of each kind). */
+  plugins?: FabricPlugin | FabricPlugin[];
   /** Objects whose methods `fabric.call(name, ...)` invokes by name. */
   callbacks?: object[];
+}
+
+/** A plugin instance Fabric accepts in `plugins`. */
+export type FabricPlugin = Precision | CheckpointIO;
+
+/** Options of {@link Fabric.save}. */
+export interface SaveOptions {
+  /** Per state key, which entries of its state dict to keep (Lightning's `filter`). */
+  filter?: Record<string, StateFilter>;
+}
+
+/** Options of {@link Fabric.load} and {@link Fabric.loadRaw}. */
+export interface LoadOptions {
+  /** Require keys to match exactly (default true). */
+  strict?: boolean;
 }
 
 /** Options of {@link Fabric.clipGradients}: exactly one of `clipVal` and `maxNorm`. */
@@ -41,7 +67,8 @@ export interface ClipGradientsOptions {
 
 type SetupResult<M extends Module, O extends Optimizer[]> = O extends [] ? M : [M, ...O];
 
-const OPTION_NAMES = ["accelerator", "strategy", "devices", "numNodes", "precision", "callbacks"];
+const OPTION_NAMES = ["accelerator", "strategy", "devices", "numNodes", "precision", "plugins", "callbacks"];
+const PRECISION_STATE_KEY = "__precision__";
 
 /**
  * Lightning Fabric for TypeScript: keep your training loop, and let Fabric choose the accelerator, strategy and
@@ -57,6 +84,8 @@ export class Fabric {
   private readonly callbacks: object[];
   private readonly modules: Module[] = [];
   private launched = false;
+  /** Reads and writes checkpoints (safetensors files unless a CheckpointIO plugin is given). */
+  readonly checkpointIO: CheckpointIO;
 
   constructor(options: FabricOptions = {}) {
     const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
@@ -65,7 +94,14 @@ export class Fabric {
         `Fabric: unknown option(s) ${unknown.join(", ")}. Valid options: ${OPTION_NAMES.join(", ")}.`,
       );
     }
-    this.connection = connect(options);
+    const { precisionPlugin, checkpointIO } = sortPlugins(options.plugins);
+    if (precisionPlugin !== undefined && options.precision !== undefined) {
+      throw new FulmenError(
+        "Fabric: give the precision either as `precision` or as a plugin in `plugins`, not both.",
+      );
+    }
+    this.connection = connect({ ...options, precision: precisionPlugin ?? options.precision });
+    this.checkpointIO = checkpointIO ?? new SafetensorsCheckpointIO();
     this.callbacks = [...(options.callbacks ?? [])];
   }
 
@@ -190,6 +226,55 @@ export class Fabric {
     return null;
   }
 
+  /**
+   * Saves `state` (modules, optimizers, schedulers, tensors, plain values) to one checkpoint file, atomically:
+   * tensors in safetensors format (PyTorch's safetensors reads the weights), the rest as JSON. The precision's
+   * state (the loss scaler) is saved with it. Call it on every process; the strategy decides who writes.
+   */
+  save(path: string, state: Record<string, unknown>, options: SaveOptions = {}): void {
+    if (PRECISION_STATE_KEY in state)
+      throw new FulmenError(`fabric.save: '${PRECISION_STATE_KEY}' is a reserved key.`);
+    const precisionState = this.precision.stateDict();
+    const full =
+      Object.keys(precisionState).length > 0 ? { ...state, [PRECISION_STATE_KEY]: precisionState } : state;
+    const contents = encodeState(full, options.filter);
+    this.strategy.saveCheckpoint(contents, path, this.checkpointIO);
+    this.barrier("save");
+  }
+
+  /**
+   * Loads a checkpoint written by {@link Fabric.save}. With `state`, restores its objects in place (modules,
+   * optimizers, schedulers, and plain values, which are replaced in the object) and returns what the checkpoint
+   * holds beyond it; without, returns the whole checkpoint (tensors owned by the caller).
+   */
+  load(path: string, state?: Record<string, unknown>, options: LoadOptions = {}): Record<string, unknown> {
+    const contents = this.strategy.loadCheckpoint(path, this.checkpointIO);
+    const decoded = decodeSkeleton(contents.skeleton, contents.tensors) as Record<string, unknown>;
+    const precisionState = decoded[PRECISION_STATE_KEY] as Record<string, unknown> | undefined;
+    delete decoded[PRECISION_STATE_KEY];
+    if (precisionState !== undefined) this.precision.loadStateDict(precisionState);
+    this.barrier("load");
+    if (state === undefined) return decoded;
+    return restoreState(state, decoded, options.strict ?? true);
+  }
+
+  /**
+   * Loads a file that holds only a module's (or another stateful object's) state, such as a safetensors file of
+   * PyTorch weights, into `target`.
+   */
+  loadRaw(path: string, target: Module | Stateful, options: LoadOptions = {}): void {
+    const contents = this.strategy.loadCheckpoint(path, this.checkpointIO);
+    const decoded = decodeSkeleton(contents.skeleton, contents.tensors);
+    try {
+      if (target instanceof Module)
+        target.loadStateDict(decoded as StateDict, { strict: options.strict ?? true });
+      else (target as { loadStateDict(s: unknown): unknown }).loadStateDict(decoded);
+    } finally {
+      disposeDecoded(decoded);
+    }
+    this.barrier("loadRaw");
+  }
+
   /** Runs `fn` under the precision's forward context, for computations outside a set-up module's forward. */
   autocast<T>(fn: () => T): T {
     return this.precision.forwardContext(fn);
@@ -250,4 +335,28 @@ export class Fabric {
   static seedEverything(seed?: number): number {
     return seedEverything(seed);
   }
+}
+
+function sortPlugins(plugins: FabricPlugin | FabricPlugin[] | undefined): {
+  precisionPlugin?: Precision;
+  checkpointIO?: CheckpointIO;
+} {
+  const out: { precisionPlugin?: Precision; checkpointIO?: CheckpointIO } = {};
+  for (const plugin of plugins === undefined ? [] : Array.isArray(plugins) ? plugins : [plugins]) {
+    if (typeof (plugin as Precision).convertModule === "function") {
+      if (out.precisionPlugin !== undefined)
+        throw new FulmenError("Fabric: more than one precision plugin was given.");
+      out.precisionPlugin = plugin as Precision;
+    } else if (
+      typeof (plugin as CheckpointIO).save === "function" &&
+      typeof (plugin as CheckpointIO).load === "function"
+    ) {
+      if (out.checkpointIO !== undefined)
+        throw new FulmenError("Fabric: more than one CheckpointIO plugin was given.");
+      out.checkpointIO = plugin as CheckpointIO;
+    } else {
+      throw new FulmenError("Fabric: a plugin must be a Precision or a CheckpointIO instance.");
+    }
+  }
+  return out;
 }

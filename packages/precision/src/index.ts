@@ -2,7 +2,6 @@
 export { GradScaler, type GradScalerOptions, type GradScalerStateDict } from "./grad-scaler";
 export { bfloat16, float16 } from "./half/formats";
 export { ROUND_KERNELS, registerRoundingKernels } from "./half/kernels";
-export { roundBfloat16, roundBfloat16Array, roundFloat16, roundFloat16Array } from "./half/rounding";
 export { HalfPrecision } from "./half-precision";
 export { MixedPrecision } from "./mixed-precision";
 export { Float32Precision } from "./true-precision";

@@ -1,6 +1,16 @@
-import { backward, manualSeed, nn, SGD, type tf as TF, tf, withAutocast } from "@fulmen/core";
+import {
+  backward,
+  manualSeed,
+  nn,
+  roundBfloat16,
+  roundFloat16,
+  SGD,
+  type tf as TF,
+  tf,
+  withAutocast,
+} from "@fulmen/core";
 import { describe, expect, it } from "vitest";
-import { bfloat16, float16, HalfPrecision, MixedPrecision, roundBfloat16, roundFloat16 } from "../src/index";
+import { bfloat16, float16, HalfPrecision, MixedPrecision } from "../src/index";
 
 const isBf16 = (v: number) => roundBfloat16(v) === v;
 

@@ -1,4 +1,5 @@
 import type { ParameterSource } from "../autograd/backward";
+import type { CheckpointContents, CheckpointIO } from "../checkpoint/checkpoint-io";
 import type { Module } from "../nn/module";
 import type { Optimizer } from "../optim/optimizer";
 import type { tf } from "../runtime/tfjs";
@@ -37,6 +38,10 @@ export interface Strategy {
   allGather(tensor: tf.Tensor): tf.Tensor;
   /** Sends a JSON-serialisable value from `src` to every process. */
   broadcast<T>(value: T, src: number): T;
+  /** Writes a checkpoint (deciding which processes write, and ending with a barrier). */
+  saveCheckpoint(contents: CheckpointContents, path: string, io: CheckpointIO): void;
+  /** Reads a checkpoint. */
+  loadCheckpoint(path: string, io: CheckpointIO): CheckpointContents;
   /** Waits for every process. */
   barrier(name?: string): void;
   /** Releases what the strategy holds. */

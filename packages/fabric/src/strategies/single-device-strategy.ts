@@ -1,5 +1,7 @@
 import {
   type Accelerator,
+  type CheckpointContents,
+  type CheckpointIO,
   FulmenError,
   type Module,
   type Optimizer,
@@ -72,6 +74,14 @@ export class SingleDeviceStrategy implements Strategy {
   broadcast<T>(value: T, src: number): T {
     if (src !== 0) throw new FulmenError(`broadcast: src ${src} does not exist in a world of size 1.`);
     return value;
+  }
+
+  saveCheckpoint(contents: CheckpointContents, path: string, io: CheckpointIO): void {
+    io.save(contents, path);
+  }
+
+  loadCheckpoint(path: string, io: CheckpointIO): CheckpointContents {
+    return io.load(path);
   }
 
   barrier(_name?: string): void {}

@@ -1,5 +1,4 @@
-import { tf } from "@fulmen/core";
-import { roundBfloat16Array, roundFloat16Array } from "./rounding";
+import { roundBfloat16Array, roundFloat16Array, tf } from "@fulmen/core";
 
 /** Kernel names of the rounding ops, registered for each tfjs backend Fulmen runs on. */
 export const ROUND_KERNELS = { bfloat16: "FulmenRoundBfloat16", float16: "FulmenRoundFloat16" } as const;

@@ -56,3 +56,53 @@ export function roundFloat16Array(values: ArrayLike<number>): Float32Array {
   for (let i = 0; i < values.length; i++) out[i] = roundFloat16(values[i]!);
   return out;
 }
+
+/** The IEEE float16 bit pattern of `x` (rounded to nearest even first). */
+export function float16Bits(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00;
+  const r = roundFloat16(x);
+  const sign = r < 0 || Object.is(r, -0) ? 0x8000 : 0;
+  const a = Math.abs(r);
+  if (a === Number.POSITIVE_INFINITY) return sign | 0x7c00;
+  if (a === 0) return sign;
+  if (a < FP16_MIN_NORMAL) return sign | (a / FP16_SUBNORMAL_STEP);
+  f32[0] = a;
+  const exponent = ((u32[0]! >>> 23) & 0xff) - 127;
+  const mantissa = (a / 2 ** exponent - 1) * 1024;
+  return sign | ((exponent + 15) << 10) | mantissa;
+}
+
+/** The value of an IEEE float16 bit pattern. */
+export function float16FromBits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * FP16_SUBNORMAL_STEP;
+  if (exponent === 0x1f) return mantissa === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** Float32 values as 16-bit patterns of `dtype` (each value rounded to nearest even). */
+export function encodeHalf(values: ArrayLike<number>, dtype: "bfloat16" | "float16"): Uint16Array {
+  const out = new Uint16Array(values.length);
+  if (dtype === "float16") {
+    for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]!);
+    return out;
+  }
+  const rounded = roundBfloat16Array(values);
+  const bits = new Uint32Array(rounded.buffer);
+  for (let i = 0; i < bits.length; i++) out[i] = bits[i]! >>> 16;
+  return out;
+}
+
+/** 16-bit patterns of `dtype` back to float32 values. */
+export function decodeHalf(bits: Uint16Array, dtype: "bfloat16" | "float16"): Float32Array {
+  const out = new Float32Array(bits.length);
+  if (dtype === "float16") {
+    for (let i = 0; i < bits.length; i++) out[i] = float16FromBits(bits[i]!);
+    return out;
+  }
+  const wide = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) wide[i] = bits[i]! << 16;
+  return out;
+}

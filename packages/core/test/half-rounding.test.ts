@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { roundBfloat16, roundBfloat16Array, roundFloat16, roundFloat16Array } from "../src/index";
+import {
+  decodeHalf,
+  encodeHalf,
+  float16Bits,
+  roundBfloat16,
+  roundBfloat16Array,
+  roundFloat16,
+  roundFloat16Array,
+} from "../src/index";
 
 describe("half rounding", () => {
   it("rounds to bfloat16 to nearest, ties to even", () => {
@@ -29,5 +37,20 @@ describe("half rounding", () => {
     const values = Float32Array.from([0.3, -7.77, 1e-6, 12345.678, 65530, -0, 2 ** -20]);
     expect(Array.from(roundBfloat16Array(values))).toEqual(Array.from(values).map(roundBfloat16));
     expect(Array.from(roundFloat16Array(values))).toEqual(Array.from(values).map(roundFloat16));
+  });
+
+  it("encodes and decodes IEEE float16 and bfloat16 bit patterns", () => {
+    expect(float16Bits(1)).toBe(0x3c00);
+    expect(float16Bits(-2)).toBe(0xc000);
+    expect(float16Bits(65504)).toBe(0x7bff);
+    expect(float16Bits(2 ** -24)).toBe(0x0001);
+    expect(float16Bits(Number.POSITIVE_INFINITY)).toBe(0x7c00);
+    expect(float16Bits(0.1)).toBe(0x2e66);
+    const values = Float32Array.from([0.1, -3.5, 1e-7, 70000, 0, -0.000123]);
+    for (const dtype of ["float16", "bfloat16"] as const) {
+      const round = dtype === "float16" ? roundFloat16 : roundBfloat16;
+      expect(Array.from(decodeHalf(encodeHalf(values, dtype), dtype))).toEqual(Array.from(values).map(round));
+    }
+    expect(Array.from(encodeHalf([1, -1], "bfloat16"))).toEqual([0x3f80, 0xbf80]);
   });
 });
