@@ -113,7 +113,7 @@ describe("each package installs and imports on its own", () => {
     expect(readdirSync(join(dir, "node_modules/@fulmen")).sort()).toEqual(["core", "fabric", "precision"]);
     writeFileSync(
       join(dir, "check.mjs"),
-      `import { Fabric } from "@fulmen/fabric";
+      `import { CSVLogger, Fabric, TensorBoardLogger } from "@fulmen/fabric";
        import { nn, SGD, tf } from "@fulmen/core";
        const fabric = new Fabric();
        await fabric.launch();
@@ -127,8 +127,17 @@ describe("each package installs and imports on its own", () => {
          losses.push(fabric.backward(() => nn.mseLoss(m.forward(x), y)).dataSync()[0]);
          opt.step();
        }
-       console.log(fabric.strategy.name, fabric.device, losses[4] < losses[0]);`,
+       const tb = new TensorBoardLogger({ rootDir: "logs" });
+       const csv = new CSVLogger({ rootDir: "logs" });
+       const logged = new Fabric({ loggers: [tb, csv], precision: "bf16-mixed" });
+       logged.log("loss", losses[4], 5);
+       tb.finalize("success");
+       csv.finalize("success");
+       fabric.save("run.ckpt", { model: m, optimizer: opt, step: 5 });
+       const state = { model: m, optimizer: opt, step: 0 };
+       fabric.load("run.ckpt", state);
+       console.log(fabric.strategy.name, fabric.device, losses[4] < losses[0], state.step);`,
     );
-    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("single_device cpu:0 true");
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("single_device cpu:0 true 5");
   });
 });

@@ -75,6 +75,7 @@ export {
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop";
 export { SGD, type SGDOptions } from "./optim/sgd";
 export type { Accelerator } from "./plugins/accelerator";
+export type { Logger, RunStatus } from "./plugins/logger";
 export type { Precision } from "./plugins/precision";
 export {
   acceleratorRegistry,

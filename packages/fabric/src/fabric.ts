@@ -7,6 +7,7 @@ import {
   disposeDecoded,
   encodeState,
   FulmenError,
+  type Logger,
   Module,
   type Optimizer,
   type Precision,
@@ -18,7 +19,7 @@ import {
   type Stateful,
   type Strategy,
   seedEverything,
-  type tf,
+  tf,
   toParameterList,
 } from "@fulmen/core";
 import { type Connection, connect, type PrecisionInput } from "./connector/connector";
@@ -40,6 +41,8 @@ export interface FabricOptions {
   plugins?: FabricPlugin | FabricPlugin[];
   /** Objects whose methods `fabric.call(name, ...)` invokes by name. */
   callbacks?: object[];
+  /** Experiment loggers that `log` and `logDict` write to. */
+  loggers?: Logger | Logger[];
 }
 
 /** A plugin instance Fabric accepts in `plugins`. */
@@ -67,7 +70,16 @@ export interface ClipGradientsOptions {
 
 type SetupResult<M extends Module, O extends Optimizer[]> = O extends [] ? M : [M, ...O];
 
-const OPTION_NAMES = ["accelerator", "strategy", "devices", "numNodes", "precision", "plugins", "callbacks"];
+const OPTION_NAMES = [
+  "accelerator",
+  "strategy",
+  "devices",
+  "numNodes",
+  "precision",
+  "plugins",
+  "callbacks",
+  "loggers",
+];
 const PRECISION_STATE_KEY = "__precision__";
 
 /**
@@ -103,6 +115,40 @@ export class Fabric {
     this.connection = connect({ ...options, precision: precisionPlugin ?? options.precision });
     this.checkpointIO = checkpointIO ?? new SafetensorsCheckpointIO();
     this.callbacks = [...(options.callbacks ?? [])];
+    this.loggers =
+      options.loggers === undefined
+        ? []
+        : Array.isArray(options.loggers)
+          ? [...options.loggers]
+          : [options.loggers];
+  }
+
+  /** The experiment loggers. */
+  readonly loggers: Logger[];
+
+  /** The first logger, if any. */
+  get logger(): Logger | undefined {
+    return this.loggers[0];
+  }
+
+  /** Logs one scalar (a number or a one-element tensor) to every logger. */
+  log(name: string, value: number | tf.Tensor, step?: number): void {
+    this.logDict({ [name]: value }, step);
+  }
+
+  /**
+   * Logs scalars to every logger; tensors become numbers. There is no reduction across processes or
+   * aggregation over steps (as in Lightning Fabric); without a step each logger counts its own.
+   */
+  logDict(metrics: Record<string, number | tf.Tensor>, step?: number): void {
+    if (this.loggers.length === 0) return;
+    const scalars: Record<string, number> = {};
+    for (const [k, v] of Object.entries(metrics)) {
+      if (typeof v === "number") scalars[k] = v;
+      else if (v instanceof tf.Tensor && v.size === 1) scalars[k] = v.dataSync()[0]!;
+      else throw new FulmenError(`fabric.log: '${k}' must be a number or a one-element tensor.`);
+    }
+    for (const logger of this.loggers) logger.logMetrics(scalars, step);
   }
 
   /** The chosen accelerator. */

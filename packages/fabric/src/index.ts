@@ -3,4 +3,14 @@
 export { CpuAccelerator } from "./accelerators/cpu-accelerator";
 export { type Connection, type ConnectorOptions, connect, type PrecisionInput } from "./connector/connector";
 export { type ClipGradientsOptions, Fabric, type FabricOptions } from "./fabric";
+export {
+  CSVLogger,
+  type CSVLoggerOptions,
+  EventFileWriter,
+  maskedCrc32c,
+  TensorBoardLogger,
+  type TensorBoardLoggerOptions,
+  tensorboardTypes,
+  tfRecord,
+} from "./loggers/index";
 export { SingleDeviceStrategy } from "./strategies/single-device-strategy";

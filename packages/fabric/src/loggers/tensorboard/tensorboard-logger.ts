@@ -1,0 +1,109 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FulmenError, type Logger, type RunStatus } from "@fulmen/core";
+import { stringify } from "yaml";
+import { flattenParams, versionDirectory } from "../version-dir";
+import { EventFileWriter } from "./event-file-writer";
+import { HPARAM_TYPE, SESSION_STATUS, tensorboardTypes } from "./schema";
+
+/** Options of {@link TensorBoardLogger}, as Lightning's `TensorBoardLogger(root_dir, name, version, default_hp_metric, prefix)`. */
+export interface TensorBoardLoggerOptions {
+  rootDir: string;
+  name?: string;
+  version?: number | string;
+  /** With hyperparameters, also log `hp_metric = -1` so TensorBoard's HPARAMS tab shows the run (default true). */
+  defaultHpMetric?: boolean;
+  /** Prepended to every metric name (joined with "-"). */
+  prefix?: string;
+}
+
+function hparamValue(v: unknown): Record<string, unknown> {
+  if (typeof v === "number") return { numberValue: v };
+  if (typeof v === "boolean") return { boolValue: v };
+  return { stringValue: typeof v === "string" ? v : JSON.stringify(v) };
+}
+
+/**
+ * Writes TensorBoard event files under `rootDir/name/version_N`: scalars (`logMetrics`) and hyperparameters
+ * for the HPARAMS tab (`logHyperparams`, as PyTorch's `add_hparams` writes them), plus `hparams.yaml`.
+ */
+export class TensorBoardLogger implements Logger {
+  readonly name: string;
+  readonly version: number | string;
+  readonly logDir: string;
+  private readonly writer: EventFileWriter;
+  private readonly defaultHpMetric: boolean;
+  private readonly prefix: string;
+  private stepCounter = 0;
+
+  constructor(options: TensorBoardLoggerOptions) {
+    if (typeof options?.rootDir !== "string")
+      throw new FulmenError("TensorBoardLogger: rootDir (a folder path) is required.");
+    this.name = options.name ?? "lightning_logs";
+    const { version, logDir } = versionDirectory(options.rootDir, this.name, options.version);
+    this.version = version;
+    this.logDir = logDir;
+    this.defaultHpMetric = options.defaultHpMetric ?? true;
+    this.prefix = options.prefix ?? "";
+    this.writer = new EventFileWriter(logDir);
+  }
+
+  /** The event file being written. */
+  get eventFile(): string {
+    return this.writer.path;
+  }
+
+  logMetrics(metrics: Record<string, number>, step?: number): void {
+    const at = step ?? this.stepCounter;
+    this.stepCounter += 1;
+    const value = Object.entries(metrics).map(([k, v]) => ({
+      tag: this.prefix === "" ? k : `${this.prefix}-${k}`,
+      simpleValue: v,
+    }));
+    this.writer.writeEvent({ wallTime: Date.now() / 1000, step: at, summary: { value } });
+  }
+
+  logHyperparams(params: Record<string, unknown>, metrics?: Record<string, number>): void {
+    const flat = flattenParams(params);
+    writeFileSync(join(this.logDir, "hparams.yaml"), stringify(params));
+    const finalMetrics = metrics ?? (this.defaultHpMetric ? { hp_metric: -1 } : {});
+    const hparamInfos = Object.entries(flat).map(([name, v]) => ({
+      name,
+      type:
+        typeof v === "number"
+          ? HPARAM_TYPE.float64
+          : typeof v === "boolean"
+            ? HPARAM_TYPE.bool
+            : HPARAM_TYPE.string,
+    }));
+    const metricInfos = Object.keys(finalMetrics).map((tag) => ({ name: { tag } }));
+    const now = Date.now() / 1000;
+    const hparams: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(flat)) hparams[k] = hparamValue(v);
+    this.writeHparamsSummary("_hparams_/experiment", { experiment: { hparamInfos, metricInfos } });
+    this.writeHparamsSummary("_hparams_/session_start_info", {
+      sessionStartInfo: { hparams, startTimeSecs: now },
+    });
+    this.writeHparamsSummary("_hparams_/session_end_info", {
+      sessionEndInfo: { status: SESSION_STATUS.success },
+    });
+    if (Object.keys(finalMetrics).length > 0) this.logMetrics(finalMetrics, 0);
+  }
+
+  private writeHparamsSummary(tag: string, data: Record<string, unknown>): void {
+    const plugin = tensorboardTypes.HParamsPluginData;
+    const content = plugin.encode(plugin.fromObject({ version: 0, ...data })).finish();
+    this.writer.writeEvent({
+      wallTime: Date.now() / 1000,
+      summary: { value: [{ tag, metadata: { pluginData: { pluginName: "hparams", content } } }] },
+    });
+  }
+
+  save(): void {
+    this.writer.flush();
+  }
+
+  finalize(_status: RunStatus): void {
+    this.writer.close();
+  }
+}
