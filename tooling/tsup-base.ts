@@ -10,6 +10,7 @@ export function libraryConfig(overrides: Options = {}) {
     clean: true,
     sourcemap: true,
     target: "node20",
+    shims: true,
     esbuildPlugins: [tfjsGradientsPlugin()],
     ...overrides,
   });

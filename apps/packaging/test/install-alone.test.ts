@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -28,8 +28,12 @@ function publishable(): Array<{ name: string; dir: string }> {
   return out;
 }
 
+// pnpm's scripts export NODE_PATH pointing into the workspace's store, which would let a package find
+// dependencies it does not declare: the checks run as a user's project would, without it.
+const { NODE_PATH: _ignored, ...userEnv } = process.env;
+
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: userEnv });
 }
 
 /** An empty project with exactly these tarballs installed (npm, as a user outside the monorepo would). */
@@ -138,6 +142,24 @@ describe("each package installs and imports on its own", () => {
        fabric.load("run.ckpt", state);
        console.log(fabric.strategy.name, fabric.device, losses[4] < losses[0], state.step);`,
     );
-    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("single_device cpu:0 true 5");
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("single_device wasm:0 true 5");
+  });
+
+  it("@fulmen/fabric without its optional wasm backend falls back to the cpu accelerator", () => {
+    const dir = project("fabric-no-wasm", ["@fulmen/fabric", "@fulmen/core", "@fulmen/precision"]);
+    // As on a machine where the optional dependency could not be installed.
+    rmSync(join(dir, "node_modules/@tensorflow/tfjs-backend-wasm"), { recursive: true, force: true });
+    writeFileSync(
+      join(dir, "check.mjs"),
+      `import { Fabric } from "@fulmen/fabric";
+       const fabric = new Fabric();
+       await fabric.launch();
+       let message = "";
+       try { new Fabric({ accelerator: "wasm" }); } catch (e) { message = e.message; }
+       console.log(fabric.device, message);`,
+    );
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe(
+      'cpu:0 The accelerator "wasm" is not available on this machine.',
+    );
   });
 });

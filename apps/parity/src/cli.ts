@@ -1,28 +1,26 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { passed, replayFile, resultsFile } from "./replay";
 
-const USAGE = `usage: pnpm parity [--out RESULTS.json] FILE...
+const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm] FILE...
 
 Replays every case of each golden file (PyTorch's numbers) through Fulmen's public API, prints one line per
 case with its largest absolute error, and ends with "N passed, M failed" (exit 1 if any failed).
-  --out FILE   also write what Fulmen computed, in the golden format (with several inputs: FILE gets -1, -2, ...)`;
+  --out FILE           also write what Fulmen computed, in the golden format (several inputs: FILE-1, FILE-2, ...)
+  --accelerator NAME   run on this accelerator (default cpu)`;
 
-function main(argv: string[]): number {
-  let parsed: ReturnType<
-    typeof parseArgs<{
-      options: { out: { type: "string" }; help: { type: "boolean"; short: "h" } };
-      allowPositionals: true;
-    }>
-  >;
+async function main(argv: string[]): Promise<number> {
+  const options = {
+    out: { type: "string" },
+    accelerator: { type: "string", default: "cpu" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options });
   } catch (e) {
     console.error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
     return 2;
@@ -31,6 +29,13 @@ function main(argv: string[]): number {
   if (parsed.values.help || files.length === 0) {
     console.error(USAGE);
     return parsed.values.help ? 0 : 2;
+  }
+  const accelerator = parsed.values.accelerator;
+  try {
+    await new Fabric({ accelerator }).launch();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    return 2;
   }
   let ok = 0;
   let failed = 0;
@@ -45,13 +50,13 @@ function main(argv: string[]): number {
     }
     let outcomes: ReturnType<typeof replayFile>;
     try {
-      outcomes = replayFile(golden);
+      outcomes = replayFile(golden, { accelerator });
     } catch (e) {
       console.error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
       failed += 1;
       return;
     }
-    console.log(`${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases)`);
+    console.log(`${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases, ${accelerator})`);
     outcomes.forEach((o, i) => {
       const good = passed(o);
       if (good) ok += 1;
@@ -74,4 +79,4 @@ function main(argv: string[]): number {
   return failed > 0 ? 1 : 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

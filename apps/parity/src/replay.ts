@@ -53,14 +53,20 @@ function isTrajectoryFile(file: GoldenFile): boolean {
   return "init_state" in file && "data" in file && "model" in file;
 }
 
+/** Options of {@link replayFile}. */
+export interface ReplayOptions {
+  /** The accelerator whole training runs use (default "cpu"); the caller makes its backend current. */
+  accelerator?: string;
+}
+
 /** Replays every case of a golden file, in order. */
-export function replayFile(file: GoldenFile): CaseOutcome[] {
+export function replayFile(file: GoldenFile, options: ReplayOptions = {}): CaseOutcome[] {
   if (file === null || typeof file !== "object" || !Array.isArray(file.cases)) {
     throw new Error("not a golden file: expected an object with a 'cases' array");
   }
   if (isTrajectoryFile(file)) {
     const ctx = file as unknown as TrajectoryContext;
-    return file.cases.map((c) => guarded(c, () => runTrajectoryCase(c, ctx)));
+    return file.cases.map((c) => guarded(c, () => runTrajectoryCase(c, ctx, options.accelerator)));
   }
   return file.cases.map(replayCase);
 }

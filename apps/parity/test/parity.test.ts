@@ -122,4 +122,11 @@ describe("pnpm parity", () => {
     const run = parity(path);
     expect(run.stdout).toContain("0 passed, 1 failed");
   });
+
+  it("replays the same files on the wasm accelerator", () => {
+    const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
+    const run = parity("--accelerator", "wasm", trajectories, fixture);
+    expect(run.stdout).toContain("5 cases, wasm");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
+  });
 });

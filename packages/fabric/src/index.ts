@@ -1,6 +1,8 @@
 /** @fulmen/fabric: Lightning Fabric for TypeScript. */
 
 export { CpuAccelerator } from "./accelerators/cpu-accelerator";
+export { registerWasmKernels } from "./accelerators/wasm/register-kernels";
+export { WasmAccelerator } from "./accelerators/wasm/wasm-accelerator";
 export { type Connection, type ConnectorOptions, connect, type PrecisionInput } from "./connector/connector";
 export { type ClipGradientsOptions, Fabric, type FabricOptions } from "./fabric";
 export {

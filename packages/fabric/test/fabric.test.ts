@@ -19,10 +19,12 @@ beforeAll(async () => {
 describe("Fabric on one device", () => {
   it("chooses Lightning's defaults", () => {
     const fabric = new Fabric();
-    expect(fabric.accelerator.name).toBe("cpu");
+    // "auto" picks the fastest accelerator installed: wasm (an optional dependency) before cpu.
+    expect(fabric.accelerator.name).toBe("wasm");
     expect(fabric.strategy.name).toBe("single_device");
     expect(fabric.precision.name).toBe("32-true");
-    expect(fabric.device).toBe("cpu:0");
+    expect(fabric.device).toBe("wasm:0");
+    expect(new Fabric({ accelerator: "cpu" }).device).toBe("cpu:0");
     expect([
       fabric.worldSize,
       fabric.globalRank,

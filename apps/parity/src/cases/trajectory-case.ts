@@ -58,10 +58,10 @@ function isBf16(value: number): boolean {
  * clipping, gradient accumulation and precision, on the file's data in order. Compares every micro-batch loss,
  * every learning rate, every clip norm, the first micro-batch's gradients and the final weights.
  */
-export function runTrajectoryCase(c: GoldenCase, ctx: TrajectoryContext): CaseOutcome {
+export function runTrajectoryCase(c: GoldenCase, ctx: TrajectoryContext, accelerator = "cpu"): CaseOutcome {
   const recipe = c.recipe as Recipe;
   const precision = precisionOf(recipe);
-  const fabric = new Fabric({ accelerator: "cpu", precision });
+  const fabric = new Fabric({ accelerator, precision });
   const model = buildSequential(ctx.model);
   loadInit(model, ctx.init_state);
   const [m, optimizer] = fabric.setup(

@@ -9,6 +9,7 @@ import {
 } from "@fulmen/core";
 import "@fulmen/precision";
 import "../accelerators/cpu-accelerator";
+import "../accelerators/wasm/wasm-accelerator";
 import "../strategies/single-device-strategy";
 import "./known-plugins";
 

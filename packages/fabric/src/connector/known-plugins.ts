@@ -45,10 +45,6 @@ acceleratorRegistry.knownIn("gpu", {
   packageName: "@fulmen/accelerator-cuda",
   note: "@fulmen/accelerator-cuda is not released yet",
 });
-acceleratorRegistry.knownIn("wasm", {
-  packageName: "@fulmen/fabric",
-  note: 'the wasm accelerator is not implemented yet; use accelerator: "cpu"',
-});
 precisionRegistry.knownIn("64-true", {
   packageName: "@fulmen/precision",
   note: 'TensorFlow.js has no float64 dtype, so "64-true" cannot exist; use "32-true"',

@@ -6,14 +6,18 @@ export const ROUND_KERNELS = { bfloat16: "FulmenRoundBfloat16", float16: "Fulmen
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 interface SyncBackend {
   readSync(dataId: object): ArrayLike<number>;
-  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
+  // The cpu backend names its output factory makeTensorInfo, the wasm backend makeOutput.
+  makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): TensorInfo;
+  makeOutput?(shape: number[], dtype: string, memoryOffset: undefined, values: Float32Array): TensorInfo;
 }
 
 function roundingKernel(round: (values: ArrayLike<number>) => Float32Array) {
   return ({ inputs, backend }: { inputs: Record<string, TensorInfo>; backend: unknown }) => {
     const x = inputs.x!;
     const b = backend as SyncBackend;
-    return b.makeTensorInfo(x.shape, "float32", round(b.readSync(x.dataId)));
+    const values = round(b.readSync(x.dataId));
+    if (b.makeTensorInfo !== undefined) return b.makeTensorInfo(x.shape, "float32", values);
+    return b.makeOutput!(x.shape, "float32", undefined, values);
   };
 }
 

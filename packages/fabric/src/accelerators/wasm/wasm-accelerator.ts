@@ -1,0 +1,53 @@
+import { createRequire } from "node:module";
+import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
+import { registerWasmKernels } from "./register-kernels";
+
+const BACKEND_PACKAGE = "@tensorflow/tfjs-backend-wasm";
+// The backend package is CommonJS: loading it with require finds it exactly where isAvailable looked.
+const load = createRequire(import.meta.url);
+
+/**
+ * tfjs's WebAssembly backend (SIMD; single-threaded in Node), with Fulmen's kernels registered so that every
+ * layer of core's `nn` trains on it, fast. Needs the optional dependency `@tensorflow/tfjs-backend-wasm`.
+ */
+export class WasmAccelerator implements Accelerator {
+  readonly name = "wasm";
+  readonly backendName = "wasm";
+
+  isAvailable(): boolean {
+    try {
+      load.resolve(BACKEND_PACKAGE);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  autoDeviceCount(): number {
+    return 1;
+  }
+
+  async setup(): Promise<void> {
+    try {
+      load(BACKEND_PACKAGE);
+    } catch (e) {
+      throw new FulmenError(
+        `The wasm accelerator needs ${BACKEND_PACKAGE}: install it (pnpm add ${BACKEND_PACKAGE}@4.22.0). (${(e as Error).message})`,
+      );
+    }
+    if (!(await tf.setBackend(this.backendName))) {
+      throw new FulmenError(
+        'The wasm backend failed to initialise; see the messages above, or use accelerator: "cpu".',
+      );
+    }
+    await tf.ready();
+    registerWasmKernels();
+  }
+
+  teardown(): void {}
+}
+
+acceleratorRegistry.register("wasm", () => new WasmAccelerator(), {
+  description: "tfjs's WebAssembly backend (SIMD) with Fulmen's training kernels",
+  packageName: "@fulmen/fabric",
+});
