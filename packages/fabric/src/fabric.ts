@@ -3,6 +3,7 @@ import {
   type CheckpointIO,
   clipGradNorm_,
   clipGradValue_,
+  DataLoader,
   decodeSkeleton,
   disposeDecoded,
   encodeState,
@@ -23,6 +24,7 @@ import {
   toParameterList,
 } from "@fulmen/core";
 import { type Connection, connect, type PrecisionInput } from "./connector/connector";
+import { FabricDataLoader, type SetupDataloadersOptions } from "./data/fabric-data-loader";
 import { isSetUp, wrapModule, wrapOptimizer } from "./wrappers";
 
 /** Fabric's options, as Lightning's `Fabric(...)` keyword arguments. */
@@ -239,6 +241,38 @@ export class Fabric {
   }
 
   /**
+   * Prepares data loaders for the strategy: with several processes each gets its shard (a DistributedSampler),
+   * and every pass advances the sampler's epoch. Returns one loader, or an array for several.
+   */
+  setupDataloaders<T, B>(loader: DataLoader<T, B>, options?: SetupDataloadersOptions): FabricDataLoader<T, B>;
+  setupDataloaders<T1, B1, T2, B2>(
+    a: DataLoader<T1, B1>,
+    b: DataLoader<T2, B2>,
+    options?: SetupDataloadersOptions,
+  ): [FabricDataLoader<T1, B1>, FabricDataLoader<T2, B2>];
+  setupDataloaders<T1, B1, T2, B2, T3, B3>(
+    a: DataLoader<T1, B1>,
+    b: DataLoader<T2, B2>,
+    c: DataLoader<T3, B3>,
+    options?: SetupDataloadersOptions,
+  ): [FabricDataLoader<T1, B1>, FabricDataLoader<T2, B2>, FabricDataLoader<T3, B3>];
+  setupDataloaders(...args: unknown[]): unknown {
+    const loaders = args.filter((a): a is DataLoader<unknown, unknown> => a instanceof DataLoader);
+    const options = (args.find((a) => !(a instanceof DataLoader)) ?? {}) as SetupDataloadersOptions;
+    if (loaders.length === 0) throw new FulmenError("fabric.setupDataloaders: give at least one DataLoader.");
+    const wrapped = loaders.map((l) => new FabricDataLoader(l, this.strategy, options));
+    return wrapped.length === 1 ? wrapped[0]! : wrapped;
+  }
+
+  /**
+   * Moves a tensor, module or nested collection to this process's device. TensorFlow.js keeps tensors on the
+   * current backend and moves their data on first use, so this returns `value` as it is.
+   */
+  toDevice<T>(value: T): T {
+    return value;
+  }
+
+  /**
    * Fabric's `loss.backward()`: runs `closure` on the gradient tape and accumulates gradients into the
    * parameters of `model` (default: every module set up with this Fabric), through the strategy and precision.
    * Returns the loss, which the caller owns.
@@ -326,9 +360,13 @@ export class Fabric {
     return this.precision.forwardContext(fn);
   }
 
-  /** Runs `fn` creating modules directly in the precision's format (Lightning's `init_module`). */
+  /**
+   * Runs `fn`, which creates a module, and converts the module to the precision's format at once (Lightning's
+   * `init_module`): under the half "true" precisions its parameters start out in half.
+   */
   initModule<T>(fn: () => T): T {
-    return fn();
+    const created = fn();
+    return created instanceof Module ? (this.precision.convertModule(created) as T) : created;
   }
 
   /**

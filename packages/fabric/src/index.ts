@@ -4,6 +4,7 @@ export { CpuAccelerator } from "./accelerators/cpu-accelerator";
 export { registerWasmKernels } from "./accelerators/wasm/register-kernels";
 export { WasmAccelerator } from "./accelerators/wasm/wasm-accelerator";
 export { type Connection, type ConnectorOptions, connect, type PrecisionInput } from "./connector/connector";
+export { FabricDataLoader, type SetupDataloadersOptions } from "./data/fabric-data-loader";
 export { type ClipGradientsOptions, Fabric, type FabricOptions } from "./fabric";
 export {
   CSVLogger,

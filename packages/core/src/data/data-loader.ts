@@ -30,8 +30,8 @@ export class DataLoader<T = unknown, B = Collated> implements Iterable<B> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly sampler: (Iterable<number> & { length?: number }) | null;
-  private readonly collateFn: (samples: T[]) => B;
-  private readonly generator: Generator;
+  readonly collateFn: (samples: T[]) => B;
+  readonly generator: Generator;
 
   constructor(
     readonly dataset: Dataset<T>,

@@ -19,10 +19,10 @@ import {
  */
 export class SingleDeviceStrategy implements Strategy {
   readonly name = "single_device";
-  readonly worldSize = 1;
-  readonly globalRank = 0;
-  readonly localRank = 0;
-  readonly nodeRank = 0;
+  readonly worldSize: number = 1;
+  readonly globalRank: number = 0;
+  readonly localRank: number = 0;
+  readonly nodeRank: number = 0;
   private accelerator: Accelerator | null = null;
   private precisionPlugin: Precision | null = null;
 

@@ -1,0 +1,64 @@
+import { DataLoader, type Dataset, Generator, nn, SGD, tf } from "@fulmen/core";
+import { describe, expect, it } from "vitest";
+import { Fabric, SingleDeviceStrategy } from "../src/index";
+
+const items: Dataset<{ x: number[]; y: number }> = { length: 10, get: (i) => ({ x: [i], y: i % 2 }) };
+const xsOf = (loader: Iterable<unknown>) =>
+  [...loader].map((b) => Array.from((b as { x: tf.Tensor }).x.dataSync()));
+
+/** The view one rank of a two-process run has; its collectives are not needed here. */
+class SecondOfTwo extends SingleDeviceStrategy {
+  override readonly worldSize = 2;
+  override readonly globalRank = 1;
+}
+
+describe("fabric.setupDataloaders", () => {
+  it("keeps a single process's batches as they were, reshuffling each epoch", () => {
+    const fabric = new Fabric({ accelerator: "cpu" });
+    const loader = fabric.setupDataloaders(
+      new DataLoader(items, { batchSize: 4, shuffle: true, generator: new Generator(3) }),
+    );
+    expect(loader.length).toBe(3);
+    const first = xsOf(loader).flat();
+    const second = xsOf(loader).flat();
+    expect([...first].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(second).not.toEqual(first);
+    const plain = fabric.setupDataloaders(new DataLoader(items, { batchSize: 4 }));
+    expect(xsOf(plain)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
+  });
+
+  it("gives each of several processes its shard through a DistributedSampler", () => {
+    const fabric = new Fabric({ accelerator: "cpu", devices: 2, strategy: new SecondOfTwo() });
+    const [a, b] = fabric.setupDataloaders(
+      new DataLoader(items, { batchSize: 2 }),
+      new DataLoader(items, { batchSize: 5 }),
+    );
+    expect(xsOf(a)).toEqual([[1, 3], [5, 7], [9]]);
+    expect(xsOf(b)).toEqual([[1, 3, 5, 7, 9]]);
+    const shuffled = fabric.setupDataloaders(new DataLoader(items, { batchSize: 5, shuffle: true }));
+    const epoch0 = xsOf(shuffled).flat();
+    const epoch1 = xsOf(shuffled).flat();
+    expect(epoch0).toHaveLength(5);
+    expect(epoch1).not.toEqual(epoch0);
+    const unsharded = fabric.setupDataloaders(new DataLoader(items, { batchSize: 10 }), {
+      useDistributedSampler: false,
+    });
+    expect(xsOf(unsharded).flat()).toHaveLength(10);
+  });
+
+  it("initModule converts a new module to the precision at once; toDevice returns its argument", () => {
+    const fabric = new Fabric({ accelerator: "cpu", precision: "bf16-true" });
+    const model = fabric.initModule(() => new nn.Linear(8, 8));
+    const bits = new Uint32Array(Float32Array.from(model.weight.data.dataSync()).buffer);
+    expect(bits.every((b) => (b & 0xffff) === 0)).toBe(true);
+    const t = tf.ones([2]);
+    expect(fabric.toDevice(t)).toBe(t);
+    expect(() => (fabric.setupDataloaders as (...a: unknown[]) => unknown)()).toThrow(
+      /at least one DataLoader/,
+    );
+  });
+});
