@@ -1,3 +1,7 @@
 import { libraryConfig } from "../../tooling/tsup-base";
 
-export default libraryConfig({ entry: ["src/mnist-core.ts", "src/bench.ts"], format: ["esm"], dts: false });
+export default libraryConfig({
+  entry: ["src/mnist-fabric.ts", "src/mnist-core.ts", "src/bench.ts"],
+  format: ["esm"],
+  dts: false,
+});

@@ -286,7 +286,7 @@ export class Fabric {
     }
     return this.strategy.backward(
       closure,
-      modules.flatMap((m) => m.parameters()),
+      modules.length === 1 ? modules[0]! : modules.flatMap((m) => m.parameters()),
     );
   }
 

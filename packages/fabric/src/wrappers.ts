@@ -2,9 +2,22 @@ import { type Module, type Optimizer, type Precision, type Strategy, tf } from "
 
 const SET_UP = Symbol("fulmen.setUp");
 
+const boundMethods = new WeakMap<object, Map<string | symbol, { fn: unknown; bound: unknown }>>();
+
+/** The target's property, with methods bound to the target (cached, so a training step allocates nothing). */
 function bindTo<T extends object>(target: T, prop: string | symbol): unknown {
   const value = Reflect.get(target, prop, target);
-  return typeof value === "function" ? value.bind(target) : value;
+  if (typeof value !== "function") return value;
+  let cache = boundMethods.get(target);
+  if (cache === undefined) {
+    cache = new Map();
+    boundMethods.set(target, cache);
+  }
+  const hit = cache.get(prop);
+  if (hit !== undefined && hit.fn === value) return hit.bound;
+  const bound = value.bind(target);
+  cache.set(prop, { fn: value, bound });
+  return bound;
 }
 
 /**
@@ -13,16 +26,15 @@ function bindTo<T extends object>(target: T, prop: string | symbol): unknown {
  * tensor output back.
  */
 export function wrapModule<M extends Module>(module: M, precision: Precision): M {
+  const forward = (...inputs: unknown[]) => {
+    const converted = inputs.map((x) => (x instanceof tf.Tensor ? precision.convertInput(x) : x));
+    const output = precision.forwardContext(() => module.forward(...(converted as never[])));
+    return output instanceof tf.Tensor ? precision.convertOutput(output) : output;
+  };
   return new Proxy(module, {
     get(target, prop) {
       if (prop === SET_UP) return true;
-      if (prop === "forward") {
-        return (...inputs: unknown[]) => {
-          const converted = inputs.map((x) => (x instanceof tf.Tensor ? precision.convertInput(x) : x));
-          const output = precision.forwardContext(() => target.forward(...(converted as never[])));
-          return output instanceof tf.Tensor ? precision.convertOutput(output) : output;
-        };
-      }
+      if (prop === "forward") return forward;
       return bindTo(target, prop);
     },
   });
@@ -37,16 +49,15 @@ export function wrapOptimizer<O extends Optimizer>(
   strategy: Strategy,
   afterStep: (o: O) => void,
 ): O {
+  const step = () => {
+    const taken = strategy.optimizerStep(optimizer);
+    afterStep(optimizer);
+    return taken;
+  };
   return new Proxy(optimizer, {
     get(target, prop) {
       if (prop === SET_UP) return true;
-      if (prop === "step") {
-        return () => {
-          const taken = strategy.optimizerStep(target);
-          afterStep(target);
-          return taken;
-        };
-      }
+      if (prop === "step") return step;
       return bindTo(target, prop);
     },
   });

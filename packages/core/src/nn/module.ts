@@ -94,9 +94,29 @@ export abstract class Module {
     return out;
   }
 
-  /** Every parameter, each once. */
+  /** Every parameter, each once, in the order of {@link Module.namedParameters} (without building names). */
   parameters(recurse = true): Parameter[] {
-    return this.namedParameters("", recurse).map(([, p]) => p);
+    const out: Parameter[] = [];
+    const seen = new Set<Parameter>();
+    const visitedModules = new Set<Module>();
+    const visit = (module: Module): void => {
+      if (visitedModules.has(module)) return;
+      visitedModules.add(module);
+      const children: Module[] = [];
+      for (const value of Object.values(module)) {
+        if (value instanceof Parameter) {
+          if (!seen.has(value)) {
+            seen.add(value);
+            out.push(value);
+          }
+        } else if (value instanceof Module) {
+          children.push(value);
+        }
+      }
+      if (recurse) for (const child of children) visit(child);
+    };
+    visit(this);
+    return out;
   }
 
   /** Every buffer with its dotted name. */
