@@ -8,31 +8,40 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const problems = [];
-for (const group of ["packages", "apps"]) {
-  if (!existsSync(group)) continue;
-  for (const name of readdirSync(group)) {
-    const dir = join(group, name);
-    const manifest = join(dir, "package.json");
-    if (!existsSync(manifest)) continue;
-    const pkg = JSON.parse(readFileSync(manifest, "utf8"));
-    if (!pkg.scripts?.test) continue;
-    const reportPath = join(dir, ".vitest-report.json");
-    if (!existsSync(reportPath)) {
-      problems.push(`${pkg.name}: no test report (its test run did not finish)`);
-      failed += 1;
-      continue;
+/** Folders holding a package.json under packages/ and apps/, two levels deep (apps/examples/plugin-*). */
+function packageDirs() {
+  const dirs = [];
+  const walk = (dir, depth) => {
+    if (!existsSync(dir) || depth > 2) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+      const child = join(dir, entry.name);
+      if (existsSync(join(child, "package.json"))) dirs.push(child);
+      walk(child, depth + 1);
     }
-    const report = JSON.parse(readFileSync(reportPath, "utf8"));
-    passed += report.numPassedTests ?? 0;
-    failed += report.numFailedTests ?? 0;
-    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-    for (const file of report.testResults ?? []) {
-      if (file.status === "failed" && (file.assertionResults ?? []).length === 0) {
-        problems.push(
-          `${pkg.name}: ${file.name} failed to load: ${String(file.message ?? "").split("\n")[0]}`,
-        );
-        failed += 1;
-      }
+  };
+  walk("packages", 1);
+  walk("apps", 1);
+  return dirs;
+}
+
+for (const dir of packageDirs()) {
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  if (!pkg.scripts?.test) continue;
+  const reportPath = join(dir, ".vitest-report.json");
+  if (!existsSync(reportPath)) {
+    problems.push(`${pkg.name}: no test report (its test run did not finish)`);
+    failed += 1;
+    continue;
+  }
+  const report = JSON.parse(readFileSync(reportPath, "utf8"));
+  passed += report.numPassedTests ?? 0;
+  failed += report.numFailedTests ?? 0;
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  for (const file of report.testResults ?? []) {
+    if (file.status === "failed" && (file.assertionResults ?? []).length === 0) {
+      problems.push(`${pkg.name}: ${file.name} failed to load: ${String(file.message ?? "").split("\n")[0]}`);
+      failed += 1;
     }
   }
 }

@@ -1,0 +1,70 @@
+import {
+  backward,
+  type Module,
+  type Optimizer,
+  type ParameterSource,
+  type Precision,
+  precisionRegistry,
+  tf,
+} from "@fulmen/core";
+
+/**
+ * float32 training that refuses to apply a step whose gradients hold NaN or infinity (a bad batch, a
+ * exploding loss): the step is skipped and counted, and training goes on.
+ */
+export class NanGuardPrecision implements Precision {
+  readonly name = "32-true-nan-guard";
+  /** How many optimizer steps were skipped. */
+  skippedSteps = 0;
+
+  convertModule<M extends Module>(module: M): M {
+    return module;
+  }
+
+  convertInput(input: tf.Tensor): tf.Tensor {
+    return input;
+  }
+
+  convertOutput(output: tf.Tensor): tf.Tensor {
+    return output;
+  }
+
+  forwardContext<T>(fn: () => T): T {
+    return fn();
+  }
+
+  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
+    return backward(closure, params);
+  }
+
+  unscaleGradients(_optimizer: Optimizer): void {}
+
+  optimizerStep(optimizer: Optimizer): boolean {
+    const grads = optimizer.paramGroups
+      .flatMap((g) => g.params)
+      .flatMap((p) => (p.grad === null ? [] : [p.grad]));
+    const bad = tf.tidy(() => tf.any(tf.stack(grads.map((g) => tf.any(tf.logicalNot(tf.isFinite(g)))))));
+    const skip = grads.length > 0 && bad.dataSync()[0] === 1;
+    bad.dispose();
+    if (skip) {
+      this.skippedSteps += 1;
+      return false;
+    }
+    optimizer.step();
+    return true;
+  }
+
+  stateDict(): Record<string, unknown> {
+    return { skippedSteps: this.skippedSteps };
+  }
+
+  loadStateDict(state: Record<string, unknown>): void {
+    this.skippedSteps = Number(state.skippedSteps ?? 0);
+  }
+}
+
+// Importing the package is all a user does: the name becomes valid for `new Fabric({ precision })`.
+precisionRegistry.register("32-true-nan-guard", () => new NanGuardPrecision(), {
+  description: "float32; skips optimizer steps whose gradients are not finite",
+  packageName: "@fulmen-example/precision-nan-guard",
+});
