@@ -5,7 +5,14 @@ export { registerWasmKernels } from "./accelerators/wasm/register-kernels";
 export { WasmAccelerator } from "./accelerators/wasm/wasm-accelerator";
 export { type Connection, type ConnectorOptions, connect, type PrecisionInput } from "./connector/connector";
 export { FabricDataLoader, type SetupDataloadersOptions } from "./data/fabric-data-loader";
-export { type ClipGradientsOptions, Fabric, type FabricOptions } from "./fabric";
+export {
+  type ClipGradientsOptions,
+  Fabric,
+  type FabricOptions,
+  type FabricPlugin,
+  type LoadOptions,
+  type SaveOptions,
+} from "./fabric";
 export {
   CSVLogger,
   type CSVLoggerOptions,

@@ -79,6 +79,25 @@ describe("fabric.save / fabric.load", () => {
     );
   });
 
+  it("restores modules and optimizers inside arrays and nested objects in place", () => {
+    const path = join(dir(), "nested.ckpt");
+    const fabric = new Fabric({ accelerator: "cpu" });
+    const a = makeModel(1);
+    const optA = new SGD(a, { lr: 0.3 });
+    fabric.save(path, { models: { main: a }, optimizers: [optA], note: "x" });
+    const b = makeModel(2);
+    const optB = new SGD(b, { lr: 0.9 });
+    const state = { models: { main: b }, optimizers: [optB], note: "" };
+    fabric.load(path, state);
+    expect(state.models.main).toBe(b);
+    expect(state.optimizers[0]).toBe(optB);
+    expect(optB.paramGroups[0]!.lr).toBe(0.3);
+    expect(Array.from(b.parameters()[0]!.data.dataSync())).toEqual(
+      Array.from(a.parameters()[0]!.data.dataSync()),
+    );
+    expect(state.note).toBe("x");
+  });
+
   it("writes weights PyTorch's safetensors can read, under the state's dotted names", () => {
     const path = join(dir(), "w.ckpt");
     const fabric = new Fabric();

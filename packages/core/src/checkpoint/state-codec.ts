@@ -132,19 +132,63 @@ export function restoreState(
     );
   }
   for (const [key, target] of Object.entries(state)) {
-    if (!(key in decoded)) continue;
-    const value = decoded[key];
-    if (target instanceof Module) {
-      target.loadStateDict(value as StateDict, { strict });
-      disposeDecoded(value);
-    } else if (isStateful(target)) {
-      (target as { loadStateDict(s: unknown): unknown }).loadStateDict(value);
-      disposeDecoded(value);
-    } else {
-      state[key] = value;
-    }
+    if (key in decoded) state[key] = restoreValue(target, decoded[key], strict, key);
   }
   const remainder: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(decoded)) if (!(key in state)) remainder[key] = value;
   return remainder;
+}
+
+function holdsStateful(value: unknown): boolean {
+  if (value instanceof Module || isStateful(value)) return true;
+  if (Array.isArray(value)) return value.some(holdsStateful);
+  if (value !== null && typeof value === "object" && !(value instanceof tf.Tensor))
+    return Object.values(value).some(holdsStateful);
+  return false;
+}
+
+/**
+ * Restores one entry: modules and stateful objects load their state in place (and are kept); arrays and plain
+ * objects that hold some are restored element by element; anything else is replaced by the saved value.
+ */
+function restoreValue(target: unknown, value: unknown, strict: boolean, path: string): unknown {
+  if (target instanceof Module) {
+    target.loadStateDict(value as StateDict, { strict });
+    disposeDecoded(value);
+    return target;
+  }
+  if (isStateful(target)) {
+    (target as { loadStateDict(s: unknown): unknown }).loadStateDict(value);
+    disposeDecoded(value);
+    return target;
+  }
+  if (Array.isArray(target) && holdsStateful(target)) {
+    if (!Array.isArray(value) || value.length !== target.length) {
+      throw new FulmenError(
+        `The checkpoint's '${path}' holds ${Array.isArray(value) ? value.length : "no list of"} entries; the state given has ${target.length}.`,
+      );
+    }
+    target.forEach((t, i) => {
+      target[i] = restoreValue(t, value[i], strict, `${path}.${i}`);
+    });
+    return target;
+  }
+  if (
+    target !== null &&
+    typeof target === "object" &&
+    !(target instanceof tf.Tensor) &&
+    holdsStateful(target)
+  ) {
+    const saved = (value ?? {}) as Record<string, unknown>;
+    const object = target as Record<string, unknown>;
+    for (const [k, t] of Object.entries(object)) {
+      if (k in saved) object[k] = restoreValue(t, saved[k], strict, `${path}.${k}`);
+      else if (strict)
+        throw new FulmenError(
+          `The checkpoint has no entry for '${path}.${k}'. Pass strict: false to load the rest.`,
+        );
+    }
+    return target;
+  }
+  return value;
 }

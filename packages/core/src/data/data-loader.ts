@@ -30,7 +30,7 @@ export class DataLoader<T = unknown, B = Collated> implements Iterable<B> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly sampler: (Iterable<number> & { length?: number }) | null;
-  readonly collateFn: (samples: T[]) => B;
+  private readonly collateFn: (samples: T[]) => B;
   readonly generator: Generator;
 
   constructor(
@@ -63,6 +63,11 @@ export class DataLoader<T = unknown, B = Collated> implements Iterable<B> {
     this.dropLast = options.dropLast ?? false;
     this.collateFn = options.collateFn ?? (defaultCollate as unknown as (samples: T[]) => B);
     this.generator = options.generator ?? getDefaultGenerator();
+  }
+
+  /** Builds a batch from samples with the loader's collate function. */
+  collate(samples: T[]): B {
+    return this.collateFn(samples);
   }
 
   /** The number of batches per epoch. */

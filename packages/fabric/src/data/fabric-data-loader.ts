@@ -26,7 +26,7 @@ export class FabricDataLoader<T, B> implements Iterable<B> {
       ? new DataLoader<T, B>(original.dataset, {
           batchSize: original.batchSize,
           dropLast: original.dropLast,
-          collateFn: original.collateFn,
+          collateFn: (samples: T[]) => original.collate(samples),
           sampler: new DistributedSampler(original.dataset.length, {
             numReplicas: strategy.worldSize,
             rank: strategy.globalRank,

@@ -53,6 +53,9 @@ export class Linear extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
+      if (!(x instanceof tf.Tensor)) {
+        throw new FulmenError(`Linear: expected a tensor input, got ${x === null ? "null" : typeof x}.`);
+      }
       if (x.shape[x.rank - 1] !== this.inFeatures) {
         throw new FulmenError(
           `Linear: input's last dimension is ${x.shape[x.rank - 1]} (shape [${x.shape}]) but inFeatures is ${this.inFeatures}.`,

@@ -1,0 +1,227 @@
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { FulmenError } from "@fulmen/core";
+import type { Trainer } from "../trainer";
+import { Callback } from "./callback";
+
+/** Options of {@link ModelCheckpoint}, as Lightning's. */
+export interface ModelCheckpointOptions {
+  /** Folder (default: `<logDir>/checkpoints`). */
+  dirpath?: string;
+  /** Name template without extension, e.g. "{epoch}-{val_loss:.2f}" (default "{epoch}-{step}"). */
+  filename?: string;
+  /** The metric to rank checkpoints by; none keeps the latest. */
+  monitor?: string | null;
+  mode?: "min" | "max";
+  /** Keep the best k (-1: all, 0: none; default 1). */
+  saveTopK?: number;
+  /** Also keep `last.ckpt`, the latest state. */
+  saveLast?: boolean;
+  /** Save every this many training steps. */
+  everyNTrainSteps?: number | null;
+  /** Save every this many epochs (default 1 when everyNTrainSteps is not given). */
+  everyNEpochs?: number | null;
+  /** Write `name=value` in the file name for `{name}` fields (default true). */
+  autoInsertMetricName?: boolean;
+  /** Save only the weights. */
+  saveWeightsOnly?: boolean;
+  /** Fail when the monitored metric is missing (default true). */
+  strict?: boolean;
+}
+
+interface Kept {
+  path: string;
+  score: number;
+}
+
+/** Formats a Lightning filename template: `{epoch}` → `epoch=3`, `{val_loss:.2f}` → `val_loss=0.12`. */
+export function formatCheckpointName(
+  template: string,
+  metrics: Record<string, number>,
+  autoInsert: boolean,
+): string {
+  return template.replace(/\{([^}:]+)(?::([^}]*))?\}/g, (_, name: string, format: string | undefined) => {
+    const value = metrics[name];
+    let text: string;
+    if (value === undefined) text = "nan";
+    else {
+      const fixed = /^\.(\d+)f$/.exec(format ?? "");
+      const width = /^0?(\d+)d$/.exec(format ?? "");
+      text = fixed
+        ? value.toFixed(Number(fixed[1]))
+        : width
+          ? String(Math.round(value)).padStart(Number(width[1]), "0")
+          : String(value);
+    }
+    return autoInsert ? `${name}=${text}` : text;
+  });
+}
+
+/**
+ * Saves checkpoints during fit (Lightning's ModelCheckpoint): the top-k by a monitored metric, or the latest,
+ * plus `last.ckpt` on request. Knows the best model's path and score.
+ */
+export class ModelCheckpoint extends Callback {
+  readonly monitor: string | null;
+  readonly mode: "min" | "max";
+  readonly saveTopK: number;
+  readonly saveLast: boolean;
+  readonly everyNTrainSteps: number | null;
+  readonly everyNEpochs: number;
+  readonly filename: string;
+  readonly autoInsertMetricName: boolean;
+  readonly saveWeightsOnly: boolean;
+  readonly strict: boolean;
+  dirpath: string | null;
+  /** Path of the best checkpoint so far. */
+  bestModelPath = "";
+  /** Its monitored score. */
+  bestModelScore: number | null = null;
+  /** The kept checkpoints and their scores. */
+  bestKModels: Record<string, number> = {};
+  /** The most recent checkpoint written. */
+  lastModelPath = "";
+  private kept: Kept[] = [];
+  private lastSavedStep = -1;
+
+  constructor(options: ModelCheckpointOptions = {}) {
+    super();
+    this.monitor = options.monitor ?? null;
+    this.mode = options.mode ?? "min";
+    if (this.mode !== "min" && this.mode !== "max")
+      throw new FulmenError(`ModelCheckpoint: mode must be "min" or "max".`);
+    this.saveTopK = options.saveTopK ?? 1;
+    if (!Number.isInteger(this.saveTopK) || this.saveTopK < -1)
+      throw new FulmenError("ModelCheckpoint: saveTopK must be -1, 0 or positive.");
+    if (this.monitor === null && this.saveTopK > 1) {
+      throw new FulmenError(
+        `ModelCheckpoint(saveTopK=${this.saveTopK}, monitor=null) cannot rank checkpoints; give a monitor.`,
+      );
+    }
+    this.saveLast = options.saveLast ?? false;
+    this.everyNTrainSteps = options.everyNTrainSteps ?? null;
+    this.everyNEpochs = options.everyNEpochs ?? (this.everyNTrainSteps === null ? 1 : 0);
+    this.filename = options.filename ?? "{epoch}-{step}";
+    this.autoInsertMetricName = options.autoInsertMetricName ?? true;
+    this.saveWeightsOnly = options.saveWeightsOnly ?? false;
+    this.strict = options.strict ?? true;
+    this.dirpath = options.dirpath ?? null;
+  }
+
+  override setup(trainer: Trainer): void {
+    this.dirpath ??= join(trainer.logDir, "checkpoints");
+  }
+
+  override onTrainBatchEnd(trainer: Trainer): void {
+    if (this.everyNTrainSteps === null || this.everyNTrainSteps < 1) return;
+    if (trainer.globalStep > 0 && trainer.globalStep % this.everyNTrainSteps === 0) this.save(trainer);
+  }
+
+  override onTrainEpochEnd(trainer: Trainer): void {
+    if (this.savesOnTrainEpochEnd(trainer) && this.epochDue(trainer)) this.save(trainer);
+  }
+
+  override onValidationEnd(trainer: Trainer): void {
+    if (trainer.state.stage === "sanity_check" || trainer.state.fn !== "fit") return;
+    if (!this.savesOnTrainEpochEnd(trainer) && this.epochDue(trainer)) this.save(trainer);
+  }
+
+  private epochDue(trainer: Trainer): boolean {
+    return this.everyNEpochs > 0 && (trainer.currentEpoch + 1) % this.everyNEpochs === 0;
+  }
+
+  private savesOnTrainEpochEnd(trainer: Trainer): boolean {
+    if (trainer.options.checkValEveryNEpoch !== 1) return false;
+    if (trainer.numValBatches === 0) return true;
+    return trainer.options.valCheckInterval === 1;
+  }
+
+  /** The path of `last.ckpt` when kept, else the latest checkpoint. */
+  lastCheckpointPath(): string {
+    const last = this.dirpath === null ? "" : join(this.dirpath, "last.ckpt");
+    return this.saveLast && existsSync(last) ? last : this.lastModelPath;
+  }
+
+  private save(trainer: Trainer): void {
+    if (this.lastSavedStep === trainer.globalStep || !trainer.isGlobalZero) return;
+    this.lastSavedStep = trainer.globalStep;
+    const dir = this.dirpath!;
+    mkdirSync(dir, { recursive: true });
+    const metrics = { ...trainer.callbackMetrics, epoch: trainer.currentEpoch, step: trainer.globalStep };
+    if (this.saveTopK !== 0) {
+      if (this.monitor === null) {
+        const path = join(
+          dir,
+          `${formatCheckpointName(this.filename, metrics, this.autoInsertMetricName)}.ckpt`,
+        );
+        trainer.saveCheckpoint(path, this.saveWeightsOnly);
+        if (this.saveTopK === 1 && this.lastModelPath !== "" && this.lastModelPath !== path)
+          rmSync(this.lastModelPath, { force: true });
+        this.lastModelPath = path;
+        this.bestModelPath = path;
+      } else {
+        this.saveTopKCheckpoint(trainer, metrics, dir);
+      }
+    }
+    if (this.saveLast) {
+      const last = join(dir, "last.ckpt");
+      if (this.lastModelPath !== "" && existsSync(this.lastModelPath) && this.lastModelPath !== last)
+        copyFileSync(this.lastModelPath, last);
+      else trainer.saveCheckpoint(last, this.saveWeightsOnly);
+    }
+  }
+
+  private better(a: number, b: number): boolean {
+    return this.mode === "min" ? a < b : a > b;
+  }
+
+  private saveTopKCheckpoint(trainer: Trainer, metrics: Record<string, number>, dir: string): void {
+    const score = metrics[this.monitor!];
+    if (score === undefined) {
+      if (this.strict) {
+        throw new FulmenError(
+          `ModelCheckpoint(monitor='${this.monitor}') could not find the monitored key in the returned metrics: ${Object.keys(trainer.callbackMetrics).join(", ") || "none"}. Log it with this.log.`,
+        );
+      }
+      return;
+    }
+    const full = this.saveTopK !== -1 && this.kept.length >= this.saveTopK;
+    const worst = this.kept.reduce<Kept | null>(
+      (w, k) => (w === null || this.better(w.score, k.score) ? k : w),
+      null,
+    );
+    if (full && worst !== null && !this.better(score, worst.score)) return;
+    const path = join(dir, `${formatCheckpointName(this.filename, metrics, this.autoInsertMetricName)}.ckpt`);
+    trainer.saveCheckpoint(path, this.saveWeightsOnly);
+    this.lastModelPath = path;
+    if (full && worst !== null) {
+      this.kept = this.kept.filter((k) => k !== worst);
+      if (worst.path !== path) rmSync(worst.path, { force: true });
+    }
+    this.kept = this.kept.filter((k) => k.path !== path);
+    this.kept.push({ path, score });
+    const best = this.kept.reduce((b, k) => (this.better(k.score, b.score) ? k : b));
+    this.bestModelPath = best.path;
+    this.bestModelScore = best.score;
+    this.bestKModels = Object.fromEntries(this.kept.map((k) => [k.path, k.score]));
+  }
+
+  override stateDict(): Record<string, unknown> {
+    return {
+      monitor: this.monitor,
+      bestModelScore: this.bestModelScore,
+      bestModelPath: this.bestModelPath,
+      lastModelPath: this.lastModelPath,
+      kept: this.kept,
+      dirpath: this.dirpath,
+    };
+  }
+
+  override loadStateDict(state: Record<string, unknown>): void {
+    this.bestModelScore = (state.bestModelScore as number | null) ?? null;
+    this.bestModelPath = String(state.bestModelPath ?? "");
+    this.lastModelPath = String(state.lastModelPath ?? "");
+    this.kept = (state.kept as Kept[]) ?? [];
+    this.bestKModels = Object.fromEntries(this.kept.map((k) => [k.path, k.score]));
+  }
+}

@@ -1,0 +1,22 @@
+/** @fulmen/trainer: Lightning's Trainer, LightningModule and LightningDataModule, built on Fabric. */
+
+export { Callback, type HookName, type Stage } from "./callbacks/callback";
+export { EarlyStopping, type EarlyStoppingOptions } from "./callbacks/early-stopping";
+export {
+  formatCheckpointName,
+  ModelCheckpoint,
+  type ModelCheckpointOptions,
+} from "./callbacks/model-checkpoint";
+export { ModelSummary, type SummaryRow, summarize } from "./callbacks/model-summary";
+export { ProgressBar } from "./callbacks/progress-bar";
+export { LightningDataModule } from "./datamodule";
+export {
+  LightningModule,
+  type LogOptions,
+  type LRSchedulerConfig,
+  type OptimizerConfig,
+  type TrainingStepOutput,
+} from "./lightning-module";
+export { MetricStore } from "./logging/metric-store";
+export { type EvaluateOptions, type FitOptions, Trainer, type TrainerState } from "./trainer";
+export type { ResolvedTrainerOptions, TrainerOptions } from "./trainer-options";
