@@ -5,17 +5,19 @@ import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { passed, replayFile, resultsFile } from "./replay";
 
-const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm] FILE...
+const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm] [--via fabric|trainer] FILE...
 
 Replays every case of each golden file (PyTorch's numbers) through Fulmen's public API, prints one line per
 case with its largest absolute error, and ends with "N passed, M failed" (exit 1 if any failed).
   --out FILE           also write what Fulmen computed, in the golden format (several inputs: FILE-1, FILE-2, ...)
-  --accelerator NAME   run on this accelerator (default cpu)`;
+  --accelerator NAME   run on this accelerator (default cpu)
+  --via fabric|trainer replay whole training runs through Fabric (default) or the Trainer`;
 
 async function main(argv: string[]): Promise<number> {
   const options = {
     out: { type: "string" },
     accelerator: { type: "string", default: "cpu" },
+    via: { type: "string", default: "fabric" },
     help: { type: "boolean", short: "h" },
   } as const;
   let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
@@ -31,6 +33,11 @@ async function main(argv: string[]): Promise<number> {
     return parsed.values.help ? 0 : 2;
   }
   const accelerator = parsed.values.accelerator;
+  const via = parsed.values.via;
+  if (via !== "fabric" && via !== "trainer") {
+    console.error(`--via must be "fabric" or "trainer", got '${via}'.\n\n${USAGE}`);
+    return 2;
+  }
   try {
     await new Fabric({ accelerator }).launch();
   } catch (e) {
@@ -39,24 +46,26 @@ async function main(argv: string[]): Promise<number> {
   }
   let ok = 0;
   let failed = 0;
-  files.forEach((path, fileIndex) => {
+  for (const [fileIndex, path] of files.entries()) {
     let golden: GoldenFile;
     try {
       golden = JSON.parse(readFileSync(path, "utf8")) as GoldenFile;
     } catch (e) {
       console.error(`${path}: cannot read a golden file (${e instanceof Error ? e.message : String(e)})`);
       failed += 1;
-      return;
+      continue;
     }
-    let outcomes: ReturnType<typeof replayFile>;
+    let outcomes: Awaited<ReturnType<typeof replayFile>>;
     try {
-      outcomes = replayFile(golden, { accelerator });
+      outcomes = await replayFile(golden, { accelerator, via });
     } catch (e) {
       console.error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
       failed += 1;
-      return;
+      continue;
     }
-    console.log(`${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases, ${accelerator})`);
+    console.log(
+      `${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases, ${accelerator}, via ${via})`,
+    );
     outcomes.forEach((o, i) => {
       const good = passed(o);
       if (good) ok += 1;
@@ -74,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
       writeFileSync(out, `${JSON.stringify(resultsFile(golden, outcomes))}\n`);
       console.log(`wrote ${out}`);
     }
-  });
+  }
   console.log(`${ok} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;
 }

@@ -2,7 +2,9 @@ import { runClipNormCase, runClipValueCase } from "./cases/clip-case";
 import { runGradScalerCase } from "./cases/grad-scaler-case";
 import { runOptimizerCase } from "./cases/optimizer-case";
 import { runPlateauCase, runSchedulerCase } from "./cases/scheduler-case";
-import { runTrajectoryCase, type TrajectoryContext } from "./cases/trajectory-case";
+import type { TrajectoryContext } from "./cases/trajectory-common";
+import { runTrajectoryCase } from "./cases/trajectory-fabric";
+import { runTrajectoryViaTrainer } from "./cases/trajectory-trainer";
 import type { CaseOutcome, GoldenCase, GoldenFile } from "./golden";
 
 type CaseRunner = (c: GoldenCase) => CaseOutcome;
@@ -37,15 +39,20 @@ function guarded(c: GoldenCase, run: () => CaseOutcome): CaseOutcome {
   try {
     return run();
   } catch (e) {
-    const recipe = (c as { recipe?: { name?: string } }).recipe;
-    return {
-      label: `${c.kind ?? "trajectory"} ${String(c.optimizer ?? c.scheduler ?? recipe?.name ?? "")}`.trim(),
-      maxError: Number.POSITIVE_INFINITY,
-      tolerance: 0,
-      results: {},
-      error: e instanceof Error ? e.message : String(e),
-    };
+    return failedOutcome(c, e);
   }
+}
+
+/** A case that could not run, with the reason. */
+function failedOutcome(c: GoldenCase, e: unknown): CaseOutcome {
+  const recipe = (c as { recipe?: { name?: string } }).recipe;
+  return {
+    label: `${c.kind ?? "trajectory"} ${String(c.optimizer ?? c.scheduler ?? recipe?.name ?? "")}`.trim(),
+    maxError: Number.POSITIVE_INFINITY,
+    tolerance: 0,
+    results: {},
+    error: e instanceof Error ? e.message : String(e),
+  };
 }
 
 /** Whether a golden file holds whole training runs (a model, data and initial weights shared by its cases). */
@@ -57,16 +64,30 @@ function isTrajectoryFile(file: GoldenFile): boolean {
 export interface ReplayOptions {
   /** The accelerator whole training runs use (default "cpu"); the caller makes its backend current. */
   accelerator?: string;
+  /** Replay whole training runs through Fabric (default) or as a LightningModule through the Trainer. */
+  via?: "fabric" | "trainer";
 }
 
 /** Replays every case of a golden file, in order. */
-export function replayFile(file: GoldenFile, options: ReplayOptions = {}): CaseOutcome[] {
+export async function replayFile(file: GoldenFile, options: ReplayOptions = {}): Promise<CaseOutcome[]> {
   if (file === null || typeof file !== "object" || !Array.isArray(file.cases)) {
     throw new Error("not a golden file: expected an object with a 'cases' array");
   }
   if (isTrajectoryFile(file)) {
     const ctx = file as unknown as TrajectoryContext;
-    return file.cases.map((c) => guarded(c, () => runTrajectoryCase(c, ctx, options.accelerator)));
+    const outcomes: CaseOutcome[] = [];
+    for (const c of file.cases) {
+      if (options.via === "trainer") {
+        try {
+          outcomes.push(await runTrajectoryViaTrainer(c, ctx, options.accelerator));
+        } catch (e) {
+          outcomes.push(failedOutcome(c, e));
+        }
+      } else {
+        outcomes.push(guarded(c, () => runTrajectoryCase(c, ctx, options.accelerator)));
+      }
+    }
+    return outcomes;
   }
   return file.cases.map(replayCase);
 }

@@ -126,7 +126,18 @@ describe("pnpm parity", () => {
   it("replays the same files on the wasm accelerator", () => {
     const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
     const run = parity("--accelerator", "wasm", trajectories, fixture);
-    expect(run.stdout).toContain("5 cases, wasm");
+    expect(run.stdout).toContain("5 cases, wasm, via fabric");
     expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
+  });
+
+  it("replays the trajectories as LightningModules through the Trainer, with --out", () => {
+    const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
+    const out = join(mkdtempSync(join(tmpdir(), "parity-")), "trainer.json");
+    const run = parity("--via", "trainer", "--out", out, trajectories);
+    expect(run.stdout).toContain("via Trainer (bf16-mixed)");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("5 passed, 0 failed");
+    const results = JSON.parse(readFileSync(out, "utf8")) as GoldenFile;
+    expect((results.cases[1]!.clip_total_norms as number[]).length).toBe(12);
+    expect(parity("--via", "nope", trajectories).status).toBe(2);
   });
 });

@@ -100,6 +100,16 @@ export abstract class LightningModule extends Module {
   onAfterBackward?(): void;
   onBeforeOptimizerStep?(optimizer: Optimizer): void;
   onBeforeZeroGrad?(optimizer: Optimizer): void;
+  /**
+   * Clips gradients before each optimizer step. The default clips with the Trainer's `gradientClipVal` and
+   * `gradientClipAlgorithm`; override it for other rules (another norm type, per-layer clipping) and call
+   * {@link LightningModule.clipGradients}.
+   */
+  configureGradientClipping?(
+    optimizer: Optimizer,
+    gradientClipVal: number | null,
+    gradientClipAlgorithm: "norm" | "value",
+  ): void;
   onSaveCheckpoint?(checkpoint: Record<string, unknown>): void;
   onLoadCheckpoint?(checkpoint: Record<string, unknown>): void;
   setup?(stage: string): void;
@@ -165,6 +175,23 @@ export abstract class LightningModule extends Module {
   }
 
   private toggled = new Map<Parameter, boolean>();
+
+  /**
+   * Clips the gradients of this module's parameters (unscaling them first under loss scaling): by norm
+   * (`maxNorm`, `normType`, default 2) or by value (`clipVal`). Returns the total norm before clipping, or null.
+   */
+  clipGradients(
+    optimizer: Optimizer,
+    options: { maxNorm?: number; clipVal?: number; normType?: number },
+  ): number | null {
+    const trainer = this.requireTrainer("this.clipGradients");
+    if (trainer.fabric === null) throw new FulmenError("clipGradients works during trainer.fit.");
+    const total = trainer.fabric.clipGradients(this, optimizer, { ...options, errorIfNonfinite: false });
+    if (total === null) return null;
+    const value = total.dataSync()[0]!;
+    total.dispose();
+    return value;
+  }
 
   /** The epoch the Trainer is in. */
   get currentEpoch(): number {

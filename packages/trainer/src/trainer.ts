@@ -569,8 +569,12 @@ export class Trainer {
 
   private clipGradients(optimizer: Optimizer): void {
     const value = this.options.gradientClipVal;
-    if (value === null || value === 0) return;
     const module = this.lightningModule;
+    if (module.configureGradientClipping) {
+      module.configureGradientClipping(optimizer, value, this.options.gradientClipAlgorithm);
+      return;
+    }
+    if (value === null || value === 0) return;
     if (this.options.gradientClipAlgorithm === "norm") {
       this.fabric!.clipGradients(module, optimizer, { maxNorm: value, errorIfNonfinite: false })?.dispose();
     } else {

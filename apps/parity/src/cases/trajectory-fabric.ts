@@ -1,0 +1,92 @@
+import { type LRScheduler, nn, type Optimizer, tf } from "@fulmen/core";
+import { Fabric } from "@fulmen/fabric";
+import type { CaseOutcome, GoldenCase, Nested } from "../golden";
+import { toFulmenOptions } from "../hparams";
+import { buildSequential } from "../model-spec";
+import { makeOptimizer } from "./optimizer-case";
+import { SCHEDULERS } from "./scheduler-case";
+import { compare, loadInit, precisionOf, type Recipe, type TrajectoryContext } from "./trajectory-common";
+
+/**
+ * Replays a whole training run through Fabric: the recipe's optimizer, scheduler (per step or per epoch),
+ * clipping, gradient accumulation and precision, on the file's data in order. Compares every micro-batch loss,
+ * every learning rate, every clip norm, the first micro-batch's gradients and the final weights.
+ */
+export function runTrajectoryCase(c: GoldenCase, ctx: TrajectoryContext, accelerator = "cpu"): CaseOutcome {
+  const recipe = c.recipe as Recipe;
+  const precision = precisionOf(recipe);
+  const fabric = new Fabric({ accelerator, precision });
+  const model = buildSequential(ctx.model);
+  loadInit(model, ctx.init_state);
+  const [m, optimizer] = fabric.setup(
+    model,
+    makeOptimizer(recipe.optimizer[0], model.parameters(), recipe.optimizer[1]) as Optimizer,
+  );
+  let scheduler: LRScheduler | null = null;
+  if (recipe.scheduler !== undefined) {
+    const factory = SCHEDULERS[recipe.scheduler[0]];
+    if (factory === undefined) throw new Error(`unknown scheduler '${recipe.scheduler[0]}'`);
+    scheduler = factory(optimizer, toFulmenOptions(recipe.scheduler[1]));
+  }
+  const { X, Y, batch_size: batchSize } = ctx.data;
+  const losses: number[] = [];
+  const lrs: number[] = [];
+  const norms: number[] = [];
+  let firstGrads: Record<string, Nested> | null = null;
+  let microStep = 0;
+  try {
+    for (let epoch = 0; epoch < recipe.epochs; epoch++) {
+      for (let start = 0; start < X.length; start += batchSize) {
+        const x = tf.tensor2d(X.slice(start, start + batchSize));
+        const y = tf.tensor1d(Y.slice(start, start + batchSize), "int32");
+        microStep += 1;
+        const boundary = microStep === recipe.accumulate;
+        tf.tidy(() => {
+          const micro = () =>
+            fabric.backward(() => {
+              const loss = nn.crossEntropy(m.forward(x) as tf.Tensor, y);
+              return tf.div(loss, recipe.accumulate) as tf.Scalar;
+            });
+          const scaledLoss = boundary ? micro() : fabric.noBackwardSync(m, micro);
+          losses.push(scaledLoss.dataSync()[0]! * recipe.accumulate);
+        });
+        x.dispose();
+        y.dispose();
+        if (firstGrads === null) {
+          firstGrads = Object.fromEntries(
+            m.namedParameters().map(([k, p]) => [k, p.grad!.arraySync() as Nested]),
+          );
+        }
+        if (!boundary) continue;
+        microStep = 0;
+        if (recipe.clip?.[0] === "norm") {
+          const normType = recipe.clip[2] === "inf" ? Number.POSITIVE_INFINITY : Number(recipe.clip[2]);
+          const total = fabric.clipGradients(m, optimizer, { maxNorm: recipe.clip[1], normType })!;
+          norms.push(total.dataSync()[0]!);
+          total.dispose();
+        } else if (recipe.clip?.[0] === "value") {
+          fabric.clipGradients(m, optimizer, { clipVal: recipe.clip[1] });
+        }
+        lrs.push(optimizer.paramGroups[0]!.lr);
+        optimizer.step();
+        optimizer.zeroGrad();
+        if (scheduler !== null && recipe.scheduler![2] === "step") scheduler.step();
+      }
+      if (scheduler !== null && recipe.scheduler![2] === "epoch") scheduler.step();
+    }
+    const finalState = Object.fromEntries(
+      Object.entries(m.stateDict()).map(([k, t]) => [k, t.arraySync() as Nested]),
+    );
+    const results = {
+      micro_batch_losses: losses,
+      lr_at_each_optimizer_step: lrs,
+      clip_total_norms: norms,
+      first_micro_batch_grads: firstGrads,
+      final_state: finalState,
+    };
+    return { label: `trajectory ${recipe.name} (${precision})`, ...compare(c, results, precision), results };
+  } finally {
+    model.dispose();
+    optimizer.disposeState();
+  }
+}
