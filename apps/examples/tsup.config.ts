@@ -1,7 +1,7 @@
 import { libraryConfig } from "../../tooling/tsup-base";
 
 export default libraryConfig({
-  entry: ["src/mnist-fabric.ts", "src/mnist-core.ts", "src/bench.ts"],
+  entry: ["src/mnist-fabric.ts", "src/mnist-core.ts", "src/bench.ts", "src/bench-trainer.ts"],
   format: ["esm"],
   dts: false,
 });

@@ -1,0 +1,103 @@
+/**
+ * `pnpm bench` (second part): the Trainer against the raw tfjs loop on the same work — one epoch of an MLP over
+ * the same DataLoader — with the Trainer's progress bar and CSV logging on. Rounds alternate which runs first;
+ * the ratio is of the median round times. A Trainer round includes building the Trainer and calling `fit`.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { DataLoader, type Dataset, Generator, manualSeed, nn, SGD, tf } from "@fulmen/core";
+import { CSVLogger, Fabric } from "@fulmen/fabric";
+import { LightningModule, ProgressBar, Trainer } from "@fulmen/trainer";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const BATCHES = 50;
+const BATCH = 64;
+const LR = 0.05;
+const accelerator = process.env.BENCH_ACCELERATOR ?? "wasm";
+
+type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
+const g = new Generator(1);
+const rows = Array.from({ length: BATCHES * BATCH }, (_, i) => ({ x: Float32Array.from({ length: 784 }, () => g.normal()), y: i % 10 }));
+const dataset: Dataset<{ x: Float32Array; y: number }> = { length: rows.length, get: (i) => rows[i]! };
+const loader = new DataLoader<{ x: Float32Array; y: number }, Batch>(dataset, { batchSize: BATCH });
+
+class Mlp extends LightningModule {
+  net = new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+  override forward(x: tf.Tensor): tf.Tensor {
+    return this.net.forward(x);
+  }
+  override trainingStep(batch: Batch): tf.Scalar {
+    const loss = nn.crossEntropy(this.forward(batch.x), batch.y) as tf.Scalar;
+    this.log("loss", loss, { progBar: true });
+    return loss;
+  }
+  override configureOptimizers() {
+    return new SGD(this, { lr: LR });
+  }
+}
+
+await new Fabric({ accelerator }).launch();
+manualSeed(0);
+const module = new Mlp();
+const raw = module.parameters().map((p) => tf.variable(tf.clone(p.data)));
+const sink = new Writable({ write: (_c, _e, done) => done() }) as unknown as NodeJS.WriteStream;
+const logDir = mkdtempSync(join(tmpdir(), "fulmen-bench-"));
+
+const rawEpoch = () => {
+  for (const { x, y } of loader) {
+    tf.tidy(() => {
+      const [w1, b1, w2, b2] = raw as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+      const { grads } = tf.variableGrads(() => {
+        const h = tf.relu(tf.add(tf.matMul(x, w1, false, true), b1));
+        const logits = tf.add(tf.matMul(h, w2, false, true), b2);
+        return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, 10), tf.logSoftmax(logits)), 1))) as tf.Scalar;
+      }, raw);
+      for (const v of raw) v.assign(tf.sub(v, tf.mul(grads[v.name]!, LR)));
+    });
+    x.dispose();
+    y.dispose();
+  }
+};
+
+const trainerEpoch = async () => {
+  const trainer = new Trainer({
+    accelerator,
+    maxEpochs: 1,
+    numSanityValSteps: 0,
+    enableModelSummary: false,
+    enableCheckpointing: false,
+    enableProgressBar: false,
+    callbacks: [new ProgressBar(sink)],
+    logger: new CSVLogger({ rootDir: logDir }),
+  });
+  await trainer.fit(module, { trainDataloaders: loader as DataLoader<unknown, unknown> });
+};
+
+const time = async (f: () => unknown) => {
+  const start = performance.now();
+  await f();
+  return performance.now() - start;
+};
+
+rawEpoch();
+await trainerEpoch();
+const rawTimes: number[] = [];
+const trainerTimes: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  if (r % 2 === 0) {
+    rawTimes.push(await time(rawEpoch));
+    trainerTimes.push(await time(trainerEpoch));
+  } else {
+    trainerTimes.push(await time(trainerEpoch));
+    rawTimes.push(await time(rawEpoch));
+  }
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+console.log(`\nTrainer vs raw tfjs: one epoch of ${BATCHES} batches of ${BATCH} (MLP 784-128-10, SGD) on ${accelerator}; progress bar and CSV logging on; medians of ${ROUNDS} rounds.\n`);
+console.log("| loop | ms per epoch | steps/s |");
+console.log("| --- | --- | --- |");
+console.log(`| raw tfjs | ${median(rawTimes).toFixed(1)} | ${((BATCHES * 1000) / median(rawTimes)).toFixed(1)} |`);
+console.log(`| Trainer | ${median(trainerTimes).toFixed(1)} | ${((BATCHES * 1000) / median(trainerTimes)).toFixed(1)} |`);
+console.log(`\ntime ratio Trainer/raw: ${(median(trainerTimes) / median(rawTimes)).toFixed(3)}`);
