@@ -19,7 +19,10 @@ const accelerator = process.env.BENCH_ACCELERATOR ?? "wasm";
 
 type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
 const g = new Generator(1);
-const rows = Array.from({ length: BATCHES * BATCH }, (_, i) => ({ x: Float32Array.from({ length: 784 }, () => g.normal()), y: i % 10 }));
+const rows = Array.from({ length: BATCHES * BATCH }, (_, i) => ({
+  x: Float32Array.from({ length: 784 }, () => g.normal()),
+  y: i % 10,
+}));
 const dataset: Dataset<{ x: Float32Array; y: number }> = { length: rows.length, get: (i) => rows[i]! };
 const loader = new DataLoader<{ x: Float32Array; y: number }, Batch>(dataset, { batchSize: BATCH });
 
@@ -95,9 +98,15 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-console.log(`\nTrainer vs raw tfjs: one epoch of ${BATCHES} batches of ${BATCH} (MLP 784-128-10, SGD) on ${accelerator}; progress bar and CSV logging on; medians of ${ROUNDS} rounds.\n`);
+console.log(
+  `\nTrainer vs raw tfjs: one epoch of ${BATCHES} batches of ${BATCH} (MLP 784-128-10, SGD) on ${accelerator}; progress bar and CSV logging on; medians of ${ROUNDS} rounds.\n`,
+);
 console.log("| loop | ms per epoch | steps/s |");
 console.log("| --- | --- | --- |");
-console.log(`| raw tfjs | ${median(rawTimes).toFixed(1)} | ${((BATCHES * 1000) / median(rawTimes)).toFixed(1)} |`);
-console.log(`| Trainer | ${median(trainerTimes).toFixed(1)} | ${((BATCHES * 1000) / median(trainerTimes)).toFixed(1)} |`);
+console.log(
+  `| raw tfjs | ${median(rawTimes).toFixed(1)} | ${((BATCHES * 1000) / median(rawTimes)).toFixed(1)} |`,
+);
+console.log(
+  `| Trainer | ${median(trainerTimes).toFixed(1)} | ${((BATCHES * 1000) / median(trainerTimes)).toFixed(1)} |`,
+);
 console.log(`\ntime ratio Trainer/raw: ${(median(trainerTimes) / median(rawTimes)).toFixed(3)}`);

@@ -7,7 +7,8 @@ const boundMethods = new WeakMap<object, Map<string | symbol, { fn: unknown; bou
 /** The target's property, with methods bound to the target (cached, so a training step allocates nothing). */
 function bindTo<T extends object>(target: T, prop: string | symbol): unknown {
   const value = Reflect.get(target, prop, target);
-  if (typeof value !== "function") return value;
+  // Classes (the constructor) stay as they are, so that `.constructor.name` and `instanceof` keep working.
+  if (typeof value !== "function" || prop === "constructor") return value;
   let cache = boundMethods.get(target);
   if (cache === undefined) {
     cache = new Map();

@@ -2,6 +2,8 @@
 
 export { Callback, type HookName, type Stage } from "./callbacks/callback";
 export { EarlyStopping, type EarlyStoppingOptions } from "./callbacks/early-stopping";
+export { GradientAccumulationScheduler } from "./callbacks/gradient-accumulation-scheduler";
+export { LearningRateMonitor } from "./callbacks/learning-rate-monitor";
 export {
   formatCheckpointName,
   ModelCheckpoint,
@@ -9,6 +11,7 @@ export {
 } from "./callbacks/model-checkpoint";
 export { ModelSummary, type SummaryRow, summarize } from "./callbacks/model-summary";
 export { ProgressBar } from "./callbacks/progress-bar";
+export { Timer } from "./callbacks/timer";
 export { LightningDataModule } from "./datamodule";
 export {
   LightningModule,

@@ -108,6 +108,17 @@ function parseMaxTime(value: TrainerOptions["maxTime"]): number | null {
 
 /** Fills in Lightning's defaults and checks every flag, naming any that is unknown or invalid. */
 export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
+  const notYet = [
+    "overfitBatches",
+    "profiler",
+    "reloadDataloadersEveryNEpochs",
+    "useDistributedSampler",
+  ].filter((k) => k in options);
+  if (notYet.length > 0) {
+    throw new FulmenError(
+      `Trainer: ${notYet.join(", ")} ${notYet.length > 1 ? "are" : "is"} a Lightning flag Fulmen does not implement yet.`,
+    );
+  }
   const unknown = Object.keys(options).filter((k) => !NAMES.includes(k));
   if (unknown.length > 0) {
     throw new FulmenError(
