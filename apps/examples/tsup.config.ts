@@ -1,7 +1,13 @@
 import { libraryConfig } from "../../tooling/tsup-base";
 
 export default libraryConfig({
-  entry: ["src/mnist-fabric.ts", "src/mnist-core.ts", "src/bench.ts", "src/bench-trainer.ts"],
+  entry: [
+    "src/mnist-fabric.ts",
+    "src/mnist-core.ts",
+    "src/bench.ts",
+    "src/bench-trainer.ts",
+    "src/mnist-trainer.ts",
+  ],
   format: ["esm"],
   dts: false,
 });

@@ -34,9 +34,10 @@ export class EventFileWriter {
     this.writeEvent({ wallTime: Date.now() / 1000, fileVersion: "brain.Event:2" });
   }
 
-  /** Appends an event (wall time, step, and a file version or a summary). */
+  /** Appends an event (wall time, step, and a file version or a summary); reopens the file if it was closed. */
   writeEvent(event: Record<string, unknown>): void {
-    if (this.fd === null) throw new Error(`the event file ${this.path} is closed`);
+    // A logger is finalized at the end of fit and may log again in test, as Lightning's does.
+    if (this.fd === null) this.fd = openSync(this.path, "a");
     const message = tensorboardTypes.Event.fromObject(event);
     writeSync(this.fd, tfRecord(tensorboardTypes.Event.encode(message).finish()));
   }

