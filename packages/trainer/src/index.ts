@@ -12,6 +12,15 @@ export {
 export { ModelSummary, type SummaryRow, summarize } from "./callbacks/model-summary";
 export { ProgressBar } from "./callbacks/progress-bar";
 export { Timer } from "./callbacks/timer";
+export {
+  type ClassConfig,
+  type CliCommand,
+  type CliConfig,
+  CliUsageError,
+  mergeConfig,
+  parseCli,
+  runCli,
+} from "./cli/lightning-cli";
 export { LightningDataModule } from "./datamodule";
 export {
   LightningModule,
