@@ -162,4 +162,30 @@ describe("each package installs and imports on its own", () => {
       'cpu:0 The accelerator "wasm" is not available on this machine.',
     );
   });
+
+  it("@fulmen/trainer installs with only its declared dependencies and fits a module", () => {
+    const dir = project("trainer-alone", [
+      "@fulmen/trainer",
+      "@fulmen/fabric",
+      "@fulmen/core",
+      "@fulmen/precision",
+    ]);
+    writeFileSync(
+      join(dir, "check.mjs"),
+      `import { DataLoader, nn, SGD } from "@fulmen/core";
+       import { LightningModule, Trainer } from "@fulmen/trainer";
+       class M extends LightningModule {
+         net = new nn.Linear(2, 2);
+         trainingStep(b) { return nn.crossEntropy(this.net.forward(b.x), b.y); }
+         configureOptimizers() { return new SGD(this, { lr: 0.1 }); }
+       }
+       const rows = Array.from({ length: 8 }, (_, i) => ({ x: [i, -i], y: i % 2 }));
+       const data = new DataLoader({ length: 8, get: (i) => rows[i] }, { batchSize: 4 });
+       const trainer = new Trainer({ maxEpochs: 2, logger: false, enableCheckpointing: false, enableProgressBar: false, enableModelSummary: false });
+       await trainer.fit(new M(), { trainDataloaders: data });
+       console.log(trainer.globalStep);`,
+    );
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("4");
+    expect(run("npx", ["fulmen", "--help"], dir)).toContain("usage: fulmen fit|validate|test|predict");
+  });
 });
