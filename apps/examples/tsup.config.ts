@@ -7,6 +7,7 @@ export default libraryConfig({
     "src/bench.ts",
     "src/bench-trainer.ts",
     "src/mnist-trainer.ts",
+    "src/char-gpt-trainer.ts",
   ],
   format: ["esm"],
   dts: false,
