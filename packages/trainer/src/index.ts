@@ -30,5 +30,6 @@ export {
   type TrainingStepOutput,
 } from "./lightning-module";
 export { MetricStore } from "./logging/metric-store";
+export { SimpleProfiler } from "./profiler/simple-profiler";
 export { type EvaluateOptions, type FitOptions, Trainer, type TrainerState } from "./trainer";
 export type { ResolvedTrainerOptions, TrainerOptions } from "./trainer-options";

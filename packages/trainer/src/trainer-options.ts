@@ -45,6 +45,10 @@ export interface TrainerOptions {
   detectAnomaly?: boolean;
   /** Turn off everything that costs time but does not train: logging, checkpoints, progress bar, summary. */
   barebones?: boolean;
+  /** Train (and validate) on this many batches of the training data, unshuffled, to check the model can overfit. */
+  overfitBatches?: number;
+  /** "simple": time the loops and print a report when a stage ends. */
+  profiler?: "simple" | null;
 }
 
 /** Every flag resolved to a value. */
@@ -90,6 +94,8 @@ const NAMES = [
   "logger",
   "detectAnomaly",
   "barebones",
+  "overfitBatches",
+  "profiler",
 ];
 
 function parseMaxTime(value: TrainerOptions["maxTime"]): number | null {
@@ -108,12 +114,7 @@ function parseMaxTime(value: TrainerOptions["maxTime"]): number | null {
 
 /** Fills in Lightning's defaults and checks every flag, naming any that is unknown or invalid. */
 export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
-  const notYet = [
-    "overfitBatches",
-    "profiler",
-    "reloadDataloadersEveryNEpochs",
-    "useDistributedSampler",
-  ].filter((k) => k in options);
+  const notYet = ["reloadDataloadersEveryNEpochs", "useDistributedSampler"].filter((k) => k in options);
   if (notYet.length > 0) {
     throw new FulmenError(
       `Trainer: ${notYet.join(", ")} ${notYet.length > 1 ? "are" : "is"} a Lightning flag Fulmen does not implement yet.`,
@@ -160,7 +161,18 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
       throw new FulmenError(`${name} must be a fraction in [0, 1] or a whole number of batches, got ${v}.`);
     }
   }
+  const overfit = options.overfitBatches ?? 0;
+  if (!(overfit >= 0) || (overfit > 1 && !Number.isInteger(overfit))) {
+    throw new FulmenError(
+      `overfitBatches must be a fraction in [0, 1] or a whole number of batches, got ${overfit}.`,
+    );
+  }
+  const profiler = options.profiler ?? null;
+  if (profiler !== null && profiler !== "simple")
+    throw new FulmenError(`profiler must be "simple" or null, got '${String(profiler)}'.`);
   return {
+    overfitBatches: overfit,
+    profiler,
     accelerator: options.accelerator ?? "auto",
     strategy: options.strategy ?? "auto",
     devices: options.devices ?? "auto",
@@ -178,13 +190,15 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     gradientClipAlgorithm: algorithm,
     valCheckInterval,
     checkValEveryNEpoch: options.checkValEveryNEpoch === undefined ? 1 : options.checkValEveryNEpoch,
-    limitTrainBatches: fastDevBatches > 0 ? fastDevBatches : (options.limitTrainBatches ?? 1.0),
-    limitValBatches: fastDevBatches > 0 ? fastDevBatches : (options.limitValBatches ?? 1.0),
+    limitTrainBatches:
+      fastDevBatches > 0 ? fastDevBatches : overfit > 0 ? overfit : (options.limitTrainBatches ?? 1.0),
+    limitValBatches:
+      fastDevBatches > 0 ? fastDevBatches : overfit > 0 ? overfit : (options.limitValBatches ?? 1.0),
     limitTestBatches: fastDevBatches > 0 ? fastDevBatches : (options.limitTestBatches ?? 1.0),
     limitPredictBatches: fastDevBatches > 0 ? fastDevBatches : (options.limitPredictBatches ?? 1.0),
     fastDevRun: options.fastDevRun ?? false,
     fastDevBatches,
-    numSanityValSteps: fastDevBatches > 0 || barebones ? 0 : (options.numSanityValSteps ?? 2),
+    numSanityValSteps: fastDevBatches > 0 || barebones || overfit > 0 ? 0 : (options.numSanityValSteps ?? 2),
     logEveryNSteps: logEvery,
     enableCheckpointing: fastDevBatches > 0 || barebones ? false : (options.enableCheckpointing ?? true),
     enableProgressBar: barebones ? false : (options.enableProgressBar ?? true),

@@ -1,5 +1,6 @@
 import {
   type DataLoader,
+  DataLoader as DataLoaderClass,
   FulmenError,
   getDefaultGenerator,
   type Logger,
@@ -16,6 +17,7 @@ import type { LightningDataModule } from "./datamodule";
 import { type LightningModule, type LogOptions, lossOf } from "./lightning-module";
 import { batchSizeOf, type LogContext, MetricStore, type MetricStoreState } from "./logging/metric-store";
 import { type NormalizedSchedulerConfig, normalizeOptimizerConfig } from "./optimizer-config";
+import { SimpleProfiler } from "./profiler/simple-profiler";
 import {
   limitBatches,
   type ResolvedTrainerOptions,
@@ -98,10 +100,13 @@ export class Trainer {
   private progress: LoopProgress = { epoch: 0, batchesDone: 0, epochFinished: false, shuffleState: null };
   private trainLoader: FabricDataLoader<unknown, unknown> | null = null;
   private lastLoss: number | null = null;
+  /** The profiler when `profiler: "simple"` is set. */
+  readonly profiler: SimpleProfiler | null;
 
   constructor(options: TrainerOptions = {}) {
     this.options = resolveTrainerOptions(options);
     const o = this.options;
+    this.profiler = o.profiler === "simple" ? new SimpleProfiler() : null;
     const loggers =
       o.logger === true
         ? [new TensorBoardLogger({ rootDir: o.defaultRootDir })]
@@ -248,8 +253,17 @@ export class Trainer {
       ];
       this.optimizers = optimizers;
       this.lrSchedulerConfigs = configured.schedulers;
-      this.trainLoader = fabric.setupDataloaders(train);
-      const valLoader = val === undefined ? null : fabric.setupDataloaders(val);
+      const overfit = this.options.overfitBatches > 0;
+      // overfitBatches trains and validates on the same first batches of the training data, unshuffled.
+      const fixedTrain = overfit
+        ? new DataLoaderClass(train.dataset, {
+            batchSize: train.batchSize,
+            collateFn: (s: unknown[]) => train.collate(s),
+          })
+        : train;
+      this.trainLoader = fabric.setupDataloaders(fixedTrain);
+      const valSource = overfit ? fixedTrain : val;
+      const valLoader = valSource === undefined ? null : fabric.setupDataloaders(valSource);
       this.numTrainingBatches = limitBatches(this.options.limitTrainBatches, this.trainLoader.length);
       this.numValBatches =
         valLoader === null ? 0 : limitBatches(this.options.limitValBatches, valLoader.length);
@@ -397,7 +411,15 @@ export class Trainer {
     return fabric;
   }
 
+  private profile<T>(action: string, fn: () => T): T {
+    return this.profiler === null ? fn() : this.profiler.profile(action, fn);
+  }
+
   private finish(fn: Stage): void {
+    if (this.profiler !== null && this.isGlobalZero) {
+      console.log(this.profiler.summary(fn.toUpperCase()));
+      this.profiler.reset();
+    }
     this.state.status = "finished";
     this.state.stage = null;
     for (const c of this.callbacks) c.teardown(this, this.lightningModule, fn);
@@ -464,7 +486,7 @@ export class Trainer {
         batchIdx += 1;
         continue;
       }
-      this.runTrainingBatch(batch, batchIdx);
+      this.profile("run_training_batch", () => this.runTrainingBatch(batch, batchIdx));
       disposeTensors(batch);
       batchIdx += 1;
       const atEpochEnd = batchIdx >= this.numTrainingBatches;
@@ -545,7 +567,7 @@ export class Trainer {
         if (boundary) {
           this.callHook("onBeforeOptimizerStep", optimizer);
           this.clipGradients(optimizer);
-          optimizer.step();
+          this.profile("optimizer_step", () => optimizer.step());
         }
       }
     } else {
@@ -650,9 +672,11 @@ export class Trainer {
       this.logContext = "eval-step";
       this.currentBatchSize = batchSizeOf(batch);
       this.callHook(hooks[2], batch, batchIdx);
-      const out = tf.tidy(() => {
-        fabric.autocast(() => step(batch as never, batchIdx));
-      });
+      const out = this.profile(`${stage}_step`, () =>
+        tf.tidy(() => {
+          fabric.autocast(() => step(batch as never, batchIdx));
+        }),
+      );
       this.callHook(hooks[3], out, batch, batchIdx);
       disposeTensors(batch);
       batchIdx += 1;

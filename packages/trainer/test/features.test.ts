@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DataLoader, nn, type Optimizer, SGD, tf } from "@fulmen/core";
+import { AdamW, type DataLoader, nn, type Optimizer, SGD, tf } from "@fulmen/core";
 import { CSVLogger } from "@fulmen/fabric";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -186,5 +186,32 @@ describe("Trainer features", () => {
     await trainer.fit(new ToyModule(), { trainDataloaders: loader(8, 8) });
     expect(lines[0]).toMatch(/0 \| net {2}\| Sequential \| 131/);
     expect(lines[0]).toMatch(/131 {5}Total params/);
+  });
+
+  it("overfits a few batches: trains and validates on the same unshuffled batches", async () => {
+    const recorder = new RecordingCallback();
+    const module = new ToyModule();
+    module.configure = (m) => new AdamW(m, { lr: 0.05 });
+    const trainer = new Trainer(quiet({ maxEpochs: 30, overfitBatches: 2, callbacks: [recorder] }));
+    await trainer.fit(module, { trainDataloaders: loader(64, 8, true) });
+    expect(trainer.globalStep).toBe(60);
+    expect(recorder.seen.filter((h) => h === "onValidationBatchStart")).toHaveLength(60);
+    expect(trainer.callbackMetrics.val_loss!).toBeLessThan(0.3);
+  });
+
+  it("profiles the loops with profiler 'simple'", async () => {
+    const trainer = new Trainer(quiet({ maxEpochs: 1, profiler: "simple" }));
+    const timings: string[] = [];
+    const log = console.log;
+    console.log = (text: string) => timings.push(text);
+    try {
+      await trainer.fit(new ToyModule(), { trainDataloaders: loader(16, 8), valDataloaders: loader(8, 8) });
+    } finally {
+      console.log = log;
+    }
+    expect(timings[0]).toMatch(/FIT Profiler Report/);
+    expect(timings[0]).toMatch(/\| run_training_batch +\| [0-9.]+ +\| 2 /);
+    expect(timings[0]).toMatch(/\| optimizer_step +\| [0-9.]+ +\| 2 /);
+    expect(timings[0]).toMatch(/\| validate_step +\| [0-9.]+ +\| 1 /);
   });
 });

@@ -273,9 +273,10 @@ describe("Trainer.fit", () => {
   it("names unknown flags and bad configurations", () => {
     expect(() => new Trainer({ max_epochs: 3 } as never)).toThrow(/unknown flag\(s\) max_epochs/);
     expect(() => new Trainer({ accumulateGradBatches: 0 })).toThrow(/accumulateGradBatches/);
-    expect(() => new Trainer({ profiler: "simple" } as never)).toThrow(
-      /profiler is a Lightning flag Fulmen does not implement yet/,
+    expect(() => new Trainer({ reloadDataloadersEveryNEpochs: 1 } as never)).toThrow(
+      /is a Lightning flag Fulmen does not implement yet/,
     );
+    expect(() => new Trainer({ profiler: "advanced" } as never)).toThrow(/profiler must be "simple"/);
     expect(() => new Trainer({ valCheckInterval: 1.5 })).toThrow(/valCheckInterval/);
   });
 
