@@ -33,3 +33,4 @@ export { MetricStore } from "./logging/metric-store";
 export { SimpleProfiler } from "./profiler/simple-profiler";
 export { type EvaluateOptions, type FitOptions, Trainer, type TrainerState } from "./trainer";
 export type { ResolvedTrainerOptions, TrainerOptions } from "./trainer-options";
+export { type LrFindOptions, type LrFindResult, lrFind, writeLrPlot } from "./tuner/lr-finder";
