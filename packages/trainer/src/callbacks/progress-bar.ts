@@ -1,3 +1,4 @@
+import { SingleBar } from "cli-progress";
 import type { LightningModule } from "../lightning-module";
 import type { Trainer } from "../trainer";
 import { Callback } from "./callback";
@@ -9,12 +10,12 @@ function formatMetrics(metrics: Record<string, number>): string {
 }
 
 /**
- * Shows training progress: on a terminal, one line per epoch redrawn as batches go by (batch count, rate and the
- * progress-bar metrics); when output is not a terminal, one plain line per epoch.
+ * Shows training progress (Lightning's TQDMProgressBar): on a terminal a `cli-progress` bar per epoch with the
+ * batch count, rate and progress-bar metrics; when output is not a terminal (CI logs), one plain line per epoch.
  */
 export class ProgressBar extends Callback {
+  private bar: SingleBar | null = null;
   private started = 0;
-  private lastDraw = 0;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
     super();
@@ -24,9 +25,17 @@ export class ProgressBar extends Callback {
     return this.stream.isTTY === true;
   }
 
-  override onTrainEpochStart(): void {
+  override onTrainEpochStart(trainer: Trainer): void {
     this.started = Date.now();
-    this.lastDraw = 0;
+    if (!this.interactive || !trainer.isGlobalZero) return;
+    this.bar = new SingleBar({
+      stream: this.stream,
+      format: `Epoch ${trainer.currentEpoch}: |{bar}| {value}/{total} [{duration_formatted}<{eta_formatted}] {metrics}`,
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 10,
+    });
+    this.bar.start(trainer.numTrainingBatches, 0, { metrics: "" });
   }
 
   override onTrainBatchEnd(
@@ -36,24 +45,25 @@ export class ProgressBar extends Callback {
     _batch: unknown,
     batchIdx: number,
   ): void {
-    if (!this.interactive || !trainer.isGlobalZero) return;
-    const now = Date.now();
-    if (now - this.lastDraw < 100 && batchIdx + 1 < trainer.numTrainingBatches) return;
-    this.lastDraw = now;
-    const rate = (batchIdx + 1) / Math.max((now - this.started) / 1000, 1e-3);
-    const total = trainer.numTrainingBatches;
-    const width = 24;
-    const filled = Math.round(((batchIdx + 1) / Math.max(total, 1)) * width);
-    const bar = `${"█".repeat(filled)}${" ".repeat(width - filled)}`;
-    this.stream.write(
-      `\rEpoch ${trainer.currentEpoch}: |${bar}| ${batchIdx + 1}/${total} [${rate.toFixed(1)} it/s] ${formatMetrics(trainer.progressBarMetrics)}\u001b[K`,
-    );
+    this.bar?.update(batchIdx + 1, { metrics: formatMetrics(trainer.progressBarMetrics) });
   }
 
   override onTrainEpochEnd(trainer: Trainer): void {
     if (!trainer.isGlobalZero) return;
+    if (this.bar !== null) {
+      this.bar.update({ metrics: formatMetrics(trainer.progressBarMetrics) });
+      this.bar.stop();
+      this.bar = null;
+      return;
+    }
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
-    const summary = `Epoch ${trainer.currentEpoch}: ${trainer.numTrainingBatches} batches in ${seconds} s ${formatMetrics(trainer.progressBarMetrics)}`;
-    this.stream.write(this.interactive ? `\r${summary}\u001b[K\n` : `${summary}\n`);
+    this.stream.write(
+      `Epoch ${trainer.currentEpoch}: ${trainer.numTrainingBatches} batches in ${seconds} s ${formatMetrics(trainer.progressBarMetrics)}\n`,
+    );
+  }
+
+  override onException(): void {
+    this.bar?.stop();
+    this.bar = null;
   }
 }
