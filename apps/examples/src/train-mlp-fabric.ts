@@ -2,6 +2,7 @@ import { AdamW, DataLoader, Generator, nn, OneCycleLR, tf } from "@fulmen/core";
 import { Fabric, type FabricOptions } from "@fulmen/fabric";
 import type { MnistSplit } from "./data/mnist";
 import { MnistDataset, type MnistSample } from "./data/mnist-dataset";
+import { evaluate } from "./train-mlp";
 
 /** Settings of {@link trainMlpWithFabric}. */
 export interface FabricTrainSettings {
@@ -86,17 +87,4 @@ export async function trainMlpWithFabric(
   m.dispose();
   optimizer.disposeState();
   return { testAccuracy, finalLoss, accelerator: fabric.accelerator.name, precision: fabric.precision.name };
-}
-
-function evaluate(model: nn.Sequential, split: MnistSplit): number {
-  model.eval();
-  let correct = 0;
-  for (const { x, y } of new DataLoader<MnistSample, Batch>(new MnistDataset(split), { batchSize: 1000 })) {
-    correct += tf.tidy(
-      () => tf.sum(tf.cast(tf.equal(tf.argMax(model.forward(x), 1), y), "int32")).dataSync()[0]!,
-    );
-    x.dispose();
-    y.dispose();
-  }
-  return correct / split.size;
 }

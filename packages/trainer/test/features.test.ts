@@ -1,30 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AdamW, type DataLoader, nn, type Optimizer, SGD, tf } from "@fulmen/core";
 import { CSVLogger } from "@fulmen/fabric";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import {
-  EarlyStopping,
-  LightningDataModule,
-  ModelCheckpoint,
-  Trainer,
-  type TrainerOptions,
-} from "../src/index";
-import { type Batch, loader, RecordingCallback, ToyModule } from "./helpers/toy";
+import { EarlyStopping, LightningDataModule, ModelCheckpoint, Trainer } from "../src/index";
+import { type Batch, loader, quiet, RecordingCallback, ToyModule, tempRoot } from "./helpers/toy";
 
-const root = () => mkdtempSync(join(tmpdir(), "fulmen-trainer-"));
-const quiet = (extra: TrainerOptions = {}): TrainerOptions => ({
-  accelerator: "cpu",
-  enableProgressBar: false,
-  enableModelSummary: false,
-  logger: false,
-  enableCheckpointing: false,
-  numSanityValSteps: 0,
-  defaultRootDir: root(),
-  ...extra,
-});
+const root = () => tempRoot();
 
 class ToyData extends LightningDataModule {
   calls: string[] = [];

@@ -1,29 +1,11 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { SGD, StepLR } from "@fulmen/core";
 import { CSVLogger } from "@fulmen/fabric";
 import { describe, expect, it } from "vitest";
-import {
-  GradientAccumulationScheduler,
-  LearningRateMonitor,
-  Timer,
-  Trainer,
-  type TrainerOptions,
-} from "../src/index";
-import { loader, RecordingCallback, ToyModule } from "./helpers/toy";
+import { GradientAccumulationScheduler, LearningRateMonitor, Timer, Trainer } from "../src/index";
+import { loader, quiet, RecordingCallback, ToyModule, tempRoot } from "./helpers/toy";
 
-const root = () => mkdtempSync(join(tmpdir(), "fulmen-cb-"));
-const quiet = (extra: TrainerOptions = {}): TrainerOptions => ({
-  accelerator: "cpu",
-  enableProgressBar: false,
-  enableModelSummary: false,
-  logger: false,
-  enableCheckpointing: false,
-  numSanityValSteps: 0,
-  defaultRootDir: root(),
-  ...extra,
-});
+const root = () => tempRoot();
 
 describe("LearningRateMonitor", () => {
   it("logs the learning rate at each epoch start for epoch schedulers", async () => {

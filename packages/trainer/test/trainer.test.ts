@@ -1,25 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AdamW, CosineAnnealingLR, nn, ReduceLROnPlateau, SGD, StepLR, tf } from "@fulmen/core";
 import { CSVLogger, Fabric } from "@fulmen/fabric";
 import { describe, expect, it } from "vitest";
 import { EarlyStopping, ModelCheckpoint, Trainer, type TrainerOptions } from "../src/index";
-import { type Batch, loader, RecordingCallback, ToyModule } from "./helpers/toy";
+import { type Batch, loader, quiet, RecordingCallback, ToyModule, tempRoot } from "./helpers/toy";
 
-const root = () => mkdtempSync(join(tmpdir(), "fulmen-trainer-"));
-
-function quiet(extra: TrainerOptions = {}): TrainerOptions {
-  return {
-    accelerator: "cpu",
-    enableProgressBar: false,
-    enableModelSummary: false,
-    logger: false,
-    enableCheckpointing: false,
-    defaultRootDir: root(),
-    ...extra,
-  };
-}
+const root = () => tempRoot();
 
 function csvRows(logger: CSVLogger): Array<Record<string, string>> {
   const [header, ...lines] = readFileSync(logger.metricsFile, "utf8").trim().split("\n");

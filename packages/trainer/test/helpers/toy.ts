@@ -1,5 +1,14 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DataLoader, type Dataset, Generator, manualSeed, nn, type Optimizer, SGD, tf } from "@fulmen/core";
-import { Callback, LightningModule, type LightningModule as LM, type OptimizerConfig } from "../../src/index";
+import {
+  Callback,
+  LightningModule,
+  type LightningModule as LM,
+  type OptimizerConfig,
+  type TrainerOptions,
+} from "../../src/index";
 
 export type Batch = { x: tf.Tensor2D; y: tf.Tensor1D };
 
@@ -102,3 +111,22 @@ for (const hook of HOOKS) {
 }
 
 export type { LM, Optimizer };
+
+/** A fresh temporary folder for a test's logs and checkpoints. */
+export function tempRoot(prefix = "fulmen-trainer-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Trainer options for tests: cpu, no progress bar, summary, logger, checkpoints or sanity check, unless given. */
+export function quiet(extra: TrainerOptions = {}): TrainerOptions {
+  return {
+    accelerator: "cpu",
+    enableProgressBar: false,
+    enableModelSummary: false,
+    logger: false,
+    enableCheckpointing: false,
+    numSanityValSteps: 0,
+    defaultRootDir: tempRoot(),
+    ...extra,
+  };
+}
