@@ -75,6 +75,8 @@ export {
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop";
 export { SGD, type SGDOptions } from "./optim/sgd";
 export type { Accelerator } from "./plugins/accelerator";
+export { type ClusterEnvironment, LightningEnvironment } from "./plugins/cluster-environment";
+export { type Collective, SingleProcessCollective, type TensorReducer } from "./plugins/collective";
 export type { Logger, RunStatus } from "./plugins/logger";
 export type { Precision } from "./plugins/precision";
 export {
