@@ -74,6 +74,19 @@ const cases: Array<[string, () => TensorModule, () => tf.Tensor, (out: tf.Tensor
     (y) => tf.sum(tf.mul(y, y)) as tf.Scalar,
   ],
   [
+    "Conv2d + BatchNorm2d + MaxPool2d + AvgPool2d",
+    () =>
+      new nn.Sequential(
+        new nn.Conv2d(2, 4, 3, { padding: 1 }),
+        new nn.BatchNorm2d(4),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.AvgPool2d(2),
+      ),
+    () => tf.randomNormal([2, 2, 8, 8], 0, 1, "float32", 8),
+    (y) => tf.sum(tf.square(y)) as tf.Scalar,
+  ],
+  [
     "MLP with cross entropy",
     () => new nn.Sequential(new nn.Linear(5, 8), new nn.Tanh(), new nn.Linear(8, 3)),
     () => tf.randomNormal([4, 5], 0, 1, "float32", 7),

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { backward, nn, tf } from "../src/index";
+
+const close = (a: ArrayLike<number>, b: number[], tol = 1e-5) => {
+  expect(a.length).toBe(b.length);
+  b.forEach((v, i) => expect(Math.abs(a[i]! - v)).toBeLessThanOrEqual(tol));
+};
+
+describe("pooling", () => {
+  const x = tf.tensor4d(
+    Array.from({ length: 16 }, (_, i) => i),
+    [1, 1, 4, 4],
+  );
+
+  it("MaxPool2d and AvgPool2d pool NCHW windows (stride = kernel by default)", () => {
+    expect(Array.from(new nn.MaxPool2d(2).forward(x).dataSync())).toEqual([5, 7, 13, 15]);
+    expect(Array.from(new nn.AvgPool2d(2).forward(x).dataSync())).toEqual([2.5, 4.5, 10.5, 12.5]);
+    expect(new nn.MaxPool2d(3, { stride: 1, padding: 1 }).forward(x).shape).toEqual([1, 1, 4, 4]);
+    expect(new nn.MaxPool2d(3, { stride: 1, padding: 1 }).forward(x).dataSync()[0]).toBe(5);
+    expect(new nn.AvgPool2d(3, { stride: 1, padding: 1 }).forward(x).dataSync()[0]).toBeCloseTo(
+      (0 + 1 + 4 + 5) / 9,
+      6,
+    );
+    expect(() => new nn.MaxPool2d(2, { padding: 2 })).toThrow(/at most half the kernel size/);
+  });
+
+  it("routes max-pool gradients to the maxima", () => {
+    const p = new nn.Linear(1, 1, { bias: false });
+    p.weight.assign(tf.tensor2d([[1]]));
+    backward(() => tf.sum(new nn.MaxPool2d(2).forward(tf.mul(x, p.weight.data))) as tf.Scalar, p).dispose();
+    expect(p.weight.grad!.dataSync()[0]).toBe(5 + 7 + 13 + 15);
+  });
+});
+
+describe("BatchNorm", () => {
+  it("normalises with batch statistics in training and updates running statistics as PyTorch", () => {
+    const bn = new nn.BatchNorm1d(2, { momentum: 0.1 });
+    const x = tf.tensor2d([
+      [1, 10],
+      [3, 20],
+      [5, 60],
+    ]);
+    const y = bn.forward(x);
+    const mean = [3, 30];
+    const biased = [8 / 3, 1400 / 3];
+    close(
+      y.dataSync(),
+      [1, 10, 3, 20, 5, 60].map((v, i) => (v - mean[i % 2]!) / Math.sqrt(biased[i % 2]! + 1e-5)),
+      1e-4,
+    );
+    // Running variance uses the unbiased estimate: 0.9·1 + 0.1·(n/(n-1))·biased.
+    close(bn.runningMean!.dataSync(), [0.3, 3]);
+    close(bn.runningVar!.dataSync(), [0.9 + 0.1 * 4, 0.9 + 0.1 * 700], 1e-3);
+    expect(bn.numBatchesTracked!.dataSync()[0]).toBe(1);
+    expect(Object.keys(bn.stateDict())).toEqual([
+      "weight",
+      "bias",
+      "runningMean",
+      "runningVar",
+      "numBatchesTracked",
+    ]);
+    bn.eval();
+    close(bn.forward(tf.tensor2d([[0.3, 3]])).dataSync(), [0, 0]);
+  });
+
+  it("BatchNorm2d trains inside backward without leaking tensors", () => {
+    const bn = new nn.BatchNorm2d(3);
+    const x = tf.randomNormal([4, 3, 5, 5], 0, 1, "float32", 3);
+    const step = () => backward(() => tf.sum(tf.square(bn.forward(x))) as tf.Scalar, bn).dispose();
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(bn.numBatchesTracked!.dataSync()[0]).toBe(6);
+    expect(() => bn.forward(tf.ones([2, 4, 3, 3]))).toThrow(/expected \[N, 3, H, W\]/);
+  });
+});
