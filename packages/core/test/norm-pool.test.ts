@@ -3,7 +3,9 @@ import { backward, nn, tf } from "../src/index";
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-5) => {
   expect(a.length).toBe(b.length);
-  b.forEach((v, i) => expect(Math.abs(a[i]! - v)).toBeLessThanOrEqual(tol));
+  b.forEach((v, i) => {
+    expect(Math.abs(a[i]! - v)).toBeLessThanOrEqual(tol);
+  });
 };
 
 describe("pooling", () => {
