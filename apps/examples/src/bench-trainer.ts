@@ -10,6 +10,7 @@ import { Writable } from "node:stream";
 import { DataLoader, type Dataset, Generator, manualSeed, nn, SGD, tf } from "@fulmen/core";
 import { CSVLogger, Fabric } from "@fulmen/fabric";
 import { LightningModule, ProgressBar, Trainer } from "@fulmen/trainer";
+import { rawMlpStep } from "./raw-mlp-step";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const BATCHES = 50;
@@ -50,15 +51,7 @@ const logDir = mkdtempSync(join(tmpdir(), "fulmen-bench-"));
 
 const rawEpoch = () => {
   for (const { x, y } of loader) {
-    tf.tidy(() => {
-      const [w1, b1, w2, b2] = raw as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
-      const { grads } = tf.variableGrads(() => {
-        const h = tf.relu(tf.add(tf.matMul(x, w1, false, true), b1));
-        const logits = tf.add(tf.matMul(h, w2, false, true), b2);
-        return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, 10), tf.logSoftmax(logits)), 1))) as tf.Scalar;
-      }, raw);
-      for (const v of raw) v.assign(tf.sub(v, tf.mul(grads[v.name]!, LR)));
-    });
+    rawMlpStep(raw, x, y, LR);
     x.dispose();
     y.dispose();
   }

@@ -7,6 +7,7 @@
  */
 import { manualSeed, nn, SGD, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
+import { rawMlpStep } from "./raw-mlp-step";
 
 const BATCH = 64;
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 400);
@@ -43,16 +44,7 @@ async function benchAccelerator(accelerator: string): Promise<Row> {
       fabric.backward(() => nn.crossEntropy(m.forward(x), y) as tf.Scalar);
       optimizer.step();
     });
-  const rawStep = () =>
-    tf.tidy(() => {
-      const [w1, b1, w2, b2] = raw as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
-      const { grads } = tf.variableGrads(() => {
-        const h = tf.relu(tf.add(tf.matMul(x, w1, false, true), b1));
-        const logits = tf.add(tf.matMul(h, w2, false, true), b2);
-        return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, 10), tf.logSoftmax(logits)), 1))) as tf.Scalar;
-      }, raw);
-      for (const v of raw) v.assign(tf.sub(v, tf.mul(grads[v.name]!, LR)));
-    });
+  const rawStep = () => rawMlpStep(raw, x, y, LR);
   // The cpu and wasm backends compute synchronously, so a step is done when its call returns.
   const time = (step: () => void) => {
     const start = performance.now();
