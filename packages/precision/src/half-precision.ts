@@ -1,6 +1,5 @@
 import {
   backward,
-  castToHalf,
   type HalfFormat,
   type Module,
   markHalf,
@@ -9,10 +8,9 @@ import {
   type Precision,
   precisionRegistry,
   tf,
-  toFloat32,
-  withAutocast,
 } from "@fulmen/core";
 import { bfloat16, float16 } from "./half/formats";
+import { HalfFormatPrecision } from "./half/half-format-precision";
 
 /**
  * `"16-true"` and `"bf16-true"` (Lightning's HalfPrecision): the whole model lives in half. Parameters are
@@ -20,28 +18,17 @@ import { bfloat16, float16 } from "./half/formats";
  * weights), float inputs are rounded to half, every layer computes in half (float32 arithmetic, outputs and
  * gradients rounded), and the output comes back as float32 values. No loss scaling.
  */
-export class HalfPrecision implements Precision {
+export class HalfPrecision extends HalfFormatPrecision implements Precision {
   readonly name: string;
 
-  constructor(readonly format: HalfFormat) {
+  constructor(format: HalfFormat) {
+    super(format, "true");
     this.name = format.dtype === "float16" ? "16-true" : "bf16-true";
   }
 
   convertModule<M extends Module>(module: M): M {
     for (const p of module.parameters()) this.roundParameter(p.data);
     return module;
-  }
-
-  convertInput(input: tf.Tensor): tf.Tensor {
-    return input.dtype === "float32" ? castToHalf(input, this.format) : input;
-  }
-
-  convertOutput(output: tf.Tensor): tf.Tensor {
-    return toFloat32(output);
-  }
-
-  forwardContext<T>(fn: () => T): T {
-    return withAutocast({ format: this.format, mode: "true" }, fn);
   }
 
   backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {

@@ -1,6 +1,5 @@
 import {
   backward,
-  castToHalf,
   FulmenError,
   type HalfFormat,
   type Module,
@@ -9,11 +8,10 @@ import {
   type Precision,
   precisionRegistry,
   tf,
-  toFloat32,
-  withAutocast,
 } from "@fulmen/core";
 import { GradScaler, type GradScalerStateDict } from "./grad-scaler";
 import { bfloat16, float16 } from "./half/formats";
+import { HalfFormatPrecision } from "./half/half-format-precision";
 
 /**
  * `"16-mixed"` and `"bf16-mixed"` (Lightning's MixedPrecision): float32 master weights; inside the forward pass
@@ -22,14 +20,15 @@ import { bfloat16, float16 } from "./half/formats";
  * float32; gradients of half ops are half. `16-mixed` adds dynamic loss scaling (a GradScaler): the loss is
  * scaled for backward, gradients are unscaled before clipping, and steps whose gradients overflow are skipped.
  */
-export class MixedPrecision implements Precision {
+export class MixedPrecision extends HalfFormatPrecision implements Precision {
   readonly name: string;
   readonly scaler: GradScaler | null;
 
   constructor(
-    readonly format: HalfFormat,
+    format: HalfFormat,
     scaler: GradScaler | null = format.dtype === "float16" ? new GradScaler() : null,
   ) {
+    super(format, "mixed");
     if (format.dtype === "bfloat16" && scaler !== null) {
       throw new FulmenError(
         "bf16-mixed does not use a GradScaler (bfloat16 has float32's range); pass none.",
@@ -41,18 +40,6 @@ export class MixedPrecision implements Precision {
 
   convertModule<M extends Module>(module: M): M {
     return module;
-  }
-
-  convertInput(input: tf.Tensor): tf.Tensor {
-    return input.dtype === "float32" ? castToHalf(input, this.format) : input;
-  }
-
-  convertOutput(output: tf.Tensor): tf.Tensor {
-    return toFloat32(output);
-  }
-
-  forwardContext<T>(fn: () => T): T {
-    return withAutocast({ format: this.format, mode: "mixed" }, fn);
   }
 
   backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
