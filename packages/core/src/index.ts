@@ -76,7 +76,18 @@ export { RMSprop, type RMSpropOptions } from "./optim/rmsprop";
 export { SGD, type SGDOptions } from "./optim/sgd";
 export type { Accelerator } from "./plugins/accelerator";
 export { type ClusterEnvironment, LightningEnvironment } from "./plugins/cluster-environment";
-export { type Collective, SingleProcessCollective, type TensorReducer } from "./plugins/collective";
+export {
+  type Collective,
+  type CollectiveData,
+  type CollectiveFactory,
+  type CollectiveOptions,
+  collectiveRegistry,
+  type HalfBits,
+  type ReduceOptions,
+  type ReducibleData,
+  SingleProcessCollective,
+  type TensorReducer,
+} from "./plugins/collective";
 export type { Logger, RunStatus } from "./plugins/logger";
 export type { Precision } from "./plugins/precision";
 export {

@@ -1,24 +1,74 @@
 import type { tf } from "../runtime/tfjs";
+import { FulmenError } from "../utils/errors";
+import { PluginRegistry } from "./registry";
 import type { ReduceOp } from "./strategy";
+
+/** Data a collective can reduce: float32, int32, or 16-bit floats as raw bits (see {@link HalfBits}). */
+export type ReducibleData = Float32Array | Int32Array | Uint16Array;
+/** Data a collective can move without reducing it: anything reducible, and bytes. */
+export type CollectiveData = ReducibleData | Uint8Array;
+/** How a `Uint16Array` is read when it is reduced: IEEE half or bfloat16 bits. */
+export type HalfBits = "float16" | "bfloat16";
+
+/** Options of the reducing collectives. */
+export interface ReduceOptions {
+  /** Required for `Uint16Array` data: the 16-bit float format of its elements. */
+  halfFormat?: HalfBits;
+}
 
 /**
  * Communication between the processes of a run (what PyTorch's process groups do): the distributed strategies
  * use it; Gloo's addon implements it across processes, and {@link SingleProcessCollective} for a world of one.
- * Tensor data is float32 or int32; `TypedArray` forms let strategies send flat buffers (buckets) directly.
+ * Every operation must be called by every process in the same order. The synchronous forms block until done (and
+ * may be used inside tfjs's synchronous gradient code); the `Async` forms run off the event loop.
  */
 export interface Collective {
   readonly rank: number;
   readonly worldSize: number;
   /** Reduces `data` across processes in place (each process ends with the result). */
-  allReduce(data: Float32Array | Int32Array, op: ReduceOp): void;
+  allReduce(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): void;
+  allReduceAsync(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): Promise<void>;
   /** Concatenates every process's `data` in rank order (all inputs have the same length). */
-  allGather(data: Float32Array | Int32Array): Float32Array | Int32Array;
+  allGather<T extends CollectiveData>(data: T): T;
+  allGatherAsync<T extends CollectiveData>(data: T): Promise<T>;
+  /** Reduces `data` across processes and returns this rank's chunk (`data.length / worldSize` elements). */
+  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): T;
+  reduceScatterAsync<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): Promise<T>;
   /** Copies `data` from `src` to every process in place. */
-  broadcast(data: Float32Array | Int32Array | Uint8Array, src: number): void;
+  broadcast(data: CollectiveData, src: number): void;
+  broadcastAsync(data: CollectiveData, src: number): Promise<void>;
   /** Waits for every process. */
   barrier(): void;
+  barrierAsync(): Promise<void>;
   /** Ends the collective's connections. */
   close(): void;
+}
+
+/** How the processes of a run meet: what a collective backend needs to connect. */
+export interface CollectiveOptions {
+  rank: number;
+  worldSize: number;
+  /** Host of rank 0, which serves the rendezvous store (`MASTER_ADDR`). */
+  mainAddress: string;
+  /** Port of the rendezvous store (`MASTER_PORT`). */
+  mainPort: number;
+  /** How long an operation (and the rendezvous) may wait for a peer before failing; default 30 000 ms. */
+  timeoutMs?: number;
+  /** A shared directory to meet in instead of rank 0's TCP store. */
+  fileStorePath?: string;
+  /** The address this process's transport listens on; default: its address on the route to `mainAddress`. */
+  hostname?: string;
+}
+
+/** Connects a collective across processes (a backend such as Gloo registers one). */
+export type CollectiveFactory = (options: CollectiveOptions) => Promise<Collective>;
+
+/** Collective backends by name (`"gloo"`), registered by the packages that implement them. */
+export const collectiveRegistry = new PluginRegistry<CollectiveFactory>("collective backend");
+
+function checkOp(op: ReduceOp): void {
+  if (!["sum", "mean", "max", "min"].includes(op))
+    throw new FulmenError(`Unknown reduce op '${op}'; use "sum", "mean", "max" or "min".`);
 }
 
 /** The collective of a run with one process: every operation is the identity, with the right shapes. */
@@ -26,17 +76,42 @@ export class SingleProcessCollective implements Collective {
   readonly rank = 0;
   readonly worldSize = 1;
 
-  allReduce(_data: Float32Array | Int32Array, _op: ReduceOp): void {}
-
-  allGather(data: Float32Array | Int32Array): Float32Array | Int32Array {
-    return data.slice();
+  allReduce(_data: ReducibleData, op: ReduceOp): void {
+    checkOp(op);
   }
 
-  broadcast(_data: Float32Array | Int32Array | Uint8Array, src: number): void {
+  async allReduceAsync(data: ReducibleData, op: ReduceOp): Promise<void> {
+    this.allReduce(data, op);
+  }
+
+  allGather<T extends CollectiveData>(data: T): T {
+    return data.slice() as T;
+  }
+
+  async allGatherAsync<T extends CollectiveData>(data: T): Promise<T> {
+    return this.allGather(data);
+  }
+
+  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp): T {
+    checkOp(op);
+    return data.slice() as T;
+  }
+
+  async reduceScatterAsync<T extends ReducibleData>(data: T, op: ReduceOp): Promise<T> {
+    return this.reduceScatter(data, op);
+  }
+
+  broadcast(_data: CollectiveData, src: number): void {
     if (src !== 0) throw new RangeError(`broadcast: src ${src} does not exist in a world of one process.`);
   }
 
+  async broadcastAsync(data: CollectiveData, src: number): Promise<void> {
+    this.broadcast(data, src);
+  }
+
   barrier(): void {}
+
+  async barrierAsync(): Promise<void> {}
 
   close(): void {}
 }

@@ -1,0 +1,283 @@
+#include "group.h"
+
+#include <gloo/allgather.h>
+#include <gloo/allreduce.h>
+#include <gloo/barrier.h>
+#include <gloo/broadcast.h>
+#include <gloo/math.h>
+#include <gloo/rendezvous/context.h>
+#include <gloo/rendezvous/file_store.h>
+#include <gloo/rendezvous/prefix_store.h>
+#include <gloo/transport/tcp/device.h>
+#include <gloo/types.h>
+
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace fulmen {
+
+namespace {
+
+using ReduceFunc = std::function<void(void*, const void*, const void*, size_t)>;
+using RawReduce = void (*)(void*, const void*, const void*, size_t);
+
+// Private slot prefix for the ring reduce-scatter; Gloo's own collectives use 0x01-0x08.
+constexpr uint8_t kReduceScatterSlotPrefix = 0x7a;
+constexpr auto kHeartbeatInterval = std::chrono::milliseconds(200);
+constexpr uint32_t kHungAfterMs = 1500;
+
+size_t elementSize(DType type) {
+  switch (type) {
+    case DType::Float32:
+    case DType::Int32:
+      return 4;
+    case DType::Float16:
+    case DType::Bfloat16:
+      return 2;
+    case DType::Uint8:
+      return 1;
+  }
+  return 1;
+}
+
+ReduceFunc reduceFunction(DType type, ReduceOp op) {
+  bool isMax = op == ReduceOp::Max;
+  bool isMin = op == ReduceOp::Min;
+  switch (type) {
+    case DType::Float32:
+      return isMax   ? static_cast<RawReduce>(&gloo::max<float>)
+             : isMin ? static_cast<RawReduce>(&gloo::min<float>)
+                     : static_cast<RawReduce>(&gloo::sum<float>);
+    case DType::Int32:
+      return isMax   ? static_cast<RawReduce>(&gloo::max<int32_t>)
+             : isMin ? static_cast<RawReduce>(&gloo::min<int32_t>)
+                     : static_cast<RawReduce>(&gloo::sum<int32_t>);
+    case DType::Float16:
+      return isMax   ? ReduceFunc(&reduceHalf<float16ToFloat, floatToFloat16, ReduceKind::Max>)
+             : isMin ? ReduceFunc(&reduceHalf<float16ToFloat, floatToFloat16, ReduceKind::Min>)
+                     : ReduceFunc(&reduceHalf<float16ToFloat, floatToFloat16, ReduceKind::Sum>);
+    case DType::Bfloat16:
+      return isMax   ? ReduceFunc(&reduceHalf<bfloat16ToFloat, floatToBfloat16, ReduceKind::Max>)
+             : isMin ? ReduceFunc(&reduceHalf<bfloat16ToFloat, floatToBfloat16, ReduceKind::Min>)
+                     : ReduceFunc(&reduceHalf<bfloat16ToFloat, floatToBfloat16, ReduceKind::Sum>);
+    case DType::Uint8:
+      break;
+  }
+  throw std::invalid_argument("bytes cannot be reduced; send float32, int32 or 16-bit float data");
+}
+
+void divideInPlace(void* data, size_t count, DType type, int divisor) {
+  float d = static_cast<float>(divisor);
+  if (type == DType::Float32) {
+    auto* p = static_cast<float*>(data);
+    for (size_t i = 0; i < count; i++) p[i] /= d;
+  } else if (type == DType::Float16) {
+    auto* p = static_cast<uint16_t*>(data);
+    for (size_t i = 0; i < count; i++) p[i] = floatToFloat16(float16ToFloat(p[i]) / d);
+  } else if (type == DType::Bfloat16) {
+    auto* p = static_cast<uint16_t*>(data);
+    for (size_t i = 0; i < count; i++) p[i] = floatToBfloat16(bfloat16ToFloat(p[i]) / d);
+  } else {
+    throw std::invalid_argument("mean is not defined for int32 data (as in PyTorch's gloo); use sum and divide");
+  }
+}
+
+}  // namespace
+
+Group::Group(GroupOptions options) : options_(std::move(options)) {
+  if (options_.worldSize < 1 || options_.rank < 0 || options_.rank >= options_.worldSize)
+    throw std::invalid_argument("rank " + std::to_string(options_.rank) + " is outside a world of " +
+                                std::to_string(options_.worldSize));
+}
+
+Group::~Group() { close(); }
+
+void Group::connect() {
+  if (options_.storeKind == "tcp") {
+    if (options_.rank == 0) {
+      server_ = std::make_unique<TcpStoreServer>(options_.host, options_.port);
+      storePort_ = server_->port();
+    } else {
+      storePort_ = options_.port;
+    }
+    tcpStore_ = std::make_shared<TcpStoreClient>(options_.host, storePort_, options_.timeout);
+    tcpStore_->startHeartbeat(options_.rank, kHeartbeatInterval);
+    store_ = std::make_shared<gloo::rendezvous::PrefixStore>(options_.prefix, *tcpStore_);
+  } else if (options_.storeKind == "file") {
+    auto fileStore = std::make_shared<gloo::rendezvous::FileStore>(options_.path);
+    auto prefixed = std::make_shared<gloo::rendezvous::PrefixStore>(options_.prefix, *fileStore);
+    // PrefixStore keeps a reference to its backing store: hold both for the group's lifetime.
+    store_ = std::shared_ptr<gloo::rendezvous::Store>(prefixed.get(), [fileStore, prefixed](auto*) {});
+  } else {
+    throw std::invalid_argument("unknown store '" + options_.storeKind + "'; use 'tcp' or 'file'");
+  }
+
+  gloo::transport::tcp::attr attr;
+  if (!options_.iface.empty()) {
+    attr.iface = options_.iface;
+  } else if (!options_.hostname.empty()) {
+    attr.hostname = options_.hostname;
+  } else if (tcpStore_ && !tcpStore_->localAddress().empty()) {
+    attr.hostname = tcpStore_->localAddress();
+  } else {
+    attr.hostname = "127.0.0.1";
+  }
+  auto device = gloo::transport::tcp::CreateDevice(attr);
+  auto context = std::make_shared<gloo::rendezvous::Context>(options_.rank, options_.worldSize);
+  context->setTimeout(options_.timeout);
+  try {
+    context->connectFullMesh(*store_, device);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("rendezvous failed on rank ") + std::to_string(options_.rank) + ": " +
+                             e.what());
+  }
+  context_ = context;
+}
+
+void Group::close() {
+  context_.reset();
+  store_.reset();
+  tcpStore_.reset();
+  server_.reset();
+}
+
+void Group::allReduce(void* data, size_t count, DType type, ReduceOp op, uint32_t tag) {
+  if (op == ReduceOp::Mean && type == DType::Int32) divideInPlace(data, 0, type, 1);  // throws: no int mean
+  if (count == 0 || options_.worldSize == 1) return;
+  gloo::AllreduceOptions opts(context_);
+  opts.setTimeout(options_.timeout);
+  opts.setTag(tag);
+  opts.setAlgorithm(gloo::AllreduceOptions::Algorithm::RING);
+  switch (type) {
+    case DType::Float32:
+      opts.setOutput<float>(static_cast<float*>(data), count);
+      break;
+    case DType::Int32:
+      opts.setOutput<int32_t>(static_cast<int32_t*>(data), count);
+      break;
+    default:
+      opts.setOutput<uint16_t>(static_cast<uint16_t*>(data), count);
+      break;
+  }
+  opts.setReduceFunction(reduceFunction(type, op));
+  gloo::allreduce(opts);
+  if (op == ReduceOp::Mean) divideInPlace(data, count, type, options_.worldSize);
+}
+
+void Group::allGather(const void* in, void* out, size_t bytesPerRank, uint32_t tag) {
+  if (options_.worldSize == 1 || bytesPerRank == 0) {
+    if (bytesPerRank > 0) std::memcpy(out, in, bytesPerRank);
+    return;
+  }
+  gloo::AllgatherOptions opts(context_);
+  opts.setTimeout(options_.timeout);
+  opts.setTag(tag);
+  opts.setInput<char>(const_cast<char*>(static_cast<const char*>(in)), bytesPerRank);
+  opts.setOutput<char>(static_cast<char*>(out), bytesPerRank * options_.worldSize);
+  gloo::allgather(opts);
+}
+
+void Group::reduceScatter(const void* in, void* out, size_t countPerRank, DType type, ReduceOp op, uint32_t tag) {
+  const int world = options_.worldSize;
+  const int rank = options_.rank;
+  const size_t chunkBytes = countPerRank * elementSize(type);
+  auto reduce = reduceFunction(type, op);
+  if (world == 1 || countPerRank == 0) {
+    if (chunkBytes > 0) std::memcpy(out, in, chunkBytes);
+    if (op == ReduceOp::Mean) divideInPlace(out, countPerRank, type, 1);
+    return;
+  }
+  // A ring: at step s each rank passes one partially reduced chunk to its right neighbour and folds the chunk
+  // arriving from its left into its own copy; after world-1 steps, chunk `rank` holds every rank's share.
+  std::vector<char> work(static_cast<const char*>(in), static_cast<const char*>(in) + chunkBytes * world);
+  std::vector<char> incoming(chunkBytes);
+  auto workBuffer = context_->createUnboundBuffer(work.data(), work.size());
+  auto incomingBuffer = context_->createUnboundBuffer(incoming.data(), incoming.size());
+  const int right = (rank + 1) % world;
+  const int left = (rank - 1 + world) % world;
+  auto slot = gloo::Slot::build(kReduceScatterSlotPrefix, tag);
+  for (int step = 0; step < world - 1; step++) {
+    const int sendIndex = ((rank - step - 1) % world + world) % world;
+    const int recvIndex = ((rank - step - 2) % world + world) % world;
+    const uint64_t stepSlot = slot + static_cast<uint8_t>(step);
+    workBuffer->send(right, stepSlot, sendIndex * chunkBytes, chunkBytes);
+    incomingBuffer->recv(left, stepSlot, 0, chunkBytes);
+    if (!incomingBuffer->waitRecv(options_.timeout))
+      throw std::runtime_error("timed out receiving from rank " + std::to_string(left));
+    char* target = work.data() + recvIndex * chunkBytes;
+    reduce(target, target, incoming.data(), countPerRank);
+    if (!workBuffer->waitSend(options_.timeout))
+      throw std::runtime_error("timed out sending to rank " + std::to_string(right));
+  }
+  std::memcpy(out, work.data() + rank * chunkBytes, chunkBytes);
+  if (op == ReduceOp::Mean) divideInPlace(out, countPerRank, type, world);
+}
+
+void Group::broadcast(void* data, size_t bytes, int root, uint32_t tag) {
+  if (root < 0 || root >= options_.worldSize)
+    throw std::invalid_argument("broadcast root " + std::to_string(root) + " is outside a world of " +
+                                std::to_string(options_.worldSize));
+  if (options_.worldSize == 1 || bytes == 0) return;
+  gloo::BroadcastOptions opts(context_);
+  opts.setTimeout(options_.timeout);
+  opts.setTag(tag);
+  opts.setRoot(root);
+  opts.setOutput<char>(static_cast<char*>(data), bytes);
+  gloo::broadcast(opts);
+}
+
+void Group::barrier(uint32_t tag) {
+  if (options_.worldSize == 1) return;
+  gloo::BarrierOptions opts(context_);
+  opts.setTimeout(options_.timeout);
+  opts.setTag(tag);
+  gloo::barrier(opts);
+}
+
+std::string Group::diagnosePeers() {
+  if (!tcpStore_) return "the file store keeps no liveness record; check the other ranks' output";
+  // The store notices a dead peer's closed connection a moment after Gloo does: ask a few times.
+  for (int attempt = 0; attempt < 10; attempt++) {
+    std::vector<RankLiveness> report;
+    bool storeGone = false;
+    try {
+      report = tcpStore_->liveness(std::chrono::milliseconds(1500));
+    } catch (const std::exception&) {
+      storeGone = true;
+      report = tcpStore_->lastLiveness();
+    }
+    std::ostringstream culprits;
+    int found = 0;
+    for (const auto& r : report) {
+      if (r.rank == options_.rank) continue;
+      if (r.connectionClosed) {
+        culprits << (found++ ? "; " : "") << "rank " << r.rank << " is gone (its process ended or lost its network)";
+      } else if (r.msSinceHeartbeat > kHungAfterMs) {
+        culprits << (found++ ? "; " : "") << "rank " << r.rank << " has not answered for " << r.msSinceHeartbeat
+                 << " ms (stopped or hung)";
+      }
+    }
+    if (found > 0) return culprits.str();
+    if (storeGone)
+      return options_.rank == 0 ? "the rendezvous store does not answer"
+                                : "rank 0 is gone or hung: the rendezvous store it hosts does not answer";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return "every peer still answers the store; a peer may have left this collective or called a different one";
+}
+
+void Group::fail(const char* operation, const std::string& cause) {
+  std::lock_guard<std::mutex> lock(failMutex_);
+  std::string message = std::string("Gloo ") + operation + " failed on rank " + std::to_string(options_.rank) +
+                        " of " + std::to_string(options_.worldSize) + ": " + diagnosePeers() + ". Cause: " + cause +
+                        ". The process group cannot be used after this; end the run and resume from the last "
+                        "checkpoint.";
+  brokenMessage_ = "This process group failed earlier and cannot be used: " + message;
+  broken_ = true;
+  throw std::runtime_error(message);
+}
+
+}  // namespace fulmen

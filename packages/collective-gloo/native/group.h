@@ -1,0 +1,83 @@
+// One process group: a Gloo context over the tcp transport, its rendezvous store, and the collectives Fulmen
+// needs, all on Gloo's Options/unbound-buffer API (the old algorithm classes pin the socket send buffer to the
+// first message's size and slow every later transfer).
+#pragma once
+
+#include <gloo/context.h>
+#include <gloo/rendezvous/store.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "half.h"
+#include "tcp_store.h"
+
+namespace fulmen {
+
+enum class DType { Float32, Int32, Float16, Bfloat16, Uint8 };
+enum class ReduceOp { Sum, Mean, Max, Min };
+
+struct GroupOptions {
+  int rank = 0;
+  int worldSize = 1;
+  std::string storeKind = "tcp";  // "tcp" (rank 0 hosts it) or "file" (a shared directory)
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string path;
+  std::string prefix = "fulmen";
+  std::string hostname;  // the address this rank's transport binds; default: the route to the store's host
+  std::string iface;
+  std::chrono::milliseconds timeout{30000};
+};
+
+class Group {
+ public:
+  explicit Group(GroupOptions options);
+  ~Group();
+
+  /** Meets every rank through the store and connects the full mesh; blocks until all joined or timeout. */
+  void connect();
+  int rank() const { return options_.rank; }
+  int worldSize() const { return options_.worldSize; }
+  int storePort() const { return storePort_; }
+  /** A tag for the next operation; taken in call order on the JS thread so every rank agrees. */
+  uint32_t nextTag() { return tag_++; }
+
+  void allReduce(void* data, size_t count, DType type, ReduceOp op, uint32_t tag);
+  void allGather(const void* in, void* out, size_t bytesPerRank, uint32_t tag);
+  void reduceScatter(const void* in, void* out, size_t countPerRank, DType type, ReduceOp op, uint32_t tag);
+  void broadcast(void* data, size_t bytes, int root, uint32_t tag);
+  void barrier(uint32_t tag);
+  void close();
+
+  /** Runs a collective, turning a failure into one message naming the operation, this rank and the culprit. */
+  template <typename F>
+  void guarded(const char* operation, F&& body) {
+    if (broken_) throw std::runtime_error(brokenMessage_);
+    try {
+      body();
+    } catch (const std::exception& e) {
+      fail(operation, e.what());
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const char* operation, const std::string& cause);
+  std::string diagnosePeers();
+
+  GroupOptions options_;
+  std::unique_ptr<TcpStoreServer> server_;
+  std::shared_ptr<TcpStoreClient> tcpStore_;
+  std::shared_ptr<gloo::rendezvous::Store> store_;
+  std::shared_ptr<gloo::Context> context_;
+  int storePort_ = 0;
+  std::atomic<uint32_t> tag_{1};
+  std::atomic<bool> broken_{false};
+  std::string brokenMessage_;
+  std::mutex failMutex_;
+};
+
+}  // namespace fulmen

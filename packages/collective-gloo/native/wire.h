@@ -1,0 +1,32 @@
+// Blocking socket helpers and the framing of the rendezvous store's protocol: every field is a little-endian
+// u32 length followed by bytes, so one read loop serves requests and replies.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fulmen {
+
+enum class StoreOp : uint8_t { Set = 1, Get = 2, Heartbeat = 3, Status = 4, Register = 5 };
+
+/** Writes all of `data`; throws std::runtime_error on a closed or broken socket. */
+void writeAll(int fd, const void* data, size_t size);
+/** Reads exactly `size` bytes; returns false when the peer closed the connection before the first byte. */
+bool readAll(int fd, void* data, size_t size);
+
+void writeU32(int fd, uint32_t value);
+uint32_t readU32(int fd);
+void writeBytes(int fd, const std::string& bytes);
+void writeBytes(int fd, const std::vector<char>& bytes);
+std::vector<char> readBytes(int fd);
+
+/** Opens a TCP connection to host:port, retrying until `deadline` (the server may not be listening yet). */
+int connectWithRetry(const std::string& host, int port, std::chrono::steady_clock::time_point deadline);
+/** The local address of a connected socket: the address this host uses to reach its peer. */
+std::string localAddressOf(int fd);
+/** Bounds a blocking read or write on `fd` so a stopped peer cannot hang the caller forever. */
+void setSocketTimeout(int fd, std::chrono::milliseconds timeout);
+
+}  // namespace fulmen

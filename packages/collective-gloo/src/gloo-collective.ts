@@ -1,0 +1,219 @@
+import {
+  type Collective,
+  type CollectiveData,
+  type CollectiveOptions,
+  FulmenError,
+  type ReduceOp,
+  type ReduceOptions,
+  type ReducibleData,
+} from "@fulmen/core";
+import { loadGloo, type NativeGroup, type NativeGroupOptions } from "./native-binding";
+
+const REDUCE_OPS: readonly ReduceOp[] = ["sum", "mean", "max", "min"];
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+type TypedArrayConstructor<T> = new (length: number) => T;
+
+function halfFormatFor(
+  data: ReducibleData,
+  options: ReduceOptions | undefined,
+  operation: string,
+): string | undefined {
+  if (!(data instanceof Uint16Array)) {
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array))
+      throw new FulmenError(
+        `${operation}: reduce Float32Array, Int32Array or Uint16Array (16-bit float) data.`,
+      );
+    return undefined;
+  }
+  if (options?.halfFormat !== "float16" && options?.halfFormat !== "bfloat16")
+    throw new FulmenError(
+      `${operation}: a Uint16Array holds 16-bit floats; say which with { halfFormat: "float16" | "bfloat16" }.`,
+    );
+  return options.halfFormat;
+}
+
+function checkOp(op: ReduceOp, operation: string): void {
+  if (!REDUCE_OPS.includes(op))
+    throw new FulmenError(`${operation}: unknown reduce op '${op}'; use "sum", "mean", "max" or "min".`);
+}
+
+function rethrow(error: unknown): never {
+  if (error instanceof FulmenError) throw error;
+  throw new FulmenError((error as Error).message);
+}
+
+/**
+ * Collectives across processes on Gloo (the library behind PyTorch's `gloo` backend), over TCP. Rank 0 hosts the
+ * rendezvous store on native threads; a dead or stopped peer makes every other rank throw within the timeout,
+ * naming that rank and the operation. After such a failure the group is unusable: end the run.
+ */
+export class GlooCollective implements Collective {
+  private closed = false;
+  private inFlight = 0;
+
+  private constructor(
+    private readonly group: NativeGroup,
+    readonly rank: number,
+    readonly worldSize: number,
+  ) {}
+
+  /** Meets the other processes and connects to each of them (waits up to the timeout for all to arrive). */
+  static async connect(options: CollectiveOptions): Promise<GlooCollective> {
+    const { rank, worldSize } = options;
+    if (!Number.isInteger(worldSize) || worldSize < 1)
+      throw new FulmenError(`Gloo: worldSize must be a positive integer, got ${worldSize}.`);
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize)
+      throw new FulmenError(`Gloo: rank ${rank} is outside a world of ${worldSize} processes.`);
+    const native: NativeGroupOptions = {
+      rank,
+      worldSize,
+      store: options.fileStorePath === undefined ? "tcp" : "file",
+      host: options.mainAddress,
+      port: options.mainPort,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...(options.fileStorePath === undefined ? {} : { path: options.fileStorePath }),
+      ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    };
+    const group = new (loadGloo().Group)(native);
+    try {
+      await group.connectAsync();
+    } catch (error) {
+      group.close();
+      throw new FulmenError(
+        `Gloo could not connect rank ${rank} of ${worldSize} via ${options.mainAddress}:${options.mainPort}: ${(error as Error).message}`,
+      );
+    }
+    return new GlooCollective(group, rank, worldSize);
+  }
+
+  /** The port rank 0's store listens on (useful when it was asked for port 0). */
+  get storePort(): number {
+    return this.group.storePort;
+  }
+
+  allReduce(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): void {
+    const half = this.prepareReduce(data, op, options, "allReduce");
+    this.sync(() => this.group.allReduce(data, op, half, false));
+  }
+
+  allReduceAsync(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): Promise<void> {
+    const half = this.prepareReduce(data, op, options, "allReduceAsync");
+    return this.async(this.group.allReduce(data, op, half, true) as Promise<void>);
+  }
+
+  allGather<T extends CollectiveData>(data: T): T {
+    const out = this.gatherOutput(data);
+    this.sync(() => this.group.allGather(data, out, false));
+    return out;
+  }
+
+  async allGatherAsync<T extends CollectiveData>(data: T): Promise<T> {
+    const out = this.gatherOutput(data);
+    await this.async(this.group.allGather(data, out, true) as Promise<void>);
+    return out;
+  }
+
+  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): T {
+    const half = this.prepareReduce(data, op, options, "reduceScatter");
+    const out = this.scatterOutput(data);
+    this.sync(() => this.group.reduceScatter(data, out, op, half, false));
+    return out;
+  }
+
+  async reduceScatterAsync<T extends ReducibleData>(
+    data: T,
+    op: ReduceOp,
+    options?: ReduceOptions,
+  ): Promise<T> {
+    const half = this.prepareReduce(data, op, options, "reduceScatterAsync");
+    const out = this.scatterOutput(data);
+    await this.async(this.group.reduceScatter(data, out, op, half, true) as Promise<void>);
+    return out;
+  }
+
+  broadcast(data: CollectiveData, src: number): void {
+    this.checkRoot(src);
+    this.sync(() => this.group.broadcast(data, src, false));
+  }
+
+  broadcastAsync(data: CollectiveData, src: number): Promise<void> {
+    this.checkRoot(src);
+    return this.async(this.group.broadcast(data, src, true) as Promise<void>);
+  }
+
+  barrier(): void {
+    this.checkOpen("barrier");
+    this.sync(() => this.group.barrier(false));
+  }
+
+  barrierAsync(): Promise<void> {
+    this.checkOpen("barrierAsync");
+    return this.async(this.group.barrier(true) as Promise<void>);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    if (this.inFlight > 0)
+      throw new FulmenError(
+        `Gloo: close() with ${this.inFlight} asynchronous operation(s) running; await them first.`,
+      );
+    this.closed = true;
+    this.group.close();
+  }
+
+  private prepareReduce(data: ReducibleData, op: ReduceOp, options: ReduceOptions | undefined, name: string) {
+    this.checkOpen(name);
+    checkOp(op, name);
+    const half = halfFormatFor(data, options, name);
+    if (op === "mean" && data instanceof Int32Array)
+      throw new FulmenError(
+        `${name}: "mean" of int32 data is not defined (as in PyTorch's gloo); use "sum".`,
+      );
+    return half;
+  }
+
+  private gatherOutput<T extends CollectiveData>(data: T): T {
+    this.checkOpen("allGather");
+    return new (data.constructor as TypedArrayConstructor<T>)(data.length * this.worldSize);
+  }
+
+  private scatterOutput<T extends ReducibleData>(data: T): T {
+    if (data.length % this.worldSize !== 0)
+      throw new FulmenError(
+        `reduceScatter: ${data.length} elements do not split evenly over ${this.worldSize} ranks; pad the input to a multiple of the world size.`,
+      );
+    return new (data.constructor as TypedArrayConstructor<T>)(data.length / this.worldSize);
+  }
+
+  private checkRoot(src: number): void {
+    this.checkOpen("broadcast");
+    if (!Number.isInteger(src) || src < 0 || src >= this.worldSize)
+      throw new FulmenError(
+        `broadcast: src ${src} does not exist in a world of ${this.worldSize} processes.`,
+      );
+  }
+
+  private checkOpen(name: string): void {
+    if (this.closed) throw new FulmenError(`${name}: this Gloo collective was closed.`);
+  }
+
+  private sync(body: () => unknown): void {
+    try {
+      body();
+    } catch (error) {
+      rethrow(error);
+    }
+  }
+
+  private async async(promise: Promise<void>): Promise<void> {
+    this.inFlight++;
+    try {
+      await promise;
+    } catch (error) {
+      rethrow(error);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
