@@ -252,7 +252,7 @@ std::string Group::diagnosePeers() {
     std::ostringstream culprits;
     int found = 0;
     for (const auto& r : report) {
-      if (r.rank == options_.rank) continue;
+      if (r.rank == options_.rank || r.reportedFailure) continue;
       if (r.connectionClosed) {
         culprits << (found++ ? "; " : "") << "rank " << r.rank << " is gone (its process ended or lost its network)";
       } else if (r.msSinceHeartbeat > kHungAfterMs) {
@@ -271,6 +271,7 @@ std::string Group::diagnosePeers() {
 
 void Group::fail(const char* operation, const std::string& cause) {
   std::lock_guard<std::mutex> lock(failMutex_);
+  if (tcpStore_) tcpStore_->reportFailure(options_.rank, std::chrono::milliseconds(500));
   std::string message = std::string("Gloo ") + operation + " failed on rank " + std::to_string(options_.rank) +
                         " of " + std::to_string(options_.worldSize) + ": " + diagnosePeers() + ". Cause: " + cause +
                         ". The process group cannot be used after this; end the run and resume from the last "

@@ -21,6 +21,7 @@ struct TcpStoreServer::State {
   std::map<std::string, std::vector<char>> values;
   struct Beat {
     bool closed = false;
+    bool failed = false;
     Clock::time_point lastSeen;
   };
   std::map<int, Beat> beats;
@@ -143,7 +144,15 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
         case StoreOp::Register: {
           registeredRank = static_cast<int>(readU32(fd));
           std::lock_guard<std::mutex> lock(state->mutex);
-          state->beats[registeredRank] = State::Beat{false, Clock::now()};
+          state->beats[registeredRank] = State::Beat{false, false, Clock::now()};
+          break;
+        }
+        case StoreOp::Failed: {
+          int rank = static_cast<int>(readU32(fd));
+          std::lock_guard<std::mutex> lock(state->mutex);
+          state->beats[rank].failed = true;
+          uint8_t ok = 1;
+          writeAll(fd, &ok, 1);
           break;
         }
         case StoreOp::Heartbeat: {
@@ -158,13 +167,13 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
             auto now = Clock::now();
             for (const auto& [rank, beat] : state->beats) {
               auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - beat.lastSeen).count();
-              report.push_back({rank, beat.closed, static_cast<uint32_t>(ms)});
+              report.push_back({rank, beat.closed, beat.failed, static_cast<uint32_t>(ms)});
             }
           }
           writeU32(fd, static_cast<uint32_t>(report.size()));
           for (const auto& r : report) {
             writeU32(fd, static_cast<uint32_t>(r.rank));
-            uint8_t closed = r.connectionClosed ? 1 : 0;
+            uint8_t closed = (r.connectionClosed ? 1 : 0) | (r.reportedFailure ? 2 : 0);
             writeAll(fd, &closed, 1);
             writeU32(fd, r.msSinceHeartbeat);
           }
@@ -191,7 +200,8 @@ static std::vector<RankLiveness> readLiveness(int fd) {
     r.rank = static_cast<int>(readU32(fd));
     uint8_t closed;
     if (!readAll(fd, &closed, 1)) throw std::runtime_error("connection closed");
-    r.connectionClosed = closed != 0;
+    r.connectionClosed = (closed & 1) != 0;
+    r.reportedFailure = (closed & 2) != 0;
     r.msSinceHeartbeat = readU32(fd);
     report.push_back(r);
   }
@@ -276,6 +286,24 @@ void TcpStoreClient::startHeartbeat(int rank, std::chrono::milliseconds interval
       }
     }
   });
+}
+
+void TcpStoreClient::reportFailure(int rank, std::chrono::milliseconds timeout) {
+  try {
+    int fd = connectWithRetry(host_, port_, Clock::now() + timeout);
+    setSocketTimeout(fd, timeout);
+    try {
+      uint8_t op = static_cast<uint8_t>(StoreOp::Failed);
+      writeAll(fd, &op, 1);
+      writeU32(fd, static_cast<uint32_t>(rank));
+      uint8_t ok;
+      readAll(fd, &ok, 1);
+    } catch (const std::exception&) {
+    }
+    ::close(fd);
+  } catch (const std::exception&) {
+    // The store is gone: nobody is left to tell.
+  }
 }
 
 std::vector<RankLiveness> TcpStoreClient::lastLiveness() {

@@ -22,6 +22,7 @@ namespace fulmen {
 struct RankLiveness {
   int rank;
   bool connectionClosed;
+  bool reportedFailure;  // it saw a collective fail itself, so its exit is a consequence, not the cause
   uint32_t msSinceHeartbeat;
 };
 
@@ -59,6 +60,8 @@ class TcpStoreClient : public gloo::rendezvous::Store {
   void startHeartbeat(int rank, std::chrono::milliseconds interval);
   /** What the server knows of each rank's liveness; throws when the server does not answer in `timeout`. */
   std::vector<RankLiveness> liveness(std::chrono::milliseconds timeout);
+  /** Tells the store that `rank` saw a collective fail (best effort, bounded by `timeout`). */
+  void reportFailure(int rank, std::chrono::milliseconds timeout);
   /** The last liveness report the heartbeat thread received (ages advanced to now); empty before the first. */
   std::vector<RankLiveness> lastLiveness();
 

@@ -9,7 +9,7 @@
 
 namespace fulmen {
 
-enum class StoreOp : uint8_t { Set = 1, Get = 2, Heartbeat = 3, Status = 4, Register = 5 };
+enum class StoreOp : uint8_t { Set = 1, Get = 2, Heartbeat = 3, Status = 4, Register = 5, Failed = 6 };
 
 /** Writes all of `data`; throws std::runtime_error on a closed or broken socket. */
 void writeAll(int fd, const void* data, size_t size);
