@@ -143,7 +143,8 @@ export class Fabric {
    * aggregation over steps (as in Lightning Fabric); without a step each logger counts its own.
    */
   logDict(metrics: Record<string, number | tf.Tensor>, step?: number): void {
-    if (this.loggers.length === 0) return;
+    // Loggers write on global rank 0 only, as Lightning's rank-zero-only loggers do.
+    if (this.loggers.length === 0 || !this.isGlobalZero) return;
     const scalars: Record<string, number> = {};
     for (const [k, v] of Object.entries(metrics)) {
       if (typeof v === "number") scalars[k] = v;
@@ -199,12 +200,15 @@ export class Fabric {
   }
 
   /**
-   * Makes the accelerator's backend current and, with a function, runs it as `fn(fabric)`. Call it before
-   * creating tensors; a second call does nothing more.
+   * Makes the accelerator's backend current, starts the strategy's processes (with `strategy: "ddp"` and
+   * `devices: N`, this process becomes rank 0 and re-runs the script for the other local ranks) and connects
+   * them; with a function, runs it as `fn(fabric)`. Call it before creating tensors; a second call does nothing
+   * more.
    */
   async launch<T = void>(fn?: (fabric: Fabric) => T | Promise<T>): Promise<T | undefined> {
     if (!this.launched) {
       await this.accelerator.setup();
+      await this.strategy.launch?.();
       this.launched = true;
     }
     return fn === undefined ? undefined : await fn(this);
@@ -370,11 +374,11 @@ export class Fabric {
   }
 
   /**
-   * Runs `fn` without synchronising gradients across processes, for gradient accumulation. With one process
-   * there is nothing to synchronise, so it just runs `fn`.
+   * Runs `fn` without synchronising gradients across processes, for gradient accumulation: call
+   * `fabric.backward` inside it for every micro-batch but the last. With one process it just runs `fn`.
    */
   noBackwardSync<T>(_module: Module, fn: () => T): T {
-    return fn();
+    return this.strategy.noBackwardSync === undefined ? fn() : this.strategy.noBackwardSync(fn);
   }
 
   /** Combines a tensor across processes (`"mean"` by default); returns a new tensor. */

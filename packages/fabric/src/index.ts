@@ -3,8 +3,22 @@
 export { CpuAccelerator } from "./accelerators/cpu-accelerator";
 export { registerWasmKernels } from "./accelerators/wasm/register-kernels";
 export { WasmAccelerator } from "./accelerators/wasm/wasm-accelerator";
-export { type Connection, type ConnectorOptions, connect, type PrecisionInput } from "./connector/connector";
+export { parseRunArgs, RUN_USAGE, type RunPlan, rankEnvironment, runCommand } from "./cli/run-command";
+export {
+  applyCliOverrides,
+  type Connection,
+  type ConnectorOptions,
+  connect,
+  type PrecisionInput,
+} from "./connector/connector";
 export { FabricDataLoader, type SetupDataloadersOptions } from "./data/fabric-data-loader";
+export { detectClusterEnvironment } from "./environments/detect-environment";
+export { KubeflowEnvironment } from "./environments/kubeflow-environment";
+export { LSFEnvironment } from "./environments/lsf-environment";
+export { MPIEnvironment } from "./environments/mpi-environment";
+export { SLURMEnvironment } from "./environments/slurm-environment";
+export { expandSlurmHostList } from "./environments/slurm-hostlist";
+export { TorchElasticEnvironment } from "./environments/torchelastic-environment";
 export {
   type ClipGradientsOptions,
   Fabric,
@@ -13,6 +27,7 @@ export {
   type LoadOptions,
   type SaveOptions,
 } from "./fabric";
+export { launchLocalRanks } from "./launcher/subprocess-launcher";
 export {
   CSVLogger,
   type CSVLoggerOptions,
@@ -23,4 +38,6 @@ export {
   tensorboardTypes,
   tfRecord,
 } from "./loggers/index";
+export { DDPStrategy, type DDPStrategyOptions } from "./strategies/ddp/ddp-strategy";
+export type { GradientCompression } from "./strategies/ddp/gradient-reducer";
 export { SingleDeviceStrategy } from "./strategies/single-device-strategy";

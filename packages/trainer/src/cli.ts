@@ -1,8 +1,14 @@
 #!/usr/bin/env node
+import { runCommand } from "@fulmen/fabric";
 import { CliUsageError, runCli } from "./cli/lightning-cli";
 
 async function main(): Promise<void> {
   try {
+    // `fulmen run …` starts a script as several processes (Fabric's launcher), as Lightning's `fabric run`.
+    if (process.argv[2] === "run") {
+      process.exitCode = await runCommand(process.argv.slice(3));
+      return;
+    }
     const result = await runCli(process.argv.slice(2));
     if (Array.isArray(result) && result.length > 0 && typeof result[0] === "object")
       console.log(JSON.stringify(result[0]));

@@ -22,6 +22,15 @@ export interface Strategy {
   readonly nodeRank: number;
   /** The device this process computes on (`"cpu:0"`). */
   readonly rootDevice: string;
+  /**
+   * For strategies that span processes: the connector tells how many devices per node and how many nodes the run
+   * has, before checking {@link Strategy.worldSize}.
+   */
+  configureWorld?(world: { devices: number; numNodes: number }): void;
+  /** Starts the other processes (if this one launches them) and connects the collectives; `fabric.launch()` calls it. */
+  launch?(): Promise<void>;
+  /** Runs `fn` without synchronising gradients across processes (gradient accumulation). */
+  noBackwardSync?<T>(fn: () => T): T;
   /** Connects the strategy to the chosen accelerator and precision, before anything is set up. */
   connect(accelerator: Accelerator, precision: Precision): void;
   /** Prepares a module (converting it to the precision, wrapping it for the strategy). */

@@ -10,6 +10,7 @@ import {
 import "@fulmen/precision";
 import "../accelerators/cpu-accelerator";
 import "../accelerators/wasm/wasm-accelerator";
+import "../strategies/ddp/ddp-strategy";
 import "../strategies/single-device-strategy";
 import "./known-plugins";
 
@@ -83,8 +84,47 @@ function resolveStrategy(input: string | Strategy, devices: number, numNodes: nu
   return strategyRegistry.create(name);
 }
 
+/** Variables through which `fulmen run --accelerator … --devices …` passes its choices to the script. */
+const CLI_VARIABLES = {
+  accelerator: "FULMEN_ACCELERATOR",
+  strategy: "FULMEN_STRATEGY",
+  devices: "FULMEN_DEVICES",
+  numNodes: "FULMEN_NUM_NODES",
+  precision: "FULMEN_PRECISION",
+} as const;
+
+/**
+ * Applies the `fulmen run` flags: a flag fills an option the code leaves unset; a flag that contradicts the code
+ * is an error (as Lightning's `fabric run` does), so a script never silently runs differently from what it says.
+ */
+export function applyCliOverrides(
+  options: ConnectorOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ConnectorOptions {
+  const out: ConnectorOptions = { ...options };
+  for (const [key, variable] of Object.entries(CLI_VARIABLES) as Array<[keyof ConnectorOptions, string]>) {
+    const raw = env[variable];
+    if (raw === undefined || raw === "") continue;
+    const fromCli: string | number =
+      ["devices", "numNodes"].includes(key) && raw !== "auto" ? Number(raw) : raw;
+    const inCode = options[key];
+    if (
+      inCode !== undefined &&
+      inCode !== "auto" &&
+      typeof inCode !== "object" &&
+      String(inCode) !== String(fromCli)
+    )
+      throw new FulmenError(
+        `Your code sets ${key}: ${JSON.stringify(inCode)} but \`fulmen run\` was given ${JSON.stringify(fromCli)} (${variable}); remove one of them.`,
+      );
+    (out as Record<string, unknown>)[key] = fromCli;
+  }
+  return out;
+}
+
 /** Turns Fabric's strings into plugins, as Lightning's accelerator connector does, and connects them. */
-export function connect(options: ConnectorOptions): Connection {
+export function connect(given: ConnectorOptions): Connection {
+  const options = applyCliOverrides(given);
   const numNodes = options.numNodes ?? 1;
   if (!Number.isInteger(numNodes) || numNodes < 1) {
     throw new FulmenError(`numNodes must be a positive integer, got ${String(numNodes)}.`);
@@ -93,6 +133,7 @@ export function connect(options: ConnectorOptions): Connection {
   const devices = resolveDevices(options.devices ?? "auto", accelerator);
   const precision = resolvePrecision(options.precision ?? "32-true");
   const strategy = resolveStrategy(options.strategy ?? "auto", devices, numNodes);
+  strategy.configureWorld?.({ devices, numNodes });
   if (strategy.worldSize !== devices * numNodes) {
     throw new FulmenError(
       `The strategy "${strategy.name}" runs ${strategy.worldSize} process(es) but devices × numNodes is ${devices * numNodes}. Choose devices: 1, or a distributed strategy.`,

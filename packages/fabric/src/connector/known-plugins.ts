@@ -2,19 +2,16 @@ import { acceleratorRegistry, precisionRegistry, strategyRegistry } from "@fulme
 
 // Names Lightning users know whose implementation is not part of this package: the connector's errors say where
 // each one lives, or that it is not available yet.
-const LATER_DISTRIBUTED = "the distributed issue adds it; until then Fulmen trains on a single device";
-
-for (const name of [
-  "ddp",
-  "ddp_spawn",
-  "ddp_fork",
-  "ddp_notebook",
-  "ddp_find_unused_parameters_true",
-  "dp",
-]) {
+for (const name of ["ddp_spawn", "ddp_fork", "ddp_notebook"]) {
   strategyRegistry.knownIn(name, {
     packageName: "@fulmen/fabric",
-    note: `"${name}" is not implemented yet (${LATER_DISTRIBUTED})`,
+    note: `"${name}" starts ranks by forking or spawning a function, which Node cannot do with a running tfjs backend; use "ddp", which re-runs the script once per rank`,
+  });
+}
+for (const name of ["dp", "ddp_find_unused_parameters_true"]) {
+  strategyRegistry.knownIn(name, {
+    packageName: "@fulmen/fabric",
+    note: `"${name}" is not implemented; use "ddp"${name === "dp" ? " (Lightning also turns dp on CPU into ddp)" : " and make every parameter take part in the loss"}`,
   });
 }
 for (const name of ["fsdp", "fsdp_cpu_offload"]) {

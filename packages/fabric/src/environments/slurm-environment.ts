@@ -1,0 +1,63 @@
+import { type ClusterEnvironment, FulmenError } from "@fulmen/core";
+import { intVar } from "./env-vars";
+import { expandSlurmHostList } from "./slurm-hostlist";
+
+/**
+ * Processes started by SLURM's `srun`: ranks from `SLURM_PROCID`, `SLURM_LOCALID`, `SLURM_NODEID`,
+ * `SLURM_NTASKS`; the main address is the first host of `SLURM_NODELIST` and the port derives from the job id
+ * (`MASTER_ADDR` and `MASTER_PORT` win when set), as in Lightning.
+ */
+export class SLURMEnvironment implements ClusterEnvironment {
+  readonly name = "slurm";
+  readonly creatorIsExternal = true;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** Inside `srun` (an interactive `salloc` shell named bash/interactive is not a training step). */
+  static detect(env: NodeJS.ProcessEnv = process.env): boolean {
+    return env.SLURM_NTASKS !== undefined && !["bash", "interactive"].includes(env.SLURM_JOB_NAME ?? "");
+  }
+
+  mainAddress(): string {
+    if (this.env.MASTER_ADDR) return this.env.MASTER_ADDR;
+    const list = this.env.SLURM_NODELIST ?? this.env.SLURM_JOB_NODELIST;
+    if (!list) throw new FulmenError("SLURM_NODELIST is not set; export MASTER_ADDR with rank 0's host.");
+    return expandSlurmHostList(list)[0]!;
+  }
+
+  mainPort(): number {
+    if (this.env.MASTER_PORT) return intVar(this.env, "MASTER_PORT");
+    const jobId = this.env.SLURM_JOB_ID;
+    return jobId ? 15000 + (Number(jobId.slice(-4)) || 0) : 12910;
+  }
+
+  worldSize(): number {
+    return intVar(this.env, "SLURM_NTASKS");
+  }
+
+  globalRank(): number {
+    return intVar(this.env, "SLURM_PROCID");
+  }
+
+  localRank(): number {
+    return intVar(this.env, "SLURM_LOCALID");
+  }
+
+  nodeRank(): number {
+    return intVar(this.env, "SLURM_NODEID");
+  }
+
+  /** Lightning's check: the job must have as many tasks per node as the run asks for devices. */
+  validate(devices: number, numNodes: number): void {
+    const perNode = this.env.SLURM_NTASKS_PER_NODE;
+    if (perNode !== undefined && perNode !== "" && Number(perNode) !== devices)
+      throw new FulmenError(
+        `SLURM gives ${perNode} task(s) per node (--ntasks-per-node) but devices is ${devices}; make them equal.`,
+      );
+    const nodes = this.env.SLURM_NNODES;
+    if (nodes !== undefined && nodes !== "" && Number(nodes) !== numNodes)
+      throw new FulmenError(
+        `SLURM allocated ${nodes} node(s) (--nodes) but numNodes is ${numNodes}; make them equal.`,
+      );
+  }
+}

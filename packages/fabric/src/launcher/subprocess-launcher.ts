@@ -1,0 +1,46 @@
+import { FulmenError } from "@fulmen/core";
+import { findFreePort } from "./free-port";
+import { LAUNCHED_BY_VAR, RankSupervisor } from "./rank-supervisor";
+
+/** Where this node's ranks sit in the run. */
+export interface LocalLaunchOptions {
+  devices: number;
+  numNodes: number;
+  nodeRank: number;
+}
+
+/**
+ * Lightning's subprocess launcher: this process becomes local rank 0 and re-runs the same command (same Node
+ * flags, same script and arguments) for local ranks 1…devices-1, passing `MASTER_ADDR`, `MASTER_PORT`,
+ * `WORLD_SIZE`, `NODE_RANK` and `LOCAL_RANK`. A rank that fails takes the others down with its exit code.
+ */
+export async function launchLocalRanks(options: LocalLaunchOptions): Promise<void> {
+  const { devices, numNodes, nodeRank } = options;
+  if (process.env.MASTER_PORT === undefined || process.env.MASTER_PORT === "") {
+    if (numNodes > 1)
+      throw new FulmenError(
+        "A run over several nodes needs MASTER_ADDR and MASTER_PORT set to the same values on every node (rank 0's host and a free port).",
+      );
+    process.env.MASTER_PORT = String(await findFreePort());
+  }
+  process.env.MASTER_ADDR ||= "127.0.0.1";
+  process.env.WORLD_SIZE = String(devices * numNodes);
+  process.env.NODE_RANK = String(nodeRank);
+  process.env.LOCAL_RANK = "0";
+  const supervisor = new RankSupervisor((code, message) => {
+    console.error(message);
+    process.exit(code);
+  });
+  for (let localRank = 1; localRank < devices; localRank++) {
+    supervisor.start(
+      nodeRank * devices + localRank,
+      process.execPath,
+      [...process.execArgv, ...process.argv.slice(1)],
+      {
+        ...process.env,
+        LOCAL_RANK: String(localRank),
+        [LAUNCHED_BY_VAR]: String(process.pid),
+      },
+    );
+  }
+}

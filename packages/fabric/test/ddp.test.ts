@@ -1,0 +1,152 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nn, SGD } from "@fulmen/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { Fabric } from "../src";
+
+const dir = mkdtempSync(join(tmpdir(), "fulmen-ddp-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface RunSummary {
+  weights: Record<string, number[]>;
+  tensorCounts: number[];
+  worldSize: number;
+  ranks: number[];
+}
+
+function train(devices: number, optimizer: string, compression?: string): RunSummary[] {
+  const out = join(dir, `${optimizer}-${devices}-${compression ?? "f32"}.json`);
+  const args = [join(__dirname, "fixtures/ddp-train.mjs"), String(devices), optimizer, out];
+  if (compression !== undefined) args.push(compression);
+  const run = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 120_000 });
+  expect(run.status, run.stderr).toBe(0);
+  const read = (p: string) => JSON.parse(readFileSync(p, "utf8")) as RunSummary;
+  return [read(out), ...Array.from({ length: devices - 1 }, (_, r) => read(`${out}.rank${r + 1}`))];
+}
+
+function maxDifference(a: RunSummary, b: RunSummary): number {
+  let worst = 0;
+  for (const [key, values] of Object.entries(a.weights)) {
+    for (const [i, v] of values.entries()) worst = Math.max(worst, Math.abs(v - b.weights[key]![i]!));
+  }
+  return worst;
+}
+
+describe("DDP across real processes (fabric.launch starts the ranks)", () => {
+  for (const optimizer of ["sgd", "adamw"]) {
+    const single = () => train(1, optimizer)[0]!;
+    for (const devices of optimizer === "sgd" ? [2] : [2, 4]) {
+      it(`${devices} ranks with batch b equal one process with batch ${devices}·b (${optimizer}, clipping, accumulation)`, () => {
+        const reference = single();
+        const ranks = train(devices, optimizer);
+        expect(ranks[0]!.worldSize).toBe(devices);
+        expect(ranks[0]!.ranks).toEqual(Array.from({ length: devices }, (_, r) => r));
+        expect(maxDifference(reference, ranks[0]!)).toBeLessThan(1e-5);
+        // Every rank holds the same weights, bit for bit, and no step leaks tensors.
+        for (const other of ranks.slice(1)) expect(maxDifference(ranks[0]!, other)).toBe(0);
+        for (const r of ranks) expect(new Set(r.tensorCounts).size).toBe(1);
+      });
+    }
+  }
+
+  it("bf16 gradient compression trains close to, but not exactly like, float32 gradients", () => {
+    const reference = train(1, "adamw")[0]!;
+    const [compressed, other] = train(2, "adamw", "bf16");
+    const difference = maxDifference(reference, compressed!);
+    expect(difference).toBeGreaterThan(0);
+    expect(difference).toBeLessThan(1e-2);
+    expect(maxDifference(compressed!, other!)).toBe(0);
+  });
+});
+
+describe("fulmen run (the fabric run CLI)", () => {
+  const cli = join(__dirname, "../dist/cli.js");
+
+  it("starts the ranks itself; the script trains exactly as with fabric.launch", async () => {
+    const reference = train(1, "sgd")[0]!;
+    const out = join(dir, "cli-run.json");
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const args = [
+      cli,
+      "run",
+      "--devices",
+      "2",
+      "--main-port",
+      port,
+      join(__dirname, "fixtures/ddp-train.mjs"),
+    ];
+    const run = spawnSync(process.execPath, [...args, "2", "sgd", out], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(out, "utf8")) as RunSummary;
+    expect(result.ranks).toEqual([0, 1]);
+    expect(maxDifference(reference, result)).toBeLessThan(1e-5);
+  });
+
+  it("keeps every rank's output, and a failing rank stops the others with its exit code", () => {
+    const run = spawnSync(
+      process.execPath,
+      [cli, "run", "--devices", "2", join(__dirname, "fixtures/exit-rank.mjs")],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    expect(run.status).toBe(7);
+    expect(run.stdout).toMatch(/rank 0 of 2 \(local 0\) says hello/);
+    expect(run.stdout).toMatch(/rank 1 of 2 \(local 1\) says hello/);
+    expect(run.stderr).toMatch(/rank 1: something went wrong/);
+    expect(run.stderr).toMatch(/\[fulmen\] rank 1 \(pid \d+\) exited with code 7; stopping the other ranks/);
+  });
+
+  it("explains its flags and rejects unknown ones", () => {
+    const help = spawnSync(process.execPath, [cli, "run", "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--main-port PORT/);
+    const bad = spawnSync(process.execPath, [cli, "run", "--gpus", "2", "x.js"], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown option '--gpus'/);
+  });
+});
+
+describe("a rank killed mid-training", () => {
+  it("takes the others down within the timeout, naming the dead rank; the last checkpoint stays loadable", async () => {
+    const run = join(dir, "fault");
+    spawnSync("mkdir", ["-p", run]);
+    const main = spawn(process.execPath, [join(__dirname, "fixtures/ddp-fault.mjs"), run], {
+      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "10000" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    main.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => main.on("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (
+      !(existsSync(join(run, "last.ckpt")) && existsSync(join(run, "pid.rank1"))) &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(Number(readFileSync(join(run, "pid.rank1"), "utf8")), "SIGKILL");
+    const killedAt = Date.now();
+    const code = await exited;
+    expect(code).not.toBe(0);
+    expect(Date.now() - killedAt).toBeLessThan(12_000);
+    // The launcher (or, if rank 0 was inside a collective, Gloo) names the dead rank.
+    expect(stderr).toMatch(/rank 1 (is gone|\(pid \d+\) was killed by SIGKILL)/);
+    const fabric = new Fabric({ accelerator: "cpu" });
+    await fabric.launch();
+    const model = new nn.Linear(4, 2);
+    const [m, opt] = fabric.setup(model, new SGD(model, { lr: 0.01 }));
+    const state: Record<string, unknown> = { model: m, optimizer: opt, step: 0 };
+    fabric.load(join(run, "last.ckpt"), state);
+    expect((state.step as number) % 3).toBe(0);
+    expect(state.step as number).toBeGreaterThan(0);
+  });
+});
