@@ -1,4 +1,4 @@
-import { DataLoader, type Dataset, Generator, nn, SGD, tf } from "@fulmen/core";
+import { DataLoader, type Dataset, Generator, nn, tf } from "@fulmen/core";
 import { describe, expect, it } from "vitest";
 import { Fabric, SingleDeviceStrategy } from "../src/index";
 

@@ -38,7 +38,7 @@ describe("Fabric on one device", () => {
   it("names what is wrong with bad plugin choices, and where valid ones live", () => {
     expect(() => new Fabric({ strategy: "fsdp" })).toThrow(/provided by @fulmen\/strategy-fsdp/);
     expect(() => new Fabric({ strategy: "nope" })).toThrow(
-      /Unknown strategy "nope". Valid names: "single_device" \(@fulmen\/fabric\)/,
+      /Unknown strategy "nope". Valid names: "ddp" \(@fulmen\/fabric\), "single_device" \(@fulmen\/fabric\)/,
     );
     expect(() => new Fabric({ accelerator: "tpu" })).toThrow(/Unknown accelerator "tpu". Valid names: "cpu"/);
     expect(() => new Fabric({ precision: 64 })).toThrow(/no float64/);
@@ -47,7 +47,8 @@ describe("Fabric on one device", () => {
     );
     expect(new Fabric({ precision: "bf16" }).precision.name).toBe("bf16-mixed");
     expect(new Fabric({ precision: 16 }).precision.name).toBe("16-mixed");
-    expect(() => new Fabric({ devices: 2 })).toThrow(/"ddp" is not implemented yet/);
+    const twoDevices = new Fabric({ accelerator: "cpu", devices: 2 });
+    expect([twoDevices.strategy.name, twoDevices.worldSize]).toEqual(["ddp", 2]);
     expect(() => new Fabric({ devices: 0 })).toThrow(/devices must be a positive integer/);
     expect(() => new Fabric({ precison: "32-true" } as never)).toThrow(/unknown option\(s\) precison/);
   });

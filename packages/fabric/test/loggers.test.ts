@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tf } from "@fulmen/core";
@@ -46,6 +46,10 @@ describe("CSVLogger", () => {
     const root = dir();
     const first = new CSVLogger({ rootDir: root, name: "exp" });
     expect(first.version).toBe(0);
+    // The folder appears with the first write (ranks that never log leave none behind).
+    expect(existsSync(join(root, "exp", "version_0"))).toBe(false);
+    first.save();
+    expect(existsSync(join(root, "exp", "version_0"))).toBe(true);
     const logger = new CSVLogger({ rootDir: root, name: "exp", flushLogsEveryNSteps: 2 });
     expect(logger.version).toBe(1);
     logger.logMetrics({ loss: 0.5 }, 0);

@@ -221,7 +221,47 @@ export class Trainer {
   /** Records a `this.log` call from the module. */
   recordMetric(name: string, value: number | tf.Tensor, options: LogOptions): void {
     if (this.state.stage === "predict") throw new FulmenError("this.log cannot be used while predicting.");
-    this.store.record(name, value, options, this.logContext, this.currentBatchSize);
+    const synced =
+      options.syncDist === true && this.worldSize > 1 ? this.syncAcrossRanks(value, options) : value;
+    this.store.record(name, synced, options, this.logContext, this.currentBatchSize);
+  }
+
+  /** `this.log(..., { syncDist: true })`: every rank logs the value reduced across ranks (by `reduceFx`). */
+  private syncAcrossRanks(value: number | tf.Tensor, options: LogOptions): number {
+    const op =
+      options.reduceFx === "sum" || options.reduceFx === "max" || options.reduceFx === "min"
+        ? options.reduceFx
+        : "mean";
+    return tf.tidy(() => {
+      const local = typeof value === "number" ? tf.scalar(value) : tf.cast(tf.reshape(value, []), "float32");
+      return this.fabric!.allReduce(local, { reduceOp: op }).dataSync()[0]!;
+    });
+  }
+
+  /** The number of processes of the run. */
+  get worldSize(): number {
+    return this.fabric?.worldSize ?? 1;
+  }
+
+  /** This process's rank in the run. */
+  get globalRank(): number {
+    return this.fabric?.globalRank ?? 0;
+  }
+
+  /**
+   * Rank 0's `value` on every rank (JSON-serialisable values), so that callbacks make the same decisions on
+   * every rank; the value itself with one process.
+   */
+  broadcastFromZero<T>(value: T): T {
+    return this.worldSize > 1 ? this.fabric!.broadcast(value, 0) : value;
+  }
+
+  /** Whether any rank says yes (Lightning's `reduce_boolean_decision(all=False)`); keeps ranks in step. */
+  private anyRank(decision: boolean): boolean {
+    if (this.worldSize <= 1) return decision;
+    return tf.tidy(
+      () => this.fabric!.allReduce(tf.scalar(decision ? 1 : 0), { reduceOp: "max" }).dataSync()[0]! > 0,
+    );
   }
 
   private logToLoggers(metrics: Record<string, number>, step: number): void {
@@ -425,20 +465,27 @@ export class Trainer {
     for (const c of this.callbacks) c.teardown(this, this.lightningModule, fn);
     this.lightningModule.teardown?.(fn);
     this.datamodule?.teardown(fn);
-    for (const l of this.loggers) l.save();
-    if (fn === "fit") for (const l of this.loggers) l.finalize("success");
+    // Loggers write on rank 0 only (Lightning's rank-zero-only loggers).
+    if (this.isGlobalZero) {
+      for (const l of this.loggers) l.save();
+      if (fn === "fit") for (const l of this.loggers) l.finalize("success");
+    }
   }
 
   private fail(error: unknown): void {
     this.state.status = "interrupted";
     for (const c of this.callbacks) c.onException(this, this.lightningModule, error);
-    for (const l of this.loggers) l.finalize("failed");
+    if (this.isGlobalZero) for (const l of this.loggers) l.finalize("failed");
   }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Loops
 
   private trainingDone(): boolean {
+    return this.anyRank(this.trainingDoneHere());
+  }
+
+  private trainingDoneHere(): boolean {
     const o = this.options;
     if (o.maxSteps !== -1 && this.globalStep >= o.maxSteps) return true;
     if (o.maxEpochsResolved !== -1 && this.currentEpoch >= o.maxEpochsResolved) return true;
@@ -506,6 +553,10 @@ export class Trainer {
   }
 
   private trainingStopsNow(): boolean {
+    return this.anyRank(this.trainingStopsNowHere());
+  }
+
+  private trainingStopsNowHere(): boolean {
     const o = this.options;
     if (o.maxSteps !== -1 && this.globalStep >= o.maxSteps) return true;
     if (o.maxTimeMs !== null && Date.now() - this.startTime >= o.maxTimeMs) return true;
@@ -538,8 +589,9 @@ export class Trainer {
         optimizer.zeroGrad();
       }
       let loss: tf.Scalar | null = null;
-      try {
-        loss = tf.tidy(() =>
+      // Gradients are averaged across ranks only at the accumulation boundary (DDP's no_sync for the rest).
+      const backward = (): tf.Scalar =>
+        tf.tidy(() =>
           fabric.backward(() => {
             const out = fabric.autocast(() => module.trainingStep!(batch as never, batchIdx));
             const value = lossOf(out);
@@ -556,6 +608,8 @@ export class Trainer {
             return (accumulate === 1 ? value : tf.div(value, accumulate)) as tf.Scalar;
           }, module),
         );
+      try {
+        loss = boundary ? backward() : fabric.noBackwardSync(module, backward);
       } catch (e) {
         if (e !== SKIP) throw e;
       }

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FulmenError, type Logger, type RunStatus } from "@fulmen/core";
 import { stringify } from "yaml";
-import { versionDirectory } from "./version-dir";
+import { ExperimentDirectory } from "./version-dir";
 
 /** Options of {@link CSVLogger}, as Lightning's `CSVLogger(root_dir, name, version, prefix, flush_logs_every_n_steps)`. */
 export interface CSVLoggerOptions {
@@ -28,9 +28,7 @@ function csvCell(value: unknown): string {
  */
 export class CSVLogger implements Logger {
   readonly name: string;
-  readonly version: number | string;
-  readonly logDir: string;
-  readonly metricsFile: string;
+  private readonly directory: ExperimentDirectory;
   private readonly prefix: string;
   private readonly flushEvery: number;
   private readonly rows: Array<Record<string, number>> = [];
@@ -42,12 +40,24 @@ export class CSVLogger implements Logger {
     if (typeof options?.rootDir !== "string")
       throw new FulmenError("CSVLogger: rootDir (a folder path) is required.");
     this.name = options.name ?? "lightning_logs";
-    const { version, logDir } = versionDirectory(options.rootDir, this.name, options.version);
-    this.version = version;
-    this.logDir = logDir;
-    this.metricsFile = join(logDir, "metrics.csv");
+    this.directory = new ExperimentDirectory(options.rootDir, this.name, options.version);
     this.prefix = options.prefix ?? "";
     this.flushEvery = options.flushLogsEveryNSteps ?? 100;
+  }
+
+  /** The experiment's version (the next free `version_N` unless given). */
+  get version(): number | string {
+    return this.directory.version;
+  }
+
+  /** `rootDir/name/version_N`. */
+  get logDir(): string {
+    return this.directory.logDir;
+  }
+
+  /** The CSV file the metrics go to. */
+  get metricsFile(): string {
+    return join(this.directory.logDir, "metrics.csv");
   }
 
   logMetrics(metrics: Record<string, number>, step?: number): void {
@@ -59,10 +69,11 @@ export class CSVLogger implements Logger {
   }
 
   logHyperparams(params: Record<string, unknown>): void {
-    writeFileSync(join(this.logDir, "hparams.yaml"), stringify(params));
+    writeFileSync(join(this.directory.ensure(), "hparams.yaml"), stringify(params));
   }
 
   save(): void {
+    this.directory.ensure();
     const line = (row: Record<string, number>) => `${this.columns.map((c) => csvCell(row[c])).join(",")}\n`;
     const sameHeader = this.writtenColumns.length === this.columns.length && this.writtenRows > 0;
     if (sameHeader) {

@@ -143,11 +143,17 @@ export class ModelCheckpoint extends Callback {
   }
 
   private save(trainer: Trainer): void {
-    if (this.lastSavedStep === trainer.globalStep || !trainer.isGlobalZero) return;
+    if (this.lastSavedStep === trainer.globalStep) return;
     this.lastSavedStep = trainer.globalStep;
+    // Every rank runs this (each saveCheckpoint ends in a barrier); rank 0's metrics decide, so all ranks agree,
+    // and only rank 0 touches files.
     const dir = this.dirpath!;
-    mkdirSync(dir, { recursive: true });
-    const metrics = { ...trainer.callbackMetrics, epoch: trainer.currentEpoch, step: trainer.globalStep };
+    if (trainer.isGlobalZero) mkdirSync(dir, { recursive: true });
+    const metrics = trainer.broadcastFromZero({
+      ...trainer.callbackMetrics,
+      epoch: trainer.currentEpoch,
+      step: trainer.globalStep,
+    });
     if (this.saveTopK !== 0) {
       if (this.monitor === null) {
         const path = join(
@@ -155,7 +161,12 @@ export class ModelCheckpoint extends Callback {
           `${formatCheckpointName(this.filename, metrics, this.autoInsertMetricName)}.ckpt`,
         );
         trainer.saveCheckpoint(path, this.saveWeightsOnly);
-        if (this.saveTopK === 1 && this.lastModelPath !== "" && this.lastModelPath !== path)
+        if (
+          this.saveTopK === 1 &&
+          this.lastModelPath !== "" &&
+          this.lastModelPath !== path &&
+          trainer.isGlobalZero
+        )
           rmSync(this.lastModelPath, { force: true });
         this.lastModelPath = path;
         this.bestModelPath = path;
@@ -165,9 +176,11 @@ export class ModelCheckpoint extends Callback {
     }
     if (this.saveLast) {
       const last = join(dir, "last.ckpt");
-      if (this.lastModelPath !== "" && existsSync(this.lastModelPath) && this.lastModelPath !== last)
-        copyFileSync(this.lastModelPath, last);
-      else trainer.saveCheckpoint(last, this.saveWeightsOnly);
+      const copyLatest = trainer.broadcastFromZero(
+        this.lastModelPath !== "" && existsSync(this.lastModelPath) && this.lastModelPath !== last,
+      );
+      if (!copyLatest) trainer.saveCheckpoint(last, this.saveWeightsOnly);
+      else if (trainer.isGlobalZero) copyFileSync(this.lastModelPath, last);
     }
   }
 
@@ -196,7 +209,7 @@ export class ModelCheckpoint extends Callback {
     this.lastModelPath = path;
     if (full && worst !== null) {
       this.kept = this.kept.filter((k) => k !== worst);
-      if (worst.path !== path) rmSync(worst.path, { force: true });
+      if (worst.path !== path && trainer.isGlobalZero) rmSync(worst.path, { force: true });
     }
     this.kept = this.kept.filter((k) => k.path !== path);
     this.kept.push({ path, score });

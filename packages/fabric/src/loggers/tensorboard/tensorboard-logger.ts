@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FulmenError, type Logger, type RunStatus } from "@fulmen/core";
 import { stringify } from "yaml";
-import { flattenParams, versionDirectory } from "../version-dir";
+import { ExperimentDirectory, flattenParams } from "../version-dir";
 import { EventFileWriter } from "./event-file-writer";
 import { HPARAM_TYPE, SESSION_STATUS, tensorboardTypes } from "./schema";
 
@@ -29,9 +29,8 @@ function hparamValue(v: unknown): Record<string, unknown> {
  */
 export class TensorBoardLogger implements Logger {
   readonly name: string;
-  readonly version: number | string;
-  readonly logDir: string;
-  private readonly writer: EventFileWriter;
+  private readonly directory: ExperimentDirectory;
+  private eventWriter: EventFileWriter | null = null;
   private readonly defaultHpMetric: boolean;
   private readonly prefix: string;
   private stepCounter = 0;
@@ -40,12 +39,25 @@ export class TensorBoardLogger implements Logger {
     if (typeof options?.rootDir !== "string")
       throw new FulmenError("TensorBoardLogger: rootDir (a folder path) is required.");
     this.name = options.name ?? "lightning_logs";
-    const { version, logDir } = versionDirectory(options.rootDir, this.name, options.version);
-    this.version = version;
-    this.logDir = logDir;
+    this.directory = new ExperimentDirectory(options.rootDir, this.name, options.version);
     this.defaultHpMetric = options.defaultHpMetric ?? true;
     this.prefix = options.prefix ?? "";
-    this.writer = new EventFileWriter(logDir);
+  }
+
+  /** The experiment's version (the next free `version_N` unless given). */
+  get version(): number | string {
+    return this.directory.version;
+  }
+
+  /** `rootDir/name/version_N`. */
+  get logDir(): string {
+    return this.directory.logDir;
+  }
+
+  // The event file is opened on first write, so ranks that never log leave no files behind.
+  private get writer(): EventFileWriter {
+    this.eventWriter ??= new EventFileWriter(this.directory.ensure());
+    return this.eventWriter;
   }
 
   /** The event file being written. */
@@ -65,7 +77,7 @@ export class TensorBoardLogger implements Logger {
 
   logHyperparams(params: Record<string, unknown>, metrics?: Record<string, number>): void {
     const flat = flattenParams(params);
-    writeFileSync(join(this.logDir, "hparams.yaml"), stringify(params));
+    writeFileSync(join(this.directory.ensure(), "hparams.yaml"), stringify(params));
     const finalMetrics = metrics ?? (this.defaultHpMetric ? { hp_metric: -1 } : {});
     const hparamInfos = Object.entries(flat).map(([name, v]) => ({
       name,
@@ -100,10 +112,10 @@ export class TensorBoardLogger implements Logger {
   }
 
   save(): void {
-    this.writer.flush();
+    this.eventWriter?.flush();
   }
 
   finalize(_status: RunStatus): void {
-    this.writer.close();
+    this.eventWriter?.close();
   }
 }
