@@ -5,19 +5,22 @@ import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { passed, replayFile, resultsFile } from "./replay";
 
-const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm] [--via fabric|trainer] FILE...
+const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm] [--via fabric|trainer] [--devices N] FILE...
 
 Replays every case of each golden file (PyTorch's numbers) through Fulmen's public API, prints one line per
 case with its largest absolute error, and ends with "N passed, M failed" (exit 1 if any failed).
   --out FILE           also write what Fulmen computed, in the golden format (several inputs: FILE-1, FILE-2, ...)
   --accelerator NAME   run on this accelerator (default cpu)
-  --via fabric|trainer replay whole training runs through Fabric (default) or the Trainer`;
+  --via fabric|trainer replay whole training runs through Fabric (default) or the Trainer
+  --devices N          replay whole training runs with DDP on N processes, each taking its share of every batch
+                       (losses and first gradients reported as the mean over ranks); needs @fulmen/collective-gloo`;
 
 async function main(argv: string[]): Promise<number> {
   const options = {
     out: { type: "string" },
     accelerator: { type: "string", default: "cpu" },
     via: { type: "string", default: "fabric" },
+    devices: { type: "string", default: "1" },
     help: { type: "boolean", short: "h" },
   } as const;
   let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
@@ -38,12 +41,23 @@ async function main(argv: string[]): Promise<number> {
     console.error(`--via must be "fabric" or "trainer", got '${via}'.\n\n${USAGE}`);
     return 2;
   }
+  const devices = Number(parsed.values.devices);
+  if (!Number.isInteger(devices) || devices < 1) {
+    console.error(`--devices must be a positive integer, got '${parsed.values.devices}'.\n\n${USAGE}`);
+    return 2;
+  }
+  let rank = 0;
   try {
-    await new Fabric({ accelerator }).launch();
+    // With several devices this starts the other ranks (each re-runs this command) and connects them.
+    const fabric = new Fabric({ accelerator, devices, strategy: devices > 1 ? "ddp" : "auto" });
+    await fabric.launch();
+    rank = fabric.globalRank;
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
     return 2;
   }
+  // Every rank replays; rank 0 reports.
+  const print = rank === 0 ? console.log : () => {};
   let ok = 0;
   let failed = 0;
   for (const [fileIndex, path] of files.entries()) {
@@ -57,14 +71,14 @@ async function main(argv: string[]): Promise<number> {
     }
     let outcomes: Awaited<ReturnType<typeof replayFile>>;
     try {
-      outcomes = await replayFile(golden, { accelerator, via });
+      outcomes = await replayFile(golden, { accelerator, via, devices });
     } catch (e) {
       console.error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
       failed += 1;
       continue;
     }
-    console.log(
-      `${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases, ${accelerator}, via ${via})`,
+    print(
+      `${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases, ${accelerator}, via ${via}${devices > 1 ? `, ${devices} DDP ranks` : ""})`,
     );
     outcomes.forEach((o, i) => {
       const good = passed(o);
@@ -73,18 +87,18 @@ async function main(argv: string[]): Promise<number> {
       const detail = o.error
         ? `error: ${o.error}`
         : `max abs error ${o.maxError.toExponential(2)} (tolerance ${o.tolerance.toExponential(0)})`;
-      console.log(`${good ? "PASS" : "FAIL"} ${String(i).padStart(3)} ${o.label}: ${detail}`);
+      print(`${good ? "PASS" : "FAIL"} ${String(i).padStart(3)} ${o.label}: ${detail}`);
     });
-    if (parsed.values.out !== undefined) {
+    if (parsed.values.out !== undefined && rank === 0) {
       const out =
         files.length === 1
           ? parsed.values.out
           : parsed.values.out.replace(/(\.json)?$/, `-${fileIndex + 1}$1`);
       writeFileSync(out, `${JSON.stringify(resultsFile(golden, outcomes))}\n`);
-      console.log(`wrote ${out}`);
+      print(`wrote ${out}`);
     }
   }
-  console.log(`${ok} passed, ${failed} failed`);
+  print(`${ok} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;
 }
 

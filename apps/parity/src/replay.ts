@@ -66,6 +66,8 @@ export interface ReplayOptions {
   accelerator?: string;
   /** Replay whole training runs through Fabric (default) or as a LightningModule through the Trainer. */
   via?: "fabric" | "trainer";
+  /** Replay whole training runs with DDP over this many processes (the caller launched them). */
+  devices?: number;
 }
 
 /** Replays every case of a golden file, in order. */
@@ -79,12 +81,16 @@ export async function replayFile(file: GoldenFile, options: ReplayOptions = {}):
     for (const c of file.cases) {
       if (options.via === "trainer") {
         try {
-          outcomes.push(await runTrajectoryViaTrainer(c, ctx, options.accelerator));
+          outcomes.push(await runTrajectoryViaTrainer(c, ctx, options.accelerator, options.devices));
         } catch (e) {
           outcomes.push(failedOutcome(c, e));
         }
       } else {
-        outcomes.push(guarded(c, () => runTrajectoryCase(c, ctx, options.accelerator)));
+        try {
+          outcomes.push(await runTrajectoryCase(c, ctx, options.accelerator, options.devices));
+        } catch (e) {
+          outcomes.push(failedOutcome(c, e));
+        }
       }
     }
     return outcomes;

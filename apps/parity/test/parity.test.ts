@@ -140,4 +140,25 @@ describe("pnpm parity", () => {
     expect((results.cases[1]!.clip_total_norms as number[]).length).toBe(12);
     expect(parity("--via", "nope", trajectories).status).toBe(2);
   });
+
+  for (const via of ["fabric", "trainer"]) {
+    it(`replays the trajectories with DDP on 2 real processes via ${via}, equal to PyTorch's single process`, () => {
+      const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
+      const out = join(mkdtempSync(join(tmpdir(), "parity-")), `ddp-${via}.json`);
+      const run = parity("--devices", "2", "--via", via, "--out", out, trajectories);
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`via ${via}, 2 DDP ranks`);
+      expect(run.stdout).toMatch(/adamw_onecycle_clip_accum.*ddp × 2\): max abs error/);
+      // Rank 0 alone reports.
+      expect(run.stdout.match(/passed, /g)).toHaveLength(1);
+      expect(run.stdout.trim().split("\n").at(-1)).toBe("5 passed, 0 failed");
+      const results = JSON.parse(readFileSync(out, "utf8")) as GoldenFile;
+      expect((results.cases[1]!.micro_batch_losses as number[]).length).toBe(24);
+    });
+  }
+  it("rejects a bad --devices", () => {
+    expect(
+      parity("--devices", "0", join(root, "packages/core/test/fixtures/torch-trajectories.json")).status,
+    ).toBe(2);
+  });
 });

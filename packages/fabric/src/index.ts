@@ -40,4 +40,5 @@ export {
 } from "./loggers/index";
 export { DDPStrategy, type DDPStrategyOptions } from "./strategies/ddp/ddp-strategy";
 export type { GradientCompression } from "./strategies/ddp/gradient-reducer";
+export { destroyProcessGroup } from "./strategies/ddp/process-group";
 export { SingleDeviceStrategy } from "./strategies/single-device-strategy";

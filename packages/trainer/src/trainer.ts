@@ -6,6 +6,7 @@ import {
   type Logger,
   type Optimizer,
   ReduceLROnPlateau,
+  type Strategy,
   tf,
 } from "@fulmen/core";
 import { Fabric, type FabricDataLoader, TensorBoardLogger } from "@fulmen/fabric";
@@ -236,6 +237,12 @@ export class Trainer {
       const local = typeof value === "number" ? tf.scalar(value) : tf.cast(tf.reshape(value, []), "float32");
       return this.fabric!.allReduce(local, { reduceOp: op }).dataSync()[0]!;
     });
+  }
+
+  /** The strategy (Lightning's `trainer.strategy`): collectives across ranks (`allReduce`, `broadcast`, …). */
+  get strategy(): Strategy {
+    if (this.fabric === null) throw new FulmenError("trainer.strategy exists once the Trainer has run.");
+    return this.fabric.strategy;
   }
 
   /** The number of processes of the run. */

@@ -12,10 +12,21 @@ import { compare, loadInit, precisionOf, type Recipe, type TrajectoryContext } f
  * clipping, gradient accumulation and precision, on the file's data in order. Compares every micro-batch loss,
  * every learning rate, every clip norm, the first micro-batch's gradients and the final weights.
  */
-export function runTrajectoryCase(c: GoldenCase, ctx: TrajectoryContext, accelerator = "cpu"): CaseOutcome {
+export async function runTrajectoryCase(
+  c: GoldenCase,
+  ctx: TrajectoryContext,
+  accelerator = "cpu",
+  devices = 1,
+): Promise<CaseOutcome> {
   const recipe = c.recipe as Recipe;
   const precision = precisionOf(recipe);
-  const fabric = new Fabric({ accelerator, precision });
+  const fabric = new Fabric({ accelerator, precision, devices, strategy: devices > 1 ? "ddp" : "auto" });
+  await fabric.launch();
+  const rank = fabric.globalRank;
+  // With several ranks each takes its share of every batch (rows rank, rank + devices, …, as the
+  // DistributedSampler deals them); the mean over ranks of the per-rank means is the whole batch's mean.
+  const share = <T>(rows: T[]): T[] => (devices === 1 ? rows : rows.filter((_, i) => i % devices === rank));
+  const meanOverRanks = (t: tf.Tensor): tf.Tensor => (devices === 1 ? t.clone() : fabric.allReduce(t));
   const model = buildSequential(ctx.model);
   loadInit(model, ctx.init_state);
   const [m, optimizer] = fabric.setup(
@@ -37,8 +48,8 @@ export function runTrajectoryCase(c: GoldenCase, ctx: TrajectoryContext, acceler
   try {
     for (let epoch = 0; epoch < recipe.epochs; epoch++) {
       for (let start = 0; start < X.length; start += batchSize) {
-        const x = tf.tensor2d(X.slice(start, start + batchSize));
-        const y = tf.tensor1d(Y.slice(start, start + batchSize), "int32");
+        const x = tf.tensor2d(share(X.slice(start, start + batchSize)));
+        const y = tf.tensor1d(share(Y.slice(start, start + batchSize)), "int32");
         microStep += 1;
         const boundary = microStep === recipe.accumulate;
         tf.tidy(() => {
@@ -48,13 +59,16 @@ export function runTrajectoryCase(c: GoldenCase, ctx: TrajectoryContext, acceler
               return tf.div(loss, recipe.accumulate) as tf.Scalar;
             });
           const scaledLoss = boundary ? micro() : fabric.noBackwardSync(m, micro);
-          losses.push(scaledLoss.dataSync()[0]! * recipe.accumulate);
+          losses.push(meanOverRanks(scaledLoss).dataSync()[0]! * recipe.accumulate);
         });
         x.dispose();
         y.dispose();
         if (firstGrads === null) {
-          firstGrads = Object.fromEntries(
-            m.namedParameters().map(([k, p]) => [k, p.grad!.arraySync() as Nested]),
+          // Inside noBackwardSync the grads are still this rank's own: report their mean over ranks.
+          firstGrads = tf.tidy(() =>
+            Object.fromEntries(
+              m.namedParameters().map(([k, p]) => [k, meanOverRanks(p.grad!).arraySync() as Nested]),
+            ),
           );
         }
         if (!boundary) continue;
@@ -84,7 +98,12 @@ export function runTrajectoryCase(c: GoldenCase, ctx: TrajectoryContext, acceler
       first_micro_batch_grads: firstGrads,
       final_state: finalState,
     };
-    return { label: `trajectory ${recipe.name} (${precision})`, ...compare(c, results, precision), results };
+    const where = devices > 1 ? `, ddp × ${devices}` : "";
+    return {
+      label: `trajectory ${recipe.name} (${precision}${where})`,
+      ...compare(c, results, precision, devices),
+      results,
+    };
   } finally {
     model.dispose();
     optimizer.disposeState();

@@ -27,16 +27,25 @@ class RecipeModule extends LightningModule {
     return this.net.forward(x);
   }
 
+  /** The mean over ranks (each rank holds its share of the batch); the value itself with one process. */
+  private meanOverRanks(t: tf.Tensor): tf.Tensor {
+    return this.trainer!.worldSize > 1 ? this.trainer!.strategy.allReduce(t, "mean") : t.clone();
+  }
+
   override trainingStep([x, y]: Batch): tf.Scalar {
     const loss = nn.crossEntropy(this.forward(x), y) as tf.Scalar;
-    this.losses.push(loss.dataSync()[0]!);
+    this.losses.push(tf.tidy(() => this.meanOverRanks(loss).dataSync()[0]!));
     return loss;
   }
 
   override onAfterBackward(): void {
     if (this.firstGrads !== null) return;
-    this.firstGrads = Object.fromEntries(
-      this.net.namedParameters().map(([k, p]: [string, Parameter]) => [k, p.grad!.arraySync() as Nested]),
+    this.firstGrads = tf.tidy(() =>
+      Object.fromEntries(
+        this.net
+          .namedParameters()
+          .map(([k, p]: [string, Parameter]) => [k, this.meanOverRanks(p.grad!).arraySync() as Nested]),
+      ),
     );
   }
 
@@ -73,6 +82,7 @@ export async function runTrajectoryViaTrainer(
   c: GoldenCase,
   ctx: TrajectoryContext,
   accelerator = "cpu",
+  devices = 1,
 ): Promise<CaseOutcome> {
   const recipe = c.recipe as Recipe;
   const precision = precisionOf(recipe);
@@ -84,7 +94,8 @@ export async function runTrajectoryViaTrainer(
   const data = new DataLoader<readonly [number[], number], Batch>(
     { length: rows.length, get: (i) => rows[i]! },
     {
-      batchSize,
+      // Each rank's DistributedSampler deals it batchSize / devices rows of every global batch.
+      batchSize: batchSize / devices,
       collateFn: (samples) => [
         tf.tensor2d(samples.map((s) => s[0])),
         tf.tensor1d(
@@ -97,6 +108,8 @@ export async function runTrajectoryViaTrainer(
   const trainer = new Trainer({
     accelerator,
     precision,
+    devices,
+    strategy: devices > 1 ? "ddp" : "auto",
     maxEpochs: recipe.epochs,
     accumulateGradBatches: recipe.accumulate,
     logger: false,
@@ -117,8 +130,8 @@ export async function runTrajectoryViaTrainer(
       ),
     };
     return {
-      label: `trajectory ${recipe.name} via Trainer (${precision})`,
-      ...compare(c, results, precision),
+      label: `trajectory ${recipe.name} via Trainer (${precision}${devices > 1 ? `, ddp × ${devices}` : ""})`,
+      ...compare(c, results, precision, devices),
       results,
     };
   } finally {

@@ -18,8 +18,8 @@ import {
 import { detectClusterEnvironment } from "../../environments/detect-environment";
 import { watchLauncher } from "../../launcher/rank-supervisor";
 import { launchLocalRanks } from "../../launcher/subprocess-launcher";
-import { connectCollective } from "./connect-collective";
 import { type GradientCompression, GradientReducer } from "./gradient-reducer";
+import { initProcessGroup } from "./process-group";
 import { allGatherTensor, allReduceTensor, broadcastTensors, broadcastValue } from "./tensor-collectives";
 
 /** Options of {@link DDPStrategy}, as in Lightning's `DDPStrategy`. */
@@ -127,7 +127,7 @@ export class DDPStrategy implements Strategy {
     if (!env.creatorIsExternal && this.devices > 1)
       await launchLocalRanks({ devices: this.devices, numNodes: this.numNodes, nodeRank: env.nodeRank() });
     watchLauncher(this.globalRank);
-    this.collectiveHandle = await connectCollective(this.options.processGroupBackend ?? "gloo", {
+    this.collectiveHandle = await initProcessGroup(this.options.processGroupBackend ?? "gloo", {
       rank: this.globalRank,
       worldSize: this.worldSize,
       mainAddress: env.mainAddress(),
@@ -225,9 +225,10 @@ export class DDPStrategy implements Strategy {
     this.collective.barrier();
   }
 
+  /** Lets go of the strategy's state; the process group stays for later strategies (call destroyProcessGroup). */
   teardown(): void {
-    this.collectiveHandle?.close();
     this.collectiveHandle = null;
+    this.reducer = null;
   }
 }
 
