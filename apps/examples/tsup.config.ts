@@ -6,6 +6,8 @@ export default libraryConfig({
     "src/mnist-core.ts",
     "src/bench.ts",
     "src/bench-trainer.ts",
+    "src/bench-allreduce.ts",
+    "src/bench-ddp.ts",
     "src/mnist-trainer.ts",
     "src/char-gpt-trainer.ts",
   ],
