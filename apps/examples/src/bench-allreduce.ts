@@ -53,7 +53,9 @@ function runPair(command: string, argsOf: (rank: number) => string[]): Promise<n
         child.stdout.on("data", (c: Buffer) => {
           out += c.toString();
         });
-        child.on("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${command} exited ${code}`))));
+        child.on("exit", (code) =>
+          code === 0 ? resolve(out.trim()) : reject(new Error(`${command} exited ${code}`)),
+        );
       }),
   );
   return Promise.all(ranks).then(([zero]) => Number(zero));
@@ -80,7 +82,14 @@ async function main(): Promise<void> {
       raw.push(await runPair(driver, (r) => [String(r), "2", store, String(bytes), String(iterations)]));
       const p = await freePort();
       addon.push(
-        await runPair(process.execPath, (r) => [self, "--worker", String(r), String(p), String(bytes), String(iterations)]),
+        await runPair(process.execPath, (r) => [
+          self,
+          "--worker",
+          String(r),
+          String(p),
+          String(bytes),
+          String(iterations),
+        ]),
       );
     }
     if (process.env.BENCH_VERBOSE) console.error(mib, "MiB raw", raw, "addon", addon);
@@ -91,7 +100,9 @@ async function main(): Promise<void> {
     );
   }
   rmSync(work, { recursive: true, force: true });
-  console.log(`\nAll-reduce (float32 sum, ring), 2 ranks on localhost, ${cpus().length} cores; medians of ${ROUNDS} alternating rounds.\n`);
+  console.log(
+    `\nAll-reduce (float32 sum, ring), 2 ranks on localhost, ${cpus().length} cores; medians of ${ROUNDS} alternating rounds.\n`,
+  );
   console.log("| size | Gloo C++ ms | Gloo C++ GB/s | addon ms | addon GB/s | addon/C++ bandwidth |");
   console.log("| --- | --- | --- | --- | --- | --- |");
   for (const row of rows) console.log(row);

@@ -42,7 +42,7 @@ async function worker(devices: number, solo: boolean): Promise<void> {
   const step = () =>
     tf.tidy(() => {
       optimizer.zeroGrad();
-      fabric.backward(() => nn.crossEntropy(m.forward(x), y));
+      fabric.backward(() => nn.crossEntropy(m.forward(x), y) as tf.Scalar);
       optimizer.step();
     });
   for (let i = 0; i < 3; i++) step();
@@ -52,7 +52,12 @@ async function worker(devices: number, solo: boolean): Promise<void> {
   fabric.barrier();
   const seconds = (performance.now() - start) / 1000;
   if (fabric.globalRank === 0)
-    console.log(JSON.stringify({ samplesPerSecond: (STEPS * batch * (solo ? 1 : devices)) / seconds, backend: fabric.accelerator.name }));
+    console.log(
+      JSON.stringify({
+        samplesPerSecond: (STEPS * batch * (solo ? 1 : devices)) / seconds,
+        backend: fabric.accelerator.name,
+      }),
+    );
 }
 
 interface RunResult {
@@ -76,7 +81,9 @@ function run(devices: number, solo = false): Promise<RunResult> {
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
     });
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`exit ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`exit ${code}`)),
+    );
   });
 }
 
@@ -105,8 +112,12 @@ async function main(): Promise<void> {
   console.log("| --- | --- |");
   console.log(`| 1 process, batch ${GLOBAL_BATCH} | ${median(one).toFixed(0)} |`);
   console.log(`| 2 processes (DDP), batch ${GLOBAL_BATCH / 2} each | ${median(two).toFixed(0)} |`);
-  console.log(`| 2 independent processes, batch ${GLOBAL_BATCH / 2} each, no communication (ceiling) | ${median(ceiling).toFixed(0)} |`);
-  console.log(`\nspeed-up 2 processes / 1: ${median(ratios).toFixed(3)} (per round: ${ratios.map((r) => r.toFixed(2)).join(", ")})`);
+  console.log(
+    `| 2 independent processes, batch ${GLOBAL_BATCH / 2} each, no communication (ceiling) | ${median(ceiling).toFixed(0)} |`,
+  );
+  console.log(
+    `\nspeed-up 2 processes / 1: ${median(ratios).toFixed(3)} (per round: ${ratios.map((r) => r.toFixed(2)).join(", ")})`,
+  );
   console.log(`ceiling (2 independent processes / 1): ${median(ceilingRatios).toFixed(3)}`);
 }
 

@@ -19,7 +19,8 @@ const { values } = parseArgs({
 const devices = values.devices === undefined ? undefined : Number(values.devices);
 const started = performance.now();
 const { train, test } = loadMnist();
-if (process.env.LOCAL_RANK === undefined) console.log(`MNIST: ${train.size} training and ${test.size} test digits`);
+if (process.env.LOCAL_RANK === undefined)
+  console.log(`MNIST: ${train.size} training and ${test.size} test digits`);
 const result = await trainMlpWithFabric(train, test, {
   epochs: Number(values.epochs),
   batchSize: 64,

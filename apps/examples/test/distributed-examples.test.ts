@@ -8,10 +8,14 @@ const dist = join(__dirname, "../dist");
 
 describe("the examples with --devices 2 (DDP on 2 processes)", () => {
   it("the Fabric example trains across 2 ranks; rank 0 reports", () => {
-    const run = spawnSync(process.execPath, [join(dist, "mnist-fabric.js"), "--devices", "2", "--epochs", "2"], {
-      encoding: "utf8",
-      timeout: 300_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(dist, "mnist-fabric.js"), "--devices", "2", "--epochs", "2"],
+      {
+        encoding: "utf8",
+        timeout: 300_000,
+      },
+    );
     expect(run.status, run.stderr).toBe(0);
     const final = /final test accuracy ([\d.]+)% \((\w+), 32-true, DDP × 2\)/.exec(run.stdout);
     expect(final, run.stdout).not.toBeNull();

@@ -27,7 +27,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runInNamespace(ns: string, nodeRank: number, out: string): Promise<{ code: number | null; stderr: string }> {
+function runInNamespace(
+  ns: string,
+  nodeRank: number,
+  out: string,
+): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(
     "ip",
     ["netns", "exec", ns, process.execPath, join(__dirname, "fixtures/ddp-train.mjs"), "1", "adamw", out],
@@ -69,7 +73,9 @@ describe.skipIf(!isRoot || !hasIp)("DDP across two hosts (network namespaces joi
       ip("-n", ns, "link", "set", "lo", "up");
     }
     // The namespaces reach each other only through the veth pair, and not 127.0.0.1 of the other.
-    expect(spawnSync("ip", ["netns", "exec", nsB, "ping", "-c", "1", "-W", "2", `${subnet}.1`]).status ?? 0).toBe(0);
+    expect(
+      spawnSync("ip", ["netns", "exec", nsB, "ping", "-c", "1", "-W", "2", `${subnet}.1`]).status ?? 0,
+    ).toBe(0);
 
     const out = join(dir, "multihost.json");
     const [a, b] = await Promise.all([runInNamespace(nsA, 0, out), runInNamespace(nsB, 1, out)]);
@@ -78,7 +84,11 @@ describe.skipIf(!isRoot || !hasIp)("DDP across two hosts (network namespaces joi
     const reference = join(dir, "single.json");
     execFileSync(process.execPath, [join(__dirname, "fixtures/ddp-train.mjs"), "1", "adamw", reference]);
     const read = (p: string) =>
-      JSON.parse(readFileSync(p, "utf8")) as { weights: Record<string, number[]>; ranks: number[]; worldSize: number };
+      JSON.parse(readFileSync(p, "utf8")) as {
+        weights: Record<string, number[]>;
+        ranks: number[];
+        worldSize: number;
+      };
     const [zero, one, single] = [read(out), read(`${out}.rank1`), read(reference)];
     expect(zero.worldSize).toBe(2);
     expect(zero.ranks).toEqual([0, 1]);
