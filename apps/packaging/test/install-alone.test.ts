@@ -188,4 +188,34 @@ describe("each package installs and imports on its own", () => {
     expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("4");
     expect(run("npx", ["fulmen", "--help"], dir)).toContain("usage: fulmen fit|validate|test|predict");
   });
+
+  it("@fulmen/collective-gloo builds its addon at npm install, and Fabric trains with DDP on 2 processes", () => {
+    const dir = project("fabric-ddp", [
+      "@fulmen/fabric",
+      "@fulmen/core",
+      "@fulmen/precision",
+      "@fulmen/collective-gloo",
+    ]);
+    writeFileSync(
+      join(dir, "check.mjs"),
+      `import { manualSeed, nn, SGD, tf } from "@fulmen/core";
+       import { Fabric } from "@fulmen/fabric";
+       const fabric = new Fabric({ accelerator: "cpu", strategy: "ddp", devices: 2 });
+       await fabric.launch();
+       manualSeed(fabric.globalRank + 1); // different initial weights: DDP copies rank 0's to every rank
+       const model = new nn.Linear(3, 2);
+       const [m, opt] = fabric.setup(model, new SGD(model, { lr: 0.1 }));
+       for (let step = 0; step < 3; step++) {
+         const x = tf.randomNormal([4, 3], 0, 1, "float32", 10 * step + fabric.globalRank + 1);
+         opt.zeroGrad();
+         fabric.backward(() => tf.mean(tf.square(m.forward(x)))).dispose();
+         opt.step();
+         x.dispose();
+       }
+       const gathered = fabric.allGather(m.weight.data).arraySync();
+       const same = JSON.stringify(gathered[0]) === JSON.stringify(gathered[1]);
+       if (fabric.globalRank === 0) console.log(fabric.worldSize, same);`,
+    );
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("2 true");
+  });
 });

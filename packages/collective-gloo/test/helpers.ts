@@ -27,8 +27,8 @@ export interface RankProcess {
 }
 
 /** Starts one rank of `script` with `args` after rank, world size and port; collects its JSON output. */
-export function startRank(script: string, args: string[]): RankProcess {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startRank(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): RankProcess {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
   const lines: unknown[] = [];
   const waiters: Array<{
     predicate: (l: Record<string, unknown>) => boolean;

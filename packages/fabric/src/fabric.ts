@@ -25,6 +25,7 @@ import {
 } from "@fulmen/core";
 import { type Connection, connect, type PrecisionInput } from "./connector/connector";
 import { FabricDataLoader, type SetupDataloadersOptions } from "./data/fabric-data-loader";
+import { mapTensorTree, type TensorTree, type TensorTreeResult } from "./tensor-tree";
 import { isSetUp, wrapModule, wrapOptimizer } from "./wrappers";
 
 /** Fabric's options, as Lightning's `Fabric(...)` keyword arguments. */
@@ -381,14 +382,20 @@ export class Fabric {
     return this.strategy.noBackwardSync === undefined ? fn() : this.strategy.noBackwardSync(fn);
   }
 
-  /** Combines a tensor across processes (`"mean"` by default); returns a new tensor. */
-  allReduce(tensor: tf.Tensor, options: { reduceOp?: ReduceOp } = {}): tf.Tensor {
-    return this.strategy.allReduce(tensor, options.reduceOp ?? "mean");
+  /**
+   * Combines a tensor across processes (`"mean"` by default) and returns a new tensor; a number, or arrays and
+   * objects of tensors and numbers, give the same structure of new tensors (as Lightning's `all_reduce`).
+   */
+  allReduce<T extends TensorTree>(data: T, options: { reduceOp?: ReduceOp } = {}): TensorTreeResult<T> {
+    return mapTensorTree(data, (t) => this.strategy.allReduce(t, options.reduceOp ?? "mean"));
   }
 
-  /** Gathers a tensor from every process, stacked on a new first dimension when there are several. */
-  allGather(tensor: tf.Tensor): tf.Tensor {
-    return this.strategy.allGather(tensor);
+  /**
+   * Gathers a tensor from every process, stacked on a new first dimension when there are several; arrays and
+   * objects of tensors (and numbers) are gathered leaf by leaf.
+   */
+  allGather<T extends TensorTree>(data: T): TensorTreeResult<T> {
+    return mapTensorTree(data, (t) => this.strategy.allGather(t));
   }
 
   /** Sends a JSON-serialisable value from process `src` to every process. */

@@ -42,3 +42,4 @@ export { DDPStrategy, type DDPStrategyOptions } from "./strategies/ddp/ddp-strat
 export type { GradientCompression } from "./strategies/ddp/gradient-reducer";
 export { destroyProcessGroup } from "./strategies/ddp/process-group";
 export { SingleDeviceStrategy } from "./strategies/single-device-strategy";
+export { mapTensorTree, type TensorTree, type TensorTreeResult } from "./tensor-tree";
