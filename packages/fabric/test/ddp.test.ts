@@ -118,6 +118,57 @@ describe("fulmen run (the fabric run CLI)", () => {
   });
 });
 
+describe("scheduler launches start the same script unchanged", () => {
+  async function launchAs(kind: string, envOf: (rank: number) => Record<string, string>) {
+    const out = join(dir, `${kind}.json`);
+    const ranks = [0, 1].map(
+      (rank) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(
+            process.execPath,
+            [join(__dirname, "fixtures/ddp-train.mjs"), "2", "sgd", out],
+            // Only the scheduler's own variables: no Fulmen or Lightning ones.
+            { env: { PATH: process.env.PATH ?? "", ...envOf(rank) }, stdio: ["ignore", "ignore", "pipe"] },
+          );
+          let stderr = "";
+          child.stderr.on("data", (c: Buffer) => {
+            stderr += c.toString();
+          });
+          child.on("exit", (code) => resolve({ code, stderr }));
+        }),
+    );
+    for (const r of await Promise.all(ranks)) expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(readFileSync(out, "utf8")) as RunSummary;
+  }
+
+  it("srun (SLURM's variables) and mpirun (Open MPI's) each give the same training as one process", async () => {
+    const reference = train(1, "sgd")[0]!;
+    const jobId = String(1000000 + Math.floor(Math.random() * 9000));
+    const slurm = await launchAs("slurm", (rank) => ({
+      SLURM_NTASKS: "2",
+      SLURM_NTASKS_PER_NODE: "2",
+      SLURM_NNODES: "1",
+      SLURM_PROCID: String(rank),
+      SLURM_LOCALID: String(rank),
+      SLURM_NODEID: "0",
+      SLURM_NODELIST: "localhost",
+      SLURM_JOB_ID: jobId,
+      SLURM_JOB_NAME: "train",
+    }));
+    expect(slurm.ranks).toEqual([0, 1]);
+    expect(maxDifference(reference, slurm)).toBeLessThan(1e-5);
+    const mpiPort = String(20000 + Math.floor(Math.random() * 20000));
+    const mpi = await launchAs("mpi", (rank) => ({
+      OMPI_COMM_WORLD_SIZE: "2",
+      OMPI_COMM_WORLD_RANK: String(rank),
+      OMPI_COMM_WORLD_LOCAL_RANK: String(rank),
+      OMPI_COMM_WORLD_LOCAL_SIZE: "2",
+      MASTER_PORT: mpiPort,
+    }));
+    expect(maxDifference(reference, mpi)).toBeLessThan(1e-5);
+  });
+});
+
 describe("a rank killed mid-training", () => {
   it("takes the others down within the timeout, naming the dead rank; the last checkpoint stays loadable", async () => {
     const run = join(dir, "fault");
