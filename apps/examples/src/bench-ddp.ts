@@ -1,8 +1,9 @@
 /**
  * `pnpm bench` (distributed part 2): DDP training throughput with 2 processes against 1 process on the same
  * total batch (the same number of threads per process: tfjs runs each process's kernels on one thread). MLP
- * 784-512-512-10, SGD, global batch 2048 (1024 per rank under DDP), on the default accelerator. The two setups
- * alternate round by round; each round times 20 steps after 3 warm-up steps. Prints Markdown for BENCHMARKS.md.
+ * 784-512-512-10, SGD; on wasm (the default accelerator) a global batch of 2048 and 10 timed steps, on the pure-JS
+ * cpu backend 256 and 5. A third setup runs two processes side by side without communicating (the ceiling). The
+ * setups alternate round by round, 3 warm-up steps each. Prints Markdown for BENCHMARKS.md.
  */
 import { spawn } from "node:child_process";
 import { cpus } from "node:os";
@@ -60,6 +61,9 @@ async function worker(devices: number, solo: boolean): Promise<void> {
     );
 }
 
+/** Set per configuration by main() for the processes it starts. */
+let childEnv: Record<string, string> = {};
+
 interface RunResult {
   samplesPerSecond: number;
   backend: string;
@@ -75,6 +79,7 @@ function run(devices: number, solo = false): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const args = [fileURLToPath(import.meta.url), solo ? "--solo" : "--worker", String(devices)];
     const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...childEnv },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
@@ -87,7 +92,25 @@ function run(devices: number, solo = false): Promise<RunResult> {
   });
 }
 
+/** The configurations measured: wasm (the default accelerator) and the pure-JS cpu backend. */
+const CONFIGS = (process.env.BENCH_ACCELERATORS ?? "wasm,cpu").split(",").map((accelerator) => ({
+  accelerator,
+  batch: accelerator === "cpu" ? 256 : 2048,
+  steps: accelerator === "cpu" ? 5 : 10,
+}));
+
 async function main(): Promise<void> {
+  for (const config of CONFIGS) {
+    childEnv = {
+      BENCH_ACCELERATOR: config.accelerator,
+      BENCH_GLOBAL_BATCH: String(config.batch),
+      BENCH_STEPS: String(config.steps),
+    };
+    await measure(config.batch, config.steps);
+  }
+}
+
+async function measure(globalBatch: number, steps: number): Promise<void> {
   const one: number[] = [];
   const two: number[] = [];
   const ceiling: number[] = [];
@@ -106,14 +129,14 @@ async function main(): Promise<void> {
     ceilingRatios.push(c.samplesPerSecond / a.samplesPerSecond);
   }
   console.log(
-    `\nDDP throughput: MLP 784-512-512-10, SGD, global batch ${GLOBAL_BATCH}, ${STEPS} timed steps per run, ${backend}, ${cpus().length} cores; medians of ${ROUNDS} alternating rounds.\n`,
+    `\nDDP throughput: MLP 784-512-512-10, SGD, global batch ${globalBatch}, ${steps} timed steps per run, ${backend}, ${cpus().length} cores; medians of ${ROUNDS} alternating rounds.\n`,
   );
   console.log("| setup | samples/s |");
   console.log("| --- | --- |");
-  console.log(`| 1 process, batch ${GLOBAL_BATCH} | ${median(one).toFixed(0)} |`);
-  console.log(`| 2 processes (DDP), batch ${GLOBAL_BATCH / 2} each | ${median(two).toFixed(0)} |`);
+  console.log(`| 1 process, batch ${globalBatch} | ${median(one).toFixed(0)} |`);
+  console.log(`| 2 processes (DDP), batch ${globalBatch / 2} each | ${median(two).toFixed(0)} |`);
   console.log(
-    `| 2 independent processes, batch ${GLOBAL_BATCH / 2} each, no communication (ceiling) | ${median(ceiling).toFixed(0)} |`,
+    `| 2 independent processes, batch ${globalBatch / 2} each, no communication (ceiling) | ${median(ceiling).toFixed(0)} |`,
   );
   console.log(
     `\nspeed-up 2 processes / 1: ${median(ratios).toFixed(3)} (per round: ${ratios.map((r) => r.toFixed(2)).join(", ")})`,
