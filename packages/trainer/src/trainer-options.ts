@@ -35,7 +35,12 @@ export interface TrainerOptions {
   enableCheckpointing?: boolean;
   enableProgressBar?: boolean;
   enableModelSummary?: boolean;
-  deterministic?: boolean;
+  /**
+   * Require bit-reproducible kernels (Lightning's flag): `true` fails when the accelerator does not guarantee
+   * them, `"warn"` only warns. tfjs's cpu and wasm kernels always are; seed with `seedEverything` for runs that
+   * repeat exactly.
+   */
+  deterministic?: boolean | "warn";
   /** Where logs and checkpoints go (default: the working directory). */
   defaultRootDir?: string;
   callbacks?: Callback[];

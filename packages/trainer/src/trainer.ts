@@ -189,7 +189,21 @@ export class Trainer {
       callbacks: [{ onAfterOptimizerStep: () => this.onOptimizerStepped() }],
     });
     await this.fabric.launch();
+    this.checkDeterminism(this.fabric);
     return this.fabric;
+  }
+
+  /** `deterministic`: the accelerator must promise bit-reproducible kernels (or, with "warn", we say it does not). */
+  private checkDeterminism(fabric: Fabric): void {
+    const wanted = this.options.deterministic;
+    const accelerator = fabric.accelerator;
+    if (wanted === false || accelerator.deterministic === true) return;
+    const message = `deterministic: the "${accelerator.name}" accelerator does not guarantee bit-reproducible kernels, so runs may differ in the last bits.`;
+    if (wanted === "warn") console.warn(`Warning: ${message}`);
+    else
+      throw new FulmenError(
+        `${message} Use an accelerator that does (cpu, wasm), or set deterministic: "warn" or false.`,
+      );
   }
 
   /** Called by Fabric after every optimizer step (automatic or manual). */

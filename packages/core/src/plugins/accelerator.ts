@@ -7,6 +7,11 @@ export interface Accelerator {
   readonly name: string;
   /** The tfjs backend this accelerator makes current. */
   readonly backendName: string;
+  /**
+   * Whether every kernel gives bit-identical results from run to run (no atomics, no autotuned algorithms). The
+   * Trainer's `deterministic: true` requires it; absent means no such guarantee.
+   */
+  readonly deterministic?: boolean;
   /** Whether the accelerator can run on this machine (its backend is installed and loads). */
   isAvailable(): boolean;
   /** How many devices `devices: "auto"` means. */

@@ -2,8 +2,10 @@ import { type Accelerator, acceleratorRegistry, tf } from "@fulmen/core";
 
 /** The pure-JavaScript `cpu` backend of tfjs: always available, one device. */
 export class CpuAccelerator implements Accelerator {
-  readonly name = "cpu";
-  readonly backendName = "cpu";
+  readonly name: string = "cpu";
+  readonly backendName: string = "cpu";
+  /** tfjs's cpu kernels run one fixed sequence of operations per call: results are bit-identical run to run. */
+  readonly deterministic: boolean = true;
 
   isAvailable(): boolean {
     return tf.findBackendFactory("cpu") !== null;

@@ -19,8 +19,13 @@ export interface ModelCheckpointOptions {
   saveLast?: boolean;
   /** Save every this many training steps. */
   everyNTrainSteps?: number | null;
-  /** Save every this many epochs (default 1 when everyNTrainSteps is not given). */
+  /** Save every this many epochs (default 1 when neither everyNTrainSteps nor trainTimeInterval is given). */
   everyNEpochs?: number | null;
+  /**
+   * Save when this many milliseconds of training have passed since the last save, checked after every training
+   * batch (Lightning's `train_time_interval`). Exclusive with everyNTrainSteps and everyNEpochs.
+   */
+  trainTimeInterval?: number | null;
   /** Write `name=value` in the file name for `{name}` fields (default true). */
   autoInsertMetricName?: boolean;
   /** Save only the weights. */
@@ -68,6 +73,7 @@ export class ModelCheckpoint extends Callback {
   readonly saveLast: boolean;
   readonly everyNTrainSteps: number | null;
   readonly everyNEpochs: number;
+  readonly trainTimeInterval: number | null;
   readonly filename: string;
   readonly autoInsertMetricName: boolean;
   readonly saveWeightsOnly: boolean;
@@ -83,6 +89,7 @@ export class ModelCheckpoint extends Callback {
   lastModelPath = "";
   private kept: Kept[] = [];
   private lastSavedStep = -1;
+  private lastSaveTime = 0;
 
   constructor(options: ModelCheckpointOptions = {}) {
     super();
@@ -100,7 +107,18 @@ export class ModelCheckpoint extends Callback {
     }
     this.saveLast = options.saveLast ?? false;
     this.everyNTrainSteps = options.everyNTrainSteps ?? null;
-    this.everyNEpochs = options.everyNEpochs ?? (this.everyNTrainSteps === null ? 1 : 0);
+    this.trainTimeInterval = options.trainTimeInterval ?? null;
+    if (this.trainTimeInterval !== null && !(this.trainTimeInterval > 0))
+      throw new FulmenError("ModelCheckpoint: trainTimeInterval must be a positive number of milliseconds.");
+    const triggers = [this.everyNTrainSteps, this.trainTimeInterval, options.everyNEpochs ?? null].filter(
+      (t) => t !== null && t !== 0,
+    );
+    if (triggers.length > 1)
+      throw new FulmenError(
+        "ModelCheckpoint: everyNTrainSteps, everyNEpochs and trainTimeInterval are mutually exclusive; set at most one.",
+      );
+    this.everyNEpochs =
+      options.everyNEpochs ?? (this.everyNTrainSteps === null && this.trainTimeInterval === null ? 1 : 0);
     this.filename = options.filename ?? "{epoch}-{step}";
     this.autoInsertMetricName = options.autoInsertMetricName ?? true;
     this.saveWeightsOnly = options.saveWeightsOnly ?? false;
@@ -112,7 +130,19 @@ export class ModelCheckpoint extends Callback {
     this.dirpath ??= join(trainer.logDir, "checkpoints");
   }
 
+  override onTrainStart(): void {
+    this.lastSaveTime = Date.now();
+  }
+
   override onTrainBatchEnd(trainer: Trainer): void {
+    if (this.trainTimeInterval !== null) {
+      // Rank 0's clock decides, so that every rank saves at the same step.
+      if (trainer.broadcastFromZero(Date.now() - this.lastSaveTime >= this.trainTimeInterval)) {
+        this.save(trainer);
+        this.lastSaveTime = Date.now();
+      }
+      return;
+    }
     if (this.everyNTrainSteps === null || this.everyNTrainSteps < 1) return;
     if (trainer.globalStep > 0 && trainer.globalStep % this.everyNTrainSteps === 0) this.save(trainer);
   }

@@ -11,8 +11,10 @@ const load = createRequire(import.meta.url);
  * layer of core's `nn` trains on it, fast. Needs the optional dependency `@tensorflow/tfjs-backend-wasm`.
  */
 export class WasmAccelerator implements Accelerator {
-  readonly name = "wasm";
-  readonly backendName = "wasm";
+  readonly name: string = "wasm";
+  readonly backendName: string = "wasm";
+  /** tfjs's wasm kernels run one fixed sequence of operations per call: results are bit-identical run to run. */
+  readonly deterministic: boolean = true;
 
   isAvailable(): boolean {
     try {
