@@ -171,6 +171,23 @@ describe("Trainer features", () => {
     expect(lines[0]).toMatch(/131 {5}Total params/);
   });
 
+  it("lists nested layers down to maxDepth (-1: all; 0: no summary)", async () => {
+    const { ModelSummary } = await import("../src/index");
+    const tables: string[] = [];
+    for (const maxDepth of [2, -1, 0]) {
+      const trainer = new Trainer(
+        quiet({ maxEpochs: 1, callbacks: [new ModelSummary({ maxDepth, print: (t) => tables.push(t) })] }),
+      );
+      await trainer.fit(new ToyModule(), { trainDataloaders: loader(8, 8) });
+    }
+    expect(tables).toHaveLength(2);
+    // ToyModule's net is Sequential(Linear(4, 16), Tanh, Linear(16, 3)): depth 2 lists its children.
+    expect(tables[0]).toMatch(/net\.0 +\| Linear +\| 80/);
+    expect(tables[0]).toMatch(/net\.2 +\| Linear +\| 51/);
+    expect(tables[1]).toBe(tables[0]);
+    expect(() => new ModelSummary({ maxDepth: -2 })).toThrow(/maxDepth must be -1, 0 or a positive integer/);
+  });
+
   it("overfits a few batches: trains and validates on the same unshuffled batches", async () => {
     const recorder = new RecordingCallback();
     const module = new ToyModule();

@@ -1,3 +1,4 @@
+import { FulmenError } from "@fulmen/core";
 import type { LightningModule } from "../lightning-module";
 import type { Trainer } from "../trainer";
 import { Callback } from "./callback";
@@ -16,18 +17,27 @@ function humanCount(n: number): string {
   return String(n);
 }
 
-/** The top-level layers of a module with their parameter counts (Lightning's ModelSummary with maxDepth 1). */
-export function summarize(module: LightningModule): {
+/**
+ * The layers of a module down to `maxDepth` levels (1: its direct children, as Lightning's default; -1: every
+ * level), named by dotted path, with their parameter counts.
+ */
+export function summarize(
+  module: LightningModule,
+  maxDepth = 1,
+): {
   rows: SummaryRow[];
   trainable: number;
   total: number;
   text: string;
 } {
-  const rows = module.namedChildren().map(([name, child]) => ({
-    name,
-    type: child.constructor.name,
-    params: child.parameters().reduce((s, p) => s + p.size, 0),
-  }));
+  const rows = module
+    .namedModules()
+    .filter(([name]) => name !== "" && (maxDepth < 0 || name.split(".").length <= maxDepth))
+    .map(([name, child]) => ({
+      name,
+      type: child.constructor.name,
+      params: child.parameters().reduce((s, p) => s + p.size, 0),
+    }));
   const all = module.parameters();
   const total = all.reduce((s, p) => s + p.size, 0);
   const trainable = all.filter((p) => p.requiresGrad).reduce((s, p) => s + p.size, 0);
@@ -49,13 +59,32 @@ export function summarize(module: LightningModule): {
   return { rows, trainable, total, text };
 }
 
-/** Prints a table of the model's layers and parameter counts when fit starts. */
+/** Options of {@link ModelSummary}. */
+export interface ModelSummaryOptions {
+  /** How many levels of nested layers to list (Lightning's `max_depth`: default 1; -1 all; 0 prints nothing). */
+  maxDepth?: number;
+  /** Where the table goes (default console.log). */
+  print?: (text: string) => void;
+}
+
+/** Prints a table of the model's layers and parameter counts when fit starts (on rank 0). */
 export class ModelSummary extends Callback {
-  constructor(private readonly print: (text: string) => void = console.log) {
+  readonly maxDepth: number;
+  private readonly print: (text: string) => void;
+
+  /** Takes options, or just the print function. */
+  constructor(options: ModelSummaryOptions | ((text: string) => void) = {}) {
     super();
+    const o = typeof options === "function" ? { print: options } : options;
+    this.maxDepth = o.maxDepth ?? 1;
+    if (!Number.isInteger(this.maxDepth) || this.maxDepth < -1)
+      throw new FulmenError(
+        `ModelSummary: maxDepth must be -1, 0 or a positive integer, got ${this.maxDepth}.`,
+      );
+    this.print = o.print ?? console.log;
   }
 
   override onFitStart(trainer: Trainer, module: LightningModule): void {
-    if (trainer.isGlobalZero) this.print(summarize(module).text);
+    if (trainer.isGlobalZero && this.maxDepth !== 0) this.print(summarize(module, this.maxDepth).text);
   }
 }
