@@ -8,6 +8,7 @@ export default libraryConfig({
     "src/bench-trainer.ts",
     "src/bench-allreduce.ts",
     "src/bench-ddp.ts",
+    "src/bench-engine.ts",
     "src/mnist-trainer.ts",
     "src/char-gpt-trainer.ts",
   ],

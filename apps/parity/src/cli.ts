@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+// Registers the native engine's accelerators ("host"), so `--accelerator host` can replay on it.
+import "@fulmen/accelerator-cuda";
 import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { passed, replayFile, resultsFile } from "./replay";
@@ -10,7 +12,7 @@ const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm] 
 Replays every case of each golden file (PyTorch's numbers) through Fulmen's public API, prints one line per
 case with its largest absolute error, and ends with "N passed, M failed" (exit 1 if any failed).
   --out FILE           also write what Fulmen computed, in the golden format (several inputs: FILE-1, FILE-2, ...)
-  --accelerator NAME   run on this accelerator (default cpu)
+  --accelerator NAME   run on this accelerator: cpu (default), wasm, host (the native engine's CPU build)
   --via fabric|trainer replay whole training runs through Fabric (default) or the Trainer
   --devices N          replay whole training runs with DDP on N processes, each taking its share of every batch
                        (losses and first gradients reported as the mean over ranks); needs @fulmen/collective-gloo`;

@@ -161,4 +161,12 @@ describe("pnpm parity", () => {
       parity("--devices", "0", join(root, "packages/core/test/fixtures/torch-trajectories.json")).status,
     ).toBe(2);
   });
+
+  it("replays both golden formats on the native engine's host build (--accelerator host)", () => {
+    const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
+    const run = parity("--accelerator", "host", trajectories, fixture);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("5 cases, host, via fabric");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
+  });
 });

@@ -24,8 +24,11 @@ const PRECISION_ALIASES: Record<string, string> = {
   bf16: "bf16-mixed",
 };
 
-/** Order in which `accelerator: "auto"` tries accelerators: the fastest installed one wins. */
-const AUTO_ACCELERATOR_ORDER = ["cuda", "wasm", "cpu"];
+/**
+ * Order in which `accelerator: "auto"` tries accelerators. The native engine's CPU build ("host") comes after
+ * wasm until its convolution kernels are native (a CNN on it would run tfjs's slow JavaScript convolutions).
+ */
+const AUTO_ACCELERATOR_ORDER = ["cuda", "wasm", "host", "cpu"];
 
 /** What the connector chose. */
 export interface Connection {

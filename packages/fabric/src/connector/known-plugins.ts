@@ -34,13 +34,15 @@ for (const name of [
     note: "@fulmen/strategy-deepspeed is not released yet",
   });
 }
-acceleratorRegistry.knownIn("cuda", {
+for (const name of ["cuda", "gpu"]) {
+  acceleratorRegistry.knownIn(name, {
+    packageName: "@fulmen/accelerator-cuda",
+    note: 'the GPU build of @fulmen/accelerator-cuda is not released yet; its CPU build is the "host" accelerator (import "@fulmen/accelerator-cuda")',
+  });
+}
+acceleratorRegistry.knownIn("host", {
   packageName: "@fulmen/accelerator-cuda",
-  note: "@fulmen/accelerator-cuda is not released yet",
-});
-acceleratorRegistry.knownIn("gpu", {
-  packageName: "@fulmen/accelerator-cuda",
-  note: "@fulmen/accelerator-cuda is not released yet",
+  note: 'import "@fulmen/accelerator-cuda" to register the native engine\'s CPU build',
 });
 precisionRegistry.knownIn("64-true", {
   packageName: "@fulmen/precision",

@@ -1,0 +1,129 @@
+#include <algorithm>
+#include <cmath>
+
+#include "elementwise.h"
+
+namespace fulmen {
+
+namespace {
+
+// tfjs's CPU kernels compute in double (JavaScript numbers) and store float32: so do these, which makes the
+// results bit-identical to tfjs's (for + - × ÷ and sqrt the double rounding is exact anyway).
+template <BinaryOp Op>
+inline float apply(float af, float bf) {
+  const double a = af, b = bf;
+  if constexpr (Op == BinaryOp::Add) return static_cast<float>(a + b);
+  if constexpr (Op == BinaryOp::Sub) return static_cast<float>(a - b);
+  if constexpr (Op == BinaryOp::Mul) return static_cast<float>(a * b);
+  if constexpr (Op == BinaryOp::Div) return static_cast<float>(a / b);
+  if constexpr (Op == BinaryOp::Max) return (std::isnan(a) || std::isnan(b)) ? NAN : static_cast<float>(std::max(a, b));
+  if constexpr (Op == BinaryOp::Min) return (std::isnan(a) || std::isnan(b)) ? NAN : static_cast<float>(std::min(a, b));
+  if constexpr (Op == BinaryOp::SquaredDifference) return static_cast<float>((a - b) * (a - b));
+  return 0;
+}
+
+template <BinaryOp Op>
+void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float* b, const std::vector<int64_t>& bShape,
+                float* out, const std::vector<int64_t>& outShape) {
+  const size_t rank = outShape.size();
+  int64_t total = 1;
+  for (auto d : outShape) total *= d;
+  int64_t aSize = 1, bSize = 1;
+  for (auto d : aShape) aSize *= d;
+  for (auto d : bShape) bSize *= d;
+  if (aSize == total && bSize == total) {
+    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(a[i], b[i]);
+    return;
+  }
+  if (bSize == 1) {
+    const float s = b[0];
+    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(a[i % aSize], s);
+    return;
+  }
+  if (aSize == 1) {
+    const float s = a[0];
+    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(s, b[i % bSize]);
+    return;
+  }
+  // General broadcast: strides aligned to the output's rank, 0 along broadcast dimensions.
+  std::vector<int64_t> aStride(rank, 0), bStride(rank, 0);
+  int64_t sa = 1, sb = 1;
+  for (size_t k = 0; k < rank; k++) {
+    const size_t axis = rank - 1 - k;
+    const int64_t ad = k < aShape.size() ? aShape[aShape.size() - 1 - k] : 1;
+    const int64_t bd = k < bShape.size() ? bShape[bShape.size() - 1 - k] : 1;
+    aStride[axis] = ad == 1 ? 0 : sa;
+    bStride[axis] = bd == 1 ? 0 : sb;
+    sa *= ad;
+    sb *= bd;
+  }
+  const int64_t innerSize = outShape[rank - 1];
+  const int64_t innerA = aStride[rank - 1], innerB = bStride[rank - 1];
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t row = 0; row < total / innerSize; row++) {
+    int64_t offA = 0, offB = 0;
+    for (size_t d = 0; d + 1 < rank; d++) {
+      offA += index[d] * aStride[d];
+      offB += index[d] * bStride[d];
+    }
+    float* o = out + row * innerSize;
+    for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(a[offA + i * innerA], b[offB + i * innerB]);
+    for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; d--) {
+      if (++index[d] < outShape[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+void hostBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+                const std::vector<int64_t>& bShape, float* out, const std::vector<int64_t>& outShape) {
+  switch (op) {
+    case BinaryOp::Add: return binaryLoop<BinaryOp::Add>(a, aShape, b, bShape, out, outShape);
+    case BinaryOp::Sub: return binaryLoop<BinaryOp::Sub>(a, aShape, b, bShape, out, outShape);
+    case BinaryOp::Mul: return binaryLoop<BinaryOp::Mul>(a, aShape, b, bShape, out, outShape);
+    case BinaryOp::Div: return binaryLoop<BinaryOp::Div>(a, aShape, b, bShape, out, outShape);
+    case BinaryOp::Max: return binaryLoop<BinaryOp::Max>(a, aShape, b, bShape, out, outShape);
+    case BinaryOp::Min: return binaryLoop<BinaryOp::Min>(a, aShape, b, bShape, out, outShape);
+    case BinaryOp::SquaredDifference:
+      return binaryLoop<BinaryOp::SquaredDifference>(a, aShape, b, bShape, out, outShape);
+  }
+}
+
+void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
+  auto each = [&](auto f) {
+    for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(f(static_cast<double>(x[i])));
+  };
+  switch (op) {
+    case UnaryOp::Sqrt: each([](double v) { return std::sqrt(v); }); break;
+    case UnaryOp::Relu: each([](double v) { return std::isnan(v) ? v : (v < 0 ? 0.0 : v); }); break;
+    case UnaryOp::Exp: each([](double v) { return std::exp(v); }); break;
+    case UnaryOp::Log: each([](double v) { return std::log(v); }); break;
+    case UnaryOp::Neg: each([](double v) { return -v; }); break;
+    case UnaryOp::Square: each([](double v) { return v * v; }); break;
+    case UnaryOp::Abs: each([](double v) { return std::fabs(v); }); break;
+    case UnaryOp::Tanh: each([](double v) { return std::tanh(v); }); break;
+    case UnaryOp::Sigmoid: each([](double v) { return 1.0 / (1.0 + std::exp(-v)); }); break;
+    case UnaryOp::Rsqrt: each([](double v) { return 1.0 / std::sqrt(v); }); break;
+  }
+}
+
+void hostStep(const float* x, float* out, size_t n, float alpha) {
+  for (size_t i = 0; i < n; i++) out[i] = std::isnan(x[i]) ? NAN : (x[i] > 0 ? 1.0f : alpha);
+}
+
+void hostSumMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner) {
+  std::vector<double> acc(static_cast<size_t>(inner));
+  for (int64_t o = 0; o < outer; o++) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const float* src = x + o * reduce * inner;
+    for (int64_t r = 0; r < reduce; r++) {
+      const float* row = src + r * inner;
+      for (int64_t i = 0; i < inner; i++) acc[i] += row[i];
+    }
+    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = static_cast<float>(acc[i]);
+  }
+}
+
+}  // namespace fulmen

@@ -1,0 +1,88 @@
+// N-API surface of the host engine: kernels take typed arrays that tfjs's CPU-side storage already holds, so
+// no data moves between the backend and the engine.
+#include <napi.h>
+
+#include "elementwise.h"
+#include "gemm.h"
+
+namespace {
+
+const float* floats(const Napi::Value& v) {
+  auto array = v.As<Napi::Float32Array>();
+  return array.Data();
+}
+
+// batchMatMul(a, b, out, batchA, batchB, M, N, K, transA, transB)
+Napi::Value batchMatMul(const Napi::CallbackInfo& info) {
+  auto out = info[2].As<Napi::Float32Array>();
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int32Value(); };
+  const int batchA = num(3), batchB = num(4), M = num(5), N = num(6), K = num(7);
+  const bool transA = info[8].As<Napi::Boolean>().Value();
+  const bool transB = info[9].As<Napi::Boolean>().Value();
+  const size_t batch = static_cast<size_t>(batchA > batchB ? batchA : batchB);
+  if (info[0].As<Napi::Float32Array>().ElementLength() != static_cast<size_t>(batchA) * M * K ||
+      info[1].As<Napi::Float32Array>().ElementLength() != static_cast<size_t>(batchB) * K * N ||
+      out.ElementLength() != batch * M * N)
+    throw Napi::RangeError::New(info.Env(), "batchMatMul: array sizes do not match the shapes");
+  fulmen::hostBatchMatMul(floats(info[0]), floats(info[1]), out.Data(), batchA, batchB, M, N, K, transA, transB);
+  return info.Env().Undefined();
+}
+
+std::vector<int64_t> shapeOf(const Napi::Value& v) {
+  auto array = v.As<Napi::Array>();
+  std::vector<int64_t> shape(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) shape[i] = array.Get(i).As<Napi::Number>().Int64Value();
+  return shape;
+}
+
+// binary(op, a, aShape, b, bShape, out, outShape)
+Napi::Value binary(const Napi::CallbackInfo& info) {
+  auto op = static_cast<fulmen::BinaryOp>(info[0].As<Napi::Number>().Int32Value());
+  fulmen::hostBinary(op, floats(info[1]), shapeOf(info[2]), floats(info[3]), shapeOf(info[4]),
+                     info[5].As<Napi::Float32Array>().Data(), shapeOf(info[6]));
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out)
+Napi::Value unary(const Napi::CallbackInfo& info) {
+  auto op = static_cast<fulmen::UnaryOp>(info[0].As<Napi::Number>().Int32Value());
+  auto out = info[2].As<Napi::Float32Array>();
+  fulmen::hostUnary(op, floats(info[1]), out.Data(), out.ElementLength());
+  return info.Env().Undefined();
+}
+
+// step(x, out, alpha)
+Napi::Value step(const Napi::CallbackInfo& info) {
+  auto out = info[1].As<Napi::Float32Array>();
+  fulmen::hostStep(floats(info[0]), out.Data(), out.ElementLength(), info[2].As<Napi::Number>().FloatValue());
+  return info.Env().Undefined();
+}
+
+// sumMiddle(x, out, outer, reduce, inner)
+Napi::Value sumMiddle(const Napi::CallbackInfo& info) {
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  fulmen::hostSumMiddle(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), num(2), num(3), num(4));
+  return info.Env().Undefined();
+}
+
+Napi::Value setThreads(const Napi::CallbackInfo& info) {
+  fulmen::hostSetThreads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fulmen::hostThreads()); }
+
+}  // namespace
+
+static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
+  exports.Set("batchMatMul", Napi::Function::New(env, batchMatMul));
+  exports.Set("binary", Napi::Function::New(env, binary));
+  exports.Set("unary", Napi::Function::New(env, unary));
+  exports.Set("step", Napi::Function::New(env, step));
+  exports.Set("sumMiddle", Napi::Function::New(env, sumMiddle));
+  exports.Set("setThreads", Napi::Function::New(env, setThreads));
+  exports.Set("threads", Napi::Function::New(env, threads));
+  return exports;
+}
+
+NODE_API_MODULE(fulmen_engine, initEngine)

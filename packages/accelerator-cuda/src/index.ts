@@ -1,0 +1,4 @@
+export { HostAccelerator } from "./host-accelerator";
+export { HostEngineBackend } from "./host-backend";
+export { isEngineAvailable, loadEngine, type NativeEngine } from "./native-engine";
+export { HOST_BACKEND, registerHostBackend } from "./register-host-backend";

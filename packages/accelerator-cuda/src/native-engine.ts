@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FulmenError } from "@fulmen/core";
+
+/** The host engine's native entry points (see native/engine_addon.cc). */
+export interface NativeEngine {
+  batchMatMul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    aShape: number[],
+    b: Float32Array,
+    bShape: number[],
+    out: Float32Array,
+    outShape: number[],
+  ): void;
+  unary(op: number, x: Float32Array, out: Float32Array): void;
+  step(x: Float32Array, out: Float32Array, alpha: number): void;
+  sumMiddle(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+  setThreads(threads: number): void;
+  threads(): number;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+let loaded: NativeEngine | null = null;
+
+/** Loads the engine's addon, or throws an error that says why it is missing and how to build it. */
+export function loadEngine(): NativeEngine {
+  if (loaded !== null) return loaded;
+  const addon = join(packageRoot, "build", "Release", "fulmen_engine.node");
+  if (!existsSync(addon)) {
+    const reasonFile = join(packageRoot, "build", "unavailable.txt");
+    const reason = existsSync(reasonFile) ? readFileSync(reasonFile, "utf8").trim() : "it was never built";
+    throw new FulmenError(
+      `The native engine of @fulmen/accelerator-cuda is not built: ${reason}\nInstall a C++ toolchain and ` +
+        "OpenBLAS (apt-get install -y g++ make python3 libopenblas-dev), then rebuild the package " +
+        "(pnpm rebuild @fulmen/accelerator-cuda, or npm rebuild @fulmen/accelerator-cuda).",
+    );
+  }
+  loaded = createRequire(import.meta.url)(addon) as NativeEngine;
+  return loaded;
+}
+
+/** Whether the engine's addon is built and loads here. */
+export function isEngineAvailable(): boolean {
+  try {
+    loadEngine();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,35 @@
+import { tf } from "@fulmen/core";
+import type { KernelFunc } from "@tensorflow/tfjs-core";
+import { nativeBatchMatMul } from "./batch-mat-mul";
+import { ELEMENTWISE_KERNELS } from "./elementwise-kernels";
+import { HostEngineBackend } from "./host-backend";
+import type { NativeEngine } from "./native-engine";
+
+/** The tfjs backend name of the host engine. */
+export const HOST_BACKEND = "fulmen-host";
+
+/** Kernels the engine runs natively, by tfjs kernel name. */
+const NATIVE_KERNELS: Record<string, (engine: NativeEngine, fallback: KernelFunc) => KernelFunc> = {
+  BatchMatMul: nativeBatchMatMul,
+  ...ELEMENTWISE_KERNELS,
+};
+
+let registered = false;
+
+/**
+ * Registers the host backend (low priority: it is chosen by name, never by tfjs's own default) and its
+ * kernels: the native ones, and tfjs's CPU kernels for the rest, each counted as a fallback when it runs.
+ */
+export function registerHostBackend(engine: NativeEngine): void {
+  if (registered) return;
+  registered = true;
+  tf.registerBackend(HOST_BACKEND, () => new HostEngineBackend(), 0);
+  for (const config of tf.getKernelsForBackend("cpu")) {
+    const cpuKernel = config.kernelFunc as KernelFunc;
+    const native = NATIVE_KERNELS[config.kernelName];
+    const kernelFunc: KernelFunc = native
+      ? native(engine, cpuKernel)
+      : (args) => (args.backend as HostEngineBackend).runFallback(config.kernelName, cpuKernel, args);
+    tf.registerKernel({ ...config, backendName: HOST_BACKEND, kernelFunc });
+  }
+}

@@ -1,0 +1,213 @@
+import { AdamW, manualSeed, nn, tf } from "@fulmen/core";
+import { Fabric } from "@fulmen/fabric";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HOST_BACKEND, HostAccelerator, type HostEngineBackend } from "../src";
+
+function maxRelativeError(
+  a: Float32Array | Int32Array | Uint8Array,
+  b: Float32Array | Int32Array | Uint8Array,
+): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!)));
+  return worst;
+}
+
+/** Runs `fn` on the host engine and on tfjs's cpu backend; returns both results' values. */
+async function onBoth(fn: () => tf.Tensor): Promise<[Float32Array, Float32Array, number[]]> {
+  await tf.setBackend(HOST_BACKEND);
+  const host = tf.tidy(fn);
+  const hostValues = host.dataSync() as Float32Array;
+  const shape = host.shape;
+  host.dispose();
+  await tf.setBackend("cpu");
+  const cpu = tf.tidy(fn);
+  const cpuValues = cpu.dataSync() as Float32Array;
+  cpu.dispose();
+  return [hostValues, cpuValues, shape];
+}
+
+describe("the native engine's host build", () => {
+  beforeAll(async () => {
+    await new HostAccelerator().setup();
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  const cases: Array<[string, number[], number[], boolean, boolean]> = [
+    ["2-D", [33, 17], [17, 9], false, false],
+    ["transposed A", [17, 33], [17, 9], true, false],
+    ["transposed B", [33, 17], [9, 17], false, true],
+    ["both transposed", [17, 33], [9, 17], true, true],
+    ["batched", [4, 5, 7], [4, 7, 3], false, false],
+    ["batch broadcast on A", [1, 5, 7], [6, 7, 3], false, false],
+    ["batch broadcast on B", [2, 3, 5, 7], [7, 4], false, false],
+    ["1024³", [1024, 1024], [1024, 1024], false, false],
+  ];
+  for (const [label, shapeA, shapeB, ta, tb] of cases) {
+    it(`BatchMatMul matches tfjs's cpu kernel: ${label}`, async () => {
+      const fn = () =>
+        tf.matMul(
+          tf.randomNormal(shapeA, 0, 1, "float32", 1),
+          tf.randomNormal(shapeB, 0, 1, "float32", 2),
+          ta,
+          tb,
+        );
+      const [host, cpu, shape] = await onBoth(fn);
+      await tf.setBackend("cpu");
+      expect(shape).toEqual(tf.tidy(fn).shape);
+      expect(maxRelativeError(host, cpu)).toBeLessThan(1e-4);
+    });
+  }
+
+  const special = () =>
+    tf.tensor1d([0, -0, 1.5, -2, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-30]);
+  const binaryShapes: Array<[number[], number[]]> = [
+    [
+      [3, 4],
+      [3, 4],
+    ],
+    [[3, 4], [4]],
+    [
+      [3, 1],
+      [1, 4],
+    ],
+    [
+      [2, 3, 4],
+      [3, 1],
+    ],
+    [[5], []],
+    [[], [2, 2]],
+    [[0, 3], [3]],
+  ];
+  for (const op of ["add", "sub", "mul", "div", "maximum", "minimum", "squaredDifference"] as const) {
+    it(`${op} matches tfjs's cpu kernel with broadcasting and NaN/inf`, async () => {
+      for (const [sa, sb] of binaryShapes) {
+        const fn = () =>
+          tf[op](
+            tf.randomNormal(sa, 0, 1, "float32", 4),
+            tf.randomNormal(sb, 0, 1, "float32", 5),
+          ) as tf.Tensor;
+        const [host, cpu, shape] = await onBoth(fn);
+        expect(host.length).toBe(cpu.length);
+        expect(shape.reduce((p, d) => p * d, 1)).toBe(host.length);
+        expect(Array.from(host)).toEqual(Array.from(cpu));
+      }
+      const [host, cpu] = await onBoth(() => tf[op](special(), tf.reverse(special())) as tf.Tensor);
+      expect(Array.from(host)).toEqual(Array.from(cpu));
+    });
+  }
+  for (const op of [
+    "sqrt",
+    "relu",
+    "exp",
+    "log",
+    "neg",
+    "square",
+    "abs",
+    "tanh",
+    "sigmoid",
+    "rsqrt",
+    "step",
+  ] as const) {
+    it(`${op} matches tfjs's cpu kernel, NaN and infinities included`, async () => {
+      const [h, c] = await onBoth(
+        () => tf[op](tf.concat([tf.randomNormal([50], 0, 3, "float32", 6), special()])) as tf.Tensor,
+      );
+      for (let i = 0; i < c.length; i++) {
+        if (Number.isNaN(c[i]!)) expect(h[i]).toBeNaN();
+        else if (!Number.isFinite(c[i]!)) expect(h[i]).toBe(c[i]);
+        else expect(Math.abs(h[i]! - c[i]!)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(c[i]!)));
+      }
+    });
+  }
+  it("sum over leading, trailing, middle and all axes matches tfjs's cpu kernel", async () => {
+    for (const [axis, keepDims] of [
+      [0, false],
+      [2, true],
+      [1, false],
+      [[1, 2], false],
+      [[0, 1, 2], false],
+      [-1, true],
+    ] as const) {
+      const [host, cpu, shape] = await onBoth(() =>
+        tf.sum(tf.randomNormal([3, 4, 5], 0, 1, "float32", 7), axis as number | number[], keepDims),
+      );
+      await tf.setBackend("cpu");
+      expect(shape).toEqual(
+        tf.tidy(() => tf.sum(tf.zeros([3, 4, 5]), axis as number | number[], keepDims)).shape,
+      );
+      expect(Array.from(host)).toEqual(Array.from(cpu));
+    }
+  });
+
+  it("names mismatched shapes as tfjs does, and counts kernels it leaves to tfjs's cpu implementation", async () => {
+    await tf.setBackend(HOST_BACKEND);
+    const backend = tf.backend() as HostEngineBackend;
+    backend.resetFallbackStats();
+    expect(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 5]))).toThrow(/inner shapes \(3\) and \(4\)/);
+    // A broadcast of both batch dimensions, and integer data, go to tfjs's kernel.
+    const general = tf.matMul(tf.ones([2, 1, 3, 4]), tf.ones([1, 5, 4, 2]));
+    expect(general.shape).toEqual([2, 5, 3, 2]);
+    expect(Array.from(general.dataSync().slice(0, 2))).toEqual([4, 4]);
+    tf.cos(tf.ones([3])).dispose();
+    tf.relu(tf.ones([3])).dispose();
+    const stats = backend.fallbackStats();
+    expect(stats.BatchMatMul).toBe(1);
+    expect(stats.Cos).toBe(1);
+    expect(stats.Relu).toBeUndefined();
+    tf.disposeVariables();
+  });
+
+  it("trains an MLP through Fabric like tfjs's cpu backend (accelerator: 'host')", async () => {
+    const losses: Record<string, number[]> = {};
+    for (const accelerator of ["host", "cpu"]) {
+      const fabric = new Fabric({ accelerator });
+      await fabric.launch();
+      manualSeed(5);
+      const model = new nn.Sequential(new nn.Linear(20, 64), new nn.GELU(), new nn.Linear(64, 4));
+      const [m, optimizer] = fabric.setup(model, new AdamW(model, { lr: 1e-2 }));
+      const x = tf.randomNormal([32, 20], 0, 1, "float32", 3);
+      const y = tf.tensor1d(
+        Array.from({ length: 32 }, (_, i) => i % 4),
+        "int32",
+      );
+      losses[accelerator] = [];
+      let before = 0;
+      for (let step = 0; step < 10; step++) {
+        // After the first step the optimizer holds its state: from then on nothing may accumulate.
+        if (step === 1) before = tf.memory().numTensors;
+        tf.tidy(() => {
+          optimizer.zeroGrad();
+          losses[accelerator]!.push(
+            fabric.backward(() => nn.crossEntropy(m.forward(x), y) as tf.Scalar).dataSync()[0]!,
+          );
+          optimizer.step();
+        });
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      expect(fabric.accelerator.name).toBe(accelerator);
+      model.dispose();
+      optimizer.disposeState();
+      tf.dispose([x, y]);
+    }
+    for (const [i, loss] of losses.host!.entries()) expect(loss).toBeCloseTo(losses.cpu![i]!, 5);
+    expect(losses.host!.at(-1)!).toBeLessThan(losses.host![0]!);
+  });
+
+  it("uses this process's share of the cores", async () => {
+    const accelerator = new HostAccelerator();
+    const saved = process.env.LOCAL_WORLD_SIZE;
+    process.env.LOCAL_WORLD_SIZE = "2";
+    try {
+      await accelerator.setup();
+      expect(accelerator.threads()).toBe(
+        Math.max(1, Math.floor((await import("node:os")).cpus().length / 2)),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.LOCAL_WORLD_SIZE;
+      else process.env.LOCAL_WORLD_SIZE = saved;
+      await accelerator.setup();
+    }
+  });
+});
