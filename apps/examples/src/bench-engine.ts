@@ -66,7 +66,7 @@ async function measure(accelerator: string): Promise<{ matmulMs: number; stepMs:
   return { matmulMs, stepMs };
 }
 
-/** PyTorch on the same work, single-threaded like the tfjs backends, when python3-torch is installed. */
+/** PyTorch on the same work (its default threads: all cores), when python3-torch is installed. */
 function measureTorch(): { matmulMs: number; stepMs: number } | string {
   const script = `
 import time, torch
@@ -83,8 +83,12 @@ o=torch.optim.AdamW(m.parameters(),lr=1e-3); x=torch.randn(256,784); y=torch.ara
 def step():
     o.zero_grad(); torch.nn.functional.cross_entropy(m(x),y).backward(); o.step()
 print(mm, t(step, 15))`;
-  const run = spawnSync("python3", ["-c", script], { encoding: "utf8" });
-  if (run.status !== 0) return "PyTorch is not installed here (Debian: apt-get install python3-torch)";
+  // Debian's python3-torch belongs to the system Python, which a pyenv or venv python3 on PATH may hide.
+  const pythons = ["/usr/bin/python3", "python3"];
+  const run = pythons
+    .map((python) => spawnSync(python, ["-c", script], { encoding: "utf8" }))
+    .find((r) => r.status === 0);
+  if (run === undefined) return "PyTorch is not installed here (Debian: apt-get install python3-torch)";
   const [matmulMs, stepMs] = run.stdout.trim().split(/\s+/).map(Number) as [number, number];
   return { matmulMs, stepMs };
 }
