@@ -10,9 +10,13 @@ import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 export class HostEngineBackend extends MathBackendCPU {
   private readonly fallbacks = new Map<string, number>();
 
-  /** The float32 values of a tensor of this backend (no copy). */
+  /**
+   * The float32 values of a tensor of this backend: no copy when they are stored as float32; tfjs's CPU kernels
+   * may leave a cast tensor's values in their original typed array (int32, bool), which are converted.
+   */
   floats(t: TensorInfo): Float32Array {
-    return this.data.get(t.dataId)!.values as Float32Array;
+    const values = this.readSync(t.dataId);
+    return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
   }
 
   /** Runs tfjs's CPU kernel for `kernelName`, counting the call. */

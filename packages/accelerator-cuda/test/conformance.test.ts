@@ -1,0 +1,44 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+
+describe("tfjs-core's backend conformance specs on the host engine", () => {
+  it("every spec of the kernels the engine implements passes", async () => {
+    // One level inside the package, as dist/ is: the bundle resolves jasmine (left external) from the package's
+    // node_modules and finds the addon in ../build as the package does.
+    const dir = join(__dirname, "../.conformance");
+    mkdirSync(dir, { recursive: true });
+    try {
+      const bundle = join(dir, "conformance.mjs");
+      await build({
+        entryPoints: [join(__dirname, "conformance/entry.mjs")],
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outfile: bundle,
+        // tfjs-core marks its test modules side-effect free; they register specs when imported.
+        ignoreAnnotations: true,
+        external: ["*.node", "jasmine"],
+        banner: {
+          js: "import { createRequire as __fulmenRequire } from 'node:module'; const require = __fulmenRequire(import.meta.url);",
+        },
+        logLevel: "error",
+      });
+      const run = spawnSync(process.execPath, [bundle], {
+        encoding: "utf8",
+        timeout: 300_000,
+        cwd: join(__dirname, ".."),
+      });
+      const last = run.stdout.trim().split("\n").at(-1) ?? "";
+      expect(last.startsWith("{"), `${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`).toBe(true);
+      const result = JSON.parse(last) as { passed: number; failed: number; failures: string[] };
+      expect(result.failures).toEqual([]);
+      expect(result.passed).toBeGreaterThan(300);
+      console.log(`tfjs-core conformance on the host engine: ${result.passed} specs passed`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

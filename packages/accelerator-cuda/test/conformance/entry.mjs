@@ -1,0 +1,44 @@
+// tfjs-core's own backend conformance specs, run against the native engine's host backend. esbuild bundles
+// this file (tfjs-core's test modules are extensionless ESM), jasmine runs it. Prints one JSON line of totals.
+import Jasmine from "jasmine";
+import { HOST_BACKEND, HostAccelerator } from "../../src/index";
+
+const runner = new Jasmine();
+runner.exitOnCompletion = false;
+runner.env.configure({ random: false });
+const { setTestEnvs } = await import("@tensorflow/tfjs-core/dist/jasmine_util");
+await new HostAccelerator().setup();
+setTestEnvs([{ name: "host", backendName: HOST_BACKEND, isDataSync: true }]);
+const failures = [];
+let passed = 0;
+runner.env.addReporter({
+  specDone(result) {
+    if (result.status === "passed") passed++;
+    else if (result.status === "failed")
+      failures.push(`${result.fullName}: ${result.failedExpectations.map((f) => f.message).join("; ")}`);
+  },
+});
+// The spec files of the kernels the engine implements, imported after jasmine's globals exist (esbuild keeps
+// these imports lazy, in this order).
+await Promise.all([
+  import("@tensorflow/tfjs-core/dist/ops/add_test"),
+  import("@tensorflow/tfjs-core/dist/ops/sub_test"),
+  import("@tensorflow/tfjs-core/dist/ops/arithmetic_test"),
+  import("@tensorflow/tfjs-core/dist/ops/binary_ops_test"),
+  import("@tensorflow/tfjs-core/dist/ops/abs_test"),
+  import("@tensorflow/tfjs-core/dist/ops/exp_test"),
+  import("@tensorflow/tfjs-core/dist/ops/log_test"),
+  import("@tensorflow/tfjs-core/dist/ops/neg_test"),
+  import("@tensorflow/tfjs-core/dist/ops/relu_test"),
+  import("@tensorflow/tfjs-core/dist/ops/rsqrt_test"),
+  import("@tensorflow/tfjs-core/dist/ops/sigmoid_test"),
+  import("@tensorflow/tfjs-core/dist/ops/sqrt_test"),
+  import("@tensorflow/tfjs-core/dist/ops/square_test"),
+  import("@tensorflow/tfjs-core/dist/ops/step_test"),
+  import("@tensorflow/tfjs-core/dist/ops/tanh_test"),
+  import("@tensorflow/tfjs-core/dist/ops/sum_test"),
+  import("@tensorflow/tfjs-core/dist/ops/mean_test"),
+  import("@tensorflow/tfjs-core/dist/ops/mat_mul_test"),
+]);
+await runner.execute();
+console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));
