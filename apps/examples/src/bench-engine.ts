@@ -1,7 +1,8 @@
 /**
  * `pnpm bench` (engine part): the native engine's host build (`accelerator: "host"`, OpenBLAS) against tfjs's
  * wasm and cpu backends on the same work in one run: a 1024³ float32 matmul, and training steps of an MLP
- * (784-512-512-10, batch 256, AdamW) through Fabric. PyTorch is compared when Debian's python3-torch is installed
+ * (784-512-512-10, batch 256, AdamW) and of a small CNN (two 3×3 conv layers with max pooling, 28×28 inputs,
+ * batch 64, AdamW) through Fabric. PyTorch is compared when Debian's python3-torch is installed
  * (the bench says when it is not). Prints Markdown for BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process";
@@ -23,7 +24,36 @@ function timeMs(fn: () => void, repeats: number): number {
   return median(times);
 }
 
-async function measure(accelerator: string): Promise<{ matmulMs: number; stepMs: number }> {
+interface Figures {
+  matmulMs: number;
+  stepMs: number;
+  cnnStepMs: number;
+}
+
+/** Median ms of an AdamW training step of `model` on (x, y) through `fabric`. */
+function trainingStepMs(
+  fabric: Fabric,
+  model: nn.Module,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  repeats: number,
+): number {
+  const [m, optimizer] = fabric.setup(model, new AdamW(model, { lr: 1e-3 }));
+  const ms = timeMs(
+    () =>
+      tf.tidy(() => {
+        optimizer.zeroGrad();
+        fabric.backward(() => nn.crossEntropy((m as nn.Sequential).forward(x), y) as tf.Scalar);
+        optimizer.step();
+      }),
+    repeats,
+  );
+  model.dispose();
+  optimizer.disposeState();
+  return ms;
+}
+
+async function measure(accelerator: string): Promise<Figures> {
   const fabric = new Fabric({ accelerator });
   await fabric.launch();
   const slow = accelerator === "cpu";
@@ -38,36 +68,41 @@ async function measure(accelerator: string): Promise<{ matmulMs: number; stepMs:
     slow ? 1 : 7,
   );
   manualSeed(1);
-  const model = new nn.Sequential(
+  const mlp = new nn.Sequential(
     new nn.Linear(784, 512),
     new nn.ReLU(),
     new nn.Linear(512, 512),
     new nn.ReLU(),
     new nn.Linear(512, 10),
   );
-  const [m, optimizer] = fabric.setup(model, new AdamW(model, { lr: 1e-3 }));
   const x = tf.randomNormal([256, 784], 0, 1, "float32", 3);
   const y = tf.tensor1d(
     Array.from({ length: 256 }, (_, i) => i % 10),
     "int32",
   );
-  const stepMs = timeMs(
-    () =>
-      tf.tidy(() => {
-        optimizer.zeroGrad();
-        fabric.backward(() => nn.crossEntropy(m.forward(x), y) as tf.Scalar);
-        optimizer.step();
-      }),
-    slow ? 3 : 15,
+  const stepMs = trainingStepMs(fabric, mlp, x, y, slow ? 3 : 15);
+  const cnn = new nn.Sequential(
+    new nn.Conv2d(1, 16, 3),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(16, 32, 3),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(800, 10),
   );
-  tf.dispose([a, b, x, y]);
-  model.dispose();
-  optimizer.disposeState();
-  return { matmulMs, stepMs };
+  const images = tf.randomNormal([64, 1, 28, 28], 0, 1, "float32", 4);
+  const labels = tf.tensor1d(
+    Array.from({ length: 64 }, (_, i) => i % 10),
+    "int32",
+  );
+  const cnnStepMs = trainingStepMs(fabric, cnn, images, labels, slow ? 2 : 10);
+  tf.dispose([a, b, x, y, images, labels]);
+  return { matmulMs, stepMs, cnnStepMs };
 }
 
 /** PyTorch on the same work (its default threads: all cores), when python3-torch is installed. */
-function measureTorch(): { matmulMs: number; stepMs: number } | string {
+function measureTorch(): Figures | string {
   const script = `
 import time, torch
 torch.manual_seed(1)
@@ -82,31 +117,37 @@ m=torch.nn.Sequential(torch.nn.Linear(784,512),torch.nn.ReLU(),torch.nn.Linear(5
 o=torch.optim.AdamW(m.parameters(),lr=1e-3); x=torch.randn(256,784); y=torch.arange(256)%10
 def step():
     o.zero_grad(); torch.nn.functional.cross_entropy(m(x),y).backward(); o.step()
-print(mm, t(step, 15))`;
+nn=torch.nn
+c=nn.Sequential(nn.Conv2d(1,16,3),nn.ReLU(),nn.MaxPool2d(2),nn.Conv2d(16,32,3),nn.ReLU(),nn.MaxPool2d(2),nn.Flatten(),nn.Linear(800,10))
+co=torch.optim.AdamW(c.parameters(),lr=1e-3); xi=torch.randn(64,1,28,28); yi=torch.arange(64)%10
+def cstep():
+    co.zero_grad(); torch.nn.functional.cross_entropy(c(xi),yi).backward(); co.step()
+print(mm, t(step, 15), t(cstep, 10))`;
   // Debian's python3-torch belongs to the system Python, which a pyenv or venv python3 on PATH may hide.
   const pythons = ["/usr/bin/python3", "python3"];
   const run = pythons
     .map((python) => spawnSync(python, ["-c", script], { encoding: "utf8" }))
     .find((r) => r.status === 0);
   if (run === undefined) return "PyTorch is not installed here (Debian: apt-get install python3-torch)";
-  const [matmulMs, stepMs] = run.stdout.trim().split(/\s+/).map(Number) as [number, number];
-  return { matmulMs, stepMs };
+  const [matmulMs, stepMs, cnnStepMs] = run.stdout.trim().split(/\s+/).map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  return { matmulMs, stepMs, cnnStepMs };
 }
 
+const formatRow = (name: string, r: Figures) =>
+  `| ${name} | ${r.matmulMs.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${r.cnnStepMs.toFixed(1)} |`;
 const rows: string[] = [];
 for (const accelerator of ["host", "wasm", "cpu"]) {
   const r = await measure(accelerator);
-  rows.push(
-    `| ${accelerator} | ${r.matmulMs.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${(1000 / r.stepMs).toFixed(1)} |`,
-  );
+  rows.push(formatRow(accelerator, r));
 }
 const torch = measureTorch();
-if (typeof torch !== "string")
-  rows.push(
-    `| PyTorch (CPU) | ${torch.matmulMs.toFixed(1)} | ${torch.stepMs.toFixed(1)} | ${(1000 / torch.stepMs).toFixed(1)} |`,
-  );
+if (typeof torch !== "string") rows.push(formatRow("PyTorch (CPU)", torch));
 console.log(`\nNative engine (host build) vs tfjs backends, ${cpus().length} cores; medians.\n`);
-console.log("| engine | 1024³ matmul ms | MLP step ms (batch 256) | MLP steps/s |");
+console.log("| engine | 1024³ matmul ms | MLP step ms (batch 256) | CNN step ms (batch 64) |");
 console.log("| --- | --- | --- | --- |");
 for (const row of rows) console.log(row);
 if (typeof torch === "string") console.log(`\n${torch}.`);

@@ -2,8 +2,10 @@
 // no data moves between the backend and the engine.
 #include <napi.h>
 
+#include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "pool_transpose.h"
 
 namespace {
 
@@ -65,6 +67,51 @@ Napi::Value sumMiddle(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+fulmen::Conv2DShape convShapeOf(const Napi::Value& v) {
+  auto a = v.As<Napi::Array>();
+  auto at = [&](uint32_t i) { return a.Get(i).As<Napi::Number>().Int64Value(); };
+  return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), at(10), at(11), at(12), at(13), at(14)};
+}
+
+// conv2d(kind, first, second, out, shape): kind 0 forward (x, filter), 1 input grad (dy, filter), 2 filter grad (x, dy)
+Napi::Value conv2d(const Napi::CallbackInfo& info) {
+  const int kind = info[0].As<Napi::Number>().Int32Value();
+  const auto shape = convShapeOf(info[4]);
+  float* out = info[3].As<Napi::Float32Array>().Data();
+  if (kind == 0) fulmen::hostConv2D(floats(info[1]), floats(info[2]), out, shape);
+  else if (kind == 1) fulmen::hostConv2DBackpropInput(floats(info[1]), floats(info[2]), out, shape);
+  else fulmen::hostConv2DBackpropFilter(floats(info[1]), floats(info[2]), out, shape);
+  return info.Env().Undefined();
+}
+
+// transpose(x, shape, perm, out): 4-byte elements of any typed array
+Napi::Value transpose(const Napi::CallbackInfo& info) {
+  auto in = info[0].As<Napi::TypedArray>();
+  auto out = info[3].As<Napi::TypedArray>();
+  const auto* x = reinterpret_cast<const uint32_t*>(static_cast<const char*>(in.ArrayBuffer().Data()) + in.ByteOffset());
+  auto* o = reinterpret_cast<uint32_t*>(static_cast<char*>(out.ArrayBuffer().Data()) + out.ByteOffset());
+  fulmen::hostTranspose(x, shapeOf(info[1]), shapeOf(info[2]), o);
+  return info.Env().Undefined();
+}
+
+fulmen::Pool2DShape poolShapeOf(const Napi::Value& v) {
+  auto a = v.As<Napi::Array>();
+  auto at = [&](uint32_t i) { return a.Get(i).As<Napi::Number>().Int64Value(); };
+  return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), at(10), at(11)};
+}
+
+// maxPool(x, out, shape) and maxPoolGrad(dy, x, dx, shape)
+Napi::Value maxPool(const Napi::CallbackInfo& info) {
+  fulmen::hostMaxPool(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), poolShapeOf(info[2]));
+  return info.Env().Undefined();
+}
+
+Napi::Value maxPoolGrad(const Napi::CallbackInfo& info) {
+  fulmen::hostMaxPoolGrad(floats(info[0]), floats(info[1]), info[2].As<Napi::Float32Array>().Data(),
+                          poolShapeOf(info[3]));
+  return info.Env().Undefined();
+}
+
 Napi::Value setThreads(const Napi::CallbackInfo& info) {
   fulmen::hostSetThreads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -80,6 +127,10 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, unary));
   exports.Set("step", Napi::Function::New(env, step));
   exports.Set("sumMiddle", Napi::Function::New(env, sumMiddle));
+  exports.Set("conv2d", Napi::Function::New(env, conv2d));
+  exports.Set("transpose", Napi::Function::New(env, transpose));
+  exports.Set("maxPool", Napi::Function::New(env, maxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, maxPoolGrad));
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
   return exports;

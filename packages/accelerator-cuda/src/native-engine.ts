@@ -30,6 +30,21 @@ export interface NativeEngine {
   unary(op: number, x: Float32Array, out: Float32Array): void;
   step(x: Float32Array, out: Float32Array, alpha: number): void;
   sumMiddle(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+  conv2d(
+    kind: 0 | 1 | 2,
+    first: Float32Array,
+    second: Float32Array,
+    out: Float32Array,
+    shape: number[],
+  ): void;
+  transpose(
+    x: Float32Array | Int32Array,
+    shape: number[],
+    perm: number[],
+    out: Float32Array | Int32Array,
+  ): void;
+  maxPool(x: Float32Array, out: Float32Array, shape: number[]): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: number[]): void;
   setThreads(threads: number): void;
   threads(): number;
 }

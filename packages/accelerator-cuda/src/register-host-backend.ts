@@ -1,9 +1,11 @@
 import { tf } from "@fulmen/core";
 import type { KernelFunc } from "@tensorflow/tfjs-core";
 import { nativeBatchMatMul } from "./batch-mat-mul";
+import { CONV_KERNELS } from "./conv-kernels";
 import { ELEMENTWISE_KERNELS } from "./elementwise-kernels";
 import { HostEngineBackend } from "./host-backend";
 import type { NativeEngine } from "./native-engine";
+import { POOL_TRANSPOSE_KERNELS } from "./pool-transpose-kernels";
 
 /** The tfjs backend name of the host engine. */
 export const HOST_BACKEND = "fulmen-host";
@@ -12,6 +14,8 @@ export const HOST_BACKEND = "fulmen-host";
 const NATIVE_KERNELS: Record<string, (engine: NativeEngine, fallback: KernelFunc) => KernelFunc> = {
   BatchMatMul: nativeBatchMatMul,
   ...ELEMENTWISE_KERNELS,
+  ...CONV_KERNELS,
+  ...POOL_TRANSPOSE_KERNELS,
 };
 
 let registered = false;

@@ -39,6 +39,11 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/sum_test"),
   import("@tensorflow/tfjs-core/dist/ops/mean_test"),
   import("@tensorflow/tfjs-core/dist/ops/mat_mul_test"),
+  import("@tensorflow/tfjs-core/dist/ops/conv2d_test"),
+  import("@tensorflow/tfjs-core/dist/ops/conv2d_transpose_test"),
+  import("@tensorflow/tfjs-core/dist/ops/transpose_test"),
+  import("@tensorflow/tfjs-core/dist/ops/max_pool_test"),
+  import("@tensorflow/tfjs-core/dist/ops/pool_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));

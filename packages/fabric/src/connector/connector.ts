@@ -25,10 +25,10 @@ const PRECISION_ALIASES: Record<string, string> = {
 };
 
 /**
- * Order in which `accelerator: "auto"` tries accelerators. The native engine's CPU build ("host") comes after
- * wasm until its convolution kernels are native (a CNN on it would run tfjs's slow JavaScript convolutions).
+ * Order in which `accelerator: "auto"` tries accelerators: the fastest registered and available one wins
+ * (`cuda` and `host` exist once `@fulmen/accelerator-cuda` is imported).
  */
-const AUTO_ACCELERATOR_ORDER = ["cuda", "wasm", "host", "cpu"];
+const AUTO_ACCELERATOR_ORDER = ["cuda", "host", "wasm", "cpu"];
 
 /** What the connector chose. */
 export interface Connection {

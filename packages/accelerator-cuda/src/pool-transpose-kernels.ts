@@ -1,0 +1,87 @@
+import { tf } from "@fulmen/core";
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import type { HostEngineBackend } from "./host-backend";
+import type { NativeEngine } from "./native-engine";
+
+type KernelFactory = (engine: NativeEngine, fallback: KernelFunc) => KernelFunc;
+
+interface PoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: Parameters<typeof tf.backend_util.computePool2DInfo>[4];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+/** Transpose of 4-byte elements (float32, int32) natively; bool and string tensors go to tfjs's kernel. */
+const transposeKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const { perm } = args.attrs as { perm: number[] };
+  if (x.dtype !== "float32" && x.dtype !== "int32") return backend.runFallback("Transpose", fallback, args);
+  const values = backend.readSync(x.dataId) as Float32Array | Int32Array;
+  const storage = x.dtype === "float32" ? Float32Array : Int32Array;
+  if (!(values instanceof storage)) return backend.runFallback("Transpose", fallback, args);
+  const outShape = perm.map((p) => x.shape[p]!);
+  const out = new storage(values.length);
+  engine.transpose(values, x.shape, perm, out);
+  return backend.makeTensorInfo(outShape, x.dtype, out);
+};
+
+function poolInfo(x: TensorInfo, attrs: PoolAttrs) {
+  return tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+function poolShape(c: ReturnType<typeof poolInfo>): number[] {
+  return [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.effectiveFilterHeight,
+    c.effectiveFilterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+  ];
+}
+
+const maxPoolKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  if (x.dtype !== "float32" || x.shape.length !== 4) return backend.runFallback("MaxPool", fallback, args);
+  const info = poolInfo(x, args.attrs as unknown as PoolAttrs);
+  // tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says.
+  if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape))
+    return backend.makeTensorInfo(x.shape, "float32", backend.floats(x).slice());
+  const out = new Float32Array(info.outShape.reduce((p, d) => p * d, 1));
+  if (out.length > 0) engine.maxPool(backend.floats(x), out, poolShape(info));
+  return backend.makeTensorInfo(info.outShape, "float32", out);
+};
+
+const maxPoolGradKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  if (input.dtype !== "float32" || input.shape.length !== 4)
+    return backend.runFallback("MaxPoolGrad", fallback, args);
+  const info = poolInfo(input, args.attrs as unknown as PoolAttrs);
+  const dx = new Float32Array(input.shape.reduce((p, d) => p * d, 1));
+  if (dx.length > 0) engine.maxPoolGrad(backend.floats(dy), backend.floats(input), dx, poolShape(info));
+  return backend.makeTensorInfo(input.shape, "float32", dx);
+};
+
+/** The engine's data-movement and pooling kernels, by tfjs kernel name. */
+export const POOL_TRANSPOSE_KERNELS: Record<string, KernelFactory> = {
+  Transpose: transposeKernel,
+  MaxPool: maxPoolKernel,
+  MaxPoolGrad: maxPoolGradKernel,
+};
