@@ -195,6 +195,56 @@ describe("the native engine's host build", () => {
     expect(losses.host!.at(-1)!).toBeLessThan(losses.host![0]!);
   });
 
+  it("trains a small CNN like tfjs's cpu backend, with convolutions, pooling and transposes native", async () => {
+    const losses: Record<string, number[]> = {};
+    for (const accelerator of ["host", "cpu"]) {
+      const fabric = new Fabric({ accelerator });
+      await fabric.launch();
+      if (accelerator === "host") (tf.backend() as HostEngineBackend).resetFallbackStats();
+      manualSeed(9);
+      const model = new nn.Sequential(
+        new nn.Conv2d(2, 6, 3, { padding: 1 }),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.Conv2d(6, 8, 3, { stride: 2 }),
+        new nn.Flatten(),
+        new nn.Linear(8 * 2 * 2, 3),
+      );
+      const [m, optimizer] = fabric.setup(model, new AdamW(model, { lr: 1e-2 }));
+      const x = tf.randomNormal([8, 2, 12, 12], 0, 1, "float32", 11);
+      const y = tf.tensor1d(
+        Array.from({ length: 8 }, (_, i) => i % 3),
+        "int32",
+      );
+      losses[accelerator] = [];
+      for (let step = 0; step < 5; step++) {
+        tf.tidy(() => {
+          optimizer.zeroGrad();
+          losses[accelerator]!.push(
+            fabric.backward(() => nn.crossEntropy(m.forward(x), y) as tf.Scalar).dataSync()[0]!,
+          );
+          optimizer.step();
+        });
+      }
+      if (accelerator === "host") {
+        const stats = (tf.backend() as HostEngineBackend).fallbackStats();
+        for (const native of [
+          "Conv2D",
+          "Conv2DBackpropFilter",
+          "Conv2DBackpropInput",
+          "MaxPool",
+          "MaxPoolGrad",
+          "Transpose",
+        ])
+          expect(stats[native], native).toBeUndefined();
+      }
+      model.dispose();
+      optimizer.disposeState();
+      tf.dispose([x, y]);
+    }
+    for (const [i, loss] of losses.host!.entries()) expect(loss).toBeCloseTo(losses.cpu![i]!, 5);
+  });
+
   it("uses this process's share of the cores", async () => {
     const accelerator = new HostAccelerator();
     const saved = process.env.LOCAL_WORLD_SIZE;
