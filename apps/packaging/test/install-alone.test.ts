@@ -195,6 +195,7 @@ describe("each package installs and imports on its own", () => {
       "@fulmen/core",
       "@fulmen/precision",
       "@fulmen/collective-gloo",
+      "@fulmen/native-build",
     ]);
     writeFileSync(
       join(dir, "check.mjs"),

@@ -33,25 +33,33 @@ void hostTranspose(const uint32_t* x, const std::vector<int64_t>& shape, const s
 
 namespace {
 
+// The input rows [rMin, rMax) and columns [cMin, cMax) under output cell (yR, yC), and the window's corner.
+struct Window {
+  int64_t rCorner, rMin, rMax, cCorner, cMin, cMax;
+};
+
+Window windowOf(const Pool2DShape& s, int64_t yR, int64_t yC) {
+  const int64_t rCorner = yR * s.strideH - s.padTop, cCorner = yC * s.strideW - s.padLeft;
+  return {rCorner, std::max<int64_t>(0, rCorner), std::min(s.inH, s.filterH + rCorner),
+          cCorner, std::max<int64_t>(0, cCorner), std::min(s.inW, s.filterW + cCorner)};
+}
+
 // The window-relative position (wR·filterW + wC) of the first strictly greatest pixel, -1 when none is greater
 // than -∞ (tfjs's maxPoolPositions with dilation 1).
 void maxPositions(const float* x, int32_t* positions, const Pool2DShape& s) {
   for (int64_t b = 0; b < s.batch; b++) {
     for (int64_t yR = 0; yR < s.outH; yR++) {
-      const int64_t rCorner = yR * s.strideH - s.padTop;
-      const int64_t rMin = std::max<int64_t>(0, rCorner), rMax = std::min(s.inH, s.filterH + rCorner);
       for (int64_t yC = 0; yC < s.outW; yC++) {
-        const int64_t cCorner = yC * s.strideW - s.padLeft;
-        const int64_t cMin = std::max<int64_t>(0, cCorner), cMax = std::min(s.inW, s.filterW + cCorner);
+        const Window w = windowOf(s, yR, yC);
         for (int64_t d = 0; d < s.channels; d++) {
           float best = -std::numeric_limits<float>::infinity();
           int32_t position = -1;
-          for (int64_t xR = rMin; xR < rMax; xR++) {
-            for (int64_t xC = cMin; xC < cMax; xC++) {
+          for (int64_t xR = w.rMin; xR < w.rMax; xR++) {
+            for (int64_t xC = w.cMin; xC < w.cMax; xC++) {
               const float pixel = x[((b * s.inH + xR) * s.inW + xC) * s.channels + d];
               if (pixel > best) {
                 best = pixel;
-                position = static_cast<int32_t>((xR - rCorner) * s.filterW + (xC - cCorner));
+                position = static_cast<int32_t>((xR - w.rCorner) * s.filterW + (xC - w.cCorner));
               }
             }
           }
@@ -67,15 +75,12 @@ void maxPositions(const float* x, int32_t* positions, const Pool2DShape& s) {
 void hostMaxPool(const float* x, float* out, const Pool2DShape& s) {
   for (int64_t b = 0; b < s.batch; b++) {
     for (int64_t yR = 0; yR < s.outH; yR++) {
-      const int64_t rCorner = yR * s.strideH - s.padTop;
-      const int64_t rMin = std::max<int64_t>(0, rCorner), rMax = std::min(s.inH, s.filterH + rCorner);
       for (int64_t yC = 0; yC < s.outW; yC++) {
-        const int64_t cCorner = yC * s.strideW - s.padLeft;
-        const int64_t cMin = std::max<int64_t>(0, cCorner), cMax = std::min(s.inW, s.filterW + cCorner);
+        const Window w = windowOf(s, yR, yC);
         float* dst = out + ((b * s.outH + yR) * s.outW + yC) * s.channels;
         for (int64_t d = 0; d < s.channels; d++) dst[d] = -std::numeric_limits<float>::infinity();
-        for (int64_t xR = rMin; xR < rMax; xR++) {
-          for (int64_t xC = cMin; xC < cMax; xC++) {
+        for (int64_t xR = w.rMin; xR < w.rMax; xR++) {
+          for (int64_t xC = w.cMin; xC < w.cMax; xC++) {
             const float* src = x + ((b * s.inH + xR) * s.inW + xC) * s.channels;
             for (int64_t d = 0; d < s.channels; d++)
               if (src[d] > dst[d]) dst[d] = src[d];

@@ -1,9 +1,8 @@
 import { tf } from "@fulmen/core";
-import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
-import type { NativeEngine } from "./native-engine";
+import type { KernelFactory } from "./kernel-factory";
 
-type KernelFactory = (engine: NativeEngine, fallback: KernelFunc) => KernelFunc;
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
 interface ConvAttrs {

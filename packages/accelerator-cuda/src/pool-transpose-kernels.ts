@@ -1,9 +1,7 @@
 import { tf } from "@fulmen/core";
-import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
-import type { NativeEngine } from "./native-engine";
-
-type KernelFactory = (engine: NativeEngine, fallback: KernelFunc) => KernelFunc;
+import type { KernelFactory } from "./kernel-factory";
 
 interface PoolAttrs {
   filterSize: number | [number, number];

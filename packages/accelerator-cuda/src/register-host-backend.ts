@@ -4,6 +4,7 @@ import { nativeBatchMatMul } from "./batch-mat-mul";
 import { CONV_KERNELS } from "./conv-kernels";
 import { ELEMENTWISE_KERNELS } from "./elementwise-kernels";
 import { HostEngineBackend } from "./host-backend";
+import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
 import { POOL_TRANSPOSE_KERNELS } from "./pool-transpose-kernels";
 
@@ -11,7 +12,7 @@ import { POOL_TRANSPOSE_KERNELS } from "./pool-transpose-kernels";
 export const HOST_BACKEND = "fulmen-host";
 
 /** Kernels the engine runs natively, by tfjs kernel name. */
-const NATIVE_KERNELS: Record<string, (engine: NativeEngine, fallback: KernelFunc) => KernelFunc> = {
+const NATIVE_KERNELS: Record<string, KernelFactory> = {
   BatchMatMul: nativeBatchMatMul,
   ...ELEMENTWISE_KERNELS,
   ...CONV_KERNELS,
