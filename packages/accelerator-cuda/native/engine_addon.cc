@@ -6,6 +6,7 @@
 #include "elementwise.h"
 #include "gemm.h"
 #include "pool_transpose.h"
+#include "rows.h"
 
 namespace {
 
@@ -112,6 +113,21 @@ Napi::Value maxPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// softmax(x, out, rows, cols)
+Napi::Value softmax(const Napi::CallbackInfo& info) {
+  fulmen::hostSoftmax(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), info[2].As<Napi::Number>().Int64Value(),
+                      info[3].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
+// unsortedSegmentSum(x, ids, out, n, inner, numSegments)
+Napi::Value unsortedSegmentSum(const Napi::CallbackInfo& info) {
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  fulmen::hostUnsortedSegmentSum(floats(info[0]), info[1].As<Napi::Int32Array>().Data(),
+                                 info[2].As<Napi::Float32Array>().Data(), num(3), num(4), num(5));
+  return info.Env().Undefined();
+}
+
 Napi::Value setThreads(const Napi::CallbackInfo& info) {
   fulmen::hostSetThreads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -131,6 +147,8 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, transpose));
   exports.Set("maxPool", Napi::Function::New(env, maxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, maxPoolGrad));
+  exports.Set("softmax", Napi::Function::New(env, softmax));
+  exports.Set("unsortedSegmentSum", Napi::Function::New(env, unsortedSegmentSum));
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
   return exports;

@@ -7,6 +7,7 @@ import { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
 import { POOL_TRANSPOSE_KERNELS } from "./pool-transpose-kernels";
+import { ROW_KERNELS } from "./rows-kernels";
 
 /** The tfjs backend name of the host engine. */
 export const HOST_BACKEND = "fulmen-host";
@@ -17,6 +18,7 @@ const NATIVE_KERNELS: Record<string, KernelFactory> = {
   ...ELEMENTWISE_KERNELS,
   ...CONV_KERNELS,
   ...POOL_TRANSPOSE_KERNELS,
+  ...ROW_KERNELS,
 };
 
 let registered = false;

@@ -44,6 +44,9 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/transpose_test"),
   import("@tensorflow/tfjs-core/dist/ops/max_pool_test"),
   import("@tensorflow/tfjs-core/dist/ops/pool_test"),
+  import("@tensorflow/tfjs-core/dist/ops/softmax_test"),
+  import("@tensorflow/tfjs-core/dist/ops/split_test"),
+  import("@tensorflow/tfjs-core/dist/ops/unsorted_segment_sum_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));

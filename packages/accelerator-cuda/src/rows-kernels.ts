@@ -1,0 +1,67 @@
+import { tf } from "@fulmen/core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
+import type { HostEngineBackend } from "./host-backend";
+import type { KernelFactory } from "./kernel-factory";
+
+const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+
+/** Softmax over the last axis (the only one tfjs supports). */
+const softmaxKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { logits } = args.inputs as { logits: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const { dim } = args.attrs as { dim: number };
+  const last = logits.shape.length - 1;
+  if (logits.dtype !== "float32" || (dim !== -1 && dim !== last) || size(logits.shape) === 0)
+    return backend.runFallback("Softmax", fallback, args);
+  const cols = logits.shape[last]!;
+  const out = new Float32Array(size(logits.shape));
+  engine.softmax(backend.floats(logits), out, out.length / cols, cols);
+  return backend.makeTensorInfo(logits.shape, "float32", out);
+};
+
+/** Sums rows of `x` by segment id: the gradient of an embedding lookup (one-dimensional ids). */
+const unsortedSegmentSumKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const { numSegments } = args.attrs as { numSegments: number };
+  const ids = backend.readSync(segmentIds.dataId);
+  if (x.dtype !== "float32" || segmentIds.shape.length !== 1 || !(ids instanceof Int32Array))
+    return backend.runFallback("UnsortedSegmentSum", fallback, args);
+  const inner = size(x.shape.slice(1));
+  const outShape = [numSegments, ...x.shape.slice(1)];
+  const out = new Float32Array(size(outShape));
+  if (out.length > 0) engine.unsortedSegmentSum(backend.floats(x), ids, out, x.shape[0]!, inner, numSegments);
+  return backend.makeTensorInfo(outShape, "float32", out);
+};
+
+/** Splits along one axis: each output takes its slab of every outer row (plain memory copies). */
+const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+  const values = backend.readSync(x.dataId);
+  if (!(values instanceof Float32Array || values instanceof Int32Array))
+    return backend.runFallback("SplitV", fallback, args);
+  const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
+  const outer = size(x.shape.slice(0, $axis));
+  const inner = size(x.shape.slice($axis + 1));
+  const rowLength = x.shape[$axis]! * inner;
+  let offset = 0;
+  return sizes.map((s) => {
+    const shape = x.shape.map((d, i) => (i === $axis ? s : d));
+    const out = new (values.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(outer * s * inner);
+    const slab = s * inner;
+    for (let o = 0; o < outer; o++)
+      out.set(values.subarray(o * rowLength + offset, o * rowLength + offset + slab), o * slab);
+    offset += slab;
+    return backend.makeTensorInfo(shape, x.dtype, out);
+  });
+};
+
+/** The engine's row-wise kernels, by tfjs kernel name. */
+export const ROW_KERNELS: Record<string, KernelFactory> = {
+  Softmax: softmaxKernel,
+  UnsortedSegmentSum: unsortedSegmentSumKernel,
+  SplitV: splitVKernel,
+};
