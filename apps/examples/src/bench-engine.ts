@@ -1,8 +1,9 @@
 /**
  * `pnpm bench` (engine part): the native engine's host build (`accelerator: "host"`, OpenBLAS) against tfjs's
  * wasm and cpu backends on the same work in one run: a 1024³ float32 matmul, and training steps of an MLP
- * (784-512-512-10, batch 256, AdamW) and of a small CNN (two 3×3 conv layers with max pooling, 28×28 inputs,
- * batch 64, AdamW) through Fabric. PyTorch is compared when Debian's python3-torch is installed
+ * (784-512-512-10, batch 256, AdamW), of a small CNN (two 3×3 conv layers with max pooling, 28×28 inputs,
+ * batch 64) and of a small transformer (the char GPT example: 2 blocks, d 64, 4 heads, 32 tokens, batch 32)
+ * through Fabric. PyTorch is compared when Debian's python3-torch is installed
  * (the bench says when it is not). Prints Markdown for BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { cpus } from "node:os";
 import "@fulmen/accelerator-cuda";
 import { AdamW, manualSeed, nn, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
+import { CharGpt } from "./gpt/char-gpt";
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
@@ -28,12 +30,13 @@ interface Figures {
   matmulMs: number;
   stepMs: number;
   cnnStepMs: number;
+  gptStepMs: number;
 }
 
 /** Median ms of an AdamW training step of `model` on (x, y) through `fabric`. */
 function trainingStepMs(
   fabric: Fabric,
-  model: nn.Module,
+  model: nn.Module & { forward(x: tf.Tensor): tf.Tensor },
   x: tf.Tensor,
   y: tf.Tensor,
   repeats: number,
@@ -43,7 +46,12 @@ function trainingStepMs(
     () =>
       tf.tidy(() => {
         optimizer.zeroGrad();
-        fabric.backward(() => nn.crossEntropy((m as nn.Sequential).forward(x), y) as tf.Scalar);
+        fabric.backward(() => {
+          const logits = m.forward(x);
+          // Sequence models give [batch, time, classes]: flatten them to one row per token.
+          const rows = tf.reshape(logits, [-1, logits.shape.at(-1)!]);
+          return nn.crossEntropy(rows, tf.reshape(y, [-1])) as tf.Scalar;
+        });
         optimizer.step();
       }),
     repeats,
@@ -97,8 +105,29 @@ async function measure(accelerator: string): Promise<Figures> {
     "int32",
   );
   const cnnStepMs = trainingStepMs(fabric, cnn, images, labels, slow ? 2 : 10);
-  tf.dispose([a, b, x, y, images, labels]);
-  return { matmulMs, stepMs, cnnStepMs };
+  const gpt = new CharGpt({
+    vocabSize: 64,
+    blockSize: 32,
+    dModel: 64,
+    heads: 4,
+    layers: 2,
+    dropout: 0,
+    maxLr: 1e-3,
+    totalSteps: 100,
+  });
+  const tokens = tf.tensor2d(
+    Array.from({ length: 32 }, (_, r) => Array.from({ length: 32 }, (_, c) => (r * 7 + c * 3) % 64)),
+    undefined,
+    "int32",
+  );
+  const next = tf.tensor2d(
+    Array.from({ length: 32 }, (_, r) => Array.from({ length: 32 }, (_, c) => (r * 7 + c * 3 + 1) % 64)),
+    undefined,
+    "int32",
+  );
+  const gptStepMs = trainingStepMs(fabric, gpt, tokens, next, slow ? 1 : 10);
+  tf.dispose([a, b, x, y, images, labels, tokens, next]);
+  return { matmulMs, stepMs, cnnStepMs, gptStepMs };
 }
 
 /** PyTorch on the same work (its default threads: all cores), when python3-torch is installed. */
@@ -122,23 +151,48 @@ c=nn.Sequential(nn.Conv2d(1,16,3),nn.ReLU(),nn.MaxPool2d(2),nn.Conv2d(16,32,3),n
 co=torch.optim.AdamW(c.parameters(),lr=1e-3); xi=torch.randn(64,1,28,28); yi=torch.arange(64)%10
 def cstep():
     co.zero_grad(); torch.nn.functional.cross_entropy(c(xi),yi).backward(); co.step()
-print(mm, t(step, 15), t(cstep, 10))`;
+class Attn(nn.Module):
+    def __init__(s, d, h):
+        super().__init__(); s.h=h; s.qkv=nn.Linear(d,3*d); s.proj=nn.Linear(d,d)
+    def forward(s, x):
+        b,T,d=x.shape; hd=d//s.h
+        q,k,v=[z.view(b,T,s.h,hd).transpose(1,2) for z in s.qkv(x).split(d,2)]
+        a=(q@k.transpose(-1,-2))/hd**0.5 + torch.triu(torch.full((T,T),-1e9),1)
+        return s.proj((a.softmax(-1)@v).transpose(1,2).reshape(b,T,d))
+class Block(nn.Module):
+    def __init__(s, d, h):
+        super().__init__(); s.ln1=nn.LayerNorm(d); s.attn=Attn(d,h); s.ln2=nn.LayerNorm(d)
+        s.mlp=nn.Sequential(nn.Linear(d,4*d),nn.GELU(),nn.Linear(4*d,d))
+    def forward(s, x):
+        x=x+s.attn(s.ln1(x)); return x+s.mlp(s.ln2(x))
+class Gpt(nn.Module):
+    def __init__(s):
+        super().__init__(); s.tok=nn.Embedding(64,64); s.pos=nn.Embedding(32,64)
+        s.blocks=nn.Sequential(Block(64,4),Block(64,4)); s.ln=nn.LayerNorm(64); s.head=nn.Linear(64,64)
+    def forward(s, i):
+        return s.head(s.ln(s.blocks(s.tok(i)+s.pos(torch.arange(i.shape[1])))))
+g=Gpt(); go=torch.optim.AdamW(g.parameters(),lr=1e-3)
+ti=torch.tensor([[(r*7+c*3)%64 for c in range(32)] for r in range(32)]); tn=(ti+1)%64
+def gstep():
+    go.zero_grad(); torch.nn.functional.cross_entropy(g(ti).reshape(-1,64),tn.reshape(-1)).backward(); go.step()
+print(mm, t(step, 15), t(cstep, 10), t(gstep, 10))`;
   // Debian's python3-torch belongs to the system Python, which a pyenv or venv python3 on PATH may hide.
   const pythons = ["/usr/bin/python3", "python3"];
   const run = pythons
     .map((python) => spawnSync(python, ["-c", script], { encoding: "utf8" }))
     .find((r) => r.status === 0);
   if (run === undefined) return "PyTorch is not installed here (Debian: apt-get install python3-torch)";
-  const [matmulMs, stepMs, cnnStepMs] = run.stdout.trim().split(/\s+/).map(Number) as [
+  const [matmulMs, stepMs, cnnStepMs, gptStepMs] = run.stdout.trim().split(/\s+/).map(Number) as [
+    number,
     number,
     number,
     number,
   ];
-  return { matmulMs, stepMs, cnnStepMs };
+  return { matmulMs, stepMs, cnnStepMs, gptStepMs };
 }
 
 const formatRow = (name: string, r: Figures) =>
-  `| ${name} | ${r.matmulMs.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${r.cnnStepMs.toFixed(1)} |`;
+  `| ${name} | ${r.matmulMs.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${r.cnnStepMs.toFixed(1)} | ${r.gptStepMs.toFixed(1)} |`;
 const rows: string[] = [];
 for (const accelerator of ["host", "wasm", "cpu"]) {
   const r = await measure(accelerator);
@@ -147,7 +201,9 @@ for (const accelerator of ["host", "wasm", "cpu"]) {
 const torch = measureTorch();
 if (typeof torch !== "string") rows.push(formatRow("PyTorch (CPU)", torch));
 console.log(`\nNative engine (host build) vs tfjs backends, ${cpus().length} cores; medians.\n`);
-console.log("| engine | 1024³ matmul ms | MLP step ms (batch 256) | CNN step ms (batch 64) |");
-console.log("| --- | --- | --- | --- |");
+console.log(
+  "| engine | 1024³ matmul ms | MLP step ms (batch 256) | CNN step ms (batch 64) | transformer step ms (batch 32×32) |",
+);
+console.log("| --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);
 if (typeof torch === "string") console.log(`\n${torch}.`);

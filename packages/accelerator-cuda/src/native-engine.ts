@@ -46,7 +46,14 @@ export interface NativeEngine {
   maxPool(x: Float32Array, out: Float32Array, shape: number[]): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: number[]): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
-  unsortedSegmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, n: number, inner: number, numSegments: number): void;
+  unsortedSegmentSum(
+    x: Float32Array,
+    ids: Int32Array,
+    out: Float32Array,
+    n: number,
+    inner: number,
+    numSegments: number,
+  ): void;
   setThreads(threads: number): void;
   threads(): number;
 }

@@ -50,7 +50,9 @@ const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
   let offset = 0;
   return sizes.map((s) => {
     const shape = x.shape.map((d, i) => (i === $axis ? s : d));
-    const out = new (values.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(outer * s * inner);
+    const out = new (values.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(
+      outer * s * inner,
+    );
     const slab = s * inner;
     for (let o = 0; o < outer; o++)
       out.set(values.subarray(o * rowLength + offset, o * rowLength + offset + slab), o * slab);
