@@ -1,12 +1,40 @@
 {
+  "variables": {
+    "cuda_home%": "<!(node -p \"require('fs').existsSync('/usr/local/cuda/include/cuda_runtime_api.h') && require('fs').existsSync('/usr/local/cuda/lib64/libcudart_static.a') ? '/usr/local/cuda' : ''\")"
+  },
   "targets": [
     {
       "target_name": "fulmen_engine",
-      "sources": ["native/engine_addon.cc", "native/gemm_host.cc", "native/elementwise_host.cc", "native/conv_host.cc", "native/pool_transpose_host.cc", "native/rows_host.cc"],
+      "sources": [
+        "native/engine_addon.cc",
+        "native/gemm_host.cc",
+        "native/elementwise_host.cc",
+        "native/conv_host.cc",
+        "native/pool_transpose_host.cc",
+        "native/rows_host.cc"
+      ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
       "libraries": ["-lopenblas"]
     }
+  ],
+  "conditions": [
+    [
+      "cuda_home!=''",
+      {
+        "targets": [
+          {
+            "target_name": "fulmen_cuda_probe",
+            "sources": ["native/cuda_probe.cc"],
+            "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+            "include_dirs": ["<(cuda_home)/include"],
+            "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
+            "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
+            "libraries": ["<(cuda_home)/lib64/libcudart_static.a", "-ldl", "-lpthread", "-lrt"]
+          }
+        ]
+      }
+    ]
   ]
 }

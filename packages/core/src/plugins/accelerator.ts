@@ -14,6 +14,8 @@ export interface Accelerator {
   readonly deterministic?: boolean;
   /** Whether the accelerator can run on this machine (its backend is installed and loads). */
   isAvailable(): boolean;
+  /** Why `isAvailable()` is false, with the fix, for the error a user sees when asking for it by name. */
+  unavailableReason?(): string;
   /** How many devices `devices: "auto"` means. */
   autoDeviceCount(): number;
   /** Makes the backend current; resolves when it is ready. */

@@ -52,8 +52,12 @@ function resolveAccelerator(input: string | Accelerator): Accelerator {
   if (typeof input !== "string") return input;
   if (input !== "auto") {
     const accelerator = acceleratorRegistry.create(input);
-    if (!accelerator.isAvailable())
-      throw new FulmenError(`The accelerator "${input}" is not available on this machine.`);
+    if (!accelerator.isAvailable()) {
+      const reason = accelerator.unavailableReason?.();
+      throw new FulmenError(
+        `The accelerator "${input}" is not available on this machine${reason ? `: ${reason}` : "."}`,
+      );
+    }
     return accelerator;
   }
   for (const name of AUTO_ACCELERATOR_ORDER) {
