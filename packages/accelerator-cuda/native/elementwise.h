@@ -9,7 +9,7 @@
 namespace fulmen {
 
 enum class BinaryOp : int32_t { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, SquaredDifference = 6 };
-enum class UnaryOp : int32_t { Sqrt = 0, Relu = 1, Exp = 2, Log = 3, Neg = 4, Square = 5, Abs = 6, Tanh = 7, Sigmoid = 8, Rsqrt = 9 };
+enum class UnaryOp : int32_t { Sqrt = 0, Relu = 1, Exp = 2, Log = 3, Neg = 4, Square = 5, Abs = 6, Tanh = 7, Sigmoid = 8, Rsqrt = 9, Erf = 10 };
 
 /** out = a (op) b, where a, b and out have the given shapes (a and b broadcast to out's). */
 void hostBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
@@ -23,5 +23,8 @@ void hostStep(const float* x, float* out, size_t n, float alpha);
 
 /** out[o, i] = Σ_r x[o, r, i]: a sum over one contiguous block of axes, in order, in double (as tfjs's cpu). */
 void hostSumMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner);
+
+/** The mean over the same block, as tfjs computes it: each value divided by the count (to float32), then summed. */
+void hostMeanMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner);
 
 }  // namespace fulmen

@@ -91,6 +91,16 @@ void hostBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape,
   }
 }
 
+// tfjs's erf: Abramowitz and Stegun 7.1.26 with its constants, in double.
+double erfLikeTfjs(double x) {
+  if (std::isnan(x)) return x;
+  const double sign = x > 0 ? 1.0 : x < 0 ? -1.0 : x;  // Math.sign keeps ±0
+  const double v = std::fabs(x);
+  const double t = 1.0 / (1.0 + 0.3275911 * v);
+  const double poly = ((((1.061405429 * t + -1.453152027) * t) + 1.421413741) * t + -0.284496736) * t + 0.254829592;
+  return sign * (1.0 - poly * t * std::exp(-v * v));
+}
+
 void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
   auto each = [&](auto f) {
     for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(f(static_cast<double>(x[i])));
@@ -106,6 +116,7 @@ void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
     case UnaryOp::Tanh: each([](double v) { return std::tanh(v); }); break;
     case UnaryOp::Sigmoid: each([](double v) { return 1.0 / (1.0 + std::exp(-v)); }); break;
     case UnaryOp::Rsqrt: each([](double v) { return 1.0 / std::sqrt(v); }); break;
+    case UnaryOp::Erf: each(erfLikeTfjs); break;
   }
 }
 
@@ -121,6 +132,20 @@ void hostSumMiddle(const float* x, float* out, int64_t outer, int64_t reduce, in
     for (int64_t r = 0; r < reduce; r++) {
       const float* row = src + r * inner;
       for (int64_t i = 0; i < inner; i++) acc[i] += row[i];
+    }
+    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = static_cast<float>(acc[i]);
+  }
+}
+
+void hostMeanMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner) {
+  const double count = static_cast<float>(reduce);
+  std::vector<double> acc(static_cast<size_t>(inner));
+  for (int64_t o = 0; o < outer; o++) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    const float* src = x + o * reduce * inner;
+    for (int64_t r = 0; r < reduce; r++) {
+      const float* row = src + r * inner;
+      for (int64_t i = 0; i < inner; i++) acc[i] += static_cast<float>(row[i] / count);
     }
     for (int64_t i = 0; i < inner; i++) out[o * inner + i] = static_cast<float>(acc[i]);
   }

@@ -61,10 +61,12 @@ Napi::Value step(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// sumMiddle(x, out, outer, reduce, inner)
+// sumMiddle(x, out, outer, reduce, inner, mean)
 Napi::Value sumMiddle(const Napi::CallbackInfo& info) {
   auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
-  fulmen::hostSumMiddle(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), num(2), num(3), num(4));
+  const bool mean = info.Length() > 5 && info[5].As<Napi::Boolean>().Value();
+  (mean ? fulmen::hostMeanMiddle : fulmen::hostSumMiddle)(floats(info[0]), info[1].As<Napi::Float32Array>().Data(),
+                                                          num(2), num(3), num(4));
   return info.Env().Undefined();
 }
 

@@ -28,6 +28,7 @@ const UNARY: Record<string, number> = {
   Tanh: 7,
   Sigmoid: 8,
   Rsqrt: 9,
+  Erf: 10,
 };
 
 function binaryKernel(kernelName: string, code: number): KernelFactory {
@@ -64,31 +65,38 @@ const stepKernel: KernelFactory = (engine, fallback) => (args) => {
   return backend.makeTensorInfo(x.shape, "float32", out);
 };
 
-/** Sum over axes that form one contiguous block (leading, trailing or middle); others go to tfjs's kernel. */
-const sumKernel: KernelFactory = (engine, fallback) => (args) => {
-  const { x } = args.inputs as { x: TensorInfo };
-  const backend = args.backend as HostEngineBackend;
-  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-  const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-  if (x.dtype !== "float32" || !contiguous) return backend.runFallback("Sum", fallback, args);
-  const first = axes[0]!;
-  const last = axes.at(-1)!;
-  const outer = size(x.shape.slice(0, first));
-  const reduce = size(x.shape.slice(first, last + 1));
-  const inner = size(x.shape.slice(last + 1));
-  const out = new Float32Array(outer * inner);
-  engine.sumMiddle(backend.floats(x), out, outer, reduce, inner);
-  const outShape = keepDims
-    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-    : x.shape.filter((_, i) => !axes.includes(i));
-  return backend.makeTensorInfo(outShape, "float32", out);
-};
+/**
+ * Sum (or, with `mean`, tfjs's mean: divide then sum) over axes that form one contiguous block (leading,
+ * trailing or middle); other axes and non-float32 inputs go to tfjs's kernel.
+ */
+const reduceKernel =
+  (kernelName: "Sum" | "Mean"): KernelFactory =>
+  (engine, fallback) =>
+  (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+    const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+    if (x.dtype !== "float32" || !contiguous) return backend.runFallback(kernelName, fallback, args);
+    const first = axes[0]!;
+    const last = axes.at(-1)!;
+    const outer = size(x.shape.slice(0, first));
+    const reduce = size(x.shape.slice(first, last + 1));
+    const inner = size(x.shape.slice(last + 1));
+    const out = new Float32Array(outer * inner);
+    engine.sumMiddle(backend.floats(x), out, outer, reduce, inner, kernelName === "Mean");
+    const outShape = keepDims
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i));
+    return backend.makeTensorInfo(outShape, "float32", out);
+  };
 
 /** The engine's element-wise and reduction kernels, by tfjs kernel name. */
 export const ELEMENTWISE_KERNELS: Record<string, KernelFactory> = {
   ...Object.fromEntries(Object.entries(BINARY).map(([name, code]) => [name, binaryKernel(name, code)])),
   ...Object.fromEntries(Object.entries(UNARY).map(([name, code]) => [name, unaryKernel(name, code)])),
   Step: stepKernel,
-  Sum: sumKernel,
+  Sum: reduceKernel("Sum"),
+  Mean: reduceKernel("Mean"),
 };

@@ -29,7 +29,14 @@ export interface NativeEngine {
   ): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
   step(x: Float32Array, out: Float32Array, alpha: number): void;
-  sumMiddle(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+  sumMiddle(
+    x: Float32Array,
+    out: Float32Array,
+    outer: number,
+    reduce: number,
+    inner: number,
+    mean?: boolean,
+  ): void;
   conv2d(
     kind: 0 | 1 | 2,
     first: Float32Array,

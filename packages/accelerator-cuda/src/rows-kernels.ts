@@ -61,9 +61,44 @@ const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
   });
 };
 
+/**
+ * Gathers slices along one axis (embedding lookups): memory copies of whole inner blocks. Batch dimensions,
+ * other dtypes and out-of-range indices (tfjs's kernel names them in its error) go to tfjs's kernel.
+ */
+const gatherV2Kernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
+  const values = backend.readSync(x.dataId);
+  const ids = backend.readSync(indices.dataId);
+  const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
+  const depth = x.shape[$axis]!;
+  if (
+    (batchDims ?? 0) !== 0 ||
+    !(values instanceof Float32Array || values instanceof Int32Array) ||
+    !(ids instanceof Int32Array) ||
+    ids.some((i) => i < 0 || i >= depth)
+  )
+    return backend.runFallback("GatherV2", fallback, args);
+  const outer = size(x.shape.slice(0, $axis));
+  const inner = size(x.shape.slice($axis + 1));
+  const outShape = [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)];
+  const out = new (values.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(size(outShape));
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (const index of ids) {
+      const start = (o * depth + index) * inner;
+      out.set(values.subarray(start, start + inner), at);
+      at += inner;
+    }
+  }
+  return backend.makeTensorInfo(outShape, x.dtype, out);
+};
+
 /** The engine's row-wise kernels, by tfjs kernel name. */
 export const ROW_KERNELS: Record<string, KernelFactory> = {
   Softmax: softmaxKernel,
   UnsortedSegmentSum: unsortedSegmentSumKernel,
   SplitV: splitVKernel,
+  GatherV2: gatherV2Kernel,
 };

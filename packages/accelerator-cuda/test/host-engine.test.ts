@@ -109,6 +109,7 @@ describe("the native engine's host build", () => {
     "sigmoid",
     "rsqrt",
     "step",
+    "erf",
   ] as const) {
     it(`${op} matches tfjs's cpu kernel, NaN and infinities included`, async () => {
       const [h, c] = await onBoth(
@@ -121,7 +122,7 @@ describe("the native engine's host build", () => {
       }
     });
   }
-  it("sum over leading, trailing, middle and all axes matches tfjs's cpu kernel", async () => {
+  it("sum and mean over leading, trailing, middle and all axes match tfjs's cpu kernels", async () => {
     for (const [axis, keepDims] of [
       [0, false],
       [2, true],

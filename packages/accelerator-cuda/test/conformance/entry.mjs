@@ -47,6 +47,8 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/softmax_test"),
   import("@tensorflow/tfjs-core/dist/ops/split_test"),
   import("@tensorflow/tfjs-core/dist/ops/unsorted_segment_sum_test"),
+  import("@tensorflow/tfjs-core/dist/ops/erf_test"),
+  import("@tensorflow/tfjs-core/dist/ops/gather_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));
