@@ -63,9 +63,11 @@ export class GradientReducer {
       this.collective.allReduce(bits, "sum", { halfFormat: format });
       flat = decodeHalf(bits, format);
     }
+    // Views, not copies: `flat` is this bucket's own buffer for this step, never reused, so every gradient may
+    // keep a window on it (backends that copy on upload copy once, those that keep arrays share it safely).
     offset = 0;
     for (const p of bucket) {
-      p.setGrad(tf.tensor(flat.slice(offset, offset + p.size), p.shape, "float32"));
+      p.setGrad(tf.tensor(flat.subarray(offset, offset + p.size), p.shape, "float32"));
       offset += p.size;
     }
   }
