@@ -11,10 +11,11 @@
         "native/elementwise_host.cc",
         "native/conv_host.cc",
         "native/pool_transpose_host.cc",
-        "native/rows_host.cc"
+        "native/rows_host.cc",
+        "native/optimizer_host.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
       "libraries": ["-lopenblas"]
     }

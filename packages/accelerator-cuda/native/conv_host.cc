@@ -58,6 +58,7 @@ void col2im(const float* cols, float* image, const Conv2DShape& s) {
 
 // Row-major C[M,N] = op(A)·op(B) + beta·C through the shared column-major mapping.
 void gemm(const float* a, const float* b, float* c, int M, int N, int K, bool transA, bool transB, float beta) {
+  gemmThreadsFor(M, N, K);
   const GemmArgs g = columnMajorGemm(M, N, K, transA, transB);
   cblas_sgemm(CblasColMajor, g.transFirst ? CblasTrans : CblasNoTrans, g.transSecond ? CblasTrans : CblasNoTrans, g.m,
               g.n, g.k, 1.0f, b, g.ldFirst, a, g.ldSecond, beta, c, g.ldResult);

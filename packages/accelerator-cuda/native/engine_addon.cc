@@ -6,6 +6,7 @@
 #include "elementwise.h"
 #include "gemm.h"
 #include "pool_transpose.h"
+#include "optimizer.h"
 #include "rows.h"
 
 namespace {
@@ -130,6 +131,21 @@ Napi::Value unsortedSegmentSum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+float* maybeFloats(const Napi::Value& v) { return v.IsTypedArray() ? v.As<Napi::Float32Array>().Data() : nullptr; }
+
+// adamUpdate(param, grad, expAvg, expAvgSq, maxOrNull, paramOut, expAvgOut, expAvgSqOut, maxOutOrNull, hyper)
+// hyper = [lr, beta1, beta2, eps, weightDecay, stepSize, biasCorrection2Sqrt, decoupled, amsgrad, maximize]
+Napi::Value adamUpdate(const Napi::CallbackInfo& info) {
+  auto hyper = info[9].As<Napi::Array>();
+  auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
+  fulmen::AdamStep h{at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7) != 0, at(8) != 0, at(9) != 0};
+  auto out = info[5].As<Napi::Float32Array>();
+  fulmen::hostAdamUpdate(floats(info[0]), floats(info[1]), floats(info[2]), floats(info[3]), maybeFloats(info[4]),
+                         out.Data(), info[6].As<Napi::Float32Array>().Data(), info[7].As<Napi::Float32Array>().Data(),
+                         maybeFloats(info[8]), out.ElementLength(), h);
+  return info.Env().Undefined();
+}
+
 Napi::Value setThreads(const Napi::CallbackInfo& info) {
   fulmen::hostSetThreads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -151,6 +167,7 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPoolGrad", Napi::Function::New(env, maxPoolGrad));
   exports.Set("softmax", Napi::Function::New(env, softmax));
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, unsortedSegmentSum));
+  exports.Set("adamUpdate", Napi::Function::New(env, adamUpdate));
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
   return exports;

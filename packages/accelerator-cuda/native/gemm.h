@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace fulmen {
 
@@ -34,6 +35,9 @@ inline GemmArgs columnMajorGemm(int M, int N, int K, bool transA, bool transB) {
  */
 void hostBatchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K, bool transA,
                      bool transB);
+
+/** Sets OpenBLAS's threads for one product of these sizes: all of this process's share for large ones, else 1. */
+void gemmThreadsFor(int64_t m, int64_t n, int64_t k);
 
 /** Threads OpenBLAS may use (never more than this process's share of the cores). */
 void hostSetThreads(int threads);

@@ -61,6 +61,18 @@ export interface NativeEngine {
     inner: number,
     numSegments: number,
   ): void;
+  adamUpdate(
+    param: Float32Array,
+    grad: Float32Array,
+    expAvg: Float32Array,
+    expAvgSq: Float32Array,
+    maxExpAvgSq: Float32Array | null,
+    paramOut: Float32Array,
+    expAvgOut: Float32Array,
+    expAvgSqOut: Float32Array,
+    maxOut: Float32Array | null,
+    hyper: number[],
+  ): void;
   setThreads(threads: number): void;
   threads(): number;
 }

@@ -6,6 +6,7 @@ import { ELEMENTWISE_KERNELS } from "./elementwise-kernels";
 import { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
+import { registerOptimizerKernels } from "./optimizer-kernels";
 import { POOL_TRANSPOSE_KERNELS } from "./pool-transpose-kernels";
 import { ROW_KERNELS } from "./rows-kernels";
 
@@ -39,4 +40,5 @@ export function registerHostBackend(engine: NativeEngine): void {
       : (args) => (args.backend as HostEngineBackend).runFallback(config.kernelName, cpuKernel, args);
     tf.registerKernel({ ...config, backendName: HOST_BACKEND, kernelFunc });
   }
+  registerOptimizerKernels(engine, HOST_BACKEND);
 }

@@ -60,7 +60,7 @@ export { DistributedSampler, type DistributedSamplerOptions } from "./data/distr
 export * as nn from "./nn/index";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from "./nn/module";
 export { Adagrad, type AdagradOptions } from "./optim/adagrad";
-export { Adam, type AdamOptions, AdamW } from "./optim/adam";
+export { ADAM_UPDATE_KERNEL, Adam, type AdamOptions, AdamW } from "./optim/adam";
 export { type ClipGradNormOptions, clipGradNorm_, clipGradValue_ } from "./optim/clip-grad";
 export * from "./optim/lr-scheduler/index";
 export {

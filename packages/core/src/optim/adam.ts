@@ -21,6 +21,15 @@ export interface AdamOptions extends BaseOptimizerOptions {
 
 const NAMES = ["lr", "betas", "eps", "weightDecay", "amsgrad", "maximize"] as const;
 
+/**
+ * An optional fused kernel a backend may register for the Adam/AdamW update (the native engine does): inputs
+ * `param`, `grad`, `expAvg`, `expAvgSq` (and `maxExpAvgSq` with amsgrad); attrs `lr`, `beta1`, `beta2`, `eps`,
+ * `weightDecay`, `stepSize`, `biasCorrection2Sqrt`, `decoupled`, `amsgrad`, `maximize`; outputs the new param,
+ * expAvg, expAvgSq (and maxExpAvgSq). It must equal the op-by-op update below bit for bit: each element-wise op
+ * rounded to float32, scalar hyperparameters as float32.
+ */
+export const ADAM_UPDATE_KERNEL = "FulmenAdamUpdate";
+
 // A function, so that no two optimizers share one betas array.
 const adamDefaults = (): AdamOptions => ({
   lr: 1e-3,
@@ -65,6 +74,10 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const [beta1, beta2] = group.betas;
     const step = (typeof state.step === "number" ? state.step : 0) + 1;
     state.step = step;
+    if (tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) !== undefined) {
+      this.fusedUpdate(param, grad, group, state, step);
+      return;
+    }
     let g = group.maximize ? tf.neg(grad) : grad;
     let value: tf.Tensor = param.data;
     if (group.weightDecay !== 0) {
@@ -88,6 +101,49 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const denom = tf.add(tf.div(tf.sqrt(second), biasCorrection2Sqrt), group.eps);
     const stepSize = group.lr / biasCorrection1;
     param.data.assign(tf.sub(value, tf.mul(tf.div(expAvg, denom), stepSize)));
+  }
+
+  /** The same update through the backend's fused kernel (see {@link ADAM_UPDATE_KERNEL}). */
+  private fusedUpdate(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<AdamOptions>,
+    state: ParamState,
+    step: number,
+  ): void {
+    const [beta1, beta2] = group.betas;
+    const previous = (key: string) =>
+      state[key] instanceof tf.Tensor ? (state[key] as tf.Tensor) : tf.zerosLike(param.data);
+    const inputs: Record<string, tf.Tensor> = {
+      param: param.data,
+      grad,
+      expAvg: previous("expAvg"),
+      expAvgSq: previous("expAvgSq"),
+    };
+    if (group.amsgrad) inputs.maxExpAvgSq = previous("maxExpAvgSq");
+    const attrs = {
+      lr: group.lr,
+      beta1,
+      beta2,
+      eps: group.eps,
+      weightDecay: group.weightDecay,
+      stepSize: group.lr / (1 - beta1 ** step),
+      biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** step),
+      decoupled: this.decoupledWeightDecay,
+      amsgrad: group.amsgrad,
+      maximize: group.maximize,
+    };
+    const outputs = tf
+      .engine()
+      .runKernel(
+        ADAM_UPDATE_KERNEL,
+        inputs as unknown as tf.NamedTensorMap,
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[];
+    this.setState(state, "expAvg", outputs[1]!);
+    this.setState(state, "expAvgSq", outputs[2]!);
+    if (group.amsgrad) this.setState(state, "maxExpAvgSq", outputs[3]!);
+    param.data.assign(outputs[0]!);
   }
 }
 

@@ -1,0 +1,20 @@
+// Fused optimizer updates: one pass over a parameter where tfjs runs a dozen element-wise kernels. Each step
+// rounds to float32 exactly where those kernels do (their math is double, their storage float32, and scalar
+// hyperparameters become float32 tensors), so the result is bit-identical to the op-by-op update.
+#pragma once
+
+#include <cstddef>
+
+namespace fulmen {
+
+struct AdamStep {
+  double lr, beta1, beta2, eps, weightDecay, stepSize, biasCorrection2Sqrt;
+  bool decoupled, amsgrad, maximize;
+};
+
+/** Adam / AdamW (core's AdamBase): writes the new parameter and moments; `maxPrev`/`maxOut` only with amsgrad. */
+void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
+                    const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
+                    size_t n, const AdamStep& h);
+
+}  // namespace fulmen

@@ -1,0 +1,61 @@
+import { ADAM_UPDATE_KERNEL, tf } from "@fulmen/core";
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import type { HostEngineBackend } from "./host-backend";
+import type { NativeEngine } from "./native-engine";
+
+interface AdamAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  stepSize: number;
+  biasCorrection2Sqrt: number;
+  decoupled: boolean;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+/** Core's fused Adam/AdamW update (ADAM_UPDATE_KERNEL) in one native pass. */
+function adamUpdateKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as AdamAttrs;
+    const backend = args.backend as HostEngineBackend;
+    const param = inputs.param!;
+    const n = param.shape.reduce((p, d) => p * d, 1);
+    const outs = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const maxOut = a.amsgrad ? new Float32Array(n) : null;
+    engine.adamUpdate(
+      backend.floats(param),
+      backend.floats(inputs.grad!),
+      backend.floats(inputs.expAvg!),
+      backend.floats(inputs.expAvgSq!),
+      a.amsgrad ? backend.floats(inputs.maxExpAvgSq!) : null,
+      outs[0]!,
+      outs[1]!,
+      outs[2]!,
+      maxOut,
+      [
+        a.lr,
+        a.beta1,
+        a.beta2,
+        a.eps,
+        a.weightDecay,
+        a.stepSize,
+        a.biasCorrection2Sqrt,
+        a.decoupled ? 1 : 0,
+        a.amsgrad ? 1 : 0,
+        a.maximize ? 1 : 0,
+      ],
+    );
+    return [...outs, ...(maxOut === null ? [] : [maxOut])].map((values) =>
+      backend.makeTensorInfo(param.shape, "float32", values),
+    );
+  };
+}
+
+/** Registers the engine's fused optimizer kernels for `backendName`. */
+export function registerOptimizerKernels(engine: NativeEngine, backendName: string): void {
+  tf.registerKernel({ kernelName: ADAM_UPDATE_KERNEL, backendName, kernelFunc: adamUpdateKernel(engine) });
+}

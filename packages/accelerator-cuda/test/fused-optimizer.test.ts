@@ -1,0 +1,57 @@
+import { ADAM_UPDATE_KERNEL, Adam, AdamW, Parameter, tf } from "@fulmen/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HOST_BACKEND, HostAccelerator } from "../src";
+
+/** Five optimizer steps on one backend; returns the parameter and moments, as plain numbers. */
+async function steps(backend: string, make: (p: Parameter[]) => Adam | AdamW): Promise<number[][]> {
+  await tf.setBackend(backend);
+  const param = new Parameter(tf.tidy(() => tf.mul(tf.randomNormal([257], 0, 1, "float32", 3), 2)));
+  const optimizer = make([param]);
+  for (let step = 0; step < 5; step++) {
+    param.setGrad(
+      tf.tidy(() => tf.add(tf.randomNormal([257], 0, 1, "float32", 10 + step), step === 2 ? 1e3 : 0)),
+    );
+    optimizer.step();
+  }
+  const state = optimizer.stateDict().state as Record<string, Record<string, unknown>>;
+  const tensors = Object.values(state[0] ?? state["0"] ?? {}).filter(
+    (v): v is tf.Tensor => v instanceof tf.Tensor,
+  );
+  const out = [Array.from(param.data.dataSync()), ...tensors.map((t) => Array.from(t.dataSync()))];
+  optimizer.disposeState();
+  param.dispose();
+  return out;
+}
+
+describe("the fused Adam/AdamW update on the host engine", () => {
+  beforeAll(async () => {
+    await new HostAccelerator().setup();
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  it("is registered for the host backend only (other backends run the op-by-op update)", () => {
+    expect(tf.getKernel(ADAM_UPDATE_KERNEL, HOST_BACKEND)).toBeDefined();
+    expect(tf.getKernel(ADAM_UPDATE_KERNEL, "cpu")).toBeUndefined();
+  });
+
+  const configs: Array<[string, (p: Parameter[]) => Adam | AdamW]> = [
+    ["AdamW", (p) => new AdamW(p, { lr: 3e-3, weightDecay: 0.1 })],
+    [
+      "AdamW amsgrad maximize",
+      (p) => new AdamW(p, { lr: 1e-2, amsgrad: true, maximize: true, betas: [0.8, 0.95] }),
+    ],
+    ["Adam L2", (p) => new Adam(p, { lr: 5e-3, weightDecay: 0.05, eps: 1e-6 })],
+    ["Adam without decay", (p) => new Adam(p, { lr: 1e-3 })],
+  ];
+  for (const [label, make] of configs) {
+    it(`${label}: bit for bit equal to the op-by-op update on tfjs's cpu backend`, async () => {
+      const fused = await steps(HOST_BACKEND, make);
+      const reference = await steps("cpu", make);
+      expect(fused.length).toBe(reference.length);
+      expect(fused.length).toBeGreaterThanOrEqual(3); // the parameter and both moments (and the max with amsgrad)
+      for (const [i, values] of fused.entries()) expect(values).toEqual(reference[i]);
+    });
+  }
+});
