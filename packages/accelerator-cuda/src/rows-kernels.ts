@@ -95,10 +95,51 @@ const gatherV2Kernel: KernelFactory = (_engine, fallback) => (args) => {
   return backend.makeTensorInfo(outShape, x.dtype, out);
 };
 
+/** Concatenates along one axis: each input's slab of every outer row, copied in order. */
+const concatKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const backend = args.backend as HostEngineBackend;
+  const { axis } = args.attrs as { axis: number };
+  const first = inputs[0];
+  const dtype = first?.dtype;
+  const arrays = inputs.map((t) => backend.readSync(t.dataId));
+  const storage = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
+  if (
+    first === undefined ||
+    storage === null ||
+    !arrays.every((a, i) => a instanceof storage && inputs[i]!.dtype === dtype)
+  )
+    return backend.runFallback("Concat", fallback, args);
+  const $axis = tf.util.parseAxisParam(axis, first.shape)[0]!;
+  // tfjs's own check, with its error naming the mismatched shapes.
+  tf.backend_util.assertParamsConsistent(
+    inputs.map((t) => t.shape),
+    $axis,
+  );
+  const outShape = tf.backend_util.computeOutShape(
+    inputs.map((t) => t.shape),
+    $axis,
+  );
+  const outer = size(first.shape.slice(0, $axis));
+  const slabs = inputs.map((t) => size(t.shape.slice($axis)));
+  const rowLength = slabs.reduce((p, n) => p + n, 0);
+  const out = new storage(outer * rowLength);
+  for (let o = 0; o < outer; o++) {
+    let at = o * rowLength;
+    for (const [i, values] of arrays.entries()) {
+      const slab = slabs[i]!;
+      out.set((values as Float32Array | Int32Array).subarray(o * slab, (o + 1) * slab), at);
+      at += slab;
+    }
+  }
+  return backend.makeTensorInfo(outShape, dtype!, out);
+};
+
 /** The engine's row-wise kernels, by tfjs kernel name. */
 export const ROW_KERNELS: Record<string, KernelFactory> = {
   Softmax: softmaxKernel,
   UnsortedSegmentSum: unsortedSegmentSumKernel,
   SplitV: splitVKernel,
   GatherV2: gatherV2Kernel,
+  Concat: concatKernel,
 };

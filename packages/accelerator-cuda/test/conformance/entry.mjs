@@ -49,6 +49,7 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/unsorted_segment_sum_test"),
   import("@tensorflow/tfjs-core/dist/ops/erf_test"),
   import("@tensorflow/tfjs-core/dist/ops/gather_test"),
+  import("@tensorflow/tfjs-core/dist/ops/concat_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));
