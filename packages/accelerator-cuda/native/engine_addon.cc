@@ -146,6 +146,18 @@ Napi::Value adamUpdate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sgdUpdate(param, grad, bufferOrNull, paramOut, bufferOutOrNull, hyper)
+// hyper = [lr, momentum, dampening, weightDecay, nesterov, maximize, hasBuffer]
+Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
+  auto hyper = info[5].As<Napi::Array>();
+  auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
+  fulmen::SgdStep h{at(0), at(1), at(2), at(3), at(4) != 0, at(5) != 0, at(6) != 0};
+  auto out = info[3].As<Napi::Float32Array>();
+  fulmen::hostSgdUpdate(floats(info[0]), floats(info[1]), maybeFloats(info[2]), out.Data(), maybeFloats(info[4]),
+                        out.ElementLength(), h);
+  return info.Env().Undefined();
+}
+
 Napi::Value setThreads(const Napi::CallbackInfo& info) {
   fulmen::hostSetThreads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -168,6 +180,7 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, softmax));
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, unsortedSegmentSum));
   exports.Set("adamUpdate", Napi::Function::New(env, adamUpdate));
+  exports.Set("sgdUpdate", Napi::Function::New(env, sgdUpdate));
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
   return exports;

@@ -17,4 +17,13 @@ void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPr
                     const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
                     size_t n, const AdamStep& h);
 
+struct SgdStep {
+  double lr, momentum, dampening, weightDecay;
+  bool nesterov, maximize, hasBuffer;
+};
+
+/** SGD (core's SGD): writes the new parameter, and the momentum buffer when momentum is on. */
+void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
+                   size_t n, const SgdStep& h);
+
 }  // namespace fulmen

@@ -44,4 +44,20 @@ void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPr
   }
 }
 
+void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
+                   size_t n, const SgdStep& h) {
+  const float decay = f32(h.weightDecay), momentum = f32(h.momentum), keep = f32(1 - h.dampening), lr = f32(h.lr);
+  const bool useMomentum = h.momentum != 0, useDecay = h.weightDecay != 0;
+  for (size_t i = 0; i < n; i++) {
+    float d = h.maximize ? -grad[i] : grad[i];
+    if (useDecay) d = d + param[i] * decay;
+    if (useMomentum) {
+      const float buf = h.hasBuffer ? bufferPrev[i] * momentum + d * keep : d;
+      bufferOut[i] = buf;
+      d = h.nesterov ? d + buf * momentum : buf;
+    }
+    paramOut[i] = param[i] - d * lr;
+  }
+}
+
 }  // namespace fulmen

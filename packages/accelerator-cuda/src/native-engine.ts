@@ -73,6 +73,14 @@ export interface NativeEngine {
     maxOut: Float32Array | null,
     hyper: number[],
   ): void;
+  sgdUpdate(
+    param: Float32Array,
+    grad: Float32Array,
+    buffer: Float32Array | null,
+    paramOut: Float32Array,
+    bufferOut: Float32Array | null,
+    hyper: number[],
+  ): void;
   setThreads(threads: number): void;
   threads(): number;
 }

@@ -1,4 +1,4 @@
-import { ADAM_UPDATE_KERNEL, tf } from "@fulmen/core";
+import { ADAM_UPDATE_KERNEL, SGD_UPDATE_KERNEL, tf } from "@fulmen/core";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { NativeEngine } from "./native-engine";
@@ -55,7 +55,50 @@ function adamUpdateKernel(engine: NativeEngine): KernelFunc {
   };
 }
 
+interface SgdAttrs {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+  hasBuffer: boolean;
+}
+
+/** Core's fused SGD update (SGD_UPDATE_KERNEL) in one native pass. */
+function sgdUpdateKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as SgdAttrs;
+    const backend = args.backend as HostEngineBackend;
+    const param = inputs.param!;
+    const n = param.shape.reduce((p, d) => p * d, 1);
+    const paramOut = new Float32Array(n);
+    const bufferOut = a.momentum !== 0 ? new Float32Array(n) : null;
+    engine.sgdUpdate(
+      backend.floats(param),
+      backend.floats(inputs.grad!),
+      a.momentum !== 0 ? backend.floats(inputs.momentumBuffer!) : null,
+      paramOut,
+      bufferOut,
+      [
+        a.lr,
+        a.momentum,
+        a.dampening,
+        a.weightDecay,
+        a.nesterov ? 1 : 0,
+        a.maximize ? 1 : 0,
+        a.hasBuffer ? 1 : 0,
+      ],
+    );
+    return [paramOut, ...(bufferOut === null ? [] : [bufferOut])].map((values) =>
+      backend.makeTensorInfo(param.shape, "float32", values),
+    );
+  };
+}
+
 /** Registers the engine's fused optimizer kernels for `backendName`. */
 export function registerOptimizerKernels(engine: NativeEngine, backendName: string): void {
   tf.registerKernel({ kernelName: ADAM_UPDATE_KERNEL, backendName, kernelFunc: adamUpdateKernel(engine) });
+  tf.registerKernel({ kernelName: SGD_UPDATE_KERNEL, backendName, kernelFunc: sgdUpdateKernel(engine) });
 }

@@ -73,7 +73,7 @@ export {
   type ParamsInput,
 } from "./optim/optimizer";
 export { RMSprop, type RMSpropOptions } from "./optim/rmsprop";
-export { SGD, type SGDOptions } from "./optim/sgd";
+export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from "./optim/sgd";
 export type { Accelerator } from "./plugins/accelerator";
 export { type ClusterEnvironment, LightningEnvironment } from "./plugins/cluster-environment";
 export {

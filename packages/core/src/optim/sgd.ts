@@ -21,6 +21,14 @@ export interface SGDOptions extends BaseOptimizerOptions {
 
 const NAMES = ["lr", "momentum", "dampening", "weightDecay", "nesterov", "maximize"] as const;
 
+/**
+ * An optional fused kernel a backend may register for the SGD update: inputs `param`, `grad` (and
+ * `momentumBuffer` with momentum); attrs `lr`, `momentum`, `dampening`, `weightDecay`, `nesterov`, `maximize`,
+ * `hasBuffer` (false on the first step, when the buffer starts as the gradient); outputs the new param (and
+ * buffer). It must equal the op-by-op update bit for bit.
+ */
+export const SGD_UPDATE_KERNEL = "FulmenSgdUpdate";
+
 /** Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay, equal to `torch.optim.SGD`. */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
@@ -51,6 +59,10 @@ export class SGD extends Optimizer<SGDOptions> {
     group: ParamGroup<SGDOptions>,
     state: ParamState,
   ): void {
+    if (tf.getKernel(SGD_UPDATE_KERNEL, tf.getBackend()) !== undefined) {
+      this.fusedUpdate(param, grad, group, state);
+      return;
+    }
     let d = group.maximize ? tf.neg(grad) : grad;
     if (group.weightDecay !== 0) d = tf.add(d, tf.mul(param.data, group.weightDecay));
     if (group.momentum !== 0) {
@@ -63,5 +75,36 @@ export class SGD extends Optimizer<SGDOptions> {
       d = group.nesterov ? tf.add(d, tf.mul(buf, group.momentum)) : buf;
     }
     param.data.assign(tf.sub(param.data, tf.mul(d, group.lr)));
+  }
+
+  /** The same update through the backend's fused kernel (see {@link SGD_UPDATE_KERNEL}). */
+  private fusedUpdate(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<SGDOptions>,
+    state: ParamState,
+  ): void {
+    const previous = state.momentumBuffer;
+    const hasBuffer = previous instanceof tf.Tensor;
+    const inputs: Record<string, tf.Tensor> = { param: param.data, grad };
+    if (group.momentum !== 0) inputs.momentumBuffer = hasBuffer ? previous : tf.zerosLike(param.data);
+    const attrs = {
+      lr: group.lr,
+      momentum: group.momentum,
+      dampening: group.dampening,
+      weightDecay: group.weightDecay,
+      nesterov: group.nesterov,
+      maximize: group.maximize,
+      hasBuffer,
+    };
+    const outputs = tf
+      .engine()
+      .runKernel(
+        SGD_UPDATE_KERNEL,
+        inputs as unknown as tf.NamedTensorMap,
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[];
+    if (group.momentum !== 0) this.setState(state, "momentumBuffer", outputs[1]!);
+    param.data.assign(outputs[0]!);
   }
 }
