@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import "@fulmen/accelerator-cuda";
 import { manualSeed, nn, SGD, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 
@@ -93,7 +94,7 @@ function run(devices: number, solo = false): Promise<RunResult> {
 }
 
 /** The configurations measured: wasm (the default accelerator) and the pure-JS cpu backend. */
-const CONFIGS = (process.env.BENCH_ACCELERATORS ?? "wasm,cpu").split(",").map((accelerator) => ({
+const CONFIGS = (process.env.BENCH_ACCELERATORS ?? "wasm,cpu,host").split(",").map((accelerator) => ({
   accelerator,
   batch: accelerator === "cpu" ? 256 : 2048,
   steps: accelerator === "cpu" ? 5 : 10,
@@ -102,6 +103,9 @@ const CONFIGS = (process.env.BENCH_ACCELERATORS ?? "wasm,cpu").split(",").map((a
 async function main(): Promise<void> {
   for (const config of CONFIGS) {
     childEnv = {
+      // The native engine sizes its BLAS threads by the ranks sharing the machine; the one-process run gets the
+      // same one thread per process as each DDP rank, as the comparison requires.
+      ...(config.accelerator === "host" ? { LOCAL_WORLD_SIZE: "2" } : {}),
       BENCH_ACCELERATOR: config.accelerator,
       BENCH_GLOBAL_BATCH: String(config.batch),
       BENCH_STEPS: String(config.steps),

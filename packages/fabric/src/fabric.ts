@@ -208,8 +208,10 @@ export class Fabric {
    */
   async launch<T = void>(fn?: (fabric: Fabric) => T | Promise<T>): Promise<T | undefined> {
     if (!this.launched) {
-      await this.accelerator.setup();
+      // The strategy first: it starts the other local ranks and says how many share the machine
+      // (LOCAL_WORLD_SIZE), which accelerators with thread pools size themselves by.
       await this.strategy.launch?.();
+      await this.accelerator.setup();
       this.launched = true;
     }
     return fn === undefined ? undefined : await fn(this);

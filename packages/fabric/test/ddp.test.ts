@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nn, SGD } from "@fulmen/core";
@@ -7,6 +8,25 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Fabric } from "../src";
 
 const dir = mkdtempSync(join(tmpdir(), "fulmen-ddp-"));
+
+/** Whether `port` can be listened on right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port nothing listens on now (a random one may be in use by another test's connection). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface RunSummary {
@@ -72,7 +92,7 @@ describe("fulmen run (the fabric run CLI)", () => {
   it("starts the ranks itself; the script trains exactly as with fabric.launch", async () => {
     const reference = train(1, "sgd")[0]!;
     const out = join(dir, "cli-run.json");
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const args = [
       cli,
       "run",
@@ -143,7 +163,12 @@ describe("scheduler launches start the same script unchanged", () => {
 
   it("srun (SLURM's variables) and mpirun (Open MPI's) each give the same training as one process", async () => {
     const reference = train(1, "sgd")[0]!;
-    const jobId = String(1000000 + Math.floor(Math.random() * 9000));
+    // SLURM's port derives from the job id (15000 + its last four digits): pick an id whose port is free now.
+    let jobId = "";
+    for (let attempt = 0; attempt < 50 && jobId === ""; attempt++) {
+      const candidate = 1000000 + Math.floor(Math.random() * 9000);
+      if (await portIsFree(15000 + (candidate % 10000))) jobId = String(candidate);
+    }
     const slurm = await launchAs("slurm", (rank) => ({
       SLURM_NTASKS: "2",
       SLURM_NTASKS_PER_NODE: "2",
@@ -157,7 +182,7 @@ describe("scheduler launches start the same script unchanged", () => {
     }));
     expect(slurm.ranks).toEqual([0, 1]);
     expect(maxDifference(reference, slurm)).toBeLessThan(1e-5);
-    const mpiPort = String(20000 + Math.floor(Math.random() * 20000));
+    const mpiPort = String(await freePort());
     const mpi = await launchAs("mpi", (rank) => ({
       OMPI_COMM_WORLD_SIZE: "2",
       OMPI_COMM_WORLD_RANK: String(rank),

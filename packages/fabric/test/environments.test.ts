@@ -11,6 +11,8 @@ import {
   KubeflowEnvironment,
   LSFEnvironment,
   MPIEnvironment,
+  parseRunArgs,
+  rankEnvironment,
   SLURMEnvironment,
   TorchElasticEnvironment,
 } from "../src";
@@ -195,6 +197,29 @@ describe("the DDP strategy's configuration", () => {
     expect(() => new Fabric({ accelerator: "cpu", devices: 2, strategy: "ddp_spawn" })).toThrow(
       /re-runs the script/,
     );
+  });
+
+  it("fulmen run gives each rank its place, including how many ranks share the machine", () => {
+    const plan = parseRunArgs([
+      "--devices",
+      "2",
+      "--num-nodes",
+      "2",
+      "--node-rank",
+      "1",
+      "train.js",
+      "--lr",
+      "1",
+    ])!;
+    expect(plan.scriptArgs).toEqual(["--lr", "1"]);
+    expect(rankEnvironment(plan, 1, {})).toMatchObject({
+      RANK: "3",
+      LOCAL_RANK: "1",
+      LOCAL_WORLD_SIZE: "2",
+      WORLD_SIZE: "4",
+      NODE_RANK: "1",
+      FULMEN_STRATEGY: "ddp",
+    });
   });
 
   it("fulmen run's flags fill unset options and refuse contradictions", () => {

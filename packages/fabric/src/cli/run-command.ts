@@ -119,6 +119,7 @@ export function rankEnvironment(
     WORLD_SIZE: String(worldSize),
     NODE_RANK: String(plan.nodeRank),
     LOCAL_RANK: String(localRank),
+    LOCAL_WORLD_SIZE: String(plan.devices),
     RANK: String(plan.nodeRank * plan.devices + localRank),
     FULMEN_DEVICES: String(plan.devices),
     FULMEN_NUM_NODES: String(plan.numNodes),

@@ -12,7 +12,8 @@ export interface LocalLaunchOptions {
 /**
  * Lightning's subprocess launcher: this process becomes local rank 0 and re-runs the same command (same Node
  * flags, same script and arguments) for local ranks 1…devices-1, passing `MASTER_ADDR`, `MASTER_PORT`,
- * `WORLD_SIZE`, `NODE_RANK` and `LOCAL_RANK`. A rank that fails takes the others down with its exit code.
+ * `WORLD_SIZE`, `NODE_RANK`, `LOCAL_RANK` and `LOCAL_WORLD_SIZE`. A rank that fails takes the others down with
+ * its exit code.
  */
 export async function launchLocalRanks(options: LocalLaunchOptions): Promise<void> {
   const { devices, numNodes, nodeRank } = options;
@@ -27,6 +28,8 @@ export async function launchLocalRanks(options: LocalLaunchOptions): Promise<voi
   process.env.WORLD_SIZE = String(devices * numNodes);
   process.env.NODE_RANK = String(nodeRank);
   process.env.LOCAL_RANK = "0";
+  // How many ranks share this machine (as torchrun says it): native engines size their thread pools by it.
+  process.env.LOCAL_WORLD_SIZE = String(devices);
   const supervisor = new RankSupervisor((code, message) => {
     console.error(message);
     process.exit(code);
