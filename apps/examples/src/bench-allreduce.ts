@@ -7,25 +7,15 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { type AddressInfo, createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GlooCollective } from "@fulmen/collective-gloo";
+import { findFreePort } from "@fulmen/fabric";
 
 const SIZES_MIB = (process.env.BENCH_SIZES_MIB ?? "1,16,64").split(",").map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ITERATIONS: Record<number, number> = { 1: 100, 16: 15, 64: 6 };
-/** A port nothing listens on now, for rank 0's rendezvous store. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, () => {
-      const address = server.address() as AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 /** One rank of the addon side: prints the median ms per allReduce (rank 0). */
@@ -80,7 +70,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const store = mkdtempSync(join(work, "store-"));
       raw.push(await runPair(driver, (r) => [String(r), "2", store, String(bytes), String(iterations)]));
-      const p = await freePort();
+      const p = await findFreePort();
       addon.push(
         await runPair(process.execPath, (r) => [
           self,

@@ -124,31 +124,33 @@ void hostStep(const float* x, float* out, size_t n, float alpha) {
   for (size_t i = 0; i < n; i++) out[i] = std::isnan(x[i]) ? NAN : (x[i] > 0 ? 1.0f : alpha);
 }
 
-void hostSumMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner) {
+namespace {
+
+// out[o, i] = Σ_r f(x[o, r, i]) in double, in order; `count` > 0 divides each value first (tfjs's mean).
+void reduceMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner, double count) {
   std::vector<double> acc(static_cast<size_t>(inner));
   for (int64_t o = 0; o < outer; o++) {
     std::fill(acc.begin(), acc.end(), 0.0);
     const float* src = x + o * reduce * inner;
     for (int64_t r = 0; r < reduce; r++) {
       const float* row = src + r * inner;
-      for (int64_t i = 0; i < inner; i++) acc[i] += row[i];
+      if (count > 0)
+        for (int64_t i = 0; i < inner; i++) acc[i] += static_cast<float>(row[i] / count);
+      else
+        for (int64_t i = 0; i < inner; i++) acc[i] += row[i];
     }
     for (int64_t i = 0; i < inner; i++) out[o * inner + i] = static_cast<float>(acc[i]);
   }
 }
 
+}  // namespace
+
+void hostSumMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner) {
+  reduceMiddle(x, out, outer, reduce, inner, 0);
+}
+
 void hostMeanMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner) {
-  const double count = static_cast<float>(reduce);
-  std::vector<double> acc(static_cast<size_t>(inner));
-  for (int64_t o = 0; o < outer; o++) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    const float* src = x + o * reduce * inner;
-    for (int64_t r = 0; r < reduce; r++) {
-      const float* row = src + r * inner;
-      for (int64_t i = 0; i < inner; i++) acc[i] += static_cast<float>(row[i] / count);
-    }
-    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = static_cast<float>(acc[i]);
-  }
+  reduceMiddle(x, out, outer, reduce, inner, static_cast<float>(reduce));
 }
 
 }  // namespace fulmen

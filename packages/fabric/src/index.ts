@@ -27,6 +27,7 @@ export {
   type LoadOptions,
   type SaveOptions,
 } from "./fabric";
+export { findFreePort } from "./launcher/free-port";
 export { launchLocalRanks } from "./launcher/subprocess-launcher";
 export {
   CSVLogger,

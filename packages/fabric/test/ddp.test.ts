@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nn, SGD } from "@fulmen/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { Fabric } from "../src";
+import { Fabric, findFreePort } from "../src";
 
 const dir = mkdtempSync(join(tmpdir(), "fulmen-ddp-"));
 
@@ -18,15 +18,6 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port nothing listens on now (a random one may be in use by another test's connection). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface RunSummary {
@@ -92,7 +83,7 @@ describe("fulmen run (the fabric run CLI)", () => {
   it("starts the ranks itself; the script trains exactly as with fabric.launch", async () => {
     const reference = train(1, "sgd")[0]!;
     const out = join(dir, "cli-run.json");
-    const port = String(await freePort());
+    const port = String(await findFreePort());
     const args = [
       cli,
       "run",
@@ -182,7 +173,7 @@ describe("scheduler launches start the same script unchanged", () => {
     }));
     expect(slurm.ranks).toEqual([0, 1]);
     expect(maxDifference(reference, slurm)).toBeLessThan(1e-5);
-    const mpiPort = String(await freePort());
+    const mpiPort = String(await findFreePort());
     const mpi = await launchAs("mpi", (rank) => ({
       OMPI_COMM_WORLD_SIZE: "2",
       OMPI_COMM_WORLD_RANK: String(rank),

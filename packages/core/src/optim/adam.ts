@@ -74,7 +74,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const [beta1, beta2] = group.betas;
     const step = (typeof state.step === "number" ? state.step : 0) + 1;
     state.step = step;
-    if (tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) !== undefined) {
+    if (this.hasFusedKernel(ADAM_UPDATE_KERNEL)) {
       this.fusedUpdate(param, grad, group, state, step);
       return;
     }
@@ -133,13 +133,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       amsgrad: group.amsgrad,
       maximize: group.maximize,
     };
-    const outputs = tf
-      .engine()
-      .runKernel(
-        ADAM_UPDATE_KERNEL,
-        inputs as unknown as tf.NamedTensorMap,
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
+    const outputs = this.runFusedKernel(ADAM_UPDATE_KERNEL, inputs, attrs);
     this.setState(state, "expAvg", outputs[1]!);
     this.setState(state, "expAvgSq", outputs[2]!);
     if (group.amsgrad) this.setState(state, "maxExpAvgSq", outputs[3]!);

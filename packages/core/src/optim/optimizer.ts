@@ -135,6 +135,26 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
   }
 
   /** Stores a state tensor, keeping it alive past the step and freeing the one it replaces. */
+  /** Whether the current backend registers the fused update kernel `name` (see ADAM_UPDATE_KERNEL). */
+  protected hasFusedKernel(name: string): boolean {
+    return tf.getKernel(name, tf.getBackend()) !== undefined;
+  }
+
+  /** Runs a fused update kernel; returns its outputs (the new parameter first, then the new state). */
+  protected runFusedKernel(
+    name: string,
+    inputs: Record<string, tf.Tensor>,
+    attrs: Record<string, number | boolean>,
+  ): tf.Tensor[] {
+    return tf
+      .engine()
+      .runKernel(
+        name,
+        inputs as unknown as tf.NamedTensorMap,
+        attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[];
+  }
+
   protected setState(state: ParamState, key: string, value: tf.Tensor): void {
     const old = state[key];
     state[key] = tf.keep(value);

@@ -59,7 +59,7 @@ export class SGD extends Optimizer<SGDOptions> {
     group: ParamGroup<SGDOptions>,
     state: ParamState,
   ): void {
-    if (tf.getKernel(SGD_UPDATE_KERNEL, tf.getBackend()) !== undefined) {
+    if (this.hasFusedKernel(SGD_UPDATE_KERNEL)) {
       this.fusedUpdate(param, grad, group, state);
       return;
     }
@@ -97,13 +97,7 @@ export class SGD extends Optimizer<SGDOptions> {
       maximize: group.maximize,
       hasBuffer,
     };
-    const outputs = tf
-      .engine()
-      .runKernel(
-        SGD_UPDATE_KERNEL,
-        inputs as unknown as tf.NamedTensorMap,
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
+    const outputs = this.runFusedKernel(SGD_UPDATE_KERNEL, inputs, attrs);
     if (group.momentum !== 0) this.setState(state, "momentumBuffer", outputs[1]!);
     param.data.assign(outputs[0]!);
   }

@@ -142,6 +142,11 @@ export class DDPStrategy implements Strategy {
     );
   }
 
+  private get gradientReducer(): GradientReducer {
+    if (this.reducer === null) this.collective; // throws the "not launched" error
+    return this.reducer!;
+  }
+
   private get precision(): Precision {
     if (this.precisionPlugin === null)
       throw new FulmenError(
@@ -171,10 +176,7 @@ export class DDPStrategy implements Strategy {
 
   backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
     const loss = this.precision.backward(closure, params);
-    if (this.syncGradients) {
-      if (this.reducer === null) this.collective; // throws the "not launched" error
-      this.reducer!.allReduce(toParameterList(params));
-    }
+    if (this.syncGradients) this.gradientReducer.allReduce(toParameterList(params));
     return loss;
   }
 
