@@ -14,7 +14,7 @@ import { Fabric } from "@fulmen/fabric";
 
 const GLOBAL_BATCH = Number(process.env.BENCH_GLOBAL_BATCH ?? 2048);
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 const ACCELERATOR = process.env.BENCH_ACCELERATOR ?? "auto";

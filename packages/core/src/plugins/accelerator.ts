@@ -1,3 +1,5 @@
+import type { tf } from "../runtime/tfjs";
+
 /**
  * Hardware that runs tensors: which tfjs backend it drives, whether it can be used here, and how many devices
  * it offers. Implemented by `cpu` (and, from their own packages, `wasm` and `cuda`).
@@ -22,4 +24,16 @@ export interface Accelerator {
   setup(): Promise<void>;
   /** Releases what setup acquired. */
   teardown(): void;
+  /**
+   * Copies a float32 tensor's values into `target` at `offset` straight from where the backend keeps them, for
+   * code that stages tensors in host buffers (DDP's gradient buckets). Absent: `dataSync()` and a copy, which
+   * on backends whose memory is not a JS array allocates a temporary array each time.
+   */
+  copyToHost?(tensor: tf.Tensor, target: Float32Array, offset: number): void;
+  /**
+   * Whether a tensor made from a typed array copies the array (true where tensors live outside the JS heap:
+   * wasm memory, a GPU). Staging buffers may then be reused at once; where it is false or absent the new
+   * tensor may share the array, and the array must not be written again.
+   */
+  readonly uploadCopies?: boolean;
 }

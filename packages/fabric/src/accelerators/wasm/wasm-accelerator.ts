@@ -47,6 +47,25 @@ export class WasmAccelerator implements Accelerator {
   }
 
   teardown(): void {}
+
+  /** Tensors live in the wasm heap: making one from an array copies it in. */
+  readonly uploadCopies: boolean = true;
+
+  copyToHost(tensor: tf.Tensor, target: Float32Array, offset: number): void {
+    const backend = tf.backend() as unknown as Partial<WasmHeapAccess>;
+    if (tensor.dtype === "float32" && backend.dataIdMap?.has(tensor.dataId) && backend.typedArrayFromHeap) {
+      // A view on the heap, read before anything else runs on it (the heap may move when it grows).
+      target.set(backend.typedArrayFromHeap(tensor) as Float32Array, offset);
+    } else {
+      target.set(tensor.dataSync() as Float32Array, offset);
+    }
+  }
+}
+
+/** The wasm backend's view of its heap (public methods of tfjs's BackendWasm). */
+interface WasmHeapAccess {
+  dataIdMap: { has(dataId: object): boolean };
+  typedArrayFromHeap(info: { shape: number[]; dtype: tf.DataType; dataId: object }): tf.TypedArray;
 }
 
 acceleratorRegistry.register("wasm", () => new WasmAccelerator(), {

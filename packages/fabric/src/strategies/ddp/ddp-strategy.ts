@@ -139,6 +139,7 @@ export class DDPStrategy implements Strategy {
       this.collectiveHandle,
       (this.options.bucketCapMb ?? 25) * 1024 * 1024,
       this.options.gradientCompression ?? null,
+      this.accelerator ?? {},
     );
   }
 

@@ -1,4 +1,12 @@
-import { type Collective, decodeHalf, encodeHalf, FulmenError, type Parameter, tf } from "@fulmen/core";
+import {
+  type Accelerator,
+  type Collective,
+  decodeHalf,
+  encodeHalf,
+  FulmenError,
+  type Parameter,
+  tf,
+} from "@fulmen/core";
 
 /** How gradients travel: float32, or compressed to 16 bits (PyTorch's fp16/bf16 compression hooks). */
 export type GradientCompression = "fp16" | "bf16" | null;
@@ -10,10 +18,14 @@ export type GradientCompression = "fp16" | "bf16" | null;
  * is widened back to float32.
  */
 export class GradientReducer {
+  /** Bucket buffers kept from step to step, where the accelerator copies arrays into new tensors. */
+  private readonly reusable = new Map<string, Float32Array>();
+
   constructor(
     private readonly collective: Collective,
     private readonly bucketBytes: number,
     private readonly compression: GradientCompression,
+    private readonly accelerator: Pick<Accelerator, "copyToHost" | "uploadCopies"> = {},
   ) {}
 
   /** Replaces every parameter's gradient with its mean across processes. */
@@ -25,7 +37,9 @@ export class GradientReducer {
         `DDP: a parameter of shape [${trainable[missing]!.shape}] received no gradient on rank ${this.collective.rank}. ` +
           "Every trainable parameter must take part in the loss on every rank (or set requiresGrad = false on it).",
       );
-    for (const bucket of this.buckets(trainable)) this.reduceBucket(bucket);
+    this.buckets(trainable).forEach((bucket, index) => {
+      this.reduceBucket(bucket, index);
+    });
   }
 
   private buckets(params: Parameter[]): Parameter[][] {
@@ -45,12 +59,13 @@ export class GradientReducer {
     return out;
   }
 
-  private reduceBucket(bucket: Parameter[]): void {
+  private reduceBucket(bucket: Parameter[], index: number): void {
     const total = bucket.reduce((n, p) => n + p.size, 0);
-    let flat: Float32Array = new Float32Array(total);
+    let flat = this.bucketBuffer(index, total);
     let offset = 0;
     for (const p of bucket) {
-      flat.set(p.grad!.dataSync() as Float32Array, offset);
+      if (this.accelerator.copyToHost) this.accelerator.copyToHost(p.grad!, flat, offset);
+      else flat.set(p.grad!.dataSync() as Float32Array, offset);
       offset += p.size;
     }
     if (this.compression === null) {
@@ -63,12 +78,25 @@ export class GradientReducer {
       this.collective.allReduce(bits, "sum", { halfFormat: format });
       flat = decodeHalf(bits, format);
     }
-    // Views, not copies: `flat` is this bucket's own buffer for this step, never reused, so every gradient may
-    // keep a window on it (backends that copy on upload copy once, those that keep arrays share it safely).
+    // Views, not copies: the new gradients are windows on `flat`. Where tensors copy arrays in (wasm), the
+    // buffer is free again at once and serves the next step; elsewhere a tensor may share it, so it is never
+    // written again and the next step takes a fresh one.
     offset = 0;
     for (const p of bucket) {
       p.setGrad(tf.tensor(flat.subarray(offset, offset + p.size), p.shape, "float32"));
       offset += p.size;
     }
+  }
+
+  /** A buffer for bucket `index`: the one from the last step when it may be reused (a fresh one costs page faults). */
+  private bucketBuffer(index: number, total: number): Float32Array {
+    if (this.accelerator.uploadCopies !== true) return new Float32Array(total);
+    const key = `${index}:${total}`;
+    let buffer = this.reusable.get(key);
+    if (buffer === undefined) {
+      buffer = new Float32Array(total);
+      this.reusable.set(key, buffer);
+    }
+    return buffer;
   }
 }
