@@ -38,7 +38,7 @@ export function nativeBatchMatMul(engine: NativeEngine, fallback: KernelFunc): K
         `Error in matMul: inner shapes (${k}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
       );
     const batchDims = batchA >= batchB ? batchDimsA : batchDimsB;
-    const out = new Float32Array(Math.max(batchA, batchB) * m * n);
+    const out = backend.allocate(Float32Array, Math.max(batchA, batchB) * m * n);
     engine.batchMatMul(
       backend.floats(a),
       backend.floats(b),

@@ -38,7 +38,7 @@ function binaryKernel(kernelName: string, code: number): KernelFactory {
     if (a.dtype !== "float32" || b.dtype !== "float32")
       return backend.runFallback(kernelName, fallback, args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(size(outShape));
+    const out = backend.allocate(Float32Array, size(outShape));
     if (out.length > 0)
       engine.binary(code, backend.floats(a), a.shape, backend.floats(b), b.shape, out, outShape);
     return backend.makeTensorInfo(outShape, "float32", out);
@@ -50,7 +50,7 @@ function unaryKernel(kernelName: string, code: number): KernelFactory {
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as HostEngineBackend;
     if (x.dtype !== "float32") return backend.runFallback(kernelName, fallback, args);
-    const out = new Float32Array(size(x.shape));
+    const out = backend.allocate(Float32Array, size(x.shape));
     engine.unary(code, backend.floats(x), out);
     return backend.makeTensorInfo(x.shape, "float32", out);
   };
@@ -60,7 +60,7 @@ const stepKernel: KernelFactory = (engine, fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const backend = args.backend as HostEngineBackend;
   if (x.dtype !== "float32") return backend.runFallback("Step", fallback, args);
-  const out = new Float32Array(size(x.shape));
+  const out = backend.allocate(Float32Array, size(x.shape));
   engine.step(backend.floats(x), out, (args.attrs as { alpha?: number }).alpha ?? 0);
   return backend.makeTensorInfo(x.shape, "float32", out);
 };
@@ -84,7 +84,7 @@ const reduceKernel =
     const outer = size(x.shape.slice(0, first));
     const reduce = size(x.shape.slice(first, last + 1));
     const inner = size(x.shape.slice(last + 1));
-    const out = new Float32Array(outer * inner);
+    const out = backend.allocate(Float32Array, outer * inner);
     engine.sumMiddle(backend.floats(x), out, outer, reduce, inner, kernelName === "Mean");
     const outShape = keepDims
       ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))

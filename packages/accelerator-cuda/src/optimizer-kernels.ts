@@ -24,8 +24,12 @@ function adamUpdateKernel(engine: NativeEngine): KernelFunc {
     const backend = args.backend as HostEngineBackend;
     const param = inputs.param!;
     const n = param.shape.reduce((p, d) => p * d, 1);
-    const outs = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-    const maxOut = a.amsgrad ? new Float32Array(n) : null;
+    const outs = [
+      backend.allocate(Float32Array, n),
+      backend.allocate(Float32Array, n),
+      backend.allocate(Float32Array, n),
+    ];
+    const maxOut = a.amsgrad ? backend.allocate(Float32Array, n) : null;
     engine.adamUpdate(
       backend.floats(param),
       backend.floats(inputs.grad!),
@@ -73,8 +77,8 @@ function sgdUpdateKernel(engine: NativeEngine): KernelFunc {
     const backend = args.backend as HostEngineBackend;
     const param = inputs.param!;
     const n = param.shape.reduce((p, d) => p * d, 1);
-    const paramOut = new Float32Array(n);
-    const bufferOut = a.momentum !== 0 ? new Float32Array(n) : null;
+    const paramOut = backend.allocate(Float32Array, n);
+    const bufferOut = a.momentum !== 0 ? backend.allocate(Float32Array, n) : null;
     engine.sgdUpdate(
       backend.floats(param),
       backend.floats(inputs.grad!),

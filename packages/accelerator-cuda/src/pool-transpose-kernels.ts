@@ -16,11 +16,11 @@ const transposeKernel: KernelFactory = (engine, fallback) => (args) => {
   const backend = args.backend as HostEngineBackend;
   const { perm } = args.attrs as { perm: number[] };
   if (x.dtype !== "float32" && x.dtype !== "int32") return backend.runFallback("Transpose", fallback, args);
-  const values = backend.readSync(x.dataId) as Float32Array | Int32Array;
+  const values = backend.stored(x) as Float32Array | Int32Array;
   const storage = x.dtype === "float32" ? Float32Array : Int32Array;
   if (!(values instanceof storage)) return backend.runFallback("Transpose", fallback, args);
   const outShape = perm.map((p) => x.shape[p]!);
-  const out = new storage(values.length);
+  const out = backend.allocate(storage, values.length);
   engine.transpose(values, x.shape, perm, out);
   return backend.makeTensorInfo(outShape, x.dtype, out);
 };
@@ -61,7 +61,10 @@ const maxPoolKernel: KernelFactory = (engine, fallback) => (args) => {
   // tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says.
   if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape))
     return backend.makeTensorInfo(x.shape, "float32", backend.floats(x).slice());
-  const out = new Float32Array(info.outShape.reduce((p, d) => p * d, 1));
+  const out = backend.allocate(
+    Float32Array,
+    info.outShape.reduce((p, d) => p * d, 1),
+  );
   if (out.length > 0) engine.maxPool(backend.floats(x), out, poolShape(info));
   return backend.makeTensorInfo(info.outShape, "float32", out);
 };
@@ -72,7 +75,10 @@ const maxPoolGradKernel: KernelFactory = (engine, fallback) => (args) => {
   if (input.dtype !== "float32" || input.shape.length !== 4)
     return backend.runFallback("MaxPoolGrad", fallback, args);
   const info = poolInfo(input, args.attrs as unknown as PoolAttrs);
-  const dx = new Float32Array(input.shape.reduce((p, d) => p * d, 1));
+  const dx = backend.allocate(
+    Float32Array,
+    input.shape.reduce((p, d) => p * d, 1),
+  );
   if (dx.length > 0) engine.maxPoolGrad(backend.floats(dy), backend.floats(input), dx, poolShape(info));
   return backend.makeTensorInfo(input.shape, "float32", dx);
 };

@@ -14,7 +14,7 @@ const softmaxKernel: KernelFactory = (engine, fallback) => (args) => {
   if (logits.dtype !== "float32" || (dim !== -1 && dim !== last) || size(logits.shape) === 0)
     return backend.runFallback("Softmax", fallback, args);
   const cols = logits.shape[last]!;
-  const out = new Float32Array(size(logits.shape));
+  const out = backend.allocate(Float32Array, size(logits.shape));
   engine.softmax(backend.floats(logits), out, out.length / cols, cols);
   return backend.makeTensorInfo(logits.shape, "float32", out);
 };
@@ -24,12 +24,12 @@ const unsortedSegmentSumKernel: KernelFactory = (engine, fallback) => (args) => 
   const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const backend = args.backend as HostEngineBackend;
   const { numSegments } = args.attrs as { numSegments: number };
-  const ids = backend.readSync(segmentIds.dataId);
+  const ids = backend.stored(segmentIds);
   if (x.dtype !== "float32" || segmentIds.shape.length !== 1 || !(ids instanceof Int32Array))
     return backend.runFallback("UnsortedSegmentSum", fallback, args);
   const inner = size(x.shape.slice(1));
   const outShape = [numSegments, ...x.shape.slice(1)];
-  const out = new Float32Array(size(outShape));
+  const out = backend.allocate(Float32Array, size(outShape));
   if (out.length > 0) engine.unsortedSegmentSum(backend.floats(x), ids, out, x.shape[0]!, inner, numSegments);
   return backend.makeTensorInfo(outShape, "float32", out);
 };
@@ -39,7 +39,7 @@ const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const backend = args.backend as HostEngineBackend;
   const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
-  const values = backend.readSync(x.dataId);
+  const values = backend.stored(x);
   if (!(values instanceof Float32Array || values instanceof Int32Array))
     return backend.runFallback("SplitV", fallback, args);
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
@@ -50,7 +50,8 @@ const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
   let offset = 0;
   return sizes.map((s) => {
     const shape = x.shape.map((d, i) => (i === $axis ? s : d));
-    const out = new (values.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(
+    const out = backend.allocate(
+      values.constructor as Float32ArrayConstructor | Int32ArrayConstructor,
       outer * s * inner,
     );
     const slab = s * inner;
@@ -69,8 +70,8 @@ const gatherV2Kernel: KernelFactory = (_engine, fallback) => (args) => {
   const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
   const backend = args.backend as HostEngineBackend;
   const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
-  const values = backend.readSync(x.dataId);
-  const ids = backend.readSync(indices.dataId);
+  const values = backend.stored(x);
+  const ids = backend.stored(indices);
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
   const depth = x.shape[$axis]!;
   if (
@@ -83,7 +84,10 @@ const gatherV2Kernel: KernelFactory = (_engine, fallback) => (args) => {
   const outer = size(x.shape.slice(0, $axis));
   const inner = size(x.shape.slice($axis + 1));
   const outShape = [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)];
-  const out = new (values.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(size(outShape));
+  const out = backend.allocate(
+    values.constructor as Float32ArrayConstructor | Int32ArrayConstructor,
+    size(outShape),
+  );
   let at = 0;
   for (let o = 0; o < outer; o++) {
     for (const index of ids) {
@@ -102,7 +106,7 @@ const concatKernel: KernelFactory = (_engine, fallback) => (args) => {
   const { axis } = args.attrs as { axis: number };
   const first = inputs[0];
   const dtype = first?.dtype;
-  const arrays = inputs.map((t) => backend.readSync(t.dataId));
+  const arrays = inputs.map((t) => backend.stored(t));
   const storage = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
   if (
     first === undefined ||
@@ -123,7 +127,7 @@ const concatKernel: KernelFactory = (_engine, fallback) => (args) => {
   const outer = size(first.shape.slice(0, $axis));
   const slabs = inputs.map((t) => size(t.shape.slice($axis)));
   const rowLength = slabs.reduce((p, n) => p + n, 0);
-  const out = new storage(outer * rowLength);
+  const out = backend.allocate(storage, outer * rowLength);
   for (let o = 0; o < outer; o++) {
     let at = o * rowLength;
     for (const [i, values] of arrays.entries()) {
