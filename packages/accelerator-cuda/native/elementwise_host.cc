@@ -2,6 +2,9 @@
 #include <cmath>
 
 #include "elementwise.h"
+#include "vector_clones.h"
+#include "vector_exp.h"
+
 
 namespace fulmen {
 
@@ -35,14 +38,15 @@ void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float*
     for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(a[i], b[i]);
     return;
   }
-  if (bSize == 1) {
+  // One side a scalar, the other whole: no index arithmetic, so the loop vectorises.
+  if (bSize == 1 && aSize == total) {
     const float s = b[0];
-    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(a[i % aSize], s);
+    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(a[i], s);
     return;
   }
-  if (aSize == 1) {
+  if (aSize == 1 && bSize == total) {
     const float s = a[0];
-    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(s, b[i % bSize]);
+    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(s, b[i]);
     return;
   }
   // General broadcast: strides aligned to the output's rank, 0 along broadcast dimensions.
@@ -67,7 +71,17 @@ void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float*
       offB += index[d] * bStride[d];
     }
     float* o = out + row * innerSize;
-    for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(a[offA + i * innerA], b[offB + i * innerB]);
+    const float* ra = a + offA;
+    const float* rb = b + offB;
+    // The innermost dimension with each side either running or fixed, spelled out so that loops vectorise.
+    if (innerA == 1 && innerB == 1)
+      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[i], rb[i]);
+    else if (innerA == 1 && innerB == 0)
+      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[i], rb[0]);
+    else if (innerA == 0 && innerB == 1)
+      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[0], rb[i]);
+    else
+      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[i * innerA], rb[i * innerB]);
     for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; d--) {
       if (++index[d] < outShape[d]) break;
       index[d] = 0;
@@ -77,7 +91,7 @@ void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float*
 
 }  // namespace
 
-void hostBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+FULMEN_VECTOR_CLONES void hostBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
                 const std::vector<int64_t>& bShape, float* out, const std::vector<int64_t>& outShape) {
   switch (op) {
     case BinaryOp::Add: return binaryLoop<BinaryOp::Add>(a, aShape, b, bShape, out, outShape);
@@ -92,29 +106,30 @@ void hostBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape,
 }
 
 // tfjs's erf: Abramowitz and Stegun 7.1.26 with its constants, in double.
-double erfLikeTfjs(double x) {
-  if (std::isnan(x)) return x;
-  const double sign = x > 0 ? 1.0 : x < 0 ? -1.0 : x;  // Math.sign keeps ±0
+inline double erfLikeTfjs(double x) {
+  const double sign = x > 0 ? 1.0 : x < 0 ? -1.0 : x;  // Math.sign keeps ±0 (and NaN)
   const double v = std::fabs(x);
   const double t = 1.0 / (1.0 + 0.3275911 * v);
   const double poly = ((((1.061405429 * t + -1.453152027) * t) + 1.421413741) * t + -0.284496736) * t + 0.254829592;
-  return sign * (1.0 - poly * t * std::exp(-v * v));
+  // e^(-v²) below e^-708 leaves 1 - poly·t·e^(-v²) at 1 either way.
+  return sign * (1.0 - poly * t * expInRange(-v * v, -708.0, 0.0));
 }
 
-void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
+FULMEN_VECTOR_CLONES void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
   auto each = [&](auto f) {
     for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(f(static_cast<double>(x[i])));
   };
   switch (op) {
     case UnaryOp::Sqrt: each([](double v) { return std::sqrt(v); }); break;
-    case UnaryOp::Relu: each([](double v) { return std::isnan(v) ? v : (v < 0 ? 0.0 : v); }); break;
-    case UnaryOp::Exp: each([](double v) { return std::exp(v); }); break;
+    case UnaryOp::Relu: each([](double v) { return v != v ? v : (v < 0 ? 0.0 : v); }); break;
+    case UnaryOp::Exp: each([](double v) { return expForFloat(v); }); break;
     case UnaryOp::Log: each([](double v) { return std::log(v); }); break;
     case UnaryOp::Neg: each([](double v) { return -v; }); break;
     case UnaryOp::Square: each([](double v) { return v * v; }); break;
     case UnaryOp::Abs: each([](double v) { return std::fabs(v); }); break;
     case UnaryOp::Tanh: each([](double v) { return std::tanh(v); }); break;
-    case UnaryOp::Sigmoid: each([](double v) { return 1.0 / (1.0 + std::exp(-v)); }); break;
+    // Beyond ±708 the float32 result is 1 or 0 whatever e^-v's exact size.
+    case UnaryOp::Sigmoid: each([](double v) { return 1.0 / (1.0 + expInRange(-v, -708.0, 709.0)); }); break;
     case UnaryOp::Rsqrt: each([](double v) { return 1.0 / std::sqrt(v); }); break;
     case UnaryOp::Erf: each(erfLikeTfjs); break;
   }
@@ -127,7 +142,33 @@ void hostStep(const float* x, float* out, size_t n, float alpha) {
 namespace {
 
 // out[o, i] = Σ_r f(x[o, r, i]) in double, in order; `count` > 0 divides each value first (tfjs's mean).
-void reduceMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner, double count) {
+FULMEN_VECTOR_CLONES void reduceMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner,
+                                       double count) {
+  if (inner == 1) {
+    // Each row sums into one accumulator, a chain of dependent additions; eight rows side by side keep the
+    // adder busy while every row still adds its values in order.
+    constexpr int64_t kRows = 8;
+    int64_t o = 0;
+    for (; o + kRows <= outer; o += kRows) {
+      double acc[kRows] = {};
+      const float* src = x + o * reduce;
+      for (int64_t r = 0; r < reduce; r++)
+        for (int64_t j = 0; j < kRows; j++) {
+          const double v = src[j * reduce + r];
+          acc[j] += count > 0 ? static_cast<float>(v / count) : v;
+        }
+      for (int64_t j = 0; j < kRows; j++) out[o + j] = static_cast<float>(acc[j]);
+    }
+    for (; o < outer; o++) {
+      double acc = 0;
+      for (int64_t r = 0; r < reduce; r++) {
+        const double v = x[o * reduce + r];
+        acc += count > 0 ? static_cast<float>(v / count) : v;
+      }
+      out[o] = static_cast<float>(acc);
+    }
+    return;
+  }
   std::vector<double> acc(static_cast<size_t>(inner));
   for (int64_t o = 0; o < outer; o++) {
     std::fill(acc.begin(), acc.end(), 0.0);

@@ -2,10 +2,12 @@
 #include <vector>
 
 #include "rows.h"
+#include "vector_clones.h"
+#include "vector_exp.h"
 
 namespace fulmen {
 
-void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols) {
+FULMEN_VECTOR_CLONES void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++) {
     const float* in = x + r * cols;
     float* o = out + r * cols;
@@ -15,7 +17,7 @@ void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols) {
     double sum = 0;
     for (int64_t c = 0; c < cols; c++) {
       const float shifted = static_cast<float>(static_cast<double>(in[c]) - max);
-      o[c] = static_cast<float>(std::exp(static_cast<double>(shifted)));
+      o[c] = static_cast<float>(expForFloat(static_cast<double>(shifted)));
       sum += o[c];
     }
     const double total = static_cast<float>(sum);

@@ -122,6 +122,25 @@ describe("the native engine's host build", () => {
       }
     });
   }
+  it("exp, sigmoid, erf and softmax (vectorised exponential) equal tfjs's cpu kernels over 200k inputs", async () => {
+    // A dense sweep of [-120, 120] plus the edges where float32 results turn to 0, subnormals and ∞.
+    const edges = [
+      -745, -709, -708, -104, -103.97, -103.28, -87.34, 88.72, 88.73, 89, 708, 709, 710, 1e-8, -1e-8,
+    ];
+    const values = Float32Array.from([
+      ...Array.from({ length: 200_000 }, (_, i) => -120 + i * 0.0012),
+      ...edges,
+    ]);
+    for (const op of ["exp", "sigmoid", "erf"] as const) {
+      const [h, c] = await onBoth(() => tf[op](tf.tensor1d(values)));
+      let differing = 0;
+      for (let i = 0; i < c.length; i++) if (!Object.is(h[i], c[i])) differing++;
+      expect(differing, op).toBe(0);
+    }
+    const [h, c] = await onBoth(() => tf.softmax(tf.tensor2d(values.subarray(0, 200_000), [2000, 100])));
+    expect(Array.from(h)).toEqual(Array.from(c));
+  });
+
   it("sum and mean over leading, trailing, middle and all axes match tfjs's cpu kernels", async () => {
     for (const [axis, keepDims] of [
       [0, false],
