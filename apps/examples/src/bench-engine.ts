@@ -13,10 +13,13 @@ import { AdamW, manualSeed, nn, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 import { CharGpt } from "./gpt/char-gpt";
 
+/** Warm-up calls before timing, the same for every engine and PyTorch (1 on tfjs's slow cpu backend). */
+const WARMUP = 5;
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
-function timeMs(fn: () => void, repeats: number): number {
-  fn();
+/** Median ms of `repeats` calls after `warmup` calls (JIT-compiled engines need a few steps to settle). */
+function timeMs(fn: () => void, repeats: number, warmup = WARMUP): number {
+  for (let i = 0; i < warmup; i++) fn();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();
@@ -40,6 +43,7 @@ function trainingStepMs(
   x: tf.Tensor,
   y: tf.Tensor,
   repeats: number,
+  warmup = WARMUP,
 ): number {
   const [m, optimizer] = fabric.setup(model, new AdamW(model, { lr: 1e-3 }));
   const ms = timeMs(
@@ -55,6 +59,7 @@ function trainingStepMs(
         optimizer.step();
       }),
     repeats,
+    warmup,
   );
   model.dispose();
   optimizer.disposeState();
@@ -74,6 +79,7 @@ async function measure(accelerator: string): Promise<Figures> {
         tf.matMul(a, b).dataSync();
       }),
     slow ? 1 : 7,
+    slow ? 1 : WARMUP,
   );
   manualSeed(1);
   const mlp = new nn.Sequential(
@@ -88,7 +94,7 @@ async function measure(accelerator: string): Promise<Figures> {
     Array.from({ length: 256 }, (_, i) => i % 10),
     "int32",
   );
-  const stepMs = trainingStepMs(fabric, mlp, x, y, slow ? 3 : 15);
+  const stepMs = trainingStepMs(fabric, mlp, x, y, slow ? 3 : 15, slow ? 1 : WARMUP);
   const cnn = new nn.Sequential(
     new nn.Conv2d(1, 16, 3),
     new nn.ReLU(),
@@ -104,7 +110,7 @@ async function measure(accelerator: string): Promise<Figures> {
     Array.from({ length: 64 }, (_, i) => i % 10),
     "int32",
   );
-  const cnnStepMs = trainingStepMs(fabric, cnn, images, labels, slow ? 2 : 10);
+  const cnnStepMs = trainingStepMs(fabric, cnn, images, labels, slow ? 2 : 10, slow ? 1 : WARMUP);
   const gpt = new CharGpt({
     vocabSize: 64,
     blockSize: 32,
@@ -125,7 +131,7 @@ async function measure(accelerator: string): Promise<Figures> {
     undefined,
     "int32",
   );
-  const gptStepMs = trainingStepMs(fabric, gpt, tokens, next, slow ? 1 : 10);
+  const gptStepMs = trainingStepMs(fabric, gpt, tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
   tf.dispose([a, b, x, y, images, labels, tokens, next]);
   return { matmulMs, stepMs, cnnStepMs, gptStepMs };
 }
@@ -136,7 +142,8 @@ function measureTorch(): Figures | string {
 import time, torch
 torch.manual_seed(1)
 def t(fn, n):
-    fn(); ts=[]
+    for _ in range(${WARMUP}): fn()
+    ts=[]
     for _ in range(n):
         s=time.perf_counter(); fn(); ts.append((time.perf_counter()-s)*1000)
     return sorted(ts)[len(ts)//2]
