@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "pool_transpose.h"
@@ -18,11 +19,18 @@ void hostTranspose(const uint32_t* x, const std::vector<int64_t>& shape, const s
     total *= outShape[i];
   }
   if (total == 0) return;
+  // Row by row of the output's last dimension: a straight copy when that dimension is also the input's last.
+  const int64_t inner = outShape[rank - 1], innerStep = step[rank - 1];
   std::vector<int64_t> index(rank, 0);
   int64_t offset = 0;
-  for (int64_t o = 0; o < total; o++) {
-    out[o] = x[offset];
-    for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; d--) {
+  for (int64_t row = 0; row < total / inner; row++) {
+    const uint32_t* src = x + offset;
+    uint32_t* dst = out + row * inner;
+    if (innerStep == 1)
+      std::memcpy(dst, src, static_cast<size_t>(inner) * sizeof(uint32_t));
+    else
+      for (int64_t i = 0; i < inner; i++) dst[i] = src[i * innerStep];
+    for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; d--) {
       offset += step[d];
       if (++index[d] < outShape[d]) break;
       offset -= step[d] * outShape[d];

@@ -14,12 +14,13 @@ FULMEN_VECTOR_CLONES void hostSoftmax(const float* x, float* out, int64_t rows, 
     float max = in[0];
     for (int64_t c = 1; c < cols; c++)
       if (std::isnan(in[c]) || in[c] > max) max = in[c];
-    double sum = 0;
+    // The exponentials first (a loop that vectorises), then their sum in order, as tfjs adds them.
     for (int64_t c = 0; c < cols; c++) {
       const float shifted = static_cast<float>(static_cast<double>(in[c]) - max);
       o[c] = static_cast<float>(expForFloat(static_cast<double>(shifted)));
-      sum += o[c];
     }
+    double sum = 0;
+    for (int64_t c = 0; c < cols; c++) sum += o[c];
     const double total = static_cast<float>(sum);
     for (int64_t c = 0; c < cols; c++) o[c] = static_cast<float>(o[c] / total);
   }
