@@ -3,6 +3,7 @@
 
 #include "elementwise.h"
 #include "vector_clones.h"
+#include "erf_tfjs.h"
 #include "vector_exp.h"
 
 
@@ -103,16 +104,6 @@ FULMEN_VECTOR_CLONES void hostBinary(BinaryOp op, const float* a, const std::vec
     case BinaryOp::SquaredDifference:
       return binaryLoop<BinaryOp::SquaredDifference>(a, aShape, b, bShape, out, outShape);
   }
-}
-
-// tfjs's erf: Abramowitz and Stegun 7.1.26 with its constants, in double.
-inline double erfLikeTfjs(double x) {
-  const double sign = x > 0 ? 1.0 : x < 0 ? -1.0 : x;  // Math.sign keeps ±0 (and NaN)
-  const double v = std::fabs(x);
-  const double t = 1.0 / (1.0 + 0.3275911 * v);
-  const double poly = ((((1.061405429 * t + -1.453152027) * t) + 1.421413741) * t + -0.284496736) * t + 0.254829592;
-  // e^(-v²) below e^-708 leaves 1 - poly·t·e^(-v²) at 1 either way.
-  return sign * (1.0 - poly * t * expInRange(-v * v, -708.0, 0.0));
 }
 
 FULMEN_VECTOR_CLONES void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {

@@ -4,6 +4,7 @@
 
 #include "conv.h"
 #include "elementwise.h"
+#include "fused_layers.h"
 #include "gemm.h"
 #include "pool_transpose.h"
 #include "optimizer.h"
@@ -158,6 +159,36 @@ Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gelu(x, y) and geluGrad(dy, x, dx)
+Napi::Value gelu(const Napi::CallbackInfo& info) {
+  auto y = info[1].As<Napi::Float32Array>();
+  fulmen::hostGelu(floats(info[0]), y.Data(), static_cast<int64_t>(y.ElementLength()));
+  return info.Env().Undefined();
+}
+
+Napi::Value geluGrad(const Napi::CallbackInfo& info) {
+  auto dx = info[2].As<Napi::Float32Array>();
+  fulmen::hostGeluGrad(floats(info[0]), floats(info[1]), dx.Data(), static_cast<int64_t>(dx.ElementLength()));
+  return info.Env().Undefined();
+}
+
+// layerNorm(x, weight|null, bias|null, y, mean, rstd, rows, cols, eps)
+Napi::Value layerNorm(const Napi::CallbackInfo& info) {
+  fulmen::hostLayerNorm(floats(info[0]), maybeFloats(info[1]), maybeFloats(info[2]),
+                        info[3].As<Napi::Float32Array>().Data(), info[4].As<Napi::Float32Array>().Data(),
+                        info[5].As<Napi::Float32Array>().Data(), info[6].As<Napi::Number>().Int64Value(),
+                        info[7].As<Napi::Number>().Int64Value(), info[8].As<Napi::Number>().DoubleValue());
+  return info.Env().Undefined();
+}
+
+// layerNormGrad(dy, x, mean, rstd, weight|null, dx, dWeight|null, dBias|null, rows, cols)
+Napi::Value layerNormGrad(const Napi::CallbackInfo& info) {
+  fulmen::hostLayerNormGrad(floats(info[0]), floats(info[1]), floats(info[2]), floats(info[3]), maybeFloats(info[4]),
+                            info[5].As<Napi::Float32Array>().Data(), maybeFloats(info[6]), maybeFloats(info[7]),
+                            info[8].As<Napi::Number>().Int64Value(), info[9].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
 Napi::Value setThreads(const Napi::CallbackInfo& info) {
   fulmen::hostSetThreads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -181,6 +212,10 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, unsortedSegmentSum));
   exports.Set("adamUpdate", Napi::Function::New(env, adamUpdate));
   exports.Set("sgdUpdate", Napi::Function::New(env, sgdUpdate));
+  exports.Set("gelu", Napi::Function::New(env, gelu));
+  exports.Set("geluGrad", Napi::Function::New(env, geluGrad));
+  exports.Set("layerNorm", Napi::Function::New(env, layerNorm));
+  exports.Set("layerNormGrad", Napi::Function::New(env, layerNormGrad));
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
   return exports;

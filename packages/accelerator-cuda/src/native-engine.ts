@@ -73,6 +73,31 @@ export interface NativeEngine {
     maxOut: Float32Array | null,
     hyper: number[],
   ): void;
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  layerNorm(
+    x: Float32Array,
+    weight: Float32Array | null,
+    bias: Float32Array | null,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    weight: Float32Array | null,
+    dx: Float32Array,
+    dWeight: Float32Array | null,
+    dBias: Float32Array | null,
+    rows: number,
+    cols: number,
+  ): void;
   sgdUpdate(
     param: Float32Array,
     grad: Float32Array,

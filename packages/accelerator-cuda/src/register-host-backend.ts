@@ -3,6 +3,7 @@ import type { KernelFunc } from "@tensorflow/tfjs-core";
 import { nativeBatchMatMul } from "./batch-mat-mul";
 import { CONV_KERNELS } from "./conv-kernels";
 import { ELEMENTWISE_KERNELS } from "./elementwise-kernels";
+import { registerFusedLayerKernels } from "./fused-layer-kernels";
 import { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
@@ -41,4 +42,5 @@ export function registerHostBackend(engine: NativeEngine): void {
     tf.registerKernel({ ...config, backendName: HOST_BACKEND, kernelFunc });
   }
   registerOptimizerKernels(engine, HOST_BACKEND);
+  registerFusedLayerKernels(engine, HOST_BACKEND);
 }

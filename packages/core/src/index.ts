@@ -57,6 +57,15 @@ export { type Collated, defaultCollate } from "./data/collate";
 export { DataLoader, type DataLoaderOptions } from "./data/data-loader";
 export { type Dataset, TensorDataset } from "./data/dataset";
 export { DistributedSampler, type DistributedSamplerOptions } from "./data/distributed-sampler";
+export {
+  backendHasKernels,
+  fusedGelu,
+  fusedLayerNorm,
+  GELU_GRAD_KERNEL,
+  GELU_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+} from "./nn/fused-kernels";
 export * as nn from "./nn/index";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from "./nn/module";
 export { Adagrad, type AdagradOptions } from "./optim/adagrad";

@@ -1,5 +1,6 @@
 import { followInputOp } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
+import { backendHasKernels, fusedGelu, GELU_GRAD_KERNEL, GELU_KERNEL } from "../fused-kernels";
 import { Module } from "../module";
 
 /** `max(0, x)`, like `torch.nn.ReLU`. */
@@ -45,6 +46,7 @@ export class GELU extends Module {
         const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
         return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
       }
+      if (x.dtype === "float32" && backendHasKernels(GELU_KERNEL, GELU_GRAD_KERNEL)) return fusedGelu(x);
       return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
     });
   }

@@ -3,6 +3,12 @@ import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkOptionNames } from "../../utils/options";
+import {
+  backendHasKernels,
+  fusedLayerNorm,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+} from "../fused-kernels";
 import { Module } from "../module";
 
 /** Options of {@link LayerNorm}. */
@@ -45,6 +51,10 @@ export class LayerNorm extends Module {
         throw new FulmenError(
           `LayerNorm: input shape [${x.shape}] does not end with normalizedShape [${this.normalizedShape}].`,
         );
+      }
+      if (x.dtype === "float32" && backendHasKernels(LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL)) {
+        const size = this.normalizedShape.reduce((p, d) => p * d, 1);
+        return fusedLayerNorm(x, this.weight?.data ?? null, this.bias?.data ?? null, size, this.eps);
       }
       const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
       const mean = tf.mean(x, axes, true);

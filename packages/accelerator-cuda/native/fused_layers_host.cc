@@ -1,0 +1,97 @@
+#include <cmath>
+#include <vector>
+
+#include "erf_tfjs.h"
+#include "fused_layers.h"
+#include "vector_clones.h"
+#include "vector_exp.h"
+
+namespace fulmen {
+
+namespace {
+// The float32 constants tfjs's op-by-op GELU multiplies by (JavaScript numbers stored in float32 tensors).
+const float kHalf = 0.5f;
+const float kInvSqrt2 = static_cast<float>(0.70710678118654752440);  // Math.SQRT1_2
+const float kErfSlope = static_cast<float>(2.0 / std::sqrt(3.14159265358979323846));  // 2/√π
+}  // namespace
+
+FULMEN_VECTOR_CLONES void hostGelu(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float half = kHalf * x[i];
+    const float u = x[i] * kInvSqrt2;
+    const float s = 1.0f + static_cast<float>(erfLikeTfjs(u));
+    y[i] = half * s;
+  }
+}
+
+// tfjs differentiates y = (0.5·x)·(1 + erf(x·c)) node by node, newest first: dh = dy·s, ds = dy·h (= de);
+// du = de·(e^(-u²)·2/√π); the x·c node gives du·c, then the 0.5·x node gives dh·0.5, added to it.
+FULMEN_VECTOR_CLONES void hostGeluGrad(const float* dy, const float* x, float* dx, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float half = kHalf * x[i];
+    const float u = x[i] * kInvSqrt2;
+    const float s = 1.0f + static_cast<float>(erfLikeTfjs(u));
+    const float dh = dy[i] * s;
+    const float de = dy[i] * half;
+    const float square = u * u;
+    const float slope = static_cast<float>(expForFloat(static_cast<double>(-square))) * kErfSlope;
+    const float du = de * slope;
+    dx[i] = du * kInvSqrt2 + dh * kHalf;
+  }
+}
+
+void hostLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+                   int64_t rows, int64_t cols, double eps) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* in = x + r * cols;
+    double sum = 0;
+    for (int64_t c = 0; c < cols; c++) sum += in[c];
+    const double mu = sum / static_cast<double>(cols);
+    double squares = 0;
+    for (int64_t c = 0; c < cols; c++) {
+      const double d = in[c] - mu;
+      squares += d * d;
+    }
+    const double inv = 1.0 / std::sqrt(squares / static_cast<double>(cols) + eps);
+    mean[r] = static_cast<float>(mu);
+    rstd[r] = static_cast<float>(inv);
+    float* out = y + r * cols;
+    for (int64_t c = 0; c < cols; c++) {
+      double v = (in[c] - mu) * inv;
+      if (weight != nullptr) v *= weight[c];
+      if (bias != nullptr) v += bias[c];
+      out[c] = static_cast<float>(v);
+    }
+  }
+}
+
+// With x̂ = (x - mean)·rstd and g = dy·weight: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), as PyTorch computes it.
+void hostLayerNormGrad(const float* dy, const float* x, const float* mean, const float* rstd, const float* weight,
+                       float* dx, float* dWeight, float* dBias, int64_t rows, int64_t cols) {
+  std::vector<double> weightSum(dWeight != nullptr ? cols : 0, 0.0), biasSum(dBias != nullptr ? cols : 0, 0.0);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* in = x + r * cols;
+    const float* grad = dy + r * cols;
+    const double mu = mean[r], inv = rstd[r];
+    double gSum = 0, gxSum = 0;
+    for (int64_t c = 0; c < cols; c++) {
+      const double xhat = (in[c] - mu) * inv;
+      const double g = weight != nullptr ? static_cast<double>(grad[c]) * weight[c] : grad[c];
+      gSum += g;
+      gxSum += g * xhat;
+      if (dWeight != nullptr) weightSum[c] += grad[c] * xhat;
+      if (dBias != nullptr) biasSum[c] += grad[c];
+    }
+    const double gMean = gSum / static_cast<double>(cols), gxMean = gxSum / static_cast<double>(cols);
+    float* out = dx + r * cols;
+    for (int64_t c = 0; c < cols; c++) {
+      const double xhat = (in[c] - mu) * inv;
+      const double g = weight != nullptr ? static_cast<double>(grad[c]) * weight[c] : grad[c];
+      out[c] = static_cast<float>(inv * (g - gMean - xhat * gxMean));
+    }
+  }
+  for (int64_t c = 0; c < static_cast<int64_t>(weightSum.size()); c++) dWeight[c] = static_cast<float>(weightSum[c]);
+  for (int64_t c = 0; c < static_cast<int64_t>(biasSum.size()); c++) dBias[c] = static_cast<float>(biasSum[c]);
+}
+
+}  // namespace fulmen

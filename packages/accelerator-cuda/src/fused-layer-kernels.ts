@@ -1,0 +1,104 @@
+import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, tf } from "@fulmen/core";
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import type { HostEngineBackend } from "./host-backend";
+import type { NativeEngine } from "./native-engine";
+
+const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+
+function geluKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    const y = backend.allocate(Float32Array, size(x.shape));
+    engine.gelu(backend.floats(x), y);
+    return backend.makeTensorInfo(x.shape, "float32", y);
+  };
+}
+
+function geluGradKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { dy, x } = args.inputs as { dy: TensorInfo; x: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    const dx = backend.allocate(Float32Array, size(x.shape));
+    engine.geluGrad(backend.floats(dy), backend.floats(x), dx);
+    return backend.makeTensorInfo(x.shape, "float32", dx);
+  };
+}
+
+interface LayerNormAttrs {
+  eps: number;
+  normalizedSize: number;
+  hasWeight?: boolean;
+  hasBias?: boolean;
+}
+
+function layerNormKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { x, weight, bias } = args.inputs as { x: TensorInfo; weight?: TensorInfo; bias?: TensorInfo };
+    const { eps, normalizedSize } = args.attrs as unknown as LayerNormAttrs;
+    const backend = args.backend as HostEngineBackend;
+    const rows = size(x.shape) / normalizedSize;
+    const y = backend.allocate(Float32Array, size(x.shape));
+    const mean = backend.allocate(Float32Array, rows);
+    const rstd = backend.allocate(Float32Array, rows);
+    engine.layerNorm(
+      backend.floats(x),
+      weight === undefined ? null : backend.floats(weight),
+      bias === undefined ? null : backend.floats(bias),
+      y,
+      mean,
+      rstd,
+      rows,
+      normalizedSize,
+      eps,
+    );
+    return [
+      backend.makeTensorInfo(x.shape, "float32", y),
+      backend.makeTensorInfo([rows], "float32", mean),
+      backend.makeTensorInfo([rows], "float32", rstd),
+    ];
+  };
+}
+
+function layerNormGradKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { dy, x, mean, rstd, weight } = args.inputs as Record<string, TensorInfo | undefined>;
+    const { normalizedSize, hasWeight, hasBias } = args.attrs as unknown as LayerNormAttrs;
+    const backend = args.backend as HostEngineBackend;
+    const rows = size(x!.shape) / normalizedSize;
+    const dx = backend.allocate(Float32Array, size(x!.shape));
+    const dWeight = hasWeight ? backend.allocate(Float32Array, normalizedSize) : null;
+    const dBias = hasBias ? backend.allocate(Float32Array, normalizedSize) : null;
+    engine.layerNormGrad(
+      backend.floats(dy!),
+      backend.floats(x!),
+      backend.floats(mean!),
+      backend.floats(rstd!),
+      weight === undefined ? null : backend.floats(weight),
+      dx,
+      dWeight,
+      dBias,
+      rows,
+      normalizedSize,
+    );
+    // The bias has the weight's shape (the normalized shape); a layer without a weight has no bias either.
+    const paramShape = weight?.shape ?? [normalizedSize];
+    return [
+      backend.makeTensorInfo(x!.shape, "float32", dx),
+      ...[dWeight, dBias]
+        .filter((g): g is Float32Array => g !== null)
+        .map((g) => backend.makeTensorInfo(paramShape, "float32", g)),
+    ];
+  };
+}
+
+/** Registers the engine's fused layer kernels (core's GELU and layer-norm kernel families) for `backendName`. */
+export function registerFusedLayerKernels(engine: NativeEngine, backendName: string): void {
+  const kernels: Array<[string, KernelFunc]> = [
+    [GELU_KERNEL, geluKernel(engine)],
+    [GELU_GRAD_KERNEL, geluGradKernel(engine)],
+    [LAYER_NORM_KERNEL, layerNormKernel(engine)],
+    [LAYER_NORM_GRAD_KERNEL, layerNormGradKernel(engine)],
+  ];
+  for (const [kernelName, kernelFunc] of kernels) tf.registerKernel({ kernelName, backendName, kernelFunc });
+}
