@@ -85,9 +85,9 @@ function layerNormGradKernel(engine: NativeEngine): KernelFunc {
     const paramShape = weight?.shape ?? [normalizedSize];
     return [
       backend.makeTensorInfo(x!.shape, "float32", dx),
-      ...[dWeight, dBias]
-        .filter((g): g is Float32Array => g !== null)
-        .map((g) => backend.makeTensorInfo(paramShape, "float32", g)),
+      ...[dWeight, dBias].flatMap((g) =>
+        g === null ? [] : [backend.makeTensorInfo(paramShape, "float32", g)],
+      ),
     ];
   };
 }
