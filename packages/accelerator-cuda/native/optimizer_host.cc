@@ -2,49 +2,87 @@
 #include <cstdint>
 
 #include "optimizer.h"
+#include "vector_clones.h"
 
 namespace fulmen {
 
 namespace {
 inline float f32(double x) { return static_cast<float>(x); }
-}  // namespace
 
-void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
-                    const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
-                    size_t n, const AdamStep& h) {
-  // The scalars as tfjs holds them: float32 tensors made from JavaScript doubles. Float arithmetic from here on
-  // equals tfjs's "double, then round to float32" for + − × ÷ and sqrt (53 ≥ 2·24 + 2 bits, so rounding twice is
-  // exact), and is what lets the loop vectorise; -ffp-contract=off keeps the compiler from fusing into FMAs. (One
-  // thread: OpenMP's spinning workers next to OpenBLAS's threads made whole steps slower on 2 cores.)
-  const float shrink = f32(1 - h.lr * h.weightDecay), decay = f32(h.weightDecay);
-  const float beta1 = f32(h.beta1), oneMinusBeta1 = f32(1 - h.beta1);
-  const float beta2 = f32(h.beta2), oneMinusBeta2 = f32(1 - h.beta2);
-  const float bc2 = f32(h.biasCorrection2Sqrt), eps = f32(h.eps), stepSize = f32(h.stepSize);
-  const bool decay2 = h.weightDecay != 0;
-  const int64_t count = static_cast<int64_t>(n);
+// The scalars as tfjs holds them: float32 tensors made from JavaScript doubles. Float arithmetic from here on
+// equals tfjs's "double, then round to float32" for + − × ÷ and sqrt (53 ≥ 2·24 + 2 bits, so rounding twice is
+// exact), and is what lets the loop vectorise; -ffp-contract=off keeps the compiler from fusing into FMAs.
+struct AdamScalars {
+  float shrink, decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, bc2, eps, stepSize;
+};
+
+// One loop per combination of options, so that no branch is left inside; the outputs are fresh arrays, never
+// the inputs (__restrict: with nine arrays the compiler would otherwise give up on checking overlaps at run
+// time, and not vectorise).
+template <bool Maximize, bool Decay, bool Decoupled, bool Amsgrad>
+void adamLoop(const float* __restrict param, const float* __restrict grad, const float* __restrict expAvgPrev,
+              const float* __restrict expAvgSqPrev, const float* __restrict maxPrev, float* __restrict paramOut,
+              float* __restrict expAvgOut, float* __restrict expAvgSqOut, float* __restrict maxOut, int64_t count,
+              const AdamScalars k) {
   for (int64_t i = 0; i < count; i++) {
-    float g = h.maximize ? -grad[i] : grad[i];
+    float g = Maximize ? -grad[i] : grad[i];
     float value = param[i];
-    if (decay2) {
-      if (h.decoupled) value = value * shrink;
-      else g = g + value * decay;
+    if (Decay) {
+      if (Decoupled) value = value * k.shrink;
+      else g = g + value * k.decay;
     }
-    const float m = expAvgPrev[i] * beta1 + g * oneMinusBeta1;
-    const float s = expAvgSqPrev[i] * beta2 + (g * g) * oneMinusBeta2;
+    const float m = expAvgPrev[i] * k.beta1 + g * k.oneMinusBeta1;
+    const float s = expAvgSqPrev[i] * k.beta2 + (g * g) * k.oneMinusBeta2;
     float second = s;
-    if (h.amsgrad) {
+    if (Amsgrad) {
       const float prev = maxPrev[i];
-      second = (std::isnan(prev) || std::isnan(s)) ? NAN : (prev > s ? prev : s);
+      second = (prev != prev || s != s) ? NAN : (prev > s ? prev : s);
       maxOut[i] = second;
     }
-    const float denom = std::sqrt(second) / bc2 + eps;
+    const float denom = std::sqrt(second) / k.bc2 + k.eps;
     expAvgOut[i] = m;
     expAvgSqOut[i] = s;
-    paramOut[i] = value - (m / denom) * stepSize;
+    paramOut[i] = value - (m / denom) * k.stepSize;
   }
 }
 
-void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
+template <bool Maximize, bool Decay, bool Decoupled>
+void adamLoopAms(bool amsgrad, const float* param, const float* grad, const float* expAvgPrev,
+                 const float* expAvgSqPrev, const float* maxPrev, float* paramOut, float* expAvgOut,
+                 float* expAvgSqOut, float* maxOut, int64_t count, const AdamScalars& k) {
+  if (amsgrad)
+    adamLoop<Maximize, Decay, Decoupled, true>(param, grad, expAvgPrev, expAvgSqPrev, maxPrev, paramOut, expAvgOut,
+                                               expAvgSqOut, maxOut, count, k);
+  else
+    adamLoop<Maximize, Decay, Decoupled, false>(param, grad, expAvgPrev, expAvgSqPrev, maxPrev, paramOut, expAvgOut,
+                                                expAvgSqOut, maxOut, count, k);
+}
+}  // namespace
+
+FULMEN_VECTOR_CLONES void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPrev,
+                                         const float* expAvgSqPrev, const float* maxPrev, float* paramOut,
+                                         float* expAvgOut, float* expAvgSqOut, float* maxOut, size_t n,
+                                         const AdamStep& h) {
+  const AdamScalars k{f32(1 - h.lr * h.weightDecay), f32(h.weightDecay), f32(h.beta1), f32(1 - h.beta1),
+                      f32(h.beta2), f32(1 - h.beta2), f32(h.biasCorrection2Sqrt), f32(h.eps), f32(h.stepSize)};
+  const int64_t count = static_cast<int64_t>(n);
+  const bool decay = h.weightDecay != 0;
+#define FULMEN_ADAM(MAX, DECAY, DECOUPLED)                                                                \
+  adamLoopAms<MAX, DECAY, DECOUPLED>(h.amsgrad, param, grad, expAvgPrev, expAvgSqPrev, maxPrev, paramOut, \
+                                     expAvgOut, expAvgSqOut, maxOut, count, k)
+  if (h.maximize) {
+    if (!decay) FULMEN_ADAM(true, false, false);
+    else if (h.decoupled) FULMEN_ADAM(true, true, true);
+    else FULMEN_ADAM(true, true, false);
+  } else {
+    if (!decay) FULMEN_ADAM(false, false, false);
+    else if (h.decoupled) FULMEN_ADAM(false, true, true);
+    else FULMEN_ADAM(false, true, false);
+  }
+#undef FULMEN_ADAM
+}
+
+FULMEN_VECTOR_CLONES void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
                    size_t n, const SgdStep& h) {
   const float decay = f32(h.weightDecay), momentum = f32(h.momentum), keep = f32(1 - h.dampening), lr = f32(h.lr);
   const bool useMomentum = h.momentum != 0, useDecay = h.weightDecay != 0;
