@@ -200,17 +200,39 @@ print(mm, t(step, 15), t(cstep, 10), t(gstep, 10))`;
 
 const formatRow = (name: string, r: Figures) =>
   `| ${name} | ${r.matmulMs.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${r.cnnStepMs.toFixed(1)} | ${r.gptStepMs.toFixed(1)} |`;
-const rows: string[] = [];
-for (const accelerator of ["host", "wasm", "cpu"]) {
-  const r = await measure(accelerator);
-  rows.push(formatRow(accelerator, r));
+const COLUMNS = ["matmulMs", "stepMs", "cnnStepMs", "gptStepMs"] as const;
+const medianOf = (list: Figures[]): Figures =>
+  Object.fromEntries(COLUMNS.map((c) => [c, median(list.map((f) => f[c]))])) as unknown as Figures;
+
+// Rounds alternate the engines and PyTorch, so that each sees the same spells of load from this shared
+// machine's other tenants; the table shows medians over rounds, and the host/PyTorch ratios are per round.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const figures: Record<string, Figures[]> = { host: [], wasm: [], cpu: [], torch: [] };
+let torchMissing = "";
+for (let round = 0; round < ROUNDS; round++) {
+  for (const accelerator of round === 0 ? ["host", "wasm", "cpu"] : ["host", "wasm"])
+    figures[accelerator]!.push(await measure(accelerator));
+  const torch = measureTorch();
+  if (typeof torch === "string") torchMissing = torch;
+  else figures.torch!.push(torch);
 }
-const torch = measureTorch();
-if (typeof torch !== "string") rows.push(formatRow("PyTorch (CPU)", torch));
-console.log(`\nNative engine (host build) vs tfjs backends, ${cpus().length} cores; medians.\n`);
+const rows = ["host", "wasm", "cpu"].map((accelerator) =>
+  formatRow(accelerator, medianOf(figures[accelerator]!)),
+);
+if (figures.torch!.length > 0) rows.push(formatRow("PyTorch (CPU)", medianOf(figures.torch!)));
+console.log(
+  `\nNative engine (host build) vs tfjs backends, ${cpus().length} cores; medians of ${ROUNDS} alternating rounds (cpu: 1).\n`,
+);
 console.log(
   "| engine | 1024³ matmul ms | MLP step ms (batch 256) | CNN step ms (batch 64) | transformer step ms (batch 32×32) |",
 );
 console.log("| --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);
-if (typeof torch === "string") console.log(`\n${torch}.`);
+if (torchMissing !== "") console.log(`\n${torchMissing}.`);
+else
+  for (const c of COLUMNS) {
+    const ratios = figures.host!.map((h, i) => h[c] / figures.torch![i]![c]);
+    console.log(
+      `host / PyTorch, ${c}: ${median(ratios).toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(", ")})`,
+    );
+  }
