@@ -7,22 +7,46 @@
 
 namespace fulmen {
 
+namespace {
+
+// One row's maximum (NaN wins, as in tfjs) and its exponentials, shifted by it.
+inline float maxAndExps(const float* in, float* o, int64_t cols) {
+  float max = in[0];
+  for (int64_t c = 1; c < cols; c++)
+    if (std::isnan(in[c]) || in[c] > max) max = in[c];
+  for (int64_t c = 0; c < cols; c++) {
+    const float shifted = static_cast<float>(static_cast<double>(in[c]) - max);
+    o[c] = static_cast<float>(expForFloat(static_cast<double>(shifted)));
+  }
+  return max;
+}
+
+inline void divideRow(float* o, int64_t cols, double sum) {
+  const double total = static_cast<float>(sum);
+  for (int64_t c = 0; c < cols; c++) o[c] = static_cast<float>(o[c] / total);
+}
+
+}  // namespace
+
+// Each row's exponentials are summed in order, as tfjs adds them; eight rows side by side keep eight independent
+// chains of additions in flight instead of one.
 FULMEN_VECTOR_CLONES void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; r++) {
-    const float* in = x + r * cols;
+  constexpr int64_t kRows = 8;
+  int64_t r = 0;
+  for (; r + kRows <= rows; r += kRows) {
+    for (int64_t j = 0; j < kRows; j++) maxAndExps(x + (r + j) * cols, out + (r + j) * cols, cols);
+    double sums[kRows] = {};
+    const float* block = out + r * cols;
+    for (int64_t c = 0; c < cols; c++)
+      for (int64_t j = 0; j < kRows; j++) sums[j] += block[j * cols + c];
+    for (int64_t j = 0; j < kRows; j++) divideRow(out + (r + j) * cols, cols, sums[j]);
+  }
+  for (; r < rows; r++) {
     float* o = out + r * cols;
-    float max = in[0];
-    for (int64_t c = 1; c < cols; c++)
-      if (std::isnan(in[c]) || in[c] > max) max = in[c];
-    // The exponentials first (a loop that vectorises), then their sum in order, as tfjs adds them.
-    for (int64_t c = 0; c < cols; c++) {
-      const float shifted = static_cast<float>(static_cast<double>(in[c]) - max);
-      o[c] = static_cast<float>(expForFloat(static_cast<double>(shifted)));
-    }
+    maxAndExps(x + r * cols, o, cols);
     double sum = 0;
     for (int64_t c = 0; c < cols; c++) sum += o[c];
-    const double total = static_cast<float>(sum);
-    for (int64_t c = 0; c < cols; c++) o[c] = static_cast<float>(o[c] / total);
+    divideRow(o, cols, sum);
   }
 }
 
