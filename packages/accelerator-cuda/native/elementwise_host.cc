@@ -26,9 +26,11 @@ inline float apply(float af, float bf) {
   return 0;
 }
 
-template <BinaryOp Op>
-void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float* b, const std::vector<int64_t>& bShape,
-                float* out, const std::vector<int64_t>& outShape) {
+// out = f(a, b) with a and b broadcast to out's shape; Out is float for arithmetic, uint8 (tfjs's bool) for
+// comparisons.
+template <typename Out, typename F>
+void broadcastLoop(F f, const float* a, const std::vector<int64_t>& aShape, const float* b,
+                   const std::vector<int64_t>& bShape, Out* out, const std::vector<int64_t>& outShape) {
   const size_t rank = outShape.size();
   int64_t total = 1;
   for (auto d : outShape) total *= d;
@@ -36,18 +38,18 @@ void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float*
   for (auto d : aShape) aSize *= d;
   for (auto d : bShape) bSize *= d;
   if (aSize == total && bSize == total) {
-    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(a[i], b[i]);
+    for (int64_t i = 0; i < total; i++) out[i] = f(a[i], b[i]);
     return;
   }
   // One side a scalar, the other whole: no index arithmetic, so the loop vectorises.
   if (bSize == 1 && aSize == total) {
     const float s = b[0];
-    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(a[i], s);
+    for (int64_t i = 0; i < total; i++) out[i] = f(a[i], s);
     return;
   }
   if (aSize == 1 && bSize == total) {
     const float s = a[0];
-    for (int64_t i = 0; i < total; i++) out[i] = apply<Op>(s, b[i]);
+    for (int64_t i = 0; i < total; i++) out[i] = f(s, b[i]);
     return;
   }
   // General broadcast: strides aligned to the output's rank, 0 along broadcast dimensions.
@@ -71,23 +73,45 @@ void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float*
       offA += index[d] * aStride[d];
       offB += index[d] * bStride[d];
     }
-    float* o = out + row * innerSize;
+    Out* o = out + row * innerSize;
     const float* ra = a + offA;
     const float* rb = b + offB;
     // The innermost dimension with each side either running or fixed, spelled out so that loops vectorise.
     if (innerA == 1 && innerB == 1)
-      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[i], rb[i]);
+      for (int64_t i = 0; i < innerSize; i++) o[i] = f(ra[i], rb[i]);
     else if (innerA == 1 && innerB == 0)
-      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[i], rb[0]);
+      for (int64_t i = 0; i < innerSize; i++) o[i] = f(ra[i], rb[0]);
     else if (innerA == 0 && innerB == 1)
-      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[0], rb[i]);
+      for (int64_t i = 0; i < innerSize; i++) o[i] = f(ra[0], rb[i]);
     else
-      for (int64_t i = 0; i < innerSize; i++) o[i] = apply<Op>(ra[i * innerA], rb[i * innerB]);
+      for (int64_t i = 0; i < innerSize; i++) o[i] = f(ra[i * innerA], rb[i * innerB]);
     for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; d--) {
       if (++index[d] < outShape[d]) break;
       index[d] = 0;
     }
   }
+}
+
+template <BinaryOp Op>
+void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float* b, const std::vector<int64_t>& bShape,
+                float* out, const std::vector<int64_t>& outShape) {
+  broadcastLoop<float>([](float x, float y) { return apply<Op>(x, y); }, a, aShape, b, bShape, out, outShape);
+}
+
+template <CompareOp Op>
+inline uint8_t compare(float a, float b) {
+  if constexpr (Op == CompareOp::Greater) return a > b;
+  if constexpr (Op == CompareOp::GreaterEqual) return a >= b;
+  if constexpr (Op == CompareOp::Less) return a < b;
+  if constexpr (Op == CompareOp::LessEqual) return a <= b;
+  if constexpr (Op == CompareOp::Equal) return a == b;
+  return a != b;
+}
+
+template <CompareOp Op>
+void compareLoop(const float* a, const std::vector<int64_t>& aShape, const float* b,
+                 const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape) {
+  broadcastLoop<uint8_t>([](float x, float y) { return compare<Op>(x, y); }, a, aShape, b, bShape, out, outShape);
 }
 
 }  // namespace
@@ -104,6 +128,57 @@ FULMEN_VECTOR_CLONES void hostBinary(BinaryOp op, const float* a, const std::vec
     case BinaryOp::SquaredDifference:
       return binaryLoop<BinaryOp::SquaredDifference>(a, aShape, b, bShape, out, outShape);
   }
+}
+
+FULMEN_VECTOR_CLONES void hostCompare(CompareOp op, const float* a, const std::vector<int64_t>& aShape,
+                                      const float* b, const std::vector<int64_t>& bShape, uint8_t* out,
+                                      const std::vector<int64_t>& outShape) {
+  switch (op) {
+    case CompareOp::Greater: return compareLoop<CompareOp::Greater>(a, aShape, b, bShape, out, outShape);
+    case CompareOp::GreaterEqual: return compareLoop<CompareOp::GreaterEqual>(a, aShape, b, bShape, out, outShape);
+    case CompareOp::Less: return compareLoop<CompareOp::Less>(a, aShape, b, bShape, out, outShape);
+    case CompareOp::LessEqual: return compareLoop<CompareOp::LessEqual>(a, aShape, b, bShape, out, outShape);
+    case CompareOp::Equal: return compareLoop<CompareOp::Equal>(a, aShape, b, bShape, out, outShape);
+    case CompareOp::NotEqual: return compareLoop<CompareOp::NotEqual>(a, aShape, b, bShape, out, outShape);
+  }
+}
+
+FULMEN_VECTOR_CLONES void hostSelect(const uint8_t* condition, const float* t, const float* e, float* out,
+                                     size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = condition[i] == 1 ? t[i] : e[i];
+}
+
+// tfjs compares with the bounds as JavaScript doubles and stores the chosen bound in float32.
+FULMEN_VECTOR_CLONES void hostClip(const float* x, float* out, size_t n, double lo, double hi) {
+  const float loF = static_cast<float>(lo), hiF = static_cast<float>(hi);
+  for (size_t i = 0; i < n; i++) {
+    const double v = x[i];
+    out[i] = v > hi ? hiF : (v < lo ? loF : x[i]);
+  }
+}
+
+// Inputs added one after another into a float32 sum, as tfjs's AddN does.
+FULMEN_VECTOR_CLONES void hostAddN(const float* const* inputs, size_t count, float* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = 0.0f;
+  for (size_t k = 0; k < count; k++) {
+    const float* in = inputs[k];
+    for (size_t i = 0; i < n; i++) out[i] = out[i] + in[i];
+  }
+}
+
+// The largest (or smallest) value over the block, first one kept on ties, NaN as soon as one is seen: tfjs's
+// maxImpl/minImpl in its order.
+void hostExtremumMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner, bool max) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      const float* src = x + o * reduce * inner + i;
+      float best = src[0];
+      for (int64_t r = 1; r < reduce; r++) {
+        const float v = src[r * inner];
+        if (std::isnan(v) || (max ? v > best : v < best)) best = v;
+      }
+      out[o * inner + i] = best;
+    }
 }
 
 FULMEN_VECTOR_CLONES void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {

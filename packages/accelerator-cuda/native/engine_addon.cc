@@ -2,6 +2,8 @@
 // no data moves between the backend and the engine.
 #include <napi.h>
 
+#include <vector>
+
 #include "conv.h"
 #include "elementwise.h"
 #include "fused_layers.h"
@@ -45,6 +47,48 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
   auto op = static_cast<fulmen::BinaryOp>(info[0].As<Napi::Number>().Int32Value());
   fulmen::hostBinary(op, floats(info[1]), shapeOf(info[2]), floats(info[3]), shapeOf(info[4]),
                      info[5].As<Napi::Float32Array>().Data(), shapeOf(info[6]));
+  return info.Env().Undefined();
+}
+
+// compare(op, a, aShape, b, bShape, out: Uint8Array, outShape)
+Napi::Value compare(const Napi::CallbackInfo& info) {
+  auto op = static_cast<fulmen::CompareOp>(info[0].As<Napi::Number>().Int32Value());
+  fulmen::hostCompare(op, floats(info[1]), shapeOf(info[2]), floats(info[3]), shapeOf(info[4]),
+                      info[5].As<Napi::Uint8Array>().Data(), shapeOf(info[6]));
+  return info.Env().Undefined();
+}
+
+// select(condition: Uint8Array, t, e, out)
+Napi::Value selectWhere(const Napi::CallbackInfo& info) {
+  auto out = info[3].As<Napi::Float32Array>();
+  fulmen::hostSelect(info[0].As<Napi::Uint8Array>().Data(), floats(info[1]), floats(info[2]), out.Data(),
+                     out.ElementLength());
+  return info.Env().Undefined();
+}
+
+// clip(x, out, lo, hi)
+Napi::Value clip(const Napi::CallbackInfo& info) {
+  auto out = info[1].As<Napi::Float32Array>();
+  fulmen::hostClip(floats(info[0]), out.Data(), out.ElementLength(), info[2].As<Napi::Number>().DoubleValue(),
+                   info[3].As<Napi::Number>().DoubleValue());
+  return info.Env().Undefined();
+}
+
+// addN(inputs: Float32Array[], out)
+Napi::Value addN(const Napi::CallbackInfo& info) {
+  auto list = info[0].As<Napi::Array>();
+  std::vector<const float*> inputs(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) inputs[i] = floats(list.Get(i));
+  auto out = info[1].As<Napi::Float32Array>();
+  fulmen::hostAddN(inputs.data(), inputs.size(), out.Data(), out.ElementLength());
+  return info.Env().Undefined();
+}
+
+// extremumMiddle(x, out, outer, reduce, inner, max)
+Napi::Value extremumMiddle(const Napi::CallbackInfo& info) {
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  fulmen::hostExtremumMiddle(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), num(2), num(3), num(4),
+                             info[5].As<Napi::Boolean>().Value());
   return info.Env().Undefined();
 }
 
@@ -201,6 +245,11 @@ Napi::Value threads(const Napi::CallbackInfo& info) { return Napi::Number::New(i
 static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("batchMatMul", Napi::Function::New(env, batchMatMul));
   exports.Set("binary", Napi::Function::New(env, binary));
+  exports.Set("compare", Napi::Function::New(env, compare));
+  exports.Set("select", Napi::Function::New(env, selectWhere));
+  exports.Set("clip", Napi::Function::New(env, clip));
+  exports.Set("addN", Napi::Function::New(env, addN));
+  exports.Set("extremumMiddle", Napi::Function::New(env, extremumMiddle));
   exports.Set("unary", Napi::Function::New(env, unary));
   exports.Set("step", Napi::Function::New(env, step));
   exports.Set("sumMiddle", Napi::Function::New(env, sumMiddle));

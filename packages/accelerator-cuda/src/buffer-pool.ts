@@ -1,8 +1,8 @@
 /** The typed arrays the pool hands out. */
-export type PooledArray = Float32Array | Int32Array;
+export type PooledArray = Float32Array | Int32Array | Uint8Array;
 
 /** The constructors of {@link PooledArray}. */
-export type PooledArrayConstructor = Float32ArrayConstructor | Int32ArrayConstructor;
+export type PooledArrayConstructor = Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
 
 /**
  * Recycles the host engine's output arrays, as PyTorch's allocator keeps freed blocks. A JavaScript typed array
@@ -85,5 +85,7 @@ export class BufferPool {
 }
 
 function bufferOf(values: unknown): ArrayBufferLike | null {
-  return values instanceof Float32Array || values instanceof Int32Array ? values.buffer : null;
+  return values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array
+    ? values.buffer
+    : null;
 }

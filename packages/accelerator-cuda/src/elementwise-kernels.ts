@@ -92,6 +92,122 @@ const reduceKernel =
     return backend.makeTensorInfo(outShape, "float32", out);
   };
 
+/** Comparisons by tfjs kernel name, with the engine's op codes; they output tfjs's bool (0/1 bytes). */
+const COMPARE: Record<string, number> = {
+  Greater: 0,
+  GreaterEqual: 1,
+  Less: 2,
+  LessEqual: 3,
+  Equal: 4,
+  NotEqual: 5,
+};
+
+function compareKernel(kernelName: string, code: number): KernelFactory {
+  return (engine, fallback) => (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    if (a.dtype !== "float32" || b.dtype !== "float32")
+      return backend.runFallback(kernelName, fallback, args);
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = backend.allocate(Uint8Array, size(outShape));
+    if (out.length > 0)
+      engine.compare(code, backend.floats(a), a.shape, backend.floats(b), b.shape, out, outShape);
+    return backend.makeTensorInfo(outShape, "bool", out);
+  };
+}
+
+/** Select with a condition of the values' own shape; other layouts go to tfjs's kernel. */
+const selectKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const flags = backend.stored(condition);
+  if (
+    t.dtype !== "float32" ||
+    e.dtype !== "float32" ||
+    !(flags instanceof Uint8Array) ||
+    !tf.util.arraysEqual(condition.shape, t.shape) ||
+    !tf.util.arraysEqual(t.shape, e.shape)
+  )
+    return backend.runFallback("Select", fallback, args);
+  const out = backend.allocate(Float32Array, size(t.shape));
+  engine.select(flags, backend.floats(t), backend.floats(e), out);
+  return backend.makeTensorInfo(t.shape, "float32", out);
+};
+
+const clipKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  if (x.dtype !== "float32") return backend.runFallback("ClipByValue", fallback, args);
+  const { clipValueMin, clipValueMax } = args.attrs as { clipValueMin: number; clipValueMax: number };
+  const out = backend.allocate(Float32Array, size(x.shape));
+  engine.clip(backend.floats(x), out, clipValueMin, clipValueMax);
+  return backend.makeTensorInfo(x.shape, "float32", out);
+};
+
+const addNKernel: KernelFactory = (engine, fallback) => (args) => {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const backend = args.backend as HostEngineBackend;
+  if (inputs.length === 0 || !inputs.every((t) => t.dtype === "float32"))
+    return backend.runFallback("AddN", fallback, args);
+  const out = backend.allocate(Float32Array, size(inputs[0]!.shape));
+  engine.addN(
+    inputs.map((t) => backend.floats(t)),
+    out,
+  );
+  return backend.makeTensorInfo(inputs[0]!.shape, "float32", out);
+};
+
+/** The block of reduced axes, when they are contiguous (else null: tfjs's kernel transposes first). */
+function reducedBlock(x: TensorInfo, axis: number | number[]) {
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+  if (!contiguous) return null;
+  const first = axes[0]!;
+  const last = axes.at(-1)!;
+  return {
+    axes,
+    outer: size(x.shape.slice(0, first)),
+    reduce: size(x.shape.slice(first, last + 1)),
+    inner: size(x.shape.slice(last + 1)),
+  };
+}
+
+function reducedShape(x: TensorInfo, axes: number[], keepDims: boolean): number[] {
+  return keepDims
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Max or Min over contiguous axes of a non-empty float32 tensor. */
+const extremumKernel =
+  (kernelName: "Max" | "Min"): KernelFactory =>
+  (engine, fallback) =>
+  (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    // Max names its axes reductionIndices, Min names them axis.
+    const attrs = args.attrs as {
+      reductionIndices?: number | number[];
+      axis?: number | number[];
+      keepDims: boolean;
+    };
+    // null or absent: every axis (parseAxisParam's reading).
+    const axes = (kernelName === "Max" ? attrs.reductionIndices : attrs.axis) as number | number[];
+    const keepDims = attrs.keepDims;
+    const block = x.dtype === "float32" ? reducedBlock(x, axes) : null;
+    if (block === null || block.reduce === 0) return backend.runFallback(kernelName, fallback, args);
+    const out = backend.allocate(Float32Array, block.outer * block.inner);
+    engine.extremumMiddle(
+      backend.floats(x),
+      out,
+      block.outer,
+      block.reduce,
+      block.inner,
+      kernelName === "Max",
+    );
+    return backend.makeTensorInfo(reducedShape(x, block.axes, keepDims), "float32", out);
+  };
+
 /** The engine's element-wise and reduction kernels, by tfjs kernel name. */
 export const ELEMENTWISE_KERNELS: Record<string, KernelFactory> = {
   ...Object.fromEntries(Object.entries(BINARY).map(([name, code]) => [name, binaryKernel(name, code)])),
@@ -99,4 +215,10 @@ export const ELEMENTWISE_KERNELS: Record<string, KernelFactory> = {
   Step: stepKernel,
   Sum: reduceKernel("Sum"),
   Mean: reduceKernel("Mean"),
+  ...Object.fromEntries(Object.entries(COMPARE).map(([name, code]) => [name, compareKernel(name, code)])),
+  Select: selectKernel,
+  ClipByValue: clipKernel,
+  AddN: addNKernel,
+  Max: extremumKernel("Max"),
+  Min: extremumKernel("Min"),
 };

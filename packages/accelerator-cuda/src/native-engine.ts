@@ -27,6 +27,26 @@ export interface NativeEngine {
     out: Float32Array,
     outShape: number[],
   ): void;
+  compare(
+    op: number,
+    a: Float32Array,
+    aShape: number[],
+    b: Float32Array,
+    bShape: number[],
+    out: Uint8Array,
+    outShape: number[],
+  ): void;
+  select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  clip(x: Float32Array, out: Float32Array, lo: number, hi: number): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  extremumMiddle(
+    x: Float32Array,
+    out: Float32Array,
+    outer: number,
+    reduce: number,
+    inner: number,
+    max: boolean,
+  ): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
   step(x: Float32Array, out: Float32Array, alpha: number): void;
   sumMiddle(

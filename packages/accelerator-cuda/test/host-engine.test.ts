@@ -122,6 +122,62 @@ describe("the native engine's host build", () => {
       }
     });
   }
+  it("comparisons, where, clipByValue, addN, max and min match tfjs's cpu kernels (NaN, ±0, broadcasting)", async () => {
+    const a = () =>
+      tf.concat([tf.randomNormal([30], 0, 2, "float32", 21), special(), tf.tensor1d([0, -0, 1.5])]);
+    const b = () =>
+      tf.concat([
+        tf.randomNormal([30], 0, 2, "float32", 22),
+        tf.reverse(special()),
+        tf.tensor1d([-0, 0, 1.5]),
+      ]);
+    const asFloats = (t: tf.Tensor) => tf.cast(t, "float32");
+    const cases: Array<[string, () => tf.Tensor]> = [
+      ...(["greater", "greaterEqual", "less", "lessEqual", "equal", "notEqual"] as const).flatMap(
+        (op): Array<[string, () => tf.Tensor]> => [
+          [op, () => asFloats(tf[op](a(), b()))],
+          [`${op} broadcast`, () => asFloats(tf[op](tf.reshape(a(), [41, 1]), tf.reshape(b(), [1, 41])))],
+        ],
+      ),
+      ["where", () => tf.where(tf.greater(a(), b()), a(), b())],
+      ["clipByValue", () => tf.clipByValue(a(), -0.3, 1e-8)],
+      ["addN", () => tf.addN([a(), b(), tf.mul(a(), 3), b()])],
+      ["max last", () => tf.max(tf.reshape(tf.concat([a(), b()]), [2, 41]), 1)],
+      ["max first", () => tf.max(tf.reshape(tf.concat([a(), b()]), [2, 41]), 0)],
+      ["min middle", () => tf.min(tf.reshape(tf.concat([a(), b(), a()]), [3, 41, 1]), 1, true)],
+      ["min all", () => tf.min(tf.concat([a(), b()]))],
+      [
+        "max of ±0",
+        () =>
+          tf.max(
+            tf.tensor2d([
+              [0, -0],
+              [-0, 0],
+            ]),
+            1,
+          ),
+      ],
+    ];
+    for (const [name, fn] of cases) {
+      const [host, cpu] = await onBoth(fn);
+      expect(
+        Array.from(host).map((v) => (Object.is(v, -0) ? "-0" : v)),
+        name,
+      ).toEqual(Array.from(cpu).map((v) => (Object.is(v, -0) ? "-0" : v)));
+    }
+    await tf.setBackend(HOST_BACKEND);
+    (tf.backend() as HostEngineBackend).resetFallbackStats();
+    tf.tidy(() => [
+      tf.greater(a(), b()),
+      tf.where(tf.less(a(), b()), a(), b()),
+      tf.max(a()),
+      tf.addN([a(), b()]),
+    ]);
+    const stats = (tf.backend() as HostEngineBackend).fallbackStats();
+    for (const kernel of ["Greater", "Less", "Select", "Max", "AddN"])
+      expect(stats[kernel], kernel).toBeUndefined();
+  });
+
   it("exp, sigmoid, erf and softmax (vectorised exponential) equal tfjs's cpu kernels over 200k inputs", async () => {
     // A dense sweep of [-120, 120] plus the edges where float32 results turn to 0, subnormals and ∞.
     const edges = [

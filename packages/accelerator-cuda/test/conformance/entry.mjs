@@ -50,6 +50,17 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/erf_test"),
   import("@tensorflow/tfjs-core/dist/ops/gather_test"),
   import("@tensorflow/tfjs-core/dist/ops/concat_test"),
+  import("@tensorflow/tfjs-core/dist/ops/greater_test"),
+  import("@tensorflow/tfjs-core/dist/ops/greater_equal_test"),
+  import("@tensorflow/tfjs-core/dist/ops/less_test"),
+  import("@tensorflow/tfjs-core/dist/ops/less_equal_test"),
+  import("@tensorflow/tfjs-core/dist/ops/equal_test"),
+  import("@tensorflow/tfjs-core/dist/ops/not_equal_test"),
+  import("@tensorflow/tfjs-core/dist/ops/where_test"),
+  import("@tensorflow/tfjs-core/dist/ops/clip_by_value_test"),
+  import("@tensorflow/tfjs-core/dist/ops/add_n_test"),
+  import("@tensorflow/tfjs-core/dist/ops/max_test"),
+  import("@tensorflow/tfjs-core/dist/ops/min_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));
