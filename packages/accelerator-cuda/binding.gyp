@@ -13,7 +13,8 @@
         "native/pool_transpose_host.cc",
         "native/rows_host.cc",
         "native/optimizer_host.cc",
-        "native/fused_layers_host.cc"
+        "native/fused_layers_host.cc",
+        "native/parallel_host.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],

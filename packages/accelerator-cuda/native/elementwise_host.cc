@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "elementwise.h"
+#include "parallel.h"
 #include "vector_clones.h"
 #include "erf_tfjs.h"
 #include "vector_exp.h"
@@ -181,7 +182,8 @@ void hostExtremumMiddle(const float* x, float* out, int64_t outer, int64_t reduc
     }
 }
 
-FULMEN_VECTOR_CLONES void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
+namespace {
+FULMEN_VECTOR_CLONES void unaryChunk(UnaryOp op, const float* x, float* out, size_t n) {
   auto each = [&](auto f) {
     for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(f(static_cast<double>(x[i])));
   };
@@ -199,6 +201,16 @@ FULMEN_VECTOR_CLONES void hostUnary(UnaryOp op, const float* x, float* out, size
     case UnaryOp::Rsqrt: each([](double v) { return 1.0 / std::sqrt(v); }); break;
     case UnaryOp::Erf: each(erfLikeTfjs); break;
   }
+}
+}  // namespace
+
+void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
+  // Transcendental functions cost enough per element that a second thread pays from a few thousand on; the
+  // rest are memory-bound and only split when large.
+  const bool heavy = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Tanh || op == UnaryOp::Sigmoid ||
+                     op == UnaryOp::Erf;
+  parallelFor(static_cast<int64_t>(n), heavy ? 16384 : 262144,
+              [&](int64_t begin, int64_t end) { unaryChunk(op, x + begin, out + begin, end - begin); });
 }
 
 void hostStep(const float* x, float* out, size_t n, float alpha) {

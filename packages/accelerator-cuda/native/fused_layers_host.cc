@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "erf_tfjs.h"
 #include "fused_layers.h"
+#include "parallel.h"
 #include "vector_clones.h"
 #include "vector_exp.h"
 
@@ -15,7 +17,7 @@ const float kInvSqrt2 = static_cast<float>(0.70710678118654752440);  // Math.SQR
 const float kErfSlope = static_cast<float>(2.0 / std::sqrt(3.14159265358979323846));  // 2/√π
 }  // namespace
 
-FULMEN_VECTOR_CLONES void hostGelu(const float* x, float* y, int64_t n) {
+static FULMEN_VECTOR_CLONES void geluChunk(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     const float half = kHalf * x[i];
     const float u = x[i] * kInvSqrt2;
@@ -26,7 +28,7 @@ FULMEN_VECTOR_CLONES void hostGelu(const float* x, float* y, int64_t n) {
 
 // tfjs differentiates y = (0.5·x)·(1 + erf(x·c)) node by node, newest first: dh = dy·s, ds = dy·h (= de);
 // du = de·(e^(-u²)·2/√π); the x·c node gives du·c, then the 0.5·x node gives dh·0.5, added to it.
-FULMEN_VECTOR_CLONES void hostGeluGrad(const float* dy, const float* x, float* dx, int64_t n) {
+static FULMEN_VECTOR_CLONES void geluGradChunk(const float* dy, const float* x, float* dx, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     const float half = kHalf * x[i];
     const float u = x[i] * kInvSqrt2;
@@ -40,7 +42,17 @@ FULMEN_VECTOR_CLONES void hostGeluGrad(const float* dy, const float* x, float* d
   }
 }
 
-void hostLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+void hostGelu(const float* x, float* y, int64_t n) {
+  parallelFor(n, 16384, [&](int64_t begin, int64_t end) { geluChunk(x + begin, y + begin, end - begin); });
+}
+
+void hostGeluGrad(const float* dy, const float* x, float* dx, int64_t n) {
+  parallelFor(n, 16384,
+              [&](int64_t begin, int64_t end) { geluGradChunk(dy + begin, x + begin, dx + begin, end - begin); });
+}
+
+namespace {
+void layerNormRows(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
                    int64_t rows, int64_t cols, double eps) {
   for (int64_t r = 0; r < rows; r++) {
     const float* in = x + r * cols;
@@ -63,6 +75,16 @@ void hostLayerNorm(const float* x, const float* weight, const float* bias, float
       out[c] = static_cast<float>(v);
     }
   }
+}
+}  // namespace
+
+void hostLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+                   int64_t rows, int64_t cols, double eps) {
+  // Rows are independent: each thread normalises a block of them.
+  parallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols)), [&](int64_t begin, int64_t end) {
+    layerNormRows(x + begin * cols, weight, bias, y + begin * cols, mean + begin, rstd + begin, end - begin, cols,
+                  eps);
+  });
 }
 
 // With x̂ = (x - mean)·rstd and g = dy·weight: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), as PyTorch computes it.

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "gemm.h"
+#include "parallel.h"
 
 namespace fulmen {
 
@@ -38,6 +39,7 @@ void hostBatchMatMul(const float* a, const float* b, float* c, int batchA, int b
 void hostSetThreads(int threads) {
   maxThreads = std::max(1, threads);
   openblas_set_num_threads(maxThreads);
+  setParallelThreads(maxThreads);
 }
 
 int hostThreads() { return maxThreads; }

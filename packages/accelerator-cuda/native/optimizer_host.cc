@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "optimizer.h"
+#include "parallel.h"
 #include "vector_clones.h"
 
 namespace fulmen {
@@ -59,10 +60,10 @@ void adamLoopAms(bool amsgrad, const float* param, const float* grad, const floa
 }
 }  // namespace
 
-FULMEN_VECTOR_CLONES void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPrev,
-                                         const float* expAvgSqPrev, const float* maxPrev, float* paramOut,
-                                         float* expAvgOut, float* expAvgSqOut, float* maxOut, size_t n,
-                                         const AdamStep& h) {
+static FULMEN_VECTOR_CLONES void adamChunk(const float* param, const float* grad, const float* expAvgPrev,
+                                           const float* expAvgSqPrev, const float* maxPrev, float* paramOut,
+                                           float* expAvgOut, float* expAvgSqOut, float* maxOut, size_t n,
+                                           const AdamStep& h) {
   const AdamScalars k{f32(1 - h.lr * h.weightDecay), f32(h.weightDecay), f32(h.beta1), f32(1 - h.beta1),
                       f32(h.beta2), f32(1 - h.beta2), f32(h.biasCorrection2Sqrt), f32(h.eps), f32(h.stepSize)};
   const int64_t count = static_cast<int64_t>(n);
@@ -80,6 +81,17 @@ FULMEN_VECTOR_CLONES void hostAdamUpdate(const float* param, const float* grad, 
     else FULMEN_ADAM(false, true, false);
   }
 #undef FULMEN_ADAM
+}
+
+void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
+                    const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
+                    size_t n, const AdamStep& h) {
+  // Every element is updated on its own: chunks on several threads give the same bits as one pass.
+  parallelFor(static_cast<int64_t>(n), 65536, [&](int64_t b, int64_t e) {
+    adamChunk(param + b, grad + b, expAvgPrev + b, expAvgSqPrev + b, maxPrev == nullptr ? nullptr : maxPrev + b,
+              paramOut + b, expAvgOut + b, expAvgSqOut + b, maxOut == nullptr ? nullptr : maxOut + b,
+              static_cast<size_t>(e - b), h);
+  });
 }
 
 FULMEN_VECTOR_CLONES void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,

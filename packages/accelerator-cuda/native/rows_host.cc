@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "parallel.h"
 #include "rows.h"
 #include "vector_clones.h"
 #include "vector_exp.h"
@@ -30,7 +32,7 @@ inline void divideRow(float* o, int64_t cols, double sum) {
 
 // Each row's exponentials are summed in order, as tfjs adds them; eight rows side by side keep eight independent
 // chains of additions in flight instead of one.
-FULMEN_VECTOR_CLONES void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols) {
+static FULMEN_VECTOR_CLONES void softmaxRows(const float* x, float* out, int64_t rows, int64_t cols) {
   constexpr int64_t kRows = 8;
   int64_t r = 0;
   for (; r + kRows <= rows; r += kRows) {
@@ -48,6 +50,12 @@ FULMEN_VECTOR_CLONES void hostSoftmax(const float* x, float* out, int64_t rows, 
     for (int64_t c = 0; c < cols; c++) sum += o[c];
     divideRow(o, cols, sum);
   }
+}
+
+void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols) {
+  parallelFor(rows, std::max<int64_t>(8, 16384 / std::max<int64_t>(1, cols)), [&](int64_t begin, int64_t end) {
+    softmaxRows(x + begin * cols, out + begin * cols, end - begin, cols);
+  });
 }
 
 void hostUnsortedSegmentSum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t inner,

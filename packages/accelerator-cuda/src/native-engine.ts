@@ -146,6 +146,9 @@ export function loadEngine(): NativeEngine {
         "(pnpm rebuild @fulmen/accelerator-cuda, or npm rebuild @fulmen/accelerator-cuda).",
     );
   }
+  // OpenBLAS's idle workers spin for ~0.1 s (2^28 cycles) after each threaded product by default, taking the
+  // core that the engine's own element-wise threads (or another rank) need next; read when the library loads.
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
   loaded = createRequire(import.meta.url)(addon) as NativeEngine;
   return loaded;
 }

@@ -321,6 +321,32 @@ describe("the native engine's host build", () => {
     for (const [i, loss] of losses.host!.entries()) expect(loss).toBeCloseTo(losses.cpu![i]!, 5);
   });
 
+  it("element-wise work split over threads gives the same bits as one thread", async () => {
+    const { loadEngine } = await import("../src/native-engine");
+    const engine = loadEngine();
+    const all = engine.threads();
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([300, 257], 0, 2, "float32", 31);
+        const gelu = new nn.GELU();
+        const norm = new nn.LayerNorm(257);
+        const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu.forward(v), x)))(x);
+        const out = [tf.exp(x), tf.erf(x), tf.softmax(x), dx, norm.forward(x)].map((t) =>
+          Array.from(t.dataSync()),
+        );
+        norm.dispose();
+        return out;
+      });
+    await tf.setBackend(HOST_BACKEND);
+    const parallel = run();
+    engine.setThreads(1);
+    try {
+      expect(run()).toEqual(parallel);
+    } finally {
+      engine.setThreads(all);
+    }
+  });
+
   it("uses this process's share of the cores", async () => {
     const accelerator = new HostAccelerator();
     const saved = process.env.LOCAL_WORLD_SIZE;
