@@ -205,11 +205,11 @@ FULMEN_VECTOR_CLONES void unaryChunk(UnaryOp op, const float* x, float* out, siz
 }  // namespace
 
 void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
-  // Transcendental functions cost enough per element that a second thread pays from a few thousand on; the
-  // rest are memory-bound and only split when large.
+  // A second thread pays once a chunk takes well over the ~0.1 ms it costs to wake one here: from 2·131072
+  // elements for transcendental functions, from 2·524288 for the memory-bound rest.
   const bool heavy = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Tanh || op == UnaryOp::Sigmoid ||
                      op == UnaryOp::Erf;
-  parallelFor(static_cast<int64_t>(n), heavy ? 16384 : 262144,
+  parallelFor(static_cast<int64_t>(n), heavy ? 131072 : 524288,
               [&](int64_t begin, int64_t end) { unaryChunk(op, x + begin, out + begin, end - begin); });
 }
 

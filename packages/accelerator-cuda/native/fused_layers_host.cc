@@ -43,11 +43,11 @@ static FULMEN_VECTOR_CLONES void geluGradChunk(const float* dy, const float* x, 
 }
 
 void hostGelu(const float* x, float* y, int64_t n) {
-  parallelFor(n, 16384, [&](int64_t begin, int64_t end) { geluChunk(x + begin, y + begin, end - begin); });
+  parallelFor(n, 65536, [&](int64_t begin, int64_t end) { geluChunk(x + begin, y + begin, end - begin); });
 }
 
 void hostGeluGrad(const float* dy, const float* x, float* dx, int64_t n) {
-  parallelFor(n, 16384,
+  parallelFor(n, 65536,
               [&](int64_t begin, int64_t end) { geluGradChunk(dy + begin, x + begin, dx + begin, end - begin); });
 }
 
@@ -81,7 +81,7 @@ void layerNormRows(const float* x, const float* weight, const float* bias, float
 void hostLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
                    int64_t rows, int64_t cols, double eps) {
   // Rows are independent: each thread normalises a block of them.
-  parallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols)), [&](int64_t begin, int64_t end) {
+  parallelFor(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols)), [&](int64_t begin, int64_t end) {
     layerNormRows(x + begin * cols, weight, bias, y + begin * cols, mean + begin, rstd + begin, end - begin, cols,
                   eps);
   });

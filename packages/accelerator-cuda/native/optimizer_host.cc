@@ -87,7 +87,7 @@ void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPr
                     const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
                     size_t n, const AdamStep& h) {
   // Every element is updated on its own: chunks on several threads give the same bits as one pass.
-  parallelFor(static_cast<int64_t>(n), 65536, [&](int64_t b, int64_t e) {
+  parallelFor(static_cast<int64_t>(n), 131072, [&](int64_t b, int64_t e) {
     adamChunk(param + b, grad + b, expAvgPrev + b, expAvgSqPrev + b, maxPrev == nullptr ? nullptr : maxPrev + b,
               paramOut + b, expAvgOut + b, expAvgSqOut + b, maxOut == nullptr ? nullptr : maxOut + b,
               static_cast<size_t>(e - b), h);

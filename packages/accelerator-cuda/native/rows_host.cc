@@ -53,7 +53,7 @@ static FULMEN_VECTOR_CLONES void softmaxRows(const float* x, float* out, int64_t
 }
 
 void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols) {
-  parallelFor(rows, std::max<int64_t>(8, 16384 / std::max<int64_t>(1, cols)), [&](int64_t begin, int64_t end) {
+  parallelFor(rows, std::max<int64_t>(8, 65536 / std::max<int64_t>(1, cols)), [&](int64_t begin, int64_t end) {
     softmaxRows(x + begin * cols, out + begin * cols, end - begin, cols);
   });
 }

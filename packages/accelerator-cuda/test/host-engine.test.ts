@@ -327,9 +327,10 @@ describe("the native engine's host build", () => {
     const all = engine.threads();
     const run = () =>
       tf.tidy(() => {
-        const x = tf.randomNormal([300, 257], 0, 2, "float32", 31);
+        // Large enough for every one of these kernels to split (300k values, 600 rows).
+        const x = tf.randomNormal([600, 513], 0, 2, "float32", 31);
         const gelu = new nn.GELU();
-        const norm = new nn.LayerNorm(257);
+        const norm = new nn.LayerNorm(513);
         const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu.forward(v), x)))(x);
         const out = [tf.exp(x), tf.erf(x), tf.softmax(x), dx, norm.forward(x)].map((t) =>
           Array.from(t.dataSync()),
