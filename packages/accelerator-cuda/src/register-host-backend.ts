@@ -2,6 +2,7 @@ import { tf } from "@fulmen/core";
 import type { KernelFunc } from "@tensorflow/tfjs-core";
 import { nativeBatchMatMul } from "./batch-mat-mul";
 import { CONV_KERNELS } from "./conv-kernels";
+import { DATA_KERNELS } from "./data-kernels";
 import { ELEMENTWISE_KERNELS } from "./elementwise-kernels";
 import { registerFusedLayerKernels } from "./fused-layer-kernels";
 import { HostEngineBackend } from "./host-backend";
@@ -21,6 +22,7 @@ const NATIVE_KERNELS: Record<string, KernelFactory> = {
   ...CONV_KERNELS,
   ...POOL_TRANSPOSE_KERNELS,
   ...ROW_KERNELS,
+  ...DATA_KERNELS,
 };
 
 let registered = false;

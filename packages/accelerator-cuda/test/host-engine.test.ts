@@ -178,6 +178,59 @@ describe("the native engine's host build", () => {
       expect(stats[kernel], kernel).toBeUndefined();
   });
 
+  it("cast, oneHot, slice, fill, zerosLike, onesLike and argMax match tfjs's cpu kernels", async () => {
+    const edgy = () =>
+      tf.tensor1d([0, -0, 1.7, -1.7, 2.5, -2.5, 3e9, -3e9, 1e20, Number.NaN, Number.POSITIVE_INFINITY, -7]);
+    const grid = () => tf.reshape(tf.range(0, 60, 1, "float32"), [3, 4, 5]);
+    const cases: Array<[string, () => tf.Tensor]> = [
+      ["cast float32 → int32", () => tf.cast(edgy(), "int32")],
+      ["cast float32 → bool", () => tf.cast(edgy(), "bool")],
+      ["cast int32 → float32", () => tf.cast(tf.tensor1d([3, -4, 16777217, 0], "int32"), "float32")],
+      ["cast bool → int32", () => tf.cast(tf.tensor1d([true, false, true], "bool"), "int32")],
+      ["cast int32 → bool", () => tf.cast(tf.tensor1d([3, 0, -2], "int32"), "bool")],
+      ["oneHot", () => tf.oneHot(tf.tensor1d([0, 3, -1, 9, 2], "int32"), 4, 5, -1)],
+      ["slice middle", () => tf.slice(grid(), [1, 1, 2], [2, 2, 3])],
+      ["slice rows", () => tf.slice(grid(), [1, 0, 0], [1, 4, 5])],
+      ["slice int32", () => tf.slice(tf.cast(grid(), "int32"), [0, 2, 1], [3, 2, -1])],
+      ["fill", () => tf.fill([2, 3], 1.25)],
+      ["zerosLike", () => tf.zerosLike(grid())],
+      ["onesLike int32", () => tf.onesLike(tf.cast(grid(), "int32"))],
+      ["argMax last", () => tf.argMax(tf.reshape(tf.concat([edgy(), edgy()]), [4, 6]), 1)],
+      ["argMax first", () => tf.argMax(tf.reshape(tf.concat([edgy(), tf.neg(edgy())]), [4, 6]), 0)],
+      ["argMax NaN first", () => tf.argMax(tf.tensor1d([Number.NaN, 1, 2]))],
+    ];
+    for (const [name, fn] of cases) {
+      await tf.setBackend(HOST_BACKEND);
+      const hostTensor = tf.tidy(fn);
+      const host = {
+        dtype: hostTensor.dtype,
+        shape: hostTensor.shape,
+        values: Array.from(hostTensor.dataSync()),
+      };
+      hostTensor.dispose();
+      await tf.setBackend("cpu");
+      const cpuTensor = tf.tidy(fn);
+      const cpu = {
+        dtype: cpuTensor.dtype,
+        shape: cpuTensor.shape,
+        values: Array.from(cpuTensor.dataSync()),
+      };
+      cpuTensor.dispose();
+      expect(host, name).toEqual(cpu);
+    }
+    await tf.setBackend(HOST_BACKEND);
+    const backend = tf.backend() as HostEngineBackend;
+    backend.resetFallbackStats();
+    tf.tidy(() => [
+      tf.cast(edgy(), "int32"),
+      tf.slice(grid(), [1, 1, 2], [2, 2, 3]),
+      tf.argMax(edgy()),
+      tf.oneHot(tf.tensor1d([1], "int32"), 3),
+    ]);
+    const stats = backend.fallbackStats();
+    for (const kernel of ["Cast", "Slice", "ArgMax", "OneHot"]) expect(stats[kernel], kernel).toBeUndefined();
+  });
+
   it("exp, sigmoid, erf and softmax (vectorised exponential) equal tfjs's cpu kernels over 200k inputs", async () => {
     // A dense sweep of [-120, 120] plus the edges where float32 results turn to 0, subnormals and ∞.
     const edges = [

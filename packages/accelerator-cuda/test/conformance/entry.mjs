@@ -61,6 +61,13 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/add_n_test"),
   import("@tensorflow/tfjs-core/dist/ops/max_test"),
   import("@tensorflow/tfjs-core/dist/ops/min_test"),
+  import("@tensorflow/tfjs-core/dist/tensor_test"),
+  import("@tensorflow/tfjs-core/dist/ops/one_hot_test"),
+  import("@tensorflow/tfjs-core/dist/ops/slice_test"),
+  import("@tensorflow/tfjs-core/dist/ops/fill_test"),
+  import("@tensorflow/tfjs-core/dist/ops/zeros_like_test"),
+  import("@tensorflow/tfjs-core/dist/ops/ones_like_test"),
+  import("@tensorflow/tfjs-core/dist/ops/arg_max_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));

@@ -1,0 +1,173 @@
+import { tf } from "@fulmen/core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
+import type { PooledArrayConstructor } from "./buffer-pool";
+import type { HostEngineBackend } from "./host-backend";
+import type { KernelFactory } from "./kernel-factory";
+
+const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
+
+/** Typed-array storage of the numeric dtypes the engine keeps (bool as bytes, as tfjs's CPU backend does). */
+function storageOf(dtype: tf.DataType): PooledArrayConstructor | null {
+  if (dtype === "float32") return Float32Array;
+  if (dtype === "int32") return Int32Array;
+  if (dtype === "bool") return Uint8Array;
+  return null;
+}
+
+/**
+ * Narrowing casts (float32 to int32 or bool, int32 to bool). Typed-array assignment converts exactly as tfjs's
+ * `Int32Array.from` does (truncation, NaN and ±∞ to 0, wrapping); bool is `x !== 0`. Widening casts go to tfjs's
+ * kernel, which shares the memory and keeps the exact integers.
+ */
+const castKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { dtype } = args.attrs as { dtype: tf.DataType };
+  const backend = args.backend as HostEngineBackend;
+  const source = backend.stored(x);
+  const target = storageOf(dtype);
+  const narrowing =
+    (x.dtype === "float32" && dtype !== "float32") || (x.dtype === "int32" && dtype === "bool");
+  if (
+    target === null ||
+    !narrowing ||
+    !(source instanceof Float32Array || source instanceof Int32Array || source instanceof Uint8Array)
+  )
+    return backend.runFallback("Cast", fallback, args);
+  const out = backend.allocate(target, source.length);
+  if (dtype === "bool") for (let i = 0; i < source.length; i++) out[i] = source[i] !== 0 ? 1 : 0;
+  else out.set(source);
+  return backend.makeTensorInfo(x.shape, dtype, out);
+};
+
+/** One-hot rows of `offValue` with `onValue` at each in-range index (float32 or int32). */
+const oneHotKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { indices } = args.inputs as { indices: TensorInfo };
+  const { depth, onValue, offValue, dtype } = args.attrs as {
+    depth: number;
+    onValue: number;
+    offValue: number;
+    dtype: tf.DataType;
+  };
+  const backend = args.backend as HostEngineBackend;
+  const ids = backend.stored(indices);
+  const storage = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
+  if (storage === null || !(ids instanceof Int32Array)) return backend.runFallback("OneHot", fallback, args);
+  const out = backend.allocate(storage, ids.length * depth);
+  out.fill(offValue);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (id >= 0 && id < depth) out[i * depth + id] = onValue;
+  }
+  return backend.makeTensorInfo([...indices.shape, depth], dtype, out);
+};
+
+/**
+ * Slice of a float32/int32 tensor: a view on the input's memory when the slice is one contiguous block (as
+ * tfjs's kernel returns), otherwise its rows of the innermost dimension copied run by run.
+ */
+const sliceKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const values = backend.stored(x);
+  if (!(values instanceof Float32Array || values instanceof Int32Array))
+    return backend.runFallback("Slice", fallback, args);
+  const attrs = args.attrs as { begin: number | number[]; size: number | number[] };
+  const [begin, sizes] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, attrs.begin, attrs.size);
+  tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, begin, sizes);
+  const strides = tf.util.computeStrides(x.shape);
+  const length = size(sizes);
+  if (tf.slice_util.isSliceContinous(x.shape, begin, sizes)) {
+    const offset = tf.slice_util.computeFlatOffset(begin, strides);
+    return backend.makeTensorInfo(sizes, x.dtype, values.subarray(offset, offset + length));
+  }
+  const out = backend.allocate(values.constructor as Float32ArrayConstructor | Int32ArrayConstructor, length);
+  const rank = sizes.length;
+  const inner = sizes[rank - 1]!;
+  const index = new Array<number>(rank - 1).fill(0);
+  for (let at = 0; at < length; at += inner) {
+    let offset = begin[rank - 1]!;
+    for (let d = 0; d < rank - 1; d++) offset += (begin[d]! + index[d]!) * strides[d]!;
+    out.set(values.subarray(offset, offset + inner), at);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++index[d]! < sizes[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return backend.makeTensorInfo(sizes, x.dtype, out);
+};
+
+/** A tensor of `shape` filled with `value`, from the engine's recycled memory. */
+function filled(
+  backend: HostEngineBackend,
+  shape: number[],
+  dtype: tf.DataType,
+  value: number,
+): TensorInfo | null {
+  const storage = storageOf(dtype);
+  if (storage === null) return null;
+  const out = backend.allocate(storage, size(shape));
+  out.fill(value);
+  return backend.makeTensorInfo(shape, dtype, out);
+}
+
+const fillKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { shape, value, dtype } = args.attrs as { shape: number[]; value: number; dtype?: tf.DataType };
+  const backend = args.backend as HostEngineBackend;
+  const out = typeof value === "number" ? filled(backend, shape, dtype ?? "float32", value) : null;
+  return out ?? backend.runFallback("Fill", fallback, args);
+};
+
+const likeKernel =
+  (kernelName: "ZerosLike" | "OnesLike", value: number): KernelFactory =>
+  (_engine, fallback) =>
+  (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    return filled(backend, x.shape, x.dtype, value) ?? backend.runFallback(kernelName, fallback, args);
+  };
+
+/** ArgMax along one axis of a float32 tensor: the first index of the largest value (NaN never wins), as tfjs. */
+const argMaxKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis } = args.attrs as { axis: number | number[] };
+  const backend = args.backend as HostEngineBackend;
+  const values = backend.stored(x);
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  if (!(values instanceof Float32Array) || axes.length !== 1 || x.shape[axes[0]!] === 0)
+    return backend.runFallback("ArgMax", fallback, args);
+  const a = axes[0]!;
+  const outer = size(x.shape.slice(0, a));
+  const reduce = x.shape[a]!;
+  const inner = size(x.shape.slice(a + 1));
+  const out = backend.allocate(Int32Array, outer * inner);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      const base = o * reduce * inner + i;
+      let best = values[base]!;
+      let bestIndex = 0;
+      for (let r = 1; r < reduce; r++) {
+        const v = values[base + r * inner]!;
+        if (v > best) {
+          best = v;
+          bestIndex = r;
+        }
+      }
+      out[o * inner + i] = bestIndex;
+    }
+  return backend.makeTensorInfo(
+    x.shape.filter((_, d) => d !== a),
+    "int32",
+    out,
+  );
+};
+
+/** The engine's data-movement and creation kernels, by tfjs kernel name. */
+export const DATA_KERNELS: Record<string, KernelFactory> = {
+  Cast: castKernel,
+  OneHot: oneHotKernel,
+  Slice: sliceKernel,
+  Fill: fillKernel,
+  ZerosLike: likeKernel("ZerosLike", 0),
+  OnesLike: likeKernel("OnesLike", 1),
+  ArgMax: argMaxKernel,
+};
