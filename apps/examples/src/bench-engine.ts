@@ -206,7 +206,7 @@ const medianOf = (list: Figures[]): Figures =>
 
 // Rounds alternate the engines and PyTorch, so that each sees the same spells of load from this shared
 // machine's other tenants; the table shows medians over rounds, and the host/PyTorch ratios are per round.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const figures: Record<string, Figures[]> = { host: [], wasm: [], cpu: [], torch: [] };
 let torchMissing = "";
 for (let round = 0; round < ROUNDS; round++) {
