@@ -11,13 +11,16 @@ export type PooledArrayConstructor = Float32ArrayConstructor | Int32ArrayConstru
  * it made and takes one back when the last tensor storing its memory is gone.
  *
  * Safety: memory is tracked per ArrayBuffer (tfjs's CPU kernels may store views of an input, e.g. a contiguous
- * Slice), so an array returns only when nothing stores any view of it; an array that left the backend (read by
- * `dataSync()`/`data()`, which give the stored array itself) is never reused, since its reader may keep it.
+ * Slice), so an array returns only when nothing stores any view of it — then the whole array returns, whichever
+ * view went last; an array that left the backend (read by `dataSync()`/`data()`, which give the stored array
+ * itself) is never reused, since its reader may keep it.
  */
 export class BufferPool {
   private readonly free = new Map<string, PooledArray[]>();
   /** Buffers this pool made that have not escaped, with how many stored tensors use them. */
   private readonly uses = new WeakMap<ArrayBufferLike, number>();
+  /** The whole array each pooled buffer was handed out as (its users may be views on it). */
+  private readonly owners = new WeakMap<ArrayBufferLike, PooledArray>();
   private pooledBytes = 0;
 
   /** @param maxPooledBytes the most memory kept for reuse; beyond it freed arrays go to the garbage collector. */
@@ -33,7 +36,10 @@ export class BufferPool {
       return reused as InstanceType<C>;
     }
     const fresh = new type(length) as InstanceType<C>;
-    if (length > 0) this.uses.set(fresh.buffer, 0);
+    if (length > 0) {
+      this.uses.set(fresh.buffer, 0);
+      this.owners.set(fresh.buffer, fresh);
+    }
     return fresh;
   }
 
@@ -56,9 +62,9 @@ export class BufferPool {
       return;
     }
     this.uses.delete(buffer);
-    const array = values as PooledArray;
-    if (array.byteOffset !== 0 || array.byteLength !== buffer.byteLength) return; // only a view survived
-    if (this.pooledBytes + array.byteLength > this.maxPooledBytes) return;
+    // The last user may be a view (a slice, a gradient in a DDP bucket): the whole array returns.
+    const array = this.owners.get(buffer);
+    if (array === undefined || this.pooledBytes + array.byteLength > this.maxPooledBytes) return;
     const key = `${array.constructor.name}:${array.length}`;
     const list = this.free.get(key);
     if (list === undefined) this.free.set(key, [array]);

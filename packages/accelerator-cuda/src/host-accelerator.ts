@@ -1,6 +1,7 @@
 import { cpus } from "node:os";
 import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
 import "@tensorflow/tfjs-backend-cpu";
+import { HostEngineBackend } from "./host-backend";
 import { isEngineAvailable, loadEngine } from "./native-engine";
 import { HOST_BACKEND, registerHostBackend } from "./register-host-backend";
 
@@ -43,6 +44,22 @@ export class HostAccelerator implements Accelerator {
   }
 
   teardown(): void {}
+
+  /** Reads the stored values in place: no copy, and (unlike dataSync) the engine may still recycle them. */
+  copyToHost(tensor: tf.Tensor, target: Float32Array, offset: number): void {
+    const backend = tf.backend();
+    if (backend instanceof HostEngineBackend && tensor.dtype === "float32")
+      target.set(backend.floats(tensor), offset);
+    else target.set(tensor.dataSync() as Float32Array, offset);
+  }
+
+  /** From the engine's pool: the array returns to it once every tensor made from it is gone. */
+  stagingBuffer(length: number): Float32Array {
+    const backend = tf.backend();
+    return backend instanceof HostEngineBackend
+      ? backend.allocate(Float32Array, length)
+      : new Float32Array(length);
+  }
 }
 
 acceleratorRegistry.register("host", () => new HostAccelerator(), {

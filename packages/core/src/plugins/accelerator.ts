@@ -36,4 +36,9 @@ export interface Accelerator {
    * tensor may share the array, and the array must not be written again.
    */
   readonly uploadCopies?: boolean;
+  /**
+   * A host buffer for values that will become this accelerator's tensors (DDP's gradient buckets), which the
+   * engine may take back and reuse once no tensor made from it remains. Absent: a new array each time.
+   */
+  stagingBuffer?(length: number): Float32Array;
 }

@@ -25,7 +25,7 @@ export class GradientReducer {
     private readonly collective: Collective,
     private readonly bucketBytes: number,
     private readonly compression: GradientCompression,
-    private readonly accelerator: Pick<Accelerator, "copyToHost" | "uploadCopies"> = {},
+    private readonly accelerator: Pick<Accelerator, "copyToHost" | "uploadCopies" | "stagingBuffer"> = {},
   ) {}
 
   /** Replaces every parameter's gradient with its mean across processes. */
@@ -79,8 +79,8 @@ export class GradientReducer {
       flat = decodeHalf(bits, format);
     }
     // Views, not copies: the new gradients are windows on `flat`. Where tensors copy arrays in (wasm), the
-    // buffer is free again at once and serves the next step; elsewhere a tensor may share it, so it is never
-    // written again and the next step takes a fresh one.
+    // buffer is free again at once and serves the next step; elsewhere the tensors share it, so it is not
+    // written again: the next step takes a fresh one, or one the engine recycled once these gradients were gone.
     offset = 0;
     for (const p of bucket) {
       p.setGrad(tf.tensor(flat.subarray(offset, offset + p.size), p.shape, "float32"));
@@ -90,7 +90,8 @@ export class GradientReducer {
 
   /** A buffer for bucket `index`: the one from the last step when it may be reused (a fresh one costs page faults). */
   private bucketBuffer(index: number, total: number): Float32Array {
-    if (this.accelerator.uploadCopies !== true) return new Float32Array(total);
+    if (this.accelerator.uploadCopies !== true)
+      return this.accelerator.stagingBuffer?.(total) ?? new Float32Array(total);
     const key = `${index}:${total}`;
     let buffer = this.reusable.get(key);
     if (buffer === undefined) {
