@@ -2,30 +2,13 @@
 #include <cmath>
 
 #include "elementwise.h"
+#include "elementwise_ops.h"
 #include "parallel.h"
 #include "vector_clones.h"
-#include "erf_tfjs.h"
-#include "vector_exp.h"
-
 
 namespace fulmen {
 
 namespace {
-
-// tfjs's CPU kernels compute in double (JavaScript numbers) and store float32: so do these, which makes the
-// results bit-identical to tfjs's (for + - × ÷ and sqrt the double rounding is exact anyway).
-template <BinaryOp Op>
-inline float apply(float af, float bf) {
-  const double a = af, b = bf;
-  if constexpr (Op == BinaryOp::Add) return static_cast<float>(a + b);
-  if constexpr (Op == BinaryOp::Sub) return static_cast<float>(a - b);
-  if constexpr (Op == BinaryOp::Mul) return static_cast<float>(a * b);
-  if constexpr (Op == BinaryOp::Div) return static_cast<float>(a / b);
-  if constexpr (Op == BinaryOp::Max) return (std::isnan(a) || std::isnan(b)) ? NAN : static_cast<float>(std::max(a, b));
-  if constexpr (Op == BinaryOp::Min) return (std::isnan(a) || std::isnan(b)) ? NAN : static_cast<float>(std::min(a, b));
-  if constexpr (Op == BinaryOp::SquaredDifference) return static_cast<float>((a - b) * (a - b));
-  return 0;
-}
 
 // out = f(a, b) with a and b broadcast to out's shape; Out is float for arithmetic, uint8 (tfjs's bool) for
 // comparisons.
@@ -96,23 +79,13 @@ void broadcastLoop(F f, const float* a, const std::vector<int64_t>& aShape, cons
 template <BinaryOp Op>
 void binaryLoop(const float* a, const std::vector<int64_t>& aShape, const float* b, const std::vector<int64_t>& bShape,
                 float* out, const std::vector<int64_t>& outShape) {
-  broadcastLoop<float>([](float x, float y) { return apply<Op>(x, y); }, a, aShape, b, bShape, out, outShape);
-}
-
-template <CompareOp Op>
-inline uint8_t compare(float a, float b) {
-  if constexpr (Op == CompareOp::Greater) return a > b;
-  if constexpr (Op == CompareOp::GreaterEqual) return a >= b;
-  if constexpr (Op == CompareOp::Less) return a < b;
-  if constexpr (Op == CompareOp::LessEqual) return a <= b;
-  if constexpr (Op == CompareOp::Equal) return a == b;
-  return a != b;
+  broadcastLoop<float>([](float x, float y) { return binaryOp<Op>(x, y); }, a, aShape, b, bShape, out, outShape);
 }
 
 template <CompareOp Op>
 void compareLoop(const float* a, const std::vector<int64_t>& aShape, const float* b,
                  const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape) {
-  broadcastLoop<uint8_t>([](float x, float y) { return compare<Op>(x, y); }, a, aShape, b, bShape, out, outShape);
+  broadcastLoop<uint8_t>([](float x, float y) { return compareOp<Op>(x, y); }, a, aShape, b, bShape, out, outShape);
 }
 
 }  // namespace
@@ -183,23 +156,24 @@ void hostExtremumMiddle(const float* x, float* out, int64_t outer, int64_t reduc
 }
 
 namespace {
+template <UnaryOp Op>
+inline void unaryLoop(const float* x, float* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = unaryOp<Op>(x[i]);
+}
+
 FULMEN_VECTOR_CLONES void unaryChunk(UnaryOp op, const float* x, float* out, size_t n) {
-  auto each = [&](auto f) {
-    for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(f(static_cast<double>(x[i])));
-  };
   switch (op) {
-    case UnaryOp::Sqrt: each([](double v) { return std::sqrt(v); }); break;
-    case UnaryOp::Relu: each([](double v) { return v != v ? v : (v < 0 ? 0.0 : v); }); break;
-    case UnaryOp::Exp: each([](double v) { return expForFloat(v); }); break;
-    case UnaryOp::Log: each([](double v) { return std::log(v); }); break;
-    case UnaryOp::Neg: each([](double v) { return -v; }); break;
-    case UnaryOp::Square: each([](double v) { return v * v; }); break;
-    case UnaryOp::Abs: each([](double v) { return std::fabs(v); }); break;
-    case UnaryOp::Tanh: each([](double v) { return std::tanh(v); }); break;
-    // Beyond ±708 the float32 result is 1 or 0 whatever e^-v's exact size.
-    case UnaryOp::Sigmoid: each([](double v) { return 1.0 / (1.0 + expInRange(-v, -708.0, 709.0)); }); break;
-    case UnaryOp::Rsqrt: each([](double v) { return 1.0 / std::sqrt(v); }); break;
-    case UnaryOp::Erf: each(erfLikeTfjs); break;
+    case UnaryOp::Sqrt: return unaryLoop<UnaryOp::Sqrt>(x, out, n);
+    case UnaryOp::Relu: return unaryLoop<UnaryOp::Relu>(x, out, n);
+    case UnaryOp::Exp: return unaryLoop<UnaryOp::Exp>(x, out, n);
+    case UnaryOp::Log: return unaryLoop<UnaryOp::Log>(x, out, n);
+    case UnaryOp::Neg: return unaryLoop<UnaryOp::Neg>(x, out, n);
+    case UnaryOp::Square: return unaryLoop<UnaryOp::Square>(x, out, n);
+    case UnaryOp::Abs: return unaryLoop<UnaryOp::Abs>(x, out, n);
+    case UnaryOp::Tanh: return unaryLoop<UnaryOp::Tanh>(x, out, n);
+    case UnaryOp::Sigmoid: return unaryLoop<UnaryOp::Sigmoid>(x, out, n);
+    case UnaryOp::Rsqrt: return unaryLoop<UnaryOp::Rsqrt>(x, out, n);
+    case UnaryOp::Erf: return unaryLoop<UnaryOp::Erf>(x, out, n);
   }
 }
 }  // namespace

@@ -2,44 +2,19 @@
 #include <cmath>
 #include <vector>
 
-#include "erf_tfjs.h"
+#include "elementwise_ops.h"
 #include "fused_layers.h"
 #include "parallel.h"
 #include "vector_clones.h"
-#include "vector_exp.h"
 
 namespace fulmen {
 
-namespace {
-// The float32 constants tfjs's op-by-op GELU multiplies by (JavaScript numbers stored in float32 tensors).
-const float kHalf = 0.5f;
-const float kInvSqrt2 = static_cast<float>(0.70710678118654752440);  // Math.SQRT1_2
-const float kErfSlope = static_cast<float>(2.0 / std::sqrt(3.14159265358979323846));  // 2/√π
-}  // namespace
-
 static FULMEN_VECTOR_CLONES void geluChunk(const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; i++) {
-    const float half = kHalf * x[i];
-    const float u = x[i] * kInvSqrt2;
-    const float s = 1.0f + static_cast<float>(erfLikeTfjs(u));
-    y[i] = half * s;
-  }
+  for (int64_t i = 0; i < n; i++) y[i] = geluValue(x[i]);
 }
 
-// tfjs differentiates y = (0.5·x)·(1 + erf(x·c)) node by node, newest first: dh = dy·s, ds = dy·h (= de);
-// du = de·(e^(-u²)·2/√π); the x·c node gives du·c, then the 0.5·x node gives dh·0.5, added to it.
 static FULMEN_VECTOR_CLONES void geluGradChunk(const float* dy, const float* x, float* dx, int64_t n) {
-  for (int64_t i = 0; i < n; i++) {
-    const float half = kHalf * x[i];
-    const float u = x[i] * kInvSqrt2;
-    const float s = 1.0f + static_cast<float>(erfLikeTfjs(u));
-    const float dh = dy[i] * s;
-    const float de = dy[i] * half;
-    const float square = u * u;
-    const float slope = static_cast<float>(expForFloat(static_cast<double>(-square))) * kErfSlope;
-    const float du = de * slope;
-    dx[i] = du * kInvSqrt2 + dh * kHalf;
-  }
+  for (int64_t i = 0; i < n; i++) dx[i] = geluGradValue(dy[i], x[i]);
 }
 
 void hostGelu(const float* x, float* y, int64_t n) {

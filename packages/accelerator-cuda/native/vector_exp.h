@@ -10,13 +10,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "device.h"
+
 namespace fulmen {
 
 /**
  * e^x with x first clamped to [lo, hi] (NaN passes through). The caller picks bounds beyond which its own
  * float32 result no longer changes; they must lie within [-708, 709], where 2^k is a normal double.
  */
-inline double expInRange(double x, double lo, double hi) {
+FULMEN_HD inline double expInRange(double x, double lo, double hi) {
   const double clamped = x < lo ? lo : (x > hi ? hi : x);
   constexpr double kInvLn2 = 1.4426950408889634;
   constexpr double kLn2Hi = 6.93147180369123816490e-01;  // ln2 with its low 32 bits zero: k·hi is exact
@@ -41,15 +43,15 @@ inline double expInRange(double x, double lo, double hi) {
   p = p * r + 1.0;
   // 2^k from k's integer bits (-1022 < k < 1024 within the bounds: a normal double).
   int64_t bits;
-  std::memcpy(&bits, &shifted, sizeof bits);
+  memcpy(&bits, &shifted, sizeof bits);
   const int64_t scaleBits = (bits - static_cast<int64_t>(0x4338000000000000LL) + 1023) << 52;
   double scale;
-  std::memcpy(&scale, &scaleBits, sizeof scale);
+  memcpy(&scale, &scaleBits, sizeof scale);
   const double result = p * scale;
   return x != x ? x : result;
 }
 
 /** e^x stored as float32: below -104 it rounds to zero (e^x < 2^-150), above 89 it overflows to ∞. */
-inline double expForFloat(double x) { return expInRange(x, -104.0, 89.0); }
+FULMEN_HD inline double expForFloat(double x) { return expInRange(x, -104.0, 89.0); }
 
 }  // namespace fulmen
