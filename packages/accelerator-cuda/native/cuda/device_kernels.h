@@ -1,0 +1,27 @@
+// The GPU build's kernel launchers: device pointers in, work enqueued on `stream`. Compiled by nvcc wherever it
+// is installed (test/device-code.test.ts); the GPU backend that will drive them is not released yet.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "../elementwise.h"
+
+namespace fulmen {
+
+cudaError_t deviceBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+                         const std::vector<int64_t>& bShape, float* out, const std::vector<int64_t>& outShape,
+                         cudaStream_t stream);
+cudaError_t deviceCompare(CompareOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+                          const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape,
+                          cudaStream_t stream);
+cudaError_t deviceUnary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_t stream);
+cudaError_t deviceGelu(const float* x, float* y, int64_t n, cudaStream_t stream);
+cudaError_t deviceGeluGrad(const float* dy, const float* x, float* dx, int64_t n, cudaStream_t stream);
+cudaError_t deviceSoftmax(const float* x, float* out, int64_t rows, int64_t cols, cudaStream_t stream);
+cudaError_t deviceBatchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
+                              bool transA, bool transB, cudaStream_t stream);
+
+}  // namespace fulmen
