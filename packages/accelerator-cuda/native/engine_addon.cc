@@ -203,6 +203,30 @@ Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// rmspropUpdate(param, grad, squareAvg, gradAvg|null, buffer|null, paramOut, squareAvgOut, gradAvgOut|null,
+//               bufferOut|null, [lr, alpha, eps, weightDecay, momentum, centered, maximize])
+Napi::Value rmspropUpdate(const Napi::CallbackInfo& info) {
+  auto hyper = info[9].As<Napi::Array>();
+  auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
+  fulmen::RmspropStep h{at(0), at(1), at(2), at(3), at(4), at(5) != 0, at(6) != 0};
+  auto out = info[5].As<Napi::Float32Array>();
+  fulmen::hostRmspropUpdate(floats(info[0]), floats(info[1]), floats(info[2]), maybeFloats(info[3]),
+                            maybeFloats(info[4]), out.Data(), info[6].As<Napi::Float32Array>().Data(),
+                            maybeFloats(info[7]), maybeFloats(info[8]), out.ElementLength(), h);
+  return info.Env().Undefined();
+}
+
+// adagradUpdate(param, grad, sum, paramOut, sumOut, [clr, eps, weightDecay, maximize])
+Napi::Value adagradUpdate(const Napi::CallbackInfo& info) {
+  auto hyper = info[5].As<Napi::Array>();
+  auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
+  fulmen::AdagradStep h{at(0), at(1), at(2), at(3) != 0};
+  auto out = info[3].As<Napi::Float32Array>();
+  fulmen::hostAdagradUpdate(floats(info[0]), floats(info[1]), floats(info[2]), out.Data(),
+                            info[4].As<Napi::Float32Array>().Data(), out.ElementLength(), h);
+  return info.Env().Undefined();
+}
+
 // gelu(x, y) and geluGrad(dy, x, dx)
 Napi::Value gelu(const Napi::CallbackInfo& info) {
   auto y = info[1].As<Napi::Float32Array>();
@@ -261,6 +285,8 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, unsortedSegmentSum));
   exports.Set("adamUpdate", Napi::Function::New(env, adamUpdate));
   exports.Set("sgdUpdate", Napi::Function::New(env, sgdUpdate));
+  exports.Set("rmspropUpdate", Napi::Function::New(env, rmspropUpdate));
+  exports.Set("adagradUpdate", Napi::Function::New(env, adagradUpdate));
   exports.Set("gelu", Napi::Function::New(env, gelu));
   exports.Set("geluGrad", Napi::Function::New(env, geluGrad));
   exports.Set("layerNorm", Napi::Function::New(env, layerNorm));

@@ -26,4 +26,26 @@ struct SgdStep {
 void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
                    size_t n, const SgdStep& h);
 
+struct RmspropStep {
+  double lr, alpha, eps, weightDecay, momentum;
+  bool centered, maximize;
+};
+
+/**
+ * RMSprop (core's RMSprop): writes the new parameter and square average, the gradient average when centered and
+ * the momentum buffer when momentum > 0 (the corresponding inputs and outputs are null otherwise).
+ */
+void hostRmspropUpdate(const float* param, const float* grad, const float* squareAvgPrev, const float* gradAvgPrev,
+                       const float* bufferPrev, float* paramOut, float* squareAvgOut, float* gradAvgOut,
+                       float* bufferOut, size_t n, const RmspropStep& h);
+
+struct AdagradStep {
+  double clr, eps, weightDecay;
+  bool maximize;
+};
+
+/** Adagrad (core's Adagrad) with the step's decayed learning rate `clr`: writes the new parameter and sum. */
+void hostAdagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut, float* sumOut,
+                       size_t n, const AdagradStep& h);
+
 }  // namespace fulmen

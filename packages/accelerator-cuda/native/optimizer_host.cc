@@ -110,4 +110,132 @@ FULMEN_VECTOR_CLONES void hostSgdUpdate(const float* param, const float* grad, c
   }
 }
 
+namespace {
+
+struct RmspropScalars {
+  float decay, alpha, oneMinusAlpha, eps, momentum, lr;
+};
+
+// The op-by-op RMSprop, element by element: g (negated, plus param·decay), squareAvg = prev·α + g²·(1-α), the
+// centered variant's gradAvg and √(squareAvg - gradAvg²), + eps, then momentum or the plain step.
+template <bool Maximize, bool Decay, bool Centered, bool Momentum>
+void rmspropLoop(const float* __restrict param, const float* __restrict grad, const float* __restrict squareAvgPrev,
+                 const float* __restrict gradAvgPrev, const float* __restrict bufferPrev, float* __restrict paramOut,
+                 float* __restrict squareAvgOut, float* __restrict gradAvgOut, float* __restrict bufferOut,
+                 int64_t count, const RmspropScalars k) {
+  for (int64_t i = 0; i < count; i++) {
+    float g = Maximize ? -grad[i] : grad[i];
+    if (Decay) g = g + param[i] * k.decay;
+    const float squareAvg = squareAvgPrev[i] * k.alpha + (g * g) * k.oneMinusAlpha;
+    squareAvgOut[i] = squareAvg;
+    float avg;
+    if (Centered) {
+      const float gradAvg = gradAvgPrev[i] * k.alpha + g * k.oneMinusAlpha;
+      gradAvgOut[i] = gradAvg;
+      avg = std::sqrt(squareAvg - gradAvg * gradAvg);
+    } else {
+      avg = std::sqrt(squareAvg);
+    }
+    avg = avg + k.eps;
+    if (Momentum) {
+      const float buf = bufferPrev[i] * k.momentum + g / avg;
+      bufferOut[i] = buf;
+      paramOut[i] = param[i] - buf * k.lr;
+    } else {
+      paramOut[i] = param[i] - (g / avg) * k.lr;
+    }
+  }
+}
+
+template <bool Maximize, bool Decay>
+void rmspropDispatch(bool centered, bool momentum, const float* param, const float* grad, const float* squareAvgPrev,
+                     const float* gradAvgPrev, const float* bufferPrev, float* paramOut, float* squareAvgOut,
+                     float* gradAvgOut, float* bufferOut, int64_t count, const RmspropScalars& k) {
+#define FULMEN_RMSPROP(CENTERED, MOMENTUM)                                                                 \
+  rmspropLoop<Maximize, Decay, CENTERED, MOMENTUM>(param, grad, squareAvgPrev, gradAvgPrev, bufferPrev, paramOut, \
+                                                   squareAvgOut, gradAvgOut, bufferOut, count, k)
+  if (centered) {
+    if (momentum) FULMEN_RMSPROP(true, true);
+    else FULMEN_RMSPROP(true, false);
+  } else {
+    if (momentum) FULMEN_RMSPROP(false, true);
+    else FULMEN_RMSPROP(false, false);
+  }
+#undef FULMEN_RMSPROP
+}
+
+FULMEN_VECTOR_CLONES void rmspropChunk(const float* param, const float* grad, const float* squareAvgPrev,
+                                       const float* gradAvgPrev, const float* bufferPrev, float* paramOut,
+                                       float* squareAvgOut, float* gradAvgOut, float* bufferOut, int64_t count,
+                                       const RmspropStep& h) {
+  const RmspropScalars k{f32(h.weightDecay), f32(h.alpha), f32(1 - h.alpha), f32(h.eps), f32(h.momentum), f32(h.lr)};
+  const bool decay = h.weightDecay != 0, momentum = h.momentum > 0;
+  if (h.maximize) {
+    if (decay)
+      rmspropDispatch<true, true>(h.centered, momentum, param, grad, squareAvgPrev, gradAvgPrev, bufferPrev, paramOut,
+                                  squareAvgOut, gradAvgOut, bufferOut, count, k);
+    else
+      rmspropDispatch<true, false>(h.centered, momentum, param, grad, squareAvgPrev, gradAvgPrev, bufferPrev, paramOut,
+                                   squareAvgOut, gradAvgOut, bufferOut, count, k);
+  } else {
+    if (decay)
+      rmspropDispatch<false, true>(h.centered, momentum, param, grad, squareAvgPrev, gradAvgPrev, bufferPrev, paramOut,
+                                   squareAvgOut, gradAvgOut, bufferOut, count, k);
+    else
+      rmspropDispatch<false, false>(h.centered, momentum, param, grad, squareAvgPrev, gradAvgPrev, bufferPrev,
+                                    paramOut, squareAvgOut, gradAvgOut, bufferOut, count, k);
+  }
+}
+
+// Adagrad: sum = prev + g², then param - (g / (√sum + eps))·clr.
+template <bool Maximize, bool Decay>
+void adagradLoop(const float* __restrict param, const float* __restrict grad, const float* __restrict sumPrev,
+                 float* __restrict paramOut, float* __restrict sumOut, int64_t count, float decay, float eps,
+                 float clr) {
+  for (int64_t i = 0; i < count; i++) {
+    float g = Maximize ? -grad[i] : grad[i];
+    if (Decay) g = g + param[i] * decay;
+    const float sum = sumPrev[i] + g * g;
+    sumOut[i] = sum;
+    const float std = std::sqrt(sum) + eps;
+    paramOut[i] = param[i] - (g / std) * clr;
+  }
+}
+
+FULMEN_VECTOR_CLONES void adagradChunk(const float* param, const float* grad, const float* sumPrev, float* paramOut,
+                                       float* sumOut, int64_t count, const AdagradStep& h) {
+  const float decay = f32(h.weightDecay), eps = f32(h.eps), clr = f32(h.clr);
+  const bool useDecay = h.weightDecay != 0;
+  if (h.maximize) {
+    if (useDecay) adagradLoop<true, true>(param, grad, sumPrev, paramOut, sumOut, count, decay, eps, clr);
+    else adagradLoop<true, false>(param, grad, sumPrev, paramOut, sumOut, count, decay, eps, clr);
+  } else {
+    if (useDecay) adagradLoop<false, true>(param, grad, sumPrev, paramOut, sumOut, count, decay, eps, clr);
+    else adagradLoop<false, false>(param, grad, sumPrev, paramOut, sumOut, count, decay, eps, clr);
+  }
+}
+
+template <typename T>
+inline T* shifted(T* p, int64_t by) {
+  return p == nullptr ? nullptr : p + by;
+}
+
+}  // namespace
+
+void hostRmspropUpdate(const float* param, const float* grad, const float* squareAvgPrev, const float* gradAvgPrev,
+                       const float* bufferPrev, float* paramOut, float* squareAvgOut, float* gradAvgOut,
+                       float* bufferOut, size_t n, const RmspropStep& h) {
+  parallelFor(static_cast<int64_t>(n), 131072, [&](int64_t b, int64_t e) {
+    rmspropChunk(param + b, grad + b, squareAvgPrev + b, shifted(gradAvgPrev, b), shifted(bufferPrev, b),
+                 paramOut + b, squareAvgOut + b, shifted(gradAvgOut, b), shifted(bufferOut, b), e - b, h);
+  });
+}
+
+void hostAdagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut, float* sumOut,
+                       size_t n, const AdagradStep& h) {
+  parallelFor(static_cast<int64_t>(n), 131072, [&](int64_t b, int64_t e) {
+    adagradChunk(param + b, grad + b, sumPrev + b, paramOut + b, sumOut + b, e - b, h);
+  });
+}
+
 }  // namespace fulmen

@@ -93,6 +93,26 @@ export interface NativeEngine {
     maxOut: Float32Array | null,
     hyper: number[],
   ): void;
+  rmspropUpdate(
+    param: Float32Array,
+    grad: Float32Array,
+    squareAvg: Float32Array,
+    gradAvg: Float32Array | null,
+    buffer: Float32Array | null,
+    paramOut: Float32Array,
+    squareAvgOut: Float32Array,
+    gradAvgOut: Float32Array | null,
+    bufferOut: Float32Array | null,
+    hyper: number[],
+  ): void;
+  adagradUpdate(
+    param: Float32Array,
+    grad: Float32Array,
+    sum: Float32Array,
+    paramOut: Float32Array,
+    sumOut: Float32Array,
+    hyper: number[],
+  ): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   layerNorm(

@@ -1,4 +1,10 @@
-import { ADAM_UPDATE_KERNEL, SGD_UPDATE_KERNEL, tf } from "@fulmen/core";
+import {
+  ADAGRAD_UPDATE_KERNEL,
+  ADAM_UPDATE_KERNEL,
+  RMSPROP_UPDATE_KERNEL,
+  SGD_UPDATE_KERNEL,
+  tf,
+} from "@fulmen/core";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { NativeEngine } from "./native-engine";
@@ -101,8 +107,88 @@ function sgdUpdateKernel(engine: NativeEngine): KernelFunc {
   };
 }
 
+interface RmspropAttrs {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+  maximize: boolean;
+}
+
+/** Core's fused RMSprop update (RMSPROP_UPDATE_KERNEL): outputs param, squareAvg, [gradAvg], [momentumBuffer]. */
+function rmspropUpdateKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as RmspropAttrs;
+    const backend = args.backend as HostEngineBackend;
+    const param = inputs.param!;
+    const n = param.shape.reduce((p, d) => p * d, 1);
+    const momentum = a.momentum > 0;
+    const paramOut = backend.allocate(Float32Array, n);
+    const squareAvgOut = backend.allocate(Float32Array, n);
+    const gradAvgOut = a.centered ? backend.allocate(Float32Array, n) : null;
+    const bufferOut = momentum ? backend.allocate(Float32Array, n) : null;
+    engine.rmspropUpdate(
+      backend.floats(param),
+      backend.floats(inputs.grad!),
+      backend.floats(inputs.squareAvg!),
+      a.centered ? backend.floats(inputs.gradAvg!) : null,
+      momentum ? backend.floats(inputs.momentumBuffer!) : null,
+      paramOut,
+      squareAvgOut,
+      gradAvgOut,
+      bufferOut,
+      [a.lr, a.alpha, a.eps, a.weightDecay, a.momentum, a.centered ? 1 : 0, a.maximize ? 1 : 0],
+    );
+    return [paramOut, squareAvgOut, gradAvgOut, bufferOut].flatMap((values) =>
+      values === null ? [] : [backend.makeTensorInfo(param.shape, "float32", values)],
+    );
+  };
+}
+
+interface AdagradAttrs {
+  clr: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+/** Core's fused Adagrad update (ADAGRAD_UPDATE_KERNEL): outputs param, sum. */
+function adagradUpdateKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as AdagradAttrs;
+    const backend = args.backend as HostEngineBackend;
+    const param = inputs.param!;
+    const n = param.shape.reduce((p, d) => p * d, 1);
+    const paramOut = backend.allocate(Float32Array, n);
+    const sumOut = backend.allocate(Float32Array, n);
+    engine.adagradUpdate(
+      backend.floats(param),
+      backend.floats(inputs.grad!),
+      backend.floats(inputs.sum!),
+      paramOut,
+      sumOut,
+      [a.clr, a.eps, a.weightDecay, a.maximize ? 1 : 0],
+    );
+    return [paramOut, sumOut].map((values) => backend.makeTensorInfo(param.shape, "float32", values));
+  };
+}
+
 /** Registers the engine's fused optimizer kernels for `backendName`. */
 export function registerOptimizerKernels(engine: NativeEngine, backendName: string): void {
   tf.registerKernel({ kernelName: ADAM_UPDATE_KERNEL, backendName, kernelFunc: adamUpdateKernel(engine) });
   tf.registerKernel({ kernelName: SGD_UPDATE_KERNEL, backendName, kernelFunc: sgdUpdateKernel(engine) });
+  tf.registerKernel({
+    kernelName: RMSPROP_UPDATE_KERNEL,
+    backendName,
+    kernelFunc: rmspropUpdateKernel(engine),
+  });
+  tf.registerKernel({
+    kernelName: ADAGRAD_UPDATE_KERNEL,
+    backendName,
+    kernelFunc: adagradUpdateKernel(engine),
+  });
 }

@@ -1,9 +1,22 @@
-import { ADAM_UPDATE_KERNEL, Adam, AdamW, Parameter, SGD, SGD_UPDATE_KERNEL, tf } from "@fulmen/core";
+import {
+  ADAGRAD_UPDATE_KERNEL,
+  ADAM_UPDATE_KERNEL,
+  Adagrad,
+  Adam,
+  AdamW,
+  type Optimizer,
+  Parameter,
+  RMSPROP_UPDATE_KERNEL,
+  RMSprop,
+  SGD,
+  SGD_UPDATE_KERNEL,
+  tf,
+} from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOST_BACKEND, HostAccelerator } from "../src";
 
 /** Five optimizer steps on one backend; returns the parameter and moments, as plain numbers. */
-async function steps(backend: string, make: (p: Parameter[]) => Adam | AdamW | SGD): Promise<number[][]> {
+async function steps(backend: string, make: (p: Parameter[]) => Optimizer): Promise<number[][]> {
   await tf.setBackend(backend);
   const param = new Parameter(tf.tidy(() => tf.mul(tf.randomNormal([257], 0, 1, "float32", 3), 2)));
   const optimizer = make([param]);
@@ -32,13 +45,18 @@ describe("the fused optimizer updates on the host engine", () => {
   });
 
   it("is registered for the host backend only (other backends run the op-by-op update)", () => {
-    for (const kernel of [ADAM_UPDATE_KERNEL, SGD_UPDATE_KERNEL]) {
+    for (const kernel of [
+      ADAM_UPDATE_KERNEL,
+      SGD_UPDATE_KERNEL,
+      RMSPROP_UPDATE_KERNEL,
+      ADAGRAD_UPDATE_KERNEL,
+    ]) {
       expect(tf.getKernel(kernel, HOST_BACKEND)).toBeDefined();
       expect(tf.getKernel(kernel, "cpu")).toBeUndefined();
     }
   });
 
-  const configs: Array<[string, (p: Parameter[]) => Adam | AdamW | SGD]> = [
+  const configs: Array<[string, (p: Parameter[]) => Optimizer]> = [
     ["SGD", (p) => new SGD(p, { lr: 0.1 })],
     [
       "SGD momentum weight decay",
@@ -52,6 +70,27 @@ describe("the fused optimizer updates on the host engine", () => {
     ],
     ["Adam L2", (p) => new Adam(p, { lr: 5e-3, weightDecay: 0.05, eps: 1e-6 })],
     ["Adam without decay", (p) => new Adam(p, { lr: 1e-3 })],
+    ["RMSprop", (p) => new RMSprop(p, { lr: 1e-2 })],
+    [
+      "RMSprop centered momentum weight decay",
+      (p) => new RMSprop(p, { lr: 5e-3, alpha: 0.9, centered: true, momentum: 0.9, weightDecay: 0.01 }),
+    ],
+    [
+      "RMSprop maximize momentum",
+      (p) => new RMSprop(p, { lr: 1e-3, momentum: 0.5, maximize: true, eps: 1e-6 }),
+    ],
+    ["Adagrad", (p) => new Adagrad(p, { lr: 0.1 })],
+    [
+      "Adagrad lr decay, weight decay, initial accumulator, maximize",
+      (p) =>
+        new Adagrad(p, {
+          lr: 0.05,
+          lrDecay: 0.01,
+          weightDecay: 0.02,
+          initialAccumulatorValue: 0.1,
+          maximize: true,
+        }),
+    ],
   ];
   for (const [label, make] of configs) {
     it(`${label}: bit for bit equal to the op-by-op update on tfjs's cpu backend`, async () => {

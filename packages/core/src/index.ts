@@ -68,7 +68,7 @@ export {
 } from "./nn/fused-kernels";
 export * as nn from "./nn/index";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from "./nn/module";
-export { Adagrad, type AdagradOptions } from "./optim/adagrad";
+export { ADAGRAD_UPDATE_KERNEL, Adagrad, type AdagradOptions } from "./optim/adagrad";
 export { ADAM_UPDATE_KERNEL, Adam, type AdamOptions, AdamW } from "./optim/adam";
 export { type ClipGradNormOptions, clipGradNorm_, clipGradValue_ } from "./optim/clip-grad";
 export * from "./optim/lr-scheduler/index";
@@ -81,7 +81,7 @@ export {
   type ParamState,
   type ParamsInput,
 } from "./optim/optimizer";
-export { RMSprop, type RMSpropOptions } from "./optim/rmsprop";
+export { RMSPROP_UPDATE_KERNEL, RMSprop, type RMSpropOptions } from "./optim/rmsprop";
 export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from "./optim/sgd";
 export type { Accelerator } from "./plugins/accelerator";
 export { type ClusterEnvironment, LightningEnvironment } from "./plugins/cluster-environment";

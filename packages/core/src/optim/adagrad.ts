@@ -20,6 +20,14 @@ export interface AdagradOptions extends BaseOptimizerOptions {
 
 const NAMES = ["lr", "lrDecay", "weightDecay", "initialAccumulatorValue", "eps", "maximize"] as const;
 
+/**
+ * An optional fused kernel a backend may register for the Adagrad update (the native engine does): inputs
+ * `param`, `grad`, `sum`; attrs `clr` (the step's decayed learning rate), `eps`, `weightDecay`, `maximize`;
+ * outputs the new param and sum. It must equal the op-by-op update below bit for bit (each element-wise op
+ * rounded to float32, scalar hyperparameters as float32).
+ */
+export const ADAGRAD_UPDATE_KERNEL = "FulmenAdagradUpdate";
+
 /** Adagrad with learning-rate decay and L2 weight decay, equal to `torch.optim.Adagrad`. */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
@@ -65,13 +73,23 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   ): void {
     const step = (typeof state.step === "number" ? state.step : 0) + 1;
     state.step = step;
-    let g = group.maximize ? tf.neg(grad) : grad;
-    if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
     const clr = group.lr / (1 + (step - 1) * group.lrDecay);
     const sumPrev =
       state.sum instanceof tf.Tensor
         ? state.sum
         : tf.fill(param.shape, group.initialAccumulatorValue, "float32");
+    if (this.hasFusedKernel(ADAGRAD_UPDATE_KERNEL)) {
+      const [paramOut, sumOut] = this.runFusedKernel(
+        ADAGRAD_UPDATE_KERNEL,
+        { param: param.data, grad, sum: sumPrev },
+        { clr, eps: group.eps, weightDecay: group.weightDecay, maximize: group.maximize },
+      );
+      this.setState(state, "sum", sumOut!);
+      param.data.assign(paramOut!);
+      return;
+    }
+    let g = group.maximize ? tf.neg(grad) : grad;
+    if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
     const sum = tf.add(sumPrev, tf.mul(g, g));
     this.setState(state, "sum", sum);
     const std = tf.add(tf.sqrt(sum), group.eps);

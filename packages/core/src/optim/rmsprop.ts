@@ -21,6 +21,15 @@ export interface RMSpropOptions extends BaseOptimizerOptions {
 
 const NAMES = ["lr", "alpha", "eps", "weightDecay", "momentum", "centered", "maximize"] as const;
 
+/**
+ * An optional fused kernel a backend may register for the RMSprop update (the native engine does): inputs
+ * `param`, `grad`, `squareAvg` (and `gradAvg` when centered, `momentumBuffer` when momentum > 0); attrs `lr`,
+ * `alpha`, `eps`, `weightDecay`, `momentum`, `centered`, `maximize`; outputs the new param and squareAvg (then
+ * gradAvg, momentumBuffer). It must equal the op-by-op update below bit for bit: each element-wise op rounded to
+ * float32, scalar hyperparameters as float32.
+ */
+export const RMSPROP_UPDATE_KERNEL = "FulmenRmspropUpdate";
+
 /** RMSprop with momentum, centering and L2 weight decay, equal to `torch.optim.RMSprop`. */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
@@ -58,6 +67,10 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     state: ParamState,
   ): void {
     state.step = (typeof state.step === "number" ? state.step : 0) + 1;
+    if (this.hasFusedKernel(RMSPROP_UPDATE_KERNEL)) {
+      this.fusedUpdate(param, grad, group, state);
+      return;
+    }
     let g = group.maximize ? tf.neg(grad) : grad;
     if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
     const sqPrev = state.squareAvg instanceof tf.Tensor ? state.squareAvg : tf.zerosLike(param.data);
@@ -82,5 +95,34 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     } else {
       param.data.assign(tf.sub(param.data, tf.mul(tf.div(g, avg), group.lr)));
     }
+  }
+
+  /** The same update through the backend's fused kernel (see {@link RMSPROP_UPDATE_KERNEL}). */
+  private fusedUpdate(
+    param: Parameter,
+    grad: tf.Tensor,
+    group: ParamGroup<RMSpropOptions>,
+    state: ParamState,
+  ): void {
+    const previous = (key: string) =>
+      state[key] instanceof tf.Tensor ? (state[key] as tf.Tensor) : tf.zerosLike(param.data);
+    const momentum = group.momentum > 0;
+    const inputs: Record<string, tf.Tensor> = { param: param.data, grad, squareAvg: previous("squareAvg") };
+    if (group.centered) inputs.gradAvg = previous("gradAvg");
+    if (momentum) inputs.momentumBuffer = previous("momentumBuffer");
+    const outputs = this.runFusedKernel(RMSPROP_UPDATE_KERNEL, inputs, {
+      lr: group.lr,
+      alpha: group.alpha,
+      eps: group.eps,
+      weightDecay: group.weightDecay,
+      momentum: group.momentum,
+      centered: group.centered,
+      maximize: group.maximize,
+    });
+    let next = 1;
+    this.setState(state, "squareAvg", outputs[next++]!);
+    if (group.centered) this.setState(state, "gradAvg", outputs[next++]!);
+    if (momentum) this.setState(state, "momentumBuffer", outputs[next++]!);
+    param.data.assign(outputs[0]!);
   }
 }
