@@ -31,16 +31,25 @@ const UNARY: Record<string, number> = {
   Erf: 10,
 };
 
-function binaryKernel(kernelName: string, code: number): KernelFactory {
+/**
+ * A broadcasting kernel of two float32 tensors: arithmetic (float32 out) through `engine.binary`, comparisons
+ * (tfjs's bool, 0/1 bytes) through `engine.compare`; other dtypes go to tfjs's kernel.
+ */
+function broadcastKernel(kernelName: string, code: number, output: "float32" | "bool"): KernelFactory {
   return (engine, fallback) => (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const backend = args.backend as HostEngineBackend;
     if (a.dtype !== "float32" || b.dtype !== "float32")
       return backend.runFallback(kernelName, fallback, args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const [x, y] = [backend.floats(a), backend.floats(b)];
+    if (output === "bool") {
+      const out = backend.allocate(Uint8Array, size(outShape));
+      if (out.length > 0) engine.compare(code, x, a.shape, y, b.shape, out, outShape);
+      return backend.makeTensorInfo(outShape, "bool", out);
+    }
     const out = backend.allocate(Float32Array, size(outShape));
-    if (out.length > 0)
-      engine.binary(code, backend.floats(a), a.shape, backend.floats(b), b.shape, out, outShape);
+    if (out.length > 0) engine.binary(code, x, a.shape, y, b.shape, out, outShape);
     return backend.makeTensorInfo(outShape, "float32", out);
   };
 }
@@ -101,20 +110,6 @@ const COMPARE: Record<string, number> = {
   Equal: 4,
   NotEqual: 5,
 };
-
-function compareKernel(kernelName: string, code: number): KernelFactory {
-  return (engine, fallback) => (args) => {
-    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const backend = args.backend as HostEngineBackend;
-    if (a.dtype !== "float32" || b.dtype !== "float32")
-      return backend.runFallback(kernelName, fallback, args);
-    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = backend.allocate(Uint8Array, size(outShape));
-    if (out.length > 0)
-      engine.compare(code, backend.floats(a), a.shape, backend.floats(b), b.shape, out, outShape);
-    return backend.makeTensorInfo(outShape, "bool", out);
-  };
-}
 
 /** Select with a condition of the values' own shape; other layouts go to tfjs's kernel. */
 const selectKernel: KernelFactory = (engine, fallback) => (args) => {
@@ -210,12 +205,16 @@ const extremumKernel =
 
 /** The engine's element-wise and reduction kernels, by tfjs kernel name. */
 export const ELEMENTWISE_KERNELS: Record<string, KernelFactory> = {
-  ...Object.fromEntries(Object.entries(BINARY).map(([name, code]) => [name, binaryKernel(name, code)])),
+  ...Object.fromEntries(
+    Object.entries(BINARY).map(([name, code]) => [name, broadcastKernel(name, code, "float32")]),
+  ),
   ...Object.fromEntries(Object.entries(UNARY).map(([name, code]) => [name, unaryKernel(name, code)])),
   Step: stepKernel,
   Sum: reduceKernel("Sum"),
   Mean: reduceKernel("Mean"),
-  ...Object.fromEntries(Object.entries(COMPARE).map(([name, code]) => [name, compareKernel(name, code)])),
+  ...Object.fromEntries(
+    Object.entries(COMPARE).map(([name, code]) => [name, broadcastKernel(name, code, "bool")]),
+  ),
   Select: selectKernel,
   ClipByValue: clipKernel,
   AddN: addNKernel,

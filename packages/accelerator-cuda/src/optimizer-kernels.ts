@@ -9,6 +9,39 @@ import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { NativeEngine } from "./native-engine";
 
+/** What a fused update kernel works with: its attrs, its inputs' values, and outputs of the parameter's size. */
+interface UpdateContext<A> {
+  attrs: A;
+  /** The values of input `name`; null when the kernel was not given it (state the options leave out). */
+  input(name: string): Float32Array | null;
+  /** A fresh output array, or null when `present` is false. */
+  output(present?: boolean): Float32Array | null;
+}
+
+/**
+ * A fused update kernel (core's `*_UPDATE_KERNEL` contracts): `body` fills its outputs through the engine and
+ * returns them in the contract's order, null for those the options leave out; they become the kernel's tensors.
+ */
+function updateKernel<A>(body: (u: UpdateContext<A>) => Array<Float32Array | null>): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+    const backend = args.backend as HostEngineBackend;
+    const shape = inputs.param!.shape;
+    const n = shape.reduce((p, d) => p * d, 1);
+    const outputs = body({
+      attrs: args.attrs as unknown as A,
+      input: (name) => {
+        const t = inputs[name];
+        return t === undefined ? null : backend.floats(t);
+      },
+      output: (present = true) => (present ? backend.allocate(Float32Array, n) : null),
+    });
+    return outputs.flatMap((values) =>
+      values === null ? [] : [backend.makeTensorInfo(shape, "float32", values)],
+    );
+  };
+}
+
 interface AdamAttrs {
   lr: number;
   beta1: number;
@@ -22,30 +55,20 @@ interface AdamAttrs {
   maximize: boolean;
 }
 
-/** Core's fused Adam/AdamW update (ADAM_UPDATE_KERNEL) in one native pass. */
-function adamUpdateKernel(engine: NativeEngine): KernelFunc {
-  return (args) => {
-    const inputs = args.inputs as Record<string, TensorInfo>;
-    const a = args.attrs as unknown as AdamAttrs;
-    const backend = args.backend as HostEngineBackend;
-    const param = inputs.param!;
-    const n = param.shape.reduce((p, d) => p * d, 1);
-    const outs = [
-      backend.allocate(Float32Array, n),
-      backend.allocate(Float32Array, n),
-      backend.allocate(Float32Array, n),
-    ];
-    const maxOut = a.amsgrad ? backend.allocate(Float32Array, n) : null;
+/** Adam/AdamW (ADAM_UPDATE_KERNEL): param, expAvg, expAvgSq[, maxExpAvgSq]. */
+const adamUpdate = (engine: NativeEngine) =>
+  updateKernel<AdamAttrs>(({ attrs: a, input, output }) => {
+    const [param, expAvg, expAvgSq, maxExpAvgSq] = [output(), output(), output(), output(a.amsgrad)];
     engine.adamUpdate(
-      backend.floats(param),
-      backend.floats(inputs.grad!),
-      backend.floats(inputs.expAvg!),
-      backend.floats(inputs.expAvgSq!),
-      a.amsgrad ? backend.floats(inputs.maxExpAvgSq!) : null,
-      outs[0]!,
-      outs[1]!,
-      outs[2]!,
-      maxOut,
+      input("param")!,
+      input("grad")!,
+      input("expAvg")!,
+      input("expAvgSq")!,
+      input("maxExpAvgSq"),
+      param!,
+      expAvg!,
+      expAvgSq!,
+      maxExpAvgSq,
       [
         a.lr,
         a.beta1,
@@ -59,11 +82,8 @@ function adamUpdateKernel(engine: NativeEngine): KernelFunc {
         a.maximize ? 1 : 0,
       ],
     );
-    return [...outs, ...(maxOut === null ? [] : [maxOut])].map((values) =>
-      backend.makeTensorInfo(param.shape, "float32", values),
-    );
-  };
-}
+    return [param, expAvg, expAvgSq, maxExpAvgSq];
+  });
 
 interface SgdAttrs {
   lr: number;
@@ -75,37 +95,21 @@ interface SgdAttrs {
   hasBuffer: boolean;
 }
 
-/** Core's fused SGD update (SGD_UPDATE_KERNEL) in one native pass. */
-function sgdUpdateKernel(engine: NativeEngine): KernelFunc {
-  return (args) => {
-    const inputs = args.inputs as Record<string, TensorInfo>;
-    const a = args.attrs as unknown as SgdAttrs;
-    const backend = args.backend as HostEngineBackend;
-    const param = inputs.param!;
-    const n = param.shape.reduce((p, d) => p * d, 1);
-    const paramOut = backend.allocate(Float32Array, n);
-    const bufferOut = a.momentum !== 0 ? backend.allocate(Float32Array, n) : null;
-    engine.sgdUpdate(
-      backend.floats(param),
-      backend.floats(inputs.grad!),
-      a.momentum !== 0 ? backend.floats(inputs.momentumBuffer!) : null,
-      paramOut,
-      bufferOut,
-      [
-        a.lr,
-        a.momentum,
-        a.dampening,
-        a.weightDecay,
-        a.nesterov ? 1 : 0,
-        a.maximize ? 1 : 0,
-        a.hasBuffer ? 1 : 0,
-      ],
-    );
-    return [paramOut, ...(bufferOut === null ? [] : [bufferOut])].map((values) =>
-      backend.makeTensorInfo(param.shape, "float32", values),
-    );
-  };
-}
+/** SGD (SGD_UPDATE_KERNEL): param[, momentumBuffer]. */
+const sgdUpdate = (engine: NativeEngine) =>
+  updateKernel<SgdAttrs>(({ attrs: a, input, output }) => {
+    const [param, buffer] = [output(), output(a.momentum !== 0)];
+    engine.sgdUpdate(input("param")!, input("grad")!, input("momentumBuffer"), param!, buffer, [
+      a.lr,
+      a.momentum,
+      a.dampening,
+      a.weightDecay,
+      a.nesterov ? 1 : 0,
+      a.maximize ? 1 : 0,
+      a.hasBuffer ? 1 : 0,
+    ]);
+    return [param, buffer];
+  });
 
 interface RmspropAttrs {
   lr: number;
@@ -117,36 +121,29 @@ interface RmspropAttrs {
   maximize: boolean;
 }
 
-/** Core's fused RMSprop update (RMSPROP_UPDATE_KERNEL): outputs param, squareAvg, [gradAvg], [momentumBuffer]. */
-function rmspropUpdateKernel(engine: NativeEngine): KernelFunc {
-  return (args) => {
-    const inputs = args.inputs as Record<string, TensorInfo>;
-    const a = args.attrs as unknown as RmspropAttrs;
-    const backend = args.backend as HostEngineBackend;
-    const param = inputs.param!;
-    const n = param.shape.reduce((p, d) => p * d, 1);
-    const momentum = a.momentum > 0;
-    const paramOut = backend.allocate(Float32Array, n);
-    const squareAvgOut = backend.allocate(Float32Array, n);
-    const gradAvgOut = a.centered ? backend.allocate(Float32Array, n) : null;
-    const bufferOut = momentum ? backend.allocate(Float32Array, n) : null;
+/** RMSprop (RMSPROP_UPDATE_KERNEL): param, squareAvg[, gradAvg][, momentumBuffer]. */
+const rmspropUpdate = (engine: NativeEngine) =>
+  updateKernel<RmspropAttrs>(({ attrs: a, input, output }) => {
+    const [param, squareAvg, gradAvg, buffer] = [
+      output(),
+      output(),
+      output(a.centered),
+      output(a.momentum > 0),
+    ];
     engine.rmspropUpdate(
-      backend.floats(param),
-      backend.floats(inputs.grad!),
-      backend.floats(inputs.squareAvg!),
-      a.centered ? backend.floats(inputs.gradAvg!) : null,
-      momentum ? backend.floats(inputs.momentumBuffer!) : null,
-      paramOut,
-      squareAvgOut,
-      gradAvgOut,
-      bufferOut,
+      input("param")!,
+      input("grad")!,
+      input("squareAvg")!,
+      input("gradAvg"),
+      input("momentumBuffer"),
+      param!,
+      squareAvg!,
+      gradAvg,
+      buffer,
       [a.lr, a.alpha, a.eps, a.weightDecay, a.momentum, a.centered ? 1 : 0, a.maximize ? 1 : 0],
     );
-    return [paramOut, squareAvgOut, gradAvgOut, bufferOut].flatMap((values) =>
-      values === null ? [] : [backend.makeTensorInfo(param.shape, "float32", values)],
-    );
-  };
-}
+    return [param, squareAvg, gradAvg, buffer];
+  });
 
 interface AdagradAttrs {
   clr: number;
@@ -155,40 +152,26 @@ interface AdagradAttrs {
   maximize: boolean;
 }
 
-/** Core's fused Adagrad update (ADAGRAD_UPDATE_KERNEL): outputs param, sum. */
-function adagradUpdateKernel(engine: NativeEngine): KernelFunc {
-  return (args) => {
-    const inputs = args.inputs as Record<string, TensorInfo>;
-    const a = args.attrs as unknown as AdagradAttrs;
-    const backend = args.backend as HostEngineBackend;
-    const param = inputs.param!;
-    const n = param.shape.reduce((p, d) => p * d, 1);
-    const paramOut = backend.allocate(Float32Array, n);
-    const sumOut = backend.allocate(Float32Array, n);
-    engine.adagradUpdate(
-      backend.floats(param),
-      backend.floats(inputs.grad!),
-      backend.floats(inputs.sum!),
-      paramOut,
-      sumOut,
-      [a.clr, a.eps, a.weightDecay, a.maximize ? 1 : 0],
-    );
-    return [paramOut, sumOut].map((values) => backend.makeTensorInfo(param.shape, "float32", values));
-  };
-}
+/** Adagrad (ADAGRAD_UPDATE_KERNEL): param, sum. */
+const adagradUpdate = (engine: NativeEngine) =>
+  updateKernel<AdagradAttrs>(({ attrs: a, input, output }) => {
+    const [param, sum] = [output(), output()];
+    engine.adagradUpdate(input("param")!, input("grad")!, input("sum")!, param!, sum!, [
+      a.clr,
+      a.eps,
+      a.weightDecay,
+      a.maximize ? 1 : 0,
+    ]);
+    return [param, sum];
+  });
 
 /** Registers the engine's fused optimizer kernels for `backendName`. */
 export function registerOptimizerKernels(engine: NativeEngine, backendName: string): void {
-  tf.registerKernel({ kernelName: ADAM_UPDATE_KERNEL, backendName, kernelFunc: adamUpdateKernel(engine) });
-  tf.registerKernel({ kernelName: SGD_UPDATE_KERNEL, backendName, kernelFunc: sgdUpdateKernel(engine) });
-  tf.registerKernel({
-    kernelName: RMSPROP_UPDATE_KERNEL,
-    backendName,
-    kernelFunc: rmspropUpdateKernel(engine),
-  });
-  tf.registerKernel({
-    kernelName: ADAGRAD_UPDATE_KERNEL,
-    backendName,
-    kernelFunc: adagradUpdateKernel(engine),
-  });
+  const kernels: Array<[string, KernelFunc]> = [
+    [ADAM_UPDATE_KERNEL, adamUpdate(engine)],
+    [SGD_UPDATE_KERNEL, sgdUpdate(engine)],
+    [RMSPROP_UPDATE_KERNEL, rmspropUpdate(engine)],
+    [ADAGRAD_UPDATE_KERNEL, adagradUpdate(engine)],
+  ];
+  for (const [kernelName, kernelFunc] of kernels) tf.registerKernel({ kernelName, backendName, kernelFunc });
 }

@@ -111,6 +111,15 @@ __global__ void softmaxKernel(const float* x, float* out, int64_t rows, int64_t 
   for (int64_t c = 0; c < cols; c++) o[c] = static_cast<float>(o[c] / total);
 }
 
+/** The strides and element count of a broadcast; invalid when out's rank is beyond kMaxRank. */
+inline cudaError_t prepare(const std::vector<int64_t>& aShape, const std::vector<int64_t>& bShape,
+                           const std::vector<int64_t>& outShape, Broadcast& g, int64_t& n) {
+  if (!broadcastOf(aShape, bShape, outShape, g)) return cudaErrorInvalidValue;
+  n = 1;
+  for (auto d : outShape) n *= d;
+  return cudaSuccess;
+}
+
 inline unsigned blocksFor(int64_t n) {
   const int64_t blocks = (n + kThreads - 1) / kThreads;
   return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
@@ -143,10 +152,9 @@ cudaError_t deviceBinary(BinaryOp op, const float* a, const std::vector<int64_t>
                          const std::vector<int64_t>& bShape, float* out, const std::vector<int64_t>& outShape,
                          cudaStream_t stream) {
   gpu::Broadcast g{};
-  if (!gpu::broadcastOf(aShape, bShape, outShape, g)) return cudaErrorInvalidValue;
-  int64_t n = 1;
-  for (auto d : outShape) n *= d;
-  if (n == 0) return cudaSuccess;
+  int64_t n = 0;
+  if (const cudaError_t error = gpu::prepare(aShape, bShape, outShape, g, n); error != cudaSuccess || n == 0)
+    return error;
   switch (op) {
     case BinaryOp::Add: return gpu::launchBinaryOp<BinaryOp::Add>(a, b, out, n, g, stream);
     case BinaryOp::Sub: return gpu::launchBinaryOp<BinaryOp::Sub>(a, b, out, n, g, stream);
@@ -164,10 +172,9 @@ cudaError_t deviceCompare(CompareOp op, const float* a, const std::vector<int64_
                           const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape,
                           cudaStream_t stream) {
   gpu::Broadcast g{};
-  if (!gpu::broadcastOf(aShape, bShape, outShape, g)) return cudaErrorInvalidValue;
-  int64_t n = 1;
-  for (auto d : outShape) n *= d;
-  if (n == 0) return cudaSuccess;
+  int64_t n = 0;
+  if (const cudaError_t error = gpu::prepare(aShape, bShape, outShape, g, n); error != cudaSuccess || n == 0)
+    return error;
   switch (op) {
     case CompareOp::Greater: return gpu::launchCompareOp<CompareOp::Greater>(a, b, out, n, g, stream);
     case CompareOp::GreaterEqual: return gpu::launchCompareOp<CompareOp::GreaterEqual>(a, b, out, n, g, stream);
