@@ -55,23 +55,30 @@ Window windowOf(const Pool2DShape& s, int64_t yR, int64_t yC) {
 // The window-relative position (wR·filterW + wC) of the first strictly greatest pixel, -1 when none is greater
 // than -∞ (tfjs's maxPoolPositions with dilation 1).
 void maxPositions(const float* x, int32_t* positions, const Pool2DShape& s) {
+  std::vector<float> best(static_cast<size_t>(s.channels));
   for (int64_t b = 0; b < s.batch; b++) {
     for (int64_t yR = 0; yR < s.outH; yR++) {
       for (int64_t yC = 0; yC < s.outW; yC++) {
         const Window w = windowOf(s, yR, yC);
-        for (int64_t d = 0; d < s.channels; d++) {
-          float best = -std::numeric_limits<float>::infinity();
-          int32_t position = -1;
-          for (int64_t xR = w.rMin; xR < w.rMax; xR++) {
-            for (int64_t xC = w.cMin; xC < w.cMax; xC++) {
-              const float pixel = x[((b * s.inH + xR) * s.inW + xC) * s.channels + d];
-              if (pixel > best) {
-                best = pixel;
-                position = static_cast<int32_t>((xR - w.rCorner) * s.filterW + (xC - w.cCorner));
-              }
+        int32_t* position = positions + ((b * s.outH + yR) * s.outW + yC) * s.channels;
+        std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+        std::fill(position, position + s.channels, -1);
+        // Window pixels in row-major order, all channels at once: the first strictly greater pixel wins.
+        for (int64_t xR = w.rMin; xR < w.rMax; xR++) {
+          for (int64_t xC = w.cMin; xC < w.cMax; xC++) {
+            const float* src = x + ((b * s.inH + xR) * s.inW + xC) * s.channels;
+            const int32_t here = static_cast<int32_t>((xR - w.rCorner) * s.filterW + (xC - w.cCorner));
+            // Selects on separate arrays (__restrict: they never overlap) and a bit blend for the index, so the
+            // loop vectorises (a conditional store would not).
+            float* __restrict row = best.data();
+            int32_t* __restrict where = position;
+            const float* __restrict in = src;
+            for (int64_t d = 0; d < s.channels; d++) {
+              const int32_t take = -static_cast<int32_t>(in[d] > row[d]);  // all ones or zero
+              row[d] = in[d] > row[d] ? in[d] : row[d];
+              where[d] = (here & take) | (where[d] & ~take);
             }
           }
-          positions[((b * s.outH + yR) * s.outW + yC) * s.channels + d] = position;
         }
       }
     }
@@ -81,52 +88,74 @@ void maxPositions(const float* x, int32_t* positions, const Pool2DShape& s) {
 }  // namespace
 
 void hostMaxPool(const float* x, float* out, const Pool2DShape& s) {
+  // Channels are innermost: each window pixel updates a row of per-channel maxima (a select, which vectorises;
+  // NaN never wins, as in tfjs, whose running maximum starts at -∞ and takes only strictly greater pixels).
+  std::vector<float> best(static_cast<size_t>(s.channels));
   for (int64_t b = 0; b < s.batch; b++) {
     for (int64_t yR = 0; yR < s.outH; yR++) {
       for (int64_t yC = 0; yC < s.outW; yC++) {
         const Window w = windowOf(s, yR, yC);
-        float* dst = out + ((b * s.outH + yR) * s.outW + yC) * s.channels;
-        for (int64_t d = 0; d < s.channels; d++) dst[d] = -std::numeric_limits<float>::infinity();
+        std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+        float* row = best.data();
         for (int64_t xR = w.rMin; xR < w.rMax; xR++) {
           for (int64_t xC = w.cMin; xC < w.cMax; xC++) {
             const float* src = x + ((b * s.inH + xR) * s.inW + xC) * s.channels;
-            for (int64_t d = 0; d < s.channels; d++)
-              if (src[d] > dst[d]) dst[d] = src[d];
+            for (int64_t d = 0; d < s.channels; d++) row[d] = src[d] > row[d] ? src[d] : row[d];
           }
         }
+        std::copy(best.begin(), best.end(), out + ((b * s.outH + yR) * s.outW + yC) * s.channels);
       }
     }
   }
 }
 
+// Each output cell's gradient goes to the input pixel that won its window (tfjs's maxPoolBackprop, which gathers
+// the same terms per input pixel). Sums are kept in double and rounded once, as tfjs does; a few float32 terms
+// add exactly in double, so the order of overlapping windows does not change the result.
 void hostMaxPoolGrad(const float* dy, const float* x, float* dx, const Pool2DShape& s) {
   std::vector<int32_t> positions(static_cast<size_t>(s.batch * s.outH * s.outW * s.channels));
   maxPositions(x, positions.data(), s);
-  const int64_t padTop = s.filterH - 1 - s.padTop, padLeft = s.filterW - 1 - s.padLeft;
-  const int64_t last = s.filterH * s.filterW - 1;
-  for (int64_t b = 0; b < s.batch; b++) {
-    for (int64_t dxR = 0; dxR < s.inH; dxR++) {
-      for (int64_t dxC = 0; dxC < s.inW; dxC++) {
-        for (int64_t d = 0; d < s.channels; d++) {
-          double sum = 0;
-          for (int64_t wR = 0; wR < s.filterH; wR++) {
-            const int64_t rNum = dxR - padTop + wR;
-            if (rNum < 0 || rNum % s.strideH != 0 || rNum / s.strideH >= s.outH) continue;
-            const int64_t dyR = rNum / s.strideH;
-            for (int64_t wC = 0; wC < s.filterW; wC++) {
-              const int64_t cNum = dxC - padLeft + wC;
-              if (cNum < 0 || cNum % s.strideW != 0 || cNum / s.strideW >= s.outW) continue;
-              const int64_t dyC = cNum / s.strideW;
-              const int64_t cell = ((b * s.outH + dyR) * s.outW + dyC) * s.channels + d;
-              if (last - positions[cell] != wR * s.filterW + wC) continue;
-              sum += dy[cell];
-            }
+  // A window position p is pixel (p / filterW, p % filterW) of the window: the divisions once per position, not
+  // per element (a 64-bit division costs tens of cycles).
+  std::vector<int64_t> rowOf(static_cast<size_t>(s.filterH * s.filterW)), colOf(rowOf.size());
+  for (int64_t p = 0; p < static_cast<int64_t>(rowOf.size()); p++) {
+    rowOf[p] = p / s.filterW;
+    colOf[p] = p % s.filterW;
+  }
+  const size_t inputs = static_cast<size_t>(s.batch * s.inH * s.inW * s.channels);
+  if (s.strideH >= s.filterH && s.strideW >= s.filterW) {
+    // Windows that do not overlap give each pixel one term at most: store it as is.
+    std::fill(dx, dx + inputs, 0.0f);
+    for (int64_t b = 0; b < s.batch; b++)
+      for (int64_t yR = 0; yR < s.outH; yR++)
+        for (int64_t yC = 0; yC < s.outW; yC++) {
+          const Window w = windowOf(s, yR, yC);
+          const int64_t cell = ((b * s.outH + yR) * s.outW + yC) * s.channels;
+          for (int64_t d = 0; d < s.channels; d++) {
+            const int32_t p = positions[cell + d];
+            if (p < 0) continue;
+            const int64_t xR = w.rCorner + rowOf[p], xC = w.cCorner + colOf[p];
+            dx[((b * s.inH + xR) * s.inW + xC) * s.channels + d] = dy[cell + d];
           }
-          dx[((b * s.inH + dxR) * s.inW + dxC) * s.channels + d] = static_cast<float>(sum);
+        }
+    return;
+  }
+  std::vector<double> sums(inputs, 0.0);
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int64_t yR = 0; yR < s.outH; yR++) {
+      for (int64_t yC = 0; yC < s.outW; yC++) {
+        const Window w = windowOf(s, yR, yC);
+        const int64_t cell = ((b * s.outH + yR) * s.outW + yC) * s.channels;
+        for (int64_t d = 0; d < s.channels; d++) {
+          const int32_t p = positions[cell + d];
+          if (p < 0) continue;
+          const int64_t xR = w.rCorner + rowOf[p], xC = w.cCorner + colOf[p];
+          sums[((b * s.inH + xR) * s.inW + xC) * s.channels + d] += dy[cell + d];
         }
       }
     }
   }
+  for (size_t i = 0; i < sums.size(); i++) dx[i] = static_cast<float>(sums[i]);
 }
 
 }  // namespace fulmen
