@@ -29,7 +29,7 @@
         "targets": [
           {
             "target_name": "fulmen_cuda_probe",
-            "sources": ["native/cuda_probe.cc"],
+            "sources": ["native/cuda_probe.cc", "native/cuda/cublas_loader.cc"],
             "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
             "include_dirs": ["<(cuda_home)/include"],
             "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],

@@ -5,12 +5,25 @@
 
 #include <string>
 
+#include "cuda/cublas_loader.h"
+
 namespace {
 
-// probe() → { count, devices: [{ name, memoryBytes, major, minor }] } or { count: 0, error }
+// { loaded, library } or { loaded: false, error }: whether GEMMs would run on cuBLAS or the engine's tiled kernel.
+Napi::Object cublasStatus(Napi::Env env) {
+  const fulmen::CublasApi& api = fulmen::cublas();
+  auto status = Napi::Object::New(env);
+  status.Set("loaded", api.available());
+  if (!api.library.empty()) status.Set("library", api.library);
+  if (!api.available()) status.Set("error", api.error);
+  return status;
+}
+
+// probe() → { count, devices: [{ name, memoryBytes, major, minor }], cublas } or { count: 0, error, cublas }
 Napi::Value probe(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto result = Napi::Object::New(env);
+  result.Set("cublas", cublasStatus(env));
   int count = 0;
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {

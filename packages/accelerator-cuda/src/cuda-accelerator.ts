@@ -9,6 +9,8 @@ export interface CudaProbe {
   count: number;
   error?: string;
   devices?: Array<{ name: string; memoryBytes: number; major: number; minor: number }>;
+  /** Whether cuBLAS loads (GEMMs on it) or not (the engine's tiled GEMM kernel), and why not. */
+  cublas: { loaded: boolean; library?: string; error?: string };
 }
 
 const probePath = join(
@@ -58,7 +60,10 @@ export class CudaAccelerator implements Accelerator {
     const names = (probe.devices ?? []).map(
       (d) => `${d.name} (${(d.memoryBytes / 2 ** 30).toFixed(0)} GiB, sm_${d.major}${d.minor})`,
     );
-    return `found ${probe.count} NVIDIA GPU(s): ${names.join(", ")}, but the GPU build of the native engine is not released yet. Use accelerator "host" (its CPU build) meanwhile`;
+    const gemm = probe.cublas.loaded
+      ? `cuBLAS: ${probe.cublas.library}`
+      : `${probe.cublas.error}; GEMMs would use the engine's tiled kernel`;
+    return `found ${probe.count} NVIDIA GPU(s): ${names.join(", ")} (${gemm}), but the GPU build of the native engine is not released yet. Use accelerator "host" (its CPU build) meanwhile`;
   }
 
   /** The number of GPUs the CUDA runtime sees (what `devices: "auto"` would use). */

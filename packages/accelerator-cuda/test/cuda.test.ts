@@ -12,6 +12,9 @@ describe('accelerator "cuda"', () => {
     if (probe!.count === 0) expect(probe!.error).toMatch(/^cuda\w+: /);
     else expect(probe!.devices).toHaveLength(probe!.count);
     expect(new CudaAccelerator().autoDeviceCount()).toBe(probe!.count);
+    // cuBLAS is loaded at run time: either it is there, or the probe says why (this machine has no libcublas).
+    if (probe!.cublas.loaded) expect(probe!.cublas.library).toMatch(/^libcublas\.so/);
+    else expect(probe!.cublas.error).toMatch(/^cuBLAS (is not installed \(.*libcublas|has no \w+)/);
   });
 
   it("is never chosen by auto, and asked for by name says why it cannot run and what to use instead", async () => {

@@ -1,0 +1,32 @@
+// cuBLAS, loaded at run time: the package must install and run where CUDA's own libraries are absent (this
+// project's machines have the runtime but not cuBLAS), and the GPU engine falls back to its tiled GEMM there.
+// Declared here with cuBLAS's C ABI, so building needs no cuBLAS headers either.
+#pragma once
+
+#include <string>
+
+namespace fulmen {
+
+/** The cuBLAS entry points the GPU engine calls (the C API of libcublas, version 2). */
+struct CublasApi {
+  using Handle = struct CublasContext*;
+  using Status = int;  // cublasStatus_t: 0 is CUBLAS_STATUS_SUCCESS
+  Status (*create)(Handle*) = nullptr;
+  Status (*destroy)(Handle) = nullptr;
+  Status (*setStream)(Handle, void* stream) = nullptr;
+  // cublasSgemmStridedBatched(handle, transa, transb, m, n, k, alpha, A, lda, strideA, B, ldb, strideB, beta, C,
+  //                           ldc, strideC, batchCount); cublasOperation_t: 0 = N, 1 = T.
+  Status (*sgemmStridedBatched)(Handle, int, int, int, int, int, const float*, const float*, int, long long,
+                                const float*, int, long long, const float*, float*, int, long long, int) = nullptr;
+  /** The library that was loaded ("" when none). */
+  std::string library;
+  /** Why cuBLAS is not usable ("" when it is). */
+  std::string error;
+
+  bool available() const { return error.empty(); }
+};
+
+/** Loads cuBLAS once (libcublas.so.13, then .12, then the unversioned name) and resolves its entry points. */
+const CublasApi& cublas();
+
+}  // namespace fulmen
