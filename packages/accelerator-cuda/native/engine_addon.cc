@@ -149,6 +149,17 @@ fulmen::Pool2DShape poolShapeOf(const Napi::Value& v) {
   return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), at(10), at(11)};
 }
 
+// avgPool(x, out, shape) and avgPoolGrad(dy, dx, shape)
+Napi::Value avgPool(const Napi::CallbackInfo& info) {
+  fulmen::hostAvgPool(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), poolShapeOf(info[2]));
+  return info.Env().Undefined();
+}
+
+Napi::Value avgPoolGrad(const Napi::CallbackInfo& info) {
+  fulmen::hostAvgPoolGrad(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), poolShapeOf(info[2]));
+  return info.Env().Undefined();
+}
+
 // maxPool(x, out, shape) and maxPoolGrad(dy, x, dx, shape)
 Napi::Value maxPool(const Napi::CallbackInfo& info) {
   fulmen::hostMaxPool(floats(info[0]), info[1].As<Napi::Float32Array>().Data(), poolShapeOf(info[2]));
@@ -279,6 +290,8 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("sumMiddle", Napi::Function::New(env, sumMiddle));
   exports.Set("conv2d", Napi::Function::New(env, conv2d));
   exports.Set("transpose", Napi::Function::New(env, transpose));
+  exports.Set("avgPool", Napi::Function::New(env, avgPool));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, avgPoolGrad));
   exports.Set("maxPool", Napi::Function::New(env, maxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, maxPoolGrad));
   exports.Set("softmax", Napi::Function::New(env, softmax));

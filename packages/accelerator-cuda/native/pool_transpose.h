@@ -19,4 +19,10 @@ struct Pool2DShape {
 void hostMaxPool(const float* x, float* out, const Pool2DShape& s);
 void hostMaxPoolGrad(const float* dy, const float* x, float* dx, const Pool2DShape& s);
 
+/** tfjs's average pooling: the mean over each window's pixels inside the input (padding not counted). */
+void hostAvgPool(const float* x, float* out, const Pool2DShape& s);
+
+/** Its gradient as tfjs computes it: each pixel gets the sum of the dy of the windows over it ÷ the filter's area. */
+void hostAvgPoolGrad(const float* dy, float* dx, const Pool2DShape& s);
+
 }  // namespace fulmen

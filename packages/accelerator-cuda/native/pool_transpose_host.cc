@@ -204,4 +204,45 @@ void hostMaxPoolGrad(const float* dy, const float* x, float* dx, const Pool2DSha
   for (size_t i = 0; i < sums.size(); i++) dx[i] = static_cast<float>(sums[i]);
 }
 
+void hostAvgPool(const float* x, float* out, const Pool2DShape& s) {
+  std::vector<double> sums(static_cast<size_t>(s.channels));
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int64_t yR = 0; yR < s.outH; yR++) {
+      for (int64_t yC = 0; yC < s.outW; yC++) {
+        const Window w = windowOf(s, yR, yC);
+        std::fill(sums.begin(), sums.end(), 0.0);
+        for (int64_t xR = w.rMin; xR < w.rMax; xR++)
+          for (int64_t xC = w.cMin; xC < w.cMax; xC++) {
+            const float* src = x + ((b * s.inH + xR) * s.inW + xC) * s.channels;
+            for (int64_t d = 0; d < s.channels; d++) sums[d] += src[d];
+          }
+        const double count = static_cast<double>((w.rMax - w.rMin) * (w.cMax - w.cMin));
+        float* dst = out + ((b * s.outH + yR) * s.outW + yC) * s.channels;
+        for (int64_t d = 0; d < s.channels; d++) dst[d] = static_cast<float>(sums[d] / count);
+      }
+    }
+  }
+}
+
+void hostAvgPoolGrad(const float* dy, float* dx, const Pool2DShape& s) {
+  // Sums in double, rounded once after the multiply, as tfjs; a few float32 terms add exactly in double, so
+  // scattering window by window gives what tfjs's per-pixel gathering gives.
+  std::vector<double> sums(static_cast<size_t>(s.batch * s.inH * s.inW * s.channels), 0.0);
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int64_t yR = 0; yR < s.outH; yR++) {
+      for (int64_t yC = 0; yC < s.outW; yC++) {
+        const Window w = windowOf(s, yR, yC);
+        const float* grad = dy + ((b * s.outH + yR) * s.outW + yC) * s.channels;
+        for (int64_t xR = w.rMin; xR < w.rMax; xR++)
+          for (int64_t xC = w.cMin; xC < w.cMax; xC++) {
+            double* dst = sums.data() + ((b * s.inH + xR) * s.inW + xC) * s.channels;
+            for (int64_t d = 0; d < s.channels; d++) dst[d] += grad[d];
+          }
+      }
+    }
+  }
+  const double multiplier = 1.0 / static_cast<double>(s.filterH * s.filterW);
+  for (size_t i = 0; i < sums.size(); i++) dx[i] = static_cast<float>(sums[i] * multiplier);
+}
+
 }  // namespace fulmen

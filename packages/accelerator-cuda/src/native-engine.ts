@@ -71,6 +71,8 @@ export interface NativeEngine {
     out: Float32Array | Int32Array,
   ): void;
   maxPool(x: Float32Array, out: Float32Array, shape: number[]): void;
+  avgPool(x: Float32Array, out: Float32Array, shape: number[]): void;
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, shape: number[]): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: number[]): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   unsortedSegmentSum(

@@ -53,39 +53,54 @@ function poolShape(c: ReturnType<typeof poolInfo>): number[] {
   ];
 }
 
-const maxPoolKernel: KernelFactory = (engine, fallback) => (args) => {
-  const { x } = args.inputs as { x: TensorInfo };
-  const backend = args.backend as HostEngineBackend;
-  if (x.dtype !== "float32" || x.shape.length !== 4) return backend.runFallback("MaxPool", fallback, args);
-  const info = poolInfo(x, args.attrs as unknown as PoolAttrs);
-  // tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says.
-  if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape))
-    return backend.makeTensorInfo(x.shape, "float32", backend.floats(x).slice());
-  const out = backend.allocate(
-    Float32Array,
-    info.outShape.reduce((p, d) => p * d, 1),
-  );
-  if (out.length > 0) engine.maxPool(backend.floats(x), out, poolShape(info));
-  return backend.makeTensorInfo(info.outShape, "float32", out);
-};
+/** MaxPool or AvgPool of a float32 NHWC tensor. */
+const poolKernel =
+  (kernelName: "MaxPool" | "AvgPool"): KernelFactory =>
+  (engine, fallback) =>
+  (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    if (x.dtype !== "float32" || x.shape.length !== 4) return backend.runFallback(kernelName, fallback, args);
+    const info = poolInfo(x, args.attrs as unknown as PoolAttrs);
+    // tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says.
+    if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape))
+      return backend.makeTensorInfo(x.shape, "float32", backend.floats(x).slice());
+    const out = backend.allocate(
+      Float32Array,
+      info.outShape.reduce((p, d) => p * d, 1),
+    );
+    if (out.length > 0)
+      (kernelName === "MaxPool" ? engine.maxPool : engine.avgPool)(backend.floats(x), out, poolShape(info));
+    return backend.makeTensorInfo(info.outShape, "float32", out);
+  };
 
-const maxPoolGradKernel: KernelFactory = (engine, fallback) => (args) => {
-  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
-  const backend = args.backend as HostEngineBackend;
-  if (input.dtype !== "float32" || input.shape.length !== 4)
-    return backend.runFallback("MaxPoolGrad", fallback, args);
-  const info = poolInfo(input, args.attrs as unknown as PoolAttrs);
-  const dx = backend.allocate(
-    Float32Array,
-    input.shape.reduce((p, d) => p * d, 1),
-  );
-  if (dx.length > 0) engine.maxPoolGrad(backend.floats(dy), backend.floats(input), dx, poolShape(info));
-  return backend.makeTensorInfo(input.shape, "float32", dx);
-};
+/** MaxPoolGrad (inputs dy, input, output) or AvgPoolGrad (inputs dy, input). */
+const poolGradKernel =
+  (kernelName: "MaxPoolGrad" | "AvgPoolGrad"): KernelFactory =>
+  (engine, fallback) =>
+  (args) => {
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    if (input.dtype !== "float32" || input.shape.length !== 4)
+      return backend.runFallback(kernelName, fallback, args);
+    const info = poolInfo(input, args.attrs as unknown as PoolAttrs);
+    const dx = backend.allocate(
+      Float32Array,
+      input.shape.reduce((p, d) => p * d, 1),
+    );
+    if (dx.length > 0) {
+      if (kernelName === "MaxPoolGrad")
+        engine.maxPoolGrad(backend.floats(dy), backend.floats(input), dx, poolShape(info));
+      else engine.avgPoolGrad(backend.floats(dy), dx, poolShape(info));
+    }
+    return backend.makeTensorInfo(input.shape, "float32", dx);
+  };
 
 /** The engine's data-movement and pooling kernels, by tfjs kernel name. */
 export const POOL_TRANSPOSE_KERNELS: Record<string, KernelFactory> = {
   Transpose: transposeKernel,
-  MaxPool: maxPoolKernel,
-  MaxPoolGrad: maxPoolGradKernel,
+  MaxPool: poolKernel("MaxPool"),
+  MaxPoolGrad: poolGradKernel("MaxPoolGrad"),
+  AvgPool: poolKernel("AvgPool"),
+  AvgPoolGrad: poolGradKernel("AvgPoolGrad"),
 };
