@@ -48,7 +48,7 @@ export class HostAccelerator implements Accelerator {
   /** Reads the stored values in place: no copy, and (unlike dataSync) the engine may still recycle them. */
   copyToHost(tensor: tf.Tensor, target: Float32Array, offset: number): void {
     const backend = tf.backend();
-    if (backend instanceof HostEngineBackend && tensor.dtype === "float32")
+    if (backend instanceof HostEngineBackend && tensor.dtype === "float32" && backend.holds(tensor))
       target.set(backend.floats(tensor), offset);
     else target.set(tensor.dataSync() as Float32Array, offset);
   }

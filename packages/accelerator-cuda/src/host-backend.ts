@@ -50,6 +50,11 @@ export class HostEngineBackend extends MathBackendCPU {
     return values;
   }
 
+  /** Whether this backend stores the tensor's values (a tensor made on another backend lives there). */
+  holds(t: { dataId: DataId }): boolean {
+    return this.data.has(t.dataId);
+  }
+
   /** Bytes of freed arrays waiting for reuse. */
   get pooledBytes(): number {
     return this.pool.bytesPooled;
