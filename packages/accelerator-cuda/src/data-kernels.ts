@@ -15,9 +15,9 @@ function storageOf(dtype: tf.DataType): PooledArrayConstructor | null {
 }
 
 /**
- * Narrowing casts (float32 to int32 or bool, int32 to bool). Typed-array assignment converts exactly as tfjs's
- * `Int32Array.from` does (truncation, NaN and ±∞ to 0, wrapping); bool is `x !== 0`. Widening casts go to tfjs's
- * kernel, which shares the memory and keeps the exact integers.
+ * Casts between float32, int32 and bool. Narrowing ones (float32 to int32 or bool, int32 to bool) convert by
+ * typed-array assignment exactly as tfjs's `Int32Array.from` does (truncation, NaN and ±∞ to 0, wrapping); bool
+ * is `x !== 0`. Widening ones share the memory, as tfjs's kernel does, so exact integers stay exact.
  */
 const castKernel: KernelFactory = (_engine, fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
@@ -25,6 +25,11 @@ const castKernel: KernelFactory = (_engine, fallback) => (args) => {
   const backend = args.backend as HostEngineBackend;
   const source = backend.stored(x);
   const target = storageOf(dtype);
+  if (storageOf(x.dtype) !== null && target !== null && !tf.util.hasEncodingLoss(x.dtype, dtype)) {
+    // Same dtype or widening: tfjs keeps the memory (exact integers stay exact), one more reference to it.
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype };
+  }
   const narrowing =
     (x.dtype === "float32" && dtype !== "float32") || (x.dtype === "int32" && dtype === "bool");
   if (
@@ -161,6 +166,32 @@ const argMaxKernel: KernelFactory = (_engine, fallback) => (args) => {
   );
 };
 
+/** Identity and reshape share the input's memory (one more reference, no copy), as tfjs's CPU kernels do. */
+const identityKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  if (x.dtype === "complex64") return backend.runFallback("Identity", fallback, args);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+const reshapeKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  if (x.dtype === "complex64") return backend.runFallback("Reshape", fallback, args);
+  const { shape } = args.attrs as { shape: number[] };
+  const xSize = size(x.shape);
+  const $shape = tf.util.inferFromImplicitShape(shape, xSize);
+  // tfjs's own check and message.
+  tf.util.assert(
+    xSize === size($shape),
+    () =>
+      `The new shape (${$shape}) has ${size($shape)} elements and the old shape (${x.shape}) has ${xSize} elements. The new shape and old shape must have the same number of elements.`,
+  );
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: $shape, dtype: x.dtype };
+};
+
 /** The engine's data-movement and creation kernels, by tfjs kernel name. */
 export const DATA_KERNELS: Record<string, KernelFactory> = {
   Cast: castKernel,
@@ -170,4 +201,6 @@ export const DATA_KERNELS: Record<string, KernelFactory> = {
   ZerosLike: likeKernel("ZerosLike", 0),
   OnesLike: likeKernel("OnesLike", 1),
   ArgMax: argMaxKernel,
+  Identity: identityKernel,
+  Reshape: reshapeKernel,
 };

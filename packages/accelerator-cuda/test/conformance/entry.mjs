@@ -69,6 +69,7 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/ones_like_test"),
   import("@tensorflow/tfjs-core/dist/ops/arg_max_test"),
   import("@tensorflow/tfjs-core/dist/ops/avg_pool_test"),
+  import("@tensorflow/tfjs-core/dist/ops/clone_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));
