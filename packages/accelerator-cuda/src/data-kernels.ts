@@ -166,6 +166,30 @@ const argMaxKernel: KernelFactory = (_engine, fallback) => (args) => {
   );
 };
 
+/**
+ * tfjs's range, step by step in the output array (each value is the stored previous one plus the step, rounded
+ * as the array stores it), from the engine's recycled memory.
+ */
+const rangeKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { start, stop, dtype } = args.attrs as {
+    start: number;
+    stop: number;
+    step: number;
+    dtype: tf.DataType;
+  };
+  let { step } = args.attrs as { step: number };
+  const backend = args.backend as HostEngineBackend;
+  const storage = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
+  if (storage === null) return backend.runFallback("Range", fallback, args);
+  const empty = start === stop || (start < stop && step < 0) || (stop < start && step > 1);
+  const length = empty ? 0 : Math.abs(Math.ceil((stop - start) / step));
+  const out = backend.allocate(storage, length);
+  if (stop < start && step === 1) step = -1; // tfjs flips a default step for a decreasing range
+  if (length > 0) out[0] = start;
+  for (let i = 1; i < length; i++) out[i] = out[i - 1]! + step;
+  return backend.makeTensorInfo([length], dtype, out);
+};
+
 /** Identity and reshape share the input's memory (one more reference, no copy), as tfjs's CPU kernels do. */
 const identityKernel: KernelFactory = (_engine, fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
@@ -201,6 +225,7 @@ export const DATA_KERNELS: Record<string, KernelFactory> = {
   ZerosLike: likeKernel("ZerosLike", 0),
   OnesLike: likeKernel("OnesLike", 1),
   ArgMax: argMaxKernel,
+  Range: rangeKernel,
   Identity: identityKernel,
   Reshape: reshapeKernel,
 };

@@ -198,6 +198,9 @@ describe("the native engine's host build", () => {
       ["argMax last", () => tf.argMax(tf.reshape(tf.concat([edgy(), edgy()]), [4, 6]), 1)],
       ["argMax first", () => tf.argMax(tf.reshape(tf.concat([edgy(), tf.neg(edgy())]), [4, 6]), 0)],
       ["argMax NaN first", () => tf.argMax(tf.tensor1d([Number.NaN, 1, 2]))],
+      ["range float", () => tf.range(0.1, 7.3, 0.7)],
+      ["range decreasing int", () => tf.range(10, -3, -2, "int32")],
+      ["range default step down", () => tf.range(5, 1)],
     ];
     for (const [name, fn] of cases) {
       await tf.setBackend(HOST_BACKEND);
@@ -229,6 +232,36 @@ describe("the native engine's host build", () => {
     ]);
     const stats = backend.fallbackStats();
     for (const kernel of ["Cast", "Slice", "ArgMax", "OneHot"]) expect(stats[kernel], kernel).toBeUndefined();
+  });
+
+  it("every native kernel takes empty tensors as tfjs's cpu kernels do", async () => {
+    const empty = () => tf.zeros([0, 3]);
+    const cases: Array<[string, () => tf.Tensor]> = [
+      ["add", () => tf.add(empty(), tf.ones([3]))],
+      ["exp", () => tf.exp(empty())],
+      ["greater", () => tf.greater(empty(), tf.ones([3]))],
+      ["where", () => tf.where(tf.greater(empty(), 0), empty(), empty())],
+      ["clipByValue", () => tf.clipByValue(empty(), 0, 1)],
+      ["addN", () => tf.addN([empty(), empty()])],
+      ["sum", () => tf.sum(empty(), 1)],
+      ["max", () => tf.max(empty(), 1)],
+      ["cast", () => tf.cast(empty(), "int32")],
+      ["oneHot", () => tf.oneHot(tf.tensor1d([], "int32"), 4)],
+      ["slice", () => tf.slice(tf.ones([2, 3]), [0, 1], [2, 0])],
+      ["fill", () => tf.fill([0, 2], 3)],
+      ["transpose", () => tf.transpose(empty())],
+      ["softmax", () => tf.softmax(empty())],
+      ["matMul", () => tf.matMul(empty(), tf.ones([3, 2]))],
+      ["concat", () => tf.concat([empty(), tf.ones([1, 3])])],
+    ];
+    for (const [name, fn] of cases) {
+      const [host, cpu, hostShape] = await onBoth(fn); // leaves the cpu backend current
+      const cpuShape = tf.tidy(() => fn().shape);
+      expect({ shape: hostShape, values: Array.from(host) }, name).toEqual({
+        shape: cpuShape,
+        values: Array.from(cpu),
+      });
+    }
   });
 
   it("exp, sigmoid, erf and softmax (vectorised exponential) equal tfjs's cpu kernels over 200k inputs", async () => {

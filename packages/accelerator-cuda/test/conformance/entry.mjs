@@ -70,6 +70,7 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/arg_max_test"),
   import("@tensorflow/tfjs-core/dist/ops/avg_pool_test"),
   import("@tensorflow/tfjs-core/dist/ops/clone_test"),
+  import("@tensorflow/tfjs-core/dist/ops/range_test"),
 ]);
 await runner.execute();
 console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));
