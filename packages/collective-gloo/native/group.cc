@@ -28,6 +28,8 @@ using RawReduce = void (*)(void*, const void*, const void*, size_t);
 constexpr uint8_t kReduceScatterSlotPrefix = 0x7a;
 constexpr auto kHeartbeatInterval = std::chrono::milliseconds(200);
 constexpr uint32_t kHungAfterMs = 1500;
+// How long rank 0 keeps the store up after its own failure for the others to diagnose theirs.
+constexpr uint32_t kSurvivorGraceMs = 3000;
 
 size_t elementSize(DType type) {
   switch (type) {
@@ -269,6 +271,27 @@ std::string Group::diagnosePeers() {
   return "every peer still answers the store; a peer may have left this collective or called a different one";
 }
 
+// Rank 0 hosts the store the others diagnose with: once it throws, its process usually ends and takes the store
+// along, and a survivor asking a moment later could only blame rank 0. So rank 0 waits (a short while at most)
+// until every other rank has reported its own failure or is known to be gone or hung.
+void Group::awaitSurvivorsDiagnosis() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSurvivorGraceMs);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::vector<RankLiveness> report;
+    try {
+      report = tcpStore_->liveness(std::chrono::milliseconds(500));
+    } catch (const std::exception&) {
+      return;
+    }
+    bool settled = true;
+    for (const auto& r : report)
+      if (r.rank != options_.rank && !r.reportedFailure && !r.connectionClosed && r.msSinceHeartbeat <= kHungAfterMs)
+        settled = false;
+    if (settled) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 void Group::fail(const char* operation, const std::string& cause) {
   std::lock_guard<std::mutex> lock(failMutex_);
   if (tcpStore_) tcpStore_->reportFailure(options_.rank, std::chrono::milliseconds(500));
@@ -276,6 +299,7 @@ void Group::fail(const char* operation, const std::string& cause) {
                         " of " + std::to_string(options_.worldSize) + ": " + diagnosePeers() + ". Cause: " + cause +
                         ". The process group cannot be used after this; end the run and resume from the last "
                         "checkpoint.";
+  if (options_.rank == 0 && tcpStore_) awaitSurvivorsDiagnosis();
   brokenMessage_ = "This process group failed earlier and cannot be used: " + message;
   broken_ = true;
   throw std::runtime_error(message);

@@ -67,6 +67,7 @@ class Group {
  private:
   [[noreturn]] void fail(const char* operation, const std::string& cause);
   std::string diagnosePeers();
+  void awaitSurvivorsDiagnosis();
 
   GroupOptions options_;
   std::unique_ptr<TcpStoreServer> server_;
