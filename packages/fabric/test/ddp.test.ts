@@ -104,14 +104,17 @@ describe("fulmen run (the fabric run CLI)", () => {
   });
 
   it("keeps every rank's output, and a failing rank stops the others with its exit code", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fulmen-exit-rank-"));
     const run = spawnSync(
       process.execPath,
       [cli, "run", "--devices", "2", join(__dirname, "fixtures/exit-rank.mjs")],
       {
         encoding: "utf8",
         timeout: 60_000,
+        env: { ...process.env, FULMEN_TEST_DIR: dir },
       },
     );
+    rmSync(dir, { recursive: true, force: true });
     expect(run.status).toBe(7);
     expect(run.stdout).toMatch(/rank 0 of 2 \(local 0\) says hello/);
     expect(run.stdout).toMatch(/rank 1 of 2 \(local 1\) says hello/);
