@@ -273,7 +273,8 @@ std::string Group::diagnosePeers() {
 
 // Rank 0 hosts the store the others diagnose with: once it throws, its process usually ends and takes the store
 // along, and a survivor asking a moment later could only blame rank 0. So rank 0 waits (a short while at most)
-// until every other rank has reported its own failure or is known to be gone or hung.
+// until every other rank has reported its own failure (which each does after its diagnosis) or is known to be
+// gone or hung.
 void Group::awaitSurvivorsDiagnosis() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSurvivorGraceMs);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -294,11 +295,13 @@ void Group::awaitSurvivorsDiagnosis() {
 
 void Group::fail(const char* operation, const std::string& cause) {
   std::lock_guard<std::mutex> lock(failMutex_);
-  if (tcpStore_) tcpStore_->reportFailure(options_.rank, std::chrono::milliseconds(500));
   std::string message = std::string("Gloo ") + operation + " failed on rank " + std::to_string(options_.rank) +
                         " of " + std::to_string(options_.worldSize) + ": " + diagnosePeers() + ". Cause: " + cause +
                         ". The process group cannot be used after this; end the run and resume from the last "
                         "checkpoint.";
+  // Reported after the diagnosis: the report tells rank 0 this rank no longer needs the store, and tells the
+  // others that this rank's closing connection (when its process ends) is not a culprit.
+  if (tcpStore_) tcpStore_->reportFailure(options_.rank, std::chrono::milliseconds(500));
   if (options_.rank == 0 && tcpStore_) awaitSurvivorsDiagnosis();
   brokenMessage_ = "This process group failed earlier and cannot be used: " + message;
   broken_ = true;
