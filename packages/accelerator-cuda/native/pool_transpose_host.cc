@@ -168,10 +168,8 @@ void hostMaxPoolGrad(const float* dy, const float* x, float* dx, const Pool2DSha
     rowOf[p] = p / s.filterW;
     colOf[p] = p % s.filterW;
   }
-  const size_t inputs = static_cast<size_t>(s.batch * s.inH * s.inW * s.channels);
-  if (s.strideH >= s.filterH && s.strideW >= s.filterW) {
-    // Windows that do not overlap give each pixel one term at most: store it as is.
-    std::fill(dx, dx + inputs, 0.0f);
+  // visit(input index, output index) for every output cell and channel whose window has a winner.
+  auto forEachWinner = [&](auto visit) {
     for (int64_t b = 0; b < s.batch; b++)
       for (int64_t yR = 0; yR < s.outH; yR++)
         for (int64_t yC = 0; yC < s.outW; yC++) {
@@ -181,26 +179,19 @@ void hostMaxPoolGrad(const float* dy, const float* x, float* dx, const Pool2DSha
             const int32_t p = positions[cell + d];
             if (p < 0) continue;
             const int64_t xR = w.rCorner + rowOf[p], xC = w.cCorner + colOf[p];
-            dx[((b * s.inH + xR) * s.inW + xC) * s.channels + d] = dy[cell + d];
+            visit(((b * s.inH + xR) * s.inW + xC) * s.channels + d, cell + d);
           }
         }
+  };
+  const size_t inputs = static_cast<size_t>(s.batch * s.inH * s.inW * s.channels);
+  if (s.strideH >= s.filterH && s.strideW >= s.filterW) {
+    // Windows that do not overlap give each pixel one term at most: store it as is.
+    std::fill(dx, dx + inputs, 0.0f);
+    forEachWinner([&](int64_t in, int64_t out) { dx[in] = dy[out]; });
     return;
   }
   std::vector<double> sums(inputs, 0.0);
-  for (int64_t b = 0; b < s.batch; b++) {
-    for (int64_t yR = 0; yR < s.outH; yR++) {
-      for (int64_t yC = 0; yC < s.outW; yC++) {
-        const Window w = windowOf(s, yR, yC);
-        const int64_t cell = ((b * s.outH + yR) * s.outW + yC) * s.channels;
-        for (int64_t d = 0; d < s.channels; d++) {
-          const int32_t p = positions[cell + d];
-          if (p < 0) continue;
-          const int64_t xR = w.rCorner + rowOf[p], xC = w.cCorner + colOf[p];
-          sums[((b * s.inH + xR) * s.inW + xC) * s.channels + d] += dy[cell + d];
-        }
-      }
-    }
-  }
+  forEachWinner([&](int64_t in, int64_t out) { sums[in] += dy[out]; });
   for (size_t i = 0; i < sums.size(); i++) dx[i] = static_cast<float>(sums[i]);
 }
 
