@@ -81,10 +81,7 @@ function convKernel(kernelName: string, kind: 0 | 1 | 2): KernelFactory {
     if (dy !== null && (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth))
       return backend.runFallback(kernelName, fallback, args);
     const outShape = kind === 0 ? info.outShape : kind === 1 ? info.inShape : info.filterShape;
-    const out = backend.allocate(
-      Float32Array,
-      outShape.reduce((p, d) => p * d, 1),
-    );
+    const out = backend.allocate(Float32Array, tf.util.sizeFromShape(outShape));
     if (out.length > 0)
       engine.conv2d(kind, backend.floats(first), backend.floats(second), out, shapeOf(info));
     return backend.makeTensorInfo(outShape, "float32", out);

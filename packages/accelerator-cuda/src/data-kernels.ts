@@ -4,8 +4,6 @@ import type { PooledArrayConstructor } from "./buffer-pool";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
-
 /** Typed-array storage of the numeric dtypes the engine keeps (bool as bytes, as tfjs's CPU backend does). */
 function storageOf(dtype: tf.DataType): PooledArrayConstructor | null {
   if (dtype === "float32") return Float32Array;
@@ -80,7 +78,7 @@ const sliceKernel: KernelFactory = (_engine, fallback) => (args) => {
   const [begin, sizes] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, attrs.begin, attrs.size);
   tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, begin, sizes);
   const strides = tf.util.computeStrides(x.shape);
-  const length = size(sizes);
+  const length = tf.util.sizeFromShape(sizes);
   if (tf.slice_util.isSliceContinous(x.shape, begin, sizes)) {
     const offset = tf.slice_util.computeFlatOffset(begin, strides);
     return backend.makeTensorInfo(sizes, x.dtype, values.subarray(offset, offset + length));
@@ -110,7 +108,7 @@ function filled(
 ): TensorInfo | null {
   const storage = storageOf(dtype);
   if (storage === null) return null;
-  const out = backend.allocate(storage, size(shape));
+  const out = backend.allocate(storage, tf.util.sizeFromShape(shape));
   out.fill(value);
   return backend.makeTensorInfo(shape, dtype, out);
 }
@@ -141,9 +139,9 @@ const argMaxKernel: KernelFactory = (_engine, fallback) => (args) => {
   if (!(values instanceof Float32Array) || axes.length !== 1 || x.shape[axes[0]!] === 0)
     return backend.runFallback("ArgMax", fallback, args);
   const a = axes[0]!;
-  const outer = size(x.shape.slice(0, a));
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, a));
   const reduce = x.shape[a]!;
-  const inner = size(x.shape.slice(a + 1));
+  const inner = tf.util.sizeFromShape(x.shape.slice(a + 1));
   const out = backend.allocate(Int32Array, outer * inner);
   for (let o = 0; o < outer; o++)
     for (let i = 0; i < inner; i++) {
@@ -204,13 +202,13 @@ const reshapeKernel: KernelFactory = (_engine, fallback) => (args) => {
   const backend = args.backend as HostEngineBackend;
   if (x.dtype === "complex64") return backend.runFallback("Reshape", fallback, args);
   const { shape } = args.attrs as { shape: number[] };
-  const xSize = size(x.shape);
+  const xSize = tf.util.sizeFromShape(x.shape);
   const $shape = tf.util.inferFromImplicitShape(shape, xSize);
   // tfjs's own check and message.
   tf.util.assert(
-    xSize === size($shape),
+    xSize === tf.util.sizeFromShape($shape),
     () =>
-      `The new shape (${$shape}) has ${size($shape)} elements and the old shape (${x.shape}) has ${xSize} elements. The new shape and old shape must have the same number of elements.`,
+      `The new shape (${$shape}) has ${tf.util.sizeFromShape($shape)} elements and the old shape (${x.shape}) has ${xSize} elements. The new shape and old shape must have the same number of elements.`,
   );
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: $shape, dtype: x.dtype };

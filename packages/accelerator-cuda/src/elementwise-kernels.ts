@@ -3,8 +3,6 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
-
 /** Binary ops by tfjs kernel name, with the engine's op codes (native/elementwise.h). */
 const BINARY: Record<string, number> = {
   Add: 0,
@@ -44,11 +42,11 @@ function broadcastKernel(kernelName: string, code: number, output: "float32" | "
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const [x, y] = [backend.floats(a), backend.floats(b)];
     if (output === "bool") {
-      const out = backend.allocate(Uint8Array, size(outShape));
+      const out = backend.allocate(Uint8Array, tf.util.sizeFromShape(outShape));
       if (out.length > 0) engine.compare(code, x, a.shape, y, b.shape, out, outShape);
       return backend.makeTensorInfo(outShape, "bool", out);
     }
-    const out = backend.allocate(Float32Array, size(outShape));
+    const out = backend.allocate(Float32Array, tf.util.sizeFromShape(outShape));
     if (out.length > 0) engine.binary(code, x, a.shape, y, b.shape, out, outShape);
     return backend.makeTensorInfo(outShape, "float32", out);
   };
@@ -59,7 +57,7 @@ function unaryKernel(kernelName: string, code: number): KernelFactory {
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as HostEngineBackend;
     if (x.dtype !== "float32") return backend.runFallback(kernelName, fallback, args);
-    const out = backend.allocate(Float32Array, size(x.shape));
+    const out = backend.allocate(Float32Array, tf.util.sizeFromShape(x.shape));
     engine.unary(code, backend.floats(x), out);
     return backend.makeTensorInfo(x.shape, "float32", out);
   };
@@ -69,10 +67,31 @@ const stepKernel: KernelFactory = (engine, fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const backend = args.backend as HostEngineBackend;
   if (x.dtype !== "float32") return backend.runFallback("Step", fallback, args);
-  const out = backend.allocate(Float32Array, size(x.shape));
+  const out = backend.allocate(Float32Array, tf.util.sizeFromShape(x.shape));
   engine.step(backend.floats(x), out, (args.attrs as { alpha?: number }).alpha ?? 0);
   return backend.makeTensorInfo(x.shape, "float32", out);
 };
+
+/** The block of reduced axes, when they are contiguous (else null: tfjs's kernel transposes first). */
+function reducedBlock(x: TensorInfo, axis: number | number[]) {
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+  if (!contiguous) return null;
+  const first = axes[0]!;
+  const last = axes.at(-1)!;
+  return {
+    axes,
+    outer: tf.util.sizeFromShape(x.shape.slice(0, first)),
+    reduce: tf.util.sizeFromShape(x.shape.slice(first, last + 1)),
+    inner: tf.util.sizeFromShape(x.shape.slice(last + 1)),
+  };
+}
+
+function reducedShape(x: TensorInfo, axes: number[], keepDims: boolean): number[] {
+  return keepDims
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
+}
 
 /**
  * Sum (or, with `mean`, tfjs's mean: divide then sum) over axes that form one contiguous block (leading,
@@ -85,19 +104,11 @@ const reduceKernel =
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as HostEngineBackend;
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-    const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-    if (x.dtype !== "float32" || !contiguous) return backend.runFallback(kernelName, fallback, args);
-    const first = axes[0]!;
-    const last = axes.at(-1)!;
-    const outer = size(x.shape.slice(0, first));
-    const reduce = size(x.shape.slice(first, last + 1));
-    const inner = size(x.shape.slice(last + 1));
-    const out = backend.allocate(Float32Array, outer * inner);
-    engine.sumMiddle(backend.floats(x), out, outer, reduce, inner, kernelName === "Mean");
-    const outShape = keepDims
-      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-      : x.shape.filter((_, i) => !axes.includes(i));
+    const block = x.dtype === "float32" ? reducedBlock(x, axis) : null;
+    if (block === null) return backend.runFallback(kernelName, fallback, args);
+    const out = backend.allocate(Float32Array, block.outer * block.inner);
+    engine.sumMiddle(backend.floats(x), out, block.outer, block.reduce, block.inner, kernelName === "Mean");
+    const outShape = reducedShape(x, block.axes, keepDims);
     return backend.makeTensorInfo(outShape, "float32", out);
   };
 
@@ -124,7 +135,7 @@ const selectKernel: KernelFactory = (engine, fallback) => (args) => {
     !tf.util.arraysEqual(t.shape, e.shape)
   )
     return backend.runFallback("Select", fallback, args);
-  const out = backend.allocate(Float32Array, size(t.shape));
+  const out = backend.allocate(Float32Array, tf.util.sizeFromShape(t.shape));
   engine.select(flags, backend.floats(t), backend.floats(e), out);
   return backend.makeTensorInfo(t.shape, "float32", out);
 };
@@ -134,7 +145,7 @@ const clipKernel: KernelFactory = (engine, fallback) => (args) => {
   const backend = args.backend as HostEngineBackend;
   if (x.dtype !== "float32") return backend.runFallback("ClipByValue", fallback, args);
   const { clipValueMin, clipValueMax } = args.attrs as { clipValueMin: number; clipValueMax: number };
-  const out = backend.allocate(Float32Array, size(x.shape));
+  const out = backend.allocate(Float32Array, tf.util.sizeFromShape(x.shape));
   engine.clip(backend.floats(x), out, clipValueMin, clipValueMax);
   return backend.makeTensorInfo(x.shape, "float32", out);
 };
@@ -144,34 +155,13 @@ const addNKernel: KernelFactory = (engine, fallback) => (args) => {
   const backend = args.backend as HostEngineBackend;
   if (inputs.length === 0 || !inputs.every((t) => t.dtype === "float32"))
     return backend.runFallback("AddN", fallback, args);
-  const out = backend.allocate(Float32Array, size(inputs[0]!.shape));
+  const out = backend.allocate(Float32Array, tf.util.sizeFromShape(inputs[0]!.shape));
   engine.addN(
     inputs.map((t) => backend.floats(t)),
     out,
   );
   return backend.makeTensorInfo(inputs[0]!.shape, "float32", out);
 };
-
-/** The block of reduced axes, when they are contiguous (else null: tfjs's kernel transposes first). */
-function reducedBlock(x: TensorInfo, axis: number | number[]) {
-  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-  const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-  if (!contiguous) return null;
-  const first = axes[0]!;
-  const last = axes.at(-1)!;
-  return {
-    axes,
-    outer: size(x.shape.slice(0, first)),
-    reduce: size(x.shape.slice(first, last + 1)),
-    inner: size(x.shape.slice(last + 1)),
-  };
-}
-
-function reducedShape(x: TensorInfo, axes: number[], keepDims: boolean): number[] {
-  return keepDims
-    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-    : x.shape.filter((_, i) => !axes.includes(i));
-}
 
 /** Max or Min over contiguous axes of a non-empty float32 tensor. */
 const extremumKernel =

@@ -3,13 +3,11 @@ import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { NativeEngine } from "./native-engine";
 
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
-
 function geluKernel(engine: NativeEngine): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as HostEngineBackend;
-    const y = backend.allocate(Float32Array, size(x.shape));
+    const y = backend.allocate(Float32Array, tf.util.sizeFromShape(x.shape));
     engine.gelu(backend.floats(x), y);
     return backend.makeTensorInfo(x.shape, "float32", y);
   };
@@ -19,7 +17,7 @@ function geluGradKernel(engine: NativeEngine): KernelFunc {
   return (args) => {
     const { dy, x } = args.inputs as { dy: TensorInfo; x: TensorInfo };
     const backend = args.backend as HostEngineBackend;
-    const dx = backend.allocate(Float32Array, size(x.shape));
+    const dx = backend.allocate(Float32Array, tf.util.sizeFromShape(x.shape));
     engine.geluGrad(backend.floats(dy), backend.floats(x), dx);
     return backend.makeTensorInfo(x.shape, "float32", dx);
   };
@@ -37,8 +35,8 @@ function layerNormKernel(engine: NativeEngine): KernelFunc {
     const { x, weight, bias } = args.inputs as { x: TensorInfo; weight?: TensorInfo; bias?: TensorInfo };
     const { eps, normalizedSize } = args.attrs as unknown as LayerNormAttrs;
     const backend = args.backend as HostEngineBackend;
-    const rows = size(x.shape) / normalizedSize;
-    const y = backend.allocate(Float32Array, size(x.shape));
+    const rows = tf.util.sizeFromShape(x.shape) / normalizedSize;
+    const y = backend.allocate(Float32Array, tf.util.sizeFromShape(x.shape));
     const mean = backend.allocate(Float32Array, rows);
     const rstd = backend.allocate(Float32Array, rows);
     engine.layerNorm(
@@ -65,8 +63,8 @@ function layerNormGradKernel(engine: NativeEngine): KernelFunc {
     const { dy, x, mean, rstd, weight } = args.inputs as Record<string, TensorInfo | undefined>;
     const { normalizedSize, hasWeight, hasBias } = args.attrs as unknown as LayerNormAttrs;
     const backend = args.backend as HostEngineBackend;
-    const rows = size(x!.shape) / normalizedSize;
-    const dx = backend.allocate(Float32Array, size(x!.shape));
+    const rows = tf.util.sizeFromShape(x!.shape) / normalizedSize;
+    const dx = backend.allocate(Float32Array, tf.util.sizeFromShape(x!.shape));
     const dWeight = hasWeight ? backend.allocate(Float32Array, normalizedSize) : null;
     const dBias = hasBias ? backend.allocate(Float32Array, normalizedSize) : null;
     engine.layerNormGrad(

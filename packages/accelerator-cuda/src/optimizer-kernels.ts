@@ -27,7 +27,7 @@ function updateKernel<A>(body: (u: UpdateContext<A>) => Array<Float32Array | nul
     const inputs = args.inputs as Record<string, TensorInfo | undefined>;
     const backend = args.backend as HostEngineBackend;
     const shape = inputs.param!.shape;
-    const n = shape.reduce((p, d) => p * d, 1);
+    const n = tf.util.sizeFromShape(shape);
     const outputs = body({
       attrs: args.attrs as unknown as A,
       input: (name) => {

@@ -65,10 +65,7 @@ const poolKernel =
     // tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says.
     if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape))
       return backend.makeTensorInfo(x.shape, "float32", backend.floats(x).slice());
-    const out = backend.allocate(
-      Float32Array,
-      info.outShape.reduce((p, d) => p * d, 1),
-    );
+    const out = backend.allocate(Float32Array, tf.util.sizeFromShape(info.outShape));
     if (out.length > 0)
       (kernelName === "MaxPool" ? engine.maxPool : engine.avgPool)(backend.floats(x), out, poolShape(info));
     return backend.makeTensorInfo(info.outShape, "float32", out);
@@ -84,10 +81,7 @@ const poolGradKernel =
     if (input.dtype !== "float32" || input.shape.length !== 4)
       return backend.runFallback(kernelName, fallback, args);
     const info = poolInfo(input, args.attrs as unknown as PoolAttrs);
-    const dx = backend.allocate(
-      Float32Array,
-      input.shape.reduce((p, d) => p * d, 1),
-    );
+    const dx = backend.allocate(Float32Array, tf.util.sizeFromShape(input.shape));
     if (dx.length > 0) {
       if (kernelName === "MaxPoolGrad")
         engine.maxPoolGrad(backend.floats(dy), backend.floats(input), dx, poolShape(info));

@@ -3,18 +3,16 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 
-const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
-
 /** Softmax over the last axis (the only one tfjs supports). */
 const softmaxKernel: KernelFactory = (engine, fallback) => (args) => {
   const { logits } = args.inputs as { logits: TensorInfo };
   const backend = args.backend as HostEngineBackend;
   const { dim } = args.attrs as { dim: number };
   const last = logits.shape.length - 1;
-  if (logits.dtype !== "float32" || (dim !== -1 && dim !== last) || size(logits.shape) === 0)
+  if (logits.dtype !== "float32" || (dim !== -1 && dim !== last) || tf.util.sizeFromShape(logits.shape) === 0)
     return backend.runFallback("Softmax", fallback, args);
   const cols = logits.shape[last]!;
-  const out = backend.allocate(Float32Array, size(logits.shape));
+  const out = backend.allocate(Float32Array, tf.util.sizeFromShape(logits.shape));
   engine.softmax(backend.floats(logits), out, out.length / cols, cols);
   return backend.makeTensorInfo(logits.shape, "float32", out);
 };
@@ -27,9 +25,9 @@ const unsortedSegmentSumKernel: KernelFactory = (engine, fallback) => (args) => 
   const ids = backend.stored(segmentIds);
   if (x.dtype !== "float32" || segmentIds.shape.length !== 1 || !(ids instanceof Int32Array))
     return backend.runFallback("UnsortedSegmentSum", fallback, args);
-  const inner = size(x.shape.slice(1));
+  const inner = tf.util.sizeFromShape(x.shape.slice(1));
   const outShape = [numSegments, ...x.shape.slice(1)];
-  const out = backend.allocate(Float32Array, size(outShape));
+  const out = backend.allocate(Float32Array, tf.util.sizeFromShape(outShape));
   if (out.length > 0) engine.unsortedSegmentSum(backend.floats(x), ids, out, x.shape[0]!, inner, numSegments);
   return backend.makeTensorInfo(outShape, "float32", out);
 };
@@ -44,8 +42,8 @@ const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
     return backend.runFallback("SplitV", fallback, args);
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
   const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
-  const outer = size(x.shape.slice(0, $axis));
-  const inner = size(x.shape.slice($axis + 1));
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, $axis));
+  const inner = tf.util.sizeFromShape(x.shape.slice($axis + 1));
   const rowLength = x.shape[$axis]! * inner;
   let offset = 0;
   return sizes.map((s) => {
@@ -81,12 +79,12 @@ const gatherV2Kernel: KernelFactory = (_engine, fallback) => (args) => {
     ids.some((i) => i < 0 || i >= depth)
   )
     return backend.runFallback("GatherV2", fallback, args);
-  const outer = size(x.shape.slice(0, $axis));
-  const inner = size(x.shape.slice($axis + 1));
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, $axis));
+  const inner = tf.util.sizeFromShape(x.shape.slice($axis + 1));
   const outShape = [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)];
   const out = backend.allocate(
     values.constructor as Float32ArrayConstructor | Int32ArrayConstructor,
-    size(outShape),
+    tf.util.sizeFromShape(outShape),
   );
   let at = 0;
   for (let o = 0; o < outer; o++) {
@@ -124,8 +122,8 @@ const concatKernel: KernelFactory = (_engine, fallback) => (args) => {
     inputs.map((t) => t.shape),
     $axis,
   );
-  const outer = size(first.shape.slice(0, $axis));
-  const slabs = inputs.map((t) => size(t.shape.slice($axis)));
+  const outer = tf.util.sizeFromShape(first.shape.slice(0, $axis));
+  const slabs = inputs.map((t) => tf.util.sizeFromShape(t.shape.slice($axis)));
   const rowLength = slabs.reduce((p, n) => p + n, 0);
   const out = backend.allocate(storage, outer * rowLength);
   for (let o = 0; o < outer; o++) {
