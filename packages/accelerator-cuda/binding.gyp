@@ -14,7 +14,9 @@
         "native/rows_host.cc",
         "native/optimizer_host.cc",
         "native/fused_layers_host.cc",
-        "native/parallel_host.cc"
+        "native/parallel_host.cc",
+        "native/device/device_napi.cc",
+        "native/device/host_memory_engine.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "conv.h"
+#include "device/device_napi.h"
+#include "device/host_memory_engine.h"
 #include "elementwise.h"
 #include "fused_layers.h"
 #include "gemm.h"
@@ -273,6 +275,11 @@ Napi::Value setThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// createHostMemoryDevice() → the device backend's engine over host memory (device/host_memory_engine.h)
+Napi::Value createHostMemoryDevice(const Napi::CallbackInfo& info) {
+  return fulmen::wrapDeviceEngine(info.Env(), fulmen::makeHostMemoryEngine());
+}
+
 Napi::Value threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fulmen::hostThreads()); }
 
 }  // namespace
@@ -306,6 +313,7 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormGrad", Napi::Function::New(env, layerNormGrad));
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
+  exports.Set("createHostMemoryDevice", Napi::Function::New(env, createHostMemoryDevice));
   return exports;
 }
 

@@ -2,32 +2,7 @@ import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
-
-/** Binary ops by tfjs kernel name, with the engine's op codes (native/elementwise.h). */
-const BINARY: Record<string, number> = {
-  Add: 0,
-  Sub: 1,
-  Multiply: 2,
-  RealDiv: 3,
-  Maximum: 4,
-  Minimum: 5,
-  SquaredDifference: 6,
-};
-
-/** Unary ops by tfjs kernel name. */
-const UNARY: Record<string, number> = {
-  Sqrt: 0,
-  Relu: 1,
-  Exp: 2,
-  Log: 3,
-  Neg: 4,
-  Square: 5,
-  Abs: 6,
-  Tanh: 7,
-  Sigmoid: 8,
-  Rsqrt: 9,
-  Erf: 10,
-};
+import { BINARY, COMPARE, UNARY } from "./op-codes";
 
 /**
  * A broadcasting kernel of two float32 tensors: arithmetic (float32 out) through `engine.binary`, comparisons
@@ -111,16 +86,6 @@ const reduceKernel =
     const outShape = reducedShape(x, block.axes, keepDims);
     return backend.makeTensorInfo(outShape, "float32", out);
   };
-
-/** Comparisons by tfjs kernel name, with the engine's op codes; they output tfjs's bool (0/1 bytes). */
-const COMPARE: Record<string, number> = {
-  Greater: 0,
-  GreaterEqual: 1,
-  Less: 2,
-  LessEqual: 3,
-  Equal: 4,
-  NotEqual: 5,
-};
 
 /** Select with a condition of the values' own shape; other layouts go to tfjs's kernel. */
 const selectKernel: KernelFactory = (engine, fallback) => (args) => {

@@ -1,4 +1,8 @@
 export { CudaAccelerator, type CudaProbe, probeCuda } from "./cuda-accelerator";
+export { DeviceBackend, type DeviceBackendMemory } from "./device/device-backend";
+export { HOST_MEMORY_DEVICE_BACKEND, registerHostMemoryDeviceBackend } from "./device/host-memory-device";
+export type { DeviceMemoryStats, NativeDevice } from "./device/native-device";
+export { registerDeviceBackend } from "./device/register-device-backend";
 export { HostAccelerator } from "./host-accelerator";
 export { HostEngineBackend } from "./host-backend";
 export { isEngineAvailable, loadEngine, type NativeEngine } from "./native-engine";

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FulmenError } from "@fulmen/core";
+import type { NativeDevice } from "./device/native-device";
 
 /** The host engine's native entry points (see native/engine_addon.cc). */
 export interface NativeEngine {
@@ -150,6 +151,8 @@ export interface NativeEngine {
   ): void;
   setThreads(threads: number): void;
   threads(): number;
+  /** The device backend's engine over host memory (native/device/host_memory_engine.cc). */
+  createHostMemoryDevice(): NativeDevice;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");

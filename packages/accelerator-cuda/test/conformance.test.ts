@@ -4,11 +4,15 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
-describe("tfjs-core's backend conformance specs on the host engine", () => {
+// The host engine's backend, and the device backend (the GPU engine's, here over host memory).
+describe.each([
+  ["the host engine", "host"],
+  ["the device backend over host memory", "device"],
+])("tfjs-core's backend conformance specs on %s", (label, target) => {
   it("every spec of the kernels the engine implements passes", async () => {
     // One level inside the package, as dist/ is: the bundle resolves jasmine (left external) from the package's
     // node_modules and finds the addon in ../build as the package does.
-    const dir = join(__dirname, "../.conformance");
+    const dir = join(__dirname, `../.conformance-${target}`);
     mkdirSync(dir, { recursive: true });
     try {
       const bundle = join(dir, "conformance.mjs");
@@ -30,13 +34,14 @@ describe("tfjs-core's backend conformance specs on the host engine", () => {
         encoding: "utf8",
         timeout: 300_000,
         cwd: join(__dirname, ".."),
+        env: { ...process.env, FULMEN_CONFORMANCE: target },
       });
       const last = run.stdout.trim().split("\n").at(-1) ?? "";
       expect(last.startsWith("{"), `${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`).toBe(true);
       const result = JSON.parse(last) as { passed: number; failed: number; failures: string[] };
       expect(result.failures).toEqual([]);
       expect(result.passed).toBeGreaterThan(300);
-      console.log(`tfjs-core conformance on the host engine: ${result.passed} specs passed`);
+      console.log(`tfjs-core conformance on ${label}: ${result.passed} specs passed`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -96,6 +96,12 @@ class CachingAllocator {
   /** The rounded size of a block this allocator handed out. */
   size_t blockSize(void* pointer) const { return blocks_.at(pointer).size; }
 
+  /** Whether `pointer` is a block in use of at least `bytes` (not freed, not foreign). */
+  bool holds(const void* pointer, size_t bytes) const {
+    auto it = blocks_.find(const_cast<void*>(pointer));
+    return it != blocks_.end() && it->second.inUse && it->second.size >= bytes;
+  }
+
  private:
   struct Block {
     size_t size;

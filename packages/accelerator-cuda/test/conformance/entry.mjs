@@ -1,14 +1,17 @@
 // tfjs-core's own backend conformance specs, run against the native engine's host backend. esbuild bundles
 // this file (tfjs-core's test modules are extensionless ESM), jasmine runs it. Prints one JSON line of totals.
 import Jasmine from "jasmine";
-import { HOST_BACKEND, HostAccelerator } from "../../src/index";
+import { HOST_BACKEND, HostAccelerator, registerHostMemoryDeviceBackend } from "../../src/index";
 
 const runner = new Jasmine();
 runner.exitOnCompletion = false;
 runner.env.configure({ random: false });
 const { setTestEnvs } = await import("@tensorflow/tfjs-core/dist/jasmine_util");
+// FULMEN_CONFORMANCE=device: the device backend (the GPU engine's, over host memory); else the host engine.
+const onDevice = process.env.FULMEN_CONFORMANCE === "device";
 await new HostAccelerator().setup();
-setTestEnvs([{ name: "host", backendName: HOST_BACKEND, isDataSync: true }]);
+const backendName = onDevice ? registerHostMemoryDeviceBackend() : HOST_BACKEND;
+setTestEnvs([{ name: onDevice ? "device" : "host", backendName, isDataSync: true }]);
 const failures = [];
 let passed = 0;
 runner.env.addReporter({
@@ -73,4 +76,4 @@ await Promise.all([
   import("@tensorflow/tfjs-core/dist/ops/range_test"),
 ]);
 await runner.execute();
-console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 20) }));
+console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 100) }));

@@ -1,0 +1,55 @@
+// What the device backend drives: memory that JavaScript never touches (it holds only addresses), copies in and
+// out of it, and kernels over it, enqueued in order. The GPU build implements it over CUDA (cuda/cuda_engine.cu);
+// the host build implements it over host memory (host_memory_engine.cc), so that the backend's bookkeeping —
+// allocation, reference counts, moves, fallbacks — runs in CI exactly as it will on a GPU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../cuda/caching_allocator.h"
+#include "../elementwise.h"
+
+namespace fulmen {
+
+class DeviceEngine {
+ public:
+  virtual ~DeviceEngine() = default;
+
+  /** What the memory is ("cuda:0 NVIDIA H100 ..." or "host memory"). */
+  virtual std::string describe() const = 0;
+
+  /** A block of at least `bytes`; throws std::bad_alloc when the device is full even after emptying the cache. */
+  virtual void* allocate(size_t bytes) = 0;
+  /** Gives a block back once the work already enqueued on it is done (stream order). */
+  virtual void release(void* block) = 0;
+  /** Whether `block` is a live block of at least `bytes` (every address from JavaScript is checked). */
+  virtual bool holds(const void* block, size_t bytes) const = 0;
+  virtual AllocatorStats memoryStats() const = 0;
+  virtual void emptyCache() = 0;
+
+  /** Host → device; `source` may be reused when it returns. */
+  virtual void upload(void* block, const void* source, size_t bytes) = 0;
+  /** Device → host, after every kernel enqueued before it. */
+  virtual void download(void* target, const void* block, size_t bytes) = 0;
+  /** Device → device, in stream order. */
+  virtual void copy(void* target, const void* source, size_t bytes) = 0;
+  /** Waits for every enqueued kernel; throws what a kernel failed with. */
+  virtual void synchronize() = 0;
+
+  virtual void binary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+                      const std::vector<int64_t>& bShape, float* out, const std::vector<int64_t>& outShape) = 0;
+  virtual void compare(CompareOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+                       const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape) = 0;
+  virtual void unary(UnaryOp op, const float* x, float* out, int64_t n) = 0;
+  virtual void gelu(const float* x, float* y, int64_t n) = 0;
+  virtual void geluGrad(const float* dy, const float* x, float* dx, int64_t n) = 0;
+  virtual void softmax(const float* x, float* out, int64_t rows, int64_t cols) = 0;
+  /** Row-major C = op(A)·op(B), batched; an operand whose batch is 1 is shared. */
+  virtual void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
+                           bool transA, bool transB) = 0;
+};
+
+}  // namespace fulmen

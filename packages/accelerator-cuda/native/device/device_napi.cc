@@ -1,0 +1,254 @@
+#include "device_napi.h"
+
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fulmen {
+
+namespace {
+
+class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "NativeDevice",
+                       {
+                           InstanceMethod("describe", &DeviceObject::describe),
+                           InstanceMethod("allocate", &DeviceObject::allocate),
+                           InstanceMethod("release", &DeviceObject::release),
+                           InstanceMethod("memory", &DeviceObject::memory),
+                           InstanceMethod("emptyCache", &DeviceObject::emptyCache),
+                           InstanceMethod("upload", &DeviceObject::upload),
+                           InstanceMethod("download", &DeviceObject::download),
+                           InstanceMethod("copy", &DeviceObject::copy),
+                           InstanceMethod("synchronize", &DeviceObject::synchronize),
+                           InstanceMethod("binary", &DeviceObject::binary),
+                           InstanceMethod("compare", &DeviceObject::compare),
+                           InstanceMethod("unary", &DeviceObject::unary),
+                           InstanceMethod("gelu", &DeviceObject::gelu),
+                           InstanceMethod("geluGrad", &DeviceObject::geluGrad),
+                           InstanceMethod("softmax", &DeviceObject::softmax),
+                           InstanceMethod("batchMatMul", &DeviceObject::batchMatMul),
+                       });
+  }
+
+  explicit DeviceObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceObject>(info) {
+    engine_.reset(info[0].As<Napi::External<DeviceEngine>>().Data());
+  }
+
+ private:
+  // Every engine error reaches JavaScript as an Error that names the call (a failed kernel, a full device).
+  template <typename F>
+  Napi::Value guarded(const Napi::CallbackInfo& info, const char* what, F&& body) {
+    try {
+      return body();
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(info.Env(), std::string(what) + ": out of device memory (" + engine_->describe() +
+                                             "); free tensors or use smaller batches");
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(info.Env(), std::string(what) + ": " + e.what());
+    }
+  }
+
+  // An address from JavaScript, accepted only when it is a live block of at least `bytes`: a bookkeeping bug in
+  // the backend becomes an error here instead of a write into freed or foreign memory.
+  void* block(const Napi::CallbackInfo& info, size_t index, size_t bytes, const char* what) {
+    const double address = info[index].As<Napi::Number>().DoubleValue();
+    void* pointer = reinterpret_cast<void*>(static_cast<uintptr_t>(address));
+    if (!engine_->holds(pointer, bytes))
+      throw Napi::RangeError::New(info.Env(), std::string(what) + ": argument " + std::to_string(index) +
+                                                  " is not a live device block of " + std::to_string(bytes) +
+                                                  " bytes");
+    return pointer;
+  }
+
+  static int64_t integer(const Napi::CallbackInfo& info, size_t index) {
+    return info[index].As<Napi::Number>().Int64Value();
+  }
+
+  static std::vector<int64_t> shapeOf(const Napi::Value& v) {
+    auto array = v.As<Napi::Array>();
+    std::vector<int64_t> shape(array.Length());
+    for (uint32_t i = 0; i < array.Length(); i++) shape[i] = array.Get(i).As<Napi::Number>().Int64Value();
+    return shape;
+  }
+
+  static size_t sizeOf(const std::vector<int64_t>& shape) {
+    size_t n = 1;
+    for (auto d : shape) n *= static_cast<size_t>(d);
+    return n;
+  }
+
+  Napi::Value describe(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), engine_->describe()); }
+
+  // allocate(bytes) → address
+  Napi::Value allocate(const Napi::CallbackInfo& info) {
+    return guarded(info, "allocate", [&]() -> Napi::Value {
+      void* pointer = engine_->allocate(static_cast<size_t>(integer(info, 0)));
+      return Napi::Number::New(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(pointer)));
+    });
+  }
+
+  Napi::Value release(const Napi::CallbackInfo& info) {
+    return guarded(info, "release", [&]() -> Napi::Value {
+      engine_->release(block(info, 0, 0, "release"));
+      return info.Env().Undefined();
+    });
+  }
+
+  // memory() → { allocatedBytes, cachedBytes, rawAllocations }
+  Napi::Value memory(const Napi::CallbackInfo& info) {
+    const AllocatorStats stats = engine_->memoryStats();
+    auto result = Napi::Object::New(info.Env());
+    result.Set("allocatedBytes", static_cast<double>(stats.allocatedBytes));
+    result.Set("cachedBytes", static_cast<double>(stats.cachedBytes));
+    result.Set("rawAllocations", static_cast<double>(stats.rawAllocations));
+    return result;
+  }
+
+  Napi::Value emptyCache(const Napi::CallbackInfo& info) {
+    return guarded(info, "emptyCache", [&]() -> Napi::Value {
+      engine_->emptyCache();
+      return info.Env().Undefined();
+    });
+  }
+
+  // upload(address, typedArray)
+  Napi::Value upload(const Napi::CallbackInfo& info) {
+    return guarded(info, "upload", [&]() -> Napi::Value {
+      auto source = info[1].As<Napi::TypedArray>();
+      const size_t bytes = source.ByteLength();
+      auto data = static_cast<const uint8_t*>(source.ArrayBuffer().Data()) + source.ByteOffset();
+      engine_->upload(block(info, 0, bytes, "upload"), data, bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  // download(address, typedArray): fills the whole array
+  Napi::Value download(const Napi::CallbackInfo& info) {
+    return guarded(info, "download", [&]() -> Napi::Value {
+      auto target = info[1].As<Napi::TypedArray>();
+      const size_t bytes = target.ByteLength();
+      auto data = static_cast<uint8_t*>(target.ArrayBuffer().Data()) + target.ByteOffset();
+      engine_->download(data, block(info, 0, bytes, "download"), bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  // copy(target, source, bytes)
+  Napi::Value copy(const Napi::CallbackInfo& info) {
+    return guarded(info, "copy", [&]() -> Napi::Value {
+      const size_t bytes = static_cast<size_t>(integer(info, 2));
+      engine_->copy(block(info, 0, bytes, "copy"), block(info, 1, bytes, "copy"), bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value synchronize(const Napi::CallbackInfo& info) {
+    return guarded(info, "synchronize", [&]() -> Napi::Value {
+      engine_->synchronize();
+      return info.Env().Undefined();
+    });
+  }
+
+  // binary(op, a, aShape, b, bShape, out, outShape)
+  Napi::Value binary(const Napi::CallbackInfo& info) {
+    return guarded(info, "binary", [&]() -> Napi::Value {
+      const auto aShape = shapeOf(info[2]), bShape = shapeOf(info[4]), outShape = shapeOf(info[6]);
+      engine_->binary(static_cast<BinaryOp>(integer(info, 0)),
+                      static_cast<const float*>(block(info, 1, 4 * sizeOf(aShape), "binary")), aShape,
+                      static_cast<const float*>(block(info, 3, 4 * sizeOf(bShape), "binary")), bShape,
+                      static_cast<float*>(block(info, 5, 4 * sizeOf(outShape), "binary")), outShape);
+      return info.Env().Undefined();
+    });
+  }
+
+  // compare(op, a, aShape, b, bShape, out (bytes), outShape)
+  Napi::Value compare(const Napi::CallbackInfo& info) {
+    return guarded(info, "compare", [&]() -> Napi::Value {
+      const auto aShape = shapeOf(info[2]), bShape = shapeOf(info[4]), outShape = shapeOf(info[6]);
+      engine_->compare(static_cast<CompareOp>(integer(info, 0)),
+                       static_cast<const float*>(block(info, 1, 4 * sizeOf(aShape), "compare")), aShape,
+                       static_cast<const float*>(block(info, 3, 4 * sizeOf(bShape), "compare")), bShape,
+                       static_cast<uint8_t*>(block(info, 5, sizeOf(outShape), "compare")), outShape);
+      return info.Env().Undefined();
+    });
+  }
+
+  // unary(op, x, out, n)
+  Napi::Value unary(const Napi::CallbackInfo& info) {
+    return guarded(info, "unary", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 3);
+      engine_->unary(static_cast<UnaryOp>(integer(info, 0)), static_cast<const float*>(block(info, 1, 4 * n, "unary")),
+                     static_cast<float*>(block(info, 2, 4 * n, "unary")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // gelu(x, y, n)
+  Napi::Value gelu(const Napi::CallbackInfo& info) {
+    return guarded(info, "gelu", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 2);
+      engine_->gelu(static_cast<const float*>(block(info, 0, 4 * n, "gelu")),
+                    static_cast<float*>(block(info, 1, 4 * n, "gelu")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // geluGrad(dy, x, dx, n)
+  Napi::Value geluGrad(const Napi::CallbackInfo& info) {
+    return guarded(info, "geluGrad", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 3);
+      engine_->geluGrad(static_cast<const float*>(block(info, 0, 4 * n, "geluGrad")),
+                        static_cast<const float*>(block(info, 1, 4 * n, "geluGrad")),
+                        static_cast<float*>(block(info, 2, 4 * n, "geluGrad")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // softmax(x, out, rows, cols)
+  Napi::Value softmax(const Napi::CallbackInfo& info) {
+    return guarded(info, "softmax", [&]() -> Napi::Value {
+      const int64_t rows = integer(info, 2), cols = integer(info, 3);
+      engine_->softmax(static_cast<const float*>(block(info, 0, 4 * rows * cols, "softmax")),
+                       static_cast<float*>(block(info, 1, 4 * rows * cols, "softmax")), rows, cols);
+      return info.Env().Undefined();
+    });
+  }
+
+  // batchMatMul(a, b, c, batchA, batchB, M, N, K, transA, transB)
+  Napi::Value batchMatMul(const Napi::CallbackInfo& info) {
+    return guarded(info, "batchMatMul", [&]() -> Napi::Value {
+      const int batchA = static_cast<int>(integer(info, 3)), batchB = static_cast<int>(integer(info, 4));
+      const int M = static_cast<int>(integer(info, 5)), N = static_cast<int>(integer(info, 6));
+      const int K = static_cast<int>(integer(info, 7));
+      const size_t batch = static_cast<size_t>(batchA > batchB ? batchA : batchB);
+      engine_->batchMatMul(static_cast<const float*>(block(info, 0, 4 * size_t(batchA) * M * K, "batchMatMul")),
+                           static_cast<const float*>(block(info, 1, 4 * size_t(batchB) * K * N, "batchMatMul")),
+                           static_cast<float*>(block(info, 2, 4 * batch * M * N, "batchMatMul")), batchA, batchB,
+                           M, N, K, info[8].As<Napi::Boolean>().Value(), info[9].As<Napi::Boolean>().Value());
+      return info.Env().Undefined();
+    });
+  }
+
+  std::unique_ptr<DeviceEngine> engine_;
+};
+
+}  // namespace
+
+Napi::Object wrapDeviceEngine(Napi::Env env, std::unique_ptr<DeviceEngine> engine) {
+  // The class is defined per call: devices are made once or twice per process, and each addon stays free of
+  // per-environment constructor bookkeeping.
+  Napi::Function constructor = DeviceObject::define(env);
+  auto external = Napi::External<DeviceEngine>::New(env, engine.get());
+  Napi::Object device = constructor.New({external});
+  engine.release();  // owned by the object now
+  return device;
+}
+
+}  // namespace fulmen

@@ -1,0 +1,287 @@
+import { FulmenError, tf } from "@fulmen/core";
+import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import {
+  type BackendTimingInfo,
+  type BackendValues,
+  type DataId,
+  DataStorage,
+  type DataType,
+  KernelBackend,
+  type KernelFunc,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import type { DeviceMemoryStats, NativeDevice } from "./native-device";
+
+/** What the backend keeps per tensor: an address on the device, or host bytes for strings. */
+interface DeviceData {
+  dtype: DataType;
+  /** The block's address (0 for strings, which never go to the device). */
+  address: number;
+  /** The tensor's bytes in the block. */
+  bytes: number;
+  refCount: number;
+  strings?: Uint8Array[];
+  /** A complex64 tensor's parts: two float32 tensors of this backend, as tfjs's backends keep them. */
+  complexParts?: { real: DataId; imag: DataId };
+}
+
+/** What `tf.memory()` adds for this backend. */
+export interface DeviceBackendMemory {
+  unreliable: boolean;
+  /** Bytes in device blocks that tensors hold. */
+  numBytesInDevice: number;
+  /** Bytes in freed device blocks the allocator keeps for reuse. */
+  numBytesCachedInDevice: number;
+}
+
+type DeviceArray = Float32Array | Int32Array | Uint8Array;
+
+const BYTES_PER_ELEMENT: Partial<Record<DataType, number>> = { float32: 4, int32: 4, bool: 1 };
+
+function arrayFor(dtype: DataType, length: number): DeviceArray {
+  if (dtype === "float32") return new Float32Array(length);
+  if (dtype === "int32") return new Int32Array(length);
+  return new Uint8Array(length);
+}
+
+/** Values in the typed array the dtype is stored as (tfjs hands some kernels' results over in another). */
+function asStored(values: BackendValues, dtype: DataType): DeviceArray {
+  if (dtype === "float32")
+    return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+  if (dtype === "int32")
+    return values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
+  return values instanceof Uint8Array ? values : Uint8Array.from(values as ArrayLike<number>);
+}
+
+/**
+ * A tfjs backend whose tensors live in a device's memory (a GPU's, through the native engine), which JavaScript
+ * reaches only by copying. Kernels the device implements run there; every other kernel runs tfjs's CPU
+ * implementation on copies of its inputs, its outputs copied back — each such call counted (`fallbackStats()`), so
+ * a model never fails for a missing kernel and the cost is visible.
+ */
+export class DeviceBackend extends KernelBackend {
+  private static nextId = 0;
+  private readonly data: DataStorage<DeviceData>;
+  private readonly fallbacks = new Map<string, number>();
+  /** tfjs's CPU backend, private to this backend: where fallbacks run. */
+  private readonly cpu = new MathBackendCPU();
+
+  constructor(readonly device: NativeDevice) {
+    super();
+    this.data = new DataStorage(this, tf.engine());
+  }
+
+  override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    const dataId = { id: DeviceBackend.nextId++ };
+    this.store(dataId, values, shape, dtype, 1);
+    return dataId;
+  }
+
+  override move(
+    dataId: DataId,
+    values: BackendValues,
+    shape: number[],
+    dtype: DataType,
+    refCount: number,
+  ): void {
+    this.store(dataId, values, shape, dtype, refCount);
+  }
+
+  /** A tensor of this backend: with `values` copied to the device, or with uninitialised memory for a kernel. */
+  makeTensorInfo(shape: number[], dtype: DataType, values?: BackendValues): TensorInfo {
+    const dataId = { id: DeviceBackend.nextId++ };
+    if (values !== undefined) this.store(dataId, values, shape, dtype, 1);
+    else this.data.set(dataId, this.allocateFor(shape, dtype, 1));
+    return { dataId, shape, dtype };
+  }
+
+  /** The device address of a tensor of this backend (moving it here first when it lives elsewhere). */
+  address(t: TensorInfo): number {
+    return this.data.get(t.dataId).address;
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const stored = this.data.get(dataId);
+    if (stored.strings !== undefined) return stored.strings;
+    if (stored.complexParts !== undefined)
+      return tf.backend_util.mergeRealAndImagArrays(
+        this.readSync(stored.complexParts.real) as Float32Array,
+        this.readSync(stored.complexParts.imag) as Float32Array,
+      );
+    const values = arrayFor(stored.dtype, stored.bytes / BYTES_PER_ELEMENT[stored.dtype]!);
+    if (values.length > 0) this.device.download(stored.address, values);
+    return values;
+  }
+
+  override async read(dataId: DataId): Promise<BackendValues> {
+    return this.readSync(dataId);
+  }
+
+  override refCount(dataId: DataId): number {
+    return this.data.has(dataId) ? this.data.get(dataId).refCount : 0;
+  }
+
+  override incRef(dataId: DataId): void {
+    this.data.get(dataId).refCount++;
+  }
+
+  override numDataIds(): number {
+    return this.data.numDataIds();
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    if (!this.data.has(dataId)) return true;
+    const stored = this.data.get(dataId);
+    stored.refCount--;
+    if (!force && stored.refCount > 0) return false;
+    if (stored.address !== 0) this.device.release(stored.address);
+    if (stored.complexParts !== undefined) {
+      this.disposeData(stored.complexParts.real, true);
+      this.disposeData(stored.complexParts.imag, true);
+    }
+    this.data.delete(dataId);
+    return true;
+  }
+
+  override memory(): DeviceBackendMemory {
+    const stats: DeviceMemoryStats = this.device.memory();
+    return {
+      unreliable: false,
+      numBytesInDevice: stats.allocatedBytes,
+      numBytesCachedInDevice: stats.cachedBytes,
+    };
+  }
+
+  /** Wall time of `f` until the device has finished its kernels. */
+  override async time(f: () => void): Promise<BackendTimingInfo> {
+    const start = tf.util.now();
+    f();
+    this.device.synchronize();
+    return { kernelMs: tf.util.now() - start };
+  }
+
+  override timerAvailable(): boolean {
+    return true;
+  }
+
+  override floatPrecision(): 32 {
+    return 32;
+  }
+
+  override dispose(): void {
+    this.device.synchronize();
+  }
+
+  /**
+   * Runs tfjs's CPU kernel on copies of the inputs and copies its outputs to the device, counting the call. An
+   * output that is one of its inputs (a reshape's view) stays that input's device block.
+   */
+  runFallback(
+    kernelName: string,
+    kernel: KernelFunc,
+    args: Parameters<KernelFunc>[0],
+  ): TensorInfo | TensorInfo[] {
+    this.fallbacks.set(kernelName, (this.fallbacks.get(kernelName) ?? 0) + 1);
+    const onHost = new Map<DataId, TensorInfo>();
+    const toHost = (t: TensorInfo | undefined): TensorInfo | undefined => {
+      if (t === undefined) return undefined;
+      let copy = onHost.get(t.dataId);
+      if (copy === undefined) {
+        copy = {
+          dataId: this.writeToCpu(this.readSync(t.dataId), t.shape, t.dtype),
+          shape: t.shape,
+          dtype: t.dtype,
+        };
+        onHost.set(t.dataId, copy);
+      }
+      return { ...copy, shape: t.shape };
+    };
+    const inputs = Array.isArray(args.inputs)
+      ? (args.inputs as TensorInfo[]).map(toHost)
+      : Object.fromEntries(Object.entries(args.inputs).map(([name, t]) => [name, toHost(t)]));
+    const inputOf = new Map(
+      [...onHost].map(([deviceId, copy]) => [copy.dataId, { deviceId, dtype: copy.dtype }]),
+    );
+    let hostOutputs: TensorInfo[] = [];
+    try {
+      const result = kernel({ ...args, inputs: inputs as typeof args.inputs, backend: this.cpu });
+      hostOutputs = Array.isArray(result) ? result : [result];
+      const outputs = hostOutputs.map((out) => {
+        // tfjs's cast to a wider dtype returns its input's values as they are (int32 read as float32): on the
+        // device the bits would be wrong, so only a same-dtype output stays a view.
+        const input = inputOf.get(out.dataId);
+        if (input !== undefined && input.dtype === out.dtype) {
+          this.incRef(input.deviceId);
+          return { dataId: input.deviceId, shape: out.shape, dtype: out.dtype };
+        }
+        return this.makeTensorInfo(out.shape, out.dtype, this.cpu.readSync(out.dataId));
+      });
+      return Array.isArray(result) ? outputs : outputs[0]!;
+    } finally {
+      for (const out of hostOutputs) {
+        // A few tfjs kernels return engine-tracked tensors of the backend they ran on.
+        if (out instanceof tf.Tensor) out.dispose();
+        else if (!inputOf.has(out.dataId)) this.cpu.disposeData(out.dataId, true);
+      }
+      for (const copy of onHost.values()) this.cpu.disposeData(copy.dataId, true);
+    }
+  }
+
+  /** How often each kernel ran on tfjs's CPU implementation, with its data copied off and back onto the device. */
+  fallbackStats(): Record<string, number> {
+    return Object.fromEntries([...this.fallbacks.entries()].sort((x, y) => y[1] - x[1]));
+  }
+
+  /** Forgets the counts. */
+  resetFallbackStats(): void {
+    this.fallbacks.clear();
+  }
+
+  /** Values into the fallbacks' CPU backend; complex64 as tfjs's CPU kernels keep it (two float32 parts). */
+  private writeToCpu(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    if (dtype !== "complex64") return this.cpu.write(values, shape, dtype);
+    const { real, imag } = tf.backend_util.splitRealAndImagArrays(values as Float32Array);
+    const complex = this.cpu.makeTensorInfo(shape, "complex64");
+    this.cpu.data.get(complex.dataId).complexTensorInfos = {
+      real: this.cpu.makeTensorInfo(shape, "float32", real),
+      imag: this.cpu.makeTensorInfo(shape, "float32", imag),
+    };
+    return complex.dataId;
+  }
+
+  private allocateFor(shape: number[], dtype: DataType, refCount: number): DeviceData {
+    const perElement = BYTES_PER_ELEMENT[dtype];
+    if (perElement === undefined)
+      throw new FulmenError(
+        `The device backend has no kernel that makes a ${dtype} tensor from nothing; ` +
+          "make it from its parts (tf.complex(real, imag)).",
+      );
+    const bytes = tf.util.sizeFromShape(shape) * perElement;
+    return { dtype, address: this.device.allocate(Math.max(bytes, 1)), bytes, refCount };
+  }
+
+  private store(
+    dataId: DataId,
+    values: BackendValues | null,
+    shape: number[],
+    dtype: DataType,
+    refCount: number,
+  ): void {
+    if (dtype === "string") {
+      this.data.set(dataId, { dtype, address: 0, bytes: 0, refCount, strings: values as Uint8Array[] });
+      return;
+    }
+    if (dtype === "complex64" && values !== null) {
+      const { real, imag } = tf.backend_util.splitRealAndImagArrays(values as Float32Array);
+      const complexParts = {
+        real: this.write(real, shape, "float32"),
+        imag: this.write(imag, shape, "float32"),
+      };
+      this.data.set(dataId, { dtype, address: 0, bytes: 0, refCount, complexParts });
+      return;
+    }
+    const stored = this.allocateFor(shape, dtype, refCount);
+    if (values !== null && values.length > 0) this.device.upload(stored.address, asStored(values, dtype));
+    this.data.set(dataId, stored);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * A device engine as the addons expose it (native/device/device_napi.cc): memory that JavaScript reaches only
+ * through addresses, copies in and out, and kernels enqueued in order. The GPU build implements it over CUDA;
+ * the host build over host memory, so that the device backend runs in CI as it will on a GPU. Every address
+ * passed in is checked to be a live block of the size the call needs.
+ */
+export interface NativeDevice {
+  /** What the memory is: "host memory", or the GPU's name. */
+  describe(): string;
+  /** A block of at least `bytes` (≥ 1); its address. */
+  allocate(bytes: number): number;
+  /** Gives a block back once the work already enqueued on it is done. */
+  release(address: number): void;
+  memory(): DeviceMemoryStats;
+  /** Returns the cached free blocks to the device (on a GPU, a device-wide synchronisation). */
+  emptyCache(): void;
+  /** Host → device: the whole array into the block. */
+  upload(address: number, values: Float32Array | Int32Array | Uint8Array): void;
+  /** Device → host: fills the whole array, after every kernel enqueued before. */
+  download(address: number, values: Float32Array | Int32Array | Uint8Array): void;
+  copy(target: number, source: number, bytes: number): void;
+  /** Waits for every enqueued kernel; throws what a kernel failed with. */
+  synchronize(): void;
+  binary(
+    op: number,
+    a: number,
+    aShape: number[],
+    b: number,
+    bShape: number[],
+    out: number,
+    outShape: number[],
+  ): void;
+  compare(
+    op: number,
+    a: number,
+    aShape: number[],
+    b: number,
+    bShape: number[],
+    out: number,
+    outShape: number[],
+  ): void;
+  unary(op: number, x: number, out: number, n: number): void;
+  gelu(x: number, y: number, n: number): void;
+  geluGrad(dy: number, x: number, dx: number, n: number): void;
+  softmax(x: number, out: number, rows: number, cols: number): void;
+  batchMatMul(
+    a: number,
+    b: number,
+    c: number,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): void;
+}
+
+/** What the device's caching allocator holds. */
+export interface DeviceMemoryStats {
+  /** Bytes in blocks that tensors hold. */
+  allocatedBytes: number;
+  /** Bytes in freed blocks kept for reuse. */
+  cachedBytes: number;
+  /** How often raw device memory was allocated (cudaMalloc on a GPU). */
+  rawAllocations: number;
+}

@@ -1,0 +1,27 @@
+import { tf } from "@fulmen/core";
+import type { KernelFunc } from "@tensorflow/tfjs-core";
+import { DeviceBackend } from "./device-backend";
+import { DEVICE_FUSED_KERNELS, DEVICE_KERNELS } from "./device-kernels";
+import type { NativeDevice } from "./native-device";
+
+const registered = new Set<string>();
+
+/**
+ * Registers a device backend under `backendName` (priority 0: chosen by name only) with the device's kernels and
+ * tfjs's CPU kernels for the rest, each a counted fallback that copies its data off and back onto the device.
+ */
+export function registerDeviceBackend(backendName: string, makeDevice: () => NativeDevice): void {
+  if (registered.has(backendName)) return;
+  registered.add(backendName);
+  tf.registerBackend(backendName, () => new DeviceBackend(makeDevice()), 0);
+  for (const config of tf.getKernelsForBackend("cpu")) {
+    const cpuKernel = config.kernelFunc as KernelFunc;
+    const native = DEVICE_KERNELS[config.kernelName];
+    const kernelFunc: KernelFunc = native
+      ? native(cpuKernel)
+      : (args) => (args.backend as DeviceBackend).runFallback(config.kernelName, cpuKernel, args);
+    tf.registerKernel({ ...config, backendName, kernelFunc });
+  }
+  for (const [kernelName, kernelFunc] of Object.entries(DEVICE_FUSED_KERNELS))
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
+}

@@ -1,0 +1,251 @@
+import { AdamW, backward, manualSeed, nn, tf } from "@fulmen/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeviceBackend, HOST_BACKEND, HostAccelerator, registerHostMemoryDeviceBackend } from "../src";
+
+// The GPU engine's tfjs backend, run over host memory: everything but the memory and the kernels' launcher is
+// the code a GPU runs.
+const DEVICE = registerHostMemoryDeviceBackend();
+const device = () => tf.backend() as DeviceBackend;
+
+/** `fn`'s result on the device backend and on tfjs's cpu backend. */
+async function onBoth(fn: () => tf.Tensor): Promise<[tf.TypedArray, tf.TypedArray, string, string]> {
+  const results: Array<[tf.TypedArray, string]> = [];
+  for (const backend of [DEVICE, "cpu"]) {
+    await tf.setBackend(backend);
+    const t = tf.tidy(fn);
+    results.push([t.dataSync(), t.dtype]);
+    t.dispose();
+  }
+  return [results[0]![0], results[1]![0], results[0]![1], results[1]![1]];
+}
+
+describe("the device backend (over host memory, as CI runs it)", () => {
+  beforeAll(async () => {
+    await tf.setBackend(DEVICE);
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  it("keeps float32, int32, bool and string tensors on the device and reads them back", async () => {
+    await tf.setBackend(DEVICE);
+    const before = device().memory().numBytesInDevice;
+    const f = tf.tensor([1.5, -2, Number.NaN], [3], "float32");
+    const i = tf.tensor([7, -8], [2], "int32");
+    const b = tf.tensor([true, false, true], [3], "bool");
+    const s = tf.tensor(["fulmen", "⚡"], [2], "string");
+    expect(Array.from(f.dataSync())).toEqual([1.5, -2, Number.NaN]);
+    expect(i.dataSync()).toEqual(new Int32Array([7, -8]));
+    expect(b.dataSync()).toEqual(new Uint8Array([1, 0, 1]));
+    expect(await s.array()).toEqual(["fulmen", "⚡"]);
+    // Each device tensor holds its own block (rounded up to the allocator's 512 bytes).
+    expect(device().memory().numBytesInDevice - before).toBe(3 * 512);
+    tf.dispose([f, i, b, s]);
+    expect(device().memory().numBytesInDevice).toBe(before);
+    expect(device().memory().numBytesCachedInDevice).toBeGreaterThan(0);
+  });
+
+  it("reshape, identity and same-dtype casts are views: one block, freed with its last tensor", async () => {
+    await tf.setBackend(DEVICE);
+    const before = device().memory().numBytesInDevice;
+    const x = tf.range(0, 12, 1, "float32");
+    const views = [tf.reshape(x, [3, 4]), tf.clone(x), tf.cast(x, "float32")];
+    expect(device().memory().numBytesInDevice - before).toBe(512);
+    expect(device().refCount(x.dataId)).toBe(4);
+    x.dispose();
+    expect(Array.from(views[0]!.dataSync())).toEqual(Array.from({ length: 12 }, (_, k) => k));
+    tf.dispose(views);
+    expect(device().memory().numBytesInDevice).toBe(before);
+  });
+
+  it("moves tensors made on another backend to the device when a kernel needs them", async () => {
+    await tf.setBackend("cpu");
+    const a = tf.tensor([1, 2, 3]);
+    await tf.setBackend(DEVICE);
+    const sum = tf.add(a, tf.scalar(1));
+    expect(Array.from(sum.dataSync())).toEqual([2, 3, 4]);
+    tf.dispose([a, sum]);
+  });
+
+  for (const [name, fn] of [
+    [
+      "add with broadcasting",
+      () =>
+        tf.add(tf.randomNormal([3, 1, 5], 0, 1, "float32", 1), tf.randomNormal([4, 1], 0, 1, "float32", 2)),
+    ],
+    [
+      "division by zero and NaN",
+      () => tf.div(tf.tensor([1, -1, 0, Number.NaN, 3]), tf.tensor([0, 0, 0, 1, Number.POSITIVE_INFINITY])),
+    ],
+    [
+      "squared difference",
+      () =>
+        tf.squaredDifference(
+          tf.randomNormal([6, 7], 0, 1, "float32", 3),
+          tf.randomNormal([7], 0, 1, "float32", 4),
+        ),
+    ],
+    ["maximum with NaN", () => tf.maximum(tf.tensor([1, Number.NaN, -3]), tf.tensor([2, 0, Number.NaN]))],
+    ["greater (bool out)", () => tf.greater(tf.randomNormal([5, 3], 0, 1, "float32", 5), tf.scalar(0))],
+    [
+      "exp, log, sigmoid, tanh, erf",
+      () => tf.erf(tf.tanh(tf.sigmoid(tf.log(tf.exp(tf.randomNormal([999], 0, 2, "float32", 6)))))),
+    ],
+    ["relu and rsqrt", () => tf.rsqrt(tf.relu(tf.randomNormal([257], 0, 1, "float32", 7)))],
+    ["softmax", () => tf.softmax(tf.randomNormal([7, 33], 0, 3, "float32", 8))],
+    [
+      "batched matmul with transposes",
+      () =>
+        tf.matMul(
+          tf.randomNormal([3, 9, 5], 0, 1, "float32", 9),
+          tf.randomNormal([3, 7, 9], 0, 1, "float32", 10),
+          true,
+          true,
+        ),
+    ],
+    [
+      "matmul with a shared operand",
+      () =>
+        tf.matMul(
+          tf.randomNormal([4, 6, 8], 0, 1, "float32", 11),
+          tf.randomNormal([8, 3], 0, 1, "float32", 12),
+        ),
+    ],
+    ["empty tensors", () => tf.add(tf.zeros([0, 3]), tf.ones([3]))],
+  ] as Array<[string, () => tf.Tensor]>) {
+    it(`${name}: matches tfjs's cpu backend`, async () => {
+      const [onDevice, onCpu, deviceDtype, cpuDtype] = await onBoth(fn);
+      expect(deviceDtype).toBe(cpuDtype);
+      expect(onDevice.length).toBe(onCpu.length);
+      // The GEMM is OpenBLAS's (another summation order than tfjs's); every other kernel is bit-identical.
+      if (name.includes("matmul"))
+        for (let k = 0; k < onCpu.length; k++) expect(onDevice[k]).toBeCloseTo(onCpu[k]!, 5);
+      else expect(Array.from(onDevice)).toEqual(Array.from(onCpu));
+    });
+  }
+
+  it("runs every kernel it lacks on tfjs's cpu kernel, data moved off and back, and counts it", async () => {
+    await tf.setBackend(DEVICE);
+    device().resetFallbackStats();
+    const x = tf.randomNormal([4, 5], 0, 1, "float32", 13);
+    const sum = tf.sum(x, 1);
+    const top = tf.topk(x, 2);
+    const [onDevice, onCpu] = await onBoth(() => tf.sum(tf.randomNormal([4, 5], 0, 1, "float32", 13), 1));
+    expect(Array.from(sum.dataSync())).toEqual(Array.from(onCpu));
+    expect(Array.from(onDevice)).toEqual(Array.from(onCpu));
+    expect(top.values.shape).toEqual([4, 2]);
+    expect(top.indices.dtype).toBe("int32");
+    await tf.setBackend(DEVICE);
+    const stats = device().fallbackStats();
+    expect(stats.Sum).toBe(2);
+    expect(stats.TopK).toBe(1);
+    expect(stats.Add).toBeUndefined();
+    tf.dispose([x, sum, top.values, top.indices]);
+  });
+
+  it("keeps a fallback's output that is its input (a view) in the input's block, leaving nothing behind", async () => {
+    await tf.setBackend(DEVICE);
+    const backend = device();
+    const x = tf.tensor([1, 2, 3, 4]);
+    const cpu = (backend as unknown as { cpu: tf.backend_util.BackendValues & { numDataIds(): number } }).cpu;
+    const viewOfInput = (args: { inputs: Record<string, tf.TensorInfo>; backend: tf.KernelBackend }) => {
+      const input = args.inputs.x!;
+      args.backend.incRef(input.dataId);
+      return { dataId: input.dataId, shape: [2, 2], dtype: input.dtype };
+    };
+    const out = backend.runFallback("ViewTest", viewOfInput as never, {
+      inputs: { x },
+      backend,
+      attrs: {},
+    }) as tf.TensorInfo;
+    expect(out.dataId).toBe(x.dataId);
+    expect(out.shape).toEqual([2, 2]);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    expect(cpu.numDataIds()).toBe(0);
+    backend.disposeData(out.dataId);
+    x.dispose();
+    expect(backend.refCount(x.dataId)).toBe(0);
+  });
+
+  it("refuses addresses that are not live blocks of the size a call needs, naming the call", async () => {
+    await tf.setBackend(DEVICE);
+    const backend = device();
+    const x = tf.tensor([1, 2, 3]);
+    const address = backend.address(x);
+    expect(() => backend.device.download(address, new Float32Array(1000))).toThrow(
+      /download: argument 0 is not a live device block of 4000 bytes/,
+    );
+    x.dispose();
+    expect(() => backend.device.unary(0, address, address, 3)).toThrow(
+      /unary: argument [12] is not a live device block/,
+    );
+  });
+
+  it("keeps complex64 tensors as two float32 device tensors and runs their kernels as fallbacks", async () => {
+    await tf.setBackend(DEVICE);
+    const backend = device();
+    const cpu = (backend as unknown as { cpu: { numDataIds(): number } }).cpu;
+    const before = backend.numDataIds();
+    const [onDevice, onCpu, dtype] = await onBoth(() =>
+      tf.abs(
+        tf.add(
+          tf.complex(tf.tensor([3, -1]), tf.tensor([4, 2])),
+          tf.complex(tf.tensor([1, 1]), tf.tensor([0, 0])),
+        ),
+      ),
+    );
+    expect(dtype).toBe("float32");
+    expect(Array.from(onDevice)).toEqual(Array.from(onCpu));
+    await tf.setBackend(DEVICE);
+    const parts = [tf.tensor([1, 2]), tf.tensor([3, 4])] as const;
+    const z = tf.complex(...parts);
+    expect(Array.from(z.dataSync())).toEqual([1, 3, 2, 4]);
+    tf.dispose([z, ...parts]);
+    // Nothing left behind: not the complex tensor's parts on the device, nor any copy in the fallbacks' backend.
+    expect(backend.numDataIds()).toBe(before);
+    expect(cpu.numDataIds()).toBe(0);
+  });
+
+  it("trains an MLP with the same losses as the host engine, memory flat across steps", async () => {
+    const losses: Record<string, number[]> = {};
+    for (const backendName of [DEVICE, HOST_BACKEND]) {
+      if (backendName === HOST_BACKEND) await new HostAccelerator().setup();
+      await tf.setBackend(backendName);
+      manualSeed(5);
+      const model = new nn.Sequential(new nn.Linear(20, 64), new nn.GELU(), new nn.Linear(64, 4));
+      const optimizer = new AdamW(model, { lr: 1e-2 });
+      const x = tf.randomNormal([32, 20], 0, 1, "float32", 3);
+      const y = tf.tensor1d(
+        Array.from({ length: 32 }, (_, i) => i % 4),
+        "int32",
+      );
+      losses[backendName] = [];
+      let tensors = 0;
+      let bytes = 0;
+      for (let step = 0; step < 8; step++) {
+        // From the second step on the optimizer's state has its final sizes: nothing may grow after that.
+        if (step === 2) {
+          tensors = tf.memory().numTensors;
+          bytes = (tf.memory() as unknown as { numBytesInDevice?: number }).numBytesInDevice ?? 0;
+        }
+        tf.tidy(() => {
+          optimizer.zeroGrad();
+          const loss = backward(() => nn.crossEntropy(model.forward(x), y) as tf.Scalar, model);
+          losses[backendName]!.push(loss.dataSync()[0]!);
+          optimizer.step();
+        });
+      }
+      expect(tf.memory().numTensors).toBe(tensors);
+      if (backendName === DEVICE) {
+        expect((tf.memory() as unknown as { numBytesInDevice: number }).numBytesInDevice).toBe(bytes);
+        // What a GPU would still run on tfjs's cpu kernels (the cost of the kernels not written yet).
+        expect(Object.keys(device().fallbackStats()).length).toBeGreaterThan(0);
+      }
+      model.dispose();
+      optimizer.disposeState();
+      tf.dispose([x, y]);
+    }
+    expect(losses[DEVICE]).toEqual(losses[HOST_BACKEND]);
+    expect(losses[DEVICE]!.at(-1)!).toBeLessThan(losses[DEVICE]![0]!);
+  });
+});
