@@ -1,6 +1,7 @@
 {
   "variables": {
-    "cuda_home%": "<!(node -p \"require('fs').existsSync('/usr/local/cuda/include/cuda_runtime_api.h') && require('fs').existsSync('/usr/local/cuda/lib64/libcudart_static.a') ? '/usr/local/cuda' : ''\")"
+    "cuda_home%": "<!(node -p \"require('fs').existsSync('/usr/local/cuda/include/cuda_runtime_api.h') && require('fs').existsSync('/usr/local/cuda/lib64/libcudart_static.a') ? '/usr/local/cuda' : ''\")",
+    "nvcc%": "<!(node -p \"require('fs').existsSync('/usr/local/cuda/bin/nvcc') && require('fs').existsSync('/usr/local/cuda/lib64/libcudart_static.a') ? '/usr/local/cuda/bin/nvcc' : ''\")"
   },
   "targets": [
     {
@@ -32,6 +33,45 @@
           {
             "target_name": "fulmen_cuda_probe",
             "sources": ["native/cuda_probe.cc", "native/cuda/cublas_loader.cc"],
+            "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+            "include_dirs": ["<(cuda_home)/include"],
+            "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
+            "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
+            "libraries": ["<(cuda_home)/lib64/libcudart_static.a", "-ldl", "-lpthread", "-lrt"]
+          }
+        ]
+      }
+    ],
+    [
+      "nvcc!=''",
+      {
+        "targets": [
+          {
+            "target_name": "fulmen_cuda_engine",
+            "sources": [
+              "native/cuda_engine_addon.cc",
+              "native/device/device_napi.cc",
+              "native/cuda/cuda_engine.cc",
+              "native/cuda/cublas_loader.cc",
+              "native/cuda/elementwise_kernels.cu",
+              "native/cuda/gemm_kernels.cu"
+            ],
+            "rules": [
+              {
+                "rule_name": "nvcc",
+                "extension": "cu",
+                "outputs": ["<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o"],
+                "action": [
+                  "<(nvcc)", "-std=c++17", "-O3", "--fmad=false", "-Xcompiler", "-fPIC",
+                  "-gencode", "arch=compute_80,code=sm_80",
+                  "-gencode", "arch=compute_90,code=sm_90",
+                  "-gencode", "arch=compute_90,code=compute_90",
+                  "-c", "<(RULE_INPUT_PATH)", "-o", "<@(_outputs)"
+                ],
+                "message": "nvcc <(RULE_INPUT_PATH)",
+                "process_outputs_as_sources": 1
+              }
+            ],
             "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
             "include_dirs": ["<(cuda_home)/include"],
             "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],

@@ -2,7 +2,10 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Accelerator, acceleratorRegistry, FulmenError } from "@fulmen/core";
+import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
+import "@tensorflow/tfjs-backend-cpu";
+import { loadCudaEngine } from "./cuda-engine";
+import { registerDeviceBackend } from "./device/register-device-backend";
 
 /** What the CUDA runtime reports (native/cuda_probe.cc). */
 export interface CudaProbe {
@@ -34,36 +37,32 @@ export function probeCuda(): CudaProbe | null {
   return probed;
 }
 
+/** The tfjs backend name of the GPU engine. */
+export const CUDA_BACKEND = "fulmen-cuda";
+
 /**
- * `accelerator: "cuda"` (alias `"gpu"`). The GPU build of the native engine is not released yet, so this
- * accelerator is never available; it finds the machine's GPUs and, asked for by name, says exactly why it cannot
- * run — no driver, no GPU, or GPUs that the engine cannot use yet — instead of crashing.
+ * Set to 1 to run the GPU engine before it has been verified on a GPU. Its backend passes every suite over host
+ * memory and its device code compiles, but no GPU has run it yet; until one has, it is opt-in.
+ */
+export const CUDA_UNVERIFIED_ENV = "FULMEN_CUDA_UNVERIFIED";
+
+/**
+ * `accelerator: "cuda"` (alias `"gpu"`): the native engine's GPU build — tensors in GPU memory, the device
+ * backend's kernels on the GPU, tfjs's CPU kernels (counted) for the rest. Where it cannot run it says exactly
+ * why — no toolkit at install, no driver, no GPU, or a GPU engine not yet verified — instead of crashing.
  */
 export class CudaAccelerator implements Accelerator {
   readonly name: string = "cuda";
-  readonly backendName: string = "fulmen-cuda";
+  readonly backendName: string = CUDA_BACKEND;
+  /** Tensors live in GPU memory: a tensor made from a host array copies it. */
+  readonly uploadCopies: boolean = true;
 
   isAvailable(): boolean {
-    return false;
+    return this.blocker() === null;
   }
 
   unavailableReason(): string {
-    const probe = probeCuda();
-    if (probe === null)
-      return 'the CUDA probe of @fulmen/accelerator-cuda was not built (no CUDA toolkit in /usr/local/cuda at install); and the GPU build of the engine is not released yet — use accelerator "host", its CPU build';
-    if (probe.count === 0)
-      return `no usable NVIDIA GPU (${probe.error ?? "the CUDA runtime found no device"}); ${
-        probe.error?.startsWith("cudaErrorInsufficientDriver")
-          ? "this machine has no NVIDIA driver, or one older than this CUDA runtime needs"
-          : "check the driver with nvidia-smi"
-      }. Use accelerator "host" (the engine's CPU build) or "wasm"`;
-    const names = (probe.devices ?? []).map(
-      (d) => `${d.name} (${(d.memoryBytes / 2 ** 30).toFixed(0)} GiB, sm_${d.major}${d.minor})`,
-    );
-    const gemm = probe.cublas.loaded
-      ? `cuBLAS: ${probe.cublas.library}`
-      : `${probe.cublas.error}; GEMMs would use the engine's tiled kernel`;
-    return `found ${probe.count} NVIDIA GPU(s): ${names.join(", ")} (${gemm}), but the GPU build of the native engine is not released yet. Use accelerator "host" (its CPU build) meanwhile`;
+    return this.blocker() ?? "it is available";
   }
 
   /** The number of GPUs the CUDA runtime sees (what `devices: "auto"` would use). */
@@ -71,17 +70,51 @@ export class CudaAccelerator implements Accelerator {
     return probeCuda()?.count ?? 0;
   }
 
+  /** Makes the GPU engine's backend current on GPU LOCAL_RANK (one GPU per process, as under DDP). */
   async setup(): Promise<void> {
-    throw new FulmenError(`The "cuda" accelerator cannot run here: ${this.unavailableReason()}.`);
+    const blocker = this.blocker();
+    if (blocker !== null) throw new FulmenError(`The "cuda" accelerator cannot run here: ${blocker}.`);
+    const ordinal = Number(process.env.LOCAL_RANK ?? 0) % this.autoDeviceCount();
+    if (tf.findBackendFactory(CUDA_BACKEND) === null) {
+      // Made here, not in the backend's factory, so that a CUDA error reaches the user instead of tfjs's warning.
+      const device = loadCudaEngine()!.createCudaDevice(ordinal);
+      registerDeviceBackend(CUDA_BACKEND, () => device);
+    }
+    if (!(await tf.setBackend(CUDA_BACKEND)))
+      throw new FulmenError(
+        `The GPU engine's tfjs backend "${CUDA_BACKEND}" failed to initialise on cuda:${ordinal}.`,
+      );
   }
 
   teardown(): void {}
+
+  /** Why the GPU engine cannot run here, with the fix; null when it can. */
+  private blocker(): string | null {
+    const probe = probeCuda();
+    if (probe === null || loadCudaEngine() === null)
+      return 'the GPU build of @fulmen/accelerator-cuda was not built (it needs the CUDA toolkit with nvcc in /usr/local/cuda when the package is installed; then pnpm rebuild @fulmen/accelerator-cuda). Use accelerator "host", its CPU build';
+    if (probe.count === 0)
+      return `no usable NVIDIA GPU (${probe.error ?? "the CUDA runtime found no device"}); ${
+        probe.error?.startsWith("cudaErrorInsufficientDriver")
+          ? "this machine has no NVIDIA driver, or one older than this CUDA runtime needs"
+          : "check the driver with nvidia-smi"
+      }. Use accelerator "host" (the engine's CPU build) or "wasm"`;
+    if (process.env[CUDA_UNVERIFIED_ENV] !== "1") {
+      const names = (probe.devices ?? []).map(
+        (d) => `${d.name} (${(d.memoryBytes / 2 ** 30).toFixed(0)} GiB, sm_${d.major}${d.minor})`,
+      );
+      const gemm = probe.cublas.loaded
+        ? `cuBLAS: ${probe.cublas.library}`
+        : `${probe.cublas.error}; GEMMs would use the engine's tiled kernel`;
+      return `found ${probe.count} NVIDIA GPU(s): ${names.join(", ")} (${gemm}), but the GPU engine has not yet been verified on a GPU, so it is opt-in: set ${CUDA_UNVERIFIED_ENV}=1 to use it. Use accelerator "host" (its CPU build) meanwhile`;
+    }
+    return null;
+  }
 }
 
 for (const name of ["cuda", "gpu"]) {
   acceleratorRegistry.register(name, () => new CudaAccelerator(), {
-    description:
-      "NVIDIA GPUs through the native engine (GPU build not released yet; finds GPUs and says why not)",
+    description: `NVIDIA GPUs through the native engine's GPU build (opt-in until verified on a GPU: ${CUDA_UNVERIFIED_ENV}=1)`,
     packageName: "@fulmen/accelerator-cuda",
   });
 }

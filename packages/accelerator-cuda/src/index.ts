@@ -1,4 +1,11 @@
-export { CudaAccelerator, type CudaProbe, probeCuda } from "./cuda-accelerator";
+export {
+  CUDA_BACKEND,
+  CUDA_UNVERIFIED_ENV,
+  CudaAccelerator,
+  type CudaProbe,
+  probeCuda,
+} from "./cuda-accelerator";
+export { type CudaEngineAddon, loadCudaEngine } from "./cuda-engine";
 export { DeviceBackend, type DeviceBackendMemory } from "./device/device-backend";
 export { HOST_MEMORY_DEVICE_BACKEND, registerHostMemoryDeviceBackend } from "./device/host-memory-device";
 export type { DeviceMemoryStats, NativeDevice } from "./device/native-device";

@@ -3,12 +3,17 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { CudaAccelerator } from "../src";
 
-// The host engine's backend, and the device backend (the GPU engine's, here over host memory).
-describe.each([
+// The host engine's backend, the device backend (the GPU engine's) over host memory, and the GPU engine on a GPU
+// where it runs (FULMEN_CUDA_UNVERIFIED=1).
+const targets: Array<[string, string]> = [
   ["the host engine", "host"],
   ["the device backend over host memory", "device"],
-])("tfjs-core's backend conformance specs on %s", (label, target) => {
+];
+if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", "cuda"]);
+
+describe.each(targets)("tfjs-core's backend conformance specs on %s", (label, target) => {
   it("every spec of the kernels the engine implements passes", async () => {
     // One level inside the package, as dist/ is: the bundle resolves jasmine (left external) from the package's
     // node_modules and finds the addon in ../build as the package does.

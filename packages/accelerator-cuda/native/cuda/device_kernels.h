@@ -1,5 +1,5 @@
 // The GPU build's kernel launchers: device pointers in, work enqueued on `stream`. Compiled by nvcc wherever it
-// is installed (test/device-code.test.ts); the GPU backend that will drive them is not released yet.
+// is installed (test/device-code.test.ts) and, with nvcc, built into the GPU engine (cuda/cuda_engine.cc).
 #pragma once
 
 #include <cuda_runtime.h>

@@ -1,17 +1,25 @@
 // tfjs-core's own backend conformance specs, run against the native engine's host backend. esbuild bundles
 // this file (tfjs-core's test modules are extensionless ESM), jasmine runs it. Prints one JSON line of totals.
 import Jasmine from "jasmine";
-import { HOST_BACKEND, HostAccelerator, registerHostMemoryDeviceBackend } from "../../src/index";
+import {
+  CUDA_BACKEND,
+  CudaAccelerator,
+  HOST_BACKEND,
+  HostAccelerator,
+  registerHostMemoryDeviceBackend,
+} from "../../src/index";
 
 const runner = new Jasmine();
 runner.exitOnCompletion = false;
 runner.env.configure({ random: false });
 const { setTestEnvs } = await import("@tensorflow/tfjs-core/dist/jasmine_util");
-// FULMEN_CONFORMANCE=device: the device backend (the GPU engine's, over host memory); else the host engine.
-const onDevice = process.env.FULMEN_CONFORMANCE === "device";
+// FULMEN_CONFORMANCE: "device" (the GPU engine's backend over host memory), "cuda" (the GPU engine on a GPU), or
+// the host engine.
+const target = process.env.FULMEN_CONFORMANCE ?? "host";
 await new HostAccelerator().setup();
-const backendName = onDevice ? registerHostMemoryDeviceBackend() : HOST_BACKEND;
-setTestEnvs([{ name: onDevice ? "device" : "host", backendName, isDataSync: true }]);
+if (target === "cuda") await new CudaAccelerator().setup();
+const backendName = { device: registerHostMemoryDeviceBackend(), cuda: CUDA_BACKEND }[target] ?? HOST_BACKEND;
+setTestEnvs([{ name: target, backendName, isDataSync: true }]);
 const failures = [];
 let passed = 0;
 runner.env.addReporter({

@@ -37,7 +37,7 @@ for (const name of [
 for (const name of ["cuda", "gpu"]) {
   acceleratorRegistry.knownIn(name, {
     packageName: "@fulmen/accelerator-cuda",
-    note: 'the GPU build of @fulmen/accelerator-cuda is not released yet; its CPU build is the "host" accelerator (import "@fulmen/accelerator-cuda")',
+    note: 'import "@fulmen/accelerator-cuda" to register it (its GPU build is opt-in until verified on a GPU: FULMEN_CUDA_UNVERIFIED=1); its CPU build is the "host" accelerator',
   });
 }
 acceleratorRegistry.knownIn("host", {

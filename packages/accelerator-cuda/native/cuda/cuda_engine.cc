@@ -1,0 +1,146 @@
+// The GPU build's DeviceEngine: what the device backend drives on an NVIDIA GPU. Host code only (g++ against the
+// CUDA runtime); the kernels it enqueues are in elementwise_kernels.cu and gemm_kernels.cu.
+#include "cuda_engine.h"
+
+#include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "../gemm.h"
+#include "cublas_loader.h"
+#include "device_kernels.h"
+
+namespace fulmen {
+
+namespace {
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess)
+    throw std::runtime_error(std::string(what) + " failed: " + cudaGetErrorName(status) + " (" +
+                             cudaGetErrorString(status) + ")");
+}
+
+class CudaRawMemory : public RawMemory {
+ public:
+  void* allocate(size_t bytes) override {
+    void* pointer = nullptr;
+    if (cudaMalloc(&pointer, bytes) != cudaSuccess) {
+      cudaGetLastError();  // an out-of-memory error is not sticky: clear it so the allocator can retry
+      return nullptr;
+    }
+    return pointer;
+  }
+  void release(void* pointer) override { cudaFree(pointer); }
+};
+
+class CudaEngine : public DeviceEngine {
+ public:
+  explicit CudaEngine(int ordinal) : ordinal_(ordinal) {
+    int count = 0;
+    check(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
+    if (ordinal < 0 || ordinal >= count)
+      throw std::runtime_error("no CUDA device " + std::to_string(ordinal) + " (this machine has " +
+                               std::to_string(count) + ")");
+    check(cudaSetDevice(ordinal), "cudaSetDevice");
+    cudaDeviceProp prop{};
+    check(cudaGetDeviceProperties(&prop, ordinal), "cudaGetDeviceProperties");
+    name_ = prop.name;
+    check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    const CublasApi& api = cublas();
+    if (api.available()) {
+      if (api.create(&cublas_) != 0) throw std::runtime_error("cublasCreate failed on cuda:" + std::to_string(ordinal));
+      api.setStream(cublas_, stream_);
+    }
+  }
+
+  ~CudaEngine() override {
+    cudaStreamSynchronize(stream_);
+    allocator_.emptyCache();
+    if (cublas_ != nullptr) cublas().destroy(cublas_);
+    cudaStreamDestroy(stream_);
+  }
+
+  std::string describe() const override {
+    return "cuda:" + std::to_string(ordinal_) + " " + name_ + (cublas_ != nullptr ? " (cuBLAS)" : " (tiled GEMM)");
+  }
+
+  void* allocate(size_t bytes) override { return allocator_.allocate(bytes, reinterpret_cast<uintptr_t>(stream_)); }
+  void release(void* block) override { allocator_.free(block); }
+  bool holds(const void* block, size_t bytes) const override { return allocator_.holds(block, bytes); }
+  AllocatorStats memoryStats() const override { return allocator_.stats(); }
+  void emptyCache() override {
+    synchronize();
+    allocator_.emptyCache();
+  }
+
+  // The source is pageable JavaScript memory that may change once this returns: wait for the copy.
+  void upload(void* block, const void* source, size_t bytes) override {
+    check(cudaMemcpyAsync(block, source, bytes, cudaMemcpyHostToDevice, stream_), "upload (cudaMemcpyAsync)");
+    check(cudaStreamSynchronize(stream_), "upload (cudaStreamSynchronize)");
+  }
+  void download(void* target, const void* block, size_t bytes) override {
+    check(cudaMemcpyAsync(target, block, bytes, cudaMemcpyDeviceToHost, stream_), "download (cudaMemcpyAsync)");
+    check(cudaStreamSynchronize(stream_), "download: a kernel enqueued before it");
+  }
+  void copy(void* target, const void* source, size_t bytes) override {
+    check(cudaMemcpyAsync(target, source, bytes, cudaMemcpyDeviceToDevice, stream_), "copy (cudaMemcpyAsync)");
+  }
+  void synchronize() override { check(cudaStreamSynchronize(stream_), "synchronize: a kernel enqueued before it"); }
+
+  void binary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+              const std::vector<int64_t>& bShape, float* out, const std::vector<int64_t>& outShape) override {
+    check(deviceBinary(op, a, aShape, b, bShape, out, outShape, stream_), "binary kernel launch");
+  }
+  void compare(CompareOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
+               const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape) override {
+    check(deviceCompare(op, a, aShape, b, bShape, out, outShape, stream_), "compare kernel launch");
+  }
+  void unary(UnaryOp op, const float* x, float* out, int64_t n) override {
+    check(deviceUnary(op, x, out, n, stream_), "unary kernel launch");
+  }
+  void gelu(const float* x, float* y, int64_t n) override { check(deviceGelu(x, y, n, stream_), "gelu kernel launch"); }
+  void geluGrad(const float* dy, const float* x, float* dx, int64_t n) override {
+    check(deviceGeluGrad(dy, x, dx, n, stream_), "geluGrad kernel launch");
+  }
+  void softmax(const float* x, float* out, int64_t rows, int64_t cols) override {
+    check(deviceSoftmax(x, out, rows, cols, stream_), "softmax kernel launch");
+  }
+
+  // cuBLAS is column-major: the row-major product runs as Cᵀ = Bᵀ·Aᵀ (gemm.h, the mapping the host build shares).
+  void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
+                   bool transA, bool transB) override {
+    if (cublas_ == nullptr) {
+      check(deviceBatchMatMul(a, b, c, batchA, batchB, M, N, K, transA, transB, stream_), "tiled GEMM launch");
+      return;
+    }
+    if (M == 0 || N == 0) return;
+    const int batch = batchA > batchB ? batchA : batchB;
+    if (K == 0) {
+      check(cudaMemsetAsync(c, 0, sizeof(float) * static_cast<size_t>(batch) * M * N, stream_), "GEMM (K = 0)");
+      return;
+    }
+    const GemmArgs g = columnMajorGemm(M, N, K, transA, transB);
+    const float one = 1.0f, zero = 0.0f;
+    const long long strideA = batchA == 1 ? 0 : static_cast<long long>(M) * K;
+    const long long strideB = batchB == 1 ? 0 : static_cast<long long>(K) * N;
+    const int status = cublas().sgemmStridedBatched(cublas_, g.transFirst ? 1 : 0, g.transSecond ? 1 : 0, g.m, g.n,
+                                                    g.k, &one, b, g.ldFirst, strideB, a, g.ldSecond, strideA, &zero,
+                                                    c, g.ldResult, static_cast<long long>(M) * N, batch);
+    if (status != 0) throw std::runtime_error("cublasSgemmStridedBatched failed with status " + std::to_string(status));
+  }
+
+ private:
+  int ordinal_;
+  std::string name_;
+  cudaStream_t stream_ = nullptr;
+  CublasApi::Handle cublas_ = nullptr;
+  CudaRawMemory raw_;
+  CachingAllocator allocator_{raw_};
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceEngine> makeCudaEngine(int ordinal) { return std::make_unique<CudaEngine>(ordinal); }
+
+}  // namespace fulmen
