@@ -54,6 +54,7 @@
               "native/cuda/cuda_engine.cc",
               "native/cuda/cublas_loader.cc",
               "native/cuda/elementwise_kernels.cu",
+              "native/cuda/data_kernels.cu",
               "native/cuda/gemm_kernels.cu"
             ],
             "rules": [

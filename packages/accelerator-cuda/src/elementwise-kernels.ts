@@ -3,6 +3,7 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import { BINARY, COMPARE, UNARY } from "./op-codes";
+import { reducedBlock, reducedShape } from "./reduced-block";
 
 /**
  * A broadcasting kernel of two float32 tensors: arithmetic (float32 out) through `engine.binary`, comparisons
@@ -46,27 +47,6 @@ const stepKernel: KernelFactory = (engine, fallback) => (args) => {
   engine.step(backend.floats(x), out, (args.attrs as { alpha?: number }).alpha ?? 0);
   return backend.makeTensorInfo(x.shape, "float32", out);
 };
-
-/** The block of reduced axes, when they are contiguous (else null: tfjs's kernel transposes first). */
-function reducedBlock(x: TensorInfo, axis: number | number[]) {
-  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-  const contiguous = axes.length > 0 && axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-  if (!contiguous) return null;
-  const first = axes[0]!;
-  const last = axes.at(-1)!;
-  return {
-    axes,
-    outer: tf.util.sizeFromShape(x.shape.slice(0, first)),
-    reduce: tf.util.sizeFromShape(x.shape.slice(first, last + 1)),
-    inner: tf.util.sizeFromShape(x.shape.slice(last + 1)),
-  };
-}
-
-function reducedShape(x: TensorInfo, axes: number[], keepDims: boolean): number[] {
-  return keepDims
-    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-    : x.shape.filter((_, i) => !axes.includes(i));
-}
 
 /**
  * Sum (or, with `mean`, tfjs's mean: divide then sum) over axes that form one contiguous block (leading,

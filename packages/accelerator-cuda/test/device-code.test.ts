@@ -18,7 +18,7 @@ const sources = join(__dirname, "../native/cuda");
 describe("the GPU build's device code", () => {
   it("lives beside the host build and shares its arithmetic", () => {
     const files = readdirSync(sources).filter((f) => f.endsWith(".cu"));
-    expect(files.sort()).toEqual(["elementwise_kernels.cu", "gemm_kernels.cu"]);
+    expect(files.sort()).toEqual(["data_kernels.cu", "elementwise_kernels.cu", "gemm_kernels.cu"]);
   });
 
   // Only where a CUDA toolkit is installed: the device code must never rot, even before a GPU runs it.

@@ -107,6 +107,34 @@ class CudaEngine : public DeviceEngine {
     check(deviceSoftmax(x, out, rows, cols, stream_), "softmax kernel launch");
   }
 
+  void reduceMiddle(ReduceKind kind, const float* x, float* out, int64_t outer, int64_t reduce,
+                    int64_t inner) override {
+    check(deviceReduceMiddle(kind, x, out, outer, reduce, inner, stream_), "reduction kernel launch");
+  }
+  void cast(const void* x, ElementType from, void* out, ElementType to, int64_t n) override {
+    check(deviceCast(x, from, out, to, n, stream_), "cast kernel launch");
+  }
+  void fill(void* out, ElementType type, double value, int64_t n) override {
+    check(deviceFill(out, type, value, n, stream_), "fill kernel launch");
+  }
+  void oneHot(const int32_t* indices, void* out, ElementType type, int64_t n, int64_t depth, double on,
+              double off) override {
+    check(deviceOneHot(indices, out, type, n, depth, on, off, stream_), "oneHot kernel launch");
+  }
+  void step(const float* x, float* out, int64_t n, float alpha) override {
+    check(deviceStep(x, out, n, alpha, stream_), "step kernel launch");
+  }
+  void select(const uint8_t* condition, const float* t, const float* e, float* out, int64_t n) override {
+    check(deviceSelect(condition, t, e, out, n, stream_), "select kernel launch");
+  }
+  void clip(const float* x, float* out, int64_t n, double lo, double hi) override {
+    check(deviceClip(x, out, n, lo, hi, stream_), "clip kernel launch");
+  }
+  void transpose(const void* x, void* out, const std::vector<int64_t>& shape,
+                 const std::vector<int64_t>& perm) override {
+    check(deviceTranspose(x, out, shape, perm, stream_), "transpose kernel launch");
+  }
+
   // cuBLAS is column-major: the row-major product runs as Cᵀ = Bᵀ·Aᵀ (gemm.h, the mapping the host build shares).
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../data_ops.h"
 #include "../elementwise.h"
 
 namespace fulmen {
@@ -21,6 +22,19 @@ cudaError_t deviceUnary(UnaryOp op, const float* x, float* out, int64_t n, cudaS
 cudaError_t deviceGelu(const float* x, float* y, int64_t n, cudaStream_t stream);
 cudaError_t deviceGeluGrad(const float* dy, const float* x, float* dx, int64_t n, cudaStream_t stream);
 cudaError_t deviceSoftmax(const float* x, float* out, int64_t rows, int64_t cols, cudaStream_t stream);
+cudaError_t deviceReduceMiddle(ReduceKind kind, const float* x, float* out, int64_t outer, int64_t reduce,
+                               int64_t inner, cudaStream_t stream);
+cudaError_t deviceCast(const void* x, ElementType from, void* out, ElementType to, int64_t n, cudaStream_t stream);
+cudaError_t deviceFill(void* out, ElementType type, double value, int64_t n, cudaStream_t stream);
+cudaError_t deviceOneHot(const int32_t* indices, void* out, ElementType type, int64_t n, int64_t depth, double on,
+                         double off, cudaStream_t stream);
+cudaError_t deviceStep(const float* x, float* out, int64_t n, float alpha, cudaStream_t stream);
+cudaError_t deviceSelect(const uint8_t* condition, const float* t, const float* e, float* out, int64_t n,
+                         cudaStream_t stream);
+cudaError_t deviceClip(const float* x, float* out, int64_t n, double lo, double hi, cudaStream_t stream);
+/** out = x with axes permuted (4-byte elements, rank ≤ 8). */
+cudaError_t deviceTranspose(const void* x, void* out, const std::vector<int64_t>& shape,
+                            const std::vector<int64_t>& perm, cudaStream_t stream);
 cudaError_t deviceBatchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                               bool transA, bool transB, cudaStream_t stream);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../cuda/caching_allocator.h"
+#include "../data_ops.h"
 #include "../elementwise.h"
 
 namespace fulmen {
@@ -47,6 +48,22 @@ class DeviceEngine {
   virtual void gelu(const float* x, float* y, int64_t n) = 0;
   virtual void geluGrad(const float* dy, const float* x, float* dx, int64_t n) = 0;
   virtual void softmax(const float* x, float* out, int64_t rows, int64_t cols) = 0;
+  /** Sum, mean, max or min over the middle of [outer, reduce, inner] (data_ops.h's rules). */
+  virtual void reduceMiddle(ReduceKind kind, const float* x, float* out, int64_t outer, int64_t reduce,
+                            int64_t inner) = 0;
+  /** n elements converted from one element type to another (tfjs's Cast). */
+  virtual void cast(const void* x, ElementType from, void* out, ElementType to, int64_t n) = 0;
+  /** n elements of `type` set to `value` (converted as a cast would). */
+  virtual void fill(void* out, ElementType type, double value, int64_t n) = 0;
+  /** Rows of `depth`: `on` at each row's index, `off` elsewhere (indices outside [0, depth) give all-off rows). */
+  virtual void oneHot(const int32_t* indices, void* out, ElementType type, int64_t n, int64_t depth, double on,
+                      double off) = 0;
+  virtual void step(const float* x, float* out, int64_t n, float alpha) = 0;
+  virtual void select(const uint8_t* condition, const float* t, const float* e, float* out, int64_t n) = 0;
+  virtual void clip(const float* x, float* out, int64_t n, double lo, double hi) = 0;
+  /** out = x with axes permuted: out's axis d is x's axis perm[d]; 4-byte elements. */
+  virtual void transpose(const void* x, void* out, const std::vector<int64_t>& shape,
+                         const std::vector<int64_t>& perm) = 0;
   /** Row-major C = op(A)·op(B), batched; an operand whose batch is 1 is shared. */
   virtual void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                            bool transA, bool transB) = 0;

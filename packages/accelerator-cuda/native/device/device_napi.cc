@@ -32,6 +32,14 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                            InstanceMethod("geluGrad", &DeviceObject::geluGrad),
                            InstanceMethod("softmax", &DeviceObject::softmax),
                            InstanceMethod("batchMatMul", &DeviceObject::batchMatMul),
+                           InstanceMethod("reduceMiddle", &DeviceObject::reduceMiddle),
+                           InstanceMethod("cast", &DeviceObject::cast),
+                           InstanceMethod("fill", &DeviceObject::fill),
+                           InstanceMethod("oneHot", &DeviceObject::oneHot),
+                           InstanceMethod("step", &DeviceObject::step),
+                           InstanceMethod("select", &DeviceObject::select),
+                           InstanceMethod("clip", &DeviceObject::clip),
+                           InstanceMethod("transpose", &DeviceObject::transpose),
                        });
   }
 
@@ -232,6 +240,101 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                            static_cast<const float*>(block(info, 1, 4 * size_t(batchB) * K * N, "batchMatMul")),
                            static_cast<float*>(block(info, 2, 4 * batch * M * N, "batchMatMul")), batchA, batchB,
                            M, N, K, info[8].As<Napi::Boolean>().Value(), info[9].As<Napi::Boolean>().Value());
+      return info.Env().Undefined();
+    });
+  }
+
+  static size_t bytesOf(ElementType type) { return type == ElementType::Bool ? 1 : 4; }
+
+  static ElementType typeOf(const Napi::CallbackInfo& info, size_t index) {
+    const int64_t code = integer(info, index);
+    if (code < 0 || code > 2) throw Napi::RangeError::New(info.Env(), "unknown element type " + std::to_string(code));
+    return static_cast<ElementType>(code);
+  }
+
+  // reduceMiddle(kind, x, out, outer, reduce, inner)
+  Napi::Value reduceMiddle(const Napi::CallbackInfo& info) {
+    return guarded(info, "reduceMiddle", [&]() -> Napi::Value {
+      const int64_t outer = integer(info, 3), reduce = integer(info, 4), inner = integer(info, 5);
+      engine_->reduceMiddle(static_cast<ReduceKind>(integer(info, 0)),
+                            static_cast<const float*>(block(info, 1, 4 * outer * reduce * inner, "reduceMiddle")),
+                            static_cast<float*>(block(info, 2, 4 * outer * inner, "reduceMiddle")), outer, reduce,
+                            inner);
+      return info.Env().Undefined();
+    });
+  }
+
+  // cast(x, fromType, out, toType, n)
+  Napi::Value cast(const Napi::CallbackInfo& info) {
+    return guarded(info, "cast", [&]() -> Napi::Value {
+      const ElementType from = typeOf(info, 1), to = typeOf(info, 3);
+      const int64_t n = integer(info, 4);
+      engine_->cast(block(info, 0, bytesOf(from) * n, "cast"), from, block(info, 2, bytesOf(to) * n, "cast"), to, n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // fill(out, type, value, n)
+  Napi::Value fill(const Napi::CallbackInfo& info) {
+    return guarded(info, "fill", [&]() -> Napi::Value {
+      const ElementType type = typeOf(info, 1);
+      const int64_t n = integer(info, 3);
+      engine_->fill(block(info, 0, bytesOf(type) * n, "fill"), type, info[2].As<Napi::Number>().DoubleValue(), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // oneHot(indices (int32), out, type, n, depth, on, off)
+  Napi::Value oneHot(const Napi::CallbackInfo& info) {
+    return guarded(info, "oneHot", [&]() -> Napi::Value {
+      const ElementType type = typeOf(info, 2);
+      const int64_t n = integer(info, 3), depth = integer(info, 4);
+      engine_->oneHot(static_cast<const int32_t*>(block(info, 0, 4 * n, "oneHot")),
+                      block(info, 1, bytesOf(type) * n * depth, "oneHot"), type, n, depth,
+                      info[5].As<Napi::Number>().DoubleValue(), info[6].As<Napi::Number>().DoubleValue());
+      return info.Env().Undefined();
+    });
+  }
+
+  // step(x, out, n, alpha)
+  Napi::Value step(const Napi::CallbackInfo& info) {
+    return guarded(info, "step", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 2);
+      engine_->step(static_cast<const float*>(block(info, 0, 4 * n, "step")),
+                    static_cast<float*>(block(info, 1, 4 * n, "step")), n, info[3].As<Napi::Number>().FloatValue());
+      return info.Env().Undefined();
+    });
+  }
+
+  // select(condition (bytes), t, e, out, n)
+  Napi::Value select(const Napi::CallbackInfo& info) {
+    return guarded(info, "select", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 4);
+      engine_->select(static_cast<const uint8_t*>(block(info, 0, n, "select")),
+                      static_cast<const float*>(block(info, 1, 4 * n, "select")),
+                      static_cast<const float*>(block(info, 2, 4 * n, "select")),
+                      static_cast<float*>(block(info, 3, 4 * n, "select")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // clip(x, out, n, lo, hi)
+  Napi::Value clip(const Napi::CallbackInfo& info) {
+    return guarded(info, "clip", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 2);
+      engine_->clip(static_cast<const float*>(block(info, 0, 4 * n, "clip")),
+                    static_cast<float*>(block(info, 1, 4 * n, "clip")), n, info[3].As<Napi::Number>().DoubleValue(),
+                    info[4].As<Napi::Number>().DoubleValue());
+      return info.Env().Undefined();
+    });
+  }
+
+  // transpose(x, out, shape, perm): 4-byte elements
+  Napi::Value transpose(const Napi::CallbackInfo& info) {
+    return guarded(info, "transpose", [&]() -> Napi::Value {
+      const auto shape = shapeOf(info[2]), perm = shapeOf(info[3]);
+      const size_t bytes = 4 * sizeOf(shape);
+      engine_->transpose(block(info, 0, bytes, "transpose"), block(info, 1, bytes, "transpose"), shape, perm);
       return info.Env().Undefined();
     });
   }

@@ -7,6 +7,7 @@
 
 #include "../fused_layers.h"
 #include "../gemm.h"
+#include "../pool_transpose.h"
 #include "../rows.h"
 
 namespace fulmen {
@@ -49,6 +50,35 @@ class HostMemoryEngine : public DeviceEngine {
   void geluGrad(const float* dy, const float* x, float* dx, int64_t n) override { hostGeluGrad(dy, x, dx, n); }
   void softmax(const float* x, float* out, int64_t rows, int64_t cols) override {
     hostSoftmax(x, out, rows, cols);
+  }
+  void reduceMiddle(ReduceKind kind, const float* x, float* out, int64_t outer, int64_t reduce,
+                    int64_t inner) override {
+    if (kind == ReduceKind::Sum) hostSumMiddle(x, out, outer, reduce, inner);
+    else if (kind == ReduceKind::Mean) hostMeanMiddle(x, out, outer, reduce, inner);
+    else hostExtremumMiddle(x, out, outer, reduce, inner, kind == ReduceKind::Max);
+  }
+  void cast(const void* x, ElementType from, void* out, ElementType to, int64_t n) override {
+    for (int64_t i = 0; i < n; i++) storeConverted(out, to, i, loadAsDouble(x, from, i));
+  }
+  void fill(void* out, ElementType type, double value, int64_t n) override {
+    for (int64_t i = 0; i < n; i++) storeConverted(out, type, i, value);
+  }
+  void oneHot(const int32_t* indices, void* out, ElementType type, int64_t n, int64_t depth, double on,
+              double off) override {
+    for (int64_t j = 0; j < n * depth; j++) storeConverted(out, type, j, indices[j / depth] == j % depth ? on : off);
+  }
+  void step(const float* x, float* out, int64_t n, float alpha) override {
+    hostStep(x, out, static_cast<size_t>(n), alpha);
+  }
+  void select(const uint8_t* condition, const float* t, const float* e, float* out, int64_t n) override {
+    hostSelect(condition, t, e, out, static_cast<size_t>(n));
+  }
+  void clip(const float* x, float* out, int64_t n, double lo, double hi) override {
+    hostClip(x, out, static_cast<size_t>(n), lo, hi);
+  }
+  void transpose(const void* x, void* out, const std::vector<int64_t>& shape,
+                 const std::vector<int64_t>& perm) override {
+    hostTranspose(static_cast<const uint32_t*>(x), shape, perm, static_cast<uint32_t*>(out));
   }
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {

@@ -2,6 +2,7 @@ import { GELU_GRAD_KERNEL, GELU_KERNEL, tf } from "@fulmen/core";
 import type { BatchMatMulAttrs, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { gemmShapeOf } from "../batch-mat-mul";
 import { BINARY, COMPARE, UNARY } from "../op-codes";
+import { reducedBlock, reducedShape } from "../reduced-block";
 import type { DeviceBackend } from "./device-backend";
 
 /** Makes a device kernel from tfjs's CPU kernel of the same name (its fallback). */
@@ -70,12 +71,177 @@ const reshapeKernel: DeviceKernelFactory = () => (args) => {
   return view(args.backend as DeviceBackend, x, target);
 };
 
-/** A cast to the tensor's own dtype is a view; other casts go to tfjs's kernel. */
+/** The engine's element type codes (native/data_ops.h) of the dtypes the device stores. */
+const ELEMENT_TYPE: Partial<Record<string, number>> = { float32: 0, int32: 1, bool: 2 };
+
+/**
+ * Casts between float32, int32 and bool on the device, with tfjs's conversions (truncation, NaN and ±∞ to 0,
+ * wrapping, bool = x ≠ 0). Unlike tfjs's cpu kernel, a widening cast copies: the device keeps each dtype in its
+ * own bits, so int32 values beyond 2²⁴ round when they become float32, as they do on tfjs's GPU backends.
+ */
 const castKernel: DeviceKernelFactory = (fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
-  const { dtype } = args.attrs as { dtype: string };
+  const { dtype } = args.attrs as { dtype: tf.DataType };
   const backend = args.backend as DeviceBackend;
-  return dtype === x.dtype ? view(backend, x, x.shape) : backend.runFallback("Cast", fallback, args);
+  if (dtype === x.dtype) return view(backend, x, x.shape);
+  const from = ELEMENT_TYPE[x.dtype];
+  const to = ELEMENT_TYPE[dtype];
+  if (from === undefined || to === undefined) return backend.runFallback("Cast", fallback, args);
+  const out = backend.makeTensorInfo(x.shape, dtype);
+  if (sizeOf(x) > 0) backend.device.cast(backend.address(x), from, backend.address(out), to, sizeOf(x));
+  return out;
+};
+
+/** A tensor of `shape` filled with `value` on the device (numeric dtypes). */
+function filled(backend: DeviceBackend, shape: number[], dtype: tf.DataType, value: number): TensorInfo {
+  const out = backend.makeTensorInfo(shape, dtype);
+  const n = tf.util.sizeFromShape(shape);
+  if (n > 0) backend.device.fill(backend.address(out), ELEMENT_TYPE[dtype]!, value, n);
+  return out;
+}
+
+const fillKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { shape, value, dtype } = args.attrs as {
+    shape: number[];
+    value: number | string;
+    dtype: tf.DataType;
+  };
+  const backend = args.backend as DeviceBackend;
+  if (ELEMENT_TYPE[dtype] === undefined || typeof value !== "number")
+    return backend.runFallback("Fill", fallback, args);
+  return filled(backend, shape, dtype, value);
+};
+
+const likeKernel =
+  (kernelName: "ZerosLike" | "OnesLike", value: number): DeviceKernelFactory =>
+  (fallback) =>
+  (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as DeviceBackend;
+    if (ELEMENT_TYPE[x.dtype] === undefined) return backend.runFallback(kernelName, fallback, args);
+    return filled(backend, x.shape, x.dtype, value);
+  };
+
+/** One-hot rows (float32, int32 or bool) from int32 indices; out-of-range indices give rows of `offValue`. */
+const oneHotKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { indices } = args.inputs as { indices: TensorInfo };
+  const { depth, onValue, offValue, dtype } = args.attrs as {
+    depth: number;
+    onValue: number;
+    offValue: number;
+    dtype: tf.DataType;
+  };
+  const backend = args.backend as DeviceBackend;
+  const type = ELEMENT_TYPE[dtype];
+  if (indices.dtype !== "int32" || type === undefined) return backend.runFallback("OneHot", fallback, args);
+  const out = backend.makeTensorInfo([...indices.shape, depth], dtype);
+  if (sizeOf(out) > 0)
+    backend.device.oneHot(
+      backend.address(indices),
+      backend.address(out),
+      type,
+      sizeOf(indices),
+      depth,
+      onValue,
+      offValue,
+    );
+  return out;
+};
+
+/** Sum, Mean, Max or Min over contiguous axes of a float32 tensor; other cases go to tfjs's kernel. */
+const reduceKernel =
+  (kernelName: "Sum" | "Mean" | "Max" | "Min", kind: number): DeviceKernelFactory =>
+  (fallback) =>
+  (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as DeviceBackend;
+    // Max names its axes reductionIndices; the others name them axis. Null or absent: every axis.
+    const attrs = args.attrs as {
+      axis?: number | number[];
+      reductionIndices?: number | number[];
+      keepDims: boolean;
+    };
+    const axes = (kernelName === "Max" ? attrs.reductionIndices : attrs.axis) as number | number[];
+    const block = x.dtype === "float32" ? reducedBlock(x, axes) : null;
+    // An empty max or min has no first value to start from: tfjs's kernel says what it gives.
+    if (block === null || (kind >= 2 && block.reduce === 0))
+      return backend.runFallback(kernelName, fallback, args);
+    const out = backend.makeTensorInfo(reducedShape(x, block.axes, attrs.keepDims), "float32");
+    if (sizeOf(out) > 0)
+      backend.device.reduceMiddle(
+        kind,
+        backend.address(x),
+        backend.address(out),
+        block.outer,
+        block.reduce,
+        block.inner,
+      );
+    return out;
+  };
+
+const stepKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as DeviceBackend;
+  if (x.dtype !== "float32") return backend.runFallback("Step", fallback, args);
+  const out = backend.makeTensorInfo(x.shape, "float32");
+  if (sizeOf(x) > 0)
+    backend.device.step(
+      backend.address(x),
+      backend.address(out),
+      sizeOf(x),
+      (args.attrs as { alpha?: number }).alpha ?? 0,
+    );
+  return out;
+};
+
+/** Select with a condition of the values' own shape; other layouts go to tfjs's kernel. */
+const selectKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
+  const backend = args.backend as DeviceBackend;
+  if (
+    condition.dtype !== "bool" ||
+    t.dtype !== "float32" ||
+    e.dtype !== "float32" ||
+    !tf.util.arraysEqual(condition.shape, t.shape) ||
+    !tf.util.arraysEqual(t.shape, e.shape)
+  )
+    return backend.runFallback("Select", fallback, args);
+  const out = backend.makeTensorInfo(t.shape, "float32");
+  if (sizeOf(t) > 0)
+    backend.device.select(
+      backend.address(condition),
+      backend.address(t),
+      backend.address(e),
+      backend.address(out),
+      sizeOf(t),
+    );
+  return out;
+};
+
+const clipKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as DeviceBackend;
+  if (x.dtype !== "float32") return backend.runFallback("ClipByValue", fallback, args);
+  const { clipValueMin, clipValueMax } = args.attrs as { clipValueMin: number; clipValueMax: number };
+  const out = backend.makeTensorInfo(x.shape, "float32");
+  if (sizeOf(x) > 0)
+    backend.device.clip(backend.address(x), backend.address(out), sizeOf(x), clipValueMin, clipValueMax);
+  return out;
+};
+
+/** Transposes of float32 and int32 tensors (4-byte elements). */
+const transposeKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { perm } = args.attrs as { perm: number[] };
+  const backend = args.backend as DeviceBackend;
+  if ((x.dtype !== "float32" && x.dtype !== "int32") || x.shape.length > 8)
+    return backend.runFallback("Transpose", fallback, args);
+  const out = backend.makeTensorInfo(
+    perm.map((axis) => x.shape[axis]!),
+    x.dtype,
+  );
+  if (sizeOf(x) > 0) backend.device.transpose(backend.address(x), backend.address(out), x.shape, perm);
+  return out;
 };
 
 const batchMatMulKernel: DeviceKernelFactory = (fallback) => (args) => {
@@ -127,6 +293,18 @@ export const DEVICE_KERNELS: Record<string, DeviceKernelFactory> = {
   Identity: identityKernel,
   Reshape: reshapeKernel,
   Cast: castKernel,
+  Fill: fillKernel,
+  ZerosLike: likeKernel("ZerosLike", 0),
+  OnesLike: likeKernel("OnesLike", 1),
+  OneHot: oneHotKernel,
+  Sum: reduceKernel("Sum", 0),
+  Mean: reduceKernel("Mean", 1),
+  Max: reduceKernel("Max", 2),
+  Min: reduceKernel("Min", 3),
+  Step: stepKernel,
+  Select: selectKernel,
+  ClipByValue: clipKernel,
+  Transpose: transposeKernel,
   BatchMatMul: batchMatMulKernel,
   Softmax: softmaxKernel,
 };

@@ -43,6 +43,17 @@ export interface NativeDevice {
   gelu(x: number, y: number, n: number): void;
   geluGrad(dy: number, x: number, dx: number, n: number): void;
   softmax(x: number, out: number, rows: number, cols: number): void;
+  /** kind: 0 sum, 1 mean, 2 max, 3 min over the middle of [outer, reduce, inner]. */
+  reduceMiddle(kind: number, x: number, out: number, outer: number, reduce: number, inner: number): void;
+  /** Element types: 0 float32, 1 int32, 2 bool. */
+  cast(x: number, fromType: number, out: number, toType: number, n: number): void;
+  fill(out: number, type: number, value: number, n: number): void;
+  oneHot(indices: number, out: number, type: number, n: number, depth: number, on: number, off: number): void;
+  step(x: number, out: number, n: number, alpha: number): void;
+  select(condition: number, t: number, e: number, out: number, n: number): void;
+  clip(x: number, out: number, n: number, lo: number, hi: number): void;
+  /** 4-byte elements. */
+  transpose(x: number, out: number, shape: number[], perm: number[]): void;
   batchMatMul(
     a: number,
     b: number,
