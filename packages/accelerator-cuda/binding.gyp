@@ -55,6 +55,8 @@
               "native/cuda/cublas_loader.cc",
               "native/cuda/elementwise_kernels.cu",
               "native/cuda/data_kernels.cu",
+              "native/cuda/layer_norm_kernels.cu",
+              "native/cuda/movement_kernels.cu",
               "native/cuda/gemm_kernels.cu"
             ],
             "rules": [

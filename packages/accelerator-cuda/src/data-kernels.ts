@@ -168,24 +168,44 @@ const argMaxKernel: KernelFactory = (_engine, fallback) => (args) => {
  * tfjs's range, step by step in the output array (each value is the stored previous one plus the step, rounded
  * as the array stores it), from the engine's recycled memory.
  */
-const rangeKernel: KernelFactory = (_engine, fallback) => (args) => {
-  const { start, stop, dtype } = args.attrs as {
-    start: number;
-    stop: number;
-    step: number;
-    dtype: tf.DataType;
-  };
-  let { step } = args.attrs as { step: number };
-  const backend = args.backend as HostEngineBackend;
+/** tfjs's Range attributes. */
+export interface RangeAttrs {
+  start: number;
+  stop: number;
+  step: number;
+  dtype: tf.DataType;
+}
+
+/**
+ * tfjs's range values, into an array from `allocate` (each value the previous one plus the step, rounded to the
+ * dtype, as tfjs's cpu kernel computes them); null for dtypes other than float32 and int32.
+ */
+export function rangeValues(
+  attrs: RangeAttrs,
+  allocate: (
+    type: Float32ArrayConstructor | Int32ArrayConstructor,
+    length: number,
+  ) => Float32Array | Int32Array,
+): Float32Array | Int32Array | null {
+  const { start, stop, dtype } = attrs;
+  let { step } = attrs;
   const storage = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
-  if (storage === null) return backend.runFallback("Range", fallback, args);
+  if (storage === null) return null;
   const empty = start === stop || (start < stop && step < 0) || (stop < start && step > 1);
   const length = empty ? 0 : Math.abs(Math.ceil((stop - start) / step));
-  const out = backend.allocate(storage, length);
+  const out = allocate(storage, length);
   if (stop < start && step === 1) step = -1; // tfjs flips a default step for a decreasing range
   if (length > 0) out[0] = start;
   for (let i = 1; i < length; i++) out[i] = out[i - 1]! + step;
-  return backend.makeTensorInfo([length], dtype, out);
+  return out;
+}
+
+const rangeKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const attrs = args.attrs as unknown as RangeAttrs;
+  const backend = args.backend as HostEngineBackend;
+  const out = rangeValues(attrs, (type, length) => backend.allocate(type, length));
+  if (out === null) return backend.runFallback("Range", fallback, args);
+  return backend.makeTensorInfo([out.length], attrs.dtype, out);
 };
 
 /** Identity and reshape share the input's memory (one more reference, no copy), as tfjs's CPU kernels do. */

@@ -1,4 +1,4 @@
-import { AdamW, backward, manualSeed, nn, tf } from "@fulmen/core";
+import { AdamW, backward, Module, manualSeed, nn, tf } from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CUDA_BACKEND,
@@ -14,6 +14,37 @@ import {
 const targets: Array<[string, string]> = [["host memory", registerHostMemoryDeviceBackend()]];
 if (new CudaAccelerator().isAvailable()) targets.push(["a GPU", CUDA_BACKEND]);
 const device = () => tf.backend() as DeviceBackend;
+
+/** A one-block causal transformer: embedding, layer norms, attention (split heads, mask, softmax), GELU MLP. */
+class TinyTransformer extends Module {
+  embed = new nn.Embedding(16, 32);
+  ln1 = new nn.LayerNorm(32);
+  qkv = new nn.Linear(32, 96);
+  ln2 = new nn.LayerNorm(32);
+  mlp = new nn.Sequential(new nn.Linear(32, 64), new nn.GELU(), new nn.Linear(64, 32));
+  head = new nn.Linear(32, 16);
+  // Made once, as GPT-2 makes its mask: -1e9 above the diagonal.
+  readonly causal = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([12, 12]), -1, 0)), -1e9));
+
+  forward(tokens: tf.Tensor): tf.Tensor {
+    const [b, t] = tokens.shape as [number, number];
+    const x = this.embed.forward(tokens);
+    const [q, k, v] = tf
+      .split(this.qkv.forward(this.ln1.forward(x)), 3, 2)
+      .map((z) => tf.transpose(tf.reshape(z, [b, t, 2, 16]), [0, 2, 1, 3]));
+
+    const scores = tf.add(tf.mul(tf.matMul(q!, k!, false, true), 0.25), this.causal);
+    const heads = tf.transpose(tf.matMul(tf.softmax(scores), v!), [0, 2, 1, 3]);
+    const attended = tf.add(x, tf.reshape(heads, [b, t, 32]));
+    const out = tf.add(attended, this.mlp.forward(this.ln2.forward(attended)));
+    // Slices and a concatenation that give back the same tensor, to run both kernels in the step.
+    const rejoined = tf.concat(
+      [tf.slice(out, [0, 0, 0], [b, t - 1, 32]), tf.slice(out, [0, t - 1, 0], [b, 1, 32])],
+      1,
+    );
+    return tf.reshape(this.head.forward(rejoined), [b * t, 16]);
+  }
+}
 
 describe.each(targets)("the device backend on %s", (where, DEVICE) => {
   // Over host memory the kernels are the host build's, bit-identical to tfjs's cpu; a GPU's differ in the last bits.
@@ -195,6 +226,95 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
         ),
     ],
     [
+      "gather along axis 1 (int32 values)",
+      () =>
+        tf.gather(
+          tf.tensor(
+            [
+              [1, 2, 3],
+              [4, 5, 6],
+            ],
+            [2, 3],
+            "int32",
+          ),
+          tf.tensor([2, 0, 2], [3], "int32"),
+          1,
+        ),
+    ],
+    [
+      "embedding lookup",
+      () =>
+        tf.gather(
+          tf.randomNormal([10, 4], 0, 1, "float32", 17),
+          tf.tensor(
+            [
+              [3, 3],
+              [9, 0],
+            ],
+            [2, 2],
+            "int32",
+          ),
+        ),
+    ],
+    [
+      "unsorted segment sum (ids out of range dropped)",
+      () =>
+        tf.unsortedSegmentSum(
+          tf.randomNormal([6, 3], 0, 1, "float32", 18),
+          tf.tensor([0, 2, 2, -1, 7, 0], [6], "int32"),
+          4,
+        ),
+    ],
+    [
+      "concat along a middle axis",
+      () =>
+        tf.concat(
+          [tf.randomNormal([2, 3, 4], 0, 1, "float32", 19), tf.randomNormal([2, 1, 4], 0, 1, "float32", 20)],
+          1,
+        ),
+    ],
+    [
+      "concat of bool",
+      () =>
+        tf.cast(tf.concat([tf.greater(tf.tensor([1, -1]), 0), tf.less(tf.tensor([1, -1]), 0)]), "float32"),
+    ],
+    [
+      "split and slice",
+      () => {
+        const [a, b] = tf.split(tf.randomNormal([3, 7, 2], 0, 1, "float32", 21), [3, 4], 1);
+        return tf.add(tf.slice(a!, [1, 0, 1], [2, 3, 1]), tf.slice(b!, [0, 1, 0], [2, 3, 1]));
+      },
+    ],
+    [
+      "pad with a constant (int32 and float32)",
+      () =>
+        tf.add(
+          tf.cast(
+            tf.pad(
+              tf.tensor([[1, 2]], [1, 2], "int32"),
+              [
+                [1, 0],
+                [2, 1],
+              ],
+              7,
+            ),
+            "float32",
+          ),
+          tf.pad(
+            tf.ones([1, 2]),
+            [
+              [1, 0],
+              [2, 1],
+            ],
+            -0.5,
+          ),
+        ),
+    ],
+    [
+      "range (float32 and int32)",
+      () => tf.add(tf.range(0, 1, 0.1), tf.cast(tf.range(10, 0, -1, "int32"), "float32")),
+    ],
+    [
       "where, clipByValue and relu's step",
       () =>
         tf.where(
@@ -263,6 +383,14 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
     expect(backend.refCount(x.dataId)).toBe(0);
   });
 
+  it("says which gather index is out of range, as tfjs's cpu kernel does", async () => {
+    await tf.setBackend(DEVICE);
+    const x = tf.ones([3, 2]);
+    const indices = tf.tensor([0, 3], [2], "int32");
+    expect(() => tf.gather(x, indices)).toThrow(/GatherV2: the index value 3 is not in \[0, 2\]/);
+    tf.dispose([x, indices]);
+  });
+
   it("refuses addresses that are not live blocks of the size a call needs, naming the call", async () => {
     await tf.setBackend(DEVICE);
     const backend = device();
@@ -300,6 +428,45 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
     // Nothing left behind: not the complex tensor's parts on the device, nor any copy in the fallbacks' backend.
     expect(backend.numDataIds()).toBe(before);
     expect(cpu.numDataIds()).toBe(0);
+  });
+
+  it("trains a small transformer with the same losses as the host engine, every kernel on the device", async () => {
+    const losses: Record<string, number[]> = {};
+    const tokens = Array.from({ length: 4 * 12 }, (_, i) => (i * 7 + 3) % 16);
+    for (const backendName of [DEVICE, HOST_BACKEND]) {
+      if (backendName === HOST_BACKEND) await new HostAccelerator().setup();
+      await tf.setBackend(backendName);
+      manualSeed(9);
+      const model = new TinyTransformer();
+      const optimizer = new AdamW(model, { lr: 3e-3 });
+      const x = tf.tensor2d(tokens, [4, 12], "int32");
+      const y = tf.tensor1d(
+        tokens.map((v) => (v + 1) % 16),
+        "int32",
+      );
+      losses[backendName] = [];
+      if (backendName === DEVICE) device().resetFallbackStats();
+      let tensors = 0;
+      for (let step = 0; step < 6; step++) {
+        if (step === 2) tensors = tf.memory().numTensors;
+        tf.tidy(() => {
+          optimizer.zeroGrad();
+          const loss = backward(() => nn.crossEntropy(model.forward(x), y) as tf.Scalar, model);
+          losses[backendName]!.push(loss.dataSync()[0]!);
+          optimizer.step();
+        });
+      }
+      expect(tf.memory().numTensors).toBe(tensors);
+      if (backendName === DEVICE) expect(device().fallbackStats()).toEqual({});
+      model.dispose();
+      optimizer.disposeState();
+      tf.dispose([x, y, model.causal]);
+    }
+    if (exact) expect(losses[DEVICE]).toEqual(losses[HOST_BACKEND]);
+    else
+      for (const [i, loss] of losses[DEVICE]!.entries())
+        expect(loss).toBeCloseTo(losses[HOST_BACKEND]![i]!, 4);
+    expect(losses[DEVICE]!.at(-1)!).toBeLessThan(losses[DEVICE]![0]!);
   });
 
   it("trains an MLP with the same losses as the host engine, memory flat across steps", async () => {

@@ -18,7 +18,13 @@ const sources = join(__dirname, "../native/cuda");
 describe("the GPU build's device code", () => {
   it("lives beside the host build and shares its arithmetic", () => {
     const files = readdirSync(sources).filter((f) => f.endsWith(".cu"));
-    expect(files.sort()).toEqual(["data_kernels.cu", "elementwise_kernels.cu", "gemm_kernels.cu"]);
+    expect(files.sort()).toEqual([
+      "data_kernels.cu",
+      "elementwise_kernels.cu",
+      "gemm_kernels.cu",
+      "layer_norm_kernels.cu",
+      "movement_kernels.cu",
+    ]);
   });
 
   // Only where a CUDA toolkit is installed: the device code must never rot, even before a GPU runs it.

@@ -107,6 +107,15 @@ class CudaEngine : public DeviceEngine {
     check(deviceSoftmax(x, out, rows, cols, stream_), "softmax kernel launch");
   }
 
+  void layerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+                 int64_t rows, int64_t cols, double eps) override {
+    check(deviceLayerNorm(x, weight, bias, y, mean, rstd, rows, cols, eps, stream_), "layerNorm kernel launch");
+  }
+  void layerNormGrad(const float* dy, const float* x, const float* mean, const float* rstd, const float* weight,
+                     float* dx, float* dWeight, float* dBias, int64_t rows, int64_t cols) override {
+    check(deviceLayerNormGrad(dy, x, mean, rstd, weight, dx, dWeight, dBias, rows, cols, stream_),
+          "layerNormGrad kernel launch");
+  }
   void reduceMiddle(ReduceKind kind, const float* x, float* out, int64_t outer, int64_t reduce,
                     int64_t inner) override {
     check(deviceReduceMiddle(kind, x, out, outer, reduce, inner, stream_), "reduction kernel launch");
@@ -133,6 +142,29 @@ class CudaEngine : public DeviceEngine {
   void transpose(const void* x, void* out, const std::vector<int64_t>& shape,
                  const std::vector<int64_t>& perm) override {
     check(deviceTranspose(x, out, shape, perm, stream_), "transpose kernel launch");
+  }
+
+  void gather(const void* x, const int32_t* indices, void* out, int64_t outer, int64_t axisDim, int64_t inner,
+              int64_t n, int elementBytes) override {
+    check(deviceGather(x, indices, out, outer, axisDim, inner, n, elementBytes, stream_), "gather kernel launch");
+  }
+  void segmentSum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t inner,
+                  int64_t numSegments) override {
+    check(deviceSegmentSum(x, ids, out, n, inner, numSegments, stream_), "segmentSum kernel launch");
+  }
+  void copy2d(const void* src, int64_t srcStride, int64_t srcOffset, void* dst, int64_t dstStride, int64_t dstOffset,
+              int64_t rows, int64_t cols, int elementBytes) override {
+    check(deviceCopy2d(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, cols, elementBytes, stream_),
+          "copy2d kernel launch");
+  }
+  void slice(const void* x, void* out, const std::vector<int64_t>& shape, const std::vector<int64_t>& begin,
+             const std::vector<int64_t>& size, int elementBytes) override {
+    check(deviceSlice(x, out, shape, begin, size, elementBytes, stream_), "slice kernel launch");
+  }
+
+  void insert(const void* x, void* out, const std::vector<int64_t>& outShape, const std::vector<int64_t>& begin,
+              const std::vector<int64_t>& size, int elementBytes) override {
+    check(deviceInsert(x, out, outShape, begin, size, elementBytes, stream_), "insert kernel launch");
   }
 
   // cuBLAS is column-major: the row-major product runs as Cᵀ = Bᵀ·Aᵀ (gemm.h, the mapping the host build shares).

@@ -35,6 +35,28 @@ cudaError_t deviceClip(const float* x, float* out, int64_t n, double lo, double 
 /** out = x with axes permuted (4-byte elements, rank ≤ 8). */
 cudaError_t deviceTranspose(const void* x, void* out, const std::vector<int64_t>& shape,
                             const std::vector<int64_t>& perm, cudaStream_t stream);
+cudaError_t deviceLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean,
+                            float* rstd, int64_t rows, int64_t cols, double eps, cudaStream_t stream);
+cudaError_t deviceLayerNormGrad(const float* dy, const float* x, const float* mean, const float* rstd,
+                                const float* weight, float* dx, float* dWeight, float* dBias, int64_t rows,
+                                int64_t cols, cudaStream_t stream);
+/** out[o, i, k] = x[o, indices[i], k] (indices already checked to lie in [0, axisDim)); 1- or 4-byte elements. */
+cudaError_t deviceGather(const void* x, const int32_t* indices, void* out, int64_t outer, int64_t axisDim,
+                         int64_t inner, int64_t n, int elementBytes, cudaStream_t stream);
+/** out[s] = Σ x[i] over rows i with ids[i] = s, in order, in double; ids outside [0, numSegments) dropped. */
+cudaError_t deviceSegmentSum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t inner,
+                             int64_t numSegments, cudaStream_t stream);
+/** dst[r·dstStride + dstOffset + c] = src[r·srcStride + srcOffset + c] for r < rows, c < cols. */
+cudaError_t deviceCopy2d(const void* src, int64_t srcStride, int64_t srcOffset, void* dst, int64_t dstStride,
+                         int64_t dstOffset, int64_t rows, int64_t cols, int elementBytes, cudaStream_t stream);
+/** The block of x (of `shape`) starting at `begin` of `size` (rank ≤ 8). */
+cudaError_t deviceSlice(const void* x, void* out, const std::vector<int64_t>& shape,
+                        const std::vector<int64_t>& begin, const std::vector<int64_t>& size, int elementBytes,
+                        cudaStream_t stream);
+/** The mirror of deviceSlice: x (of `size`) written into out (of `outShape`) at `begin`. */
+cudaError_t deviceInsert(const void* x, void* out, const std::vector<int64_t>& outShape,
+                         const std::vector<int64_t>& begin, const std::vector<int64_t>& size, int elementBytes,
+                         cudaStream_t stream);
 cudaError_t deviceBatchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                               bool transA, bool transB, cudaStream_t stream);
 

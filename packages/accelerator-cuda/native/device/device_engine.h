@@ -48,6 +48,13 @@ class DeviceEngine {
   virtual void gelu(const float* x, float* y, int64_t n) = 0;
   virtual void geluGrad(const float* dy, const float* x, float* dx, int64_t n) = 0;
   virtual void softmax(const float* x, float* out, int64_t rows, int64_t cols) = 0;
+  /** Layer norm over rows of `cols` (weight, bias may be null); mean and rstd per row for the backward pass. */
+  virtual void layerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+                         int64_t rows, int64_t cols, double eps) = 0;
+  /** Its gradients: dx always, dWeight and dBias when non-null. */
+  virtual void layerNormGrad(const float* dy, const float* x, const float* mean, const float* rstd,
+                             const float* weight, float* dx, float* dWeight, float* dBias, int64_t rows,
+                             int64_t cols) = 0;
   /** Sum, mean, max or min over the middle of [outer, reduce, inner] (data_ops.h's rules). */
   virtual void reduceMiddle(ReduceKind kind, const float* x, float* out, int64_t outer, int64_t reduce,
                             int64_t inner) = 0;
@@ -64,6 +71,21 @@ class DeviceEngine {
   /** out = x with axes permuted: out's axis d is x's axis perm[d]; 4-byte elements. */
   virtual void transpose(const void* x, void* out, const std::vector<int64_t>& shape,
                          const std::vector<int64_t>& perm) = 0;
+  /** out[o, i, k] = x[o, indices[i], k]; indices in [0, axisDim) (checked by the caller). */
+  virtual void gather(const void* x, const int32_t* indices, void* out, int64_t outer, int64_t axisDim,
+                      int64_t inner, int64_t n, int elementBytes) = 0;
+  /** tfjs's UnsortedSegmentSum over rows of `inner` floats. */
+  virtual void segmentSum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t inner,
+                          int64_t numSegments) = 0;
+  /** A block of rows × cols elements between two row-major matrices (concatenation, splitting). */
+  virtual void copy2d(const void* src, int64_t srcStride, int64_t srcOffset, void* dst, int64_t dstStride,
+                      int64_t dstOffset, int64_t rows, int64_t cols, int elementBytes) = 0;
+  /** The block of x (of `shape`) starting at `begin` of `size`. */
+  virtual void slice(const void* x, void* out, const std::vector<int64_t>& shape, const std::vector<int64_t>& begin,
+                     const std::vector<int64_t>& size, int elementBytes) = 0;
+  /** The mirror of slice: x (of `size`) written into out (of `outShape`) at `begin` (padding's interior). */
+  virtual void insert(const void* x, void* out, const std::vector<int64_t>& outShape, const std::vector<int64_t>& begin,
+                      const std::vector<int64_t>& size, int elementBytes) = 0;
   /** Row-major C = op(A)·op(B), batched; an operand whose batch is 1 is shared. */
   virtual void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                            bool transA, bool transB) = 0;

@@ -33,6 +33,13 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                            InstanceMethod("softmax", &DeviceObject::softmax),
                            InstanceMethod("batchMatMul", &DeviceObject::batchMatMul),
                            InstanceMethod("reduceMiddle", &DeviceObject::reduceMiddle),
+                           InstanceMethod("gather", &DeviceObject::gather),
+                           InstanceMethod("segmentSum", &DeviceObject::segmentSum),
+                           InstanceMethod("copy2d", &DeviceObject::copy2d),
+                           InstanceMethod("slice", &DeviceObject::slice),
+                           InstanceMethod("insert", &DeviceObject::insert),
+                           InstanceMethod("layerNorm", &DeviceObject::layerNorm),
+                           InstanceMethod("layerNormGrad", &DeviceObject::layerNormGrad),
                            InstanceMethod("cast", &DeviceObject::cast),
                            InstanceMethod("fill", &DeviceObject::fill),
                            InstanceMethod("oneHot", &DeviceObject::oneHot),
@@ -250,6 +257,124 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
     const int64_t code = integer(info, index);
     if (code < 0 || code > 2) throw Napi::RangeError::New(info.Env(), "unknown element type " + std::to_string(code));
     return static_cast<ElementType>(code);
+  }
+
+  // An optional block: null (JavaScript) is nullptr.
+  void* optionalBlock(const Napi::CallbackInfo& info, size_t index, size_t bytes, const char* what) {
+    return info[index].IsNull() ? nullptr : block(info, index, bytes, what);
+  }
+
+  // layerNorm(x, weight | null, bias | null, y, mean, rstd, rows, cols, eps)
+  Napi::Value layerNorm(const Napi::CallbackInfo& info) {
+    return guarded(info, "layerNorm", [&]() -> Napi::Value {
+      const int64_t rows = integer(info, 6), cols = integer(info, 7);
+      const size_t all = 4 * rows * cols;
+      engine_->layerNorm(static_cast<const float*>(block(info, 0, all, "layerNorm")),
+                         static_cast<const float*>(optionalBlock(info, 1, 4 * cols, "layerNorm")),
+                         static_cast<const float*>(optionalBlock(info, 2, 4 * cols, "layerNorm")),
+                         static_cast<float*>(block(info, 3, all, "layerNorm")),
+                         static_cast<float*>(block(info, 4, 4 * rows, "layerNorm")),
+                         static_cast<float*>(block(info, 5, 4 * rows, "layerNorm")), rows, cols,
+                         info[8].As<Napi::Number>().DoubleValue());
+      return info.Env().Undefined();
+    });
+  }
+
+  // layerNormGrad(dy, x, mean, rstd, weight | null, dx, dWeight | null, dBias | null, rows, cols)
+  Napi::Value layerNormGrad(const Napi::CallbackInfo& info) {
+    return guarded(info, "layerNormGrad", [&]() -> Napi::Value {
+      const int64_t rows = integer(info, 8), cols = integer(info, 9);
+      const size_t all = 4 * rows * cols;
+      engine_->layerNormGrad(static_cast<const float*>(block(info, 0, all, "layerNormGrad")),
+                             static_cast<const float*>(block(info, 1, all, "layerNormGrad")),
+                             static_cast<const float*>(block(info, 2, 4 * rows, "layerNormGrad")),
+                             static_cast<const float*>(block(info, 3, 4 * rows, "layerNormGrad")),
+                             static_cast<const float*>(optionalBlock(info, 4, 4 * cols, "layerNormGrad")),
+                             static_cast<float*>(block(info, 5, all, "layerNormGrad")),
+                             static_cast<float*>(optionalBlock(info, 6, 4 * cols, "layerNormGrad")),
+                             static_cast<float*>(optionalBlock(info, 7, 4 * cols, "layerNormGrad")), rows, cols);
+      return info.Env().Undefined();
+    });
+  }
+
+  static int elementBytesOf(const Napi::CallbackInfo& info, size_t index) {
+    const int64_t bytes = integer(info, index);
+    if (bytes != 1 && bytes != 4)
+      throw Napi::RangeError::New(info.Env(), "element size must be 1 or 4 bytes, not " + std::to_string(bytes));
+    return static_cast<int>(bytes);
+  }
+
+  // gather(x, indices, out, outer, axisDim, inner, n, elementBytes)
+  Napi::Value gather(const Napi::CallbackInfo& info) {
+    return guarded(info, "gather", [&]() -> Napi::Value {
+      const int64_t outer = integer(info, 3), axisDim = integer(info, 4), inner = integer(info, 5), n = integer(info, 6);
+      const int bytes = elementBytesOf(info, 7);
+      engine_->gather(block(info, 0, bytes * outer * axisDim * inner, "gather"),
+                      static_cast<const int32_t*>(block(info, 1, 4 * n, "gather")),
+                      block(info, 2, bytes * outer * n * inner, "gather"), outer, axisDim, inner, n, bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  // segmentSum(x, ids, out, n, inner, numSegments)
+  Napi::Value segmentSum(const Napi::CallbackInfo& info) {
+    return guarded(info, "segmentSum", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 3), inner = integer(info, 4), segments = integer(info, 5);
+      engine_->segmentSum(static_cast<const float*>(block(info, 0, 4 * n * inner, "segmentSum")),
+                          static_cast<const int32_t*>(block(info, 1, 4 * n, "segmentSum")),
+                          static_cast<float*>(block(info, 2, 4 * segments * inner, "segmentSum")), n, inner, segments);
+      return info.Env().Undefined();
+    });
+  }
+
+  // copy2d(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, cols, elementBytes)
+  Napi::Value copy2d(const Napi::CallbackInfo& info) {
+    return guarded(info, "copy2d", [&]() -> Napi::Value {
+      const int64_t srcStride = integer(info, 1), srcOffset = integer(info, 2), dstStride = integer(info, 4);
+      const int64_t dstOffset = integer(info, 5), rows = integer(info, 6), cols = integer(info, 7);
+      const int bytes = elementBytesOf(info, 8);
+      if (rows == 0 || cols == 0) return info.Env().Undefined();
+      if (srcOffset < 0 || dstOffset < 0 || cols + srcOffset > srcStride || cols + dstOffset > dstStride)
+        throw Napi::RangeError::New(info.Env(), "copy2d: the block does not fit its rows");
+      engine_->copy2d(block(info, 0, bytes * ((rows - 1) * srcStride + srcOffset + cols), "copy2d"), srcStride,
+                      srcOffset, block(info, 3, bytes * ((rows - 1) * dstStride + dstOffset + cols), "copy2d"),
+                      dstStride, dstOffset, rows, cols, bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  // The block of `size` at `begin` must lie inside `shape`.
+  static void checkBlock(const Napi::CallbackInfo& info, const char* what, const std::vector<int64_t>& shape,
+                         const std::vector<int64_t>& begin, const std::vector<int64_t>& size) {
+    if (begin.size() != shape.size() || size.size() != shape.size())
+      throw Napi::RangeError::New(info.Env(), std::string(what) + ": begin and size must have the tensor's rank");
+    for (size_t d = 0; d < shape.size(); d++)
+      if (begin[d] < 0 || size[d] < 0 || begin[d] + size[d] > shape[d])
+        throw Napi::RangeError::New(info.Env(), std::string(what) + ": the block lies outside the tensor");
+  }
+
+  // slice(x, out, shape, begin, size, elementBytes)
+  Napi::Value slice(const Napi::CallbackInfo& info) {
+    return guarded(info, "slice", [&]() -> Napi::Value {
+      const auto shape = shapeOf(info[2]), begin = shapeOf(info[3]), size = shapeOf(info[4]);
+      const int bytes = elementBytesOf(info, 5);
+      checkBlock(info, "slice", shape, begin, size);
+      engine_->slice(block(info, 0, bytes * sizeOf(shape), "slice"), block(info, 1, bytes * sizeOf(size), "slice"),
+                     shape, begin, size, bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  // insert(x, out, outShape, begin, size, elementBytes)
+  Napi::Value insert(const Napi::CallbackInfo& info) {
+    return guarded(info, "insert", [&]() -> Napi::Value {
+      const auto outShape = shapeOf(info[2]), begin = shapeOf(info[3]), size = shapeOf(info[4]);
+      const int bytes = elementBytesOf(info, 5);
+      checkBlock(info, "insert", outShape, begin, size);
+      engine_->insert(block(info, 0, bytes * sizeOf(size), "insert"), block(info, 1, bytes * sizeOf(outShape), "insert"),
+                      outShape, begin, size, bytes);
+      return info.Env().Undefined();
+    });
   }
 
   // reduceMiddle(kind, x, out, outer, reduce, inner)

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "../fused_layers.h"
 #include "../gemm.h"
@@ -51,6 +52,14 @@ class HostMemoryEngine : public DeviceEngine {
   void softmax(const float* x, float* out, int64_t rows, int64_t cols) override {
     hostSoftmax(x, out, rows, cols);
   }
+  void layerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
+                 int64_t rows, int64_t cols, double eps) override {
+    hostLayerNorm(x, weight, bias, y, mean, rstd, rows, cols, eps);
+  }
+  void layerNormGrad(const float* dy, const float* x, const float* mean, const float* rstd, const float* weight,
+                     float* dx, float* dWeight, float* dBias, int64_t rows, int64_t cols) override {
+    hostLayerNormGrad(dy, x, mean, rstd, weight, dx, dWeight, dBias, rows, cols);
+  }
   void reduceMiddle(ReduceKind kind, const float* x, float* out, int64_t outer, int64_t reduce,
                     int64_t inner) override {
     if (kind == ReduceKind::Sum) hostSumMiddle(x, out, outer, reduce, inner);
@@ -80,12 +89,73 @@ class HostMemoryEngine : public DeviceEngine {
                  const std::vector<int64_t>& perm) override {
     hostTranspose(static_cast<const uint32_t*>(x), shape, perm, static_cast<uint32_t*>(out));
   }
+  void gather(const void* x, const int32_t* indices, void* out, int64_t outer, int64_t axisDim, int64_t inner,
+              int64_t n, int elementBytes) override {
+    const size_t row = static_cast<size_t>(inner) * elementBytes;
+    auto src = static_cast<const uint8_t*>(x);
+    auto dst = static_cast<uint8_t*>(out);
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t i = 0; i < n; i++, dst += row) std::memcpy(dst, src + (o * axisDim + indices[i]) * row, row);
+  }
+  void segmentSum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t inner,
+                  int64_t numSegments) override {
+    hostUnsortedSegmentSum(x, ids, out, n, inner, numSegments);
+  }
+  void copy2d(const void* src, int64_t srcStride, int64_t srcOffset, void* dst, int64_t dstStride, int64_t dstOffset,
+              int64_t rows, int64_t cols, int elementBytes) override {
+    auto from = static_cast<const uint8_t*>(src);
+    auto to = static_cast<uint8_t*>(dst);
+    for (int64_t r = 0; r < rows; r++)
+      std::memcpy(to + (r * dstStride + dstOffset) * elementBytes, from + (r * srcStride + srcOffset) * elementBytes,
+                  static_cast<size_t>(cols) * elementBytes);
+  }
+  // Slices and inserts copy row by row over the last axis, an odometer walking the outer indices.
+  void slice(const void* x, void* out, const std::vector<int64_t>& shape, const std::vector<int64_t>& begin,
+             const std::vector<int64_t>& size, int elementBytes) override {
+    blockRows(shape, begin, size, elementBytes, [&](size_t bigOffset, size_t smallOffset, size_t bytes) {
+      std::memcpy(static_cast<uint8_t*>(out) + smallOffset, static_cast<const uint8_t*>(x) + bigOffset, bytes);
+    });
+  }
+  void insert(const void* x, void* out, const std::vector<int64_t>& outShape, const std::vector<int64_t>& begin,
+              const std::vector<int64_t>& size, int elementBytes) override {
+    blockRows(outShape, begin, size, elementBytes, [&](size_t bigOffset, size_t smallOffset, size_t bytes) {
+      std::memcpy(static_cast<uint8_t*>(out) + bigOffset, static_cast<const uint8_t*>(x) + smallOffset, bytes);
+    });
+  }
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {
     hostBatchMatMul(a, b, c, batchA, batchB, M, N, K, transA, transB);
   }
 
  private:
+  // Calls row(offset in the big tensor, offset in the block, bytes) for each last-axis row of the block of `size`
+  // at `begin` inside a tensor of `shape` (byte offsets).
+  template <typename F>
+  static void blockRows(const std::vector<int64_t>& shape, const std::vector<int64_t>& begin,
+                        const std::vector<int64_t>& size, int elementBytes, F row) {
+    const size_t rank = shape.size();
+    int64_t total = 1;
+    for (auto d : size) total *= d;
+    if (total == 0) return;
+    if (rank == 0) {
+      row(0, 0, elementBytes);
+      return;
+    }
+    std::vector<int64_t> stride(rank, 1), index(rank, 0);
+    for (size_t d = rank - 1; d > 0; d--) stride[d - 1] = stride[d] * shape[d];
+    const int64_t rowLength = size[rank - 1];
+    for (int64_t produced = 0; produced < total; produced += rowLength) {
+      int64_t offset = 0;
+      for (size_t d = 0; d < rank; d++) offset += (begin[d] + index[d]) * stride[d];
+      row(static_cast<size_t>(offset) * elementBytes, static_cast<size_t>(produced) * elementBytes,
+          static_cast<size_t>(rowLength) * elementBytes);
+      for (size_t d = rank - 1; d-- > 0;) {
+        if (++index[d] < size[d]) break;
+        index[d] = 0;
+      }
+    }
+  }
+
   HostRawMemory raw_;
   CachingAllocator allocator_{raw_};
 };

@@ -21,6 +21,8 @@ interface DeviceData {
   bytes: number;
   refCount: number;
   strings?: Uint8Array[];
+  /** The int32 values a small tensor was written with (indices), kept so checking them needs no download. */
+  hostInts?: Int32Array;
   /** A complex64 tensor's parts: two float32 tensors of this backend, as tfjs's backends keep them. */
   complexParts?: { real: DataId; imag: DataId };
 }
@@ -35,6 +37,9 @@ export interface DeviceBackendMemory {
 }
 
 type DeviceArray = Float32Array | Int32Array | Uint8Array;
+
+/** Int32 tensors up to this many values keep a host copy of what they were written with (see int32Values). */
+const MAX_HOST_INTS = 1 << 16;
 
 const BYTES_PER_ELEMENT: Partial<Record<DataType, number>> = { float32: 4, int32: 4, bool: 1 };
 
@@ -93,6 +98,14 @@ export class DeviceBackend extends KernelBackend {
     if (values !== undefined) this.store(dataId, values, shape, dtype, 1);
     else this.data.set(dataId, this.allocateFor(shape, dtype, 1));
     return { dataId, shape, dtype };
+  }
+
+  /**
+   * A tensor's int32 values on the host: the ones it was written with when it came from JavaScript (token ids,
+   * labels), else a download (on a GPU, a wait for the kernels before it).
+   */
+  int32Values(t: TensorInfo): Int32Array {
+    return this.data.get(t.dataId).hostInts ?? (this.readSync(t.dataId) as Int32Array);
   }
 
   /** The device address of a tensor of this backend (moving it here first when it lives elsewhere). */
@@ -281,7 +294,11 @@ export class DeviceBackend extends KernelBackend {
       return;
     }
     const stored = this.allocateFor(shape, dtype, refCount);
-    if (values !== null && values.length > 0) this.device.upload(stored.address, asStored(values, dtype));
+    if (values !== null && values.length > 0) {
+      const typed = asStored(values, dtype);
+      this.device.upload(stored.address, typed);
+      if (typed instanceof Int32Array && typed.length <= MAX_HOST_INTS) stored.hostInts = typed;
+    }
     this.data.set(dataId, stored);
   }
 }

@@ -1,6 +1,7 @@
-import { GELU_GRAD_KERNEL, GELU_KERNEL, tf } from "@fulmen/core";
+import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, tf } from "@fulmen/core";
 import type { BatchMatMulAttrs, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { gemmShapeOf } from "../batch-mat-mul";
+import { type RangeAttrs, rangeValues } from "../data-kernels";
 import { BINARY, COMPARE, UNARY } from "../op-codes";
 import { reducedBlock, reducedShape } from "../reduced-block";
 import type { DeviceBackend } from "./device-backend";
@@ -281,6 +282,191 @@ const softmaxKernel: DeviceKernelFactory = (fallback) => (args) => {
   return out;
 };
 
+/** Bytes per element of the dtypes the movement kernels copy (bool as bytes); undefined for the others. */
+const ELEMENT_BYTES: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
+
+/** Gathers along one axis (embedding lookups), indices checked on the host as tfjs's cpu kernel checks them. */
+const gatherV2Kernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+  const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
+  const backend = args.backend as DeviceBackend;
+  const bytes = ELEMENT_BYTES[x.dtype];
+  if ((batchDims ?? 0) !== 0 || bytes === undefined || indices.dtype !== "int32")
+    return backend.runFallback("GatherV2", fallback, args);
+  const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
+  const axisDim = x.shape[$axis]!;
+  for (const index of backend.int32Values(indices))
+    tf.util.assert(
+      index <= axisDim - 1 && index >= 0,
+      () => `GatherV2: the index value ${index} is not in [0, ${axisDim - 1}]`,
+    );
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, $axis));
+  const inner = tf.util.sizeFromShape(x.shape.slice($axis + 1));
+  const out = backend.makeTensorInfo(
+    [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)],
+    x.dtype,
+  );
+  if (sizeOf(out) > 0)
+    backend.device.gather(
+      backend.address(x),
+      backend.address(indices),
+      backend.address(out),
+      outer,
+      axisDim,
+      inner,
+      sizeOf(indices),
+      bytes,
+    );
+  return out;
+};
+
+/** Sums rows by segment id (an embedding lookup's gradient); ids outside [0, numSegments) are dropped. */
+const unsortedSegmentSumKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const { numSegments } = args.attrs as { numSegments: number };
+  const backend = args.backend as DeviceBackend;
+  if (x.dtype !== "float32" || segmentIds.dtype !== "int32" || segmentIds.shape.length !== 1)
+    return backend.runFallback("UnsortedSegmentSum", fallback, args);
+  const inner = tf.util.sizeFromShape(x.shape.slice(1));
+  const out = backend.makeTensorInfo([numSegments, ...x.shape.slice(1)], "float32");
+  if (sizeOf(out) > 0)
+    backend.device.segmentSum(
+      backend.address(x),
+      backend.address(segmentIds),
+      backend.address(out),
+      x.shape[0]!,
+      inner,
+      numSegments,
+    );
+  return out;
+};
+
+/** Concatenation along one axis: each input a block of columns of the output seen as [outer, row]. */
+const concatKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const { axis } = args.attrs as { axis: number };
+  const backend = args.backend as DeviceBackend;
+  const first = inputs[0];
+  const bytes = first === undefined ? undefined : ELEMENT_BYTES[first.dtype];
+  if (first === undefined || bytes === undefined || !inputs.every((t) => t.dtype === first.dtype))
+    return backend.runFallback("Concat", fallback, args);
+  const $axis = tf.util.parseAxisParam(axis, first.shape)[0]!;
+  // tfjs's own check, with its error naming the mismatched shapes.
+  tf.backend_util.assertParamsConsistent(
+    inputs.map((t) => t.shape),
+    $axis,
+  );
+  const out = backend.makeTensorInfo(
+    tf.backend_util.computeOutShape(
+      inputs.map((t) => t.shape),
+      $axis,
+    ),
+    first.dtype,
+  );
+  const outer = tf.util.sizeFromShape(first.shape.slice(0, $axis));
+  const row = sizeOf(out) / Math.max(outer, 1);
+  let offset = 0;
+  for (const t of inputs) {
+    const cols = tf.util.sizeFromShape(t.shape.slice($axis));
+    if (outer * cols > 0)
+      backend.device.copy2d(
+        backend.address(t),
+        cols,
+        0,
+        backend.address(out),
+        row,
+        offset,
+        outer,
+        cols,
+        bytes,
+      );
+    offset += cols;
+  }
+  return out;
+};
+
+/** Splitting along one axis: each output a block of columns of the input seen as [outer, row]. */
+const splitVKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+  const backend = args.backend as DeviceBackend;
+  const bytes = ELEMENT_BYTES[x.dtype];
+  if (bytes === undefined) return backend.runFallback("SplitV", fallback, args);
+  const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, $axis));
+  const inner = tf.util.sizeFromShape(x.shape.slice($axis + 1));
+  const row = x.shape[$axis]! * inner;
+  let offset = 0;
+  return sizes.map((s) => {
+    const out = backend.makeTensorInfo(
+      x.shape.map((d, i) => (i === $axis ? s : d)),
+      x.dtype,
+    );
+    if (outer * s * inner > 0)
+      backend.device.copy2d(
+        backend.address(x),
+        row,
+        offset,
+        backend.address(out),
+        s * inner,
+        0,
+        outer,
+        s * inner,
+        bytes,
+      );
+    offset += s * inner;
+    return out;
+  });
+};
+
+const sliceKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as DeviceBackend;
+  const bytes = ELEMENT_BYTES[x.dtype];
+  if (bytes === undefined || x.shape.length > 8) return backend.runFallback("Slice", fallback, args);
+  const attrs = args.attrs as { begin: number | number[]; size: number | number[] };
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, attrs.begin, attrs.size);
+  tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, begin, size);
+  const out = backend.makeTensorInfo(size, x.dtype);
+  if (sizeOf(out) > 0)
+    backend.device.slice(backend.address(x), backend.address(out), x.shape, begin, size, bytes);
+  return out;
+};
+
+/** Constant padding (a slice's gradient): the output filled with the constant, the input written inside. */
+const padKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { paddings, constantValue } = args.attrs as {
+    paddings: Array<[number, number]>;
+    constantValue: number;
+  };
+  const backend = args.backend as DeviceBackend;
+  const bytes = ELEMENT_BYTES[x.dtype];
+  if (bytes === undefined || x.shape.length > 8) return backend.runFallback("PadV2", fallback, args);
+  const outShape = x.shape.map((d, i) => paddings[i]![0] + d + paddings[i]![1]);
+  const out = filled(backend, outShape, x.dtype, constantValue);
+  if (sizeOf(x) > 0)
+    backend.device.insert(
+      backend.address(x),
+      backend.address(out),
+      outShape,
+      paddings.map((p) => p[0]),
+      x.shape,
+      bytes,
+    );
+  return out;
+};
+
+/** Range: its values computed on the host as tfjs's cpu kernel computes them, then copied to the device. */
+const rangeKernel: DeviceKernelFactory = (fallback) => (args) => {
+  const attrs = args.attrs as unknown as RangeAttrs;
+  const backend = args.backend as DeviceBackend;
+  const values = rangeValues(attrs, (type, length) => new type(length));
+  if (values === null) return backend.runFallback("Range", fallback, args);
+  return backend.makeTensorInfo([values.length], attrs.dtype, values);
+};
+
 /** The device's kernels by tfjs kernel name; every other kernel of tfjs's CPU backend runs as a fallback. */
 export const DEVICE_KERNELS: Record<string, DeviceKernelFactory> = {
   ...Object.fromEntries(
@@ -305,11 +491,29 @@ export const DEVICE_KERNELS: Record<string, DeviceKernelFactory> = {
   Select: selectKernel,
   ClipByValue: clipKernel,
   Transpose: transposeKernel,
+  GatherV2: gatherV2Kernel,
+  UnsortedSegmentSum: unsortedSegmentSumKernel,
+  Concat: concatKernel,
+  SplitV: splitVKernel,
+  Slice: sliceKernel,
+  PadV2: padKernel,
+  Range: rangeKernel,
   BatchMatMul: batchMatMulKernel,
   Softmax: softmaxKernel,
 };
 
-/** Core's fused GELU pair on the device (nn.GELU uses it where the backend registers it). */
+interface LayerNormAttrs {
+  eps: number;
+  normalizedSize: number;
+  hasWeight?: boolean;
+  hasBias?: boolean;
+}
+
+/** The address of an optional input (null when absent). */
+const optional = (backend: DeviceBackend, t: TensorInfo | undefined) =>
+  t === undefined ? null : backend.address(t);
+
+/** Core's fused GELU and layer-norm pairs on the device (nn.GELU and nn.LayerNorm use them where registered). */
 export const DEVICE_FUSED_KERNELS: Record<string, KernelFunc> = {
   [GELU_KERNEL]: (args) => {
     const { x } = args.inputs as { x: TensorInfo };
@@ -325,5 +529,57 @@ export const DEVICE_FUSED_KERNELS: Record<string, KernelFunc> = {
     if (sizeOf(x) > 0)
       backend.device.geluGrad(backend.address(dy), backend.address(x), backend.address(dx), sizeOf(x));
     return dx;
+  },
+  [LAYER_NORM_KERNEL]: (args) => {
+    const { x, weight, bias } = args.inputs as { x: TensorInfo; weight?: TensorInfo; bias?: TensorInfo };
+    const { eps, normalizedSize } = args.attrs as unknown as LayerNormAttrs;
+    const backend = args.backend as DeviceBackend;
+    const rows = sizeOf(x) / normalizedSize;
+    const [y, mean, rstd] = [
+      backend.makeTensorInfo(x.shape, "float32"),
+      backend.makeTensorInfo([rows], "float32"),
+      backend.makeTensorInfo([rows], "float32"),
+    ];
+    if (rows > 0 && normalizedSize > 0)
+      backend.device.layerNorm(
+        backend.address(x),
+        optional(backend, weight),
+        optional(backend, bias),
+        backend.address(y),
+        backend.address(mean),
+        backend.address(rstd),
+        rows,
+        normalizedSize,
+        eps,
+      );
+    return [y, mean, rstd];
+  },
+  [LAYER_NORM_GRAD_KERNEL]: (args) => {
+    const { dy, x, mean, rstd, weight } = args.inputs as Record<string, TensorInfo | undefined>;
+    const { normalizedSize, hasWeight, hasBias } = args.attrs as unknown as LayerNormAttrs;
+    const backend = args.backend as DeviceBackend;
+    const rows = sizeOf(x!) / normalizedSize;
+    // The bias has the weight's shape (the normalized shape); a layer without a weight has no bias either.
+    const paramShape = weight?.shape ?? [normalizedSize];
+    const dx = backend.makeTensorInfo(x!.shape, "float32");
+    const dWeight = hasWeight ? backend.makeTensorInfo(paramShape, "float32") : undefined;
+    const dBias = hasBias ? backend.makeTensorInfo(paramShape, "float32") : undefined;
+    if (rows > 0 && normalizedSize > 0)
+      backend.device.layerNormGrad(
+        backend.address(dy!),
+        backend.address(x!),
+        backend.address(mean!),
+        backend.address(rstd!),
+        optional(backend, weight),
+        backend.address(dx),
+        optional(backend, dWeight),
+        optional(backend, dBias),
+        rows,
+        normalizedSize,
+      );
+    else
+      for (const g of [dWeight, dBias])
+        if (g !== undefined) backend.device.fill(backend.address(g), 0, 0, normalizedSize);
+    return [dx, ...[dWeight, dBias].filter((g): g is TensorInfo => g !== undefined)];
   },
 };

@@ -43,6 +43,61 @@ export interface NativeDevice {
   gelu(x: number, y: number, n: number): void;
   geluGrad(dy: number, x: number, dx: number, n: number): void;
   softmax(x: number, out: number, rows: number, cols: number): void;
+  layerNorm(
+    x: number,
+    weight: number | null,
+    bias: number | null,
+    y: number,
+    mean: number,
+    rstd: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    dy: number,
+    x: number,
+    mean: number,
+    rstd: number,
+    weight: number | null,
+    dx: number,
+    dWeight: number | null,
+    dBias: number | null,
+    rows: number,
+    cols: number,
+  ): void;
+  gather(
+    x: number,
+    indices: number,
+    out: number,
+    outer: number,
+    axisDim: number,
+    inner: number,
+    n: number,
+    elementBytes: number,
+  ): void;
+  segmentSum(x: number, ids: number, out: number, n: number, inner: number, numSegments: number): void;
+  copy2d(
+    src: number,
+    srcStride: number,
+    srcOffset: number,
+    dst: number,
+    dstStride: number,
+    dstOffset: number,
+    rows: number,
+    cols: number,
+    elementBytes: number,
+  ): void;
+  slice(x: number, out: number, shape: number[], begin: number[], size: number[], elementBytes: number): void;
+  /** The mirror of slice: x (of `size`) written into out (of `outShape`) at `begin`. */
+  insert(
+    x: number,
+    out: number,
+    outShape: number[],
+    begin: number[],
+    size: number[],
+    elementBytes: number,
+  ): void;
   /** kind: 0 sum, 1 mean, 2 max, 3 min over the middle of [outer, reduce, inner]. */
   reduceMiddle(kind: number, x: number, out: number, outer: number, reduce: number, inner: number): void;
   /** Element types: 0 float32, 1 int32, 2 bool. */
