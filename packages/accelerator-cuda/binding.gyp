@@ -57,6 +57,7 @@
               "native/cuda/data_kernels.cu",
               "native/cuda/layer_norm_kernels.cu",
               "native/cuda/movement_kernels.cu",
+              "native/cuda/conv_pool_kernels.cu",
               "native/cuda/gemm_kernels.cu"
             ],
             "rules": [

@@ -2,13 +2,7 @@ import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
-
-interface PoolAttrs {
-  filterSize: number | [number, number];
-  strides: number | [number, number];
-  pad: Parameters<typeof tf.backend_util.computePool2DInfo>[4];
-  dimRoundingMode?: "floor" | "round" | "ceil";
-}
+import { type PoolAttrs, poolInfo, poolShape } from "./pool-shapes";
 
 /** Transpose of 4-byte elements (float32, int32) natively; bool and string tensors go to tfjs's kernel. */
 const transposeKernel: KernelFactory = (engine, fallback) => (args) => {
@@ -24,34 +18,6 @@ const transposeKernel: KernelFactory = (engine, fallback) => (args) => {
   engine.transpose(values, x.shape, perm, out);
   return backend.makeTensorInfo(outShape, x.dtype, out);
 };
-
-function poolInfo(x: TensorInfo, attrs: PoolAttrs) {
-  return tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterSize,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
-}
-
-function poolShape(c: ReturnType<typeof poolInfo>): number[] {
-  return [
-    c.batchSize,
-    c.inHeight,
-    c.inWidth,
-    c.inChannels,
-    c.outHeight,
-    c.outWidth,
-    c.effectiveFilterHeight,
-    c.effectiveFilterWidth,
-    c.strideHeight,
-    c.strideWidth,
-    c.padInfo.top,
-    c.padInfo.left,
-  ];
-}
 
 /** MaxPool or AvgPool of a float32 NHWC tensor. */
 const poolKernel =

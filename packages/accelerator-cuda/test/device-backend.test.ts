@@ -286,6 +286,69 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
       },
     ],
     [
+      "conv2d, same padding, stride 2",
+      () =>
+        tf.conv2d(
+          tf.randomNormal([2, 7, 6, 3], 0, 1, "float32", 22) as tf.Tensor4D,
+          tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 23) as tf.Tensor4D,
+          2,
+          "same",
+        ),
+    ],
+    [
+      "conv2d, dilated",
+      () =>
+        tf.conv2d(
+          tf.randomNormal([1, 9, 9, 2], 0, 1, "float32", 24) as tf.Tensor4D,
+          tf.randomNormal([3, 2, 2, 3], 0, 1, "float32", 25) as tf.Tensor4D,
+          1,
+          "valid",
+          "NHWC",
+          2,
+        ),
+    ],
+    [
+      "conv2d's input gradient",
+      () =>
+        tf.conv2dTranspose(
+          tf.randomNormal([2, 4, 3, 4], 0, 1, "float32", 26) as tf.Tensor4D,
+          tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 27) as tf.Tensor4D,
+          [2, 7, 6, 3],
+          2,
+          "same",
+        ),
+    ],
+    [
+      "conv2d's filter gradient",
+      () =>
+        tf.grad((f: tf.Tensor) =>
+          tf.sum(
+            tf.conv2d(
+              tf.randomNormal([2, 6, 5, 3], 0, 1, "float32", 28) as tf.Tensor4D,
+              f as tf.Tensor4D,
+              1,
+              "same",
+            ),
+          ),
+        )(tf.randomNormal([3, 3, 3, 2], 0, 1, "float32", 29)),
+    ],
+    [
+      "max pool with overlapping windows and its gradient",
+      () =>
+        tf.grad((x: tf.Tensor) =>
+          tf.sum(
+            tf.mul(tf.maxPool(x as tf.Tensor4D, 3, 2, "same"), tf.reshape(tf.range(1, 17), [1, 4, 4, 1])),
+          ),
+        )(tf.randomNormal([1, 8, 7, 1], 0, 1, "float32", 30)),
+    ],
+    [
+      "average pool and its gradient",
+      () =>
+        tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(x as tf.Tensor4D, [2, 3], 2, "same"), 1.5)))(
+          tf.randomNormal([2, 5, 5, 3], 0, 1, "float32", 31),
+        ),
+    ],
+    [
       "pad with a constant (int32 and float32)",
       () =>
         tf.add(
@@ -329,9 +392,9 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
       expect(fallbacks).toEqual({});
       expect(deviceDtype).toBe(cpuDtype);
       expect(onDevice.length).toBe(onCpu.length);
-      // The GEMM is OpenBLAS's or cuBLAS's (another summation order than tfjs's); over host memory every other
-      // kernel is bit-identical.
-      if (name.includes("matmul") || (!exact && onCpu instanceof Float32Array))
+      // GEMMs (matmul, conv) are OpenBLAS's or cuBLAS's, another summation order than tfjs's; over host memory
+      // every other kernel is bit-identical.
+      if (/matmul|conv2d/.test(name) || (!exact && onCpu instanceof Float32Array))
         for (let k = 0; k < onCpu.length; k++) {
           if (Number.isNaN(onCpu[k])) expect(onDevice[k]).toBeNaN();
           else expect(onDevice[k]).toBeCloseTo(onCpu[k]!, 5);
@@ -461,6 +524,53 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
       model.dispose();
       optimizer.disposeState();
       tf.dispose([x, y, model.causal]);
+    }
+    if (exact) expect(losses[DEVICE]).toEqual(losses[HOST_BACKEND]);
+    else
+      for (const [i, loss] of losses[DEVICE]!.entries())
+        expect(loss).toBeCloseTo(losses[HOST_BACKEND]![i]!, 4);
+    expect(losses[DEVICE]!.at(-1)!).toBeLessThan(losses[DEVICE]![0]!);
+  });
+
+  it("trains a small CNN with the same losses as the host engine, every kernel on the device", async () => {
+    const losses: Record<string, number[]> = {};
+    for (const backendName of [DEVICE, HOST_BACKEND]) {
+      if (backendName === HOST_BACKEND) await new HostAccelerator().setup();
+      await tf.setBackend(backendName);
+      manualSeed(11);
+      const model = new nn.Sequential(
+        new nn.Conv2d(1, 4, 3),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.Conv2d(4, 6, 3, { padding: 1 }),
+        new nn.ReLU(),
+        new nn.AvgPool2d(2),
+        new nn.Flatten(),
+        new nn.Linear(54, 3),
+      );
+      const optimizer = new AdamW(model, { lr: 1e-2 });
+      const x = tf.randomNormal([8, 1, 14, 14], 0, 1, "float32", 32);
+      const y = tf.tensor1d(
+        Array.from({ length: 8 }, (_, i) => i % 3),
+        "int32",
+      );
+      losses[backendName] = [];
+      if (backendName === DEVICE) device().resetFallbackStats();
+      let tensors = 0;
+      for (let step = 0; step < 5; step++) {
+        if (step === 2) tensors = tf.memory().numTensors;
+        tf.tidy(() => {
+          optimizer.zeroGrad();
+          const loss = backward(() => nn.crossEntropy(model.forward(x), y) as tf.Scalar, model);
+          losses[backendName]!.push(loss.dataSync()[0]!);
+          optimizer.step();
+        });
+      }
+      expect(tf.memory().numTensors).toBe(tensors);
+      if (backendName === DEVICE) expect(device().fallbackStats()).toEqual({});
+      model.dispose();
+      optimizer.disposeState();
+      tf.dispose([x, y]);
     }
     if (exact) expect(losses[DEVICE]).toEqual(losses[HOST_BACKEND]);
     else

@@ -19,6 +19,7 @@ describe("the GPU build's device code", () => {
   it("lives beside the host build and shares its arithmetic", () => {
     const files = readdirSync(sources).filter((f) => f.endsWith(".cu"));
     expect(files.sort()).toEqual([
+      "conv_pool_kernels.cu",
       "data_kernels.cu",
       "elementwise_kernels.cu",
       "gemm_kernels.cu",

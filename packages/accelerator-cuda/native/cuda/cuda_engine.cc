@@ -167,6 +167,48 @@ class CudaEngine : public DeviceEngine {
     check(deviceInsert(x, out, outShape, begin, size, elementBytes, stream_), "insert kernel launch");
   }
 
+  // im2col + one GEMM over the whole batch (the column matrix is scratch from the allocator: its release is
+  // stream-ordered, so the GEMM reading it runs first).
+  void conv2d(int kind, const float* first, const float* second, float* out, const Conv2DShape& s) override {
+    const int64_t rows = s.batch * s.outH * s.outW, k = s.fH * s.fW * s.inC;
+    if (rows == 0 || k == 0 || s.outC == 0) {
+      const int64_t size = kind == 0 ? rows * s.outC : kind == 1 ? s.batch * s.inH * s.inW * s.inC : k * s.outC;
+      check(cudaMemsetAsync(out, 0, sizeof(float) * size, stream_), "conv2d (empty)");
+      return;
+    }
+    float* cols = static_cast<float*>(allocate(sizeof(float) * rows * k));
+    if (kind == 0) {
+      check(deviceIm2col(first, cols, s, stream_), "im2col kernel launch");
+      batchMatMul(cols, second, out, 1, 1, static_cast<int>(rows), static_cast<int>(s.outC), static_cast<int>(k),
+                  false, false);
+    } else if (kind == 1) {
+      // dcols[rows, k] = dy[rows, outC] · filterᵀ, then each pixel gathers its taps.
+      batchMatMul(first, second, cols, 1, 1, static_cast<int>(rows), static_cast<int>(k), static_cast<int>(s.outC),
+                  false, true);
+      check(deviceCol2im(cols, out, s, stream_), "col2im kernel launch");
+    } else {
+      // dFilter[k, outC] = colsᵀ · dy
+      check(deviceIm2col(first, cols, s, stream_), "im2col kernel launch");
+      batchMatMul(cols, second, out, 1, 1, static_cast<int>(k), static_cast<int>(s.outC), static_cast<int>(rows),
+                  true, false);
+    }
+    release(cols);
+  }
+  void pool(int kind, const float* x, float* out, const Pool2DShape& s) override {
+    check(devicePool(kind, x, out, nullptr, s, stream_), "pool kernel launch");
+  }
+  void poolGrad(int kind, const float* dy, const float* x, float* dx, const Pool2DShape& s) override {
+    if (kind == 1) {
+      check(devicePoolGrad(1, dy, nullptr, dx, s, stream_), "avgPoolGrad kernel launch");
+      return;
+    }
+    const int64_t cells = s.batch * s.outH * s.outW * s.channels;
+    auto positions = static_cast<int32_t*>(allocate(sizeof(int32_t) * (cells > 0 ? cells : 1)));
+    check(devicePool(0, x, nullptr, positions, s, stream_), "maxPool positions kernel launch");
+    check(devicePoolGrad(0, dy, positions, dx, s, stream_), "maxPoolGrad kernel launch");
+    release(positions);
+  }
+
   // cuBLAS is column-major: the row-major product runs as Cᵀ = Bᵀ·Aᵀ (gemm.h, the mapping the host build shares).
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {

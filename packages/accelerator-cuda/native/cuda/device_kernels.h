@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "../conv.h"
 #include "../data_ops.h"
+#include "../pool_transpose.h"
 #include "../elementwise.h"
 
 namespace fulmen {
@@ -57,6 +59,16 @@ cudaError_t deviceSlice(const void* x, void* out, const std::vector<int64_t>& sh
 cudaError_t deviceInsert(const void* x, void* out, const std::vector<int64_t>& outShape,
                          const std::vector<int64_t>& begin, const std::vector<int64_t>& size, int elementBytes,
                          cudaStream_t stream);
+/** Every image's column matrix, one after another: [(b, oy, ox), (fy, fx, c)]. */
+cudaError_t deviceIm2col(const float* x, float* cols, const Conv2DShape& s, cudaStream_t stream);
+/** The adjoint of deviceIm2col, gathered per input pixel. */
+cudaError_t deviceCol2im(const float* cols, float* dx, const Conv2DShape& s, cudaStream_t stream);
+/** Max (kind 0, with the winners' window positions when `positions` is non-null) or average (kind 1) pooling. */
+cudaError_t devicePool(int kind, const float* x, float* out, int32_t* positions, const Pool2DShape& s,
+                       cudaStream_t stream);
+/** The gradient of max (kind 0, from the positions) or average (kind 1) pooling. */
+cudaError_t devicePoolGrad(int kind, const float* dy, const int32_t* positions, float* dx, const Pool2DShape& s,
+                           cudaStream_t stream);
 cudaError_t deviceBatchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                               bool transA, bool transB, cudaStream_t stream);
 

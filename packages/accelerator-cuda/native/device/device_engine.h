@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "../conv.h"
 #include "../cuda/caching_allocator.h"
+#include "../pool_transpose.h"
 #include "../data_ops.h"
 #include "../elementwise.h"
 
@@ -86,6 +88,12 @@ class DeviceEngine {
   /** The mirror of slice: x (of `size`) written into out (of `outShape`) at `begin` (padding's interior). */
   virtual void insert(const void* x, void* out, const std::vector<int64_t>& outShape, const std::vector<int64_t>& begin,
                       const std::vector<int64_t>& size, int elementBytes) = 0;
+  /** Convolution (kind 0), its input gradient (1: first = dy, second = filter) or filter gradient (2: x, dy). */
+  virtual void conv2d(int kind, const float* first, const float* second, float* out, const Conv2DShape& s) = 0;
+  /** Max (kind 0) or average (kind 1) pooling. */
+  virtual void pool(int kind, const float* x, float* out, const Pool2DShape& s) = 0;
+  /** Their gradients (max pooling reads x to find each window's winner; average pooling does not use x). */
+  virtual void poolGrad(int kind, const float* dy, const float* x, float* dx, const Pool2DShape& s) = 0;
   /** Row-major C = op(A)·op(B), batched; an operand whose batch is 1 is shared. */
   virtual void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                            bool transA, bool transB) = 0;

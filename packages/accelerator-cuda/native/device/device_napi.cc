@@ -38,6 +38,9 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                            InstanceMethod("copy2d", &DeviceObject::copy2d),
                            InstanceMethod("slice", &DeviceObject::slice),
                            InstanceMethod("insert", &DeviceObject::insert),
+                           InstanceMethod("conv2d", &DeviceObject::conv2d),
+                           InstanceMethod("pool", &DeviceObject::pool),
+                           InstanceMethod("poolGrad", &DeviceObject::poolGrad),
                            InstanceMethod("layerNorm", &DeviceObject::layerNorm),
                            InstanceMethod("layerNormGrad", &DeviceObject::layerNormGrad),
                            InstanceMethod("cast", &DeviceObject::cast),
@@ -373,6 +376,69 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
       checkBlock(info, "insert", outShape, begin, size);
       engine_->insert(block(info, 0, bytes * sizeOf(size), "insert"), block(info, 1, bytes * sizeOf(outShape), "insert"),
                       outShape, begin, size, bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  static std::vector<int64_t> numbersOf(const Napi::CallbackInfo& info, size_t index, size_t count,
+                                        const char* what) {
+    auto values = shapeOf(info[index]);
+    if (values.size() != count)
+      throw Napi::RangeError::New(info.Env(), std::string(what) + ": the shape record needs " + std::to_string(count) +
+                                                  " numbers");
+    for (auto v : values)
+      if (v < 0) throw Napi::RangeError::New(info.Env(), std::string(what) + ": negative size in the shape record");
+    return values;
+  }
+
+  // conv2d(kind, first, second, out, shape[15]): 0 forward (x, filter), 1 input grad (dy, filter), 2 filter grad
+  // (x, dy); shape is native/conv.h's Conv2DShape in order.
+  Napi::Value conv2d(const Napi::CallbackInfo& info) {
+    return guarded(info, "conv2d", [&]() -> Napi::Value {
+      const int64_t kind = integer(info, 0);
+      const auto v = numbersOf(info, 4, 15, "conv2d");
+      const Conv2DShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+      if (s.strideH == 0 || s.strideW == 0) throw Napi::RangeError::New(info.Env(), "conv2d: zero stride");
+      const size_t x = 4 * s.batch * s.inH * s.inW * s.inC, y = 4 * s.batch * s.outH * s.outW * s.outC;
+      const size_t filter = 4 * s.fH * s.fW * s.inC * s.outC;
+      const size_t sizes[3][3] = {{x, filter, y}, {y, filter, x}, {x, y, filter}};
+      if (kind < 0 || kind > 2) throw Napi::RangeError::New(info.Env(), "conv2d: kind must be 0, 1 or 2");
+      const auto& z = sizes[kind];
+      engine_->conv2d(static_cast<int>(kind), static_cast<const float*>(block(info, 1, z[0], "conv2d")),
+                      static_cast<const float*>(block(info, 2, z[1], "conv2d")),
+                      static_cast<float*>(block(info, 3, z[2], "conv2d")), s);
+      return info.Env().Undefined();
+    });
+  }
+
+  static Pool2DShape poolShapeOf(const Napi::CallbackInfo& info, size_t index, const char* what) {
+    const auto v = numbersOf(info, index, 12, what);
+    const Pool2DShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+    if (s.strideH == 0 || s.strideW == 0) throw Napi::RangeError::New(info.Env(), std::string(what) + ": zero stride");
+    return s;
+  }
+
+  // pool(kind, x, out, shape[12]): 0 max, 1 average; shape is native/pool_transpose.h's Pool2DShape in order.
+  Napi::Value pool(const Napi::CallbackInfo& info) {
+    return guarded(info, "pool", [&]() -> Napi::Value {
+      const Pool2DShape s = poolShapeOf(info, 3, "pool");
+      engine_->pool(static_cast<int>(integer(info, 0)),
+                    static_cast<const float*>(block(info, 1, 4 * s.batch * s.inH * s.inW * s.channels, "pool")),
+                    static_cast<float*>(block(info, 2, 4 * s.batch * s.outH * s.outW * s.channels, "pool")), s);
+      return info.Env().Undefined();
+    });
+  }
+
+  // poolGrad(kind, dy, x | null, dx, shape[12]): max pooling needs x
+  Napi::Value poolGrad(const Napi::CallbackInfo& info) {
+    return guarded(info, "poolGrad", [&]() -> Napi::Value {
+      const Pool2DShape s = poolShapeOf(info, 4, "poolGrad");
+      const int kind = static_cast<int>(integer(info, 0));
+      const size_t in = 4 * s.batch * s.inH * s.inW * s.channels;
+      engine_->poolGrad(kind,
+                        static_cast<const float*>(block(info, 1, 4 * s.batch * s.outH * s.outW * s.channels, "poolGrad")),
+                        static_cast<const float*>(kind == 0 ? block(info, 2, in, "poolGrad") : nullptr),
+                        static_cast<float*>(block(info, 3, in, "poolGrad")), s);
       return info.Env().Undefined();
     });
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../conv.h"
 #include "../fused_layers.h"
 #include "../gemm.h"
 #include "../pool_transpose.h"
@@ -121,6 +122,19 @@ class HostMemoryEngine : public DeviceEngine {
     blockRows(outShape, begin, size, elementBytes, [&](size_t bigOffset, size_t smallOffset, size_t bytes) {
       std::memcpy(static_cast<uint8_t*>(out) + bigOffset, static_cast<const uint8_t*>(x) + smallOffset, bytes);
     });
+  }
+  void conv2d(int kind, const float* first, const float* second, float* out, const Conv2DShape& s) override {
+    if (kind == 0) hostConv2D(first, second, out, s);
+    else if (kind == 1) hostConv2DBackpropInput(first, second, out, s);
+    else hostConv2DBackpropFilter(first, second, out, s);
+  }
+  void pool(int kind, const float* x, float* out, const Pool2DShape& s) override {
+    if (kind == 0) hostMaxPool(x, out, s);
+    else hostAvgPool(x, out, s);
+  }
+  void poolGrad(int kind, const float* dy, const float* x, float* dx, const Pool2DShape& s) override {
+    if (kind == 0) hostMaxPoolGrad(dy, x, dx, s);
+    else hostAvgPoolGrad(dy, dx, s);
   }
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {

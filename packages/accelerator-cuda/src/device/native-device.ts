@@ -98,6 +98,11 @@ export interface NativeDevice {
     size: number[],
     elementBytes: number,
   ): void;
+  /** kind 0: conv (x, filter); 1: input gradient (dy, filter); 2: filter gradient (x, dy). */
+  conv2d(kind: number, first: number, second: number, out: number, shape: number[]): void;
+  /** kind 0: max, 1: average. */
+  pool(kind: number, x: number, out: number, shape: number[]): void;
+  poolGrad(kind: number, dy: number, x: number | null, dx: number, shape: number[]): void;
   /** kind: 0 sum, 1 mean, 2 max, 3 min over the middle of [outer, reduce, inner]. */
   reduceMiddle(kind: number, x: number, out: number, outer: number, reduce: number, inner: number): void;
   /** Element types: 0 float32, 1 int32, 2 bool. */

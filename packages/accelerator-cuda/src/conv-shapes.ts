@@ -1,0 +1,91 @@
+import { tf } from "@fulmen/core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
+
+type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+/** tfjs's Conv2D attributes (and its gradients' shapes). */
+export interface ConvAttrs {
+  strides: number | [number, number];
+  pad: Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
+  dataFormat: "NHWC" | "NCHW";
+  dilations?: number | [number, number];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  inputShape?: [number, number, number, number];
+  filterShape?: [number, number, number, number];
+}
+
+/** A convolution kernel's work as the engine does it: its two operands, the shape record and the output's shape. */
+export interface ConvPlan {
+  first: TensorInfo;
+  second: TensorInfo;
+  /** native/conv.h's Conv2DShape, in order. */
+  shape: number[];
+  outShape: number[];
+}
+
+/** The engine's shape record (native/conv.h's Conv2DShape, in order). */
+function shapeOf(c: ConvInfo): number[] {
+  return [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.outChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+  ];
+}
+
+/**
+ * Conv2D (kind 0: x, filter), its input gradient (1: dy, filter) or its filter gradient (2: x, dy), channels-last
+ * and float32; null for what the engine leaves to tfjs (NCHW, other dtypes, a dy whose size disagrees).
+ */
+export function convPlan(
+  kind: 0 | 1 | 2,
+  inputs: Record<string, TensorInfo>,
+  attrs: ConvAttrs,
+): ConvPlan | null {
+  const [first, second] =
+    kind === 0
+      ? [inputs.x!, inputs.filter!]
+      : kind === 1
+        ? [inputs.dy!, inputs.filter!]
+        : [inputs.x!, inputs.dy!];
+  if (attrs.dataFormat === "NCHW" || first.dtype !== "float32" || second.dtype !== "float32") return null;
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? "NHWC");
+  const info =
+    kind === 0
+      ? tf.backend_util.computeConv2DInfo(
+          first.shape as [number, number, number, number],
+          second.shape as [number, number, number, number],
+          attrs.strides,
+          attrs.dilations ?? 1,
+          attrs.pad,
+          attrs.dimRoundingMode,
+          false,
+          dataFormat,
+        )
+      : tf.backend_util.computeConv2DInfo(
+          kind === 1 ? attrs.inputShape! : (first.shape as [number, number, number, number]),
+          kind === 1 ? (second.shape as [number, number, number, number]) : attrs.filterShape!,
+          attrs.strides,
+          1,
+          attrs.pad,
+          attrs.dimRoundingMode,
+          false,
+          dataFormat,
+        );
+  // A dy whose spatial size disagrees with the shapes (tfjs's ops allow it) is left to tfjs's kernel.
+  const dy = kind === 1 ? first : kind === 2 ? second : null;
+  if (dy !== null && (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth)) return null;
+  const outShape = kind === 0 ? info.outShape : kind === 1 ? info.inShape : info.filterShape;
+  return { first, second, shape: shapeOf(info), outShape };
+}

@@ -1,0 +1,40 @@
+import { tf } from "@fulmen/core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
+
+/** tfjs's pooling attributes. */
+export interface PoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: Parameters<typeof tf.backend_util.computePool2DInfo>[4];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+/** tfjs's description of a 2-D pooling of the NHWC tensor `x`. */
+export function poolInfo(x: TensorInfo, attrs: PoolAttrs) {
+  return tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+/** The engine's shape record (native/pool_transpose.h's Pool2DShape, in order). */
+export function poolShape(c: ReturnType<typeof poolInfo>): number[] {
+  return [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.effectiveFilterHeight,
+    c.effectiveFilterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+  ];
+}
