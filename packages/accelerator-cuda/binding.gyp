@@ -58,6 +58,7 @@
               "native/cuda/layer_norm_kernels.cu",
               "native/cuda/movement_kernels.cu",
               "native/cuda/conv_pool_kernels.cu",
+              "native/cuda/optimizer_kernels.cu",
               "native/cuda/gemm_kernels.cu"
             ],
             "rules": [

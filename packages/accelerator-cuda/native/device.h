@@ -4,6 +4,8 @@
 
 #if defined(__CUDACC__)
 #define FULMEN_HD __host__ __device__
+#define FULMEN_ALWAYS_INLINE __forceinline__
 #else
 #define FULMEN_HD
+#define FULMEN_ALWAYS_INLINE inline __attribute__((always_inline))
 #endif

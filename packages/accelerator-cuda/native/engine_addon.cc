@@ -196,7 +196,8 @@ float* maybeFloats(const Napi::Value& v) { return v.IsTypedArray() ? v.As<Napi::
 Napi::Value adamUpdate(const Napi::CallbackInfo& info) {
   auto hyper = info[9].As<Napi::Array>();
   auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
-  fulmen::AdamStep h{at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7) != 0, at(8) != 0, at(9) != 0};
+  const double v[] = {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9)};
+  const fulmen::AdamStep h = fulmen::adamStepOf(v);
   auto out = info[5].As<Napi::Float32Array>();
   fulmen::hostAdamUpdate(floats(info[0]), floats(info[1]), floats(info[2]), floats(info[3]), maybeFloats(info[4]),
                          out.Data(), info[6].As<Napi::Float32Array>().Data(), info[7].As<Napi::Float32Array>().Data(),
@@ -209,7 +210,8 @@ Napi::Value adamUpdate(const Napi::CallbackInfo& info) {
 Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
   auto hyper = info[5].As<Napi::Array>();
   auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
-  fulmen::SgdStep h{at(0), at(1), at(2), at(3), at(4) != 0, at(5) != 0, at(6) != 0};
+  const double v[] = {at(0), at(1), at(2), at(3), at(4), at(5), at(6)};
+  const fulmen::SgdStep h = fulmen::sgdStepOf(v);
   auto out = info[3].As<Napi::Float32Array>();
   fulmen::hostSgdUpdate(floats(info[0]), floats(info[1]), maybeFloats(info[2]), out.Data(), maybeFloats(info[4]),
                         out.ElementLength(), h);
@@ -221,7 +223,8 @@ Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
 Napi::Value rmspropUpdate(const Napi::CallbackInfo& info) {
   auto hyper = info[9].As<Napi::Array>();
   auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
-  fulmen::RmspropStep h{at(0), at(1), at(2), at(3), at(4), at(5) != 0, at(6) != 0};
+  const double v[] = {at(0), at(1), at(2), at(3), at(4), at(5), at(6)};
+  const fulmen::RmspropStep h = fulmen::rmspropStepOf(v);
   auto out = info[5].As<Napi::Float32Array>();
   fulmen::hostRmspropUpdate(floats(info[0]), floats(info[1]), floats(info[2]), maybeFloats(info[3]),
                             maybeFloats(info[4]), out.Data(), info[6].As<Napi::Float32Array>().Data(),
@@ -233,7 +236,8 @@ Napi::Value rmspropUpdate(const Napi::CallbackInfo& info) {
 Napi::Value adagradUpdate(const Napi::CallbackInfo& info) {
   auto hyper = info[5].As<Napi::Array>();
   auto at = [&](uint32_t i) { return hyper.Get(i).As<Napi::Number>().DoubleValue(); };
-  fulmen::AdagradStep h{at(0), at(1), at(2), at(3) != 0};
+  const double v[] = {at(0), at(1), at(2), at(3)};
+  const fulmen::AdagradStep h = fulmen::adagradStepOf(v);
   auto out = info[3].As<Napi::Float32Array>();
   fulmen::hostAdagradUpdate(floats(info[0]), floats(info[1]), floats(info[2]), out.Data(),
                             info[4].As<Napi::Float32Array>().Data(), out.ElementLength(), h);

@@ -12,6 +12,11 @@ struct AdamStep {
   bool decoupled, amsgrad, maximize;
 };
 
+/** From JavaScript's hyperparameter list [lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, decoupled, amsgrad, maximize]. */
+inline AdamStep adamStepOf(const double* v) {
+  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] != 0, v[8] != 0, v[9] != 0};
+}
+
 /** Adam / AdamW (core's AdamBase): writes the new parameter and moments; `maxPrev`/`maxOut` only with amsgrad. */
 void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
                     const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
@@ -22,6 +27,9 @@ struct SgdStep {
   bool nesterov, maximize, hasBuffer;
 };
 
+/** From [lr, momentum, dampening, weightDecay, nesterov, maximize, hasBuffer]. */
+inline SgdStep sgdStepOf(const double* v) { return {v[0], v[1], v[2], v[3], v[4] != 0, v[5] != 0, v[6] != 0}; }
+
 /** SGD (core's SGD): writes the new parameter, and the momentum buffer when momentum is on. */
 void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
                    size_t n, const SgdStep& h);
@@ -30,6 +38,9 @@ struct RmspropStep {
   double lr, alpha, eps, weightDecay, momentum;
   bool centered, maximize;
 };
+
+/** From [lr, alpha, eps, weightDecay, momentum, centered, maximize]. */
+inline RmspropStep rmspropStepOf(const double* v) { return {v[0], v[1], v[2], v[3], v[4], v[5] != 0, v[6] != 0}; }
 
 /**
  * RMSprop (core's RMSprop): writes the new parameter and square average, the gradient average when centered and
@@ -43,6 +54,9 @@ struct AdagradStep {
   double clr, eps, weightDecay;
   bool maximize;
 };
+
+/** From [clr, eps, weightDecay, maximize]. */
+inline AdagradStep adagradStepOf(const double* v) { return {v[0], v[1], v[2], v[3] != 0}; }
 
 /** Adagrad (core's Adagrad) with the step's decayed learning rate `clr`: writes the new parameter and sum. */
 void hostAdagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut, float* sumOut,

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "optimizer.h"
+#include "optimizer_ops.h"
 #include "parallel.h"
 #include "vector_clones.h"
 
@@ -10,45 +11,21 @@ namespace fulmen {
 namespace {
 inline float f32(double x) { return static_cast<float>(x); }
 
-// The scalars as tfjs holds them: float32 tensors made from JavaScript doubles. Float arithmetic from here on
-// equals tfjs's "double, then round to float32" for + − × ÷ and sqrt (53 ≥ 2·24 + 2 bits, so rounding twice is
-// exact), and is what lets the loop vectorise; -ffp-contract=off keeps the compiler from fusing into FMAs.
-struct AdamScalars {
-  float shrink, decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, bc2, eps, stepSize;
-};
-
 // One loop per combination of options, so that no branch is left inside; the outputs are fresh arrays, never
 // the inputs (__restrict: with nine arrays the compiler would otherwise give up on checking overlaps at run
-// time, and not vectorise).
+// time, and not vectorise). -ffp-contract=off keeps the compiler from fusing into FMAs.
 template <bool Maximize, bool Decay, bool Decoupled, bool Amsgrad>
-void adamLoop(const float* __restrict param, const float* __restrict grad, const float* __restrict expAvgPrev,
+FULMEN_ALWAYS_INLINE void adamLoop(const float* __restrict param, const float* __restrict grad, const float* __restrict expAvgPrev,
               const float* __restrict expAvgSqPrev, const float* __restrict maxPrev, float* __restrict paramOut,
               float* __restrict expAvgOut, float* __restrict expAvgSqOut, float* __restrict maxOut, int64_t count,
               const AdamScalars k) {
-  for (int64_t i = 0; i < count; i++) {
-    float g = Maximize ? -grad[i] : grad[i];
-    float value = param[i];
-    if (Decay) {
-      if (Decoupled) value = value * k.shrink;
-      else g = g + value * k.decay;
-    }
-    const float m = expAvgPrev[i] * k.beta1 + g * k.oneMinusBeta1;
-    const float s = expAvgSqPrev[i] * k.beta2 + (g * g) * k.oneMinusBeta2;
-    float second = s;
-    if (Amsgrad) {
-      const float prev = maxPrev[i];
-      second = (prev != prev || s != s) ? NAN : (prev > s ? prev : s);
-      maxOut[i] = second;
-    }
-    const float denom = std::sqrt(second) / k.bc2 + k.eps;
-    expAvgOut[i] = m;
-    expAvgSqOut[i] = s;
-    paramOut[i] = value - (m / denom) * k.stepSize;
-  }
+  for (int64_t i = 0; i < count; i++)
+    adamElement(Maximize, Decay, Decoupled, Amsgrad, i, param, grad, expAvgPrev, expAvgSqPrev, maxPrev, paramOut,
+                expAvgOut, expAvgSqOut, maxOut, k);
 }
 
 template <bool Maximize, bool Decay, bool Decoupled>
-void adamLoopAms(bool amsgrad, const float* param, const float* grad, const float* expAvgPrev,
+FULMEN_ALWAYS_INLINE void adamLoopAms(bool amsgrad, const float* param, const float* grad, const float* expAvgPrev,
                  const float* expAvgSqPrev, const float* maxPrev, float* paramOut, float* expAvgOut,
                  float* expAvgSqOut, float* maxOut, int64_t count, const AdamScalars& k) {
   if (amsgrad)
@@ -64,8 +41,7 @@ static FULMEN_VECTOR_CLONES void adamChunk(const float* param, const float* grad
                                            const float* expAvgSqPrev, const float* maxPrev, float* paramOut,
                                            float* expAvgOut, float* expAvgSqOut, float* maxOut, size_t n,
                                            const AdamStep& h) {
-  const AdamScalars k{f32(1 - h.lr * h.weightDecay), f32(h.weightDecay), f32(h.beta1), f32(1 - h.beta1),
-                      f32(h.beta2), f32(1 - h.beta2), f32(h.biasCorrection2Sqrt), f32(h.eps), f32(h.stepSize)};
+  const AdamScalars k = adamScalarsOf(h);
   const int64_t count = static_cast<int64_t>(n);
   const bool decay = h.weightDecay != 0;
 #define FULMEN_ADAM(MAX, DECAY, DECOUPLED)                                                                \
@@ -94,57 +70,21 @@ void hostAdamUpdate(const float* param, const float* grad, const float* expAvgPr
   });
 }
 
-FULMEN_VECTOR_CLONES void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
-                   size_t n, const SgdStep& h) {
-  const float decay = f32(h.weightDecay), momentum = f32(h.momentum), keep = f32(1 - h.dampening), lr = f32(h.lr);
-  const bool useMomentum = h.momentum != 0, useDecay = h.weightDecay != 0;
-  for (size_t i = 0; i < n; i++) {
-    float d = h.maximize ? -grad[i] : grad[i];
-    if (useDecay) d = d + param[i] * decay;
-    if (useMomentum) {
-      const float buf = h.hasBuffer ? bufferPrev[i] * momentum + d * keep : d;
-      bufferOut[i] = buf;
-      d = h.nesterov ? d + buf * momentum : buf;
-    }
-    paramOut[i] = param[i] - d * lr;
-  }
+FULMEN_VECTOR_CLONES void hostSgdUpdate(const float* param, const float* grad, const float* bufferPrev,
+                                        float* paramOut, float* bufferOut, size_t n, const SgdStep& h) {
+  for (size_t i = 0; i < n; i++) sgdElement(static_cast<int64_t>(i), param, grad, bufferPrev, paramOut, bufferOut, h);
 }
 
 namespace {
 
-struct RmspropScalars {
-  float decay, alpha, oneMinusAlpha, eps, momentum, lr;
-};
-
-// The op-by-op RMSprop, element by element: g (negated, plus param·decay), squareAvg = prev·α + g²·(1-α), the
-// centered variant's gradAvg and √(squareAvg - gradAvg²), + eps, then momentum or the plain step.
 template <bool Maximize, bool Decay, bool Centered, bool Momentum>
 void rmspropLoop(const float* __restrict param, const float* __restrict grad, const float* __restrict squareAvgPrev,
                  const float* __restrict gradAvgPrev, const float* __restrict bufferPrev, float* __restrict paramOut,
                  float* __restrict squareAvgOut, float* __restrict gradAvgOut, float* __restrict bufferOut,
                  int64_t count, const RmspropScalars k) {
-  for (int64_t i = 0; i < count; i++) {
-    float g = Maximize ? -grad[i] : grad[i];
-    if (Decay) g = g + param[i] * k.decay;
-    const float squareAvg = squareAvgPrev[i] * k.alpha + (g * g) * k.oneMinusAlpha;
-    squareAvgOut[i] = squareAvg;
-    float avg;
-    if (Centered) {
-      const float gradAvg = gradAvgPrev[i] * k.alpha + g * k.oneMinusAlpha;
-      gradAvgOut[i] = gradAvg;
-      avg = std::sqrt(squareAvg - gradAvg * gradAvg);
-    } else {
-      avg = std::sqrt(squareAvg);
-    }
-    avg = avg + k.eps;
-    if (Momentum) {
-      const float buf = bufferPrev[i] * k.momentum + g / avg;
-      bufferOut[i] = buf;
-      paramOut[i] = param[i] - buf * k.lr;
-    } else {
-      paramOut[i] = param[i] - (g / avg) * k.lr;
-    }
-  }
+  for (int64_t i = 0; i < count; i++)
+    rmspropElement(Maximize, Decay, Centered, Momentum, i, param, grad, squareAvgPrev, gradAvgPrev, bufferPrev,
+                   paramOut, squareAvgOut, gradAvgOut, bufferOut, k);
 }
 
 template <bool Maximize, bool Decay>
@@ -168,7 +108,7 @@ FULMEN_VECTOR_CLONES void rmspropChunk(const float* param, const float* grad, co
                                        const float* gradAvgPrev, const float* bufferPrev, float* paramOut,
                                        float* squareAvgOut, float* gradAvgOut, float* bufferOut, int64_t count,
                                        const RmspropStep& h) {
-  const RmspropScalars k{f32(h.weightDecay), f32(h.alpha), f32(1 - h.alpha), f32(h.eps), f32(h.momentum), f32(h.lr)};
+  const RmspropScalars k = rmspropScalarsOf(h);
   const bool decay = h.weightDecay != 0, momentum = h.momentum > 0;
   if (h.maximize) {
     if (decay)
@@ -187,19 +127,12 @@ FULMEN_VECTOR_CLONES void rmspropChunk(const float* param, const float* grad, co
   }
 }
 
-// Adagrad: sum = prev + g², then param - (g / (√sum + eps))·clr.
 template <bool Maximize, bool Decay>
 void adagradLoop(const float* __restrict param, const float* __restrict grad, const float* __restrict sumPrev,
                  float* __restrict paramOut, float* __restrict sumOut, int64_t count, float decay, float eps,
                  float clr) {
-  for (int64_t i = 0; i < count; i++) {
-    float g = Maximize ? -grad[i] : grad[i];
-    if (Decay) g = g + param[i] * decay;
-    const float sum = sumPrev[i] + g * g;
-    sumOut[i] = sum;
-    const float std = std::sqrt(sum) + eps;
-    paramOut[i] = param[i] - (g / std) * clr;
-  }
+  for (int64_t i = 0; i < count; i++)
+    adagradElement(Maximize, Decay, i, param, grad, sumPrev, paramOut, sumOut, decay, eps, clr);
 }
 
 FULMEN_VECTOR_CLONES void adagradChunk(const float* param, const float* grad, const float* sumPrev, float* paramOut,

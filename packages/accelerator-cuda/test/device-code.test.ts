@@ -25,6 +25,7 @@ describe("the GPU build's device code", () => {
       "gemm_kernels.cu",
       "layer_norm_kernels.cu",
       "movement_kernels.cu",
+      "optimizer_kernels.cu",
     ]);
   });
 

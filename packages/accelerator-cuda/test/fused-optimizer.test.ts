@@ -13,7 +13,21 @@ import {
   tf,
 } from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HOST_BACKEND, HostAccelerator } from "../src";
+import {
+  CUDA_BACKEND,
+  CudaAccelerator,
+  HOST_BACKEND,
+  HostAccelerator,
+  registerHostMemoryDeviceBackend,
+} from "../src";
+
+// The host engine, the device backend over host memory, and the GPU engine where it runs: the same per-element
+// update (native/optimizer_ops.h) everywhere, so every one must give the op-by-op update's bits.
+const targets: Array<[string, string]> = [
+  ["the host engine", HOST_BACKEND],
+  ["the device backend over host memory", registerHostMemoryDeviceBackend()],
+];
+if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", CUDA_BACKEND]);
 
 /** Five optimizer steps on one backend; returns the parameter and moments, as plain numbers. */
 async function steps(backend: string, make: (p: Parameter[]) => Optimizer): Promise<number[][]> {
@@ -36,22 +50,23 @@ async function steps(backend: string, make: (p: Parameter[]) => Optimizer): Prom
   return out;
 }
 
-describe("the fused optimizer updates on the host engine", () => {
+describe.each(targets)("the fused optimizer updates on %s", (_label, backendName) => {
   beforeAll(async () => {
     await new HostAccelerator().setup();
+    if (backendName === CUDA_BACKEND) await new CudaAccelerator().setup();
   });
   afterAll(async () => {
     await tf.setBackend("cpu");
   });
 
-  it("is registered for the host backend only (other backends run the op-by-op update)", () => {
+  it("is registered for the engine's backend (tfjs's own backends run the op-by-op update)", () => {
     for (const kernel of [
       ADAM_UPDATE_KERNEL,
       SGD_UPDATE_KERNEL,
       RMSPROP_UPDATE_KERNEL,
       ADAGRAD_UPDATE_KERNEL,
     ]) {
-      expect(tf.getKernel(kernel, HOST_BACKEND)).toBeDefined();
+      expect(tf.getKernel(kernel, backendName)).toBeDefined();
       expect(tf.getKernel(kernel, "cpu")).toBeUndefined();
     }
   });
@@ -94,7 +109,7 @@ describe("the fused optimizer updates on the host engine", () => {
   ];
   for (const [label, make] of configs) {
     it(`${label}: bit for bit equal to the op-by-op update on tfjs's cpu backend`, async () => {
-      const fused = await steps(HOST_BACKEND, make);
+      const fused = await steps(backendName, make);
       const reference = await steps("cpu", make);
       expect(fused.length).toBe(reference.length);
       expect(fused.length).toBeGreaterThanOrEqual(label === "SGD" ? 1 : 2); // the parameter and the state

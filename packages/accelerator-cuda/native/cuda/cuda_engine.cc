@@ -209,6 +209,29 @@ class CudaEngine : public DeviceEngine {
     release(positions);
   }
 
+  void adamUpdate(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
+                  const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut, int64_t n,
+                  const AdamStep& h) override {
+    check(deviceAdamUpdate(param, grad, expAvgPrev, expAvgSqPrev, maxPrev, paramOut, expAvgOut, expAvgSqOut, maxOut, n,
+                           h, stream_),
+          "adam kernel launch");
+  }
+  void sgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
+                 int64_t n, const SgdStep& h) override {
+    check(deviceSgdUpdate(param, grad, bufferPrev, paramOut, bufferOut, n, h, stream_), "sgd kernel launch");
+  }
+  void rmspropUpdate(const float* param, const float* grad, const float* squareAvgPrev, const float* gradAvgPrev,
+                     const float* bufferPrev, float* paramOut, float* squareAvgOut, float* gradAvgOut, float* bufferOut,
+                     int64_t n, const RmspropStep& h) override {
+    check(deviceRmspropUpdate(param, grad, squareAvgPrev, gradAvgPrev, bufferPrev, paramOut, squareAvgOut, gradAvgOut,
+                              bufferOut, n, h, stream_),
+          "rmsprop kernel launch");
+  }
+  void adagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut, float* sumOut,
+                     int64_t n, const AdagradStep& h) override {
+    check(deviceAdagradUpdate(param, grad, sumPrev, paramOut, sumOut, n, h, stream_), "adagrad kernel launch");
+  }
+
   // cuBLAS is column-major: the row-major product runs as Cᵀ = Bᵀ·Aᵀ (gemm.h, the mapping the host build shares).
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {

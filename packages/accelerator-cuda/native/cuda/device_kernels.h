@@ -9,6 +9,7 @@
 
 #include "../conv.h"
 #include "../data_ops.h"
+#include "../optimizer.h"
 #include "../pool_transpose.h"
 #include "../elementwise.h"
 
@@ -69,6 +70,17 @@ cudaError_t devicePool(int kind, const float* x, float* out, int32_t* positions,
 /** The gradient of max (kind 0, from the positions) or average (kind 1) pooling. */
 cudaError_t devicePoolGrad(int kind, const float* dy, const int32_t* positions, float* dx, const Pool2DShape& s,
                            cudaStream_t stream);
+cudaError_t deviceAdamUpdate(const float* param, const float* grad, const float* expAvgPrev,
+                             const float* expAvgSqPrev, const float* maxPrev, float* paramOut, float* expAvgOut,
+                             float* expAvgSqOut, float* maxOut, int64_t n, const AdamStep& h, cudaStream_t stream);
+cudaError_t deviceSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut,
+                            float* bufferOut, int64_t n, const SgdStep& h, cudaStream_t stream);
+cudaError_t deviceRmspropUpdate(const float* param, const float* grad, const float* squareAvgPrev,
+                                const float* gradAvgPrev, const float* bufferPrev, float* paramOut,
+                                float* squareAvgOut, float* gradAvgOut, float* bufferOut, int64_t n,
+                                const RmspropStep& h, cudaStream_t stream);
+cudaError_t deviceAdagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut,
+                                float* sumOut, int64_t n, const AdagradStep& h, cudaStream_t stream);
 cudaError_t deviceBatchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                               bool transA, bool transB, cudaStream_t stream);
 

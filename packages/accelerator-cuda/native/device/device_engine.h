@@ -14,6 +14,7 @@
 #include "../pool_transpose.h"
 #include "../data_ops.h"
 #include "../elementwise.h"
+#include "../optimizer.h"
 
 namespace fulmen {
 
@@ -94,6 +95,17 @@ class DeviceEngine {
   virtual void pool(int kind, const float* x, float* out, const Pool2DShape& s) = 0;
   /** Their gradients (max pooling reads x to find each window's winner; average pooling does not use x). */
   virtual void poolGrad(int kind, const float* dy, const float* x, float* dx, const Pool2DShape& s) = 0;
+  /** The fused optimizer updates (optimizer.h); optional state pointers are null when the options leave it out. */
+  virtual void adamUpdate(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
+                          const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
+                          int64_t n, const AdamStep& h) = 0;
+  virtual void sgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut,
+                         float* bufferOut, int64_t n, const SgdStep& h) = 0;
+  virtual void rmspropUpdate(const float* param, const float* grad, const float* squareAvgPrev,
+                             const float* gradAvgPrev, const float* bufferPrev, float* paramOut, float* squareAvgOut,
+                             float* gradAvgOut, float* bufferOut, int64_t n, const RmspropStep& h) = 0;
+  virtual void adagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut,
+                             float* sumOut, int64_t n, const AdagradStep& h) = 0;
   /** Row-major C = op(A)·op(B), batched; an operand whose batch is 1 is shared. */
   virtual void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                            bool transA, bool transB) = 0;

@@ -39,6 +39,10 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                            InstanceMethod("slice", &DeviceObject::slice),
                            InstanceMethod("insert", &DeviceObject::insert),
                            InstanceMethod("conv2d", &DeviceObject::conv2d),
+                           InstanceMethod("adamUpdate", &DeviceObject::adamUpdate),
+                           InstanceMethod("sgdUpdate", &DeviceObject::sgdUpdate),
+                           InstanceMethod("rmspropUpdate", &DeviceObject::rmspropUpdate),
+                           InstanceMethod("adagradUpdate", &DeviceObject::adagradUpdate),
                            InstanceMethod("pool", &DeviceObject::pool),
                            InstanceMethod("poolGrad", &DeviceObject::poolGrad),
                            InstanceMethod("layerNorm", &DeviceObject::layerNorm),
@@ -439,6 +443,76 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                         static_cast<const float*>(block(info, 1, 4 * s.batch * s.outH * s.outW * s.channels, "poolGrad")),
                         static_cast<const float*>(kind == 0 ? block(info, 2, in, "poolGrad") : nullptr),
                         static_cast<float*>(block(info, 3, in, "poolGrad")), s);
+      return info.Env().Undefined();
+    });
+  }
+
+  // The hyperparameter list at `index`, of exactly `count` numbers.
+  static std::vector<double> hyperOf(const Napi::CallbackInfo& info, size_t index, size_t count, const char* what) {
+    auto list = info[index].As<Napi::Array>();
+    if (list.Length() != count)
+      throw Napi::RangeError::New(info.Env(), std::string(what) + ": expected " + std::to_string(count) +
+                                                  " hyperparameters");
+    std::vector<double> values(count);
+    for (uint32_t i = 0; i < count; i++) values[i] = list.Get(i).As<Napi::Number>().DoubleValue();
+    return values;
+  }
+
+  // A parameter-sized float block at `index` (null allowed when `optional`).
+  const float* state(const Napi::CallbackInfo& info, size_t index, int64_t n, const char* what, bool optional = false) {
+    return static_cast<const float*>(optional ? optionalBlock(info, index, 4 * n, what) : block(info, index, 4 * n, what));
+  }
+  float* stateOut(const Napi::CallbackInfo& info, size_t index, int64_t n, const char* what, bool optional = false) {
+    return static_cast<float*>(optional ? optionalBlock(info, index, 4 * n, what) : block(info, index, 4 * n, what));
+  }
+
+  // adamUpdate(param, grad, expAvg, expAvgSq, max | null, paramOut, expAvgOut, expAvgSqOut, maxOut | null, n, hyper)
+  Napi::Value adamUpdate(const Napi::CallbackInfo& info) {
+    return guarded(info, "adamUpdate", [&]() -> Napi::Value {
+      const char* w = "adamUpdate";
+      const int64_t n = integer(info, 9);
+      const AdamStep h = adamStepOf(hyperOf(info, 10, 10, w).data());
+      engine_->adamUpdate(state(info, 0, n, w), state(info, 1, n, w), state(info, 2, n, w), state(info, 3, n, w),
+                          state(info, 4, n, w, true), stateOut(info, 5, n, w), stateOut(info, 6, n, w),
+                          stateOut(info, 7, n, w), stateOut(info, 8, n, w, true), n, h);
+      return info.Env().Undefined();
+    });
+  }
+
+  // sgdUpdate(param, grad, buffer | null, paramOut, bufferOut | null, n, hyper)
+  Napi::Value sgdUpdate(const Napi::CallbackInfo& info) {
+    return guarded(info, "sgdUpdate", [&]() -> Napi::Value {
+      const char* w = "sgdUpdate";
+      const int64_t n = integer(info, 5);
+      const SgdStep h = sgdStepOf(hyperOf(info, 6, 7, w).data());
+      engine_->sgdUpdate(state(info, 0, n, w), state(info, 1, n, w), state(info, 2, n, w, true),
+                         stateOut(info, 3, n, w), stateOut(info, 4, n, w, true), n, h);
+      return info.Env().Undefined();
+    });
+  }
+
+  // rmspropUpdate(param, grad, squareAvg, gradAvg | null, buffer | null, paramOut, squareAvgOut, gradAvgOut | null,
+  //               bufferOut | null, n, hyper)
+  Napi::Value rmspropUpdate(const Napi::CallbackInfo& info) {
+    return guarded(info, "rmspropUpdate", [&]() -> Napi::Value {
+      const char* w = "rmspropUpdate";
+      const int64_t n = integer(info, 9);
+      const RmspropStep h = rmspropStepOf(hyperOf(info, 10, 7, w).data());
+      engine_->rmspropUpdate(state(info, 0, n, w), state(info, 1, n, w), state(info, 2, n, w),
+                             state(info, 3, n, w, true), state(info, 4, n, w, true), stateOut(info, 5, n, w),
+                             stateOut(info, 6, n, w), stateOut(info, 7, n, w, true), stateOut(info, 8, n, w, true), n, h);
+      return info.Env().Undefined();
+    });
+  }
+
+  // adagradUpdate(param, grad, sum, paramOut, sumOut, n, hyper)
+  Napi::Value adagradUpdate(const Napi::CallbackInfo& info) {
+    return guarded(info, "adagradUpdate", [&]() -> Napi::Value {
+      const char* w = "adagradUpdate";
+      const int64_t n = integer(info, 5);
+      const AdagradStep h = adagradStepOf(hyperOf(info, 6, 4, w).data());
+      engine_->adagradUpdate(state(info, 0, n, w), state(info, 1, n, w), state(info, 2, n, w), stateOut(info, 3, n, w),
+                             stateOut(info, 4, n, w), n, h);
       return info.Env().Undefined();
     });
   }

@@ -136,6 +136,26 @@ class HostMemoryEngine : public DeviceEngine {
     if (kind == 0) hostMaxPoolGrad(dy, x, dx, s);
     else hostAvgPoolGrad(dy, dx, s);
   }
+  void adamUpdate(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
+                  const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut, int64_t n,
+                  const AdamStep& h) override {
+    hostAdamUpdate(param, grad, expAvgPrev, expAvgSqPrev, maxPrev, paramOut, expAvgOut, expAvgSqOut, maxOut,
+                   static_cast<size_t>(n), h);
+  }
+  void sgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut, float* bufferOut,
+                 int64_t n, const SgdStep& h) override {
+    hostSgdUpdate(param, grad, bufferPrev, paramOut, bufferOut, static_cast<size_t>(n), h);
+  }
+  void rmspropUpdate(const float* param, const float* grad, const float* squareAvgPrev, const float* gradAvgPrev,
+                     const float* bufferPrev, float* paramOut, float* squareAvgOut, float* gradAvgOut, float* bufferOut,
+                     int64_t n, const RmspropStep& h) override {
+    hostRmspropUpdate(param, grad, squareAvgPrev, gradAvgPrev, bufferPrev, paramOut, squareAvgOut, gradAvgOut,
+                      bufferOut, static_cast<size_t>(n), h);
+  }
+  void adagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut, float* sumOut,
+                     int64_t n, const AdagradStep& h) override {
+    hostAdagradUpdate(param, grad, sumPrev, paramOut, sumOut, static_cast<size_t>(n), h);
+  }
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {
     hostBatchMatMul(a, b, c, batchA, batchB, M, N, K, transA, transB);

@@ -4,6 +4,7 @@ import { gemmShapeOf } from "../batch-mat-mul";
 import { type ConvAttrs, convPlan } from "../conv-shapes";
 import { type RangeAttrs, rangeValues } from "../data-kernels";
 import { BINARY, COMPARE, UNARY } from "../op-codes";
+import { UPDATE_SPECS, type UpdateSpec } from "../optimizer-updates";
 import { type PoolAttrs, poolInfo, poolShape } from "../pool-shapes";
 import { reducedBlock, reducedShape } from "../reduced-block";
 import type { DeviceBackend } from "./device-backend";
@@ -584,7 +585,32 @@ interface LayerNormAttrs {
 const optional = (backend: DeviceBackend, t: TensorInfo | undefined) =>
   t === undefined ? null : backend.address(t);
 
-/** Core's fused GELU and layer-norm pairs on the device (nn.GELU and nn.LayerNorm use them where registered). */
+/** A fused optimizer update on the device: state in, fresh state out, one kernel per parameter. */
+function deviceUpdateKernel(spec: UpdateSpec): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+    const attrs = args.attrs as Record<string, unknown>;
+    const backend = args.backend as DeviceBackend;
+    const shape = inputs.param!.shape;
+    const outputs = spec
+      .outputs(attrs)
+      .map((present) => (present ? backend.makeTensorInfo(shape, "float32") : null));
+    const n = tf.util.sizeFromShape(shape);
+    if (n > 0)
+      backend.device[spec.method](
+        ...spec.inputs.map((name) => optional(backend, inputs[name])),
+        ...outputs.map((t) => (t === null ? null : backend.address(t))),
+        n,
+        spec.hyper(attrs),
+      );
+    return outputs.filter((t): t is TensorInfo => t !== null);
+  };
+}
+
+/**
+ * Core's fused kernels on the device: the GELU and layer-norm pairs (nn.GELU and nn.LayerNorm use them where
+ * registered) and the optimizer updates (Adam/AdamW, SGD, RMSprop, Adagrad).
+ */
 export const DEVICE_FUSED_KERNELS: Record<string, KernelFunc> = {
   [GELU_KERNEL]: (args) => {
     const { x } = args.inputs as { x: TensorInfo };
@@ -601,6 +627,7 @@ export const DEVICE_FUSED_KERNELS: Record<string, KernelFunc> = {
       backend.device.geluGrad(backend.address(dy), backend.address(x), backend.address(dx), sizeOf(x));
     return dx;
   },
+  ...Object.fromEntries(UPDATE_SPECS.map((spec) => [spec.kernelName, deviceUpdateKernel(spec)])),
   [LAYER_NORM_KERNEL]: (args) => {
     const { x, weight, bias } = args.inputs as { x: TensorInfo; weight?: TensorInfo; bias?: TensorInfo };
     const { eps, normalizedSize } = args.attrs as unknown as LayerNormAttrs;

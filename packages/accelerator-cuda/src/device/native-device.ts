@@ -103,6 +103,11 @@ export interface NativeDevice {
   /** kind 0: max, 1: average. */
   pool(kind: number, x: number, out: number, shape: number[]): void;
   poolGrad(kind: number, dy: number, x: number | null, dx: number, shape: number[]): void;
+  /** The fused optimizer updates: inputs, outputs (null where the options leave state out), count, hyperparameters. */
+  adamUpdate(...args: Array<number | null | number[]>): void;
+  sgdUpdate(...args: Array<number | null | number[]>): void;
+  rmspropUpdate(...args: Array<number | null | number[]>): void;
+  adagradUpdate(...args: Array<number | null | number[]>): void;
   /** kind: 0 sum, 1 mean, 2 max, 3 min over the middle of [outer, reduce, inner]. */
   reduceMiddle(kind: number, x: number, out: number, outer: number, reduce: number, inner: number): void;
   /** Element types: 0 float32, 1 int32, 2 bool. */

@@ -1,0 +1,90 @@
+// The GPU build's fused optimizer updates: one thread per element running optimizer_ops.h, the host build's own
+// per-element update, with the options as run-time flags.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "../optimizer_ops.h"
+#include "device_kernels.h"
+
+namespace fulmen {
+namespace gpu {
+
+constexpr int kThreads = 256;
+
+inline unsigned blocksFor(int64_t n) {
+  const int64_t blocks = (n + kThreads - 1) / kThreads;
+  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
+}
+
+#define FULMEN_GRID_LOOP(i, n)                                                               \
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+
+__global__ void adamKernel(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
+                           const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
+                           int64_t n, AdamStep h, AdamScalars k) {
+  FULMEN_GRID_LOOP(i, n)
+  adamElement(h.maximize, h.weightDecay != 0, h.decoupled, h.amsgrad, i, param, grad, expAvgPrev, expAvgSqPrev,
+              maxPrev, paramOut, expAvgOut, expAvgSqOut, maxOut, k);
+}
+
+__global__ void sgdKernel(const float* param, const float* grad, const float* bufferPrev, float* paramOut,
+                          float* bufferOut, int64_t n, SgdStep h) {
+  FULMEN_GRID_LOOP(i, n) sgdElement(i, param, grad, bufferPrev, paramOut, bufferOut, h);
+}
+
+__global__ void rmspropKernel(const float* param, const float* grad, const float* squareAvgPrev,
+                              const float* gradAvgPrev, const float* bufferPrev, float* paramOut, float* squareAvgOut,
+                              float* gradAvgOut, float* bufferOut, int64_t n, RmspropStep h, RmspropScalars k) {
+  FULMEN_GRID_LOOP(i, n)
+  rmspropElement(h.maximize, h.weightDecay != 0, h.centered, h.momentum > 0, i, param, grad, squareAvgPrev,
+                 gradAvgPrev, bufferPrev, paramOut, squareAvgOut, gradAvgOut, bufferOut, k);
+}
+
+__global__ void adagradKernel(const float* param, const float* grad, const float* sumPrev, float* paramOut,
+                              float* sumOut, int64_t n, AdagradStep h) {
+  const float decay = static_cast<float>(h.weightDecay), eps = static_cast<float>(h.eps);
+  const float clr = static_cast<float>(h.clr);
+  FULMEN_GRID_LOOP(i, n)
+  adagradElement(h.maximize, h.weightDecay != 0, i, param, grad, sumPrev, paramOut, sumOut, decay, eps, clr);
+}
+
+}  // namespace gpu
+
+cudaError_t deviceAdamUpdate(const float* param, const float* grad, const float* expAvgPrev,
+                             const float* expAvgSqPrev, const float* maxPrev, float* paramOut, float* expAvgOut,
+                             float* expAvgSqOut, float* maxOut, int64_t n, const AdamStep& h, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  gpu::adamKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, expAvgPrev, expAvgSqPrev, maxPrev,
+                                                                  paramOut, expAvgOut, expAvgSqOut, maxOut, n, h,
+                                                                  adamScalarsOf(h));
+  return cudaGetLastError();
+}
+
+cudaError_t deviceSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut,
+                            float* bufferOut, int64_t n, const SgdStep& h, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  gpu::sgdKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, bufferPrev, paramOut, bufferOut, n, h);
+  return cudaGetLastError();
+}
+
+cudaError_t deviceRmspropUpdate(const float* param, const float* grad, const float* squareAvgPrev,
+                                const float* gradAvgPrev, const float* bufferPrev, float* paramOut,
+                                float* squareAvgOut, float* gradAvgOut, float* bufferOut, int64_t n,
+                                const RmspropStep& h, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  gpu::rmspropKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, squareAvgPrev, gradAvgPrev,
+                                                                     bufferPrev, paramOut, squareAvgOut, gradAvgOut,
+                                                                     bufferOut, n, h, rmspropScalarsOf(h));
+  return cudaGetLastError();
+}
+
+cudaError_t deviceAdagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut,
+                                float* sumOut, int64_t n, const AdagradStep& h, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  gpu::adagradKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, sumPrev, paramOut, sumOut, n, h);
+  return cudaGetLastError();
+}
+
+}  // namespace fulmen
