@@ -33,6 +33,9 @@ void hostExtremumMiddle(const float* x, float* out, int64_t outer, int64_t reduc
 void hostBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
                 const std::vector<int64_t>& bShape, float* out, const std::vector<int64_t>& outShape);
 
+/** out = x rounded to float16 (format 0) or bfloat16 (format 1), as float32 values (native/half_ops.h). */
+void hostRoundHalf(int32_t format, const float* x, float* out, size_t n);
+
 /** out = op(x) for `n` elements. */
 void hostUnary(UnaryOp op, const float* x, float* out, size_t n);
 

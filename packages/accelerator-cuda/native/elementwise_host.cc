@@ -3,6 +3,7 @@
 
 #include "elementwise.h"
 #include "elementwise_ops.h"
+#include "half_ops.h"
 #include "parallel.h"
 #include "vector_clones.h"
 
@@ -185,6 +186,19 @@ void hostUnary(UnaryOp op, const float* x, float* out, size_t n) {
                      op == UnaryOp::Erf;
   parallelFor(static_cast<int64_t>(n), heavy ? 131072 : 524288,
               [&](int64_t begin, int64_t end) { unaryChunk(op, x + begin, out + begin, end - begin); });
+}
+
+static FULMEN_VECTOR_CLONES void roundHalfChunk(HalfFormat format, const float* x, float* out, int64_t n) {
+  if (format == HalfFormat::Float16)
+    for (int64_t i = 0; i < n; i++) out[i] = roundToFloat16(x[i]);
+  else
+    for (int64_t i = 0; i < n; i++) out[i] = roundToBfloat16(x[i]);
+}
+
+void hostRoundHalf(int32_t format, const float* x, float* out, size_t n) {
+  parallelFor(static_cast<int64_t>(n), 131072, [&](int64_t begin, int64_t end) {
+    roundHalfChunk(static_cast<HalfFormat>(format), x + begin, out + begin, end - begin);
+  });
 }
 
 void hostStep(const float* x, float* out, size_t n, float alpha) {

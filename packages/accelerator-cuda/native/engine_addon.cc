@@ -279,6 +279,13 @@ Napi::Value setThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// roundHalf(format, x, out): format 0 float16, 1 bfloat16
+Napi::Value roundHalf(const Napi::CallbackInfo& info) {
+  auto out = info[2].As<Napi::Float32Array>();
+  fulmen::hostRoundHalf(info[0].As<Napi::Number>().Int32Value(), floats(info[1]), out.Data(), out.ElementLength());
+  return info.Env().Undefined();
+}
+
 // createHostMemoryDevice() → the device backend's engine over host memory (device/host_memory_engine.h)
 Napi::Value createHostMemoryDevice(const Napi::CallbackInfo& info) {
   return fulmen::wrapDeviceEngine(info.Env(), fulmen::makeHostMemoryEngine());
@@ -317,6 +324,7 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormGrad", Napi::Function::New(env, layerNormGrad));
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
+  exports.Set("roundHalf", Napi::Function::New(env, roundHalf));
   exports.Set("createHostMemoryDevice", Napi::Function::New(env, createHostMemoryDevice));
   return exports;
 }

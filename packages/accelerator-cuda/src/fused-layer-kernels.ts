@@ -1,4 +1,12 @@
-import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, tf } from "@fulmen/core";
+import {
+  GELU_GRAD_KERNEL,
+  GELU_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  ROUND_BFLOAT16_KERNEL,
+  ROUND_FLOAT16_KERNEL,
+  tf,
+} from "@fulmen/core";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { NativeEngine } from "./native-engine";
@@ -90,9 +98,28 @@ function layerNormGradKernel(engine: NativeEngine): KernelFunc {
   };
 }
 
-/** Registers the engine's fused layer kernels (core's GELU and layer-norm kernel families) for `backendName`. */
+/** Rounding to float16 (format 0) or bfloat16 (1) values: the precision plugins' kernels. */
+function roundHalfKernel(engine: NativeEngine, format: 0 | 1): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    const out = backend.allocate(Float32Array, tf.util.sizeFromShape(x.shape));
+    engine.roundHalf(format, backend.floats(x), out);
+    return backend.makeTensorInfo(x.shape, "float32", out);
+  };
+}
+
+/** Kernel names the engine registers itself even where tfjs's cpu backend has a kernel of that name. */
+export const FUSED_KERNEL_NAMES = new Set([ROUND_FLOAT16_KERNEL, ROUND_BFLOAT16_KERNEL]);
+
+/**
+ * Registers the engine's fused kernels (core's GELU, layer-norm and half-rounding kernel families) for
+ * `backendName`.
+ */
 export function registerFusedLayerKernels(engine: NativeEngine, backendName: string): void {
   const kernels: Array<[string, KernelFunc]> = [
+    [ROUND_FLOAT16_KERNEL, roundHalfKernel(engine, 0)],
+    [ROUND_BFLOAT16_KERNEL, roundHalfKernel(engine, 1)],
     [GELU_KERNEL, geluKernel(engine)],
     [GELU_GRAD_KERNEL, geluGradKernel(engine)],
     [LAYER_NORM_KERNEL, layerNormKernel(engine)],

@@ -151,6 +151,8 @@ export interface NativeEngine {
   ): void;
   setThreads(threads: number): void;
   threads(): number;
+  /** out = x rounded to float16 (format 0) or bfloat16 (format 1) values. */
+  roundHalf(format: 0 | 1, x: Float32Array, out: Float32Array): void;
   /** The device backend's engine over host memory (native/device/host_memory_engine.cc). */
   createHostMemoryDevice(): NativeDevice;
 }

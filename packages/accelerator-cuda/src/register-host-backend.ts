@@ -4,7 +4,7 @@ import { nativeBatchMatMul } from "./batch-mat-mul";
 import { CONV_KERNELS } from "./conv-kernels";
 import { DATA_KERNELS } from "./data-kernels";
 import { ELEMENTWISE_KERNELS } from "./elementwise-kernels";
-import { registerFusedLayerKernels } from "./fused-layer-kernels";
+import { FUSED_KERNEL_NAMES, registerFusedLayerKernels } from "./fused-layer-kernels";
 import { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
@@ -36,6 +36,7 @@ export function registerHostBackend(engine: NativeEngine): void {
   registered = true;
   tf.registerBackend(HOST_BACKEND, () => new HostEngineBackend(), 0);
   for (const config of tf.getKernelsForBackend("cpu")) {
+    if (FUSED_KERNEL_NAMES.has(config.kernelName)) continue;
     const cpuKernel = config.kernelFunc as KernelFunc;
     const native = NATIVE_KERNELS[config.kernelName];
     const kernelFunc: KernelFunc = native

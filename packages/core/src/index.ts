@@ -22,6 +22,8 @@ export {
   encodeHalf,
   float16Bits,
   float16FromBits,
+  ROUND_BFLOAT16_KERNEL,
+  ROUND_FLOAT16_KERNEL,
   roundBfloat16,
   roundBfloat16Array,
   roundFloat16,

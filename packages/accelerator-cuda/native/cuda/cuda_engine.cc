@@ -99,6 +99,9 @@ class CudaEngine : public DeviceEngine {
   void unary(UnaryOp op, const float* x, float* out, int64_t n) override {
     check(deviceUnary(op, x, out, n, stream_), "unary kernel launch");
   }
+  void roundHalf(HalfFormat format, const float* x, float* out, int64_t n) override {
+    check(deviceRoundHalf(format, x, out, n, stream_), "roundHalf kernel launch");
+  }
   void gelu(const float* x, float* y, int64_t n) override { check(deviceGelu(x, y, n, stream_), "gelu kernel launch"); }
   void geluGrad(const float* dy, const float* x, float* dx, int64_t n) override {
     check(deviceGeluGrad(dy, x, dx, n, stream_), "geluGrad kernel launch");

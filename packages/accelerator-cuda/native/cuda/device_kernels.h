@@ -12,6 +12,7 @@
 #include "../optimizer.h"
 #include "../pool_transpose.h"
 #include "../elementwise.h"
+#include "../half_ops.h"
 
 namespace fulmen {
 
@@ -22,6 +23,7 @@ cudaError_t deviceCompare(CompareOp op, const float* a, const std::vector<int64_
                           const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape,
                           cudaStream_t stream);
 cudaError_t deviceUnary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_t stream);
+cudaError_t deviceRoundHalf(HalfFormat format, const float* x, float* out, int64_t n, cudaStream_t stream);
 cudaError_t deviceGelu(const float* x, float* y, int64_t n, cudaStream_t stream);
 cudaError_t deviceGeluGrad(const float* dy, const float* x, float* dx, int64_t n, cudaStream_t stream);
 cudaError_t deviceSoftmax(const float* x, float* out, int64_t rows, int64_t cols, cudaStream_t stream);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../elementwise_ops.h"
+#include "../half_ops.h"
 #include "device_kernels.h"
 
 namespace fulmen {
@@ -13,6 +14,12 @@ namespace gpu {
 
 constexpr int kMaxRank = 8;
 constexpr int kThreads = 256;
+
+__global__ void roundHalfKernel(HalfFormat format, const float* x, float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+    out[i] = roundToHalf(format, x[i]);
+}
 
 /** Output shape and each operand's strides aligned to it (0 along broadcast dimensions). */
 struct Broadcast {
@@ -203,6 +210,13 @@ cudaError_t deviceUnary(UnaryOp op, const float* x, float* out, int64_t n, cudaS
     case UnaryOp::Erf: return gpu::launchUnaryOp<UnaryOp::Erf>(x, out, n, stream);
   }
   return cudaErrorInvalidValue;
+}
+
+/** x rounded to float16 or bfloat16 values (the precision plugins' rounding kernels). */
+cudaError_t deviceRoundHalf(HalfFormat format, const float* x, float* out, int64_t n, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  gpu::roundHalfKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(format, x, out, n);
+  return cudaGetLastError();
 }
 
 /** GELU and its gradient on the device (core's GELU_KERNEL pair). */

@@ -14,6 +14,7 @@
 #include "../pool_transpose.h"
 #include "../data_ops.h"
 #include "../elementwise.h"
+#include "../half_ops.h"
 #include "../optimizer.h"
 
 namespace fulmen {
@@ -48,6 +49,8 @@ class DeviceEngine {
   virtual void compare(CompareOp op, const float* a, const std::vector<int64_t>& aShape, const float* b,
                        const std::vector<int64_t>& bShape, uint8_t* out, const std::vector<int64_t>& outShape) = 0;
   virtual void unary(UnaryOp op, const float* x, float* out, int64_t n) = 0;
+  /** x rounded to float16 or bfloat16 values (kept as float32). */
+  virtual void roundHalf(HalfFormat format, const float* x, float* out, int64_t n) = 0;
   virtual void gelu(const float* x, float* y, int64_t n) = 0;
   virtual void geluGrad(const float* dy, const float* x, float* dx, int64_t n) = 0;
   virtual void softmax(const float* x, float* out, int64_t rows, int64_t cols) = 0;

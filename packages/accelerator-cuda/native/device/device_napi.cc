@@ -29,6 +29,7 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                            InstanceMethod("compare", &DeviceObject::compare),
                            InstanceMethod("unary", &DeviceObject::unary),
                            InstanceMethod("gelu", &DeviceObject::gelu),
+                           InstanceMethod("roundHalf", &DeviceObject::roundHalf),
                            InstanceMethod("geluGrad", &DeviceObject::geluGrad),
                            InstanceMethod("softmax", &DeviceObject::softmax),
                            InstanceMethod("batchMatMul", &DeviceObject::batchMatMul),
@@ -208,6 +209,17 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
       const int64_t n = integer(info, 3);
       engine_->unary(static_cast<UnaryOp>(integer(info, 0)), static_cast<const float*>(block(info, 1, 4 * n, "unary")),
                      static_cast<float*>(block(info, 2, 4 * n, "unary")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // roundHalf(format, x, out, n): format 0 float16, 1 bfloat16
+  Napi::Value roundHalf(const Napi::CallbackInfo& info) {
+    return guarded(info, "roundHalf", [&]() -> Napi::Value {
+      const int64_t format = integer(info, 0), n = integer(info, 3);
+      if (format != 0 && format != 1) throw Napi::RangeError::New(info.Env(), "roundHalf: format must be 0 or 1");
+      engine_->roundHalf(static_cast<HalfFormat>(format), static_cast<const float*>(block(info, 1, 4 * n, "roundHalf")),
+                         static_cast<float*>(block(info, 2, 4 * n, "roundHalf")), n);
       return info.Env().Undefined();
     });
   }

@@ -48,6 +48,9 @@ class HostMemoryEngine : public DeviceEngine {
   void unary(UnaryOp op, const float* x, float* out, int64_t n) override {
     hostUnary(op, x, out, static_cast<size_t>(n));
   }
+  void roundHalf(HalfFormat format, const float* x, float* out, int64_t n) override {
+    hostRoundHalf(static_cast<int32_t>(format), x, out, static_cast<size_t>(n));
+  }
   void gelu(const float* x, float* y, int64_t n) override { hostGelu(x, y, n); }
   void geluGrad(const float* dy, const float* x, float* dx, int64_t n) override { hostGeluGrad(dy, x, dx, n); }
   void softmax(const float* x, float* out, int64_t rows, int64_t cols) override {

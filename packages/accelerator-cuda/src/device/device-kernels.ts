@@ -1,4 +1,12 @@
-import { GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, tf } from "@fulmen/core";
+import {
+  GELU_GRAD_KERNEL,
+  GELU_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  ROUND_BFLOAT16_KERNEL,
+  ROUND_FLOAT16_KERNEL,
+  tf,
+} from "@fulmen/core";
 import type { BatchMatMulAttrs, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { gemmShapeOf } from "../batch-mat-mul";
 import { type ConvAttrs, convPlan } from "../conv-shapes";
@@ -585,6 +593,17 @@ interface LayerNormAttrs {
 const optional = (backend: DeviceBackend, t: TensorInfo | undefined) =>
   t === undefined ? null : backend.address(t);
 
+/** Rounding to float16 (format 0) or bfloat16 (1) values: the precision plugins' kernels. */
+function roundHalfKernel(format: 0 | 1): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const backend = args.backend as DeviceBackend;
+    const out = backend.makeTensorInfo(x.shape, "float32");
+    if (sizeOf(x) > 0) backend.device.roundHalf(format, backend.address(x), backend.address(out), sizeOf(x));
+    return out;
+  };
+}
+
 /** A fused optimizer update on the device: state in, fresh state out, one kernel per parameter. */
 function deviceUpdateKernel(spec: UpdateSpec): KernelFunc {
   return (args) => {
@@ -628,6 +647,8 @@ export const DEVICE_FUSED_KERNELS: Record<string, KernelFunc> = {
     return dx;
   },
   ...Object.fromEntries(UPDATE_SPECS.map((spec) => [spec.kernelName, deviceUpdateKernel(spec)])),
+  [ROUND_FLOAT16_KERNEL]: roundHalfKernel(0),
+  [ROUND_BFLOAT16_KERNEL]: roundHalfKernel(1),
   [LAYER_NORM_KERNEL]: (args) => {
     const { x, weight, bias } = args.inputs as { x: TensorInfo; weight?: TensorInfo; bias?: TensorInfo };
     const { eps, normalizedSize } = args.attrs as unknown as LayerNormAttrs;

@@ -40,6 +40,8 @@ export interface NativeDevice {
     outShape: number[],
   ): void;
   unary(op: number, x: number, out: number, n: number): void;
+  /** out = x rounded to float16 (format 0) or bfloat16 (1) values. */
+  roundHalf(format: number, x: number, out: number, n: number): void;
   gelu(x: number, y: number, n: number): void;
   geluGrad(dy: number, x: number, dx: number, n: number): void;
   softmax(x: number, out: number, rows: number, cols: number): void;

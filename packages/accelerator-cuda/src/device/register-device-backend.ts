@@ -15,6 +15,7 @@ export function registerDeviceBackend(backendName: string, makeDevice: () => Nat
   registered.add(backendName);
   tf.registerBackend(backendName, () => new DeviceBackend(makeDevice()), 0);
   for (const config of tf.getKernelsForBackend("cpu")) {
+    if (config.kernelName in DEVICE_FUSED_KERNELS) continue;
     const cpuKernel = config.kernelFunc as KernelFunc;
     const native = DEVICE_KERNELS[config.kernelName];
     const kernelFunc: KernelFunc = native

@@ -3,6 +3,15 @@
  * Math.f16round). Round to nearest, ties to even; NaN and ±Infinity pass through.
  */
 
+/**
+ * Kernel names of rounding a float32 tensor to float16 / bfloat16 values (kept as float32): inputs `{x}`, output
+ * the rounded values, bit for bit {@link roundFloat16Array} / {@link roundBfloat16Array}. The precision plugins
+ * run them; each backend registers its own (the native engine's run on its memory).
+ */
+export const ROUND_FLOAT16_KERNEL = "FulmenRoundFloat16";
+/** See {@link ROUND_FLOAT16_KERNEL}. */
+export const ROUND_BFLOAT16_KERNEL = "FulmenRoundBfloat16";
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

@@ -1,7 +1,13 @@
-import { roundBfloat16Array, roundFloat16Array, tf } from "@fulmen/core";
+import {
+  ROUND_BFLOAT16_KERNEL,
+  ROUND_FLOAT16_KERNEL,
+  roundBfloat16Array,
+  roundFloat16Array,
+  tf,
+} from "@fulmen/core";
 
-/** Kernel names of the rounding ops, registered for each tfjs backend Fulmen runs on. */
-export const ROUND_KERNELS = { bfloat16: "FulmenRoundBfloat16", float16: "FulmenRoundFloat16" } as const;
+/** Kernel names of the rounding ops (core's), registered for each tfjs backend Fulmen runs on. */
+export const ROUND_KERNELS = { bfloat16: ROUND_BFLOAT16_KERNEL, float16: ROUND_FLOAT16_KERNEL } as const;
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 interface SyncBackend {
