@@ -1,0 +1,16 @@
+// The part of jasmine's runner the GPU proof uses (jasmine ships no types of its own).
+declare module "jasmine" {
+  interface SpecResult {
+    status: string;
+    fullName: string;
+    failedExpectations: Array<{ message: string }>;
+  }
+  export default class Jasmine {
+    exitOnCompletion: boolean;
+    env: {
+      configure(options: { random: boolean }): void;
+      addReporter(reporter: { specDone(result: SpecResult): void }): void;
+    };
+    execute(): Promise<unknown>;
+  }
+}
