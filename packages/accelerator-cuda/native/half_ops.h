@@ -54,4 +54,34 @@ FULMEN_HD inline float roundToHalf(HalfFormat format, float x) {
   return format == HalfFormat::Float16 ? roundToFloat16(x) : roundToBfloat16(x);
 }
 
+/**
+ * The 16 bits that store x rounded to `format` (IEEE binary16, or bfloat16's top half of float32): what half
+ * storage keeps, 2 bytes a value. NaN becomes the format's quiet NaN.
+ */
+FULMEN_HD inline uint16_t halfBitsOf(HalfFormat format, float x) {
+  const float r = roundToHalf(format, x);
+  if (r != r) return format == HalfFormat::Float16 ? 0x7e00 : 0x7fc0;
+  const uint32_t u = bitsOf(r);
+  if (format == HalfFormat::Bfloat16) return static_cast<uint16_t>(u >> 16);
+  const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
+  const float a = fabsf(r);
+  if (a == INFINITY) return sign | 0x7c00;
+  if (a < 6.103515625e-05f) return sign | static_cast<uint16_t>(a * 16777216.0f);  // subnormal: a multiple of 2⁻²⁴
+  const uint32_t exponent = ((u >> 23) & 0xffu) - 127u + 15u;
+  return static_cast<uint16_t>(sign | (exponent << 10) | ((u >> 13) & 0x3ffu));
+}
+
+/** The float32 value of 16 stored bits (exact: every half value is a float32 value). */
+FULMEN_HD inline float halfValue(HalfFormat format, uint16_t bits) {
+  if (format == HalfFormat::Bfloat16) return floatOf(static_cast<uint32_t>(bits) << 16);
+  const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
+  const uint32_t exponent = (bits >> 10) & 0x1fu, mantissa = bits & 0x3ffu;
+  if (exponent == 0) {
+    const float value = static_cast<float>(mantissa) * 5.9604644775390625e-08f;  // × 2⁻²⁴, exact
+    return sign != 0 ? -value : value;
+  }
+  if (exponent == 0x1f) return floatOf(sign | 0x7f800000u | (mantissa << 13));
+  return floatOf(sign | ((exponent - 15u + 127u) << 23) | (mantissa << 13));
+}
+
 }  // namespace fulmen

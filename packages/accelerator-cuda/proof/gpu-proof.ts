@@ -15,6 +15,7 @@ import {
   Adam,
   AdamW,
   backward,
+  type HalfFormat,
   manualSeed,
   nn,
   type Optimizer,
@@ -26,6 +27,7 @@ import {
   roundFloat16Array,
   SGD,
   tf,
+  withAutocast,
 } from "@fulmen/core";
 import "@tensorflow/tfjs-backend-cpu";
 import Jasmine from "jasmine";
@@ -322,6 +324,83 @@ async function roundingChecks(): Promise<void> {
   }
 }
 
+/** A half format rounding through the backend's kernel, or (on tfjs's cpu, the reference) through core's. */
+function halfFormat(dtype: "float16" | "bfloat16", reference: boolean): HalfFormat {
+  const kernel = dtype === "float16" ? ROUND_FLOAT16_KERNEL : ROUND_BFLOAT16_KERNEL;
+  const round = dtype === "float16" ? roundFloat16Array : roundBfloat16Array;
+  return {
+    dtype,
+    round: (t) =>
+      reference
+        ? tf.tensor(round(t.dataSync() as Float32Array), t.shape)
+        : (tf.engine().runKernel(kernel, { x: t }) as tf.Tensor),
+  };
+}
+
+/** Half storage: rounded tensors in 2 bytes a value, GEMMs on them (tensor cores), mixed-precision training. */
+async function halfChecks(): Promise<void> {
+  let halfGemms = 0;
+  const engine = device().device;
+  const original = engine.batchMatMulHalf;
+  Object.defineProperty(engine, "batchMatMulHalf", {
+    configurable: true,
+    value: (...args: Parameters<typeof original>) => {
+      halfGemms++;
+      return original.apply(engine, args);
+    },
+  });
+  for (const dtype of ["float16", "bfloat16"] as const) {
+    await check(`half storage: ${dtype} GEMM`, async () => {
+      const before = halfGemms;
+      const make = (reference: boolean) =>
+        tf.tidy(() => {
+          const format = halfFormat(dtype, reference);
+          const a = format.round(tf.randomNormal([4, 65, 130], 0, 1, "float32", 50));
+          const b = format.round(tf.randomNormal([130, 33], 0, 1, "float32", 51));
+          return tf.matMul(a, b).dataSync();
+        });
+      const got = make(false);
+      const want = await onCpu(() => make(true));
+      assert(halfGemms === before + 1, () => "the GEMM did not run on half storage");
+      const problem = close(got, want, 1e-4);
+      assert(problem === null, () => problem!);
+    });
+  }
+  await check("half storage: bfloat16 mixed-precision training", async () => {
+    const run = (reference: boolean) => {
+      manualSeed(21);
+      const model = new nn.Sequential(new nn.Linear(64, 128), new nn.ReLU(), new nn.Linear(128, 10));
+      const optimizer = new AdamW(model, { lr: 1e-2 });
+      const x = tf.randomNormal([32, 64], 0, 1, "float32", 52);
+      const y = labels(32, 10);
+      const autocast = { format: halfFormat("bfloat16", reference), mode: "mixed" as const };
+      const losses: number[] = [];
+      for (let step = 0; step < 6; step++)
+        tf.tidy(() => {
+          optimizer.zeroGrad();
+          const loss = backward(
+            () => withAutocast(autocast, () => nn.crossEntropy(model.forward(x), y) as tf.Scalar),
+            model,
+          );
+          losses.push(loss.dataSync()[0]!);
+          optimizer.step();
+        });
+      model.dispose();
+      optimizer.disposeState();
+      tf.dispose([x, y]);
+      return losses;
+    };
+    const before = halfGemms;
+    const got = run(false);
+    const want = await onCpu(() => run(true));
+    assert(halfGemms - before >= 6 * 5, () => `only ${halfGemms - before} GEMMs ran on half storage`);
+    // bfloat16 keeps 8 bits: a GEMM summed in another order can round an output to the neighbouring value.
+    const problem = close(got, want, 1e-2);
+    assert(problem === null, () => `losses ${got} vs cpu ${want}: ${problem}`);
+  });
+  delete (engine as unknown as Record<string, unknown>).batchMatMulHalf;
+}
+
 async function guardChecks(): Promise<void> {
   await check("a freed block is refused, naming the call", () => {
     const x = tf.tensor([1, 2, 3]);
@@ -414,6 +493,7 @@ await kernelChecks();
 await trainingChecks();
 await optimizerChecks();
 await roundingChecks();
+await halfChecks();
 await guardChecks();
 report.checks = checks;
 if (!options["skip-bench"]) report.bench = bench();

@@ -1,4 +1,15 @@
-import { AdamW, backward, manualSeed, nn, tf } from "@fulmen/core";
+import {
+  AdamW,
+  backward,
+  type HalfFormat,
+  manualSeed,
+  nn,
+  ROUND_BFLOAT16_KERNEL,
+  ROUND_FLOAT16_KERNEL,
+  roundFloat16Array,
+  tf,
+  withAutocast,
+} from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isGemmCase, KERNEL_CASES, TinyTransformer } from "../proof/cases";
 import {
@@ -273,6 +284,120 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
     else
       for (const [i, loss] of losses[DEVICE]!.entries())
         expect(loss).toBeCloseTo(losses[HOST_BACKEND]![i]!, 4);
+    expect(losses[DEVICE]!.at(-1)!).toBeLessThan(losses[DEVICE]![0]!);
+  });
+
+  /** A half format whose rounding is the backend's kernel (what the precision plugins provide). */
+  const halfFormat = (dtype: "float16" | "bfloat16"): HalfFormat => ({
+    dtype,
+    round: (t) =>
+      tf
+        .engine()
+        .runKernel(dtype === "float16" ? ROUND_FLOAT16_KERNEL : ROUND_BFLOAT16_KERNEL, { x: t }) as tf.Tensor,
+  });
+
+  /** Counts the device's half GEMMs (tensor cores on a GPU) while `fn` runs. */
+  function countHalfGemms<T>(fn: () => T): [T, number] {
+    const engine = device().device;
+    const original = engine.batchMatMulHalf;
+    let calls = 0;
+    // The addon's methods are read-only on its prototype: shadow the method on the instance for the call.
+    Object.defineProperty(engine, "batchMatMulHalf", {
+      configurable: true,
+      value: (...args: Parameters<typeof original>) => {
+        calls++;
+        return original.apply(engine, args);
+      },
+    });
+    try {
+      return [fn(), calls];
+    } finally {
+      delete (engine as unknown as Record<string, unknown>).batchMatMulHalf;
+    }
+  }
+
+  it("keeps rounded tensors in half storage, 2 bytes a value, and reads back core's rounding", async () => {
+    await tf.setBackend(DEVICE);
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 70000 + i * 1e-3);
+    const x = tf.tensor1d(values);
+    const before = device().memory().numBytesInDevice;
+    const rounded = halfFormat("float16").round(x);
+    // 2000 bytes in a 2048-byte block, where a float32 tensor would take 4096.
+    expect(device().memory().numBytesInDevice - before).toBe(2048);
+    expect(device().halfOf(rounded)?.format).toBe(0);
+    expect(Array.from(rounded.dataSync())).toEqual(Array.from(roundFloat16Array(values)));
+    // Rounding again to the same format is a view; the float32 copy made for reading is freed with the tensor.
+    const again = halfFormat("float16").round(rounded);
+    expect(again.dataId).toBe(rounded.dataId);
+    tf.dispose([x, rounded, again]);
+    expect(device().memory().numBytesInDevice).toBe(before - 4096);
+  });
+
+  it("multiplies half-stored matrices with float32 accumulation (tensor cores on a GPU)", async () => {
+    await tf.setBackend(DEVICE);
+    for (const dtype of ["float16", "bfloat16"] as const) {
+      const format = halfFormat(dtype);
+      const a = tf.randomNormal([3, 17, 33], 0, 1, "float32", 40);
+      const b = tf.randomNormal([33, 9], 0, 1, "float32", 41);
+      const [product, calls] = countHalfGemms(() =>
+        tf.tidy(() => tf.matMul(format.round(a), format.round(b))),
+      );
+      expect(calls).toBe(1);
+      // The same GEMM on the rounded values as float32 tensors.
+      const reference = tf.tidy(() =>
+        tf.matMul(
+          tf.tensor(format.round(a).dataSync(), a.shape),
+          tf.tensor(format.round(b).dataSync(), b.shape),
+        ),
+      );
+      const [got, want] = [product.dataSync(), reference.dataSync()];
+      if (exact) expect(Array.from(got)).toEqual(Array.from(want));
+      else for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 3);
+      tf.dispose([a, b, product, reference]);
+    }
+  });
+
+  it("trains an MLP under mixed precision with its GEMMs on half storage, as the host engine trains it", async () => {
+    const losses: Record<string, number[]> = {};
+    const gemms: Record<string, number> = {};
+    for (const backendName of [DEVICE, HOST_BACKEND]) {
+      if (backendName === HOST_BACKEND) await new HostAccelerator().setup();
+      await tf.setBackend(backendName);
+      manualSeed(21);
+      const model = new nn.Sequential(new nn.Linear(24, 48), new nn.ReLU(), new nn.Linear(48, 5));
+      const optimizer = new AdamW(model, { lr: 1e-2 });
+      const x = tf.randomNormal([16, 24], 0, 1, "float32", 42);
+      const y = tf.tensor1d(
+        Array.from({ length: 16 }, (_, i) => i % 5),
+        "int32",
+      );
+      const autocast = { format: halfFormat("bfloat16"), mode: "mixed" as const };
+      losses[backendName] = [];
+      gemms[backendName] = 0;
+      for (let step = 0; step < 5; step++) {
+        const run = () =>
+          tf.tidy(() => {
+            optimizer.zeroGrad();
+            const loss = backward(
+              () => withAutocast(autocast, () => nn.crossEntropy(model.forward(x), y) as tf.Scalar),
+              model,
+            );
+            losses[backendName]!.push(loss.dataSync()[0]!);
+            optimizer.step();
+          });
+        if (backendName === DEVICE) gemms[backendName] += countHalfGemms(run)[1];
+        else run();
+      }
+      model.dispose();
+      optimizer.disposeState();
+      tf.dispose([x, y]);
+    }
+    // Forward and both backward GEMMs of both layers, every step.
+    expect(gemms[DEVICE]).toBeGreaterThanOrEqual(5 * 5);
+    if (exact) expect(losses[DEVICE]).toEqual(losses[HOST_BACKEND]);
+    else
+      for (const [i, loss] of losses[DEVICE]!.entries())
+        expect(loss).toBeCloseTo(losses[HOST_BACKEND]![i]!, 3);
     expect(losses[DEVICE]!.at(-1)!).toBeLessThan(losses[DEVICE]![0]!);
   });
 

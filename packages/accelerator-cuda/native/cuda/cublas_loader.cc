@@ -34,6 +34,7 @@ CublasApi load() {
   resolve(library, "cublasDestroy_v2", api.destroy, api.error);
   resolve(library, "cublasSetStream_v2", api.setStream, api.error);
   resolve(library, "cublasSgemmStridedBatched", api.sgemmStridedBatched, api.error);
+  resolve(library, "cublasGemmStridedBatchedEx", api.gemmStridedBatchedEx, api.error);
   return api;
 }
 

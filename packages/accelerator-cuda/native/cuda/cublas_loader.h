@@ -18,6 +18,13 @@ struct CublasApi {
   //                           ldc, strideC, batchCount); cublasOperation_t: 0 = N, 1 = T.
   Status (*sgemmStridedBatched)(Handle, int, int, int, int, int, const float*, const float*, int, long long,
                                 const float*, int, long long, const float*, float*, int, long long, int) = nullptr;
+  // cublasGemmStridedBatchedEx(handle, transa, transb, m, n, k, alpha, A, Atype, lda, strideA, B, Btype, ldb,
+  //                            strideB, beta, C, Ctype, ldc, strideC, batchCount, computeType, algo): half inputs,
+  // float32 output and accumulation (cudaDataType: 0 = R_32F, 2 = R_16F, 14 = R_16BF; CUBLAS_COMPUTE_32F = 68;
+  // CUBLAS_GEMM_DEFAULT = -1, tensor cores where the types allow).
+  Status (*gemmStridedBatchedEx)(Handle, int, int, int, int, int, const void*, const void*, int, int, long long,
+                                 const void*, int, int, long long, const void*, void*, int, int, long long, int, int,
+                                 int) = nullptr;
   /** The library that was loaded ("" when none). */
   std::string library;
   /** Why cuBLAS is not usable ("" when it is). */

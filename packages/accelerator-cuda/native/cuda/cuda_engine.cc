@@ -102,6 +102,12 @@ class CudaEngine : public DeviceEngine {
   void roundHalf(HalfFormat format, const float* x, float* out, int64_t n) override {
     check(deviceRoundHalf(format, x, out, n, stream_), "roundHalf kernel launch");
   }
+  void toHalf(HalfFormat format, const float* x, uint16_t* out, int64_t n) override {
+    check(deviceToHalf(format, x, out, n, stream_), "toHalf kernel launch");
+  }
+  void fromHalf(HalfFormat format, const uint16_t* x, float* out, int64_t n) override {
+    check(deviceFromHalf(format, x, out, n, stream_), "fromHalf kernel launch");
+  }
   void gelu(const float* x, float* y, int64_t n) override { check(deviceGelu(x, y, n, stream_), "gelu kernel launch"); }
   void geluGrad(const float* dy, const float* x, float* dx, int64_t n) override {
     check(deviceGeluGrad(dy, x, dx, n, stream_), "geluGrad kernel launch");
@@ -233,6 +239,35 @@ class CudaEngine : public DeviceEngine {
   void adagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut, float* sumOut,
                      int64_t n, const AdagradStep& h) override {
     check(deviceAdagradUpdate(param, grad, sumPrev, paramOut, sumOut, n, h, stream_), "adagrad kernel launch");
+  }
+
+  // cuBLAS's GemmEx on the half operands (tensor cores, float32 accumulation); without cuBLAS, their float32
+  // values through the tiled GEMM (scratch from the allocator, released in stream order).
+  void batchMatMulHalf(HalfFormat format, const uint16_t* a, const uint16_t* b, float* c, int batchA, int batchB,
+                       int M, int N, int K, bool transA, bool transB) override {
+    const int batch = batchA > batchB ? batchA : batchB;
+    if (M == 0 || N == 0 || batch == 0) return;
+    if (cublas_ == nullptr || K == 0) {
+      const int64_t sizeA = static_cast<int64_t>(batchA) * M * K, sizeB = static_cast<int64_t>(batchB) * K * N;
+      auto wideA = static_cast<float*>(allocate(sizeof(float) * (sizeA > 0 ? sizeA : 1)));
+      auto wideB = static_cast<float*>(allocate(sizeof(float) * (sizeB > 0 ? sizeB : 1)));
+      fromHalf(format, a, wideA, sizeA);
+      fromHalf(format, b, wideB, sizeB);
+      batchMatMul(wideA, wideB, c, batchA, batchB, M, N, K, transA, transB);
+      release(wideA);
+      release(wideB);
+      return;
+    }
+    const GemmArgs g = columnMajorGemm(M, N, K, transA, transB);
+    const float one = 1.0f, zero = 0.0f;
+    const int type = format == HalfFormat::Float16 ? 2 : 14;  // CUDA_R_16F, CUDA_R_16BF
+    const long long strideA = batchA == 1 ? 0 : static_cast<long long>(M) * K;
+    const long long strideB = batchB == 1 ? 0 : static_cast<long long>(K) * N;
+    const int status = cublas().gemmStridedBatchedEx(
+        cublas_, g.transFirst ? 1 : 0, g.transSecond ? 1 : 0, g.m, g.n, g.k, &one, b, type, g.ldFirst, strideB, a, type,
+        g.ldSecond, strideA, &zero, c, 0 /* CUDA_R_32F */, g.ldResult, static_cast<long long>(M) * N, batch,
+        68 /* CUBLAS_COMPUTE_32F */, -1 /* CUBLAS_GEMM_DEFAULT */);
+    if (status != 0) throw std::runtime_error("cublasGemmStridedBatchedEx failed with status " + std::to_string(status));
   }
 
   // cuBLAS is column-major: the row-major product runs as Cᵀ = Bᵀ·Aᵀ (gemm.h, the mapping the host build shares).

@@ -24,6 +24,8 @@ cudaError_t deviceCompare(CompareOp op, const float* a, const std::vector<int64_
                           cudaStream_t stream);
 cudaError_t deviceUnary(UnaryOp op, const float* x, float* out, int64_t n, cudaStream_t stream);
 cudaError_t deviceRoundHalf(HalfFormat format, const float* x, float* out, int64_t n, cudaStream_t stream);
+cudaError_t deviceToHalf(HalfFormat format, const float* x, uint16_t* out, int64_t n, cudaStream_t stream);
+cudaError_t deviceFromHalf(HalfFormat format, const uint16_t* x, float* out, int64_t n, cudaStream_t stream);
 cudaError_t deviceGelu(const float* x, float* y, int64_t n, cudaStream_t stream);
 cudaError_t deviceGeluGrad(const float* dy, const float* x, float* dx, int64_t n, cudaStream_t stream);
 cudaError_t deviceSoftmax(const float* x, float* out, int64_t rows, int64_t cols, cudaStream_t stream);

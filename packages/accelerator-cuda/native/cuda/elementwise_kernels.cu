@@ -21,6 +21,18 @@ __global__ void roundHalfKernel(HalfFormat format, const float* x, float* out, i
     out[i] = roundToHalf(format, x[i]);
 }
 
+__global__ void toHalfKernel(HalfFormat format, const float* x, uint16_t* out, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+    out[i] = halfBitsOf(format, x[i]);
+}
+
+__global__ void fromHalfKernel(HalfFormat format, const uint16_t* x, float* out, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+    out[i] = halfValue(format, x[i]);
+}
+
 /** Output shape and each operand's strides aligned to it (0 along broadcast dimensions). */
 struct Broadcast {
   int rank;
@@ -216,6 +228,19 @@ cudaError_t deviceUnary(UnaryOp op, const float* x, float* out, int64_t n, cudaS
 cudaError_t deviceRoundHalf(HalfFormat format, const float* x, float* out, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   gpu::roundHalfKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(format, x, out, n);
+  return cudaGetLastError();
+}
+
+/** Half storage: x rounded and packed into 2 bytes a value, and back to float32. */
+cudaError_t deviceToHalf(HalfFormat format, const float* x, uint16_t* out, int64_t n, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  gpu::toHalfKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(format, x, out, n);
+  return cudaGetLastError();
+}
+
+cudaError_t deviceFromHalf(HalfFormat format, const uint16_t* x, float* out, int64_t n, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  gpu::fromHalfKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(format, x, out, n);
   return cudaGetLastError();
 }
 

@@ -51,6 +51,10 @@ class DeviceEngine {
   virtual void unary(UnaryOp op, const float* x, float* out, int64_t n) = 0;
   /** x rounded to float16 or bfloat16 values (kept as float32). */
   virtual void roundHalf(HalfFormat format, const float* x, float* out, int64_t n) = 0;
+  /** x rounded to `format` and stored in 2 bytes a value (half storage). */
+  virtual void toHalf(HalfFormat format, const float* x, uint16_t* out, int64_t n) = 0;
+  /** Half storage's float32 values. */
+  virtual void fromHalf(HalfFormat format, const uint16_t* x, float* out, int64_t n) = 0;
   virtual void gelu(const float* x, float* y, int64_t n) = 0;
   virtual void geluGrad(const float* dy, const float* x, float* dx, int64_t n) = 0;
   virtual void softmax(const float* x, float* out, int64_t rows, int64_t cols) = 0;
@@ -109,6 +113,12 @@ class DeviceEngine {
                              float* gradAvgOut, float* bufferOut, int64_t n, const RmspropStep& h) = 0;
   virtual void adagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut,
                              float* sumOut, int64_t n, const AdagradStep& h) = 0;
+  /**
+   * batchMatMul of two half-stored operands of one format, accumulated in float32 (tensor cores on a GPU):
+   * every product of two half values is exact in float32, so this is the float32 GEMM of their values.
+   */
+  virtual void batchMatMulHalf(HalfFormat format, const uint16_t* a, const uint16_t* b, float* c, int batchA,
+                               int batchB, int M, int N, int K, bool transA, bool transB) = 0;
   /** Row-major C = op(A)·op(B), batched; an operand whose batch is 1 is shared. */
   virtual void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                            bool transA, bool transB) = 0;

@@ -30,6 +30,9 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
                            InstanceMethod("unary", &DeviceObject::unary),
                            InstanceMethod("gelu", &DeviceObject::gelu),
                            InstanceMethod("roundHalf", &DeviceObject::roundHalf),
+                           InstanceMethod("toHalf", &DeviceObject::toHalf),
+                           InstanceMethod("fromHalf", &DeviceObject::fromHalf),
+                           InstanceMethod("batchMatMulHalf", &DeviceObject::batchMatMulHalf),
                            InstanceMethod("geluGrad", &DeviceObject::geluGrad),
                            InstanceMethod("softmax", &DeviceObject::softmax),
                            InstanceMethod("batchMatMul", &DeviceObject::batchMatMul),
@@ -220,6 +223,48 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
       if (format != 0 && format != 1) throw Napi::RangeError::New(info.Env(), "roundHalf: format must be 0 or 1");
       engine_->roundHalf(static_cast<HalfFormat>(format), static_cast<const float*>(block(info, 1, 4 * n, "roundHalf")),
                          static_cast<float*>(block(info, 2, 4 * n, "roundHalf")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  static HalfFormat formatOf(const Napi::CallbackInfo& info, size_t index) {
+    const int64_t format = integer(info, index);
+    if (format != 0 && format != 1) throw Napi::RangeError::New(info.Env(), "half format must be 0 or 1");
+    return static_cast<HalfFormat>(format);
+  }
+
+  // toHalf(format, x, out, n)
+  Napi::Value toHalf(const Napi::CallbackInfo& info) {
+    return guarded(info, "toHalf", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 3);
+      engine_->toHalf(formatOf(info, 0), static_cast<const float*>(block(info, 1, 4 * n, "toHalf")),
+                      static_cast<uint16_t*>(block(info, 2, 2 * n, "toHalf")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // fromHalf(format, x, out, n)
+  Napi::Value fromHalf(const Napi::CallbackInfo& info) {
+    return guarded(info, "fromHalf", [&]() -> Napi::Value {
+      const int64_t n = integer(info, 3);
+      engine_->fromHalf(formatOf(info, 0), static_cast<const uint16_t*>(block(info, 1, 2 * n, "fromHalf")),
+                        static_cast<float*>(block(info, 2, 4 * n, "fromHalf")), n);
+      return info.Env().Undefined();
+    });
+  }
+
+  // batchMatMulHalf(format, a, b, c, batchA, batchB, M, N, K, transA, transB)
+  Napi::Value batchMatMulHalf(const Napi::CallbackInfo& info) {
+    return guarded(info, "batchMatMulHalf", [&]() -> Napi::Value {
+      const int batchA = static_cast<int>(integer(info, 4)), batchB = static_cast<int>(integer(info, 5));
+      const int M = static_cast<int>(integer(info, 6)), N = static_cast<int>(integer(info, 7));
+      const int K = static_cast<int>(integer(info, 8));
+      const size_t batch = static_cast<size_t>(batchA > batchB ? batchA : batchB);
+      engine_->batchMatMulHalf(
+          formatOf(info, 0), static_cast<const uint16_t*>(block(info, 1, 2 * size_t(batchA) * M * K, "batchMatMulHalf")),
+          static_cast<const uint16_t*>(block(info, 2, 2 * size_t(batchB) * K * N, "batchMatMulHalf")),
+          static_cast<float*>(block(info, 3, 4 * batch * M * N, "batchMatMulHalf")), batchA, batchB, M, N, K,
+          info[9].As<Napi::Boolean>().Value(), info[10].As<Napi::Boolean>().Value());
       return info.Env().Undefined();
     });
   }

@@ -9,6 +9,7 @@
 #include "../conv.h"
 #include "../fused_layers.h"
 #include "../gemm.h"
+#include "../half_ops.h"
 #include "../pool_transpose.h"
 #include "../rows.h"
 
@@ -50,6 +51,12 @@ class HostMemoryEngine : public DeviceEngine {
   }
   void roundHalf(HalfFormat format, const float* x, float* out, int64_t n) override {
     hostRoundHalf(static_cast<int32_t>(format), x, out, static_cast<size_t>(n));
+  }
+  void toHalf(HalfFormat format, const float* x, uint16_t* out, int64_t n) override {
+    for (int64_t i = 0; i < n; i++) out[i] = halfBitsOf(format, x[i]);
+  }
+  void fromHalf(HalfFormat format, const uint16_t* x, float* out, int64_t n) override {
+    for (int64_t i = 0; i < n; i++) out[i] = halfValue(format, x[i]);
   }
   void gelu(const float* x, float* y, int64_t n) override { hostGelu(x, y, n); }
   void geluGrad(const float* dy, const float* x, float* dx, int64_t n) override { hostGeluGrad(dy, x, dx, n); }
@@ -158,6 +165,14 @@ class HostMemoryEngine : public DeviceEngine {
   void adagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut, float* sumOut,
                      int64_t n, const AdagradStep& h) override {
     hostAdagradUpdate(param, grad, sumPrev, paramOut, sumOut, static_cast<size_t>(n), h);
+  }
+  // The operands' float32 values, then the float32 GEMM: what a GPU's half GEMM computes, up to summation order.
+  void batchMatMulHalf(HalfFormat format, const uint16_t* a, const uint16_t* b, float* c, int batchA, int batchB,
+                       int M, int N, int K, bool transA, bool transB) override {
+    std::vector<float> wideA(static_cast<size_t>(batchA) * M * K), wideB(static_cast<size_t>(batchB) * K * N);
+    fromHalf(format, a, wideA.data(), static_cast<int64_t>(wideA.size()));
+    fromHalf(format, b, wideB.data(), static_cast<int64_t>(wideB.size()));
+    hostBatchMatMul(wideA.data(), wideB.data(), c, batchA, batchB, M, N, K, transA, transB);
   }
   void batchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K,
                    bool transA, bool transB) override {

@@ -23,6 +23,13 @@ interface DeviceData {
   strings?: Uint8Array[];
   /** The int32 values a small tensor was written with (indices), kept so checking them needs no download. */
   hostInts?: Int32Array;
+  /**
+   * Half storage: float32 values exactly representable in float16 (0) or bfloat16 (1), kept in 2 bytes each at
+   * `address` (made by the precision plugins' rounding kernels; GEMMs read them as they are).
+   */
+  half?: 0 | 1;
+  /** A half-stored tensor's float32 values, made when a kernel first needs them, freed with the tensor. */
+  wide?: number;
   /** A complex64 tensor's parts: two float32 tensors of this backend, as tfjs's backends keep them. */
   complexParts?: { real: DataId; imag: DataId };
 }
@@ -108,9 +115,32 @@ export class DeviceBackend extends KernelBackend {
     return this.data.get(t.dataId).hostInts ?? (this.readSync(t.dataId) as Int32Array);
   }
 
-  /** The device address of a tensor of this backend (moving it here first when it lives elsewhere). */
+  /**
+   * The device address of a tensor's values in its dtype (moving it here first when it lives elsewhere); for a
+   * half-stored tensor, its float32 values (made once, kept while the tensor lives).
+   */
   address(t: TensorInfo): number {
-    return this.data.get(t.dataId).address;
+    return this.floatAddress(this.data.get(t.dataId));
+  }
+
+  /** A half-stored tensor's format and 16-bit values; null for every other tensor. */
+  halfOf(t: TensorInfo): { format: 0 | 1; address: number } | null {
+    const stored = this.data.get(t.dataId);
+    return stored.half === undefined ? null : { format: stored.half, address: stored.address };
+  }
+
+  /** An uninitialised float32 tensor kept in half storage (2 bytes a value), for a kernel to fill. */
+  makeHalfTensorInfo(shape: number[], format: 0 | 1): TensorInfo {
+    const dataId = { id: DeviceBackend.nextId++ };
+    const bytes = 2 * tf.util.sizeFromShape(shape);
+    this.data.set(dataId, {
+      dtype: "float32",
+      address: this.device.allocate(Math.max(bytes, 1)),
+      bytes,
+      refCount: 1,
+      half: format,
+    });
+    return { dataId, shape, dtype: "float32" };
   }
 
   override readSync(dataId: DataId): BackendValues {
@@ -121,8 +151,8 @@ export class DeviceBackend extends KernelBackend {
         this.readSync(stored.complexParts.real) as Float32Array,
         this.readSync(stored.complexParts.imag) as Float32Array,
       );
-    const values = arrayFor(stored.dtype, stored.bytes / BYTES_PER_ELEMENT[stored.dtype]!);
-    if (values.length > 0) this.device.download(stored.address, values);
+    const values = arrayFor(stored.dtype, this.lengthOf(stored));
+    if (values.length > 0) this.device.download(this.floatAddress(stored), values);
     return values;
   }
 
@@ -148,6 +178,7 @@ export class DeviceBackend extends KernelBackend {
     stored.refCount--;
     if (!force && stored.refCount > 0) return false;
     if (stored.address !== 0) this.device.release(stored.address);
+    if (stored.wide !== undefined) this.device.release(stored.wide);
     if (stored.complexParts !== undefined) {
       this.disposeData(stored.complexParts.real, true);
       this.disposeData(stored.complexParts.imag, true);
@@ -248,6 +279,20 @@ export class DeviceBackend extends KernelBackend {
   /** Forgets the counts. */
   resetFallbackStats(): void {
     this.fallbacks.clear();
+  }
+
+  private lengthOf(stored: DeviceData): number {
+    return stored.bytes / (stored.half !== undefined ? 2 : BYTES_PER_ELEMENT[stored.dtype]!);
+  }
+
+  private floatAddress(stored: DeviceData): number {
+    if (stored.half === undefined) return stored.address;
+    if (stored.wide === undefined) {
+      const n = this.lengthOf(stored);
+      stored.wide = this.device.allocate(Math.max(4 * n, 1));
+      if (n > 0) this.device.fromHalf(stored.half, stored.address, stored.wide, n);
+    }
+    return stored.wide;
   }
 
   /** Values into the fallbacks' CPU backend; complex64 as tfjs's CPU kernels keep it (two float32 parts). */

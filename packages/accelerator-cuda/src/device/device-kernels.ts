@@ -263,7 +263,23 @@ const batchMatMulKernel: DeviceKernelFactory = (fallback) => (args) => {
   const g = gemmShapeOf(a, b, transposeA, transposeB);
   if (g === null) return backend.runFallback("BatchMatMul", fallback, args);
   const out = backend.makeTensorInfo(g.outShape, "float32");
-  if (sizeOf(out) > 0)
+  if (sizeOf(out) === 0) return out;
+  const [halfA, halfB] = [backend.halfOf(a), backend.halfOf(b)];
+  if (halfA !== null && halfB !== null && halfA.format === halfB.format)
+    backend.device.batchMatMulHalf(
+      halfA.format,
+      halfA.address,
+      halfB.address,
+      backend.address(out),
+      g.batchA,
+      g.batchB,
+      g.m,
+      g.n,
+      g.k,
+      transposeA,
+      transposeB,
+    );
+  else
     backend.device.batchMatMul(
       backend.address(a),
       backend.address(b),
@@ -593,13 +609,19 @@ interface LayerNormAttrs {
 const optional = (backend: DeviceBackend, t: TensorInfo | undefined) =>
   t === undefined ? null : backend.address(t);
 
-/** Rounding to float16 (format 0) or bfloat16 (1) values: the precision plugins' kernels. */
+/**
+ * Rounding to float16 (format 0) or bfloat16 (1): the precision plugins' kernels. The result is kept in half
+ * storage, 2 bytes a value — what a GEMM of two such tensors multiplies on tensor cores; rounding a tensor already
+ * stored in the format is a view.
+ */
 function roundHalfKernel(format: 0 | 1): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as DeviceBackend;
-    const out = backend.makeTensorInfo(x.shape, "float32");
-    if (sizeOf(x) > 0) backend.device.roundHalf(format, backend.address(x), backend.address(out), sizeOf(x));
+    if (backend.halfOf(x)?.format === format) return view(backend, x, x.shape);
+    const out = backend.makeHalfTensorInfo(x.shape, format);
+    const n = sizeOf(x);
+    if (n > 0) backend.device.toHalf(format, backend.address(x), backend.halfOf(out)!.address, n);
     return out;
   };
 }

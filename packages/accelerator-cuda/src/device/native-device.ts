@@ -40,6 +40,24 @@ export interface NativeDevice {
     outShape: number[],
   ): void;
   unary(op: number, x: number, out: number, n: number): void;
+  /** Half storage: x rounded to float16 (format 0) or bfloat16 (1) and packed into 2 bytes a value. */
+  toHalf(format: number, x: number, out: number, n: number): void;
+  /** Half storage's float32 values. */
+  fromHalf(format: number, x: number, out: number, n: number): void;
+  /** batchMatMul of two half-stored operands of one format, float32 accumulation (tensor cores on a GPU). */
+  batchMatMulHalf(
+    format: number,
+    a: number,
+    b: number,
+    c: number,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): void;
   /** out = x rounded to float16 (format 0) or bfloat16 (1) values. */
   roundHalf(format: number, x: number, out: number, n: number): void;
   gelu(x: number, y: number, n: number): void;
