@@ -4,12 +4,14 @@
 
 #include <cuda_runtime.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "../gemm.h"
 #include "cublas_loader.h"
 #include "device_kernels.h"
+#include "pinned_staging.h"
 
 namespace fulmen {
 
@@ -47,6 +49,7 @@ class CudaEngine : public DeviceEngine {
     check(cudaGetDeviceProperties(&prop, ordinal), "cudaGetDeviceProperties");
     name_ = prop.name;
     check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    staging_ = std::make_unique<PinnedStaging>(stream_);
     const CublasApi& api = cublas();
     if (api.available()) {
       if (api.create(&cublas_) != 0) throw std::runtime_error("cublasCreate failed on cuda:" + std::to_string(ordinal));
@@ -56,6 +59,7 @@ class CudaEngine : public DeviceEngine {
 
   ~CudaEngine() override {
     cudaStreamSynchronize(stream_);
+    staging_.reset();
     allocator_.emptyCache();
     if (cublas_ != nullptr) cublas().destroy(cublas_);
     cudaStreamDestroy(stream_);
@@ -74,8 +78,13 @@ class CudaEngine : public DeviceEngine {
     allocator_.emptyCache();
   }
 
-  // The source is pageable JavaScript memory that may change once this returns: wait for the copy.
+  // Small sources go through pinned staging without waiting; a large one is pageable JavaScript memory that may
+  // change once this returns, so its copy is waited for.
   void upload(void* block, const void* source, size_t bytes) override {
+    if (staging_->fits(bytes)) {
+      staging_->upload(block, source, bytes);
+      return;
+    }
     check(cudaMemcpyAsync(block, source, bytes, cudaMemcpyHostToDevice, stream_), "upload (cudaMemcpyAsync)");
     check(cudaStreamSynchronize(stream_), "upload (cudaStreamSynchronize)");
   }
@@ -297,6 +306,7 @@ class CudaEngine : public DeviceEngine {
   int ordinal_;
   std::string name_;
   cudaStream_t stream_ = nullptr;
+  std::unique_ptr<PinnedStaging> staging_;
   CublasApi::Handle cublas_ = nullptr;
   CudaRawMemory raw_;
   CachingAllocator allocator_{raw_};

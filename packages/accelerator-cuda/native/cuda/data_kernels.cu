@@ -50,6 +50,70 @@ __global__ void reduceMiddleKernel(ReduceKind kind, const float* x, float* out, 
   }
 }
 
+constexpr int kReduceThreads = 256;
+
+// Few outputs over long rows (a loss, a gradient norm's sum of squares): a block per output, its threads taking
+// every 256th value and combining in a fixed tree (deterministic; sums in double as the one-thread kernel, but
+// added in another order). Max/min keep the first winner by index, as the sequential rule does.
+__global__ void reduceBlockKernel(ReduceKind kind, const float* x, float* out, int64_t reduce, int64_t inner) {
+  __shared__ double sums[kReduceThreads];
+  __shared__ float best[kReduceThreads];
+  __shared__ int64_t where[kReduceThreads];
+  const int64_t j = blockIdx.x, o = j / inner, i = j % inner;
+  const float* src = x + o * reduce * inner + i;
+  const int t = threadIdx.x;
+  if (kind == ReduceKind::Sum || kind == ReduceKind::Mean) {
+    const double count = static_cast<double>(static_cast<float>(reduce));
+    double acc = 0;
+    for (int64_t r = t; r < reduce; r += kReduceThreads) {
+      const double v = src[r * inner];
+      acc += kind == ReduceKind::Mean ? static_cast<double>(static_cast<float>(v / count)) : v;
+    }
+    sums[t] = acc;
+    __syncthreads();
+    for (int step = kReduceThreads / 2; step > 0; step >>= 1) {
+      if (t < step) sums[t] += sums[t + step];
+      __syncthreads();
+    }
+    if (t == 0) out[j] = static_cast<float>(sums[0]);
+    return;
+  }
+  const bool max = kind == ReduceKind::Max;
+  float b = 0;
+  int64_t w = -1;
+  for (int64_t r = t; r < reduce; r += kReduceThreads) {
+    const float v = src[r * inner];
+    if (w < 0 || v != v || (b == b && (max ? v > b : v < b))) {
+      if (!(w >= 0 && b != b)) {  // a NaN already held stays (the first NaN wins)
+        b = v;
+        w = r;
+      }
+    }
+  }
+  best[t] = b;
+  where[t] = w;
+  __syncthreads();
+  for (int step = kReduceThreads / 2; step > 0; step >>= 1) {
+    if (t < step && where[t + step] >= 0) {
+      const float other = best[t + step];
+      const int64_t at = where[t + step];
+      const float mine = best[t];
+      bool take;
+      if (where[t] < 0) take = true;
+      else if (mine != mine || other != other)  // NaN wins; between NaNs, the first
+        take = (other != other) && (mine == mine || at < where[t]);
+      else if (max ? other > mine : other < mine) take = true;
+      else take = other == mine && at < where[t];
+      if (take) {
+        best[t] = other;
+        where[t] = at;
+      }
+    }
+    __syncthreads();
+  }
+  if (t == 0) out[j] = best[0];
+}
+
 __global__ void castKernel(const void* x, ElementType from, void* out, ElementType to, int64_t n) {
   FULMEN_GRID_LOOP(i, n) storeConverted(out, to, i, loadAsDouble(x, from, i));
 }
@@ -102,6 +166,10 @@ cudaError_t deviceReduceMiddle(ReduceKind kind, const float* x, float* out, int6
                                int64_t inner, cudaStream_t stream) {
   const int64_t n = outer * inner;
   if (n == 0) return cudaSuccess;
+  if (n <= 1024 && reduce >= 2048) {
+    gpu::reduceBlockKernel<<<static_cast<unsigned>(n), gpu::kReduceThreads, 0, stream>>>(kind, x, out, reduce, inner);
+    return cudaGetLastError();
+  }
   gpu::reduceMiddleKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(kind, x, out, outer, reduce, inner);
   return cudaGetLastError();
 }
