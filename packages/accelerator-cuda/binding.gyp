@@ -23,6 +23,28 @@
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
       "libraries": ["-lopenblas"]
+    },
+    {
+      "target_name": "fulmen_cuda_emulation",
+      "sources": [
+        "native/cuda_engine_addon.cc",
+        "native/device/device_napi.cc",
+        "native/cuda/cuda_engine.cc",
+        "native/cuda/cublas_loader.cc",
+        "native/emulation/cuda_emulation.cc",
+        "native/emulation/elementwise_kernels.cc",
+        "native/emulation/data_kernels.cc",
+        "native/emulation/layer_norm_kernels.cc",
+        "native/emulation/movement_kernels.cc",
+        "native/emulation/conv_pool_kernels.cc",
+        "native/emulation/optimizer_kernels.cc",
+        "native/emulation/gemm_kernels.cc"
+      ],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "defines": ["FULMEN_CUDA_EMULATION"],
+      "cflags_cc": ["-std=c++20", "-O2", "-fexceptions", "-pthread", "-ffp-contract=off", "-fno-math-errno"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
+      "libraries": ["-pthread", "-ldl"]
     }
   ],
   "conditions": [

@@ -26,4 +26,8 @@ static Napi::Object initCudaEngine(Napi::Env env, Napi::Object exports) {
   return exports;
 }
 
+#if defined(FULMEN_CUDA_EMULATION)
+NODE_API_MODULE(fulmen_cuda_emulation, initCudaEngine)
+#else
 NODE_API_MODULE(fulmen_cuda_engine, initCudaEngine)
+#endif

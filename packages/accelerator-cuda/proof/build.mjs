@@ -50,9 +50,11 @@ const jasmineCore = dirname(
 cpSync(join(jasmineCore, "jasmine-core"), join(out, "dist", "jasmine-core"), { recursive: true });
 for (const addon of addons)
   copyFileSync(join(root, "build", "Release", addon), join(out, "build", "Release", addon));
-// The host engine too, for a dry run (--target device) wherever OpenBLAS is installed.
-const hostEngine = join(root, "build", "Release", "fulmen_engine.node");
-if (existsSync(hostEngine)) copyFileSync(hostEngine, join(out, "build", "Release", "fulmen_engine.node"));
+// The host engine and the CUDA emulator too, for dry runs (--target device, --target emulated).
+for (const addon of ["fulmen_engine.node", "fulmen_cuda_emulation.node"]) {
+  const built = join(root, "build", "Release", addon);
+  if (existsSync(built)) copyFileSync(built, join(out, "build", "Release", addon));
+}
 if (process.argv.includes("--with-node")) {
   const xz = spawnSync("xz", ["-6", "-T0", "-c", process.execPath], { maxBuffer: 1 << 30 });
   if (xz.status !== 0) throw new Error(`xz failed: ${xz.stderr}`);

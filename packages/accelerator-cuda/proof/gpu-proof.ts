@@ -3,9 +3,10 @@
 // kernel, training, optimizer and rounding checks against tfjs's cpu backend, and the training throughput of
 // three models against PyTorch on the same GPU, and prints (and with --out writes) one JSON report.
 //
-//   node gpu-proof.mjs [--target cuda|device] [--out DIR] [--skip-conformance] [--skip-bench]
+//   node gpu-proof.mjs [--target cuda|emulated|device] [--out DIR] [--skip-conformance] [--skip-bench]
 //
-// --target device runs everything on the device backend over host memory (a dry run on any machine).
+// Dry runs on any machine: --target emulated runs the GPU engine's own code on the host CUDA emulator,
+// --target device the device backend over host memory.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,6 +38,7 @@ import {
   type DeviceBackend,
   loadCudaEngine,
   probeCuda,
+  registerCudaEmulationBackend,
   registerHostMemoryDeviceBackend,
 } from "../src/index";
 import { importConformanceSpecs } from "../test/conformance/specs.mjs";
@@ -63,6 +65,7 @@ const report: Record<string, unknown> = { target: options.target, startedAt: new
 /** Makes the target backend current (the GPU engine is opt-in until this proof has passed on a GPU). */
 async function setUpTarget(): Promise<string> {
   if (options.target === "device") return registerHostMemoryDeviceBackend();
+  if (options.target === "emulated") return registerCudaEmulationBackend();
   process.env.FULMEN_CUDA_UNVERIFIED ??= "1";
   report.probe = probeCuda();
   if (loadCudaEngine() === null)

@@ -4,24 +4,29 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NativeDevice } from "./device/native-device";
 
-/** The GPU build's addon (native/cuda_engine_addon.cc). */
+/** The GPU build's addon (native/cuda_engine_addon.cc), or its build for the host CUDA emulator. */
 export interface CudaEngineAddon {
   /** A device engine on GPU `ordinal`; throws naming the CUDA error when it cannot be used. */
   createCudaDevice(ordinal: number): NativeDevice;
 }
 
-const addonPath = join(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "build",
-  "Release",
-  "fulmen_cuda_engine.node",
-);
-let loaded: CudaEngineAddon | null = null;
+// From src/ and from the bundle in dist/ alike, the addons are in ../build/Release.
+const releaseDir = join(dirname(fileURLToPath(import.meta.url)), "..", "build", "Release");
+const loaded = new Map<string, CudaEngineAddon>();
+
+function load(file: string): CudaEngineAddon | null {
+  const path = join(releaseDir, file);
+  if (!loaded.has(path) && existsSync(path))
+    loaded.set(path, createRequire(import.meta.url)(path) as CudaEngineAddon);
+  return loaded.get(path) ?? null;
+}
 
 /** The GPU engine's addon, or null where it was not built (no CUDA toolkit with nvcc when the package installed). */
 export function loadCudaEngine(): CudaEngineAddon | null {
-  if (loaded === null && existsSync(addonPath))
-    loaded = createRequire(import.meta.url)(addonPath) as CudaEngineAddon;
-  return loaded;
+  return load("fulmen_cuda_engine.node");
+}
+
+/** The GPU engine built for the host CUDA emulator, or null where it was not built. */
+export function loadCudaEmulation(): CudaEngineAddon | null {
+  return load("fulmen_cuda_emulation.node");
 }

@@ -6,6 +6,11 @@ export {
   probeCuda,
 } from "./cuda-accelerator";
 export { type CudaEngineAddon, loadCudaEngine } from "./cuda-engine";
+export {
+  CUDA_EMULATION_BACKEND,
+  isCudaEmulationAvailable,
+  registerCudaEmulationBackend,
+} from "./device/cuda-emulation";
 export { DeviceBackend, type DeviceBackendMemory } from "./device/device-backend";
 export { HOST_MEMORY_DEVICE_BACKEND, registerHostMemoryDeviceBackend } from "./device/host-memory-device";
 export type { DeviceMemoryStats, NativeDevice } from "./device/native-device";

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { CudaAccelerator } from "../src";
+import { CudaAccelerator, isCudaEmulationAvailable } from "../src";
 
 // The host engine's backend, the device backend (the GPU engine's) over host memory, and the GPU engine on a GPU
 // where it runs (FULMEN_CUDA_UNVERIFIED=1).
@@ -11,6 +11,7 @@ const targets: Array<[string, string]> = [
   ["the host engine", "host"],
   ["the device backend over host memory", "device"],
 ];
+if (isCudaEmulationAvailable()) targets.push(["the GPU engine on the CUDA emulator", "emulated"]);
 if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", "cuda"]);
 
 describe.each(targets)("tfjs-core's backend conformance specs on %s", (label, target) => {

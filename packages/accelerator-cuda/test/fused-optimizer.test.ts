@@ -18,6 +18,8 @@ import {
   CudaAccelerator,
   HOST_BACKEND,
   HostAccelerator,
+  isCudaEmulationAvailable,
+  registerCudaEmulationBackend,
   registerHostMemoryDeviceBackend,
 } from "../src";
 
@@ -27,6 +29,8 @@ const targets: Array<[string, string]> = [
   ["the host engine", HOST_BACKEND],
   ["the device backend over host memory", registerHostMemoryDeviceBackend()],
 ];
+if (isCudaEmulationAvailable())
+  targets.push(["the GPU engine on the CUDA emulator", registerCudaEmulationBackend()]);
 if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", CUDA_BACKEND]);
 
 /** Five optimizer steps on one backend; returns the parameter and moments, as plain numbers. */

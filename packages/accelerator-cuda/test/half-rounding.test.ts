@@ -13,6 +13,8 @@ import {
   HOST_BACKEND,
   HostAccelerator,
   type HostEngineBackend,
+  isCudaEmulationAvailable,
+  registerCudaEmulationBackend,
   registerHostMemoryDeviceBackend,
 } from "../src";
 
@@ -20,6 +22,8 @@ const targets: Array<[string, string]> = [
   ["the host engine", HOST_BACKEND],
   ["the device backend over host memory", registerHostMemoryDeviceBackend()],
 ];
+if (isCudaEmulationAvailable())
+  targets.push(["the GPU engine on the CUDA emulator", registerCudaEmulationBackend()]);
 if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", CUDA_BACKEND]);
 
 /** Edge cases of both formats, then a sweep of random magnitudes from subnormal to overflow. */

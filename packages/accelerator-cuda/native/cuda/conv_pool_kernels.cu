@@ -2,7 +2,7 @@
 // the taps that came from it, so no two threads write one place) and 2-D pooling, channels-last. Max and average
 // windows follow tfjs's rules as the host build does: a running maximum from -∞ that only a strictly greater
 // pixel replaces (NaN never wins), window sums in double.
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 
@@ -128,14 +128,14 @@ __global__ void poolGradKernel(int kind, const float* dy, const int32_t* positio
 cudaError_t deviceIm2col(const float* x, float* cols, const Conv2DShape& s, cudaStream_t stream) {
   const int64_t n = s.batch * s.outH * s.outW * s.fH * s.fW * s.inC;
   if (n == 0) return cudaSuccess;
-  gpu::im2colKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(x, cols, s);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::im2colKernel)(x, cols, s);
   return cudaGetLastError();
 }
 
 cudaError_t deviceCol2im(const float* cols, float* dx, const Conv2DShape& s, cudaStream_t stream) {
   const int64_t n = s.batch * s.inH * s.inW * s.inC;
   if (n == 0) return cudaSuccess;
-  gpu::col2imKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(cols, dx, s);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::col2imKernel)(cols, dx, s);
   return cudaGetLastError();
 }
 
@@ -143,7 +143,7 @@ cudaError_t devicePool(int kind, const float* x, float* out, int32_t* positions,
                        cudaStream_t stream) {
   const int64_t n = s.batch * s.outH * s.outW * s.channels;
   if (n == 0) return cudaSuccess;
-  gpu::poolKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(kind, x, out, positions, s);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::poolKernel)(kind, x, out, positions, s);
   return cudaGetLastError();
 }
 
@@ -151,7 +151,7 @@ cudaError_t devicePoolGrad(int kind, const float* dy, const int32_t* positions, 
                            cudaStream_t stream) {
   const int64_t n = s.batch * s.inH * s.inW * s.channels;
   if (n == 0) return cudaSuccess;
-  gpu::poolGradKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(kind, dy, positions, dx, s);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::poolGradKernel)(kind, dy, positions, dx, s);
   return cudaGetLastError();
 }
 

@@ -15,6 +15,11 @@ bool resolve(void* library, const char* name, F& entry, std::string& error) {
 
 CublasApi load() {
   CublasApi api;
+#if defined(FULMEN_CUDA_EMULATION)
+  // The emulator's "device" memory is host memory, which cuBLAS must never be given.
+  api.error = "cuBLAS is not used by the CUDA emulator";
+  return api;
+#endif
   void* library = nullptr;
   std::string tried;
   for (const char* name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}) {

@@ -2,7 +2,7 @@
 // CUDA runtime); the kernels it enqueues are in elementwise_kernels.cu and gemm_kernels.cu.
 #include "cuda_engine.h"
 
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <memory>
 #include <stdexcept>

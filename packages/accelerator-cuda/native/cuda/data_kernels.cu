@@ -1,6 +1,6 @@
 // The GPU build's data kernels: reductions over a contiguous block of axes, casts, fills, one-hot, selection,
 // clipping, relu's step and transposes. The per-element rules are data_ops.h's, shared with the host build.
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 #include <cstring>
@@ -167,23 +167,23 @@ cudaError_t deviceReduceMiddle(ReduceKind kind, const float* x, float* out, int6
   const int64_t n = outer * inner;
   if (n == 0) return cudaSuccess;
   if (n <= 1024 && reduce >= 2048) {
-    gpu::reduceBlockKernel<<<static_cast<unsigned>(n), gpu::kReduceThreads, 0, stream>>>(kind, x, out, reduce, inner);
+    FULMEN_LAUNCH_BLOCK_SYNC(static_cast<unsigned>(n), gpu::kReduceThreads, stream, gpu::reduceBlockKernel)(kind, x, out, reduce, inner);
     return cudaGetLastError();
   }
-  gpu::reduceMiddleKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(kind, x, out, outer, reduce, inner);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::reduceMiddleKernel)(kind, x, out, outer, reduce, inner);
   return cudaGetLastError();
 }
 
 cudaError_t deviceCast(const void* x, ElementType from, void* out, ElementType to, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::castKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(x, from, out, to, n);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::castKernel)(x, from, out, to, n);
   return cudaGetLastError();
 }
 
 cudaError_t deviceFill(void* out, ElementType type, double value, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   if (type == ElementType::Bool) {
-    gpu::fill8Kernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(static_cast<uint8_t*>(out), value != 0, n);
+    FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::fill8Kernel)(static_cast<uint8_t*>(out), value != 0, n);
   } else {
     uint32_t bits;
     if (type == ElementType::Float32) {
@@ -192,7 +192,7 @@ cudaError_t deviceFill(void* out, ElementType type, double value, int64_t n, cud
     } else {
       bits = static_cast<uint32_t>(toInt32(value));
     }
-    gpu::fill32Kernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(static_cast<uint32_t*>(out), bits, n);
+    FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::fill32Kernel)(static_cast<uint32_t*>(out), bits, n);
   }
   return cudaGetLastError();
 }
@@ -200,26 +200,26 @@ cudaError_t deviceFill(void* out, ElementType type, double value, int64_t n, cud
 cudaError_t deviceOneHot(const int32_t* indices, void* out, ElementType type, int64_t n, int64_t depth, double on,
                          double off, cudaStream_t stream) {
   if (n * depth == 0) return cudaSuccess;
-  gpu::oneHotKernel<<<gpu::blocksFor(n * depth), gpu::kThreads, 0, stream>>>(indices, out, type, n, depth, on, off);
+  FULMEN_LAUNCH(gpu::blocksFor(n * depth), gpu::kThreads, stream, gpu::oneHotKernel)(indices, out, type, n, depth, on, off);
   return cudaGetLastError();
 }
 
 cudaError_t deviceStep(const float* x, float* out, int64_t n, float alpha, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::stepKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(x, out, n, alpha);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::stepKernel)(x, out, n, alpha);
   return cudaGetLastError();
 }
 
 cudaError_t deviceSelect(const uint8_t* condition, const float* t, const float* e, float* out, int64_t n,
                          cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::selectKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(condition, t, e, out, n);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::selectKernel)(condition, t, e, out, n);
   return cudaGetLastError();
 }
 
 cudaError_t deviceClip(const float* x, float* out, int64_t n, double lo, double hi, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::clipKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(x, out, n, lo, hi);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::clipKernel)(x, out, n, lo, hi);
   return cudaGetLastError();
 }
 
@@ -238,7 +238,7 @@ cudaError_t deviceTranspose(const void* x, void* out, const std::vector<int64_t>
     n *= shape[d];
   }
   if (n == 0) return cudaSuccess;
-  gpu::transposeKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(static_cast<const uint32_t*>(x),
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::transposeKernel)(static_cast<const uint32_t*>(x),
                                                                         static_cast<uint32_t*>(out), n, p);
   return cudaGetLastError();
 }

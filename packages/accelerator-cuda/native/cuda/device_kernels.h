@@ -2,7 +2,7 @@
 // is installed (test/device-code.test.ts) and, with nvcc, built into the GPU engine (cuda/cuda_engine.cc).
 #pragma once
 
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 #include <vector>

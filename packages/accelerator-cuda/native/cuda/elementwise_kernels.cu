@@ -1,6 +1,6 @@
 // The GPU build of the element-wise, GELU and softmax kernels: the per-element arithmetic is the host build's
 // (elementwise_ops.h), compiled by nvcc with --fmad=false so that every step rounds as on the host and in tfjs.
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 #include <vector>
@@ -147,20 +147,20 @@ inline unsigned blocksFor(int64_t n) {
 template <BinaryOp Op>
 cudaError_t launchBinaryOp(const float* a, const float* b, float* out, int64_t n, const Broadcast& g,
                            cudaStream_t stream) {
-  binaryKernel<Op><<<blocksFor(n), kThreads, 0, stream>>>(a, b, out, n, g);
+  FULMEN_LAUNCH(blocksFor(n), kThreads, stream, binaryKernel<Op>)(a, b, out, n, g);
   return cudaGetLastError();
 }
 
 template <CompareOp Op>
 cudaError_t launchCompareOp(const float* a, const float* b, uint8_t* out, int64_t n, const Broadcast& g,
                             cudaStream_t stream) {
-  compareKernel<Op><<<blocksFor(n), kThreads, 0, stream>>>(a, b, out, n, g);
+  FULMEN_LAUNCH(blocksFor(n), kThreads, stream, compareKernel<Op>)(a, b, out, n, g);
   return cudaGetLastError();
 }
 
 template <UnaryOp Op>
 cudaError_t launchUnaryOp(const float* x, float* out, int64_t n, cudaStream_t stream) {
-  unaryKernel<Op><<<blocksFor(n), kThreads, 0, stream>>>(x, out, n);
+  FULMEN_LAUNCH(blocksFor(n), kThreads, stream, unaryKernel<Op>)(x, out, n);
   return cudaGetLastError();
 }
 
@@ -227,40 +227,40 @@ cudaError_t deviceUnary(UnaryOp op, const float* x, float* out, int64_t n, cudaS
 /** x rounded to float16 or bfloat16 values (the precision plugins' rounding kernels). */
 cudaError_t deviceRoundHalf(HalfFormat format, const float* x, float* out, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::roundHalfKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(format, x, out, n);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::roundHalfKernel)(format, x, out, n);
   return cudaGetLastError();
 }
 
 /** Half storage: x rounded and packed into 2 bytes a value, and back to float32. */
 cudaError_t deviceToHalf(HalfFormat format, const float* x, uint16_t* out, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::toHalfKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(format, x, out, n);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::toHalfKernel)(format, x, out, n);
   return cudaGetLastError();
 }
 
 cudaError_t deviceFromHalf(HalfFormat format, const uint16_t* x, float* out, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::fromHalfKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(format, x, out, n);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::fromHalfKernel)(format, x, out, n);
   return cudaGetLastError();
 }
 
 /** GELU and its gradient on the device (core's GELU_KERNEL pair). */
 cudaError_t deviceGelu(const float* x, float* y, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::geluKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(x, y, n);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::geluKernel)(x, y, n);
   return cudaGetLastError();
 }
 
 cudaError_t deviceGeluGrad(const float* dy, const float* x, float* dx, int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::geluGradKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(dy, x, dx, n);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::geluGradKernel)(dy, x, dx, n);
   return cudaGetLastError();
 }
 
 /** Softmax over the last dimension, one row per thread. */
 cudaError_t deviceSoftmax(const float* x, float* out, int64_t rows, int64_t cols, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return cudaSuccess;
-  gpu::softmaxKernel<<<gpu::blocksFor(rows), gpu::kThreads, 0, stream>>>(x, out, rows, cols);
+  FULMEN_LAUNCH(gpu::blocksFor(rows), gpu::kThreads, stream, gpu::softmaxKernel)(x, out, rows, cols);
   return cudaGetLastError();
 }
 

@@ -1,6 +1,6 @@
 // The GPU engine's own GEMM, for machines without cuBLAS (the runtime loads libcublas when it is there):
 // a 16×16 shared-memory tiled product, batched over blockIdx.z, row-major as the host build's API.
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 
@@ -44,7 +44,7 @@ cudaError_t launchGemm(const float* a, const float* b, float* c, int batchA, int
   const int batch = batchA > batchB ? batchA : batchB;
   const dim3 threads(kTile, kTile);
   const dim3 blocks((N + kTile - 1) / kTile, (M + kTile - 1) / kTile, batch);
-  tiledGemm<TransA, TransB><<<blocks, threads, 0, stream>>>(
+  FULMEN_LAUNCH_BLOCK_SYNC(blocks, threads, stream, tiledGemm<TransA, TransB>)(
       a, b, c, M, N, K, batchA == 1 ? 0 : static_cast<int64_t>(M) * K, batchB == 1 ? 0 : static_cast<int64_t>(K) * N,
       static_cast<int64_t>(M) * N);
   return cudaGetLastError();

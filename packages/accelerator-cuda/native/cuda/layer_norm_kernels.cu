@@ -1,6 +1,6 @@
 // The GPU build of the fused layer norm and its gradient: a thread per row (per column for the parameters'
 // gradients) running layer_norm_ops.h, the host build's own arithmetic, so both give the same bits.
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 
@@ -37,7 +37,7 @@ __global__ void layerNormParamGradKernel(const float* dy, const float* x, const 
 cudaError_t deviceLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean,
                             float* rstd, int64_t rows, int64_t cols, double eps, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return cudaSuccess;
-  gpu::layerNormKernel<<<gpu::blocksFor(rows), gpu::kThreads, 0, stream>>>(x, weight, bias, y, mean, rstd, rows, cols,
+  FULMEN_LAUNCH(gpu::blocksFor(rows), gpu::kThreads, stream, gpu::layerNormKernel)(x, weight, bias, y, mean, rstd, rows, cols,
                                                                           eps);
   return cudaGetLastError();
 }
@@ -46,11 +46,11 @@ cudaError_t deviceLayerNormGrad(const float* dy, const float* x, const float* me
                                 const float* weight, float* dx, float* dWeight, float* dBias, int64_t rows,
                                 int64_t cols, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return cudaSuccess;
-  gpu::layerNormGradKernel<<<gpu::blocksFor(rows), gpu::kThreads, 0, stream>>>(dy, x, mean, rstd, weight, dx, rows,
+  FULMEN_LAUNCH(gpu::blocksFor(rows), gpu::kThreads, stream, gpu::layerNormGradKernel)(dy, x, mean, rstd, weight, dx, rows,
                                                                               cols);
   if (const cudaError_t error = cudaGetLastError(); error != cudaSuccess) return error;
   if (dWeight == nullptr && dBias == nullptr) return cudaSuccess;
-  gpu::layerNormParamGradKernel<<<gpu::blocksFor(cols), gpu::kThreads, 0, stream>>>(dy, x, mean, rstd, dWeight, dBias,
+  FULMEN_LAUNCH(gpu::blocksFor(cols), gpu::kThreads, stream, gpu::layerNormParamGradKernel)(dy, x, mean, rstd, dWeight, dBias,
                                                                                    rows, cols);
   return cudaGetLastError();
 }

@@ -1,7 +1,7 @@
 // The GPU build's data movement: gathers (embedding lookups), sums by segment (their gradient), block copies
 // (concatenation and splitting) and strided slices. Each output element is written by one thread, and a segment
 // sum adds its rows in order in double, as the host build does: no atomics, the same result every run.
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 #include <vector>
@@ -91,10 +91,10 @@ cudaError_t deviceGather(const void* x, const int32_t* indices, void* out, int64
   const int64_t total = outer * n * inner;
   if (total == 0) return cudaSuccess;
   if (elementBytes == 4)
-    gpu::gatherKernel<uint32_t><<<gpu::blocksFor(total), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(total), gpu::kThreads, stream, gpu::gatherKernel<uint32_t>)(
         static_cast<const uint32_t*>(x), indices, static_cast<uint32_t*>(out), outer, axisDim, inner, n);
   else
-    gpu::gatherKernel<uint8_t><<<gpu::blocksFor(total), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(total), gpu::kThreads, stream, gpu::gatherKernel<uint8_t>)(
         static_cast<const uint8_t*>(x), indices, static_cast<uint8_t*>(out), outer, axisDim, inner, n);
   return cudaGetLastError();
 }
@@ -102,7 +102,7 @@ cudaError_t deviceGather(const void* x, const int32_t* indices, void* out, int64
 cudaError_t deviceSegmentSum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t inner,
                              int64_t numSegments, cudaStream_t stream) {
   if (numSegments * inner == 0) return cudaSuccess;
-  gpu::segmentSumKernel<<<gpu::blocksFor(numSegments * inner), gpu::kThreads, 0, stream>>>(x, ids, out, n, inner,
+  FULMEN_LAUNCH(gpu::blocksFor(numSegments * inner), gpu::kThreads, stream, gpu::segmentSumKernel)(x, ids, out, n, inner,
                                                                                           numSegments);
   return cudaGetLastError();
 }
@@ -111,11 +111,11 @@ cudaError_t deviceCopy2d(const void* src, int64_t srcStride, int64_t srcOffset, 
                          int64_t dstOffset, int64_t rows, int64_t cols, int elementBytes, cudaStream_t stream) {
   if (rows * cols == 0) return cudaSuccess;
   if (elementBytes == 4)
-    gpu::copy2dKernel<uint32_t><<<gpu::blocksFor(rows * cols), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(rows * cols), gpu::kThreads, stream, gpu::copy2dKernel<uint32_t>)(
         static_cast<const uint32_t*>(src), srcStride, srcOffset, static_cast<uint32_t*>(dst), dstStride, dstOffset,
         rows, cols);
   else
-    gpu::copy2dKernel<uint8_t><<<gpu::blocksFor(rows * cols), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(rows * cols), gpu::kThreads, stream, gpu::copy2dKernel<uint8_t>)(
         static_cast<const uint8_t*>(src), srcStride, srcOffset, static_cast<uint8_t*>(dst), dstStride, dstOffset,
         rows, cols);
   return cudaGetLastError();
@@ -139,10 +139,10 @@ cudaError_t deviceSlice(const void* x, void* out, const std::vector<int64_t>& sh
   }
   if (n == 0) return cudaSuccess;
   if (elementBytes == 4)
-    gpu::stridedKernel<uint32_t><<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::stridedKernel<uint32_t>)(
         static_cast<const uint32_t*>(x), static_cast<uint32_t*>(out), n, s);
   else
-    gpu::stridedKernel<uint8_t><<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::stridedKernel<uint8_t>)(
         static_cast<const uint8_t*>(x), static_cast<uint8_t*>(out), n, s);
   return cudaGetLastError();
 }
@@ -165,10 +165,10 @@ cudaError_t deviceInsert(const void* x, void* out, const std::vector<int64_t>& o
   }
   if (n == 0) return cudaSuccess;
   if (elementBytes == 4)
-    gpu::insertKernel<uint32_t><<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::insertKernel<uint32_t>)(
         static_cast<const uint32_t*>(x), static_cast<uint32_t*>(out), n, s);
   else
-    gpu::insertKernel<uint8_t><<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(
+    FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::insertKernel<uint8_t>)(
         static_cast<const uint8_t*>(x), static_cast<uint8_t*>(out), n, s);
   return cudaGetLastError();
 }

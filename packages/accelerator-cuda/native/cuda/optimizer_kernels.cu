@@ -1,6 +1,6 @@
 // The GPU build's fused optimizer updates: one thread per element running optimizer_ops.h, the host build's own
 // per-element update, with the options as run-time flags.
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 
@@ -56,7 +56,7 @@ cudaError_t deviceAdamUpdate(const float* param, const float* grad, const float*
                              const float* expAvgSqPrev, const float* maxPrev, float* paramOut, float* expAvgOut,
                              float* expAvgSqOut, float* maxOut, int64_t n, const AdamStep& h, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::adamKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, expAvgPrev, expAvgSqPrev, maxPrev,
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::adamKernel)(param, grad, expAvgPrev, expAvgSqPrev, maxPrev,
                                                                   paramOut, expAvgOut, expAvgSqOut, maxOut, n, h,
                                                                   adamScalarsOf(h));
   return cudaGetLastError();
@@ -65,7 +65,7 @@ cudaError_t deviceAdamUpdate(const float* param, const float* grad, const float*
 cudaError_t deviceSgdUpdate(const float* param, const float* grad, const float* bufferPrev, float* paramOut,
                             float* bufferOut, int64_t n, const SgdStep& h, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::sgdKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, bufferPrev, paramOut, bufferOut, n, h);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::sgdKernel)(param, grad, bufferPrev, paramOut, bufferOut, n, h);
   return cudaGetLastError();
 }
 
@@ -74,7 +74,7 @@ cudaError_t deviceRmspropUpdate(const float* param, const float* grad, const flo
                                 float* squareAvgOut, float* gradAvgOut, float* bufferOut, int64_t n,
                                 const RmspropStep& h, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::rmspropKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, squareAvgPrev, gradAvgPrev,
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::rmspropKernel)(param, grad, squareAvgPrev, gradAvgPrev,
                                                                      bufferPrev, paramOut, squareAvgOut, gradAvgOut,
                                                                      bufferOut, n, h, rmspropScalarsOf(h));
   return cudaGetLastError();
@@ -83,7 +83,7 @@ cudaError_t deviceRmspropUpdate(const float* param, const float* grad, const flo
 cudaError_t deviceAdagradUpdate(const float* param, const float* grad, const float* sumPrev, float* paramOut,
                                 float* sumOut, int64_t n, const AdagradStep& h, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  gpu::adagradKernel<<<gpu::blocksFor(n), gpu::kThreads, 0, stream>>>(param, grad, sumPrev, paramOut, sumOut, n, h);
+  FULMEN_LAUNCH(gpu::blocksFor(n), gpu::kThreads, stream, gpu::adagradKernel)(param, grad, sumPrev, paramOut, sumOut, n, h);
   return cudaGetLastError();
 }
 

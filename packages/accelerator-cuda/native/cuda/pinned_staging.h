@@ -4,7 +4,7 @@
 // means a wait). A slot is reused once the event recorded after its copy has passed.
 #pragma once
 
-#include <cuda_runtime.h>
+#include "cuda_api.h"
 
 #include <cstdint>
 #include <cstring>

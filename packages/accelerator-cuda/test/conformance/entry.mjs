@@ -6,6 +6,7 @@ import {
   CudaAccelerator,
   HOST_BACKEND,
   HostAccelerator,
+  registerCudaEmulationBackend,
   registerHostMemoryDeviceBackend,
 } from "../../src/index";
 import { importConformanceSpecs } from "./specs.mjs";
@@ -14,12 +15,17 @@ const runner = new Jasmine();
 runner.exitOnCompletion = false;
 runner.env.configure({ random: false });
 const { setTestEnvs } = await import("@tensorflow/tfjs-core/dist/jasmine_util");
-// FULMEN_CONFORMANCE: "device" (the GPU engine's backend over host memory), "cuda" (the GPU engine on a GPU), or
-// the host engine.
+// FULMEN_CONFORMANCE: "device" (the device backend over host memory), "emulated" (the GPU engine on the host
+// CUDA emulator), "cuda" (the GPU engine on a GPU), or the host engine.
 const target = process.env.FULMEN_CONFORMANCE ?? "host";
 await new HostAccelerator().setup();
 if (target === "cuda") await new CudaAccelerator().setup();
-const backendName = { device: registerHostMemoryDeviceBackend(), cuda: CUDA_BACKEND }[target] ?? HOST_BACKEND;
+const backends = {
+  device: () => registerHostMemoryDeviceBackend(),
+  emulated: () => registerCudaEmulationBackend(),
+  cuda: () => CUDA_BACKEND,
+};
+const backendName = backends[target]?.() ?? HOST_BACKEND;
 setTestEnvs([{ name: target, backendName, isDataSync: true }]);
 const failures = [];
 let passed = 0;
