@@ -92,6 +92,7 @@ async function conformance(): Promise<Outcome> {
   const runner = new Jasmine();
   runner.exitOnCompletion = false;
   runner.env.configure({ random: false });
+  runner.configureDefaultReporter({ print: () => {} });
   const { setTestEnvs } = await import("@tensorflow/tfjs-core/dist/jasmine_util");
   setTestEnvs([{ name: options.target, backendName, isDataSync: true }]);
   const outcome: Outcome = { passed: 0, failed: 0, failures: [] };

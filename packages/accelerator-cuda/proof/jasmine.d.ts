@@ -11,6 +11,8 @@ declare module "jasmine" {
       configure(options: { random: boolean }): void;
       addReporter(reporter: { specDone(result: SpecResult): void }): void;
     };
+    /** The console reporter's options; `print` replaces its output (the proof's report is the only output). */
+    configureDefaultReporter(options: { print: (text: string) => void }): void;
     execute(): Promise<unknown>;
   }
 }

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NativeDevice } from "./device/native-device";
 
@@ -15,7 +15,7 @@ const releaseDir = join(dirname(fileURLToPath(import.meta.url)), "..", "build", 
 const loaded = new Map<string, CudaEngineAddon>();
 
 function load(file: string): CudaEngineAddon | null {
-  const path = join(releaseDir, file);
+  const path = isAbsolute(file) ? file : join(releaseDir, file);
   if (!loaded.has(path) && existsSync(path))
     loaded.set(path, createRequire(import.meta.url)(path) as CudaEngineAddon);
   return loaded.get(path) ?? null;
@@ -26,7 +26,10 @@ export function loadCudaEngine(): CudaEngineAddon | null {
   return load("fulmen_cuda_engine.node");
 }
 
-/** The GPU engine built for the host CUDA emulator, or null where it was not built. */
+/**
+ * The GPU engine built for the host CUDA emulator, or null where it was not built. FULMEN_CUDA_EMULATION_ADDON
+ * names another build of it to load instead (the sanitizer run's: test/gpu-proof.test.ts).
+ */
 export function loadCudaEmulation(): CudaEngineAddon | null {
-  return load("fulmen_cuda_emulation.node");
+  return load(process.env.FULMEN_CUDA_EMULATION_ADDON ?? "fulmen_cuda_emulation.node");
 }
