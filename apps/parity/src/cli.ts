@@ -7,12 +7,13 @@ import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { passed, replayFile, resultsFile } from "./replay";
 
-const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm] [--via fabric|trainer] [--devices N] FILE...
+const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm|host|cuda] [--via fabric|trainer] [--devices N] FILE...
 
 Replays every case of each golden file (PyTorch's numbers) through Fulmen's public API, prints one line per
 case with its largest absolute error, and ends with "N passed, M failed" (exit 1 if any failed).
   --out FILE           also write what Fulmen computed, in the golden format (several inputs: FILE-1, FILE-2, ...)
-  --accelerator NAME   run on this accelerator: cpu (default), wasm, host (the native engine's CPU build)
+  --accelerator NAME   run on this accelerator: cpu (default), wasm, host (the native engine's CPU build),
+                       cuda (its GPU build; FULMEN_CUDA_EMULATE=1 runs that on the host CUDA emulator)
   --via fabric|trainer replay whole training runs through Fabric (default) or the Trainer
   --devices N          replay whole training runs with DDP on N processes, each taking its share of every batch
                        (losses and first gradients reported as the mean over ranks); needs @fulmen/collective-gloo`;

@@ -169,4 +169,25 @@ describe("pnpm parity", () => {
     expect(run.stdout).toContain("5 cases, host, via fabric");
     expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
   });
+
+  // accelerator "cuda" with FULMEN_CUDA_EMULATE=1: the GPU engine's own kernels and engine on the host CUDA
+  // emulator, through the cuda accelerator's own setup — the GPU code path end to end, on any machine.
+  it("replays both golden formats on the GPU engine's code (--accelerator cuda, CUDA emulator), DDP included", () => {
+    const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
+    const env = { ...process.env, FULMEN_CUDA_EMULATE: "1" };
+    const run = spawnSync(process.execPath, [cli, "--accelerator", "cuda", trajectories, fixture], {
+      encoding: "utf8",
+      env,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("5 cases, cuda, via fabric");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
+    const ddp = spawnSync(process.execPath, [cli, "--accelerator", "cuda", "--devices", "2", trajectories], {
+      encoding: "utf8",
+      env,
+    });
+    expect(ddp.status, ddp.stderr).toBe(0);
+    expect(ddp.stdout).toContain("cuda, via fabric, 2 DDP ranks");
+    expect(ddp.stdout.trim().split("\n").at(-1)).toBe("5 passed, 0 failed");
+  }, 120_000);
 });

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
 import "@tensorflow/tfjs-backend-cpu";
-import { loadCudaEngine } from "./cuda-engine";
+import { type CudaEngineAddon, loadCudaEmulation, loadCudaEngine } from "./cuda-engine";
 import { registerDeviceBackend } from "./device/register-device-backend";
 
 /** What the CUDA runtime reports (native/cuda_probe.cc). */
@@ -47,6 +47,14 @@ export const CUDA_BACKEND = "fulmen-cuda";
 export const CUDA_UNVERIFIED_ENV = "FULMEN_CUDA_UNVERIFIED";
 
 /**
+ * Set to 1 to run `accelerator: "cuda"` on the host CUDA emulator: the GPU engine's own code, launches and all,
+ * on the CPU — slowly. For testing the GPU code path end to end (parity, DDP) on machines without a GPU.
+ */
+export const CUDA_EMULATE_ENV = "FULMEN_CUDA_EMULATE";
+
+const emulating = () => process.env[CUDA_EMULATE_ENV] === "1";
+
+/**
  * `accelerator: "cuda"` (alias `"gpu"`): the native engine's GPU build — tensors in GPU memory, the device
  * backend's kernels on the GPU, tfjs's CPU kernels (counted) for the rest. Where it cannot run it says exactly
  * why — no toolkit at install, no driver, no GPU, or a GPU engine not yet verified — instead of crashing.
@@ -65,8 +73,9 @@ export class CudaAccelerator implements Accelerator {
     return this.blocker() ?? "it is available";
   }
 
-  /** The number of GPUs the CUDA runtime sees (what `devices: "auto"` would use). */
+  /** The number of GPUs the CUDA runtime sees (what `devices: "auto"` would use); the emulator has one. */
   autoDeviceCount(): number {
+    if (emulating()) return 1;
     return probeCuda()?.count ?? 0;
   }
 
@@ -74,10 +83,12 @@ export class CudaAccelerator implements Accelerator {
   async setup(): Promise<void> {
     const blocker = this.blocker();
     if (blocker !== null) throw new FulmenError(`The "cuda" accelerator cannot run here: ${blocker}.`);
-    const ordinal = Number(process.env.LOCAL_RANK ?? 0) % this.autoDeviceCount();
+    // The emulator has one device, which every local rank shares.
+    const ordinal = emulating() ? 0 : Number(process.env.LOCAL_RANK ?? 0) % this.autoDeviceCount();
     if (tf.findBackendFactory(CUDA_BACKEND) === null) {
       // Made here, not in the backend's factory, so that a CUDA error reaches the user instead of tfjs's warning.
-      const device = loadCudaEngine()!.createCudaDevice(ordinal);
+      const engine: CudaEngineAddon = emulating() ? loadCudaEmulation()! : loadCudaEngine()!;
+      const device = engine.createCudaDevice(ordinal);
       registerDeviceBackend(CUDA_BACKEND, () => device);
     }
     if (!(await tf.setBackend(CUDA_BACKEND)))
@@ -90,6 +101,10 @@ export class CudaAccelerator implements Accelerator {
 
   /** Why the GPU engine cannot run here, with the fix; null when it can. */
   private blocker(): string | null {
+    if (emulating())
+      return loadCudaEmulation() === null
+        ? `${CUDA_EMULATE_ENV}=1 asks for the host CUDA emulator, which was not built (it builds with the host engine: apt-get install -y g++ make python3 libopenblas-dev, then pnpm rebuild @fulmen/accelerator-cuda)`
+        : null;
     const probe = probeCuda();
     if (probe === null || loadCudaEngine() === null)
       return 'the GPU build of @fulmen/accelerator-cuda was not built (it needs the CUDA toolkit with nvcc in /usr/local/cuda when the package is installed; then pnpm rebuild @fulmen/accelerator-cuda). Use accelerator "host", its CPU build';

@@ -1,5 +1,6 @@
 export {
   CUDA_BACKEND,
+  CUDA_EMULATE_ENV,
   CUDA_UNVERIFIED_ENV,
   CudaAccelerator,
   type CudaProbe,
