@@ -77,6 +77,11 @@ if [ -f "$here/node.xz" ]; then
     chmod +x "$node"
   fi
 fi
+# PyTorch's pip wheels bring a cuBLAS outside the loader's path: use it when none is set.
+if [ -z "\${FULMEN_CUBLAS_PATH:-}" ]; then
+  lib=$(python3 -c "import glob, os, nvidia.cublas; print(sorted(glob.glob(os.path.join(list(nvidia.cublas.__path__)[0], 'lib', 'libcublas.so.*')))[-1])" 2>/dev/null || true)
+  [ -n "$lib" ] && export FULMEN_CUBLAS_PATH="$lib"
+fi
 # FULMEN_PROOF_WRAPPER runs the proof under a tool, e.g. "compute-sanitizer --tool memcheck --error-exitcode 9".
 exec \${FULMEN_PROOF_WRAPPER:-} "$node" "$here/dist/gpu-proof.mjs" "$@"
 `,

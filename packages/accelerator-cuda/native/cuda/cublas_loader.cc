@@ -2,6 +2,10 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+#include <string>
+#include <vector>
+
 namespace fulmen {
 
 namespace {
@@ -22,8 +26,13 @@ CublasApi load() {
 #endif
   void* library = nullptr;
   std::string tried;
-  for (const char* name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}) {
-    library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  // FULMEN_CUBLAS_PATH first: a cuBLAS outside the loader's path (PyTorch's pip wheels keep theirs in
+  // site-packages/nvidia/cublas/lib).
+  std::vector<std::string> names;
+  if (const char* path = std::getenv("FULMEN_CUBLAS_PATH"); path != nullptr && *path != '\0') names.emplace_back(path);
+  for (const char* name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}) names.emplace_back(name);
+  for (const std::string& name : names) {
+    library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (library != nullptr) {
       api.library = name;
       break;

@@ -33,7 +33,10 @@ struct CublasApi {
   bool available() const { return error.empty(); }
 };
 
-/** Loads cuBLAS once (libcublas.so.13, then .12, then the unversioned name) and resolves its entry points. */
+/**
+ * Loads cuBLAS once ($FULMEN_CUBLAS_PATH, then libcublas.so.13, .12 and the unversioned name) and resolves its
+ * entry points.
+ */
 const CublasApi& cublas();
 
 }  // namespace fulmen
