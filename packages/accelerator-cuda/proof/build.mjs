@@ -79,7 +79,7 @@ if [ -f "$here/node.xz" ]; then
 fi
 # PyTorch's pip wheels bring a cuBLAS outside the loader's path: use it when none is set.
 if [ -z "\${FULMEN_CUBLAS_PATH:-}" ]; then
-  lib=$(python3 -c "import glob, os, nvidia.cublas; print(sorted(glob.glob(os.path.join(list(nvidia.cublas.__path__)[0], 'lib', 'libcublas.so.*')))[-1])" 2>/dev/null || true)
+  lib=$(python3 -c "import glob, os, sys; c = sorted(p for d in sys.path if os.path.isdir(d) for p in glob.glob(os.path.join(d, 'nvidia', '**', 'libcublas.so.*'), recursive=True)); print(c[-1] if c else '')" 2>/dev/null || true)
   [ -n "$lib" ] && export FULMEN_CUBLAS_PATH="$lib"
 fi
 # FULMEN_PROOF_WRAPPER runs the proof under a tool, e.g. "compute-sanitizer --tool memcheck --error-exitcode 9".
