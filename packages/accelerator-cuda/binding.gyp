@@ -32,6 +32,7 @@
         "native/cuda/cuda_engine.cc",
         "native/cuda/cublas_loader.cc",
         "native/emulation/cuda_emulation.cc",
+        "native/emulation/cublas_emulation.cc",
         "native/emulation/elementwise_kernels.cc",
         "native/emulation/data_kernels.cc",
         "native/emulation/layer_norm_kernels.cc",

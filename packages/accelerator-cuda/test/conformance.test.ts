@@ -11,7 +11,11 @@ const targets: Array<[string, string]> = [
   ["the host engine", "host"],
   ["the device backend over host memory", "device"],
 ];
-if (isCudaEmulationAvailable()) targets.push(["the GPU engine on the CUDA emulator", "emulated"]);
+if (isCudaEmulationAvailable())
+  targets.push(
+    ["the GPU engine on the CUDA emulator", "emulated"],
+    ["the GPU engine's cuBLAS calls on the CUDA emulator", "emulated-cublas"],
+  );
 if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", "cuda"]);
 
 describe.each(targets)("tfjs-core's backend conformance specs on %s", (label, target) => {
@@ -44,7 +48,15 @@ describe.each(targets)("tfjs-core's backend conformance specs on %s", (label, ta
       });
       const last = run.stdout.trim().split("\n").at(-1) ?? "";
       expect(last.startsWith("{"), `${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`).toBe(true);
-      const result = JSON.parse(last) as { passed: number; failed: number; failures: string[] };
+      const result = JSON.parse(last) as {
+        device: string;
+        passed: number;
+        failed: number;
+        failures: string[];
+      };
+      // The cuBLAS run must really have gone through cuBLAS's entry points (the engine says which GEMM it uses).
+      if (target === "emulated-cublas") expect(result.device).toMatch(/emulator.*\(cuBLAS\)$/);
+      if (target === "emulated") expect(result.device).toMatch(/emulator.*\(tiled GEMM\)$/);
       expect(result.failures).toEqual([]);
       expect(result.passed).toBeGreaterThan(300);
       console.log(`tfjs-core conformance on ${label}: ${result.passed} specs passed`);

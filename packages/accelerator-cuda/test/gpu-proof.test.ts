@@ -43,6 +43,18 @@ describe("the GPU proof bundle", () => {
     expect(report.checks.passed).toBeGreaterThan(40);
   }, 300_000);
 
+  // The GPU build's cuBLAS calls — Sgemm and, on half storage, GemmEx with its data and compute types — against
+  // an emulated cuBLAS written from the library's documented semantics.
+  it("passes every check with the GPU engine's GEMMs going through its cuBLAS calls (emulated cuBLAS)", () => {
+    const report = runProof(["--target", "emulated", "--skip-conformance", "--skip-bench"], {
+      ...process.env,
+      FULMEN_CUDA_EMULATE_CUBLAS: "1",
+    });
+    expect(report.device).toMatch(/emulator.*\(cuBLAS\)$/);
+    expect(report.checks.failures).toEqual([]);
+    expect(report.checks.passed).toBeGreaterThan(40);
+  }, 300_000);
+
   // The host analogue of running the suites under compute-sanitizer: the GPU build's kernels and engine, built
   // for the emulator with AddressSanitizer and UBSan, run tfjs-core's conformance specs and every proof check; an
   // out-of-bounds access, a use after free or undefined behaviour in any kernel aborts the run.
@@ -73,6 +85,7 @@ describe("the GPU proof bundle", () => {
             "cuda/cuda_engine.cc",
             "cuda/cublas_loader.cc",
             "emulation/cuda_emulation.cc",
+            "emulation/cublas_emulation.cc",
             "emulation/elementwise_kernels.cc",
             "emulation/data_kernels.cc",
             "emulation/layer_norm_kernels.cc",

@@ -1,5 +1,9 @@
 #include "cublas_loader.h"
 
+#if defined(FULMEN_CUDA_EMULATION)
+#include "../emulation/cublas_emulation.h"
+#endif
+
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -20,8 +24,12 @@ bool resolve(void* library, const char* name, F& entry, std::string& error) {
 CublasApi load() {
   CublasApi api;
 #if defined(FULMEN_CUDA_EMULATION)
-  // The emulator's "device" memory is host memory, which cuBLAS must never be given.
-  api.error = "cuBLAS is not used by the CUDA emulator";
+  // The emulator's "device" memory is host memory, which a real cuBLAS must never be given; its emulated
+  // cuBLAS is used on request (FULMEN_CUDA_EMULATE_CUBLAS=1), else the engine's tiled GEMM kernel.
+  if (const char* flag = std::getenv("FULMEN_CUDA_EMULATE_CUBLAS"); flag != nullptr && std::string(flag) == "1")
+    emulatedCublas(api);
+  else
+    api.error = "cuBLAS is not used by the CUDA emulator (FULMEN_CUDA_EMULATE_CUBLAS=1 emulates it)";
   return api;
 #endif
   void* library = nullptr;

@@ -1,5 +1,6 @@
 // tfjs-core's own backend conformance specs, run against the native engine's host backend. esbuild bundles
 // this file (tfjs-core's test modules are extensionless ESM), jasmine runs it. Prints one JSON line of totals.
+import { tf } from "@fulmen/core";
 import Jasmine from "jasmine";
 import {
   CUDA_BACKEND,
@@ -16,13 +17,16 @@ runner.exitOnCompletion = false;
 runner.env.configure({ random: false });
 const { setTestEnvs } = await import("@tensorflow/tfjs-core/dist/jasmine_util");
 // FULMEN_CONFORMANCE: "device" (the device backend over host memory), "emulated" (the GPU engine on the host
-// CUDA emulator), "cuda" (the GPU engine on a GPU), or the host engine.
+// CUDA emulator, GEMMs on its tiled kernel), "emulated-cublas" (the same, GEMMs through its cuBLAS calls to the
+// emulated cuBLAS), "cuda" (the GPU engine on a GPU), or the host engine.
 const target = process.env.FULMEN_CONFORMANCE ?? "host";
+if (target === "emulated-cublas") process.env.FULMEN_CUDA_EMULATE_CUBLAS = "1";
 await new HostAccelerator().setup();
 if (target === "cuda") await new CudaAccelerator().setup();
 const backends = {
   device: () => registerHostMemoryDeviceBackend(),
   emulated: () => registerCudaEmulationBackend(),
+  "emulated-cublas": () => registerCudaEmulationBackend(),
   cuda: () => CUDA_BACKEND,
 };
 const backendName = backends[target]?.() ?? HOST_BACKEND;
@@ -38,4 +42,5 @@ runner.env.addReporter({
 });
 await importConformanceSpecs();
 await runner.execute();
-console.log(JSON.stringify({ passed, failed: failures.length, failures: failures.slice(0, 100) }));
+const device = tf.findBackend(backendName)?.device?.describe() ?? backendName;
+console.log(JSON.stringify({ device, passed, failed: failures.length, failures: failures.slice(0, 100) }));
