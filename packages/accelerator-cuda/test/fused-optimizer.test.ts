@@ -13,25 +13,7 @@ import {
   tf,
 } from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CUDA_BACKEND,
-  CudaAccelerator,
-  HOST_BACKEND,
-  HostAccelerator,
-  isCudaEmulationAvailable,
-  registerCudaEmulationBackend,
-  registerHostMemoryDeviceBackend,
-} from "../src";
-
-// The host engine, the device backend over host memory, and the GPU engine where it runs: the same per-element
-// update (native/optimizer_ops.h) everywhere, so every one must give the op-by-op update's bits.
-const targets: Array<[string, string]> = [
-  ["the host engine", HOST_BACKEND],
-  ["the device backend over host memory", registerHostMemoryDeviceBackend()],
-];
-if (isCudaEmulationAvailable())
-  targets.push(["the GPU engine on the CUDA emulator", registerCudaEmulationBackend()]);
-if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", CUDA_BACKEND]);
+import { engineTargets, setUpTarget } from "./engine-targets";
 
 /** Five optimizer steps on one backend; returns the parameter and moments, as plain numbers. */
 async function steps(backend: string, make: (p: Parameter[]) => Optimizer): Promise<number[][]> {
@@ -54,10 +36,9 @@ async function steps(backend: string, make: (p: Parameter[]) => Optimizer): Prom
   return out;
 }
 
-describe.each(targets)("the fused optimizer updates on %s", (_label, backendName) => {
+describe.each(engineTargets())("the fused optimizer updates on %s", (_label, backendName) => {
   beforeAll(async () => {
-    await new HostAccelerator().setup();
-    if (backendName === CUDA_BACKEND) await new CudaAccelerator().setup();
+    await setUpTarget(backendName);
   });
   afterAll(async () => {
     await tf.setBackend("cpu");

@@ -6,25 +6,8 @@ import {
   tf,
 } from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CUDA_BACKEND,
-  CudaAccelerator,
-  type DeviceBackend,
-  HOST_BACKEND,
-  HostAccelerator,
-  type HostEngineBackend,
-  isCudaEmulationAvailable,
-  registerCudaEmulationBackend,
-  registerHostMemoryDeviceBackend,
-} from "../src";
-
-const targets: Array<[string, string]> = [
-  ["the host engine", HOST_BACKEND],
-  ["the device backend over host memory", registerHostMemoryDeviceBackend()],
-];
-if (isCudaEmulationAvailable())
-  targets.push(["the GPU engine on the CUDA emulator", registerCudaEmulationBackend()]);
-if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", CUDA_BACKEND]);
+import type { DeviceBackend, HostEngineBackend } from "../src";
+import { engineTargets, setUpTarget } from "./engine-targets";
 
 /** Edge cases of both formats, then a sweep of random magnitudes from subnormal to overflow. */
 function samples(): Float32Array {
@@ -67,10 +50,9 @@ function samples(): Float32Array {
   return values;
 }
 
-describe.each(targets)("rounding to float16 and bfloat16 on %s", (_label, backendName) => {
+describe.each(engineTargets())("rounding to float16 and bfloat16 on %s", (_label, backendName) => {
   beforeAll(async () => {
-    await new HostAccelerator().setup();
-    if (backendName === CUDA_BACKEND) await new CudaAccelerator().setup();
+    await setUpTarget(backendName);
     await tf.setBackend(backendName);
   });
   afterAll(async () => {

@@ -8,21 +8,10 @@
 
 #include "../data_ops.h"
 #include "device_kernels.h"
+#include "launch.h"
 
 namespace fulmen {
 namespace gpu {
-
-constexpr int kThreads = 256;
-constexpr int kMaxRank = 8;
-
-inline unsigned blocksFor(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
-}
-
-#define FULMEN_GRID_LOOP(i, n)                                                               \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 // One thread per output: the reduced values in order, sums in double (as the host build and tfjs's cpu), the
 // mean dividing each value first; max/min with tfjs's rules (NaN wins, the first of equals stays).

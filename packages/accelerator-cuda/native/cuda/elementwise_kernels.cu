@@ -8,28 +8,23 @@
 #include "../elementwise_ops.h"
 #include "../half_ops.h"
 #include "device_kernels.h"
+#include "launch.h"
 
 namespace fulmen {
 namespace gpu {
 
-constexpr int kMaxRank = 8;
-constexpr int kThreads = 256;
-
 __global__ void roundHalfKernel(HalfFormat format, const float* x, float* out, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+  FULMEN_GRID_LOOP(i, n)
     out[i] = roundToHalf(format, x[i]);
 }
 
 __global__ void toHalfKernel(HalfFormat format, const float* x, uint16_t* out, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+  FULMEN_GRID_LOOP(i, n)
     out[i] = halfBitsOf(format, x[i]);
 }
 
 __global__ void fromHalfKernel(HalfFormat format, const uint16_t* x, float* out, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+  FULMEN_GRID_LOOP(i, n)
     out[i] = halfValue(format, x[i]);
 }
 
@@ -74,8 +69,7 @@ __device__ inline void offsetsOf(int64_t i, const Broadcast& g, int64_t& offA, i
 
 template <BinaryOp Op>
 __global__ void binaryKernel(const float* a, const float* b, float* out, int64_t n, Broadcast g) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+  FULMEN_GRID_LOOP(i, n) {
     int64_t offA, offB;
     offsetsOf(i, g, offA, offB);
     out[i] = binaryOp<Op>(a[offA], b[offB]);
@@ -84,8 +78,7 @@ __global__ void binaryKernel(const float* a, const float* b, float* out, int64_t
 
 template <CompareOp Op>
 __global__ void compareKernel(const float* a, const float* b, uint8_t* out, int64_t n, Broadcast g) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+  FULMEN_GRID_LOOP(i, n) {
     int64_t offA, offB;
     offsetsOf(i, g, offA, offB);
     out[i] = compareOp<Op>(a[offA], b[offB]);
@@ -94,20 +87,17 @@ __global__ void compareKernel(const float* a, const float* b, uint8_t* out, int6
 
 template <UnaryOp Op>
 __global__ void unaryKernel(const float* x, float* out, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+  FULMEN_GRID_LOOP(i, n)
     out[i] = unaryOp<Op>(x[i]);
 }
 
 __global__ void geluKernel(const float* x, float* y, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+  FULMEN_GRID_LOOP(i, n)
     y[i] = geluValue(x[i]);
 }
 
 __global__ void geluGradKernel(const float* dy, const float* x, float* dx, int64_t n) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+  FULMEN_GRID_LOOP(i, n)
     dx[i] = geluGradValue(dy[i], x[i]);
 }
 
@@ -137,11 +127,6 @@ inline cudaError_t prepare(const std::vector<int64_t>& aShape, const std::vector
   n = 1;
   for (auto d : outShape) n *= d;
   return cudaSuccess;
-}
-
-inline unsigned blocksFor(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
 }
 
 template <BinaryOp Op>

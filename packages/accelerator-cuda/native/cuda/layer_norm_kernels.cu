@@ -10,9 +10,10 @@
 namespace fulmen {
 namespace gpu {
 
-constexpr int kThreads = 128;
+// A thread per row (or column): 128 to a block, as many blocks as rows need (no grid stride).
+constexpr int kRowThreads = 128;
 
-inline unsigned blocksFor(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+inline unsigned rowBlocksFor(int64_t n) { return static_cast<unsigned>((n + kRowThreads - 1) / kRowThreads); }
 
 __global__ void layerNormKernel(const float* x, const float* weight, const float* bias, float* y, float* mean,
                                 float* rstd, int64_t rows, int64_t cols, double eps) {
@@ -37,7 +38,7 @@ __global__ void layerNormParamGradKernel(const float* dy, const float* x, const 
 cudaError_t deviceLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean,
                             float* rstd, int64_t rows, int64_t cols, double eps, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return cudaSuccess;
-  FULMEN_LAUNCH(gpu::blocksFor(rows), gpu::kThreads, stream, gpu::layerNormKernel)(x, weight, bias, y, mean, rstd, rows, cols,
+  FULMEN_LAUNCH(gpu::rowBlocksFor(rows), gpu::kRowThreads, stream, gpu::layerNormKernel)(x, weight, bias, y, mean, rstd, rows, cols,
                                                                           eps);
   return cudaGetLastError();
 }
@@ -46,11 +47,11 @@ cudaError_t deviceLayerNormGrad(const float* dy, const float* x, const float* me
                                 const float* weight, float* dx, float* dWeight, float* dBias, int64_t rows,
                                 int64_t cols, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return cudaSuccess;
-  FULMEN_LAUNCH(gpu::blocksFor(rows), gpu::kThreads, stream, gpu::layerNormGradKernel)(dy, x, mean, rstd, weight, dx, rows,
+  FULMEN_LAUNCH(gpu::rowBlocksFor(rows), gpu::kRowThreads, stream, gpu::layerNormGradKernel)(dy, x, mean, rstd, weight, dx, rows,
                                                                               cols);
   if (const cudaError_t error = cudaGetLastError(); error != cudaSuccess) return error;
   if (dWeight == nullptr && dBias == nullptr) return cudaSuccess;
-  FULMEN_LAUNCH(gpu::blocksFor(cols), gpu::kThreads, stream, gpu::layerNormParamGradKernel)(dy, x, mean, rstd, dWeight, dBias,
+  FULMEN_LAUNCH(gpu::rowBlocksFor(cols), gpu::kRowThreads, stream, gpu::layerNormParamGradKernel)(dy, x, mean, rstd, dWeight, dBias,
                                                                                    rows, cols);
   return cudaGetLastError();
 }

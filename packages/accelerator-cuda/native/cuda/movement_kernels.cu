@@ -7,21 +7,10 @@
 #include <vector>
 
 #include "device_kernels.h"
+#include "launch.h"
 
 namespace fulmen {
 namespace gpu {
-
-constexpr int kThreads = 256;
-constexpr int kMaxRank = 8;
-
-inline unsigned blocksFor(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
-}
-
-#define FULMEN_GRID_LOOP(i, n)                                                               \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 template <typename T>
 __global__ void gatherKernel(const T* x, const int32_t* indices, T* out, int64_t outer, int64_t axisDim,

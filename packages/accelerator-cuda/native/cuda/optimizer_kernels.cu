@@ -6,20 +6,10 @@
 
 #include "../optimizer_ops.h"
 #include "device_kernels.h"
+#include "launch.h"
 
 namespace fulmen {
 namespace gpu {
-
-constexpr int kThreads = 256;
-
-inline unsigned blocksFor(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
-}
-
-#define FULMEN_GRID_LOOP(i, n)                                                               \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 __global__ void adamKernel(const float* param, const float* grad, const float* expAvgPrev, const float* expAvgSqPrev,
                            const float* maxPrev, float* paramOut, float* expAvgOut, float* expAvgSqOut, float* maxOut,
