@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,16 @@ import { describe, expect, it } from "vitest";
 
 const root = join(__dirname, "..");
 const native = join(root, "native");
+
+/** Node's C headers: the system's (Debian's nodejs), beside this Node, or node-gyp's cache. */
+function nodeHeaders(): string | null {
+  const candidates = [
+    "/usr/include/node",
+    join(process.execPath, "..", "..", "include", "node"),
+    join(process.env.HOME ?? "", ".cache", "node-gyp", process.versions.node, "include", "node"),
+  ];
+  return candidates.find((dir) => existsSync(join(dir, "node_api.h"))) ?? null;
+}
 
 interface Report {
   device: string;
@@ -63,6 +73,8 @@ describe("the GPU proof bundle", () => {
     try {
       const addon = join(dir, "fulmen_cuda_emulation.node");
       const napi = createRequire(join(root, "package.json"))("node-addon-api").include_dir as string;
+      const headers = nodeHeaders();
+      expect(headers, "Node's C headers (node_api.h) are needed to build the sanitized addon").not.toBeNull();
       execFileSync(
         "g++",
         [
@@ -78,7 +90,7 @@ describe("the GPU proof bundle", () => {
           "-DFULMEN_CUDA_EMULATION",
           "-DNAPI_CPP_EXCEPTIONS",
           `-I${join(root, napi)}`,
-          "-I/usr/include/node",
+          `-I${headers}`,
           ...[
             "cuda_engine_addon.cc",
             "device/device_napi.cc",
@@ -104,6 +116,11 @@ describe("the GPU proof bundle", () => {
       const runtime = ["libasan.so", "libubsan.so"].map((lib) =>
         execFileSync("g++", [`-print-file-name=${lib}`], { encoding: "utf8" }).trim(),
       );
+      // g++ names a library it cannot find by its bare name.
+      expect(
+        runtime.every((lib) => lib.startsWith("/")),
+        `sanitizer runtimes: ${runtime.join(", ")}`,
+      ).toBe(true);
       const report = runProof(["--target", "emulated", "--skip-bench"], {
         ...process.env,
         FULMEN_CUDA_EMULATION_ADDON: addon,

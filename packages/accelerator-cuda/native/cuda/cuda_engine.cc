@@ -1,5 +1,5 @@
 // The GPU build's DeviceEngine: what the device backend drives on an NVIDIA GPU. Host code only (g++ against the
-// CUDA runtime); the kernels it enqueues are in elementwise_kernels.cu and gemm_kernels.cu.
+// CUDA runtime, or against the host emulator's); the kernels it enqueues are the .cu files beside it.
 #include "cuda_engine.h"
 
 #include "cuda_api.h"
