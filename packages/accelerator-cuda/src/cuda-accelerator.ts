@@ -64,6 +64,11 @@ export class CudaAccelerator implements Accelerator {
   readonly backendName: string = CUDA_BACKEND;
   /** Tensors live in GPU memory: a tensor made from a host array copies it. */
   readonly uploadCopies: boolean = true;
+  /**
+   * Every kernel of the engine sums in a fixed order (no atomics; block reductions combine in a fixed tree) and
+   * runs on one stream, and cuBLAS gives the same bits run to run on one GPU model with one stream.
+   */
+  readonly deterministic: boolean = true;
 
   isAvailable(): boolean {
     return this.blocker() === null;
