@@ -219,6 +219,12 @@ async function trainingCheck(
       return losses;
     };
     const got = run(true);
+    // The accelerator says it is deterministic: a second run must give the same bits.
+    const again = run(true);
+    assert(
+      got.every((loss, i) => Object.is(loss, again[i])),
+      () => `two runs differ: ${got} and ${again}`,
+    );
     const want = await onCpu(() => run(false));
     const problem = close(got, want, 1e-4);
     assert(problem === null, () => `losses ${got} vs cpu ${want}: ${problem}`);
