@@ -17,6 +17,9 @@
         "native/fused_layers_host.cc",
         "native/parallel_host.cc",
         "native/device/device_napi.cc",
+        "native/device/device_napi_math.cc",
+        "native/device/device_napi_layers.cc",
+        "native/device/device_napi_movement.cc",
         "native/device/host_memory_engine.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
@@ -29,6 +32,9 @@
       "sources": [
         "native/cuda_engine_addon.cc",
         "native/device/device_napi.cc",
+        "native/device/device_napi_math.cc",
+        "native/device/device_napi_layers.cc",
+        "native/device/device_napi_movement.cc",
         "native/cuda/cuda_engine.cc",
         "native/cuda/cublas_loader.cc",
         "native/emulation/cuda_emulation.cc",
@@ -74,6 +80,9 @@
             "sources": [
               "native/cuda_engine_addon.cc",
               "native/device/device_napi.cc",
+              "native/device/device_napi_math.cc",
+              "native/device/device_napi_layers.cc",
+              "native/device/device_napi_movement.cc",
               "native/cuda/cuda_engine.cc",
               "native/cuda/cublas_loader.cc",
               "native/cuda/elementwise_kernels.cu",

@@ -94,6 +94,9 @@ describe("the GPU proof bundle", () => {
           ...[
             "cuda_engine_addon.cc",
             "device/device_napi.cc",
+            "device/device_napi_math.cc",
+            "device/device_napi_layers.cc",
+            "device/device_napi_movement.cc",
             "cuda/cuda_engine.cc",
             "cuda/cublas_loader.cc",
             "emulation/cuda_emulation.cc",
