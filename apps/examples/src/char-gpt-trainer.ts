@@ -3,6 +3,8 @@
  * sentences from the `nlp-corpus` package, which then writes text. Options: `--steps N`, `--accelerator`.
  */
 import { parseArgs } from "node:util";
+// Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
+import "@fulmen/accelerator-cuda";
 import { Generator, seedEverything } from "@fulmen/core";
 import { Trainer } from "@fulmen/trainer";
 import { loadText, windowLoader } from "./gpt/char-data";

@@ -1,5 +1,5 @@
 /**
- * The main example until Fabric lands: a real training run with @fulmen/core alone — an MLP on the handwritten
+ * `example:core`: the main example's training without Fabric — a real run with @fulmen/core alone — an MLP on the handwritten
  * digits of the `mnist` package, AdamW + OneCycleLR + gradient clipping, as a Lightning user would write it.
  */
 import { loadMnist } from "./data/mnist";

