@@ -1,6 +1,7 @@
 /**
- * `example:core`: the main example's training without Fabric — a real run with @fulmen/core alone — an MLP on the handwritten
- * digits of the `mnist` package, AdamW + OneCycleLR + gradient clipping, as a Lightning user would write it.
+ * `example:core`: the main example's training without Fabric, a real run with @fulmen/core alone — an MLP on the
+ * handwritten digits of the `mnist` package, AdamW + OneCycleLR + gradient clipping, as a Lightning user would
+ * write it.
  */
 import { loadMnist } from "./data/mnist";
 import { trainMlp } from "./train-mlp";
