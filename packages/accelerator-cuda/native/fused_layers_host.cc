@@ -37,6 +37,21 @@ FULMEN_VECTOR_CLONES void layerNormGradRows(const float* dy, const float* x, con
   for (int64_t r = 0; r < rows; r++)
     layerNormGradRow(dy + r * cols, x + r * cols, mean[r], rstd[r], weight, dx + r * cols, cols);
 }
+constexpr int kParamTile = 16;
+
+FULMEN_VECTOR_CLONES void layerNormParamGradTiles(const float* dy, const float* x, const float* mean,
+                                                  const float* rstd, float* dWeight, float* dBias, int64_t rows,
+                                                  int64_t cols, int64_t firstTile, int64_t endTile) {
+  for (int64_t t = firstTile; t < endTile; t++) {
+    const int64_t c0 = t * kParamTile;
+    const int64_t width = std::min<int64_t>(kParamTile, cols - c0);
+    // A full tile's constant width lets the compiler keep its sums in vector registers.
+    if (width == kParamTile)
+      layerNormParamGradTile<kParamTile>(dy, x, mean, rstd, dWeight, dBias, rows, cols, c0, kParamTile);
+    else
+      layerNormParamGradTile<kParamTile>(dy, x, mean, rstd, dWeight, dBias, rows, cols, c0, static_cast<int>(width));
+  }
+}
 }  // namespace
 
 void hostLayerNorm(const float* x, const float* weight, const float* bias, float* y, float* mean, float* rstd,
@@ -57,9 +72,12 @@ void hostLayerNormGrad(const float* dy, const float* x, const float* mean, const
                       end - begin, cols);
   });
   if (dWeight == nullptr && dBias == nullptr) return;
-  parallelFor(cols, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, rows)), [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; c++) layerNormParamGradColumn(dy, x, mean, rstd, dWeight, dBias, rows, cols, c);
-  });
+  // Threads take whole tiles of kParamTile columns.
+  const int64_t tiles = (cols + kParamTile - 1) / kParamTile;
+  parallelFor(tiles, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, rows * kParamTile)),
+              [&](int64_t begin, int64_t end) {
+                layerNormParamGradTiles(dy, x, mean, rstd, dWeight, dBias, rows, cols, begin, end);
+              });
 }
 
 }  // namespace fulmen

@@ -44,28 +44,72 @@ FULMEN_HD inline void layerNormRow(const float* in, const float* weight, const f
     for (int64_t c = 0; c < cols; c++) out[c] = static_cast<float>((in[c] - mu) * inv);
 }
 
-/** One row of dx: with x̂ = (x - mean)·rstd and g = dy·weight, dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) (PyTorch's). */
-FULMEN_HD inline void layerNormGradRow(const float* grad, const float* in, float meanValue, float rstdValue,
-                                       const float* weight, float* out, int64_t cols) {
-  const double mu = meanValue, inv = rstdValue;
-  auto g = [&](int64_t c) { return weight != nullptr ? static_cast<double>(grad[c]) * weight[c] : grad[c]; };
+/** One row of dx with or without a weight (a compile-time choice: a branch per element stops the vectoriser). */
+template <bool HasWeight>
+FULMEN_HD inline void layerNormGradRowOf(const float* grad, const float* in, double mu, double inv, const float* weight,
+                                         float* out, int64_t cols) {
+  auto g = [&](int64_t c) {
+    if constexpr (HasWeight) return static_cast<double>(grad[c]) * weight[c];
+    else return static_cast<double>(grad[c]);
+  };
   auto xhat = [&](int64_t c) { return (in[c] - mu) * inv; };
   const double gMean = laneSum(cols, g) / static_cast<double>(cols);
   const double gxMean = laneSum(cols, [&](int64_t c) { return g(c) * xhat(c); }) / static_cast<double>(cols);
   for (int64_t c = 0; c < cols; c++) out[c] = static_cast<float>(inv * (g(c) - gMean - xhat(c) * gxMean));
 }
 
-/** Column c of dWeight (Σ_r dy·x̂) and dBias (Σ_r dy), rows in order, in double; either output may be null. */
+/** One row of dx: with x̂ = (x - mean)·rstd and g = dy·weight, dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) (PyTorch's). */
+FULMEN_HD inline void layerNormGradRow(const float* grad, const float* in, float meanValue, float rstdValue,
+                                       const float* weight, float* out, int64_t cols) {
+  if (weight != nullptr) layerNormGradRowOf<true>(grad, in, meanValue, rstdValue, weight, out, cols);
+  else layerNormGradRowOf<false>(grad, in, meanValue, rstdValue, weight, out, cols);
+}
+
+/**
+ * Columns c0 … c0 + width - 1 (width ≤ Width) of dWeight (Σ_r dy·x̂) and dBias (Σ_r dy), each column's sum over the
+ * rows in order, in double. The rows are the outer loop so that a tile's columns are independent sums side by side
+ * (contiguous loads the host compiler vectorises), with the bits of one column at a time: a GPU thread takes a tile
+ * of one column. Which outputs exist is a compile-time choice, so the sums can stay in registers.
+ */
+template <int Width, bool HasWeight, bool HasBias>
+FULMEN_HD inline void layerNormParamGradTileOf(const float* dy, const float* x, const float* mean, const float* rstd,
+                                               float* dWeight, float* dBias, int64_t rows, int64_t cols, int64_t c0,
+                                               int width) {
+  double weightSums[Width] = {};
+  double biasSums[Width] = {};
+  for (int64_t r = 0; r < rows; r++) {
+    const float* dyRow = dy + r * cols + c0;
+    const float* xRow = x + r * cols + c0;
+    const double mu = mean[r];
+    const float inv = rstd[r];
+    for (int j = 0; j < width; j++) {
+      if constexpr (HasWeight) weightSums[j] += dyRow[j] * ((xRow[j] - mu) * inv);
+      if constexpr (HasBias) biasSums[j] += dyRow[j];
+    }
+  }
+  for (int j = 0; j < width; j++) {
+    if constexpr (HasWeight) dWeight[c0 + j] = static_cast<float>(weightSums[j]);
+    if constexpr (HasBias) dBias[c0 + j] = static_cast<float>(biasSums[j]);
+  }
+}
+
+/** {@link layerNormParamGradTileOf} for the outputs that are not null. */
+template <int Width>
+FULMEN_HD inline void layerNormParamGradTile(const float* dy, const float* x, const float* mean, const float* rstd,
+                                             float* dWeight, float* dBias, int64_t rows, int64_t cols, int64_t c0,
+                                             int width) {
+  if (dWeight != nullptr && dBias != nullptr)
+    layerNormParamGradTileOf<Width, true, true>(dy, x, mean, rstd, dWeight, dBias, rows, cols, c0, width);
+  else if (dWeight != nullptr)
+    layerNormParamGradTileOf<Width, true, false>(dy, x, mean, rstd, dWeight, dBias, rows, cols, c0, width);
+  else if (dBias != nullptr)
+    layerNormParamGradTileOf<Width, false, true>(dy, x, mean, rstd, dWeight, dBias, rows, cols, c0, width);
+}
+
+/** Column c of dWeight and dBias (a tile of one column). */
 FULMEN_HD inline void layerNormParamGradColumn(const float* dy, const float* x, const float* mean, const float* rstd,
                                                float* dWeight, float* dBias, int64_t rows, int64_t cols, int64_t c) {
-  double weightSum = 0, biasSum = 0;
-  for (int64_t r = 0; r < rows; r++) {
-    const float grad = dy[r * cols + c];
-    if (dWeight != nullptr) weightSum += grad * ((x[r * cols + c] - static_cast<double>(mean[r])) * rstd[r]);
-    if (dBias != nullptr) biasSum += grad;
-  }
-  if (dWeight != nullptr) dWeight[c] = static_cast<float>(weightSum);
-  if (dBias != nullptr) dBias[c] = static_cast<float>(biasSum);
+  layerNormParamGradTile<1>(dy, x, mean, rstd, dWeight, dBias, rows, cols, c, 1);
 }
 
 }  // namespace fulmen
