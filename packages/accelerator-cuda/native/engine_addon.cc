@@ -145,6 +145,28 @@ Napi::Value transpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// copySlabs(src, srcStart, srcRow, dst, dstStart, dstRow, rows, slab): 4-byte elements of any typed arrays,
+// every slab checked to lie inside both arrays.
+Napi::Value copySlabs(const Napi::CallbackInfo& info) {
+  auto in = info[0].As<Napi::TypedArray>();
+  auto out = info[3].As<Napi::TypedArray>();
+  auto num = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
+  const int64_t srcStart = num(1), srcRow = num(2), dstStart = num(4), dstRow = num(5), rows = num(6), slab = num(7);
+  const auto inside = [](int64_t start, int64_t row, int64_t rows, int64_t slab, size_t length) {
+    if (rows == 0 || slab == 0) return true;
+    const int64_t last = start + (rows - 1) * row;
+    return start >= 0 && row >= 0 && slab >= 0 && last + slab <= static_cast<int64_t>(length);
+  };
+  if (in.ElementSize() != 4 || out.ElementSize() != 4 || rows < 0 ||
+      !inside(srcStart, srcRow, rows, slab, in.ElementLength()) ||
+      !inside(dstStart, dstRow, rows, slab, out.ElementLength()))
+    throw Napi::RangeError::New(info.Env(), "copySlabs: the slabs do not fit the arrays");
+  const auto* x = reinterpret_cast<const uint32_t*>(static_cast<const char*>(in.ArrayBuffer().Data()) + in.ByteOffset());
+  auto* o = reinterpret_cast<uint32_t*>(static_cast<char*>(out.ArrayBuffer().Data()) + out.ByteOffset());
+  fulmen::hostCopySlabs(x, srcStart, srcRow, o, dstStart, dstRow, rows, slab);
+  return info.Env().Undefined();
+}
+
 fulmen::Pool2DShape poolShapeOf(const Napi::Value& v) {
   auto a = v.As<Napi::Array>();
   auto at = [&](uint32_t i) { return a.Get(i).As<Napi::Number>().Int64Value(); };
@@ -313,6 +335,7 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPool", Napi::Function::New(env, maxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, maxPoolGrad));
   exports.Set("softmax", Napi::Function::New(env, softmax));
+  exports.Set("copySlabs", Napi::Function::New(env, copySlabs));
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, unsortedSegmentSum));
   exports.Set("adamUpdate", Napi::Function::New(env, adamUpdate));
   exports.Set("sgdUpdate", Napi::Function::New(env, sgdUpdate));

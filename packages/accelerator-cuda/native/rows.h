@@ -16,4 +16,11 @@ void hostSoftmax(const float* x, float* out, int64_t rows, int64_t cols);
 void hostUnsortedSegmentSum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t inner,
                             int64_t numSegments);
 
+/**
+ * Copies `rows` slabs of `slab` 4-byte elements: slab r goes from src[srcStart + r·srcRow] to
+ * dst[dstStart + r·dstRow]. Concat and split along an inner axis are this, once per input or output.
+ */
+void hostCopySlabs(const uint32_t* src, int64_t srcStart, int64_t srcRow, uint32_t* dst, int64_t dstStart,
+                   int64_t dstRow, int64_t rows, int64_t slab);
+
 }  // namespace fulmen

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "parallel.h"
@@ -69,6 +70,13 @@ void hostUnsortedSegmentSum(const float* x, const int32_t* ids, float* out, int6
     for (int64_t k = 0; k < inner; k++) dst[k] += src[k];
   }
   for (size_t k = 0; k < acc.size(); k++) out[k] = static_cast<float>(acc[k]);
+}
+
+void hostCopySlabs(const uint32_t* src, int64_t srcStart, int64_t srcRow, uint32_t* dst, int64_t dstStart,
+                   int64_t dstRow, int64_t rows, int64_t slab) {
+  if (slab == 0) return;
+  for (int64_t r = 0; r < rows; r++)
+    std::memcpy(dst + dstStart + r * dstRow, src + srcStart + r * srcRow, static_cast<size_t>(slab) * sizeof(uint32_t));
 }
 
 }  // namespace fulmen

@@ -76,6 +76,20 @@ export interface NativeEngine {
   avgPoolGrad(dy: Float32Array, dx: Float32Array, shape: number[]): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: number[]): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /**
+   * Copies `rows` slabs of `slab` elements, slab r from src[srcStart + r·srcRow] to dst[dstStart + r·dstRow]
+   * (4-byte elements; throws a RangeError when a slab falls outside either array).
+   */
+  copySlabs(
+    src: Float32Array | Int32Array,
+    srcStart: number,
+    srcRow: number,
+    dst: Float32Array | Int32Array,
+    dstStart: number,
+    dstRow: number,
+    rows: number,
+    slab: number,
+  ): void;
   unsortedSegmentSum(
     x: Float32Array,
     ids: Int32Array,

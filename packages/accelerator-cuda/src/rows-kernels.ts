@@ -33,7 +33,7 @@ const unsortedSegmentSumKernel: KernelFactory = (engine, fallback) => (args) => 
 };
 
 /** Splits along one axis: each output takes its slab of every outer row (plain memory copies). */
-const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
+const splitVKernel: KernelFactory = (engine, fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const backend = args.backend as HostEngineBackend;
   const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
@@ -53,8 +53,7 @@ const splitVKernel: KernelFactory = (_engine, fallback) => (args) => {
       outer * s * inner,
     );
     const slab = s * inner;
-    for (let o = 0; o < outer; o++)
-      out.set(values.subarray(o * rowLength + offset, o * rowLength + offset + slab), o * slab);
+    engine.copySlabs(values, offset, rowLength, out, 0, slab, outer, slab);
     offset += slab;
     return backend.makeTensorInfo(shape, x.dtype, out);
   });
@@ -98,7 +97,7 @@ const gatherV2Kernel: KernelFactory = (_engine, fallback) => (args) => {
 };
 
 /** Concatenates along one axis: each input's slab of every outer row, copied in order. */
-const concatKernel: KernelFactory = (_engine, fallback) => (args) => {
+const concatKernel: KernelFactory = (engine, fallback) => (args) => {
   const inputs = args.inputs as unknown as TensorInfo[];
   const backend = args.backend as HostEngineBackend;
   const { axis } = args.attrs as { axis: number };
@@ -126,13 +125,11 @@ const concatKernel: KernelFactory = (_engine, fallback) => (args) => {
   const slabs = inputs.map((t) => tf.util.sizeFromShape(t.shape.slice($axis)));
   const rowLength = slabs.reduce((p, n) => p + n, 0);
   const out = backend.allocate(storage, outer * rowLength);
-  for (let o = 0; o < outer; o++) {
-    let at = o * rowLength;
-    for (const [i, values] of arrays.entries()) {
-      const slab = slabs[i]!;
-      out.set((values as Float32Array | Int32Array).subarray(o * slab, (o + 1) * slab), at);
-      at += slab;
-    }
+  let at = 0;
+  for (const [i, values] of arrays.entries()) {
+    const slab = slabs[i]!;
+    engine.copySlabs(values as Float32Array | Int32Array, 0, slab, out, at, rowLength, outer, slab);
+    at += slab;
   }
   return backend.makeTensorInfo(outShape, dtype!, out);
 };

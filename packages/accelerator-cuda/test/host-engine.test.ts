@@ -1,7 +1,7 @@
 import { AdamW, manualSeed, nn, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HOST_BACKEND, HostAccelerator, type HostEngineBackend } from "../src";
+import { HOST_BACKEND, HostAccelerator, type HostEngineBackend, loadEngine } from "../src";
 
 function maxRelativeError(
   a: Float32Array | Int32Array | Uint8Array,
@@ -232,6 +232,56 @@ describe("the native engine's host build", () => {
     ]);
     const stats = backend.fallbackStats();
     for (const kernel of ["Cast", "Slice", "ArgMax", "OneHot"]) expect(stats[kernel], kernel).toBeUndefined();
+  });
+
+  it("concat and split along every axis match tfjs's cpu kernels (views, int32, uneven sizes), natively", async () => {
+    const grid = (shape: number[], dtype: "float32" | "int32" = "float32") =>
+      tf.reshape(tf.range(0, tf.util.sizeFromShape(shape), 1, dtype), shape);
+    const cases: Array<[string, () => tf.Tensor[]]> = [
+      ["concat last axis", () => [tf.concat([grid([4, 3, 2]), grid([4, 3, 5]), grid([4, 3, 1])], 2)]],
+      ["concat middle axis", () => [tf.concat([grid([2, 3, 4]), grid([2, 1, 4])], 1)]],
+      ["concat first axis, int32", () => [tf.concat([grid([2, 3], "int32"), grid([1, 3], "int32")], 0)]],
+      // Slices of one tensor are views on its memory: the copies must start at each view's own offset.
+      [
+        "concat of views",
+        () => {
+          const whole = grid([6, 4]);
+          return [tf.concat([tf.slice(whole, [3, 0], [3, 4]), tf.slice(whole, [0, 0], [3, 4])], 1)];
+        },
+      ],
+      ["split last axis, uneven", () => tf.split(grid([3, 2, 7]), [2, 4, 1], 2)],
+      ["split middle axis, int32", () => tf.split(grid([2, 6, 3], "int32"), 3, 1)],
+      ["split a view", () => tf.split(tf.slice(grid([5, 6]), [1, 0], [3, 6]), [4, 2], 1)],
+    ];
+    for (const [name, fn] of cases) {
+      const run = async (backendName: string) => {
+        await tf.setBackend(backendName);
+        const outs = fn();
+        const result = outs.map((t) => ({
+          dtype: t.dtype,
+          shape: t.shape,
+          values: Array.from(t.dataSync()),
+        }));
+        tf.dispose(outs);
+        return result;
+      };
+      const host = await run(HOST_BACKEND);
+      expect(host, name).toEqual(await run("cpu"));
+    }
+    await tf.setBackend(HOST_BACKEND);
+    const backend = tf.backend() as HostEngineBackend;
+    backend.resetFallbackStats();
+    tf.tidy(() => [tf.concat([grid([2, 3]), grid([2, 3])], 1), ...tf.split(grid([4, 6]), 2, 1)]);
+    expect(backend.fallbackStats().Concat).toBeUndefined();
+    expect(backend.fallbackStats().SplitV).toBeUndefined();
+    // The addon checks every slab against both arrays: a bookkeeping bug is an error, not a stray write.
+    const engine = loadEngine();
+    expect(() => engine.copySlabs(new Float32Array(8), 0, 4, new Float32Array(8), 5, 4, 2, 4)).toThrow(
+      /copySlabs: the slabs do not fit the arrays/,
+    );
+    expect(() => engine.copySlabs(new Float32Array(8), 6, 4, new Float32Array(16), 0, 4, 1, 4)).toThrow(
+      RangeError,
+    );
   });
 
   it("every native kernel takes empty tensors as tfjs's cpu kernels do", async () => {
