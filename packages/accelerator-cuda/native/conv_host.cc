@@ -24,10 +24,12 @@ void im2col(const float* image, float* cols, const Conv2DShape& s) {
           float* dst = row + (fy * s.fW + fx) * s.inC;
           if (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW) {
             std::fill(dst, dst + s.inC, 0.0f);
-          } else {
-            const float* src = image + (iy * s.inW + ix) * s.inC;
-            std::copy(src, src + s.inC, dst);
+            continue;
           }
+          const float* src = image + (iy * s.inW + ix) * s.inC;
+          // One channel (a first layer's grey image) is one value a tap: a plain store, not a memmove call.
+          if (s.inC == 1) *dst = *src;
+          else std::copy(src, src + s.inC, dst);
         }
       }
     }
