@@ -30,8 +30,8 @@ export function clipGradNorm_(
     if (normType === Number.POSITIVE_INFINITY) {
       return tf.max(tf.stack(grads.map((g) => tf.max(tf.abs(g))))) as tf.Scalar;
     }
-    const norms = grads.map((g) => tf.norm(g, normType));
-    return tf.norm(tf.stack(norms), normType) as tf.Scalar;
+    const norms = grads.map((g) => vectorNorm(g, normType));
+    return vectorNorm(tf.stack(norms), normType);
   });
   if (options.errorIfNonfinite) {
     const value = total.dataSync()[0]!;
@@ -47,6 +47,17 @@ export function clipGradNorm_(
     for (const p of withGrad) p.setGrad(tf.mul(p.grad!, coef));
   });
   return total;
+}
+
+/**
+ * The p-norm of all of `x`'s elements for a finite p > 0, as `torch.linalg.vector_norm`: √Σx² for 2 (tfjs's
+ * `tf.norm` computes it as pow(|x|, 2), whose values equal x², in a kernel most backends run slowly), Σ|x| for 1,
+ * (Σ|x|^p)^(1/p) otherwise (which `tf.norm` does not offer).
+ */
+function vectorNorm(x: tf.Tensor, p: number): tf.Scalar {
+  if (p === 2) return tf.sqrt(tf.sum(tf.square(x))) as tf.Scalar;
+  if (p === 1) return tf.sum(tf.abs(x)) as tf.Scalar;
+  return tf.pow(tf.sum(tf.pow(tf.abs(x), p)), 1 / p) as tf.Scalar;
 }
 
 /** Clamps every gradient element to [-clipValue, clipValue], like `torch.nn.utils.clip_grad_value_`. */
