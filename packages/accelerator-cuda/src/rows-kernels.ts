@@ -96,6 +96,11 @@ const gatherV2Kernel: KernelFactory = (_engine, fallback) => (args) => {
   return backend.makeTensorInfo(outShape, x.dtype, out);
 };
 
+/** The typed array constructor of float32 and int32 tensors (what the slab copies take), else null. */
+function slabStorage(dtype: string): Float32ArrayConstructor | Int32ArrayConstructor | null {
+  return dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
+}
+
 /** Concatenates along one axis: each input's slab of every outer row, copied in order. */
 const concatKernel: KernelFactory = (engine, fallback) => (args) => {
   const inputs = args.inputs as unknown as TensorInfo[];
@@ -104,7 +109,7 @@ const concatKernel: KernelFactory = (engine, fallback) => (args) => {
   const first = inputs[0];
   const dtype = first?.dtype;
   const arrays = inputs.map((t) => backend.stored(t));
-  const storage = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
+  const storage = dtype === undefined ? null : slabStorage(dtype);
   if (
     first === undefined ||
     storage === null ||
@@ -134,6 +139,73 @@ const concatKernel: KernelFactory = (engine, fallback) => (args) => {
   return backend.makeTensorInfo(outShape, dtype!, out);
 };
 
+/** Stacks equal-shaped tensors along a new axis: input i fills slab i of every outer row. */
+const packKernel: KernelFactory = (engine, fallback) => (args) => {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const backend = args.backend as HostEngineBackend;
+  const { axis } = args.attrs as { axis: number };
+  const first = inputs[0];
+  const storage = first === undefined ? null : slabStorage(first.dtype);
+  const arrays = inputs.map((t) => backend.stored(t));
+  if (
+    first === undefined ||
+    storage === null ||
+    !arrays.every(
+      (a, i) =>
+        a instanceof storage &&
+        inputs[i]!.dtype === first.dtype &&
+        tf.util.arraysEqual(inputs[i]!.shape, first.shape),
+    )
+  )
+    return backend.runFallback("Pack", fallback, args);
+  const $axis = axis < 0 ? axis + first.shape.length + 1 : axis;
+  const outShape = [...first.shape.slice(0, $axis), inputs.length, ...first.shape.slice($axis)];
+  const outer = tf.util.sizeFromShape(first.shape.slice(0, $axis));
+  const slab = tf.util.sizeFromShape(first.shape.slice($axis));
+  const out = backend.allocate(storage, outer * slab * inputs.length);
+  for (const [i, values] of arrays.entries())
+    engine.copySlabs(
+      values as Float32Array | Int32Array,
+      0,
+      slab,
+      out,
+      i * slab,
+      inputs.length * slab,
+      outer,
+      slab,
+    );
+  return backend.makeTensorInfo(outShape, first.dtype, out);
+};
+
+/** Unstacks along an axis: output i takes slab i of every outer row. */
+const unpackKernel: KernelFactory = (engine, fallback) => (args) => {
+  const { value } = args.inputs as { value: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const { axis } = args.attrs as { axis: number };
+  const values = backend.stored(value);
+  const storage = slabStorage(value.dtype);
+  if (storage === null || !(values instanceof storage)) return backend.runFallback("Unpack", fallback, args);
+  const $axis = tf.util.parseAxisParam(axis, value.shape)[0]!;
+  const count = value.shape[$axis]!;
+  const outShape = value.shape.filter((_, i) => i !== $axis);
+  const outer = tf.util.sizeFromShape(value.shape.slice(0, $axis));
+  const inner = tf.util.sizeFromShape(value.shape.slice($axis + 1));
+  return Array.from({ length: count }, (_, i) => {
+    const out = backend.allocate(storage, outer * inner);
+    engine.copySlabs(
+      values as Float32Array | Int32Array,
+      i * inner,
+      count * inner,
+      out,
+      0,
+      inner,
+      outer,
+      inner,
+    );
+    return backend.makeTensorInfo(outShape, value.dtype, out);
+  });
+};
+
 /** The engine's row-wise kernels, by tfjs kernel name. */
 export const ROW_KERNELS: Record<string, KernelFactory> = {
   Softmax: softmaxKernel,
@@ -141,4 +213,6 @@ export const ROW_KERNELS: Record<string, KernelFactory> = {
   SplitV: splitVKernel,
   GatherV2: gatherV2Kernel,
   Concat: concatKernel,
+  Pack: packKernel,
+  Unpack: unpackKernel,
 };

@@ -234,7 +234,7 @@ describe("the native engine's host build", () => {
     for (const kernel of ["Cast", "Slice", "ArgMax", "OneHot"]) expect(stats[kernel], kernel).toBeUndefined();
   });
 
-  it("concat and split along every axis match tfjs's cpu kernels (views, int32, uneven sizes), natively", async () => {
+  it("concat, split, stack and unstack along every axis match tfjs's cpu kernels (views, int32), natively", async () => {
     const grid = (shape: number[], dtype: "float32" | "int32" = "float32") =>
       tf.reshape(tf.range(0, tf.util.sizeFromShape(shape), 1, dtype), shape);
     const cases: Array<[string, () => tf.Tensor[]]> = [
@@ -252,6 +252,11 @@ describe("the native engine's host build", () => {
       ["split last axis, uneven", () => tf.split(grid([3, 2, 7]), [2, 4, 1], 2)],
       ["split middle axis, int32", () => tf.split(grid([2, 6, 3], "int32"), 3, 1)],
       ["split a view", () => tf.split(tf.slice(grid([5, 6]), [1, 0], [3, 6]), [4, 2], 1)],
+      ["stack on a new middle axis", () => [tf.stack([grid([2, 3]), tf.neg(grid([2, 3])), grid([2, 3])], 1)]],
+      ["stack on a new last axis, int32", () => [tf.stack([grid([4], "int32"), grid([4], "int32")], -1)]],
+      ["stack scalars", () => [tf.stack([tf.scalar(1.5), tf.scalar(-2)])]],
+      ["unstack the middle axis", () => tf.unstack(grid([2, 3, 4]), 1)],
+      ["unstack a view, int32", () => tf.unstack(tf.slice(grid([4, 3], "int32"), [1, 0], [2, 3]), -1)],
     ];
     for (const [name, fn] of cases) {
       const run = async (backendName: string) => {
@@ -271,9 +276,14 @@ describe("the native engine's host build", () => {
     await tf.setBackend(HOST_BACKEND);
     const backend = tf.backend() as HostEngineBackend;
     backend.resetFallbackStats();
-    tf.tidy(() => [tf.concat([grid([2, 3]), grid([2, 3])], 1), ...tf.split(grid([4, 6]), 2, 1)]);
-    expect(backend.fallbackStats().Concat).toBeUndefined();
-    expect(backend.fallbackStats().SplitV).toBeUndefined();
+    tf.tidy(() => [
+      tf.concat([grid([2, 3]), grid([2, 3])], 1),
+      ...tf.split(grid([4, 6]), 2, 1),
+      tf.stack([grid([2, 3]), grid([2, 3])], 2),
+      ...tf.unstack(grid([4, 6]), 1),
+    ]);
+    for (const kernel of ["Concat", "SplitV", "Pack", "Unpack"])
+      expect(backend.fallbackStats()[kernel], kernel).toBeUndefined();
     // The addon checks every slab against both arrays: a bookkeeping bug is an error, not a stray write.
     const engine = loadEngine();
     expect(() => engine.copySlabs(new Float32Array(8), 0, 4, new Float32Array(8), 5, 4, 2, 4)).toThrow(

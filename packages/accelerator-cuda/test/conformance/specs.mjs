@@ -32,6 +32,8 @@ export async function importConformanceSpecs() {
     import("@tensorflow/tfjs-core/dist/ops/erf_test"),
     import("@tensorflow/tfjs-core/dist/ops/gather_test"),
     import("@tensorflow/tfjs-core/dist/ops/concat_test"),
+    import("@tensorflow/tfjs-core/dist/ops/stack_test"),
+    import("@tensorflow/tfjs-core/dist/ops/unstack_test"),
     import("@tensorflow/tfjs-core/dist/ops/greater_test"),
     import("@tensorflow/tfjs-core/dist/ops/greater_equal_test"),
     import("@tensorflow/tfjs-core/dist/ops/less_test"),
