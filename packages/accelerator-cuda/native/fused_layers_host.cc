@@ -37,6 +37,7 @@ FULMEN_VECTOR_CLONES void layerNormGradRows(const float* dy, const float* x, con
   for (int64_t r = 0; r < rows; r++)
     layerNormGradRow(dy + r * cols, x + r * cols, mean[r], rstd[r], weight, dx + r * cols, cols);
 }
+
 constexpr int kParamTile = 16;
 
 FULMEN_VECTOR_CLONES void layerNormParamGradTiles(const float* dy, const float* x, const float* mean,
