@@ -2,6 +2,7 @@ import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
+import type { NativeEngine } from "./native-engine";
 
 /** Softmax over the last axis (the only one tfjs supports). */
 const softmaxKernel: KernelFactory = (engine, fallback) => (args) => {
@@ -101,6 +102,25 @@ function slabStorage(dtype: string): Float32ArrayConstructor | Int32ArrayConstru
   return dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;
 }
 
+/**
+ * Lays inputs side by side in every outer row of `out`: input i's rows (of `slabs[i]` elements each) go to
+ * consecutive columns of out's rows — Concat along an inner axis, and Pack, which is Concat on a new axis.
+ */
+function joinSlabs(
+  engine: NativeEngine,
+  arrays: Array<Float32Array | Int32Array>,
+  slabs: number[],
+  out: Float32Array | Int32Array,
+  outer: number,
+): void {
+  const rowLength = slabs.reduce((p, n) => p + n, 0);
+  let at = 0;
+  for (const [i, values] of arrays.entries()) {
+    engine.copySlabs(values, 0, slabs[i]!, out, at, rowLength, outer, slabs[i]!);
+    at += slabs[i]!;
+  }
+}
+
 /** Concatenates along one axis: each input's slab of every outer row, copied in order. */
 const concatKernel: KernelFactory = (engine, fallback) => (args) => {
   const inputs = args.inputs as unknown as TensorInfo[];
@@ -130,12 +150,7 @@ const concatKernel: KernelFactory = (engine, fallback) => (args) => {
   const slabs = inputs.map((t) => tf.util.sizeFromShape(t.shape.slice($axis)));
   const rowLength = slabs.reduce((p, n) => p + n, 0);
   const out = backend.allocate(storage, outer * rowLength);
-  let at = 0;
-  for (const [i, values] of arrays.entries()) {
-    const slab = slabs[i]!;
-    engine.copySlabs(values as Float32Array | Int32Array, 0, slab, out, at, rowLength, outer, slab);
-    at += slab;
-  }
+  joinSlabs(engine, arrays as Array<Float32Array | Int32Array>, slabs, out, outer);
   return backend.makeTensorInfo(outShape, dtype!, out);
 };
 
@@ -163,17 +178,13 @@ const packKernel: KernelFactory = (engine, fallback) => (args) => {
   const outer = tf.util.sizeFromShape(first.shape.slice(0, $axis));
   const slab = tf.util.sizeFromShape(first.shape.slice($axis));
   const out = backend.allocate(storage, outer * slab * inputs.length);
-  for (const [i, values] of arrays.entries())
-    engine.copySlabs(
-      values as Float32Array | Int32Array,
-      0,
-      slab,
-      out,
-      i * slab,
-      inputs.length * slab,
-      outer,
-      slab,
-    );
+  joinSlabs(
+    engine,
+    arrays as Array<Float32Array | Int32Array>,
+    inputs.map(() => slab),
+    out,
+    outer,
+  );
   return backend.makeTensorInfo(outShape, first.dtype, out);
 };
 
