@@ -1,6 +1,8 @@
-// 2-D convolution, channels-last (NHWC input, [fH, fW, inC, outC] filter), as im2col + GEMM: the column matrix
-// of each image times the filter reshaped to [fH·fW·inC, outC]. The backward passes are the transposed GEMMs
-// and col2im. Shapes come from tfjs's computeConv2DInfo.
+// 2-D convolution as im2col + GEMM, with tfjs's [fH, fW, inC, outC] filter read as a [fH·fW·inC, outC] matrix.
+// Channels-last (NHWC) images give a column matrix of one row per output pixel, times the filter; channels-first
+// (NCHW, PyTorch's layout) give one row per filter tap, and the filter's transpose times it lands in NCHW order
+// with no transposes either side. The backward passes are the transposed GEMMs and col2im. Shapes come from
+// tfjs's computeConv2DInfo.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,8 @@ namespace fulmen {
 
 struct Conv2DShape {
   int64_t batch, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilationH, dilationW, padTop, padLeft;
+  /** 1: x, dy and dx are NCHW (host engine only); 0: NHWC. */
+  int64_t channelsFirst;
 };
 
 void hostConv2D(const float* x, const float* filter, float* out, const Conv2DShape& s);

@@ -121,7 +121,8 @@ Napi::Value sumMiddle(const Napi::CallbackInfo& info) {
 fulmen::Conv2DShape convShapeOf(const Napi::Value& v) {
   auto a = v.As<Napi::Array>();
   auto at = [&](uint32_t i) { return a.Get(i).As<Napi::Number>().Int64Value(); };
-  return {at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8), at(9), at(10), at(11), at(12), at(13), at(14)};
+  return {at(0), at(1), at(2),  at(3),  at(4),  at(5),  at(6),  at(7),
+          at(8), at(9), at(10), at(11), at(12), at(13), at(14), at(15)};
 }
 
 // conv2d(kind, first, second, out, shape): kind 0 forward (x, filter), 1 input grad (dy, filter), 2 filter grad (x, dy)

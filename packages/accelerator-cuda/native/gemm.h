@@ -39,6 +39,15 @@ void hostBatchMatMul(const float* a, const float* b, float* c, int batchA, int b
 /** Sets OpenBLAS's threads for one product of these sizes: all of this process's share for large ones, else 1. */
 void gemmThreadsFor(int64_t m, int64_t n, int64_t k);
 
+/** Whether one product of `work` multiply-adds runs on OpenBLAS's threads (gemmThreadsFor gives it all of them). */
+bool gemmUsesBlasThreads(int64_t work);
+
+/**
+ * Whether `work` multiply-adds of independent one-thread products (below OpenBLAS's own threading) are worth
+ * splitting over the engine's threads.
+ */
+bool engineSplitPays(int64_t work);
+
 /** Threads OpenBLAS may use (never more than this process's share of the cores). */
 void hostSetThreads(int threads);
 int hostThreads();

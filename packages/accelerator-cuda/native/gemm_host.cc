@@ -31,9 +31,13 @@ void productRows(int M, int N, int K, bool transA, bool transB, const float* a, 
 }
 }  // namespace
 
+bool gemmUsesBlasThreads(int64_t work) { return work > kBlasThreadsFrom; }
+
 void gemmThreadsFor(int64_t m, int64_t n, int64_t k) {
-  openblas_set_num_threads(m * n * k > kBlasThreadsFrom ? maxThreads : 1);
+  openblas_set_num_threads(gemmUsesBlasThreads(m * n * k) ? maxThreads : 1);
 }
+
+bool engineSplitPays(int64_t work) { return maxThreads > 1 && work >= kRowSplitFrom; }
 
 void hostBatchMatMul(const float* a, const float* b, float* c, int batchA, int batchB, int M, int N, int K, bool transA,
                      bool transB) {

@@ -5,8 +5,8 @@ import { Module, nn, tf } from "@fulmen/core";
 
 /**
  * Kernel cases the device backend runs natively, each compared with tfjs's cpu backend: bit for bit over host
- * memory (except GEMMs — matmul and convolutions — whose summation order is BLAS's), to float32 precision on a
- * GPU.
+ * memory (except GEMMs — matmul and convolutions — whose summation order is BLAS's, and sums over several runs of
+ * axes, rounded after each run), to float32 precision on a GPU.
  */
 export const KERNEL_CASES: Array<[string, () => tf.Tensor]> = [
   [
@@ -226,6 +226,46 @@ export const KERNEL_CASES: Array<[string, () => tf.Tensor]> = [
       )(tf.randomNormal([3, 3, 3, 2], 0, 1, "float32", 29)),
   ],
   [
+    "conv2d channels-first (NCHW), stride 2, same padding",
+    () =>
+      tf.conv2d(
+        tf.randomNormal([2, 3, 7, 6], 0, 1, "float32", 50) as tf.Tensor4D,
+        tf.randomNormal([3, 3, 3, 4], 0, 1, "float32", 51) as tf.Tensor4D,
+        2,
+        "same",
+        "NCHW",
+      ),
+  ],
+  [
+    "conv2d channels-first (NCHW): input and filter gradients",
+    () => {
+      const x = tf.randomNormal([2, 3, 6, 5], 0, 1, "float32", 52);
+      const filter = tf.randomNormal([3, 2, 3, 4], 0, 1, "float32", 53);
+      const weights = tf.randomNormal([2, 4, 6, 5], 0, 1, "float32", 54);
+      const [dx, dFilter] = tf.grads((v: tf.Tensor, f: tf.Tensor) =>
+        tf.sum(tf.mul(tf.conv2d(v as tf.Tensor4D, f as tf.Tensor4D, 1, "same", "NCHW"), weights)),
+      )([x, filter]);
+      return tf.concat([tf.reshape(dx!, [-1]), tf.reshape(dFilter!, [-1])]);
+    },
+  ],
+  [
+    "sum over runs of axes (a channels-first bias gradient)",
+    () => tf.sum(tf.randomNormal([3, 4, 5, 6], 0, 1, "float32", 55), [0, 2, 3]),
+  ],
+  [
+    "max and average pooling of one-channel planes and their gradients",
+    () => {
+      const planes = tf.randomNormal([6, 9, 8, 1], 0, 1, "float32", 56);
+      const grad = (pool: (v: tf.Tensor4D) => tf.Tensor) =>
+        tf.reshape(tf.grad((v: tf.Tensor) => tf.sum(tf.square(pool(v as tf.Tensor4D))))(planes), [-1]);
+      return tf.concat([
+        grad((v) => tf.maxPool(v, 2, 2, "valid")),
+        grad((v) => tf.maxPool(v, 3, 2, "same")),
+        grad((v) => tf.avgPool(v, [3, 2], [1, 2], "same")),
+      ]);
+    },
+  ],
+  [
     "max pool with overlapping windows and its gradient",
     () =>
       tf.grad((x: tf.Tensor) =>
@@ -279,8 +319,8 @@ export const KERNEL_CASES: Array<[string, () => tf.Tensor]> = [
   ],
 ];
 
-/** Whether a case's result comes from a GEMM (another summation order than tfjs's everywhere). */
-export const isGemmCase = (name: string) => /matmul|conv2d/.test(name);
+/** Whether a case's result sums in another order than tfjs's everywhere (GEMMs, reductions in several runs). */
+export const sumsInAnotherOrder = (name: string) => /matmul|conv2d|runs of axes/.test(name);
 
 /** Sizes of {@link TinyTransformer}. */
 export interface TinyTransformerOptions {

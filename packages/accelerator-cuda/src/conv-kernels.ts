@@ -5,8 +5,9 @@ import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 
 /**
- * Conv2D and its two gradients on im2col + OpenBLAS GEMM, channels-last (tfjs's default layout); NCHW and
- * non-float32 inputs go to tfjs's kernels.
+ * Conv2D and its two gradients on im2col + OpenBLAS GEMM, channels-last (tfjs's default layout) or channels-first
+ * (`dataFormat: "NCHW"`, PyTorch's: core's NCHW layers then need no transposes); non-float32 inputs go to tfjs's
+ * kernels.
  */
 function convKernel(kernelName: string, kind: 0 | 1 | 2): KernelFactory {
   return (engine, fallback) => (args) => {
@@ -15,6 +16,7 @@ function convKernel(kernelName: string, kind: 0 | 1 | 2): KernelFactory {
       kind,
       args.inputs as Record<string, TensorInfo>,
       args.attrs as unknown as ConvAttrs,
+      { channelsFirst: true },
     );
     if (plan === null) return backend.runFallback(kernelName, fallback, args);
     const out = backend.allocate(Float32Array, tf.util.sizeFromShape(plan.outShape));

@@ -18,13 +18,14 @@ export interface ConvAttrs {
 export interface ConvPlan {
   first: TensorInfo;
   second: TensorInfo;
-  /** native/conv.h's Conv2DShape, in order. */
+  /** native/conv.h's Conv2DShape, in order (its last entry: 1 for channels-first). */
   shape: number[];
   outShape: number[];
 }
 
 /** The engine's shape record (native/conv.h's Conv2DShape, in order). */
 function shapeOf(c: ConvInfo): number[] {
+  const channelsFirst = c.dataFormat === "channelsFirst" ? 1 : 0;
   return [
     c.batchSize,
     c.inHeight,
@@ -41,17 +42,20 @@ function shapeOf(c: ConvInfo): number[] {
     c.dilationWidth,
     c.padInfo.top,
     c.padInfo.left,
+    channelsFirst,
   ];
 }
 
 /**
- * Conv2D (kind 0: x, filter), its input gradient (1: dy, filter) or its filter gradient (2: x, dy), channels-last
- * and float32; null for what the engine leaves to tfjs (NCHW, other dtypes, a dy whose size disagrees).
+ * Conv2D (kind 0: x, filter), its input gradient (1: dy, filter) or its filter gradient (2: x, dy) on float32;
+ * null for what the engine leaves to tfjs (other dtypes, a dy whose size disagrees, and NCHW unless
+ * `channelsFirst` says the engine runs it).
  */
 export function convPlan(
   kind: 0 | 1 | 2,
   inputs: Record<string, TensorInfo>,
   attrs: ConvAttrs,
+  options: { channelsFirst: boolean },
 ): ConvPlan | null {
   const [first, second] =
     kind === 0
@@ -59,7 +63,8 @@ export function convPlan(
       : kind === 1
         ? [inputs.dy!, inputs.filter!]
         : [inputs.x!, inputs.dy!];
-  if (attrs.dataFormat === "NCHW" || first.dtype !== "float32" || second.dtype !== "float32") return null;
+  if (first.dtype !== "float32" || second.dtype !== "float32") return null;
+  if (attrs.dataFormat === "NCHW" && !options.channelsFirst) return null;
   const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? "NHWC");
   const info =
     kind === 0
@@ -85,7 +90,8 @@ export function convPlan(
         );
   // A dy whose spatial size disagrees with the shapes (tfjs's ops allow it) is left to tfjs's kernel.
   const dy = kind === 1 ? first : kind === 2 ? second : null;
-  if (dy !== null && (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth)) return null;
+  const rows = info.dataFormat === "channelsFirst" ? 2 : 1;
+  if (dy !== null && (dy.shape[rows] !== info.outHeight || dy.shape[rows + 1] !== info.outWidth)) return null;
   const outShape = kind === 0 ? info.outShape : kind === 1 ? info.inShape : info.filterShape;
   return { first, second, shape: shapeOf(info), outShape };
 }

@@ -3,7 +3,7 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import { BINARY, COMPARE, UNARY } from "./op-codes";
-import { reducedBlock, reducedShape } from "./reduced-block";
+import { reducedBlock, reducedShape, reduceInRuns } from "./reduced-block";
 
 /**
  * A broadcasting kernel of two float32 tensors: arithmetic (float32 out) through `engine.binary`, comparisons
@@ -50,7 +50,8 @@ const stepKernel: KernelFactory = (engine, fallback) => (args) => {
 
 /**
  * Sum (or, with `mean`, tfjs's mean: divide then sum) over axes that form one contiguous block (leading,
- * trailing or middle); other axes and non-float32 inputs go to tfjs's kernel.
+ * trailing or middle), and Sum over several blocks; Mean over several blocks and non-float32 inputs go to tfjs's
+ * kernel.
  */
 const reduceKernel =
   (kernelName: "Sum" | "Mean"): KernelFactory =>
@@ -59,8 +60,30 @@ const reduceKernel =
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as HostEngineBackend;
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-    const block = x.dtype === "float32" ? reducedBlock(x, axis) : null;
-    if (block === null) return backend.runFallback(kernelName, fallback, args);
+    if (x.dtype !== "float32") return backend.runFallback(kernelName, fallback, args);
+    const block = reducedBlock(x, axis);
+    if (block === null) {
+      const none = tf.util.parseAxisParam(axis, x.shape).length === 0;
+      if (kernelName === "Mean" || none) return backend.runFallback(kernelName, fallback, args);
+      return reduceInRuns(
+        x,
+        axis,
+        keepDims,
+        (input, runBlock, shape) => {
+          const out = backend.allocate(Float32Array, runBlock.outer * runBlock.inner);
+          engine.sumMiddle(
+            backend.floats(input),
+            out,
+            runBlock.outer,
+            runBlock.reduce,
+            runBlock.inner,
+            false,
+          );
+          return backend.makeTensorInfo(shape, "float32", out);
+        },
+        (intermediate) => backend.disposeIntermediateTensorInfo(intermediate),
+      );
+    }
     const out = backend.allocate(Float32Array, block.outer * block.inner);
     engine.sumMiddle(backend.floats(x), out, block.outer, block.reduce, block.inner, kernelName === "Mean");
     const outShape = reducedShape(x, block.axes, keepDims);

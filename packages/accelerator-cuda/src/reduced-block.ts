@@ -25,3 +25,42 @@ export function reducedShape(x: TensorInfo, axes: number[], keepDims: boolean): 
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
 }
+
+/** A block of reduced axes: [outer, reduce, inner] of the row-major tensor. */
+export type ReducedBlock = NonNullable<ReturnType<typeof reducedBlock>>;
+
+/** Sorted axes split into runs of consecutive ones: [0, 2, 3] → [[0], [2, 3]]. */
+function contiguousRuns(sortedAxes: number[]): number[][] {
+  const runs: number[][] = [];
+  for (const a of sortedAxes) {
+    const last = runs.at(-1);
+    if (last !== undefined && a === last.at(-1)! + 1) last.push(a);
+    else runs.push([a]);
+  }
+  return runs;
+}
+
+/**
+ * A reduction over axes in several runs ([0, 2, 3] of NCHW: a convolution's bias gradient) as one pass per run,
+ * from the innermost out (so the outer runs' axis numbers still hold). `pass(input, block, shape)` reduces one
+ * block into a new tensor of `shape`; `dispose` frees the intermediate ones. Each pass rounds to float32.
+ */
+export function reduceInRuns(
+  x: TensorInfo,
+  axis: number | number[],
+  keepDims: boolean,
+  pass: (input: TensorInfo, block: ReducedBlock, shape: number[]) => TensorInfo,
+  dispose: (intermediate: TensorInfo) => void,
+): TensorInfo {
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const runs = contiguousRuns(axes).reverse();
+  const outShape = reducedShape(x, axes, keepDims);
+  let current = x;
+  for (const [i, run] of runs.entries()) {
+    const shape = i === runs.length - 1 ? outShape : reducedShape(current, run, false);
+    const next = pass(current, reducedBlock(current, run)!, shape);
+    if (current !== x) dispose(current);
+    current = next;
+  }
+  return current;
+}

@@ -1,4 +1,4 @@
-import { tf } from "@fulmen/core";
+import { declareBackendFeatures, tf } from "@fulmen/core";
 import type { KernelFunc } from "@tensorflow/tfjs-core";
 import { nativeBatchMatMul } from "./batch-mat-mul";
 import { CONV_KERNELS } from "./conv-kernels";
@@ -35,6 +35,8 @@ export function registerHostBackend(engine: NativeEngine): void {
   if (registered) return;
   registered = true;
   tf.registerBackend(HOST_BACKEND, () => new HostEngineBackend(), 0);
+  // NCHW convolutions and one-channel pooling run natively (conv-kernels.ts, pool_transpose_host.cc).
+  declareBackendFeatures(HOST_BACKEND, { channelsFirst: true });
   for (const config of tf.getKernelsForBackend("cpu")) {
     if (FUSED_KERNEL_NAMES.has(config.kernelName)) continue;
     const cpuKernel = config.kernelFunc as KernelFunc;

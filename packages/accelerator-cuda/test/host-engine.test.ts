@@ -420,6 +420,121 @@ describe("the native engine's host build", () => {
     expect(losses.host!.at(-1)!).toBeLessThan(losses.host![0]!);
   });
 
+  type Shape4 = [number, number, number, number];
+  const channelsFirstConvs: Array<
+    [string, Shape4, Shape4, number | [number, number], Parameters<typeof tf.conv2d>[3], number]
+  > = [
+    ["3×3, same padding", [2, 3, 7, 6], [3, 3, 3, 4], 1, "same", 1],
+    ["one input channel, valid", [3, 1, 9, 8], [3, 3, 1, 5], 1, "valid", 1],
+    ["stride 2, same padding", [2, 3, 7, 6], [3, 3, 3, 4], 2, "same", 1],
+    [
+      "stride [2, 3], explicit padding",
+      [2, 2, 9, 10],
+      [2, 4, 2, 3],
+      [2, 3],
+      [
+        [0, 0],
+        [0, 0],
+        [1, 2],
+        [2, 1],
+      ],
+      1,
+    ],
+    ["dilation 2", [1, 2, 9, 9], [3, 2, 2, 3], 1, "valid", 2],
+    ["a filter wider than the image with padding", [1, 2, 3, 2], [3, 5, 2, 2], 1, "same", 1],
+  ];
+  for (const [label, xShape, fShape, stride, pad, dilation] of channelsFirstConvs) {
+    it(`NCHW Conv2D and both its gradients match tfjs's cpu kernels, natively: ${label}`, async () => {
+      const x = () => tf.randomNormal(xShape, 0, 1, "float32", 41) as tf.Tensor4D;
+      const filter = () => tf.randomNormal(fShape, 0, 1, "float32", 42) as tf.Tensor4D;
+      const conv = (v: tf.Tensor, f: tf.Tensor) =>
+        tf.conv2d(v as tf.Tensor4D, f as tf.Tensor4D, stride, pad, "NCHW", dilation);
+      const weights = () => tf.randomNormal(tf.tidy(() => conv(x(), filter())).shape, 0, 1, "float32", 43);
+      const forward = () => conv(x(), filter());
+      await tf.setBackend(HOST_BACKEND);
+      (tf.backend() as HostEngineBackend).resetFallbackStats();
+      const [host, cpu, shape] = await onBoth(forward);
+      expect(shape).toEqual(tf.tidy(forward).shape);
+      expect(maxRelativeError(host, cpu)).toBeLessThan(1e-5);
+      if (dilation === 1) {
+        // tfjs differentiates Conv2D only without dilation.
+        const grads = (which: 0 | 1) => () =>
+          tf.grads((v: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(conv(v, f), weights())))([x(), filter()])[
+            which
+          ]!;
+        for (const which of [0, 1] as const) {
+          const [hostGrad, cpuGrad] = await onBoth(grads(which));
+          expect(maxRelativeError(hostGrad, cpuGrad), `gradient ${which}`).toBeLessThan(1e-5);
+        }
+      }
+      await tf.setBackend(HOST_BACKEND);
+      const stats = (tf.backend() as HostEngineBackend).fallbackStats();
+      for (const native of ["Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput"])
+        expect(stats[native], native).toBeUndefined();
+    });
+  }
+
+  // One channel is how core's NCHW pooling layers call tfjs's pooling ([N·C, H, W, 1]); the engine runs those
+  // planes on their own loops, which must keep tfjs's bits.
+  const singleChannelPools: Array<
+    [string, Shape4, [number, number], number | [number, number], "valid" | "same"]
+  > = [
+    ["2×2, stride 2", [6, 8, 8, 1], [2, 2], 2, "valid"],
+    ["3×3, stride 2, same (overlapping, padded)", [3, 9, 7, 1], [3, 3], 2, "same"],
+    ["3×2, stride [1, 3], same", [2, 7, 11, 1], [3, 2], [1, 3], "same"],
+    ["a window wider than the image", [2, 3, 2, 1], [3, 5], 1, "same"],
+  ];
+  for (const [label, shape, filter, stride, pad] of singleChannelPools) {
+    it(`one-channel max and average pooling and their gradients keep tfjs's bits: ${label}`, async () => {
+      const x = () => {
+        const values = tf.randomNormal(shape, 0, 1, "float32", 44);
+        // Ties and NaN: the first strictly greater value wins, NaN never does.
+        return tf.where(tf.less(values, -1), tf.fill(shape, Number.NaN), tf.round(values)) as tf.Tensor4D;
+      };
+      const pools = {
+        max: (v: tf.Tensor) => tf.maxPool(v as tf.Tensor4D, filter, stride, pad),
+        avg: (v: tf.Tensor) => tf.avgPool(v as tf.Tensor4D, filter, stride, pad),
+      };
+      await tf.setBackend(HOST_BACKEND);
+      (tf.backend() as HostEngineBackend).resetFallbackStats();
+      for (const [kind, pool] of Object.entries(pools)) {
+        const weights = () => tf.randomNormal(tf.tidy(() => pool(x())).shape, 0, 1, "float32", 45);
+        const finite = (v: tf.Tensor) => tf.where(tf.isNaN(v), tf.zerosLike(v), v);
+        const [host, cpu] = await onBoth(() => pool(x()));
+        expect(Array.from(host), kind).toEqual(Array.from(cpu));
+        const [hostGrad, cpuGrad] = await onBoth(() =>
+          tf.grad((v: tf.Tensor) => tf.sum(tf.mul(finite(pool(v)), weights())))(x()),
+        );
+        expect(Array.from(hostGrad), `${kind} gradient`).toEqual(Array.from(cpuGrad));
+      }
+      await tf.setBackend(HOST_BACKEND);
+      const stats = (tf.backend() as HostEngineBackend).fallbackStats();
+      for (const native of ["MaxPool", "MaxPoolGrad", "AvgPool", "AvgPoolGrad"])
+        expect(stats[native], native).toBeUndefined();
+    });
+  }
+
+  it("sums over axes in several runs natively, as tfjs's cpu kernel does to float32 precision", async () => {
+    await tf.setBackend(HOST_BACKEND);
+    (tf.backend() as HostEngineBackend).resetFallbackStats();
+    const cases: Array<[number[], number[], boolean]> = [
+      [[4, 3, 5, 6], [0, 2, 3], false],
+      [[4, 3, 5, 6], [0, 2, 3], true],
+      [[4, 3, 5, 6], [1, 3], false],
+      [[2, 3, 4, 5, 6], [0, 2, 4], true],
+      [[3, 0, 4], [0, 2], false],
+    ];
+    for (const [shape, axes, keepDims] of cases) {
+      const fn = () => tf.sum(tf.randomNormal(shape, 0, 1, "float32", 46), axes, keepDims);
+      const [host, cpu, outShape] = await onBoth(fn);
+      await tf.setBackend("cpu");
+      expect(outShape, `${shape} over ${axes}`).toEqual(tf.tidy(fn).shape);
+      expect(maxRelativeError(host, cpu), `${shape} over ${axes}`).toBeLessThan(1e-6);
+    }
+    await tf.setBackend(HOST_BACKEND);
+    expect((tf.backend() as HostEngineBackend).fallbackStats().Sum).toBeUndefined();
+  });
+
   it("trains a small CNN like tfjs's cpu backend, with convolutions, pooling and transposes native", async () => {
     const losses: Record<string, number[]> = {};
     for (const accelerator of ["host", "cpu"]) {
@@ -486,6 +601,42 @@ describe("the native engine's host build", () => {
         );
         norm.dispose();
         return out;
+      });
+    await tf.setBackend(HOST_BACKEND);
+    const parallel = run();
+    engine.setThreads(1);
+    try {
+      expect(run()).toEqual(parallel);
+    } finally {
+      engine.setThreads(all);
+    }
+  });
+
+  it("convolutions and one-channel pooling split over threads give the same bits as one thread", async () => {
+    const { loadEngine } = await import("../src/native-engine");
+    const engine = loadEngine();
+    const all = engine.threads();
+    const run = () =>
+      tf.tidy(() => {
+        // Large enough to split: 64 images of 2^19 multiply-adds each, 692k pooled pixels.
+        const images = tf.randomNormal([64, 16, 13, 13], 0, 1, "float32", 32);
+        const filter = tf.randomNormal([3, 3, 16, 32], 0, 1, "float32", 33);
+        const planes = tf.randomNormal([1024, 26, 26, 1], 0, 1, "float32", 34);
+        const out: tf.Tensor[] = [];
+        for (const dataFormat of ["NCHW", "NHWC"] as const) {
+          const x = dataFormat === "NCHW" ? images : tf.transpose(images, [0, 2, 3, 1]);
+          const conv = (v: tf.Tensor, f: tf.Tensor) =>
+            tf.conv2d(v as tf.Tensor4D, f as tf.Tensor4D, 1, "valid", dataFormat);
+          out.push(
+            conv(x, filter),
+            ...tf.grads((v: tf.Tensor, f: tf.Tensor) => tf.sum(tf.square(conv(v, f))))([x, filter]),
+          );
+        }
+        for (const pool of [tf.maxPool, tf.avgPool]) {
+          const pooled = (v: tf.Tensor) => pool(v as tf.Tensor4D, 2, 2, "valid");
+          out.push(pooled(planes), tf.grad((v: tf.Tensor) => tf.sum(tf.square(pooled(v))))(planes));
+        }
+        return out.map((t) => Array.from(t.dataSync()));
       });
     await tf.setBackend(HOST_BACKEND);
     const parallel = run();

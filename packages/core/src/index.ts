@@ -112,6 +112,11 @@ export {
 export type { ReduceOp, Strategy } from "./plugins/strategy";
 export { Generator, type GeneratorState } from "./random/generator";
 export { drawSeed, getDefaultGenerator, manualSeed, seedEverything } from "./random/seed";
+export {
+  type BackendFeatures,
+  backendFeatures,
+  declareBackendFeatures,
+} from "./runtime/backend-features";
 export { tf } from "./runtime/tfjs";
 export { FulmenError } from "./utils/errors";
 export { toCamelCase } from "./utils/options";

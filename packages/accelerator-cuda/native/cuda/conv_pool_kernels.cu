@@ -1,5 +1,6 @@
 // The GPU build's convolution helpers (im2col over a whole batch, and col2im as a gather: each input pixel sums
-// the taps that came from it, so no two threads write one place) and 2-D pooling, channels-last. Max and average
+// the taps that came from it, so no two threads write one place), channels-last or channels-first, and 2-D
+// pooling, channels-last. Max and average
 // windows follow tfjs's rules as the host build does: a running maximum from -∞ that only a strictly greater
 // pixel replaces (NaN never wins), window sums in double.
 #include "cuda_api.h"
@@ -14,23 +15,37 @@ namespace gpu {
 
 __device__ inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-// cols[(b, oy, ox), (fy, fx, c)] = x[b, iy, ix, c], zero where the tap falls in the padding.
+// Channels last: cols[(b, oy, ox), (fy, fx, c)] = x[b, iy, ix, c]. Channels first (NCHW):
+// cols[b, (fy, fx, c), (oy, ox)] = x[b, c, iy, ix]. Zero where the tap falls in the padding.
 __global__ void im2colKernel(const float* x, float* cols, Conv2DShape s) {
-  const int64_t k = s.fH * s.fW * s.inC;
-  FULMEN_GRID_LOOP(j, s.batch * s.outH * s.outW * k) {
-    const int64_t c = j % s.inC, tap = (j % k) / s.inC, fx = tap % s.fW, fy = tap / s.fW;
-    const int64_t cell = j / k, ox = cell % s.outW, oy = (cell / s.outW) % s.outH, b = cell / (s.outW * s.outH);
+  const int64_t k = s.fH * s.fW * s.inC, pixels = s.outH * s.outW;
+  FULMEN_GRID_LOOP(j, s.batch * pixels * k) {
+    int64_t b, row, pixel;
+    if (s.channelsFirst) {
+      pixel = j % pixels, row = (j / pixels) % k, b = j / (pixels * k);
+    } else {
+      row = j % k, pixel = (j / k) % pixels, b = j / (k * pixels);
+    }
+    const int64_t c = row % s.inC, tap = row / s.inC, fx = tap % s.fW, fy = tap / s.fW;
+    const int64_t ox = pixel % s.outW, oy = pixel / s.outW;
     const int64_t iy = oy * s.strideH - s.padTop + fy * s.dilationH, ix = ox * s.strideW - s.padLeft + fx * s.dilationW;
-    cols[j] = (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW) ? 0.0f : x[((b * s.inH + iy) * s.inW + ix) * s.inC + c];
+    const bool inside = iy >= 0 && iy < s.inH && ix >= 0 && ix < s.inW;
+    const int64_t at = s.channelsFirst ? ((b * s.inC + c) * s.inH + iy) * s.inW + ix : ((b * s.inH + iy) * s.inW + ix) * s.inC + c;
+    cols[j] = inside ? x[at] : 0.0f;
   }
 }
 
-// dx[b, iy, ix, c] = Σ over the taps (fy, fx) that read it of cols[(b, oy, ox), (fy, fx, c)], in tap order.
+// dx[pixel] = Σ over the taps (fy, fx) that read it of its column-matrix entries, in tap order; dx and the column
+// matrix in im2colKernel's layouts.
 __global__ void col2imKernel(const float* cols, float* dx, Conv2DShape s) {
-  const int64_t k = s.fH * s.fW * s.inC;
+  const int64_t k = s.fH * s.fW * s.inC, pixels = s.outH * s.outW;
   FULMEN_GRID_LOOP(j, s.batch * s.inH * s.inW * s.inC) {
-    const int64_t c = j % s.inC, ix = (j / s.inC) % s.inW, iy = (j / (s.inC * s.inW)) % s.inH;
-    const int64_t b = j / (s.inC * s.inW * s.inH);
+    int64_t b, c, iy, ix;
+    if (s.channelsFirst) {
+      ix = j % s.inW, iy = (j / s.inW) % s.inH, c = (j / (s.inW * s.inH)) % s.inC, b = j / (s.inW * s.inH * s.inC);
+    } else {
+      c = j % s.inC, ix = (j / s.inC) % s.inW, iy = (j / (s.inC * s.inW)) % s.inH, b = j / (s.inC * s.inW * s.inH);
+    }
     float sum = 0.0f;
     for (int64_t fy = 0; fy < s.fH; fy++) {
       const int64_t top = iy + s.padTop - fy * s.dilationH;
@@ -38,8 +53,8 @@ __global__ void col2imKernel(const float* cols, float* dx, Conv2DShape s) {
       for (int64_t fx = 0; fx < s.fW; fx++) {
         const int64_t left = ix + s.padLeft - fx * s.dilationW;
         if (left < 0 || left % s.strideW != 0 || left / s.strideW >= s.outW) continue;
-        const int64_t cell = (b * s.outH + top / s.strideH) * s.outW + left / s.strideW;
-        sum += cols[cell * k + (fy * s.fW + fx) * s.inC + c];
+        const int64_t pixel = (top / s.strideH) * s.outW + left / s.strideW, row = (fy * s.fW + fx) * s.inC + c;
+        sum += s.channelsFirst ? cols[(b * k + row) * pixels + pixel] : cols[(b * pixels + pixel) * k + row];
       }
     }
     dx[j] = sum;

@@ -185,7 +185,7 @@ class CudaEngine : public DeviceEngine {
     check(deviceInsert(x, out, outShape, begin, size, elementBytes, stream_), "insert kernel launch");
   }
 
-  // im2col + one GEMM over the whole batch (the column matrix is scratch from the allocator: its release is
+  // im2col + GEMMs over the whole batch (the column matrix is scratch from the allocator: its release is
   // stream-ordered, so the GEMM reading it runs first).
   void conv2d(int kind, const float* first, const float* second, float* out, const Conv2DShape& s) override {
     const int64_t rows = s.batch * s.outH * s.outW, k = s.fH * s.fW * s.inC;
@@ -195,23 +195,55 @@ class CudaEngine : public DeviceEngine {
       return;
     }
     float* cols = static_cast<float*>(allocate(sizeof(float) * rows * k));
+    if (s.channelsFirst) conv2dChannelsFirst(kind, first, second, out, cols, s);
+    else conv2dChannelsLast(kind, first, second, out, cols, s);
+    release(cols);
+  }
+
+  // One GEMM over the batch's stacked column matrices [(b, oy, ox), k].
+  void conv2dChannelsLast(int kind, const float* first, const float* second, float* out, float* cols,
+                          const Conv2DShape& s) {
+    const int rows = static_cast<int>(s.batch * s.outH * s.outW), k = static_cast<int>(s.fH * s.fW * s.inC);
+    const int outC = static_cast<int>(s.outC);
     if (kind == 0) {
       check(deviceIm2col(first, cols, s, stream_), "im2col kernel launch");
-      batchMatMul(cols, second, out, 1, 1, static_cast<int>(rows), static_cast<int>(s.outC), static_cast<int>(k),
-                  false, false);
+      batchMatMul(cols, second, out, 1, 1, rows, outC, k, false, false);
     } else if (kind == 1) {
       // dcols[rows, k] = dy[rows, outC] · filterᵀ, then each pixel gathers its taps.
-      batchMatMul(first, second, cols, 1, 1, static_cast<int>(rows), static_cast<int>(k), static_cast<int>(s.outC),
-                  false, true);
+      batchMatMul(first, second, cols, 1, 1, rows, k, outC, false, true);
       check(deviceCol2im(cols, out, s, stream_), "col2im kernel launch");
     } else {
       // dFilter[k, outC] = colsᵀ · dy
       check(deviceIm2col(first, cols, s, stream_), "im2col kernel launch");
-      batchMatMul(cols, second, out, 1, 1, static_cast<int>(k), static_cast<int>(s.outC), static_cast<int>(rows),
-                  true, false);
+      batchMatMul(cols, second, out, 1, 1, k, outC, rows, true, false);
     }
-    release(cols);
   }
+
+  // Per-image products with the filter shared ([b, k, (oy, ox)] column matrices), so activations stay NCHW; the
+  // filter gradient sums the images' products in order.
+  void conv2dChannelsFirst(int kind, const float* first, const float* second, float* out, float* cols,
+                           const Conv2DShape& s) {
+    const int batch = static_cast<int>(s.batch), pixels = static_cast<int>(s.outH * s.outW);
+    const int k = static_cast<int>(s.fH * s.fW * s.inC), outC = static_cast<int>(s.outC);
+    if (kind == 0) {
+      // out[b] [outC, pixels] = filterᵀ [outC, k] · cols[b] [k, pixels]
+      check(deviceIm2col(first, cols, s, stream_), "im2col kernel launch");
+      batchMatMul(second, cols, out, 1, batch, outC, pixels, k, true, false);
+    } else if (kind == 1) {
+      // dcols[b] [k, pixels] = filter [k, outC] · dy[b] [outC, pixels]
+      batchMatMul(second, first, cols, 1, batch, k, pixels, outC, false, false);
+      check(deviceCol2im(cols, out, s, stream_), "col2im kernel launch");
+    } else {
+      // per image: cols[b] [k, pixels] · dy[b]ᵀ [pixels, outC], then the sum over images
+      check(deviceIm2col(first, cols, s, stream_), "im2col kernel launch");
+      float* products = static_cast<float*>(allocate(sizeof(float) * s.batch * k * outC));
+      batchMatMul(cols, second, products, batch, batch, k, outC, pixels, false, true);
+      check(deviceReduceMiddle(ReduceKind::Sum, products, out, 1, s.batch, static_cast<int64_t>(k) * outC, stream_),
+            "reduction kernel launch");
+      release(products);
+    }
+  }
+
   void pool(int kind, const float* x, float* out, const Pool2DShape& s) override {
     check(devicePool(kind, x, out, nullptr, s, stream_), "pool kernel launch");
   }

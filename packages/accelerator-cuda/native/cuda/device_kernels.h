@@ -64,7 +64,10 @@ cudaError_t deviceSlice(const void* x, void* out, const std::vector<int64_t>& sh
 cudaError_t deviceInsert(const void* x, void* out, const std::vector<int64_t>& outShape,
                          const std::vector<int64_t>& begin, const std::vector<int64_t>& size, int elementBytes,
                          cudaStream_t stream);
-/** Every image's column matrix, one after another: [(b, oy, ox), (fy, fx, c)]. */
+/**
+ * Every image's column matrix, one after another: [(b, oy, ox), (fy, fx, c)] channels last, [b, (fy, fx, c),
+ * (oy, ox)] channels first.
+ */
 cudaError_t deviceIm2col(const float* x, float* cols, const Conv2DShape& s, cudaStream_t stream);
 /** The adjoint of deviceIm2col, gathered per input pixel. */
 cudaError_t deviceCol2im(const float* cols, float* dx, const Conv2DShape& s, cudaStream_t stream);

@@ -37,13 +37,14 @@ Napi::Value DeviceObject::layerNormGrad(const Napi::CallbackInfo& info) {
   });
 }
 
-// conv2d(kind, first, second, out, shape[15]): 0 forward (x, filter), 1 input grad (dy, filter), 2 filter grad
+// conv2d(kind, first, second, out, shape[16]): 0 forward (x, filter), 1 input grad (dy, filter), 2 filter grad
 // (x, dy); shape is native/conv.h's Conv2DShape in order.
 Napi::Value DeviceObject::conv2d(const Napi::CallbackInfo& info) {
   return guarded(info, "conv2d", [&]() -> Napi::Value {
     const int64_t kind = integer(info, 0);
-    const auto v = numbersOf(info, 4, 15, "conv2d");
-    const Conv2DShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+    const auto v = numbersOf(info, 4, 16, "conv2d");
+    const Conv2DShape s{v[0], v[1], v[2], v[3], v[4],  v[5],  v[6],  v[7],
+                        v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
     if (s.strideH == 0 || s.strideW == 0) throw Napi::RangeError::New(info.Env(), "conv2d: zero stride");
     const size_t x = 4 * s.batch * s.inH * s.inW * s.inC, y = 4 * s.batch * s.outH * s.outW * s.outC;
     const size_t filter = 4 * s.fH * s.fW * s.inC * s.outC;

@@ -143,7 +143,7 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
   static std::vector<int64_t> numbersOf(const Napi::CallbackInfo& info, size_t index, size_t count,
                                         const char* what);
 
-  // conv2d(kind, first, second, out, shape[15]): 0 forward (x, filter), 1 input grad (dy, filter), 2 filter grad
+  // conv2d(kind, first, second, out, shape[16]): 0 forward (x, filter), 1 input grad (dy, filter), 2 filter grad
   // (x, dy); shape is native/conv.h's Conv2DShape in order.
   Napi::Value conv2d(const Napi::CallbackInfo& info);
 

@@ -1,4 +1,4 @@
-import { tf } from "@fulmen/core";
+import { declareBackendFeatures, tf } from "@fulmen/core";
 import type { KernelFunc } from "@tensorflow/tfjs-core";
 import { DeviceBackend } from "./device-backend";
 import { DEVICE_FUSED_KERNELS, DEVICE_KERNELS } from "./device-kernels";
@@ -14,6 +14,8 @@ export function registerDeviceBackend(backendName: string, makeDevice: () => Nat
   if (registered.has(backendName)) return;
   registered.add(backendName);
   tf.registerBackend(backendName, () => new DeviceBackend(makeDevice()), 0);
+  // NCHW convolutions run on the device (im2col's channels-first layout); pooling takes any channel count.
+  declareBackendFeatures(backendName, { channelsFirst: true });
   for (const config of tf.getKernelsForBackend("cpu")) {
     if (config.kernelName in DEVICE_FUSED_KERNELS) continue;
     const cpuKernel = config.kernelFunc as KernelFunc;

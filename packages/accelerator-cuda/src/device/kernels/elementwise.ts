@@ -1,7 +1,7 @@
 import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import { BINARY, COMPARE, UNARY } from "../../op-codes";
-import { reducedBlock, reducedShape } from "../../reduced-block";
+import { reducedBlock, reducedShape, reduceInRuns } from "../../reduced-block";
 import type { DeviceBackend } from "../device-backend";
 import { type DeviceKernelFactory, sizeOf } from "./shared";
 
@@ -42,7 +42,10 @@ function unaryKernel(kernelName: string, code: number): DeviceKernelFactory {
   };
 }
 
-/** Sum, Mean, Max or Min over contiguous axes of a float32 tensor; other cases go to tfjs's kernel. */
+/**
+ * Sum, Mean, Max or Min over contiguous axes of a float32 tensor, and Sum over several runs of axes; other cases
+ * go to tfjs's kernel.
+ */
 const reduceKernel =
   (kernelName: "Sum" | "Mean" | "Max" | "Min", kind: number): DeviceKernelFactory =>
   (fallback) =>
@@ -57,6 +60,27 @@ const reduceKernel =
     };
     const axes = (kernelName === "Max" ? attrs.reductionIndices : attrs.axis) as number | number[];
     const block = x.dtype === "float32" ? reducedBlock(x, axes) : null;
+    const several = x.dtype === "float32" && tf.util.parseAxisParam(axes, x.shape).length > 0;
+    if (block === null && kernelName === "Sum" && several)
+      return reduceInRuns(
+        x,
+        axes,
+        attrs.keepDims,
+        (input, runBlock, shape) => {
+          const out = backend.makeTensorInfo(shape, "float32");
+          if (sizeOf(out) > 0)
+            backend.device.reduceMiddle(
+              kind,
+              backend.address(input),
+              backend.address(out),
+              runBlock.outer,
+              runBlock.reduce,
+              runBlock.inner,
+            );
+          return out;
+        },
+        (intermediate) => backend.disposeData(intermediate.dataId),
+      );
     // An empty max or min has no first value to start from: tfjs's kernel says what it gives.
     if (block === null || (kind >= 2 && block.reduce === 0))
       return backend.runFallback(kernelName, fallback, args);

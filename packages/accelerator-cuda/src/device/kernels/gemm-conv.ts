@@ -29,7 +29,7 @@ const batchMatMulKernel: DeviceKernelFactory = (fallback) => (args) => {
   return out;
 };
 
-/** Conv2D and its two gradients, channels-last float32 (im2col and a GEMM on the device). */
+/** Conv2D and its two gradients on float32, channels-last or channels-first (im2col and GEMMs on the device). */
 function convKernel(kernelName: string, kind: 0 | 1 | 2): DeviceKernelFactory {
   return (fallback) => (args) => {
     const backend = args.backend as DeviceBackend;
@@ -37,6 +37,7 @@ function convKernel(kernelName: string, kind: 0 | 1 | 2): DeviceKernelFactory {
       kind,
       args.inputs as Record<string, TensorInfo>,
       args.attrs as unknown as ConvAttrs,
+      { channelsFirst: true },
     );
     if (plan === null) return backend.runFallback(kernelName, fallback, args);
     const out = backend.makeTensorInfo(plan.outShape, "float32");

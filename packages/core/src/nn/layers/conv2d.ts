@@ -1,5 +1,6 @@
 import { lowerPrecisionOp } from "../../amp/autocast";
 import { Parameter } from "../../autograd/parameter";
+import { backendFeatures } from "../../runtime/backend-features";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
@@ -104,38 +105,54 @@ export class Conv2d extends Module {
 
   /** The convolution itself, on NCHW input and OIHW weight: the computation autocast runs in half. */
   private convolve(input: tf.Tensor4D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
-    const nhwc = tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D;
     const hwio = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D;
-    const pad = this.tfPadding();
+    // Where the backend convolves NCHW itself, the activations keep PyTorch's layout; elsewhere they go to
+    // tfjs's NHWC and back (the filter is tfjs's [kH, kW, in, out] either way).
+    const channelsFirst = backendFeatures().channelsFirst;
+    const channelAxis = channelsFirst ? 1 : 3;
+    const x = channelsFirst ? input : (tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D);
+    const dataFormat = channelsFirst ? "NCHW" : "NHWC";
+    const pad = this.tfPadding(channelsFirst);
+    const conv = (xg: tf.Tensor4D, wg: tf.Tensor4D) =>
+      tf.conv2d(xg, wg, this.stride, pad, dataFormat, this.dilation);
     let y: tf.Tensor4D;
     if (this.groups === 1) {
-      y = tf.conv2d(nhwc, hwio, this.stride, pad, "NHWC", this.dilation);
+      y = conv(x, hwio);
     } else {
-      const xs = tf.split(nhwc, this.groups, 3) as tf.Tensor4D[];
+      const xs = tf.split(x, this.groups, channelAxis) as tf.Tensor4D[];
       const ws = tf.split(hwio, this.groups, 3) as tf.Tensor4D[];
-      const ys = xs.map((xg, g) => tf.conv2d(xg, ws[g]!, this.stride, pad, "NHWC", this.dilation));
-      y = tf.concat(ys, 3) as tf.Tensor4D;
+      y = tf.concat(
+        xs.map((xg, g) => conv(xg, ws[g]!)),
+        channelAxis,
+      ) as tf.Tensor4D;
     }
-    if (bias !== undefined) y = tf.add(y, bias);
-    return tf.transpose(y, [0, 3, 1, 2]);
+    if (bias !== undefined) y = tf.add(y, channelsFirst ? tf.reshape(bias, [-1, 1, 1]) : bias);
+    return channelsFirst ? y : tf.transpose(y, [0, 3, 1, 2]);
   }
 
-  private tfPadding():
-    | "valid"
-    | "same"
-    | [[number, number], [number, number], [number, number], [number, number]] {
+  /** tfjs's padding argument for the activations' layout (channels first: NCHW; else NHWC). */
+  private tfPadding(
+    channelsFirst: boolean,
+  ): "valid" | "same" | [[number, number], [number, number], [number, number], [number, number]] {
     if (this.padding === "valid") return "valid";
     if (this.padding === "same") {
       // PyTorch's 'same' puts the extra row/column at the end, as TensorFlow's does, for odd total padding.
       return "same";
     }
     const [ph, pw] = this.padding;
-    return [
-      [0, 0],
-      [ph, ph],
-      [pw, pw],
-      [0, 0],
-    ];
+    return channelsFirst
+      ? [
+          [0, 0],
+          [0, 0],
+          [ph, ph],
+          [pw, pw],
+        ]
+      : [
+          [0, 0],
+          [ph, ph],
+          [pw, pw],
+          [0, 0],
+        ];
   }
 
   protected override extraRepr(): string {

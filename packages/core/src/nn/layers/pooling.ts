@@ -1,3 +1,4 @@
+import { backendFeatures } from "../../runtime/backend-features";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { Module } from "../module";
@@ -44,9 +45,21 @@ abstract class Pool2d extends Module {
           `${this.constructor.name}: expected [N, C, H, W] or [C, H, W], got shape [${x.shape}].`,
         );
       const input = (x.rank === 3 ? tf.expandDims(x, 0) : x) as tf.Tensor4D;
-      const y = tf.transpose(this.pool(tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D), [0, 3, 1, 2]);
+      const y = backendFeatures().channelsFirst ? this.poolPlanes(input) : this.poolChannelsLast(input);
       return x.rank === 3 ? tf.squeeze(y, [0]) : y;
     });
+  }
+
+  /** Pools each channel's plane as a one-channel NHWC image: a reshape either side, where a backend pools those fast. */
+  private poolPlanes(input: tf.Tensor4D): tf.Tensor {
+    const [n, c, h, w] = input.shape;
+    const y = this.pool(tf.reshape(input, [n * c, h, w, 1]));
+    return tf.reshape(y, [n, c, y.shape[1], y.shape[2]]);
+  }
+
+  /** Pools in tfjs's NHWC layout, transposing there and back. */
+  private poolChannelsLast(input: tf.Tensor4D): tf.Tensor {
+    return tf.transpose(this.pool(tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D), [0, 3, 1, 2]);
   }
 
   protected explicitPadding(): [[number, number], [number, number], [number, number], [number, number]] {
