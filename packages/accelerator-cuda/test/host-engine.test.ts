@@ -585,10 +585,21 @@ describe("the native engine's host build", () => {
     for (const [i, loss] of losses.host!.entries()) expect(loss).toBeCloseTo(losses.cpu![i]!, 5);
   });
 
-  it("element-wise work split over threads gives the same bits as one thread", async () => {
-    const { loadEngine } = await import("../src/native-engine");
+  /** `run`'s values on the host engine with all its threads equal those with one thread. */
+  async function expectSameBitsOnOneThread(run: () => number[][]): Promise<void> {
     const engine = loadEngine();
     const all = engine.threads();
+    await tf.setBackend(HOST_BACKEND);
+    const parallel = run();
+    engine.setThreads(1);
+    try {
+      expect(run()).toEqual(parallel);
+    } finally {
+      engine.setThreads(all);
+    }
+  }
+
+  it("element-wise work split over threads gives the same bits as one thread", async () => {
     const run = () =>
       tf.tidy(() => {
         // Large enough for every one of these kernels to split (300k values, 600 rows).
@@ -602,20 +613,10 @@ describe("the native engine's host build", () => {
         norm.dispose();
         return out;
       });
-    await tf.setBackend(HOST_BACKEND);
-    const parallel = run();
-    engine.setThreads(1);
-    try {
-      expect(run()).toEqual(parallel);
-    } finally {
-      engine.setThreads(all);
-    }
+    await expectSameBitsOnOneThread(run);
   });
 
   it("convolutions and one-channel pooling split over threads give the same bits as one thread", async () => {
-    const { loadEngine } = await import("../src/native-engine");
-    const engine = loadEngine();
-    const all = engine.threads();
     const run = () =>
       tf.tidy(() => {
         // Large enough to split: 64 images of 2^19 multiply-adds each, 692k pooled pixels.
@@ -638,14 +639,7 @@ describe("the native engine's host build", () => {
         }
         return out.map((t) => Array.from(t.dataSync()));
       });
-    await tf.setBackend(HOST_BACKEND);
-    const parallel = run();
-    engine.setThreads(1);
-    try {
-      expect(run()).toEqual(parallel);
-    } finally {
-      engine.setThreads(all);
-    }
+    await expectSameBitsOnOneThread(run);
   });
 
   it("uses this process's share of the cores", async () => {
