@@ -29,7 +29,9 @@ export {
   type OptimizerConfig,
   type TrainingStepOutput,
 } from "./lightning-module";
+export { LoggerConnector, type MetricStage } from "./logging/logger-connector";
 export { MetricStore } from "./logging/metric-store";
+export { FitLoop, type FitLoopProgress, type FitLoopState } from "./loops/fit-loop";
 export { SimpleProfiler } from "./profiler/simple-profiler";
 export { type EvaluateOptions, type FitOptions, Trainer, type TrainerState } from "./trainer";
 export type { ResolvedTrainerOptions, TrainerOptions } from "./trainer-options";

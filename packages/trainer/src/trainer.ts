@@ -2,21 +2,25 @@ import {
   type DataLoader,
   DataLoader as DataLoaderClass,
   FulmenError,
-  getDefaultGenerator,
   type Logger,
   type Optimizer,
-  ReduceLROnPlateau,
   type Strategy,
   tf,
 } from "@fulmen/core";
-import { Fabric, type FabricDataLoader, TensorBoardLogger } from "@fulmen/fabric";
-import type { Callback, HookName, Stage } from "./callbacks/callback";
+import { Fabric, TensorBoardLogger } from "@fulmen/fabric";
+import type { Callback, Stage } from "./callbacks/callback";
 import { ModelCheckpoint } from "./callbacks/model-checkpoint";
 import { ModelSummary } from "./callbacks/model-summary";
 import { ProgressBar } from "./callbacks/progress-bar";
+import { resolveCkptPath, restoreCheckpoint, saveCheckpoint } from "./checkpointing/checkpoint-connector";
 import type { LightningDataModule } from "./datamodule";
-import { type LightningModule, type LogOptions, lossOf } from "./lightning-module";
-import { batchSizeOf, type LogContext, MetricStore, type MetricStoreState } from "./logging/metric-store";
+import { callHook } from "./hooks";
+import type { LightningModule, LogOptions } from "./lightning-module";
+import { LoggerConnector } from "./logging/logger-connector";
+import { runEvaluationLoop } from "./loops/evaluation-loop";
+import { FitLoop } from "./loops/fit-loop";
+import { runPredictLoop } from "./loops/predict-loop";
+import { stepScheduler } from "./loops/scheduler-stepping";
 import { type NormalizedSchedulerConfig, normalizeOptimizerConfig } from "./optimizer-config";
 import { SimpleProfiler } from "./profiler/simple-profiler";
 import {
@@ -50,19 +54,6 @@ export interface TrainerState {
   stage: "train" | "sanity_check" | "validate" | "test" | "predict" | null;
 }
 
-const SKIP = Symbol("fulmen.skipBatch");
-const MONITORING = new Set(["ModelCheckpoint", "EarlyStopping"]);
-const VERSION = "0.1.0";
-
-interface LoopProgress {
-  epoch: number;
-  /** Batches of `epoch` already done (a mid-epoch checkpoint resumes after them). */
-  batchesDone: number;
-  epochFinished: boolean;
-  /** The shuffle generator's state at the start of `epoch`, to replay its order. */
-  shuffleState: ReturnType<typeof getDefaultGenerator>["getState"] extends () => infer S ? S | null : null;
-}
-
 /**
  * Lightning's Trainer: runs a LightningModule's training, validation, test and prediction loops with Lightning's
  * flags, hooks, logging and checkpoints, on top of Fabric (accelerator, precision and strategy come from it).
@@ -85,24 +76,14 @@ export class Trainer {
   numTrainingBatches = 0;
   /** Validation batches per run, as limited. */
   numValBatches = 0;
-  /** Every metric the loggers received last, by name. */
-  readonly loggedMetrics: Record<string, number> = {};
-  private readonly stores: Record<"train" | "validate" | "test", MetricStore> = {
-    train: new MetricStore(),
-    validate: new MetricStore(),
-    test: new MetricStore(),
-  };
-  private store: MetricStore = this.stores.train;
-  private logContext: LogContext = "train-step";
-  private currentBatchSize = 1;
-  private module: LightningModule | null = null;
-  private datamodule: LightningDataModule | null = null;
-  private startTime = 0;
-  private progress: LoopProgress = { epoch: 0, batchesDone: 0, epochFinished: false, shuffleState: null };
-  private trainLoader: FabricDataLoader<unknown, unknown> | null = null;
-  private lastLoss: number | null = null;
   /** The profiler when `profiler: "simple"` is set. */
   readonly profiler: SimpleProfiler | null;
+  /** Where `this.log` calls and the loggers meet (Lightning's logger connector); the loops log through it. */
+  readonly loggerConnector: LoggerConnector;
+  /** The training loop (Lightning's `trainer.fitLoop`): its progress is what a checkpoint resumes from. */
+  readonly fitLoop = new FitLoop(this);
+  private module: LightningModule | null = null;
+  private currentDatamodule: LightningDataModule | null = null;
 
   constructor(options: TrainerOptions = {}) {
     this.options = resolveTrainerOptions(options);
@@ -115,6 +96,7 @@ export class Trainer {
           ? []
           : o.logger;
     this.loggers = Array.isArray(loggers) ? loggers : [loggers];
+    this.loggerConnector = new LoggerConnector(this.loggers, () => this.isGlobalZero);
     this.callbacks = [...o.callbacks];
     const has = (name: string) => this.callbacks.some((c) => c.constructor.name === name);
     if (o.enableCheckpointing && !has("ModelCheckpoint")) this.callbacks.push(new ModelCheckpoint());
@@ -139,17 +121,17 @@ export class Trainer {
 
   /** The latest value of every metric, as callbacks see them. */
   get callbackMetrics(): Record<string, number> {
-    return {
-      ...this.stores.train.callbackMetrics,
-      ...this.stores.validate.callbackMetrics,
-      ...this.stores.test.callbackMetrics,
-    };
+    return this.loggerConnector.callbackMetrics;
   }
 
   /** The metrics shown in the progress bar (and the running training loss as `loss`). */
   get progressBarMetrics(): Record<string, number> {
-    const out: Record<string, number> = this.lastLoss === null ? {} : { loss: this.lastLoss };
-    return { ...out, ...this.stores.train.progressBarMetrics, ...this.stores.validate.progressBarMetrics };
+    return this.loggerConnector.progressBarMetrics;
+  }
+
+  /** Every metric the loggers received last, by name. */
+  get loggedMetrics(): Record<string, number> {
+    return this.loggerConnector.loggedMetrics;
   }
 
   /** The first ModelCheckpoint callback. */
@@ -162,6 +144,11 @@ export class Trainer {
     if (this.module === null)
       throw new FulmenError("The Trainer has no module yet; call fit/validate/test/predict.");
     return this.module;
+  }
+
+  /** The datamodule of the running stage, if one was given. */
+  get datamodule(): LightningDataModule | null {
+    return this.currentDatamodule;
   }
 
   /** Whether this process writes logs and checkpoints (rank 0). */
@@ -210,35 +197,20 @@ export class Trainer {
   private onOptimizerStepped(): void {
     this.globalStep += 1;
     for (const config of this.lrSchedulerConfigs) {
-      if (config.interval === "step" && this.globalStep % config.frequency === 0) this.stepScheduler(config);
+      if (config.interval === "step" && this.globalStep % config.frequency === 0)
+        stepScheduler(config, this.callbackMetrics);
     }
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // Hooks
-
-  private callHook(hook: HookName, ...args: unknown[]): void {
-    const module = this.module;
-    const monitoringLast = hook === "onTrainEpochEnd" || hook === "onValidationEnd";
-    const callbacks = monitoringLast
-      ? this.callbacks.filter((c) => !MONITORING.has(c.constructor.name))
-      : this.callbacks;
-    for (const c of callbacks) (c[hook] as (...a: unknown[]) => void).call(c, this, module, ...args);
-    const moduleHook = module === null ? undefined : (module as unknown as Record<string, unknown>)[hook];
-    if (typeof moduleHook === "function") moduleHook.apply(module, args);
-    if (monitoringLast) {
-      for (const c of this.callbacks.filter((c) => MONITORING.has(c.constructor.name))) {
-        (c[hook] as (...a: unknown[]) => void).call(c, this, module, ...args);
-      }
-    }
-  }
+  // Logging and collectives
 
   /** Records a `this.log` call from the module. */
   recordMetric(name: string, value: number | tf.Tensor, options: LogOptions): void {
     if (this.state.stage === "predict") throw new FulmenError("this.log cannot be used while predicting.");
     const synced =
       options.syncDist === true && this.worldSize > 1 ? this.syncAcrossRanks(value, options) : value;
-    this.store.record(name, synced, options, this.logContext, this.currentBatchSize);
+    this.loggerConnector.record(name, synced, options);
   }
 
   /** `this.log(..., { syncDist: true })`: every rank logs the value reduced across ranks (by `reduceFx`). */
@@ -277,21 +249,6 @@ export class Trainer {
     return this.worldSize > 1 ? this.fabric!.broadcast(value, 0) : value;
   }
 
-  /** Whether any rank says yes (Lightning's `reduce_boolean_decision(all=False)`); keeps ranks in step. */
-  private anyRank(decision: boolean): boolean {
-    if (this.worldSize <= 1) return decision;
-    return tf.tidy(
-      () => this.fabric!.allReduce(tf.scalar(decision ? 1 : 0), { reduceOp: "max" }).dataSync()[0]! > 0,
-    );
-  }
-
-  private logToLoggers(metrics: Record<string, number>, step: number): void {
-    if (Object.keys(metrics).length === 0 || !this.isGlobalZero) return;
-    const withEpoch = { ...metrics, epoch: this.currentEpoch };
-    Object.assign(this.loggedMetrics, withEpoch);
-    for (const logger of this.loggers) logger.logMetrics(withEpoch, step);
-  }
-
   // ---------------------------------------------------------------------------------------------------------------
   // Entry points
 
@@ -322,41 +279,19 @@ export class Trainer {
             collateFn: (s: unknown[]) => train.collate(s),
           })
         : train;
-      this.trainLoader = fabric.setupDataloaders(fixedTrain);
+      const trainLoader = fabric.setupDataloaders(fixedTrain);
       const valSource = overfit ? fixedTrain : val;
       const valLoader = valSource === undefined ? null : fabric.setupDataloaders(valSource);
-      this.numTrainingBatches = limitBatches(this.options.limitTrainBatches, this.trainLoader.length);
+      this.fitLoop.setup(trainLoader, valLoader);
+      this.numTrainingBatches = limitBatches(this.options.limitTrainBatches, trainLoader.length);
       this.numValBatches =
         valLoader === null ? 0 : limitBatches(this.options.limitValBatches, valLoader.length);
-      if (options.ckptPath) this.restore(this.resolveCkptPath(options.ckptPath), true);
+      if (options.ckptPath) restoreCheckpoint(this, resolveCkptPath(this, options.ckptPath), true);
       if (Object.keys(module.hparams).length > 0 && this.isGlobalZero)
         for (const l of this.loggers) l.logHyperparams(module.hparams);
-      this.callHook("onFitStart");
-      if (
-        valLoader !== null &&
-        this.options.numSanityValSteps > 0 &&
-        this.progress.epoch === 0 &&
-        this.progress.batchesDone === 0
-      ) {
-        this.state.stage = "sanity_check";
-        this.callHook("onSanityCheckStart");
-        this.runEvaluation(
-          "validate",
-          valLoader,
-          Math.min(this.options.numSanityValSteps, this.numValBatches),
-          false,
-        );
-        this.callHook("onSanityCheckEnd");
-        this.stores.validate.discard();
-      }
-      this.state.stage = "train";
-      this.callHook("onTrainStart");
-      this.startTime = Date.now();
-      while (!this.trainingDone()) {
-        this.runTrainingEpoch(valLoader);
-      }
-      this.callHook("onTrainEnd");
-      this.callHook("onFitEnd");
+      callHook(this, "onFitStart");
+      this.fitLoop.run();
+      callHook(this, "onFitEnd");
       this.finish("fit");
     } catch (e) {
       this.fail(e);
@@ -386,35 +321,26 @@ export class Trainer {
         throw new FulmenError(
           "trainer.predict needs data: pass dataloaders or a datamodule with predictDataloader().",
         );
-      const m = fabric.setup(module);
-      if (options.ckptPath) this.restore(this.resolveCkptPath(options.ckptPath), false);
+      const model = fabric.setup(module);
+      if (options.ckptPath) restoreCheckpoint(this, resolveCkptPath(this, options.ckptPath), false);
       const loader = fabric.setupDataloaders(data);
-      const limit = limitBatches(this.options.limitPredictBatches, loader.length);
-      this.state.stage = "predict";
-      m.eval();
-      this.callHook("onPredictStart");
-      const outputs: unknown[] = [];
-      let batchIdx = 0;
-      for (const batch of loader) {
-        if (batchIdx >= limit) break;
-        const out = fabric.autocast(() =>
-          module.predictStep
-            ? module.predictStep(batch as never, batchIdx)
-            : (m.forward as (b: unknown) => unknown)(batch),
-        );
-        keepTensors(out);
-        outputs.push(out);
-        this.callHook("onPredictBatchEnd", out, batch, batchIdx);
-        disposeTensors(batch);
-        batchIdx += 1;
-      }
-      this.callHook("onPredictEnd");
+      const outputs = runPredictLoop(
+        this,
+        model,
+        loader,
+        limitBatches(this.options.limitPredictBatches, loader.length),
+      );
       this.finish("predict");
       return outputs;
     } catch (e) {
       this.fail(e);
       throw e;
     }
+  }
+
+  /** Writes a checkpoint of the whole training state (Lightning's `trainer.save_checkpoint`). */
+  saveCheckpoint(path: string, weightsOnly = false): void {
+    saveCheckpoint(this, path, weightsOnly);
   }
 
   private async evaluate(
@@ -437,13 +363,13 @@ export class Trainer {
           `${module.constructor.name} has no ${stage === "validate" ? "validationStep" : "testStep"}.`,
         );
       fabric.setup(module);
-      if (options.ckptPath) this.restore(this.resolveCkptPath(options.ckptPath), false);
+      if (options.ckptPath) restoreCheckpoint(this, resolveCkptPath(this, options.ckptPath), false);
       const loader = fabric.setupDataloaders(data);
       const limit = limitBatches(
         stage === "validate" ? this.options.limitValBatches : this.options.limitTestBatches,
         loader.length,
       );
-      const metrics = this.runEvaluation(stage, loader, limit, true);
+      const metrics = runEvaluationLoop(this, stage, loader, limit, true);
       this.finish(stage);
       return [metrics];
     } catch (e) {
@@ -460,20 +386,16 @@ export class Trainer {
     const fabric = await this.ensureFabric();
     this.state = { fn, status: "running", stage: null };
     this.module = module;
-    this.datamodule = datamodule ?? null;
+    this.currentDatamodule = datamodule ?? null;
     module.trainer = this;
     this.shouldStop = false;
-    if (this.datamodule !== null) {
-      this.datamodule.prepareData();
-      this.datamodule.setup(fn);
+    if (this.currentDatamodule !== null) {
+      this.currentDatamodule.prepareData();
+      this.currentDatamodule.setup(fn);
     }
     for (const c of this.callbacks) c.setup(this, module, fn);
     module.setup?.(fn);
     return fabric;
-  }
-
-  private profile<T>(action: string, fn: () => T): T {
-    return this.profiler === null ? fn() : this.profiler.profile(action, fn);
   }
 
   private finish(fn: Stage): void {
@@ -498,363 +420,4 @@ export class Trainer {
     for (const c of this.callbacks) c.onException(this, this.lightningModule, error);
     if (this.isGlobalZero) for (const l of this.loggers) l.finalize("failed");
   }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // Loops
-
-  private trainingDone(): boolean {
-    return this.anyRank(this.trainingDoneHere());
-  }
-
-  private trainingDoneHere(): boolean {
-    const o = this.options;
-    if (o.maxSteps !== -1 && this.globalStep >= o.maxSteps) return true;
-    if (o.maxEpochsResolved !== -1 && this.currentEpoch >= o.maxEpochsResolved) return true;
-    if (o.maxTimeMs !== null && Date.now() - this.startTime >= o.maxTimeMs) return true;
-    if (this.shouldStop) {
-      const minEpochsMet = o.minEpochs === null || this.currentEpoch >= o.minEpochs;
-      const minStepsMet = o.minSteps === null || this.globalStep >= o.minSteps;
-      if (minEpochsMet && minStepsMet) return true;
-      this.shouldStop = false;
-    }
-    return false;
-  }
-
-  private runTrainingEpoch(valLoader: FabricDataLoader<unknown, unknown> | null): void {
-    const module = this.lightningModule;
-    const loader = this.trainLoader!;
-    const resumeFrom =
-      this.progress.epoch === this.currentEpoch && !this.progress.epochFinished
-        ? this.progress.batchesDone
-        : 0;
-    const shuffle = loader.loader.generator;
-    if (resumeFrom > 0 && this.progress.shuffleState !== null) shuffle.setState(this.progress.shuffleState);
-    this.progress = {
-      epoch: this.currentEpoch,
-      batchesDone: resumeFrom,
-      epochFinished: false,
-      shuffleState: shuffle.getState(),
-    };
-    this.store = this.stores.train;
-    module.train();
-    this.callHook("onTrainEpochStart");
-    const validateThisEpoch =
-      valLoader !== null &&
-      this.numValBatches > 0 &&
-      this.options.checkValEveryNEpoch !== null &&
-      (this.currentEpoch + 1) % this.options.checkValEveryNEpoch === 0;
-    let batchIdx = 0;
-    for (const batch of loader) {
-      if (batchIdx >= this.numTrainingBatches || this.trainingStopsNow()) {
-        disposeTensors(batch);
-        break;
-      }
-      if (batchIdx < resumeFrom) {
-        disposeTensors(batch);
-        batchIdx += 1;
-        continue;
-      }
-      this.profile("run_training_batch", () => this.runTrainingBatch(batch, batchIdx));
-      disposeTensors(batch);
-      batchIdx += 1;
-      const atEpochEnd = batchIdx >= this.numTrainingBatches;
-      if (validateThisEpoch && (batchIdx % this.valCheckBatch === 0 || atEpochEnd))
-        this.runValidationDuringFit(valLoader!);
-    }
-    this.logContext = "epoch-end";
-    this.store = this.stores.train;
-    this.progress.epochFinished = true;
-    this.callHook("onTrainEpochEnd");
-    this.logToLoggers(this.stores.train.endEpoch(), Math.max(0, this.globalStep - 1));
-    for (const config of this.lrSchedulerConfigs) {
-      if (config.interval === "epoch" && (this.currentEpoch + 1) % config.frequency === 0)
-        this.stepScheduler(config);
-    }
-    this.currentEpoch += 1;
-  }
-
-  private trainingStopsNow(): boolean {
-    return this.anyRank(this.trainingStopsNowHere());
-  }
-
-  private trainingStopsNowHere(): boolean {
-    const o = this.options;
-    if (o.maxSteps !== -1 && this.globalStep >= o.maxSteps) return true;
-    if (o.maxTimeMs !== null && Date.now() - this.startTime >= o.maxTimeMs) return true;
-    return (
-      this.shouldStop &&
-      (o.minSteps === null || this.globalStep >= o.minSteps) &&
-      (o.minEpochs === null || this.currentEpoch >= o.minEpochs)
-    );
-  }
-
-  private runTrainingBatch(batch: unknown, batchIdx: number): void {
-    const module = this.lightningModule;
-    const fabric = this.fabric!;
-    this.logContext = "train-step";
-    this.currentBatchSize = batchSizeOf(batch);
-    this.callHook("onTrainBatchStart", batch, batchIdx);
-    let outputs: Record<string, number> = {};
-    if (module.automaticOptimization) {
-      const accumulate = this.options.accumulateGradBatches;
-      const optimizer = this.optimizers[0]!;
-      if (this.optimizers.length > 1) {
-        throw new FulmenError(
-          "Several optimizers need manual optimization: set automaticOptimization = false in the module.",
-        );
-      }
-      const isLast = batchIdx + 1 >= this.numTrainingBatches;
-      const boundary = (batchIdx + 1) % accumulate === 0 || isLast;
-      if (batchIdx % accumulate === 0) {
-        this.callHook("onBeforeZeroGrad", optimizer);
-        optimizer.zeroGrad();
-      }
-      let loss: tf.Scalar | null = null;
-      // Gradients are averaged across ranks only at the accumulation boundary (DDP's no_sync for the rest).
-      const backward = (): tf.Scalar =>
-        tf.tidy(() =>
-          fabric.backward(() => {
-            const out = fabric.autocast(() => module.trainingStep!(batch as never, batchIdx));
-            const value = lossOf(out);
-            if (value === null) throw SKIP;
-            if (this.options.detectAnomaly) {
-              const v = value.dataSync()[0]!;
-              if (!Number.isFinite(v)) {
-                throw new FulmenError(
-                  `detectAnomaly: the training loss is ${v} at epoch ${this.currentEpoch}, batch ${batchIdx} (global step ${this.globalStep}).`,
-                );
-              }
-            }
-            this.callHook("onBeforeBackward", value);
-            return (accumulate === 1 ? value : tf.div(value, accumulate)) as tf.Scalar;
-          }, module),
-        );
-      try {
-        loss = boundary ? backward() : fabric.noBackwardSync(module, backward);
-      } catch (e) {
-        if (e !== SKIP) throw e;
-      }
-      if (loss !== null) {
-        this.lastLoss = loss.dataSync()[0]! * accumulate;
-        outputs = { loss: this.lastLoss };
-        loss.dispose();
-        this.callHook("onAfterBackward");
-        if (boundary) {
-          this.callHook("onBeforeOptimizerStep", optimizer);
-          this.clipGradients(optimizer);
-          this.profile("optimizer_step", () => optimizer.step());
-        }
-      }
-    } else {
-      tf.tidy(() => {
-        fabric.autocast(() => module.trainingStep!(batch as never, batchIdx));
-      });
-    }
-    // Counted before onTrainBatchEnd, so that a checkpoint written there resumes after this batch.
-    this.progress.batchesDone = batchIdx + 1;
-    this.callHook("onTrainBatchEnd", outputs, batch, batchIdx);
-    if (
-      this.stores.train.hasStepMetrics &&
-      this.globalStep > 0 &&
-      this.globalStep % this.options.logEveryNSteps === 0
-    ) {
-      this.logToLoggers(this.stores.train.takeStepMetrics(), this.globalStep - 1);
-    } else if (this.stores.train.hasStepMetrics && this.options.logEveryNSteps === 1) {
-      this.logToLoggers(this.stores.train.takeStepMetrics(), Math.max(0, this.globalStep - 1));
-    }
-  }
-
-  private clipGradients(optimizer: Optimizer): void {
-    const value = this.options.gradientClipVal;
-    const module = this.lightningModule;
-    if (module.configureGradientClipping) {
-      module.configureGradientClipping(optimizer, value, this.options.gradientClipAlgorithm);
-      return;
-    }
-    if (value === null || value === 0) return;
-    if (this.options.gradientClipAlgorithm === "norm") {
-      this.fabric!.clipGradients(module, optimizer, { maxNorm: value, errorIfNonfinite: false })?.dispose();
-    } else {
-      this.fabric!.clipGradients(module, optimizer, { clipVal: value });
-    }
-  }
-
-  private stepScheduler(config: NormalizedSchedulerConfig): void {
-    if (config.scheduler instanceof ReduceLROnPlateau) {
-      const metric = this.callbackMetrics[config.monitor!];
-      if (metric === undefined) {
-        if (config.strict) {
-          throw new FulmenError(
-            `ReduceLROnPlateau conditioned on metric '${config.monitor}', which is not available. Available metrics are: ${Object.keys(this.callbackMetrics).join(", ") || "none"}. Log it with this.log, or set strict: false.`,
-          );
-        }
-        return;
-      }
-      config.scheduler.step(metric);
-    } else {
-      config.scheduler.step();
-    }
-  }
-
-  private runValidationDuringFit(valLoader: FabricDataLoader<unknown, unknown>): void {
-    this.runEvaluation("validate", valLoader, this.numValBatches, true);
-    this.store = this.stores.train;
-    this.logContext = "train-step";
-    this.lightningModule.train();
-  }
-
-  /** Runs validation or test batches; returns the reduced epoch metrics. */
-  private runEvaluation(
-    stage: "validate" | "test",
-    loader: FabricDataLoader<unknown, unknown>,
-    limit: number,
-    log: boolean,
-  ): Record<string, number> {
-    const module = this.lightningModule;
-    const fabric = this.fabric!;
-    const hooks =
-      stage === "validate"
-        ? ([
-            "onValidationStart",
-            "onValidationEpochStart",
-            "onValidationBatchStart",
-            "onValidationBatchEnd",
-            "onValidationEpochEnd",
-            "onValidationEnd",
-          ] as const)
-        : ([
-            "onTestStart",
-            "onTestEpochStart",
-            "onTestBatchStart",
-            "onTestBatchEnd",
-            "onTestEpochEnd",
-            "onTestEnd",
-          ] as const);
-    const step = (stage === "validate" ? module.validationStep : module.testStep)?.bind(module);
-    if (step === undefined) return {};
-    const previousStage = this.state.stage;
-    if (this.state.stage !== "sanity_check") this.state.stage = stage;
-    this.store = this.stores[stage];
-    module.eval();
-    this.callHook(hooks[0]);
-    this.callHook(hooks[1]);
-    let batchIdx = 0;
-    for (const batch of loader) {
-      if (batchIdx >= limit) {
-        disposeTensors(batch);
-        break;
-      }
-      this.logContext = "eval-step";
-      this.currentBatchSize = batchSizeOf(batch);
-      this.callHook(hooks[2], batch, batchIdx);
-      const out = this.profile(`${stage}_step`, () =>
-        tf.tidy(() => {
-          fabric.autocast(() => step(batch as never, batchIdx));
-        }),
-      );
-      this.callHook(hooks[3], out, batch, batchIdx);
-      disposeTensors(batch);
-      batchIdx += 1;
-    }
-    this.logContext = "epoch-end";
-    this.callHook(hooks[4]);
-    const metrics = this.stores[stage].endEpoch();
-    if (log && this.state.stage !== "sanity_check")
-      this.logToLoggers(metrics, Math.max(0, this.globalStep - 1));
-    this.callHook(hooks[5]);
-    this.state.stage = previousStage;
-    return metrics;
-  }
-
-  // ---------------------------------------------------------------------------------------------------------------
-  // Checkpoints
-
-  /** Writes a checkpoint of the whole training state (Lightning's `trainer.save_checkpoint`). */
-  saveCheckpoint(path: string, weightsOnly = false): void {
-    const fabric = this.fabric;
-    const module = this.lightningModule;
-    if (fabric === null) throw new FulmenError("saveCheckpoint works once the Trainer has run.");
-    const checkpoint: Record<string, unknown> = {
-      epoch: this.progress.epoch,
-      globalStep: this.globalStep,
-      fulmenVersion: VERSION,
-      stateDict: module,
-      hyperParameters: module.hparams,
-    };
-    if (!weightsOnly) {
-      checkpoint.optimizerStates = this.optimizers;
-      checkpoint.lrSchedulers = this.lrSchedulerConfigs.map((c) => c.scheduler);
-      checkpoint.callbacks = Object.fromEntries(this.callbacks.map((c) => [c.stateKey, c.stateDict()]));
-      checkpoint.loops = {
-        progress: { ...this.progress },
-        trainMetrics: this.stores.train.stateDict(),
-        generator: getDefaultGenerator().getState(),
-      };
-      if (this.datamodule !== null) checkpoint.datamodule = this.datamodule.stateDict();
-    }
-    for (const c of this.callbacks) c.onSaveCheckpoint(this, module, checkpoint);
-    module.onSaveCheckpoint?.(checkpoint);
-    fabric.save(path, checkpoint);
-  }
-
-  private resolveCkptPath(ckptPath: string): string {
-    const cb = this.checkpointCallback;
-    if (ckptPath === "last" || ckptPath === "best") {
-      const path = ckptPath === "last" ? cb?.lastCheckpointPath() : cb?.bestModelPath;
-      if (!path) {
-        throw new FulmenError(
-          `ckptPath "${ckptPath}": there is no ${ckptPath} checkpoint (is a ModelCheckpoint callback saving one?).`,
-        );
-      }
-      return path;
-    }
-    return ckptPath;
-  }
-
-  private restore(path: string, full: boolean): void {
-    const fabric = this.fabric!;
-    const module = this.lightningModule;
-    const state: Record<string, unknown> = { stateDict: module };
-    if (full) {
-      state.optimizerStates = this.optimizers;
-      state.lrSchedulers = this.lrSchedulerConfigs.map((c) => c.scheduler);
-    }
-    const rest = fabric.load(path, state, { strict: false }) as Record<string, unknown>;
-    module.hparams = (rest.hyperParameters as Record<string, unknown>) ?? module.hparams;
-    const checkpoint = { ...rest, stateDict: null };
-    for (const c of this.callbacks) c.onLoadCheckpoint(this, module, checkpoint);
-    module.onLoadCheckpoint?.(checkpoint);
-    if (!full) return;
-    this.globalStep = Number(rest.globalStep ?? 0);
-    const loops = rest.loops as
-      | {
-          progress: LoopProgress;
-          trainMetrics: MetricStoreState;
-          generator: ReturnType<ReturnType<typeof getDefaultGenerator>["getState"]>;
-        }
-      | undefined;
-    const callbacks = (rest.callbacks as Record<string, Record<string, unknown>>) ?? {};
-    for (const c of this.callbacks)
-      if (callbacks[c.stateKey] !== undefined) c.loadStateDict(callbacks[c.stateKey]!);
-    if (this.datamodule !== null && rest.datamodule !== undefined)
-      this.datamodule.loadStateDict(rest.datamodule as Record<string, unknown>);
-    if (loops !== undefined) {
-      this.progress = loops.progress;
-      this.currentEpoch = loops.progress.epochFinished ? loops.progress.epoch + 1 : loops.progress.epoch;
-      this.stores.train.loadStateDict(loops.trainMetrics);
-      getDefaultGenerator().setState(loops.generator);
-    }
-  }
-}
-
-function keepTensors(value: unknown): void {
-  if (value instanceof tf.Tensor) tf.keep(value);
-  else if (Array.isArray(value)) value.forEach(keepTensors);
-  else if (value !== null && typeof value === "object") Object.values(value).forEach(keepTensors);
-}
-
-function disposeTensors(value: unknown): void {
-  if (value instanceof tf.Tensor) value.dispose();
-  else if (Array.isArray(value)) value.forEach(disposeTensors);
-  else if (value !== null && typeof value === "object") Object.values(value).forEach(disposeTensors);
 }

@@ -54,3 +54,8 @@ export class SimpleProfiler {
     return [`${title} Profiler Report`, rule, line(header), rule, ...all.slice(1).map(line), rule].join("\n");
   }
 }
+
+/** Runs `fn`, timed as `action` when a profiler is set. */
+export function profiled<T>(profiler: SimpleProfiler | null, action: string, fn: () => T): T {
+  return profiler === null ? fn() : profiler.profile(action, fn);
+}
