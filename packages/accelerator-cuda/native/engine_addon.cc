@@ -10,7 +10,8 @@
 #include "elementwise.h"
 #include "fused_layers.h"
 #include "gemm.h"
-#include "pool_transpose.h"
+#include "pool.h"
+#include "transpose.h"
 #include "optimizer.h"
 #include "rows.h"
 

@@ -21,7 +21,7 @@ export function poolInfo(x: TensorInfo, attrs: PoolAttrs) {
   );
 }
 
-/** The engine's shape record (native/pool_transpose.h's Pool2DShape, in order). */
+/** The engine's shape record (native/pool.h's Pool2DShape, in order). */
 export function poolShape(c: ReturnType<typeof poolInfo>): number[] {
   return [
     c.batchSize,

@@ -9,8 +9,9 @@ import { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
 import { registerOptimizerKernels } from "./optimizer-kernels";
-import { POOL_TRANSPOSE_KERNELS } from "./pool-transpose-kernels";
+import { POOL_KERNELS } from "./pool-kernels";
 import { ROW_KERNELS } from "./rows-kernels";
+import { TRANSPOSE_KERNELS } from "./transpose-kernels";
 
 /** The tfjs backend name of the host engine. */
 export const HOST_BACKEND = "fulmen-host";
@@ -20,7 +21,8 @@ const NATIVE_KERNELS: Record<string, KernelFactory> = {
   BatchMatMul: nativeBatchMatMul,
   ...ELEMENTWISE_KERNELS,
   ...CONV_KERNELS,
-  ...POOL_TRANSPOSE_KERNELS,
+  ...POOL_KERNELS,
+  ...TRANSPOSE_KERNELS,
   ...ROW_KERNELS,
   ...DATA_KERNELS,
 };
@@ -35,7 +37,7 @@ export function registerHostBackend(engine: NativeEngine): void {
   if (registered) return;
   registered = true;
   tf.registerBackend(HOST_BACKEND, () => new HostEngineBackend(), 0);
-  // NCHW convolutions and one-channel pooling run natively (conv-kernels.ts, pool_transpose_host.cc).
+  // NCHW convolutions and one-channel pooling run natively (conv-kernels.ts, pool_host.cc).
   declareBackendFeatures(HOST_BACKEND, { channelsFirst: true });
   for (const config of tf.getKernelsForBackend("cpu")) {
     if (FUSED_KERNEL_NAMES.has(config.kernelName)) continue;

@@ -10,7 +10,7 @@
 #include "../conv.h"
 #include "../data_ops.h"
 #include "../optimizer.h"
-#include "../pool_transpose.h"
+#include "../pool.h"
 #include "../elementwise.h"
 #include "../half_ops.h"
 

@@ -11,7 +11,7 @@
 
 #include "../conv.h"
 #include "../cuda/caching_allocator.h"
-#include "../pool_transpose.h"
+#include "../pool.h"
 #include "../data_ops.h"
 #include "../elementwise.h"
 #include "../half_ops.h"

@@ -58,7 +58,7 @@ Napi::Value DeviceObject::conv2d(const Napi::CallbackInfo& info) {
   });
 }
 
-// pool(kind, x, out, shape[12]): 0 max, 1 average; shape is native/pool_transpose.h's Pool2DShape in order.
+// pool(kind, x, out, shape[12]): 0 max, 1 average; shape is native/pool.h's Pool2DShape in order.
 Napi::Value DeviceObject::pool(const Napi::CallbackInfo& info) {
   return guarded(info, "pool", [&]() -> Napi::Value {
     const Pool2DShape s = poolShapeOf(info, 3, "pool");

@@ -149,7 +149,7 @@ class DeviceObject : public Napi::ObjectWrap<DeviceObject> {
 
   static Pool2DShape poolShapeOf(const Napi::CallbackInfo& info, size_t index, const char* what);
 
-  // pool(kind, x, out, shape[12]): 0 max, 1 average; shape is native/pool_transpose.h's Pool2DShape in order.
+  // pool(kind, x, out, shape[12]): 0 max, 1 average; shape is native/pool.h's Pool2DShape in order.
   Napi::Value pool(const Napi::CallbackInfo& info);
 
   // poolGrad(kind, dy, x | null, dx, shape[12]): max pooling needs x

@@ -10,7 +10,8 @@
 #include "../fused_layers.h"
 #include "../gemm.h"
 #include "../half_ops.h"
-#include "../pool_transpose.h"
+#include "../pool.h"
+#include "../transpose.h"
 #include "../rows.h"
 
 namespace fulmen {

@@ -4,21 +4,6 @@ import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import { type PoolAttrs, poolInfo, poolShape } from "./pool-shapes";
 
-/** Transpose of 4-byte elements (float32, int32) natively; bool and string tensors go to tfjs's kernel. */
-const transposeKernel: KernelFactory = (engine, fallback) => (args) => {
-  const { x } = args.inputs as { x: TensorInfo };
-  const backend = args.backend as HostEngineBackend;
-  const { perm } = args.attrs as { perm: number[] };
-  if (x.dtype !== "float32" && x.dtype !== "int32") return backend.runFallback("Transpose", fallback, args);
-  const values = backend.stored(x) as Float32Array | Int32Array;
-  const storage = x.dtype === "float32" ? Float32Array : Int32Array;
-  if (!(values instanceof storage)) return backend.runFallback("Transpose", fallback, args);
-  const outShape = perm.map((p) => x.shape[p]!);
-  const out = backend.allocate(storage, values.length);
-  engine.transpose(values, x.shape, perm, out);
-  return backend.makeTensorInfo(outShape, x.dtype, out);
-};
-
 /** MaxPool or AvgPool of a float32 NHWC tensor. */
 const poolKernel =
   (kernelName: "MaxPool" | "AvgPool"): KernelFactory =>
@@ -56,9 +41,8 @@ const poolGradKernel =
     return backend.makeTensorInfo(input.shape, "float32", dx);
   };
 
-/** The engine's data-movement and pooling kernels, by tfjs kernel name. */
-export const POOL_TRANSPOSE_KERNELS: Record<string, KernelFactory> = {
-  Transpose: transposeKernel,
+/** The engine's pooling kernels and their gradients, by tfjs kernel name. */
+export const POOL_KERNELS: Record<string, KernelFactory> = {
   MaxPool: poolKernel("MaxPool"),
   MaxPoolGrad: poolGradKernel("MaxPoolGrad"),
   AvgPool: poolKernel("AvgPool"),
