@@ -36,6 +36,10 @@ describe("Trainer features", () => {
     await trainer.test(new ToyModule(), { datamodule: dm });
     expect(dm.calls).toEqual(["prepareData", "setup:fit", "prepareData", "setup:test"]);
     expect(trainer.globalStep).toBe(2);
+    expect(trainer.datamodule).toBe(dm);
+    expect(trainer.fitLoop.progress).toMatchObject({ epoch: 0, batchesDone: 2, epochFinished: true });
+    await trainer.validate(new ToyModule(), { dataloaders: loader(8, 8) });
+    expect(trainer.datamodule).toBeNull();
   });
 
   it("runs manual optimization with several optimizers and toggled parameters", async () => {
