@@ -60,6 +60,9 @@ if (process.argv.includes("--with-node")) {
   if (xz.status !== 0) throw new Error(`xz failed: ${xz.stderr}`);
   writeFileSync(join(out, "node.xz"), xz.stdout);
 }
+// The whole proof, plain and sanitized, in one call of the device tool.
+copyFileSync(join(root, "proof", "device-check.sh"), join(out, "device-check.sh"));
+chmodSync(join(out, "device-check.sh"), 0o755);
 const run = join(out, "run.sh");
 writeFileSync(
   run,

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const root = join(__dirname, "..");
@@ -51,6 +51,35 @@ describe("the GPU proof bundle", () => {
     expect(report.device).toBe("host memory");
     expect(report.checks.failures).toEqual([]);
     expect(report.checks.passed).toBeGreaterThan(40);
+  }, 300_000);
+
+  // device-check.sh is what a session with a GPU runs in its one device call: both runs, each one's exit code.
+  it("runs the plain and the sanitized proof in one call (device-check.sh, a stand-in sanitizer)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fulmen-device-check-"));
+    try {
+      // compute-sanitizer's place on PATH: drops "--tool memcheck --error-exitcode 9" and runs the proof.
+      writeFileSync(join(dir, "compute-sanitizer"), '#!/bin/sh\necho sanitized >&2\nshift 4\nexec "$@"\n');
+      chmodSync(join(dir, "compute-sanitizer"), 0o755);
+      const out = join(dir, "out");
+      const run = spawnSync("sh", [join(root, ".gpu-proof", "device-check.sh"), out, "300"], {
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          PATH: `${dir}:${dirname(process.execPath)}:${process.env.PATH}`,
+          FULMEN_PROOF_ARGS: "--target device --skip-conformance --skip-bench",
+        },
+        timeout: 300_000,
+      });
+      expect(run.stdout).toMatch(/^plain run: exit 0$/m);
+      expect(run.stdout).toMatch(/^sanitized run: exit 0 \(.*compute-sanitizer, \d+ s allowed\)$/m);
+      expect(readFileSync(join(out, "sanitizer", "stderr.txt"), "utf8")).toContain("sanitized");
+      for (const part of ["plain", "sanitizer"]) {
+        const report = JSON.parse(readFileSync(join(out, part, "report.json"), "utf8")) as Report;
+        expect(report.checks.failures).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 300_000);
 
   // The GPU build's cuBLAS calls — Sgemm and, on half storage, GemmEx with its data and compute types — against
