@@ -19,7 +19,10 @@ timeout "$budget" sh "$here/run.sh" --out "$out/plain" ${FULMEN_PROOF_ARGS:-} \
   > "$out/plain/report.json" 2> "$out/plain/stderr.txt"
 echo "plain run: exit $?"
 
+# On PATH, in a CUDA toolkit, or anywhere a package manager may have put it.
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | tail -n 1)
+[ -n "$sanitizer" ] || sanitizer=$(find /usr/local /opt /usr/lib /usr/bin -maxdepth 6 -name compute-sanitizer \
+  -type f 2>/dev/null | head -n 1)
 left=$((budget - ($(date +%s) - start)))
 if [ -z "$sanitizer" ]; then
   echo "sanitized run: exit 127 (compute-sanitizer is not on this machine)"
