@@ -3,7 +3,7 @@
  * same way (median of 20 steps after 5, the loss read back each step). Argument: the torch device ("cuda").
  * Prints one JSON line of milliseconds per step.
  */
-export const TORCH_BENCH = String.raw`
+export const TORCH_BENCH = `
 import json, sys, time, torch
 dev = sys.argv[1]
 torch.manual_seed(1)

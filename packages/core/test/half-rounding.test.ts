@@ -14,7 +14,7 @@ describe("half rounding", () => {
     expect(roundBfloat16(1 + 2 ** -8)).toBe(1); // a tie between 1 and 1+2^-7: the even one
     expect(roundBfloat16(1 + 3 * 2 ** -8)).toBe(1 + 2 ** -6); // a tie: rounds up to the even mantissa
     expect(roundBfloat16(1 + 2 ** -8 + 2 ** -20)).toBe(1 + 2 ** -7); // above the tie
-    expect(roundBfloat16(3.14159)).toBe(3.140625);
+    expect(roundBfloat16(Math.PI)).toBe(3.140625);
     expect(roundBfloat16(-0.1)).toBe(-0.10009765625);
     expect(roundBfloat16(3.4e38)).toBe(Number.POSITIVE_INFINITY);
     expect(Number.isNaN(roundBfloat16(Number.NaN))).toBe(true);
