@@ -331,6 +331,20 @@ export interface TinyTransformerOptions {
   block: number;
 }
 
+/** A small CNN with max and average pooling (one-channel 14×14 inputs, 3 classes): the proof and the tests train it. */
+export function poolingCnn(): nn.Sequential {
+  return new nn.Sequential(
+    new nn.Conv2d(1, 4, 3),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(4, 6, 3, { padding: 1 }),
+    new nn.ReLU(),
+    new nn.AvgPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(54, 3),
+  );
+}
+
 /**
  * A one-block causal transformer: embedding, layer norms, attention (split heads, a causal mask, softmax), a GELU
  * MLP, and slices and a concatenation that give back the same tensor (to run both kernels in every step).

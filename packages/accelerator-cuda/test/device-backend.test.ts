@@ -12,7 +12,7 @@ import {
   withAutocast,
 } from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KERNEL_CASES, sumsInAnotherOrder, TinyTransformer } from "../proof/cases";
+import { KERNEL_CASES, poolingCnn, sumsInAnotherOrder, TinyTransformer } from "../proof/cases";
 import {
   CUDA_BACKEND,
   CudaAccelerator,
@@ -390,17 +390,7 @@ describe.each(targets)("the device backend on %s", (where, DEVICE) => {
       seed: 11,
       steps: 5,
       lr: 1e-2,
-      model: () =>
-        new nn.Sequential(
-          new nn.Conv2d(1, 4, 3),
-          new nn.ReLU(),
-          new nn.MaxPool2d(2),
-          new nn.Conv2d(4, 6, 3, { padding: 1 }),
-          new nn.ReLU(),
-          new nn.AvgPool2d(2),
-          new nn.Flatten(),
-          new nn.Linear(54, 3),
-        ),
+      model: poolingCnn,
       data: () => [tf.randomNormal([8, 1, 14, 14], 0, 1, "float32", 32), labels(8, 3)],
     });
     expectHostLosses(losses, 4);

@@ -1,5 +1,5 @@
 import { AdamW, backward, manualSeed, nn, tf } from "@fulmen/core";
-import { TinyTransformer } from "../cases";
+import { poolingCnn, TinyTransformer } from "../cases";
 import { assert, type CheckRun, close, labels } from "../harness";
 
 /** Five training steps on the target and on tfjs's cpu backend: losses, fallbacks and memory. */
@@ -71,22 +71,10 @@ export async function trainingChecks(run: CheckRun): Promise<void> {
     () => new nn.Sequential(new nn.Linear(20, 64), new nn.GELU(), new nn.Linear(64, 4)),
     () => [tf.randomNormal([32, 20], 0, 1, "float32", 3), labels(32, 4)],
   );
-  await trainingCheck(
-    run,
-    "CNN with max and average pooling",
-    () =>
-      new nn.Sequential(
-        new nn.Conv2d(1, 4, 3),
-        new nn.ReLU(),
-        new nn.MaxPool2d(2),
-        new nn.Conv2d(4, 6, 3, { padding: 1 }),
-        new nn.ReLU(),
-        new nn.AvgPool2d(2),
-        new nn.Flatten(),
-        new nn.Linear(54, 3),
-      ),
-    () => [tf.randomNormal([8, 1, 14, 14], 0, 1, "float32", 32), labels(8, 3)],
-  );
+  await trainingCheck(run, "CNN with max and average pooling", poolingCnn, () => [
+    tf.randomNormal([8, 1, 14, 14], 0, 1, "float32", 32),
+    labels(8, 3),
+  ]);
   await trainingCheck(
     run,
     "transformer block",
