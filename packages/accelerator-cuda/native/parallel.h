@@ -6,7 +6,11 @@
 
 namespace fulmen {
 
-/** How many threads element-wise kernels may use (the same share of the cores as OpenBLAS gets). */
+/**
+ * How many threads element-wise kernels may use (the same share of the cores as OpenBLAS gets). Waits for a
+ * running parallelFor to finish first (so never call it from inside a chunk); stops the old workers and starts
+ * new ones.
+ */
 void setParallelThreads(int threads);
 
 /**
@@ -14,6 +18,8 @@ void setParallelThreads(int threads);
  * (fewer chunks when n is small); the calling thread takes the first chunk and returns when all are done. The
  * workers sleep between calls (no spinning: on a machine this small a spinning worker steals the core another
  * process or OpenBLAS needs).
+ * Safe from any thread: one call runs at a time (others wait), and a call made from inside a chunk runs its
+ * work on its own thread. An exception thrown by a chunk reaches the caller once every chunk has finished.
  */
 void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 

@@ -6,9 +6,10 @@ import { expect } from "vitest";
 
 /**
  * Compiles one of native/test/'s C++ unit tests (warnings as errors), runs it, and returns the count it prints
- * after "ok" — failing the vitest test when it does not compile, fails, or prints anything else.
+ * after "ok" — failing the vitest test when it does not compile, fails, or prints anything else. `alongside`
+ * names engine sources (relative to native/) the test links with; they are built with -pthread.
  */
-export function runNativeUnitTest(source: string): number {
+export function runNativeUnitTest(source: string, alongside: string[] = []): number {
   const dir = mkdtempSync(join(tmpdir(), "fulmen-native-test-"));
   try {
     const binary = join(dir, "test");
@@ -18,7 +19,9 @@ export function runNativeUnitTest(source: string): number {
       "-Wall",
       "-Wextra",
       "-Werror",
+      ...(alongside.length > 0 ? ["-pthread"] : []),
       join(__dirname, "../native/test", source),
+      ...alongside.map((file) => join(__dirname, "../native", file)),
       "-o",
       binary,
     ]);

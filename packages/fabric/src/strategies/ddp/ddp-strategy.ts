@@ -19,6 +19,7 @@ import { detectClusterEnvironment } from "../../environments/detect-environment"
 import { watchLauncher } from "../../launcher/rank-supervisor";
 import { launchLocalRanks } from "../../launcher/subprocess-launcher";
 import { type GradientCompression, GradientReducer } from "./gradient-reducer";
+import { verifySameModelOnEveryRank } from "./model-agreement";
 import { initProcessGroup } from "./process-group";
 import { allGatherTensor, allReduceTensor, broadcastTensors, broadcastValue } from "./tensor-collectives";
 
@@ -161,6 +162,11 @@ export class DDPStrategy implements Strategy {
     // Every rank starts from rank 0's parameters and buffers, as DistributedDataParallel's constructor does.
     const state = converted.stateDict();
     const names = Object.keys(state);
+    // First a fixed-size exchange that fails on every rank, naming the difference, when the models differ.
+    verifySameModelOnEveryRank(
+      this.collective,
+      names.map((name) => ({ name, shape: state[name]!.shape, dtype: state[name]!.dtype })),
+    );
     const copies = broadcastTensors(
       this.collective,
       names.map((n) => state[n]!),
