@@ -33,8 +33,12 @@ export { backward, type ParameterSource, toParameterList } from "./autograd/back
 export { Parameter, type ParameterOptions } from "./autograd/parameter";
 export {
   type CheckpointContents,
+  type CheckpointFileSystem,
   type CheckpointIO,
+  copyFileAtomic,
+  nodeFileSystem,
   SafetensorsCheckpointIO,
+  type SafetensorsCheckpointIOOptions,
   writeFileAtomic,
 } from "./checkpoint/checkpoint-io";
 export {

@@ -1,9 +1,10 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { FulmenError } from "../utils/errors";
+import { type CheckpointFileSystem, nodeFileSystem, writeFileAtomic } from "./atomic-write";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from "./safetensors";
 import type { Skeleton } from "./state-codec";
+
+export { type CheckpointFileSystem, copyFileAtomic, nodeFileSystem, writeFileAtomic } from "./atomic-write";
 
 /** What a checkpoint file holds: named tensors and the JSON skeleton of the rest. */
 export interface CheckpointContents {
@@ -18,8 +19,13 @@ export interface CheckpointIO {
   remove(path: string): void;
 }
 
+/** Options of {@link SafetensorsCheckpointIO}. */
+export interface SafetensorsCheckpointIOOptions {
+  /** The file operations to use (default: Node's `fs`); another one can write elsewhere or simulate failures. */
+  fileSystem?: CheckpointFileSystem;
+}
+
 const FORMAT = "fulmen-checkpoint/1";
-const CHUNK = 16 * 1024 * 1024;
 
 function checksum(tensors: Record<string, SafetensorsEntry>): string {
   let crc = 0;
@@ -28,34 +34,20 @@ function checksum(tensors: Record<string, SafetensorsEntry>): string {
 }
 
 /**
- * Writes `bytes` to `path` so that a crash never leaves a half-written file there: the bytes go to a temporary
- * file in the same folder, are flushed to disk, and the temporary file is renamed over `path`.
- */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const temporary = join(
-    dirname(path),
-    `.${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}.fulmen-tmp`,
-  );
-  const fd = openSync(temporary, "w");
-  try {
-    for (let offset = 0; offset < bytes.length; offset += CHUNK) {
-      writeSync(fd, bytes, offset, Math.min(CHUNK, bytes.length - offset));
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(temporary, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(temporary, path);
-}
-
-/**
  * Checkpoints as one safetensors file: tensors under their dotted names (so PyTorch's safetensors reads the
  * weights), the rest as JSON in the header's metadata, with a CRC-32 of the tensor bytes to detect corruption.
  */
 export class SafetensorsCheckpointIO implements CheckpointIO {
+  private readonly fileSystem: CheckpointFileSystem;
+
+  constructor(options: SafetensorsCheckpointIOOptions = {}) {
+    this.fileSystem = options.fileSystem ?? nodeFileSystem;
+  }
+
+  /**
+   * Writes the checkpoint atomically ({@link writeFileAtomic}): a save that cannot complete throws a
+   * `FulmenError` naming the path and the cause, and leaves the previous file at `path` as it was.
+   */
   save(contents: CheckpointContents, path: string): void {
     const bytes = encodeSafetensors({
       tensors: contents.tensors,
@@ -65,21 +57,24 @@ export class SafetensorsCheckpointIO implements CheckpointIO {
         crc32: checksum(contents.tensors),
       },
     });
-    writeFileAtomic(path, bytes);
+    writeFileAtomic(path, bytes, this.fileSystem);
   }
 
   load(path: string): CheckpointContents {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = this.fileSystem.readFileSync(path);
     } catch (e) {
-      throw new FulmenError(`cannot read checkpoint '${path}': ${(e as Error).message}`);
+      throw new FulmenError(`cannot read checkpoint '${path}': ${(e as Error).message}. Check the path.`, {
+        cause: e,
+      });
     }
     const file = decodeSafetensors(bytes, `checkpoint '${path}'`);
     const { format, state, crc32: expected } = file.metadata;
     if (format === undefined || state === undefined) {
       // A plain safetensors file of weights (from PyTorch's save_file, or Fulmen's saveWeights).
-      const skeleton: { [key: string]: Skeleton } = {};
+      // Without a prototype, so that a tensor named "__proto__" is an entry like any other.
+      const skeleton = Object.create(null) as { [key: string]: Skeleton };
       for (const name of Object.keys(file.tensors)) skeleton[name] = { $tensor: name };
       return { tensors: file.tensors, skeleton: { $object: skeleton } };
     }
@@ -98,6 +93,6 @@ export class SafetensorsCheckpointIO implements CheckpointIO {
   }
 
   remove(path: string): void {
-    rmSync(path, { force: true });
+    this.fileSystem.rmSync(path, { force: true });
   }
 }

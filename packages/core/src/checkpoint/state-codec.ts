@@ -27,6 +27,16 @@ export type Skeleton = null | boolean | number | string | Skeleton[] | { [key: s
 /** Keeps only the entries of a state dict for which `filter(name, value)` is true (Lightning's `filter`). */
 export type StateFilter = (name: string, value: unknown) => boolean;
 
+/**
+ * Sets `object[key]` as an own entry whatever the key: plain assignment of "__proto__" would replace the
+ * object's prototype instead of storing a value (a checkpoint may name a tensor "__proto__").
+ */
+function setEntry<T>(object: Record<string, T>, key: string, value: T): void {
+  if (key === "__proto__")
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
+}
+
 function storageOf(t: tf.Tensor): StorageDtype {
   if (t.dtype === "int32") return "I32";
   if (t.dtype === "bool") return "BOOL";
@@ -47,7 +57,7 @@ export function encodeState(
   const tensors: Record<string, SafetensorsEntry> = {};
   const encode = (value: unknown, path: string, filter?: StateFilter): Skeleton => {
     if (value instanceof tf.Tensor) {
-      tensors[path] = encodeTensor(value, storageOf(value));
+      setEntry(tensors, path, encodeTensor(value, storageOf(value)));
       return { $tensor: path };
     }
     if (value instanceof Module) return { $module: encodeEntries(value.stateDict(), path, filter) };
@@ -69,14 +79,14 @@ export function encodeState(
     const out: { [key: string]: Skeleton } = {};
     for (const [k, v] of Object.entries(entries)) {
       if (v === undefined || (filter !== undefined && !filter(k, v))) continue;
-      out[k] = encode(v, `${path}.${k}`);
+      setEntry(out, k, encode(v, `${path}.${k}`));
     }
     return out;
   };
   const skeleton: { [key: string]: Skeleton } = {};
   for (const [k, v] of Object.entries(state)) {
     if (v === undefined) continue;
-    skeleton[k] = encode(v, k, filters[k]);
+    setEntry(skeleton, k, encode(v, k, Object.hasOwn(filters, k) ? filters[k] : undefined));
   }
   return { tensors, skeleton: { $object: skeleton } };
 }
@@ -87,7 +97,7 @@ export function decodeSkeleton(skeleton: Skeleton, tensors: Record<string, Safet
   if (Array.isArray(skeleton)) return skeleton.map((s) => decodeSkeleton(s, tensors));
   if ("$tensor" in skeleton) {
     const name = skeleton.$tensor as string;
-    const entry = tensors[name];
+    const entry = Object.hasOwn(tensors, name) ? tensors[name] : undefined;
     if (entry === undefined)
       throw new FulmenError(`the checkpoint is corrupt: tensor '${name}' is referenced but missing.`);
     return decodeTensor(entry);
@@ -99,7 +109,7 @@ export function decodeSkeleton(skeleton: Skeleton, tensors: Record<string, Safet
     throw new FulmenError("the checkpoint is corrupt: its state holds an entry Fulmen does not know.");
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(inner)) out[k] = decodeSkeleton(v, tensors);
+  for (const [k, v] of Object.entries(inner)) setEntry(out, k, decodeSkeleton(v, tensors));
   return out;
 }
 

@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { FulmenError } from "@fulmen/core";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { copyFileAtomic, FulmenError } from "@fulmen/core";
 import type { Trainer } from "../trainer";
 import { Callback } from "./callback";
 
@@ -37,6 +37,15 @@ export interface ModelCheckpointOptions {
 interface Kept {
   path: string;
   score: number;
+}
+
+/** The bookkeeping a save changes, to put back when the save fails. */
+interface Bookkeeping {
+  kept: Kept[];
+  bestModelPath: string;
+  bestModelScore: number | null;
+  bestKModels: Record<string, number>;
+  lastModelPath: string;
 }
 
 /** Formats a Lightning filename template: `{epoch}` → `epoch=3`, `{val_loss:.2f}` → `val_loss=0.12`. */
@@ -178,47 +187,91 @@ export class ModelCheckpoint extends Callback {
     // Every rank runs this (each saveCheckpoint ends in a barrier); rank 0's metrics decide, so all ranks agree,
     // and only rank 0 touches files.
     const dir = this.dirpath!;
-    if (trainer.isGlobalZero) mkdirSync(dir, { recursive: true });
+    if (trainer.isGlobalZero) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new FulmenError(
+          `ModelCheckpoint cannot create its folder '${dir}': ${(e as Error).message}. Give a writable dirpath.`,
+          { cause: e },
+        );
+      }
+    }
     const metrics = trainer.broadcastFromZero({
       ...trainer.callbackMetrics,
       epoch: trainer.currentEpoch,
       step: trainer.globalStep,
     });
+    let written: string | null = null;
     if (this.saveTopK !== 0) {
-      if (this.monitor === null) {
-        const path = join(
-          dir,
-          `${formatCheckpointName(this.filename, metrics, this.autoInsertMetricName)}.ckpt`,
-        );
-        trainer.saveCheckpoint(path, this.saveWeightsOnly);
-        if (
-          this.saveTopK === 1 &&
-          this.lastModelPath !== "" &&
-          this.lastModelPath !== path &&
-          trainer.isGlobalZero
-        )
-          rmSync(this.lastModelPath, { force: true });
-        this.lastModelPath = path;
-        this.bestModelPath = path;
-      } else {
-        this.saveTopKCheckpoint(trainer, metrics, dir);
-      }
+      written =
+        this.monitor === null
+          ? this.saveLatestCheckpoint(trainer, metrics, dir)
+          : this.saveTopKCheckpoint(trainer, metrics, dir);
     }
     if (this.saveLast) {
       const last = join(dir, "last.ckpt");
-      const copyLatest = trainer.broadcastFromZero(
-        this.lastModelPath !== "" && existsSync(this.lastModelPath) && this.lastModelPath !== last,
-      );
-      if (!copyLatest) trainer.saveCheckpoint(last, this.saveWeightsOnly);
-      else if (trainer.isGlobalZero) copyFileSync(this.lastModelPath, last);
+      // The file just written holds this very state: copy it (atomically) rather than encode it again. When no
+      // file was written at this step, last.ckpt must still be this step's state, so it is saved.
+      if (written === null) trainer.saveCheckpoint(last, this.saveWeightsOnly);
+      else if (written !== last && trainer.isGlobalZero) copyFileAtomic(written, last);
     }
+  }
+
+  private bookkeeping(): Bookkeeping {
+    return {
+      kept: [...this.kept],
+      bestModelPath: this.bestModelPath,
+      bestModelScore: this.bestModelScore,
+      bestKModels: { ...this.bestKModels },
+      lastModelPath: this.lastModelPath,
+    };
+  }
+
+  private restoreBookkeeping(b: Bookkeeping): void {
+    this.kept = b.kept;
+    this.bestModelPath = b.bestModelPath;
+    this.bestModelScore = b.bestModelScore;
+    this.bestKModels = b.bestKModels;
+    this.lastModelPath = b.lastModelPath;
+  }
+
+  /**
+   * Writes `path` with the bookkeeping already updated to include it (as Lightning does), so that the state
+   * saved inside the checkpoint knows the checkpoint itself: a fit resumed from it keeps exactly the top k.
+   * A failed save puts the bookkeeping back and rethrows; nothing is deleted.
+   */
+  private writeCheckpoint(trainer: Trainer, path: string, before: Bookkeeping): void {
+    try {
+      trainer.saveCheckpoint(path, this.saveWeightsOnly);
+    } catch (e) {
+      this.restoreBookkeeping(before);
+      throw e;
+    }
+  }
+
+  /** Deletes a checkpoint that left the top k, once its replacement is safely on disk. */
+  private removeCheckpoint(trainer: Trainer, path: string): void {
+    if (trainer.isGlobalZero) trainer.fabric!.checkpointIO.remove(path);
+  }
+
+  private saveLatestCheckpoint(trainer: Trainer, metrics: Record<string, number>, dir: string): string {
+    const path = join(dir, `${formatCheckpointName(this.filename, metrics, this.autoInsertMetricName)}.ckpt`);
+    const before = this.bookkeeping();
+    this.lastModelPath = path;
+    this.bestModelPath = path;
+    this.writeCheckpoint(trainer, path, before);
+    if (this.saveTopK === 1 && before.lastModelPath !== "" && before.lastModelPath !== path)
+      this.removeCheckpoint(trainer, before.lastModelPath);
+    return path;
   }
 
   private better(a: number, b: number): boolean {
     return this.mode === "min" ? a < b : a > b;
   }
 
-  private saveTopKCheckpoint(trainer: Trainer, metrics: Record<string, number>, dir: string): void {
+  /** Saves when the score makes the top k; returns the path written, or null when nothing was. */
+  private saveTopKCheckpoint(trainer: Trainer, metrics: Record<string, number>, dir: string): string | null {
     const score = metrics[this.monitor!];
     if (score === undefined) {
       if (this.strict) {
@@ -226,27 +279,27 @@ export class ModelCheckpoint extends Callback {
           `ModelCheckpoint(monitor='${this.monitor}') could not find the monitored key in the returned metrics: ${Object.keys(trainer.callbackMetrics).join(", ") || "none"}. Log it with this.log.`,
         );
       }
-      return;
+      return null;
     }
     const full = this.saveTopK !== -1 && this.kept.length >= this.saveTopK;
     const worst = this.kept.reduce<Kept | null>(
       (w, k) => (w === null || this.better(w.score, k.score) ? k : w),
       null,
     );
-    if (full && worst !== null && !this.better(score, worst.score)) return;
+    if (full && worst !== null && !this.better(score, worst.score)) return null;
     const path = join(dir, `${formatCheckpointName(this.filename, metrics, this.autoInsertMetricName)}.ckpt`);
-    trainer.saveCheckpoint(path, this.saveWeightsOnly);
-    this.lastModelPath = path;
-    if (full && worst !== null) {
-      this.kept = this.kept.filter((k) => k !== worst);
-      if (worst.path !== path && trainer.isGlobalZero) rmSync(worst.path, { force: true });
-    }
-    this.kept = this.kept.filter((k) => k.path !== path);
+    const before = this.bookkeeping();
+    const dropped = full && worst !== null ? worst : null;
+    this.kept = this.kept.filter((k) => k !== dropped && k.path !== path);
     this.kept.push({ path, score });
     const best = this.kept.reduce((b, k) => (this.better(k.score, b.score) ? k : b));
     this.bestModelPath = best.path;
     this.bestModelScore = best.score;
     this.bestKModels = Object.fromEntries(this.kept.map((k) => [k.path, k.score]));
+    this.lastModelPath = path;
+    this.writeCheckpoint(trainer, path, before);
+    if (dropped !== null && dropped.path !== path) this.removeCheckpoint(trainer, dropped.path);
+    return path;
   }
 
   override stateDict(): Record<string, unknown> {
@@ -261,6 +314,15 @@ export class ModelCheckpoint extends Callback {
   }
 
   override loadStateDict(state: Record<string, unknown>): void {
+    const savedDir = typeof state.dirpath === "string" ? state.dirpath : null;
+    if (savedDir !== null && this.dirpath !== null && resolve(savedDir) !== resolve(this.dirpath)) {
+      // Lightning's rule: the top-k list names files of another folder, which this run must never delete.
+      console.warn(
+        `Warning: ModelCheckpoint: the checkpoint was saved with dirpath '${savedDir}', this run saves to '${this.dirpath}'; only bestModelPath is restored, the top-k list starts empty. Pass dirpath: '${savedDir}' to continue that folder's top k.`,
+      );
+      this.bestModelPath = String(state.bestModelPath ?? "");
+      return;
+    }
     this.bestModelScore = (state.bestModelScore as number | null) ?? null;
     this.bestModelPath = String(state.bestModelPath ?? "");
     this.lastModelPath = String(state.lastModelPath ?? "");

@@ -1,0 +1,248 @@
+import * as fs from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { crc32 } from "node:zlib";
+import { FulmenError } from "../utils/errors";
+
+/**
+ * The synchronous file operations checkpoint I/O uses, with Node's `fs` signatures. Node's `fs` by default
+ * ({@link nodeFileSystem}); pass another to write elsewhere or to test what happens when the disk fails.
+ */
+export interface CheckpointFileSystem {
+  openSync(path: string, flags: string): number;
+  /** Writes up to `length` bytes and returns how many it wrote, which may be fewer (a short write). */
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(oldPath: string, newPath: string): void;
+  copyFileSync(source: string, destination: string, mode: number): void;
+  rmSync(path: string, options: { force: boolean }): void;
+  readdirSync(path: string): string[];
+  readFileSync(path: string): Uint8Array;
+}
+
+/** Node's `fs`, as a {@link CheckpointFileSystem}. */
+export const nodeFileSystem: CheckpointFileSystem = {
+  openSync: (path, flags) => fs.openSync(path, flags),
+  writeSync: (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  closeSync: (fd) => fs.closeSync(fd),
+  renameSync: (oldPath, newPath) => fs.renameSync(oldPath, newPath),
+  copyFileSync: (source, destination, mode) => fs.copyFileSync(source, destination, mode),
+  rmSync: (path, options) => fs.rmSync(path, options),
+  readdirSync: (path) => fs.readdirSync(path),
+  readFileSync: (path) => fs.readFileSync(path),
+};
+
+const CHUNK = 16 * 1024 * 1024;
+const SUFFIX = ".fulmen-tmp";
+/** This machine, in temporary names: a folder shared between machines must not judge another's processes. */
+const HOST_TAG = crc32(hostname()).toString(16).padStart(8, "0");
+/**
+ * Temporary names: `.<host>-<pid>-<random>.fulmen-tmp`, and the `.<Date.now()>-<pid>-<random>.fulmen-tmp` of
+ * earlier Fulmen versions (which had no host tag).
+ */
+const TEMPORARY = /^\.([0-9a-f]{8}|[0-9]{13})-([0-9]+)-[0-9a-z]+\.fulmen-tmp$/;
+
+function temporaryPath(path: string): string {
+  const random = Math.random().toString(36).slice(2, 10) || "0";
+  return join(dirname(path), `.${HOST_TAG}-${process.pid}-${random}${SUFFIX}`);
+}
+
+function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files that killed writers left in `folder`: only names of Fulmen's pattern, written on
+ * this machine by a process that no longer runs (a live writer's file, this process's included, stays).
+ */
+function removeStaleTemporaries(folder: string, fileSystem: CheckpointFileSystem): void {
+  let names: string[];
+  try {
+    names = fileSystem.readdirSync(folder);
+  } catch {
+    return; // Tidying is a courtesy; the save itself succeeded.
+  }
+  for (const name of names) {
+    const match = TEMPORARY.exec(name);
+    if (match === null) continue;
+    const fromThisHost = match[1]!.length === 13 || match[1] === HOST_TAG;
+    if (!fromThisHost || processIsAlive(Number(match[2]))) continue;
+    try {
+      fileSystem.rmSync(join(folder, name), { force: true });
+    } catch {
+      // Another process may be removing it at the same time.
+    }
+  }
+}
+
+/** Flushes a folder's entries (the rename) to disk; not every platform can open a folder, so it is best effort. */
+function syncFolder(folder: string, fileSystem: CheckpointFileSystem): void {
+  let fd: number;
+  try {
+    fd = fileSystem.openSync(folder, "r");
+  } catch {
+    return;
+  }
+  try {
+    fileSystem.fsyncSync(fd);
+  } catch {
+    // Windows and some network file systems refuse fsync on a folder; the file itself was synced.
+  } finally {
+    try {
+      fileSystem.closeSync(fd);
+    } catch {
+      // Nothing was written through this descriptor.
+    }
+  }
+}
+
+function fixFor(code: string | undefined, path: string): string {
+  switch (code) {
+    case "ENOSPC":
+    case "EDQUOT":
+    case "EFBIG":
+    case "SHORT_WRITE":
+      return "Free disk space (or raise the quota) or save to another disk.";
+    case "ENOENT":
+      return `Create the folder '${dirname(path)}' first, or save elsewhere.`;
+    case "COPY_SOURCE":
+      return "The file to copy is gone; save it again instead of copying it.";
+    case "ENOTDIR":
+      return `A part of '${dirname(path)}' is a file, not a folder; save elsewhere.`;
+    case "EISDIR":
+    case "ENOTEMPTY":
+      return `A folder is in the way at '${path}'; remove it or save under another name.`;
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return "This process may not write there; fix the permissions or save elsewhere.";
+    default:
+      return "Check the disk and the path, then save again.";
+  }
+}
+
+function saveFailed(path: string, cause: unknown): FulmenError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new FulmenError(
+    `cannot save '${path}': ${reason}. The file at that path, if any, is unchanged. ${fixFor(code, path)}`,
+    { cause },
+  );
+}
+
+function shortWrite(written: number, total: number): Error {
+  return Object.assign(
+    new Error(`the file system accepted ${written} of ${total} bytes and then no more (is the disk full?)`),
+    { code: "SHORT_WRITE" },
+  );
+}
+
+/**
+ * Puts a fully written temporary file in place of `path`: flushes it, renames it over `path`, flushes the folder
+ * and removes what killed writers left there. On any failure the temporary file is removed and `path` is as it
+ * was.
+ */
+function commit(
+  path: string,
+  temporary: string,
+  fill: (fd: number) => void,
+  open: () => number,
+  fileSystem: CheckpointFileSystem,
+): void {
+  let fd: number | null = null;
+  try {
+    fd = open();
+    fill(fd);
+    fileSystem.fsyncSync(fd);
+    const closing = fd;
+    fd = null;
+    // close can be where a network file system reports a failed write.
+    fileSystem.closeSync(closing);
+    fileSystem.renameSync(temporary, path);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        fileSystem.closeSync(fd);
+      } catch {
+        // The write already failed; that error is the one to report.
+      }
+    }
+    try {
+      fileSystem.rmSync(temporary, { force: true });
+    } catch {
+      // Left for the next successful save in this folder to remove.
+    }
+    throw saveFailed(path, e);
+  }
+  syncFolder(dirname(path), fileSystem);
+  removeStaleTemporaries(dirname(path), fileSystem);
+}
+
+/**
+ * Writes `bytes` to `path` so that a crash or a full disk never leaves a half-written file there: the bytes go to
+ * a temporary file in the same folder (every byte: short writes are resumed, a write that makes no progress is an
+ * error), are flushed to disk, and the temporary file is renamed over `path`. On failure it throws a
+ * {@link FulmenError} naming `path` and the cause, and the previous file at `path` is untouched. The folder must
+ * exist.
+ */
+export function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  fileSystem: CheckpointFileSystem = nodeFileSystem,
+): void {
+  const temporary = temporaryPath(path);
+  commit(
+    path,
+    temporary,
+    (fd) => {
+      let written = 0;
+      while (written < bytes.length) {
+        const n = fileSystem.writeSync(fd, bytes, written, Math.min(CHUNK, bytes.length - written));
+        if (!(n > 0)) throw shortWrite(written, bytes.length);
+        written += n;
+      }
+    },
+    // "wx": never open (and so never truncate) a file that already exists.
+    () => fileSystem.openSync(temporary, "wx"),
+    fileSystem,
+  );
+}
+
+/**
+ * Copies `source` to `path` atomically, as {@link writeFileAtomic} writes: through a flushed temporary file in
+ * `path`'s folder that is renamed over `path`.
+ */
+export function copyFileAtomic(
+  source: string,
+  path: string,
+  fileSystem: CheckpointFileSystem = nodeFileSystem,
+): void {
+  const temporary = temporaryPath(path);
+  commit(
+    path,
+    temporary,
+    () => {},
+    () => {
+      try {
+        fileSystem.copyFileSync(source, temporary, fs.constants.COPYFILE_EXCL);
+      } catch (e) {
+        const missing = (e as NodeJS.ErrnoException).code === "ENOENT" && !fs.existsSync(source);
+        if (missing)
+          throw Object.assign(new Error(`its source '${source}' does not exist`), { code: "COPY_SOURCE" });
+        throw e;
+      }
+      // Reopen the copy to flush it: copyFileSync does not.
+      return fileSystem.openSync(temporary, "r+");
+    },
+    fileSystem,
+  );
+}
