@@ -34,7 +34,9 @@ let registered = false;
  * kernels: the native ones, and tfjs's CPU kernels for the rest, each counted as a fallback when it runs.
  */
 export function registerHostBackend(engine: NativeEngine): void {
-  if (registered) return;
+  // tfjs's registry is one per process: another loaded build of this package (ESM beside CommonJS) may have
+  // registered the backend and its kernels already.
+  if (registered || tf.findBackendFactory(HOST_BACKEND) !== null) return;
   registered = true;
   tf.registerBackend(HOST_BACKEND, () => new HostEngineBackend(), 0);
   // NCHW convolutions and one-channel pooling run natively (conv-kernels.ts, pool_host.cc).

@@ -11,7 +11,9 @@ const registered = new Set<string>();
  * tfjs's CPU kernels for the rest, each a counted fallback that copies its data off and back onto the device.
  */
 export function registerDeviceBackend(backendName: string, makeDevice: () => NativeDevice): void {
-  if (registered.has(backendName)) return;
+  // tfjs's registry is one per process: another loaded build of this package (ESM beside CommonJS) may have
+  // registered this backend and its kernels already.
+  if (registered.has(backendName) || tf.findBackendFactory(backendName) !== null) return;
   registered.add(backendName);
   tf.registerBackend(backendName, () => new DeviceBackend(makeDevice()), 0);
   // NCHW convolutions run on the device (im2col's channels-first layout); pooling takes any channel count.

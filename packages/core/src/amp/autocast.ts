@@ -1,3 +1,4 @@
+import { processWide } from "../runtime/process-wide";
 import { tf } from "../runtime/tfjs";
 
 /** The half-precision formats Fulmen emulates (tfjs has no 16-bit float dtype). */
@@ -22,23 +23,28 @@ export interface AutocastState {
   mode: "mixed" | "true";
 }
 
-let active: AutocastState | null = null;
-const halfTensors = new WeakMap<tf.Tensor, HalfFormat>();
+// One per process: the precision plugin opens autocast regions and marks half tensors through its copy of core,
+// and the layers read them through theirs (an ES module build and a CommonJS build can both be loaded).
+const autocast = processWide("amp/autocast@1", () => ({
+  active: null as AutocastState | null,
+  halfTensors: new WeakMap<tf.Tensor, HalfFormat>(),
+}));
+const halfTensors = autocast.halfTensors;
 
 /** Runs `fn` with `state` as the active autocast region (nesting restores the outer one). */
 export function withAutocast<T>(state: AutocastState | null, fn: () => T): T {
-  const previous = active;
-  active = state;
+  const previous = autocast.active;
+  autocast.active = state;
   try {
     return fn();
   } finally {
-    active = previous;
+    autocast.active = previous;
   }
 }
 
 /** The active autocast region, or null. */
 export function currentAutocast(): AutocastState | null {
-  return active;
+  return autocast.active;
 }
 
 /** Records that `t` holds values of a half format (as a PyTorch half tensor would be). */
@@ -107,7 +113,7 @@ export function halfOp(fn: Differentiable, inputs: tf.Tensor[], format: HalfForm
  * an autocast region it is `fn` itself.
  */
 export function lowerPrecisionOp(fn: Differentiable, inputs: tf.Tensor[]): tf.Tensor {
-  const state = active;
+  const state = autocast.active;
   if (state === null) return fn(...inputs);
   return halfOp(
     fn,

@@ -1,6 +1,6 @@
 import type { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
-import { PluginRegistry } from "./registry";
+import { PluginRegistry, sharedStore } from "./registry";
 import type { ReduceOp } from "./strategy";
 
 /** Data a collective can reduce: float32, int32, or 16-bit floats as raw bits (see {@link HalfBits}). */
@@ -63,8 +63,11 @@ export interface CollectiveOptions {
 /** Connects a collective across processes (a backend such as Gloo registers one). */
 export type CollectiveFactory = (options: CollectiveOptions) => Promise<Collective>;
 
-/** Collective backends by name (`"gloo"`), registered by the packages that implement them. */
-export const collectiveRegistry = new PluginRegistry<CollectiveFactory>("collective backend");
+/** Collective backends by name (`"gloo"`), registered by the packages that implement them; one per process. */
+export const collectiveRegistry = new PluginRegistry<CollectiveFactory>(
+  "collective backend",
+  sharedStore("collective"),
+);
 
 function checkOp(op: ReduceOp): void {
   if (!["sum", "mean", "max", "min"].includes(op))

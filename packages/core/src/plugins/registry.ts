@@ -1,3 +1,4 @@
+import { processWide } from "../runtime/process-wide";
 import { FulmenError } from "../utils/errors";
 import type { Accelerator } from "./accelerator";
 import type { Precision } from "./precision";
@@ -11,7 +12,8 @@ export interface PluginInfo {
   packageName: string;
 }
 
-interface Entry<T> extends PluginInfo {
+/** A registered plugin: how to make it, and how to describe it. */
+export interface PluginEntry<T> extends PluginInfo {
   factory: () => T;
 }
 
@@ -22,15 +24,42 @@ export interface KnownElsewhere {
   note?: string;
 }
 
+/** What a registry holds: kept apart from its methods so that every loaded copy of core can share one. */
+export interface PluginRegistryStore<T> {
+  readonly entries: Map<string, PluginEntry<T>>;
+  readonly elsewhere: Map<string, KnownElsewhere>;
+}
+
+/**
+ * The store of one of Fulmen's own registries, one per process: the ESM and CommonJS builds of core (and of the
+ * plugin packages that register into it) must all see the same plugins.
+ */
+export function sharedStore<T>(key: string): PluginRegistryStore<T> {
+  return processWide<PluginRegistryStore<T>>(`plugins/${key}@1`, () => ({
+    entries: new Map(),
+    elsewhere: new Map(),
+  }));
+}
+
 /**
  * Plugins by name, so that strings like `strategy: "ddp"` find their implementation without core importing
  * any plugin package: each plugin package registers its entries when it is imported.
  */
 export class PluginRegistry<T> {
-  private readonly entries = new Map<string, Entry<T>>();
-  private readonly elsewhere = new Map<string, KnownElsewhere>();
+  private readonly entries: Map<string, PluginEntry<T>>;
+  private readonly elsewhere: Map<string, KnownElsewhere>;
 
-  constructor(readonly kind: string) {}
+  /**
+   * A registry of plugins of `kind` (a word for error messages). Without `store` it starts empty and is this
+   * object's own; Fulmen's registries pass a store shared by the whole process.
+   */
+  constructor(
+    readonly kind: string,
+    store: PluginRegistryStore<T> = { entries: new Map(), elsewhere: new Map() },
+  ) {
+    this.entries = store.entries;
+    this.elsewhere = store.elsewhere;
+  }
 
   /** Registers a plugin under `name` (replacing an earlier registration of that name). */
   register(name: string, factory: () => T, info: PluginInfo): void {
@@ -78,9 +107,9 @@ export class PluginRegistry<T> {
   }
 }
 
-/** Accelerators by name (`cpu`, …). */
-export const acceleratorRegistry = new PluginRegistry<Accelerator>("accelerator");
-/** Strategies by name (`single_device`, …). */
-export const strategyRegistry = new PluginRegistry<Strategy>("strategy");
-/** Precision plugins by name (`32-true`, …). */
-export const precisionRegistry = new PluginRegistry<Precision>("precision");
+/** Accelerators by name (`cpu`, …), one registry per process. */
+export const acceleratorRegistry = new PluginRegistry<Accelerator>("accelerator", sharedStore("accelerator"));
+/** Strategies by name (`single_device`, …), one registry per process. */
+export const strategyRegistry = new PluginRegistry<Strategy>("strategy", sharedStore("strategy"));
+/** Precision plugins by name (`32-true`, …), one registry per process. */
+export const precisionRegistry = new PluginRegistry<Precision>("precision", sharedStore("precision"));

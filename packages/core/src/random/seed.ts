@@ -1,6 +1,9 @@
+import { processWide } from "../runtime/process-wide";
 import { Generator } from "./generator";
 
-const defaultGenerator = new Generator(0);
+// One per process, as PyTorch's default generator is: a model built through one build of core (ESM or CommonJS)
+// and seeded through the other must draw from the same stream.
+const defaultGenerator = processWide("random/default-generator@1", () => new Generator(0));
 
 /** The process-wide generator used when no explicit generator is given (PyTorch's default generator). */
 export function getDefaultGenerator(): Generator {

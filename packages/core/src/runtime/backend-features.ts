@@ -1,3 +1,4 @@
+import { processWide } from "./process-wide";
 import { tf } from "./tfjs";
 
 /**
@@ -14,7 +15,12 @@ export interface BackendFeatures {
 }
 
 const NONE: Readonly<BackendFeatures> = Object.freeze({ channelsFirst: false });
-const declared = new Map<string, Readonly<BackendFeatures>>();
+// One per process: the plugin that declares a backend's features may have loaded another build of core than the
+// layers that read them.
+const declared = processWide(
+  "runtime/backend-features@1",
+  () => new Map<string, Readonly<BackendFeatures>>(),
+);
 
 /** Declares what the backend registered as `backendName` runs natively (its plugin calls this when registering it). */
 export function declareBackendFeatures(backendName: string, features: Partial<BackendFeatures>): void {

@@ -1,6 +1,5 @@
 import {
   type Accelerator,
-  acceleratorRegistry,
   FulmenError,
   type Precision,
   precisionRegistry,
@@ -12,6 +11,7 @@ import "../accelerators/cpu-accelerator";
 import "../accelerators/wasm/wasm-accelerator";
 import "../strategies/ddp/ddp-strategy";
 import "../strategies/single-device-strategy";
+import { resolveAccelerator } from "./accelerator-choice";
 import "./known-plugins";
 
 /** Lightning's precision inputs, including its aliases (`16` → `"16-mixed"`, `"bf16"` → `"bf16-mixed"`). */
@@ -23,12 +23,6 @@ const PRECISION_ALIASES: Record<string, string> = {
   "64": "64-true",
   bf16: "bf16-mixed",
 };
-
-/**
- * Order in which `accelerator: "auto"` tries accelerators: the fastest registered and available one wins
- * (`cuda` and `host` exist once `@fulmen/accelerator-cuda` is imported).
- */
-const AUTO_ACCELERATOR_ORDER = ["cuda", "host", "wasm", "cpu"];
 
 /** What the connector chose. */
 export interface Connection {
@@ -46,28 +40,6 @@ export interface ConnectorOptions {
   devices?: number | "auto";
   numNodes?: number;
   precision?: PrecisionInput;
-}
-
-function resolveAccelerator(input: string | Accelerator): Accelerator {
-  if (typeof input !== "string") return input;
-  if (input !== "auto") {
-    const accelerator = acceleratorRegistry.create(input);
-    if (!accelerator.isAvailable()) {
-      const reason = accelerator.unavailableReason?.();
-      throw new FulmenError(
-        `The accelerator "${input}" is not available on this machine${reason ? `: ${reason}` : "."}`,
-      );
-    }
-    return accelerator;
-  }
-  for (const name of AUTO_ACCELERATOR_ORDER) {
-    if (!acceleratorRegistry.has(name)) continue;
-    const accelerator = acceleratorRegistry.create(name);
-    if (accelerator.isAvailable()) return accelerator;
-  }
-  throw new FulmenError(
-    'accelerator "auto" found no usable accelerator; is @tensorflow/tfjs-backend-cpu installed?',
-  );
 }
 
 function resolvePrecision(input: PrecisionInput): Precision {

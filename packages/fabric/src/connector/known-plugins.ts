@@ -34,15 +34,25 @@ for (const name of [
     note: "@fulmen/strategy-deepspeed is not released yet",
   });
 }
+/** The package that provides each accelerator Fabric does not ship, loaded by name when it is asked for. */
+export const ACCELERATOR_PACKAGES: Readonly<Record<string, string>> = {
+  cuda: "@fulmen/accelerator-cuda",
+  gpu: "@fulmen/accelerator-cuda",
+  host: "@fulmen/accelerator-cuda",
+};
+
+/** Engine packages `accelerator: "auto"` loads when they are installed, as it prefers their accelerators. */
+export const ENGINE_PACKAGES: readonly string[] = ["@fulmen/accelerator-cuda"];
+
 for (const name of ["cuda", "gpu"]) {
   acceleratorRegistry.knownIn(name, {
     packageName: "@fulmen/accelerator-cuda",
-    note: 'import "@fulmen/accelerator-cuda" to register it (its GPU build is opt-in until verified on a GPU: FULMEN_CUDA_UNVERIFIED=1); its CPU build is the "host" accelerator',
+    note: 'install it in your project (npm install @fulmen/accelerator-cuda; Fabric loads it by name), and opt in to its GPU build, which is not yet verified on a GPU, with FULMEN_CUDA_UNVERIFIED=1; its CPU build is the "host" accelerator',
   });
 }
 acceleratorRegistry.knownIn("host", {
   packageName: "@fulmen/accelerator-cuda",
-  note: 'import "@fulmen/accelerator-cuda" to register the native engine\'s CPU build',
+  note: "install it in your project (npm install @fulmen/accelerator-cuda; it builds the native engine and needs apt-get install -y g++ make python3 libopenblas-dev), and Fabric loads it by name",
 });
 precisionRegistry.knownIn("64-true", {
   packageName: "@fulmen/precision",

@@ -1,4 +1,5 @@
 import { type Collective, type CollectiveOptions, collectiveRegistry, FulmenError } from "@fulmen/core";
+import { importPluginPackage } from "../../connector/plugin-packages";
 
 /** Packages that register collective backends, by backend name. */
 const BACKEND_PACKAGES: Record<string, string> = { gloo: "@fulmen/collective-gloo" };
@@ -11,8 +12,8 @@ export async function connectCollective(backend: string, options: CollectiveOpti
   const packageName = BACKEND_PACKAGES[backend];
   if (!collectiveRegistry.has(backend) && packageName !== undefined) {
     try {
-      // A computed specifier: bundlers must leave this optional package to run time.
-      await import(/* @vite-ignore */ packageName);
+      // Loaded in this build's format (require from CommonJS), so it registers into the user's copy of core.
+      if (!(await importPluginPackage(packageName))) throw new Error(`Cannot find package '${packageName}'`);
     } catch (error) {
       throw new FulmenError(
         `Distributed training needs the "${backend}" collectives of ${packageName}, which could not be loaded ` +

@@ -1,0 +1,35 @@
+/**
+ * State that must exist once per process, however many copies of this package are loaded.
+ *
+ * Every Fulmen package ships an ES module build and a CommonJS build, and a process can load both (a `require()`
+ * user whose plugin package is `import()`ed, or two versions side by side): each copy has its own module-level
+ * variables, so a plugin registering into one copy's registry is invisible to the other (`Unknown collective
+ * backend "gloo". Valid names: .`). State kept here lives on the global object under a `Symbol.for` key, which
+ * every copy and realm of the process resolves to the same symbol; tfjs keeps its engine and registries on the
+ * global object for the same reason.
+ */
+
+import { FulmenError } from "../utils/errors";
+
+const NAMESPACE = "@fulmen/core";
+
+/**
+ * The value stored under `key` for this whole process, made by `create` the first time any copy asks.
+ *
+ * `key` names the state and ends in the version of its layout (`"plugins/accelerator@1"`): bump the version
+ * when the stored value's shape or meaning changes, so that copies of different layouts keep apart instead of
+ * misreading each other's state.
+ */
+export function processWide<T>(key: string, create: () => T): T {
+  if (!/@\d+$/.test(key))
+    throw new FulmenError(`processWide key "${key}" must end in its layout version: use "${key}@1".`);
+  const symbol = Symbol.for(`${NAMESPACE}/${key}`);
+  const holder = globalThis as unknown as Record<symbol, T | undefined>;
+  const existing = holder[symbol];
+  if (existing !== undefined) return existing;
+  const value = create();
+  // Not enumerable (it stays out of listings of globalThis) and not replaceable: every copy must keep seeing
+  // the one value it was first given.
+  Object.defineProperty(holder, symbol, { value, enumerable: false, writable: false, configurable: false });
+  return value;
+}
