@@ -2,7 +2,8 @@
   "targets": [
     {
       "target_name": "fulmen_gloo",
-      "sources": ["native/addon.cc", "native/group.cc", "native/tcp_store.cc", "native/wire.cc"],
+      "sources": ["native/addon.cc", "native/group.cc", "native/tcp_store.cc", "native/wire.cc",
+                  "native/store_auth.cc", "native/store_listen.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],

@@ -90,6 +90,7 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
                            InstanceMethod("barrier", &GroupWrap::barrier),
                            InstanceMethod("close", &GroupWrap::close),
                            InstanceAccessor("storePort", &GroupWrap::storePort, nullptr),
+                           InstanceAccessor("storeAddress", &GroupWrap::storeAddress, nullptr),
                        });
   }
 
@@ -102,6 +103,8 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
     if (o.Has("host")) options.host = o.Get("host").As<Napi::String>().Utf8Value();
     if (o.Has("port")) options.port = o.Get("port").As<Napi::Number>().Int32Value();
     if (o.Has("path")) options.path = o.Get("path").As<Napi::String>().Utf8Value();
+    if (o.Has("bindHost")) options.bindHost = o.Get("bindHost").As<Napi::String>().Utf8Value();
+    if (o.Has("secret")) options.secret = o.Get("secret").As<Napi::String>().Utf8Value();
     if (o.Has("prefix")) options.prefix = o.Get("prefix").As<Napi::String>().Utf8Value();
     if (o.Has("hostname")) options.hostname = o.Get("hostname").As<Napi::String>().Utf8Value();
     if (o.Has("iface")) options.iface = o.Get("iface").As<Napi::String>().Utf8Value();
@@ -215,6 +218,10 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
   }
 
   Napi::Value storePort(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), group_->storePort()); }
+
+  Napi::Value storeAddress(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), group_->storeAddress());
+  }
 
   std::shared_ptr<Group> group_;
 };

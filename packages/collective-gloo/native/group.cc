@@ -11,6 +11,7 @@
 #include <gloo/transport/tcp/device.h>
 #include <gloo/types.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -100,19 +101,28 @@ Group::~Group() { close(); }
 void Group::connect() {
   if (options_.storeKind == "tcp") {
     if (options_.rank == 0) {
-      server_ = std::make_unique<TcpStoreServer>(options_.host, options_.port);
+      StoreServerOptions server;
+      server.host = options_.bindHost.empty() ? options_.host : options_.bindHost;
+      server.port = options_.port;
+      server.secret = options_.secret;
+      server.worldSize = options_.worldSize;
+      server_ = std::make_unique<TcpStoreServer>(server);
       storePort_ = server_->port();
     } else {
       storePort_ = options_.port;
     }
-    tcpStore_ = std::make_shared<TcpStoreClient>(options_.host, storePort_, options_.timeout);
-    tcpStore_->startHeartbeat(options_.rank, kHeartbeatInterval);
+    tcpStore_ = std::make_shared<TcpStoreClient>(options_.host, storePort_, options_.timeout, options_.secret,
+                                                 options_.rank, options_.worldSize);
+    tcpStore_->startHeartbeat(kHeartbeatInterval);
     store_ = std::make_shared<gloo::rendezvous::PrefixStore>(options_.prefix, *tcpStore_);
   } else if (options_.storeKind == "file") {
     auto fileStore = std::make_shared<gloo::rendezvous::FileStore>(options_.path);
     auto prefixed = std::make_shared<gloo::rendezvous::PrefixStore>(options_.prefix, *fileStore);
     // PrefixStore keeps a reference to its backing store: hold both for the group's lifetime.
     store_ = std::shared_ptr<gloo::rendezvous::Store>(prefixed.get(), [fileStore, prefixed](auto*) {});
+    // The TCP store compares world sizes in its handshake; a shared directory has no host to do it, so the ranks
+    // compare through it before Gloo exchanges addresses sized by the world.
+    checkWorldSizeThroughStore();
   } else {
     throw std::invalid_argument("unknown store '" + options_.storeKind + "'; use 'tcp' or 'file'");
   }
@@ -133,10 +143,38 @@ void Group::connect() {
   try {
     context->connectFullMesh(*store_, device);
   } catch (const std::exception& e) {
+    // Ranks that disagree on the world size all learn it from this store: keep it up until they have.
+    if (server_ && server_->hasConflict()) server_->awaitConflictHeard(std::chrono::milliseconds(kSurvivorGraceMs));
     throw std::runtime_error(std::string("rendezvous failed on rank ") + std::to_string(options_.rank) + ": " +
                              e.what());
   }
   context_ = context;
+}
+
+void Group::checkWorldSizeThroughStore() {
+  auto keyOf = [](int rank) { return "fulmen_world_size/" + std::to_string(rank); };
+  auto mine = std::to_string(options_.worldSize);
+  store_->set(keyOf(options_.rank), std::vector<char>(mine.begin(), mine.end()));
+  // Rank 0 reads everyone's, the others read rank 0's: a pair that disagrees fails on both of its sides.
+  std::vector<int> peers;
+  if (options_.rank == 0) {
+    for (int r = 1; r < options_.worldSize; r++) peers.push_back(r);
+  } else {
+    peers.push_back(0);
+  }
+  for (int peer : peers) {
+    store_->wait({keyOf(peer)}, options_.timeout);
+    std::vector<char> theirs = store_->get(keyOf(peer));
+    std::string value(theirs.begin(), theirs.end());
+    if (value != mine) {
+      int other = options_.rank == 0 ? peer : 0;
+      int low = std::min(options_.rank, other), high = std::max(options_.rank, other);
+      std::string lowSize = low == options_.rank ? mine : value, highSize = high == options_.rank ? mine : value;
+      throw std::runtime_error("ranks disagree on the world size: rank " + std::to_string(high) + " has WORLD_SIZE=" +
+                               highSize + ", but rank " + std::to_string(low) + " has WORLD_SIZE=" + lowSize +
+                               "; start every rank with the same WORLD_SIZE");
+    }
+  }
 }
 
 void Group::close() {
@@ -301,7 +339,7 @@ void Group::fail(const char* operation, const std::string& cause) {
                         "checkpoint.";
   // Reported after the diagnosis: the report tells rank 0 this rank no longer needs the store, and tells the
   // others that this rank's closing connection (when its process ends) is not a culprit.
-  if (tcpStore_) tcpStore_->reportFailure(options_.rank, std::chrono::milliseconds(500));
+  if (tcpStore_) tcpStore_->reportFailure(std::chrono::milliseconds(500));
   if (options_.rank == 0 && tcpStore_) awaitSurvivorsDiagnosis();
   brokenMessage_ = "This process group failed earlier and cannot be used: " + message;
   broken_ = true;

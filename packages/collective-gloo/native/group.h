@@ -26,6 +26,8 @@ struct GroupOptions {
   std::string storeKind = "tcp";  // "tcp" (rank 0 hosts it) or "file" (a shared directory)
   std::string host = "127.0.0.1";
   int port = 0;
+  std::string bindHost;  // where rank 0's store listens; default: `host` (MASTER_ADDR)
+  std::string secret;    // the job's store secret (FULMEN_STORE_SECRET); empty: none, loopback only
   std::string path;
   std::string prefix = "fulmen";
   std::string hostname;  // the address this rank's transport binds; default: the route to the store's host
@@ -43,6 +45,8 @@ class Group {
   int rank() const { return options_.rank; }
   int worldSize() const { return options_.worldSize; }
   int storePort() const { return storePort_; }
+  /** The numeric address rank 0's store listens on; empty on other ranks. */
+  std::string storeAddress() const { return server_ ? server_->address() : std::string(); }
   /** A tag for the next operation; taken in call order on the JS thread so every rank agrees. */
   uint32_t nextTag() { return tag_++; }
 
@@ -67,6 +71,7 @@ class Group {
  private:
   [[noreturn]] void fail(const char* operation, const std::string& cause);
   std::string diagnosePeers();
+  void checkWorldSizeThroughStore();
   void awaitSurvivorsDiagnosis();
 
   GroupOptions options_;

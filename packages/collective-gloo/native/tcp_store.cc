@@ -4,70 +4,74 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
+#include "store_limits.h"
+#include "store_listen.h"
 #include "wire.h"
 
 namespace fulmen {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// Replies to Get and Set.
+constexpr uint8_t kFound = 0;
+constexpr uint8_t kRefused = 1;  // Set: over a limit (with a message); Get: timed out (with a hint)
+constexpr uint8_t kConflict = 2;  // Get: the ranks disagree on the world size (with the message)
+
+}  // namespace
+
 struct TcpStoreServer::State {
+  std::string secret;
+  int worldSize = 1;
+  std::string where;
   std::mutex mutex;
   std::condition_variable changed;
   std::map<std::string, std::vector<char>> values;
+  size_t storedBytes = 0;
   struct Beat {
     bool closed = false;
     bool failed = false;
     Clock::time_point lastSeen;
   };
   std::map<int, Beat> beats;
+  // Which process holds each rank, and by how many open connections: a second process claiming a held rank is
+  // another job on this port (or a duplicated RANK).
+  struct Claim {
+    SessionId session{};
+    int open = 0;
+  };
+  std::map<int, Claim> claims;
   std::set<int> connections;
+  size_t pending = 0;
+  size_t members = 0;
+  // Set when a connection claimed another world size: every waiting and later Get fails with it.
+  std::string conflict;
+  std::set<int> claimedWrongWorld;
+  int refusedProofs = 0;
   bool stopping = false;
 };
 
-static int listenAnyAddress(int port) {
-  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
-  bool v6 = fd >= 0;
-  if (!v6) fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  int rc;
-  if (v6) {
-    int zero = 0;
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-    sockaddr_in6 addr{};
-    addr.sin6_family = AF_INET6;
-    addr.sin6_addr = in6addr_any;
-    addr.sin6_port = htons(static_cast<uint16_t>(port));
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  } else {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+TcpStoreServer::TcpStoreServer(const StoreServerOptions& options) : state_(std::make_shared<State>()) {
+  Listener listener = listenOn(options.host, options.port);
+  // Without a secret anyone who reaches the port could use the store: allowed only where that is this machine.
+  if (options.secret.empty() && !listener.loopback) {
+    ::close(listener.fd);
+    throw std::runtime_error("the rendezvous store would listen on " + listener.address +
+                             ", which other machines can reach, without a secret: set FULMEN_STORE_SECRET to the "
+                             "same random value on every node (e.g. FULMEN_STORE_SECRET=$(openssl rand -hex 32))");
   }
-  if (rc != 0 || ::listen(fd, 1024) != 0) {
-    std::string reason = std::strerror(errno);
-    ::close(fd);
-    throw std::runtime_error("cannot listen on port " + std::to_string(port) + " for the rendezvous store (" +
-                             reason + "); choose another MASTER_PORT");
-  }
-  return fd;
-}
-
-TcpStoreServer::TcpStoreServer(const std::string& /*host*/, int port) : state_(std::make_shared<State>()) {
-  listenFd_ = listenAnyAddress(port);
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                     : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  listenFd_ = listener.fd;
+  port_ = listener.port;
+  address_ = listener.address;
+  state_->secret = options.secret;
+  state_->worldSize = options.worldSize;
+  state_->where = address_ + ":" + std::to_string(port_);
   acceptThread_ = std::thread([this] { acceptLoop(); });
 }
 
@@ -85,9 +89,16 @@ TcpStoreServer::~TcpStoreServer() {
 
 void TcpStoreServer::acceptLoop() {
   for (;;) {
-    int fd = ::accept(listenFd_, nullptr, nullptr);
+    int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory for now: a burst of connections must not end the store for good.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        if (state_->stopping) return;
+        continue;
+      }
       return;
     }
     {
@@ -96,68 +107,206 @@ void TcpStoreServer::acceptLoop() {
         ::close(fd);
         return;
       }
+      // One thread per connection, but only so many that have not proven themselves: a flood of strangers is
+      // turned away at the door (a real rank retries), and never costs a thread each.
+      if (state_->pending >= kMaxPendingConnections) {
+        ::close(fd);
+        continue;
+      }
+      state_->pending++;
       state_->connections.insert(fd);
     }
-    std::thread(serve, state_, fd).detach();
+    try {
+      std::thread(serve, state_, fd).detach();
+    } catch (const std::exception&) {
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      state_->pending--;
+      state_->connections.erase(fd);
+      ::close(fd);
+    }
   }
 }
 
 void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
-  int registeredRank = -1;
+  bool member = false;
+  int rank = -1;
+  try {
+    // A stranger may not hold a thread for long: the handshake has a deadline.
+    setSocketTimeout(fd, kHandshakeTimeout);
+    PendingClient client;
+    if (!readClientProof(fd, state->secret, &client)) {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->refusedProofs++;
+    } else {
+      const Identity& who = client.identity;
+      HandshakeReply decision = HandshakeReply::Accepted;
+      std::string message;
+      bool newConflict = false;
+      {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        if (who.worldSize != static_cast<uint32_t>(state->worldSize)) {
+          decision = HandshakeReply::WorldSizeMismatch;
+          message = "ranks disagree on the world size: rank " + std::to_string(who.rank) + " has WORLD_SIZE=" +
+                    std::to_string(who.worldSize) + ", but rank 0 (which hosts the rendezvous store at " +
+                    state->where + ") has WORLD_SIZE=" + std::to_string(state->worldSize) +
+                    "; start every rank with the same WORLD_SIZE";
+          if (state->conflict.empty()) {
+            state->conflict = message;
+            newConflict = true;
+          }
+          state->claimedWrongWorld.insert(static_cast<int>(who.rank));
+        } else if (who.rank >= who.worldSize) {
+          throw ProtocolViolation("a rank outside the world");
+        } else {
+          auto claim = state->claims.find(static_cast<int>(who.rank));
+          if (claim != state->claims.end() && claim->second.open > 0 && claim->second.session != who.session) {
+            decision = HandshakeReply::RankTaken;
+            message = "rank " + std::to_string(who.rank) + " is already connected to the rendezvous store at " +
+                      state->where +
+                      " from another process: another job uses this port (set MASTER_PORT to a free port), or "
+                      "two processes were started as the same rank";
+          } else if (state->members >= maxMemberConnections(state->worldSize)) {
+            decision = HandshakeReply::Busy;
+          } else {
+            auto& held = state->claims[static_cast<int>(who.rank)];
+            held.session = who.session;
+            held.open++;
+            state->members++;
+            state->pending--;
+            member = true;
+            rank = static_cast<int>(who.rank);
+          }
+        }
+      }
+      if (newConflict) state->changed.notify_all();
+      if (member) {
+        acceptClient(fd, state->secret, client);
+        // A member's connection may rightly stay quiet for a whole training run.
+        setSocketTimeout(fd, std::chrono::milliseconds(0));
+        serveMember(state, fd, rank);
+      } else {
+        refuseClient(fd, decision, message);
+      }
+    }
+  } catch (const std::exception&) {
+    // A broken connection or a protocol violation ends this session like a closed one; nothing it claimed was
+    // allocated, and the liveness record below tells the others when a rank's connection went away.
+  }
+  {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (member) {
+      state->members--;
+      state->claims[rank].open--;
+    } else {
+      state->pending--;
+    }
+    state->connections.erase(fd);
+    ::close(fd);
+  }
+  if (member) state->changed.notify_all();
+}
+
+bool TcpStoreServer::hasConflict() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return !state_->conflict.empty();
+}
+
+void TcpStoreServer::awaitConflictHeard(std::chrono::milliseconds grace) {
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->changed.wait_for(lock, grace, [&] {
+    for (int r = 1; r < state_->worldSize; r++) {
+      if (state_->claimedWrongWorld.count(r) > 0) continue;
+      auto claim = state_->claims.find(r);
+      // Not yet connected, or still connected: it has not both heard and gone.
+      if (claim == state_->claims.end() || claim->second.open > 0) return false;
+    }
+    return true;
+  });
+}
+
+void TcpStoreServer::serveMember(const std::shared_ptr<State>& state, int fd, int rank) {
+  bool registered = false;
   try {
     for (;;) {
       uint8_t op;
       if (!readAll(fd, &op, 1)) break;
       switch (static_cast<StoreOp>(op)) {
         case StoreOp::Set: {
-          std::vector<char> key = readBytes(fd);
-          std::vector<char> value = readBytes(fd);
+          std::vector<char> keyBytes = readBytes(fd, kMaxKeyBytes);
+          std::vector<char> value = readBytes(fd, kMaxValueBytes);
+          std::string key(keyBytes.begin(), keyBytes.end());
+          std::string refusal;
           {
             std::lock_guard<std::mutex> lock(state->mutex);
-            state->values[std::string(key.begin(), key.end())] = std::move(value);
+            auto found = state->values.find(key);
+            size_t replaced = found == state->values.end() ? 0 : found->second.size();
+            if (found == state->values.end() && state->values.size() >= kMaxKeys) {
+              refusal = "the rendezvous store holds its limit of " + std::to_string(kMaxKeys) + " keys";
+            } else if (state->storedBytes - replaced + value.size() > kMaxStoredBytes) {
+              refusal = "the rendezvous store holds its limit of " + std::to_string(kMaxStoredBytes >> 20) +
+                        " MiB of values";
+            } else {
+              state->storedBytes = state->storedBytes - replaced + value.size();
+              state->values[key] = std::move(value);
+            }
           }
-          state->changed.notify_all();
-          uint8_t ok = 1;
-          writeAll(fd, &ok, 1);
+          if (refusal.empty()) {
+            state->changed.notify_all();
+            writeAll(fd, &kFound, 1);
+          } else {
+            writeAll(fd, &kRefused, 1);
+            writeBytes(fd, refusal);
+          }
           break;
         }
         case StoreOp::Get: {
-          std::vector<char> keyBytes = readBytes(fd);
+          std::vector<char> keyBytes = readBytes(fd, kMaxKeyBytes);
           std::string key(keyBytes.begin(), keyBytes.end());
           auto deadline = Clock::now() + std::chrono::milliseconds(readU32(fd));
-          std::vector<char> value;
-          uint8_t status = 1;
+          std::vector<char> reply;
+          uint8_t status = kRefused;
           {
             std::unique_lock<std::mutex> lock(state->mutex);
-            state->changed.wait_until(lock, deadline,
-                                      [&] { return state->stopping || state->values.count(key) > 0; });
+            state->changed.wait_until(lock, deadline, [&] {
+              return state->stopping || !state->conflict.empty() || state->values.count(key) > 0;
+            });
             auto found = state->values.find(key);
-            if (found != state->values.end()) {
-              value = found->second;
-              status = 0;
+            std::string text;
+            if (!state->conflict.empty()) {
+              status = kConflict;
+              text = state->conflict;
+            } else if (found != state->values.end()) {
+              status = kFound;
+              reply = found->second;
+            } else if (state->refusedProofs > 0) {
+              text = std::to_string(state->refusedProofs) +
+                     " connection(s) to the store were refused for a wrong FULMEN_STORE_SECRET; set the same value "
+                     "on every rank";
             }
+            if (status != kFound) reply.assign(text.begin(), text.end());
           }
           writeAll(fd, &status, 1);
-          writeBytes(fd, value);
+          writeBytes(fd, reply);
           break;
         }
         case StoreOp::Register: {
-          registeredRank = static_cast<int>(readU32(fd));
+          registered = true;
           std::lock_guard<std::mutex> lock(state->mutex);
-          state->beats[registeredRank] = State::Beat{false, false, Clock::now()};
+          state->beats[rank] = State::Beat{false, false, Clock::now()};
           break;
         }
         case StoreOp::Failed: {
-          int rank = static_cast<int>(readU32(fd));
-          std::lock_guard<std::mutex> lock(state->mutex);
-          state->beats[rank].failed = true;
+          {
+            std::lock_guard<std::mutex> lock(state->mutex);
+            state->beats[rank].failed = true;
+          }
           uint8_t ok = 1;
           writeAll(fd, &ok, 1);
           break;
         }
         case StoreOp::Heartbeat: {
           std::lock_guard<std::mutex> lock(state->mutex);
-          if (registeredRank >= 0) state->beats[registeredRank].lastSeen = Clock::now();
+          if (registered) state->beats[rank].lastSeen = Clock::now();
           break;
         }
         case StoreOp::Status: {
@@ -165,9 +314,9 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
           {
             std::lock_guard<std::mutex> lock(state->mutex);
             auto now = Clock::now();
-            for (const auto& [rank, beat] : state->beats) {
+            for (const auto& [r, beat] : state->beats) {
               auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - beat.lastSeen).count();
-              report.push_back({rank, beat.closed, beat.failed, static_cast<uint32_t>(ms)});
+              report.push_back({r, beat.closed, beat.failed, static_cast<uint32_t>(ms)});
             }
           }
           writeU32(fd, static_cast<uint32_t>(report.size()));
@@ -180,21 +329,22 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
           break;
         }
         default:
-          throw std::runtime_error("unknown store request");
+          throw ProtocolViolation("unknown store request");
       }
     }
   } catch (const std::exception&) {
-    // A broken connection ends this session like a closed one; the liveness record below tells the others.
+    // Handled like a closed connection (below).
   }
-  std::lock_guard<std::mutex> lock(state->mutex);
-  if (registeredRank >= 0) state->beats[registeredRank].closed = true;
-  state->connections.erase(fd);
-  ::close(fd);
+  if (registered) {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->beats[rank].closed = true;
+  }
 }
 
-static std::vector<RankLiveness> readLiveness(int fd) {
+static std::vector<RankLiveness> readLiveness(int fd, int worldSize) {
   std::vector<RankLiveness> report;
   uint32_t count = readU32(fd);
+  if (count > static_cast<uint32_t>(worldSize)) throw ProtocolViolation("a liveness report longer than the world");
   for (uint32_t i = 0; i < count; i++) {
     RankLiveness r{};
     r.rank = static_cast<int>(readU32(fd));
@@ -208,9 +358,13 @@ static std::vector<RankLiveness> readLiveness(int fd) {
   return report;
 }
 
-TcpStoreClient::TcpStoreClient(const std::string& host, int port, std::chrono::milliseconds timeout)
-    : host_(host), port_(port), timeout_(timeout) {
-  fd_ = connectWithRetry(host, port, Clock::now() + timeout);
+TcpStoreClient::TcpStoreClient(const std::string& host, int port, std::chrono::milliseconds timeout,
+                               const std::string& secret, int rank, int worldSize)
+    : host_(host), port_(port), timeout_(timeout), secret_(secret) {
+  identity_.rank = static_cast<uint32_t>(rank);
+  identity_.worldSize = static_cast<uint32_t>(worldSize);
+  randomBytes(identity_.session.data(), identity_.session.size());
+  fd_ = openConnection(Clock::now() + timeout);
   localAddress_ = localAddressOf(fd_);
 }
 
@@ -225,30 +379,83 @@ TcpStoreClient::~TcpStoreClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+int TcpStoreClient::openConnection(Clock::time_point deadline) {
+  for (;;) {
+    int fd = connectWithRetry(host_, port_, deadline);
+    try {
+      setSocketTimeout(fd, kHandshakeTimeout);
+      proveMembership(fd, secret_, identity_, where());
+      setSocketTimeout(fd, std::chrono::milliseconds(0));
+      return fd;
+    } catch (const HandshakeRetry& e) {
+      ::close(fd);
+      if (Clock::now() >= deadline)
+        throw std::runtime_error(std::string("could not join the rendezvous store before the timeout: ") + e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  }
+}
+
 void TcpStoreClient::set(const std::string& key, const std::vector<char>& data) {
+  // Checked here too, so a rank over a limit gets this message instead of a dropped connection.
+  if (key.size() > kMaxKeyBytes || data.size() > kMaxValueBytes)
+    throw std::runtime_error("the rendezvous store takes keys of at most " + std::to_string(kMaxKeyBytes) +
+                             " bytes and values of at most " + std::to_string(kMaxValueBytes >> 20) + " MiB; '" +
+                             key.substr(0, 64) + "' has a " + std::to_string(key.size()) + "-byte key and a " +
+                             std::to_string(data.size()) + "-byte value");
   std::lock_guard<std::mutex> lock(mutex_);
-  uint8_t op = static_cast<uint8_t>(StoreOp::Set);
-  writeAll(fd_, &op, 1);
-  writeBytes(fd_, key);
-  writeBytes(fd_, data);
-  uint8_t ok;
-  if (!readAll(fd_, &ok, 1)) throw std::runtime_error("the rendezvous store closed the connection");
+  uint8_t status;
+  std::vector<char> message;
+  try {
+    uint8_t op = static_cast<uint8_t>(StoreOp::Set);
+    writeAll(fd_, &op, 1);
+    writeBytes(fd_, key);
+    writeBytes(fd_, data);
+    if (!readAll(fd_, &status, 1)) throw std::runtime_error("connection closed");
+    if (status != kFound) message = readBytes(fd_, kMaxMessageBytes);
+  } catch (const std::exception& e) {
+    throw lostStore(e);
+  }
+  if (status != kFound) {
+    throw std::runtime_error("the rendezvous store at " + where() + " refused key '" + key.substr(0, 64) +
+                             "': " + std::string(message.begin(), message.end()));
+  }
 }
 
 std::vector<char> TcpStoreClient::getWithTimeout(const std::string& key, std::chrono::milliseconds timeout) {
+  if (key.size() > kMaxKeyBytes)
+    throw std::runtime_error("the rendezvous store takes keys of at most " + std::to_string(kMaxKeyBytes) + " bytes");
   std::lock_guard<std::mutex> lock(mutex_);
-  uint8_t op = static_cast<uint8_t>(StoreOp::Get);
-  writeAll(fd_, &op, 1);
-  writeBytes(fd_, key);
-  writeU32(fd_, static_cast<uint32_t>(timeout.count()));
   uint8_t status;
-  if (!readAll(fd_, &status, 1)) throw std::runtime_error("the rendezvous store closed the connection");
-  std::vector<char> value = readBytes(fd_);
-  if (status != 0)
+  std::vector<char> value;
+  try {
+    uint8_t op = static_cast<uint8_t>(StoreOp::Get);
+    writeAll(fd_, &op, 1);
+    writeBytes(fd_, key);
+    writeU32(fd_, static_cast<uint32_t>(timeout.count()));
+    if (!readAll(fd_, &status, 1)) throw std::runtime_error("connection closed");
+    value = readBytes(fd_, kMaxValueBytes);
+  } catch (const std::exception& e) {
+    throw lostStore(e);
+  }
+  if (status == kConflict) throw std::runtime_error(std::string(value.begin(), value.end()));
+  if (status != kFound) {
+    std::string hint(value.begin(), value.end());
     throw std::runtime_error("timed out after " + std::to_string(timeout.count()) + " ms waiting for key '" + key +
-                             "' in the rendezvous store at " + host_ + ":" + std::to_string(port_) +
-                             ": a rank did not join (check WORLD_SIZE and that every rank was started)");
+                             "' in the rendezvous store at " + where() +
+                             ": a rank did not join (check WORLD_SIZE and that every rank was started)" +
+                             (hint.empty() ? "" : "; " + hint));
+  }
   return value;
+}
+
+std::runtime_error TcpStoreClient::lostStore(const std::exception& cause) const {
+  return std::runtime_error("lost the rendezvous store at " + where() +
+                            " in the middle of a request (" + cause.what() +
+                            "): rank 0, which hosts it, failed or ended; its output says why");
 }
 
 std::vector<char> TcpStoreClient::get(const std::string& key) { return getWithTimeout(key, timeout_); }
@@ -259,15 +466,15 @@ void TcpStoreClient::wait(const std::vector<std::string>& keys, const std::chron
   for (const auto& key : keys) getWithTimeout(key, timeout);
 }
 
-void TcpStoreClient::startHeartbeat(int rank, std::chrono::milliseconds interval) {
-  heartbeatFd_ = connectWithRetry(host_, port_, Clock::now() + timeout_);
+void TcpStoreClient::startHeartbeat(std::chrono::milliseconds interval) {
+  heartbeatFd_ = openConnection(Clock::now() + timeout_);
   uint8_t op = static_cast<uint8_t>(StoreOp::Register);
   writeAll(heartbeatFd_, &op, 1);
-  writeU32(heartbeatFd_, static_cast<uint32_t>(rank));
   // Each beat also fetches the liveness table, so a rank can still name a culprit after rank 0 (and the store
   // with it) has gone away.
   setSocketTimeout(heartbeatFd_, std::chrono::milliseconds(1000));
-  heartbeatThread_ = std::thread([this, interval] {
+  const int worldSize = static_cast<int>(identity_.worldSize);
+  heartbeatThread_ = std::thread([this, interval, worldSize] {
     std::unique_lock<std::mutex> lock(heartbeatMutex_);
     while (!heartbeatWake_.wait_for(lock, interval, [this] { return stopHeartbeat_.load(); })) {
       try {
@@ -275,7 +482,7 @@ void TcpStoreClient::startHeartbeat(int rank, std::chrono::milliseconds interval
         writeAll(heartbeatFd_, &beat, 1);
         uint8_t status = static_cast<uint8_t>(StoreOp::Status);
         writeAll(heartbeatFd_, &status, 1);
-        std::vector<RankLiveness> report = readLiveness(heartbeatFd_);
+        std::vector<RankLiveness> report = readLiveness(heartbeatFd_, worldSize);
         std::lock_guard<std::mutex> cacheLock(cacheMutex_);
         cachedLiveness_ = std::move(report);
         cachedAt_ = Clock::now();
@@ -288,14 +495,13 @@ void TcpStoreClient::startHeartbeat(int rank, std::chrono::milliseconds interval
   });
 }
 
-void TcpStoreClient::reportFailure(int rank, std::chrono::milliseconds timeout) {
+void TcpStoreClient::reportFailure(std::chrono::milliseconds timeout) {
   try {
-    int fd = connectWithRetry(host_, port_, Clock::now() + timeout);
+    int fd = openConnection(Clock::now() + timeout);
     setSocketTimeout(fd, timeout);
     try {
       uint8_t op = static_cast<uint8_t>(StoreOp::Failed);
       writeAll(fd, &op, 1);
-      writeU32(fd, static_cast<uint32_t>(rank));
       uint8_t ok;
       readAll(fd, &ok, 1);
     } catch (const std::exception&) {
@@ -318,13 +524,13 @@ std::vector<RankLiveness> TcpStoreClient::lastLiveness() {
 
 std::vector<RankLiveness> TcpStoreClient::liveness(std::chrono::milliseconds timeout) {
   // A fresh connection: the main one may be mid-request when a collective failed on another thread.
-  int fd = connectWithRetry(host_, port_, Clock::now() + timeout);
+  int fd = openConnection(Clock::now() + timeout);
   setSocketTimeout(fd, timeout);
   std::vector<RankLiveness> report;
   try {
     uint8_t op = static_cast<uint8_t>(StoreOp::Status);
     writeAll(fd, &op, 1);
-    report = readLiveness(fd);
+    report = readLiveness(fd, static_cast<int>(identity_.worldSize));
   } catch (...) {
     ::close(fd);
     throw;

@@ -66,8 +66,12 @@ void writeBytes(int fd, const std::vector<char>& bytes) {
   if (!bytes.empty()) writeAll(fd, bytes.data(), bytes.size());
 }
 
-std::vector<char> readBytes(int fd) {
+std::vector<char> readBytes(int fd, uint32_t maxBytes) {
   uint32_t size = readU32(fd);
+  // Checked before the allocation: a peer's claimed length must never decide how much memory this process takes.
+  if (size > maxBytes)
+    throw ProtocolViolation("a field of " + std::to_string(size) + " bytes exceeds the limit of " +
+                            std::to_string(maxBytes));
   std::vector<char> out(size);
   if (size > 0 && !readAll(fd, out.data(), size)) throw std::runtime_error("connection closed");
   return out;

@@ -4,12 +4,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace fulmen {
 
 enum class StoreOp : uint8_t { Set = 1, Get = 2, Heartbeat = 3, Status = 4, Register = 5, Failed = 6 };
+
+/** Thrown when a peer breaks the protocol (a length over its limit, an unknown request): drop the connection. */
+struct ProtocolViolation : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 /** Writes all of `data`; throws std::runtime_error on a closed or broken socket. */
 void writeAll(int fd, const void* data, size_t size);
@@ -20,7 +26,8 @@ void writeU32(int fd, uint32_t value);
 uint32_t readU32(int fd);
 void writeBytes(int fd, const std::string& bytes);
 void writeBytes(int fd, const std::vector<char>& bytes);
-std::vector<char> readBytes(int fd);
+/** Reads a length-prefixed field; a length over `maxBytes` throws ProtocolViolation before anything is allocated. */
+std::vector<char> readBytes(int fd, uint32_t maxBytes);
 
 /** Opens a TCP connection to host:port, retrying until `deadline` (the server may not be listening yet). */
 int connectWithRetry(const std::string& host, int port, std::chrono::steady_clock::time_point deadline);

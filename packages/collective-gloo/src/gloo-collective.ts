@@ -8,6 +8,7 @@ import {
   type ReducibleData,
 } from "@fulmen/core";
 import { loadGloo, type NativeGroup, type NativeGroupOptions } from "./native-binding";
+import { resolveStoreAccess } from "./store-access";
 
 const REDUCE_OPS: readonly ReduceOp[] = ["sum", "mean", "max", "min"];
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -43,6 +44,16 @@ function rethrow(error: unknown): never {
   throw new FulmenError((error as Error).message);
 }
 
+/** Options of {@link GlooCollective.connect}: core's collective options, and the store's secret. */
+export interface GlooCollectiveOptions extends CollectiveOptions {
+  /**
+   * The job's rendezvous-store secret, the same on every rank (default: `FULMEN_STORE_SECRET`). Every connection to
+   * rank 0's store proves it knows it (HMAC-SHA256 over fresh nonces; the secret never crosses the wire). Required
+   * when `mainAddress` is not a loopback address.
+   */
+  storeSecret?: string;
+}
+
 /**
  * Collectives across processes on Gloo (the library behind PyTorch's `gloo` backend), over TCP. Rank 0 hosts the
  * rendezvous store on native threads; a dead or stopped peer makes every other rank throw within the timeout,
@@ -59,18 +70,23 @@ export class GlooCollective implements Collective {
   ) {}
 
   /** Meets the other processes and connects to each of them (waits up to the timeout for all to arrive). */
-  static async connect(options: CollectiveOptions): Promise<GlooCollective> {
+  static async connect(options: GlooCollectiveOptions): Promise<GlooCollective> {
     const { rank, worldSize } = options;
     if (!Number.isInteger(worldSize) || worldSize < 1)
       throw new FulmenError(`Gloo: worldSize must be a positive integer, got ${worldSize}.`);
     if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize)
       throw new FulmenError(`Gloo: rank ${rank} is outside a world of ${worldSize} processes.`);
+    const useTcp = options.fileStorePath === undefined;
+    const access = useTcp
+      ? await resolveStoreAccess(rank, options.mainAddress, options.mainPort, options.storeSecret)
+      : null;
     const native: NativeGroupOptions = {
       rank,
       worldSize,
-      store: options.fileStorePath === undefined ? "tcp" : "file",
+      store: useTcp ? "tcp" : "file",
       host: options.mainAddress,
       port: options.mainPort,
+      ...(access === null ? {} : { bindHost: access.bindHost, secret: access.secret }),
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(options.fileStorePath === undefined ? {} : { path: options.fileStorePath }),
       ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
@@ -90,6 +106,11 @@ export class GlooCollective implements Collective {
   /** The port rank 0's store listens on (useful when it was asked for port 0). */
   get storePort(): number {
     return this.group.storePort;
+  }
+
+  /** The numeric address rank 0's store listens on (the main address, resolved); empty on other ranks. */
+  get storeAddress(): string {
+    return this.group.storeAddress;
   }
 
   allReduce(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): void {

@@ -1,8 +1,9 @@
 import { collectiveRegistry } from "@fulmen/core";
 import { GlooCollective } from "./gloo-collective";
 
-export { GlooCollective } from "./gloo-collective";
+export { GlooCollective, type GlooCollectiveOptions } from "./gloo-collective";
 export { isGlooAvailable, loadGloo } from "./native-binding";
+export { STORE_BIND_VAR, STORE_SECRET_VAR } from "./store-access";
 
 collectiveRegistry.register("gloo", () => (options) => GlooCollective.connect(options), {
   description: "Gloo collectives over TCP (native addon)",

@@ -26,6 +26,8 @@ export interface NativeGroup {
   barrier(async: boolean): Promise<void> | void;
   close(): void;
   readonly storePort: number;
+  /** The numeric address rank 0's store listens on; empty on other ranks. */
+  readonly storeAddress: string;
 }
 
 /** The native group's constructor options (see GroupOptions in native/group.h). */
@@ -35,6 +37,10 @@ export interface NativeGroupOptions {
   store: "tcp" | "file";
   host?: string;
   port?: number;
+  /** Where rank 0's store listens (default: `host`). */
+  bindHost?: string;
+  /** The job's store secret; empty or absent: none (the store must then listen on loopback). */
+  secret?: string;
   path?: string;
   prefix?: string;
   hostname?: string;

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,17 +28,23 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// What a user exports on every node of a multi-node job, next to MASTER_ADDR and MASTER_PORT.
+const storeSecret = randomBytes(32).toString("hex");
+
 function runInNamespace(
   ns: string,
   nodeRank: number,
   out: string,
+  secret: string | null = storeSecret,
 ): Promise<{ code: number | null; stderr: string }> {
+  const { FULMEN_STORE_SECRET: _, ...inherited } = process.env;
   const child = spawn(
     "ip",
     ["netns", "exec", ns, process.execPath, join(__dirname, "fixtures/ddp-train.mjs"), "1", "adamw", out],
     {
       env: {
-        ...process.env,
+        ...inherited,
+        ...(secret === null ? {} : { FULMEN_STORE_SECRET: secret }),
         MASTER_ADDR: `${subnet}.1`,
         MASTER_PORT: "29517",
         WORLD_SIZE: "2",
@@ -117,6 +124,17 @@ describe.skipIf(!isRoot || !hasIp)("DDP across two hosts (network namespaces joi
     // Gloo's rendezvous takes), and A's loopback is not B's.
     expect(await tcpReachable(nsA, nsB, `${subnet}.1`)).toBe(true);
     expect(await tcpReachable(nsA, nsB, "127.0.0.1")).toBe(false);
+
+    // Without FULMEN_STORE_SECRET, rank 0's store (reachable over the link) would serve anyone: both hosts refuse
+    // to start, naming the variable.
+    const unsecured = join(dir, "unsecured.json");
+    for (const r of await Promise.all([
+      runInNamespace(nsA, 0, unsecured, null),
+      runInNamespace(nsB, 1, unsecured, null),
+    ])) {
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/set FULMEN_STORE_SECRET to the same random value on every node/);
+    }
 
     const out = join(dir, "multihost.json");
     const [a, b] = await Promise.all([runInNamespace(nsA, 0, out), runInNamespace(nsB, 1, out)]);

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FulmenError } from "@fulmen/core";
+import { STORE_SECRET_VAR, storeSecretForLaunch } from "../environments/store-secret";
 import { LAUNCHED_BY_VAR, RankSupervisor } from "../launcher/rank-supervisor";
 
 /** The usage text of `fulmen run`. */
@@ -146,6 +147,8 @@ export async function runCommand(
   if (!existsSync(resolve(plan.script)))
     throw new FulmenError(`fulmen run: the script ${plan.script} does not exist.`);
   const args = nodeArgsFor(plan.script);
+  // The ranks' rendezvous-store secret: the user's, or a fresh one for a single-node run (before any rank starts).
+  const base = { ...process.env, [STORE_SECRET_VAR]: storeSecretForLaunch(process.env, plan.numNodes) };
   let failure: number | null = null;
   const supervisor = new RankSupervisor((code, message) => {
     console.error(message);
@@ -156,7 +159,7 @@ export async function runCommand(
       plan.nodeRank * plan.devices + localRank,
       process.execPath,
       [...args, ...plan.scriptArgs],
-      rankEnvironment(plan, localRank, process.env),
+      rankEnvironment(plan, localRank, base),
     );
   }
   const code = await supervisor.waitAll();

@@ -152,11 +152,15 @@ export class RankSupervisor {
  */
 export function watchLauncher(globalRank: number): void {
   if (process.env[LAUNCHED_BY_VAR] === undefined || process.channel === undefined) return;
-  process.channel.unref();
-  process.on("disconnect", () => {
+  const launcherGone = () => {
     console.error(
       `[fulmen] the launcher (pid ${process.env[LAUNCHED_BY_VAR]}) is gone; rank ${globalRank} stops.`,
     );
     process.exit(1);
-  });
+  };
+  // Node sets the channel to null once it has closed: the launcher ended before this rank got here (its own
+  // rank 0 failed early, e.g. on a busy MASTER_PORT).
+  if ((process.channel as NodeJS.Process["channel"] | null) === null) launcherGone();
+  process.channel.unref();
+  process.on("disconnect", launcherGone);
 }

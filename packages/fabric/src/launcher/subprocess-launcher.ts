@@ -1,4 +1,5 @@
 import { FulmenError } from "@fulmen/core";
+import { STORE_SECRET_VAR, storeSecretForLaunch } from "../environments/store-secret";
 import { findFreePort } from "./free-port";
 import { LAUNCHED_BY_VAR, RankSupervisor } from "./rank-supervisor";
 
@@ -12,8 +13,9 @@ export interface LocalLaunchOptions {
 /**
  * Lightning's subprocess launcher: this process becomes local rank 0 and re-runs the same command (same Node
  * flags, same script and arguments) for local ranks 1…devices-1, passing `MASTER_ADDR`, `MASTER_PORT`,
- * `WORLD_SIZE`, `NODE_RANK`, `LOCAL_RANK` and `LOCAL_WORLD_SIZE`. A rank that fails takes the others down with
- * its exit code.
+ * `WORLD_SIZE`, `NODE_RANK`, `LOCAL_RANK`, `LOCAL_WORLD_SIZE` and `FULMEN_STORE_SECRET` (the user's, or on one node
+ * a fresh random one, so that only these ranks can use rank 0's rendezvous store). A rank that fails takes the
+ * others down with its exit code.
  */
 export async function launchLocalRanks(options: LocalLaunchOptions): Promise<void> {
   const { devices, numNodes, nodeRank } = options;
@@ -24,6 +26,8 @@ export async function launchLocalRanks(options: LocalLaunchOptions): Promise<voi
       );
     process.env.MASTER_PORT = String(await findFreePort());
   }
+  // Decided before any rank starts: a multi-node run without the user's secret stops here, on every node.
+  process.env[STORE_SECRET_VAR] = storeSecretForLaunch(process.env, numNodes);
   process.env.MASTER_ADDR ||= "127.0.0.1";
   process.env.WORLD_SIZE = String(devices * numNodes);
   process.env.NODE_RANK = String(nodeRank);

@@ -1,0 +1,32 @@
+// What the rendezvous store accepts. Every bound is checked before the memory or thread it protects is taken,
+// so neither a stranger on the network nor a buggy member can grow rank 0 without limit.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace fulmen {
+
+/** Longest key (PyTorch's store also refuses keys of more than a few KiB; Gloo's keys are tens of bytes). */
+constexpr uint32_t kMaxKeyBytes = 4096;
+/** Largest value: Gloo stores one rank's addresses (about 100 bytes per peer) under a key. */
+constexpr uint32_t kMaxValueBytes = 64u << 20;
+/** Most distinct keys: Gloo writes one per rank. */
+constexpr size_t kMaxKeys = 65536;
+/** Most bytes held in all values together. */
+constexpr size_t kMaxStoredBytes = size_t{1} << 30;
+/** Connections still proving they belong to the job; more are closed at once (the client retries). */
+constexpr size_t kMaxPendingConnections = 64;
+/** How long a new connection may take to prove it belongs to the job before it is dropped. */
+constexpr auto kHandshakeTimeout = std::chrono::milliseconds(5000);
+/** Longest message the store sends back with a refusal. */
+constexpr uint32_t kMaxMessageBytes = 4096;
+
+/**
+ * Most authenticated connections at once: each rank holds two (requests, heartbeat) and briefly opens up to two
+ * more while diagnosing a failure; the slack absorbs connections whose close the store has not noticed yet.
+ */
+constexpr size_t maxMemberConnections(int worldSize) { return 4 * static_cast<size_t>(worldSize) + 16; }
+
+}  // namespace fulmen
