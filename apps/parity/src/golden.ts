@@ -26,6 +26,24 @@ export interface CaseOutcome {
   results: Record<string, unknown>;
   /** Why the case could not run, when it could not. */
   error?: string;
+  /**
+   * What Fulmen lacks to run the case at all (`nn.Conv1d`, `nn.Conv2d option paddingMode`): the case is
+   * counted as missing, not as failed, unless the replay is strict.
+   */
+  missing?: string;
+  /** What `maxError` measures, when it is not the plain largest absolute difference. */
+  errorKind?: string;
+}
+
+/**
+ * Thrown by a replay when Fulmen has no layer, function or option that the case needs: a gap in what Fulmen
+ * implements, reported apart from wrong numbers.
+ */
+export class MissingFeature extends Error {
+  constructor(readonly feature: string) {
+    super(`not implemented in Fulmen: ${feature}`);
+    this.name = "MissingFeature";
+  }
 }
 
 /** The largest absolute difference between two nested arrays; Infinity when their shapes differ. */

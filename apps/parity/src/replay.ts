@@ -1,11 +1,12 @@
 import { runClipNormCase, runClipValueCase } from "./cases/clip-case";
 import { runGradScalerCase } from "./cases/grad-scaler-case";
+import { runLoss2Case, runLossCase, runModuleCase } from "./cases/layer-case";
 import { runOptimizerCase } from "./cases/optimizer-case";
 import { runPlateauCase, runSchedulerCase } from "./cases/scheduler-case";
 import type { TrajectoryContext } from "./cases/trajectory-common";
 import { runTrajectoryCase } from "./cases/trajectory-fabric";
 import { runTrajectoryViaTrainer } from "./cases/trajectory-trainer";
-import type { CaseOutcome, GoldenCase, GoldenFile } from "./golden";
+import { type CaseOutcome, type GoldenCase, type GoldenFile, MissingFeature } from "./golden";
 
 type CaseRunner = (c: GoldenCase) => CaseOutcome;
 
@@ -17,11 +18,21 @@ export const RUNNERS: Record<string, CaseRunner> = {
   clip_norm: runClipNormCase,
   clip_value: runClipValueCase,
   grad_scaler: runGradScalerCase,
+  module: runModuleCase,
+  loss: runLossCase,
+  loss2: runLoss2Case,
 };
 
 /** Whether an outcome is within its tolerance. */
 export function passed(outcome: CaseOutcome): boolean {
-  return outcome.error === undefined && outcome.maxError <= outcome.tolerance;
+  return (
+    outcome.error === undefined && outcome.missing === undefined && outcome.maxError <= outcome.tolerance
+  );
+}
+
+/** Whether a case could not run because Fulmen lacks a layer, function or option it needs. */
+export function missing(outcome: CaseOutcome): boolean {
+  return outcome.missing !== undefined;
 }
 
 /** Replays one case; a case that cannot run becomes a failed outcome that says why. */
@@ -43,15 +54,18 @@ function guarded(c: GoldenCase, run: () => CaseOutcome): CaseOutcome {
   }
 }
 
-/** A case that could not run, with the reason. */
+/** A case that could not run, with the reason (a missing feature is reported as such). */
 function failedOutcome(c: GoldenCase, e: unknown): CaseOutcome {
   const recipe = (c as { recipe?: { name?: string } }).recipe;
+  const what = c.optimizer ?? c.scheduler ?? recipe?.name ?? c.name ?? "";
   return {
-    label: `${c.kind ?? "trajectory"} ${String(c.optimizer ?? c.scheduler ?? recipe?.name ?? "")}`.trim(),
+    label: `${c.kind ?? "trajectory"} ${String(what)}`.trim(),
     maxError: Number.POSITIVE_INFINITY,
     tolerance: 0,
     results: {},
-    error: e instanceof Error ? e.message : String(e),
+    ...(e instanceof MissingFeature
+      ? { missing: e.feature }
+      : { error: e instanceof Error ? e.message : String(e) }),
   };
 }
 

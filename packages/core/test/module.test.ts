@@ -95,7 +95,7 @@ describe("Module", () => {
   it("reports missing and unexpected keys without failing when not strict", () => {
     const m = new nn.Linear(2, 2);
     const result = m.loadStateDict({ weight: tf.ones([2, 2]), other: tf.ones([1]) }, { strict: false });
-    expect(result).toEqual({ missingKeys: ["bias"], unexpectedKeys: ["other"] });
+    expect(result).toEqual({ missingKeys: ["bias"], unexpectedKeys: ["other"], renamedKeys: [] });
     expect(m.weight.data.arraySync()).toEqual([
       [1, 1],
       [1, 1],

@@ -57,9 +57,9 @@ describe("BatchNorm", () => {
     expect(Object.keys(bn.stateDict())).toEqual([
       "weight",
       "bias",
-      "runningMean",
-      "runningVar",
-      "numBatchesTracked",
+      "running_mean",
+      "running_var",
+      "num_batches_tracked",
     ]);
     bn.eval();
     close(bn.forward(tf.tensor2d([[0.3, 3]])).dataSync(), [0, 0]);

@@ -11,10 +11,30 @@ export interface LoadStateDictOptions {
   strict?: boolean;
 }
 
-/** What {@link Module.loadStateDict} found: keys the module expected but did not get, and keys it did not know. */
+/**
+ * What {@link Module.loadStateDict} found: keys the module expected but did not get, keys it did not know, and
+ * keys of an older Fulmen state dict that it read under their PyTorch name (`[old, new]`, e.g.
+ * `["bn.runningMean", "bn.running_mean"]`).
+ */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
+  renamedKeys: Array<[string, string]>;
+}
+
+/** Options of {@link Module.registerBuffer}. */
+export interface BufferOptions {
+  /** Whether the buffer is part of the state dict (default true). */
+  persistent?: boolean;
+  /** Its state-dict name when it differs from the property's (PyTorch's `running_mean` for `runningMean`). */
+  key?: string;
+}
+
+/** One parameter or buffer of the state dict: its PyTorch key and the name older Fulmen versions saved it as. */
+interface StateEntry {
+  key: string;
+  legacyKey: string;
+  tensor: tf.Tensor;
 }
 
 /**
@@ -22,39 +42,94 @@ export interface LoadStateDictResult {
  * are the `Parameter` and `Module` values of the instance's own fields, found in declaration order (as PyTorch
  * records attribute assignments); buffers are registered with {@link Module.registerBuffer}. Subclasses
  * implement `forward`.
+ *
+ * State-dict keys (and the names of `namedParameters`, `namedBuffers`, `namedChildren`) are PyTorch's whatever
+ * the TypeScript property is called: a property whose PyTorch name differs (`runningMean` → `running_mean`)
+ * declares it with the `key` option of the `register*` methods or with {@link Module.setStateDictKey}.
  */
 export abstract class Module {
   /** Whether the module is in training mode (see {@link Module.train}). */
   training = true;
   private readonly bufferNames = new Map<string, boolean>();
+  /** Property name → state-dict key, for the properties whose PyTorch name differs. */
+  private readonly stateKeys = new Map<string, string>();
 
   /** Computes the module's output. */
   abstract forward(...inputs: never[]): unknown;
 
-  /** Adds a parameter under `name` (same as assigning a field). `null` declares an absent one, like bias=False. */
-  registerParameter(name: string, param: Parameter | null): void {
+  /**
+   * Adds a parameter under `name` (same as assigning a field), saved as `options.key` when given. `null`
+   * declares an absent one, like bias=False.
+   */
+  registerParameter(name: string, param: Parameter | null, options: { key?: string } = {}): void {
     this.checkName(name);
     this.define(name, param);
+    if (options.key !== undefined) this.setStateDictKey(name, options.key);
   }
 
-  /** Adds a child module under `name` (same as assigning a field). */
-  registerModule(name: string, module: Module | null): void {
+  /** Adds a child module under `name` (same as assigning a field), saved under `options.key` when given. */
+  registerModule(name: string, module: Module | null, options: { key?: string } = {}): void {
     this.checkName(name);
     this.define(name, module);
+    if (options.key !== undefined) this.setStateDictKey(name, options.key);
   }
 
   /**
    * Adds a buffer: a tensor that is state but not a parameter (running statistics). Persistent buffers are
-   * part of the state dict. The module keeps the tensor and disposes it with itself.
+   * part of the state dict, under `key` when given (PyTorch's name), else under `name`. `options` may be the
+   * `persistent` flag alone, as in PyTorch. The module keeps the tensor and disposes it with itself.
    */
-  registerBuffer(name: string, tensor: tf.Tensor | null, persistent = true): void {
+  registerBuffer(name: string, tensor: tf.Tensor | null, options: boolean | BufferOptions = true): void {
+    const { persistent = true, key } = typeof options === "boolean" ? { persistent: options } : options;
     this.checkName(name);
     this.bufferNames.set(name, persistent);
     this.define(name, tensor === null ? null : tf.keep(tensor));
+    if (key !== undefined) this.setStateDictKey(name, key);
   }
 
-  /** The direct children with their names. */
+  /**
+   * Replaces the tensor of the registered buffer `name` (keeping the new one, disposing the old one): how a
+   * layer updates running statistics.
+   */
+  protected updateBuffer(name: string, tensor: tf.Tensor): void {
+    if (!this.bufferNames.has(name)) {
+      throw new FulmenError(
+        `${this.constructor.name}: '${name}' is not a registered buffer; call registerBuffer first.`,
+      );
+    }
+    const old = this.field(name);
+    this.define(name, tf.keep(tensor));
+    if (old instanceof tf.Tensor && old !== tensor) old.dispose();
+  }
+
+  /**
+   * Saves the property `property` (a parameter, buffer or child) under the state-dict key `key`: PyTorch's
+   * name when the TypeScript property is named otherwise. A state dict saved under the property's name (an
+   * older Fulmen checkpoint) still loads; see {@link Module.loadStateDict}.
+   */
+  protected setStateDictKey(property: string, key: string): void {
+    this.checkName(key);
+    for (const [other, otherKey] of this.stateKeys) {
+      if (other !== property && otherKey === key)
+        throw new FulmenError(
+          `${this.constructor.name}: state-dict key '${key}' is already used by '${other}'.`,
+        );
+    }
+    this.stateKeys.set(property, key);
+  }
+
+  /** The state-dict key of an own property. */
+  private keyOf(property: string): string {
+    return this.stateKeys.get(property) ?? property;
+  }
+
+  /** The direct children with their names (state-dict keys). */
   namedChildren(): Array<[string, Module]> {
+    return this.namedChildProperties().map(([name, child]) => [this.keyOf(name), child]);
+  }
+
+  /** The direct children with their property names. */
+  private namedChildProperties(): Array<[string, Module]> {
     return this.ownEntries().filter((e): e is [string, Module] => e[1] instanceof Module);
   }
 
@@ -87,7 +162,7 @@ export abstract class Module {
       for (const [name, value] of module.ownEntries()) {
         if (value instanceof Parameter && !seen.has(value)) {
           seen.add(value);
-          out.push([join(modulePrefix, name), value]);
+          out.push([join(modulePrefix, module.keyOf(name)), value]);
         }
       }
     }
@@ -126,7 +201,7 @@ export abstract class Module {
     for (const [modulePrefix, module] of modules) {
       for (const name of module.bufferNames.keys()) {
         const t = module.field(name);
-        if (t instanceof tf.Tensor) out.push([join(modulePrefix, name), t]);
+        if (t instanceof tf.Tensor) out.push([join(modulePrefix, module.keyOf(name)), t]);
       }
     }
     return out;
@@ -172,24 +247,51 @@ export abstract class Module {
    */
   stateDict(prefix = ""): StateDict {
     const out: StateDict = {};
-    for (const [name, value] of this.ownEntries()) {
-      if (value instanceof Parameter) out[join(prefix, name)] = value.data;
-    }
+    for (const { key, tensor } of this.stateEntries(prefix, prefix)) out[key] = tensor;
+    return out;
+  }
+
+  /**
+   * The state dict's entries, own parameters, then persistent buffers, then children's, each with its key
+   * and its key as Fulmen versions before PyTorch's names saved it (the property path).
+   */
+  private stateEntries(prefix: string, legacyPrefix: string): StateEntry[] {
+    const out: StateEntry[] = [];
+    const add = (name: string, tensor: tf.Tensor) =>
+      out.push({ key: join(prefix, this.keyOf(name)), legacyKey: join(legacyPrefix, name), tensor });
+    for (const [name, value] of this.ownEntries()) if (value instanceof Parameter) add(name, value.data);
     for (const [name, persistent] of this.bufferNames) {
       const t = this.field(name);
-      if (persistent && t instanceof tf.Tensor) out[join(prefix, name)] = t;
+      if (persistent && t instanceof tf.Tensor) add(name, t);
     }
-    for (const [name, child] of this.namedChildren()) Object.assign(out, child.stateDict(join(prefix, name)));
+    for (const [name, child] of this.namedChildProperties())
+      out.push(...child.stateEntries(join(prefix, this.keyOf(name)), join(legacyPrefix, name)));
     return out;
   }
 
   /**
    * Copies `stateDict` into the module's parameters and buffers. Every missing, unexpected, wrong-shaped or
    * wrong-dtype key is named in one error, and nothing is changed unless everything fits.
+   *
+   * Keys are PyTorch's. A state dict saved by a Fulmen version that named some entries after the TypeScript
+   * property (Fulmen 0.1's BatchNorm: `runningMean`, `runningVar`, `numBatchesTracked`) still loads: such a key
+   * is read as its PyTorch name when that name is absent, listed in `renamedKeys`, and a warning says to save
+   * the checkpoint again to store PyTorch's names.
    */
   loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
     const strict = options.strict ?? true;
-    const own = this.stateDict();
+    const entries = this.stateEntries("", "");
+    const renamedKeys: Array<[string, string]> = [];
+    const given: StateDict = { ...stateDict };
+    for (const { key, legacyKey } of entries) {
+      if (key === legacyKey || key in given || !(legacyKey in given)) continue;
+      given[key] = given[legacyKey]!;
+      delete given[legacyKey];
+      renamedKeys.push([legacyKey, key]);
+    }
+    stateDict = given;
+    const own: StateDict = {};
+    for (const { key, tensor } of entries) own[key] = tensor;
     const missingKeys = Object.keys(own).filter((k) => !(k in stateDict));
     const unexpectedKeys = Object.keys(stateDict).filter((k) => !(k in own));
     const problems: string[] = [];
@@ -218,7 +320,12 @@ export abstract class Module {
       );
     }
     this.copyState(stateDict, "");
-    return { missingKeys, unexpectedKeys };
+    if (renamedKeys.length > 0) {
+      console.warn(
+        `${this.constructor.name}.loadStateDict: read ${renamedKeys.map(([o, n]) => `'${o}' as '${n}'`).join(", ")}, the names of an older Fulmen version; save the checkpoint again to store PyTorch's names.`,
+      );
+    }
+    return { missingKeys, unexpectedKeys, renamedKeys };
   }
 
   /** Frees every parameter, gradient and buffer of this module and its descendants. */
@@ -243,18 +350,19 @@ export abstract class Module {
 
   private copyState(stateDict: StateDict, prefix: string): void {
     for (const [name, value] of this.ownEntries()) {
-      const given = stateDict[join(prefix, name)];
+      const given = stateDict[join(prefix, this.keyOf(name))];
       if (value instanceof Parameter && given !== undefined) value.assign(given);
     }
     for (const name of this.bufferNames.keys()) {
-      const given = stateDict[join(prefix, name)];
+      const given = stateDict[join(prefix, this.keyOf(name))];
       const old = this.field(name);
       if (given !== undefined && old instanceof tf.Tensor) {
         this.define(name, tf.keep(tf.clone(given)));
         old.dispose();
       }
     }
-    for (const [name, child] of this.namedChildren()) child.copyState(stateDict, join(prefix, name));
+    for (const [name, child] of this.namedChildProperties())
+      child.copyState(stateDict, join(prefix, this.keyOf(name)));
   }
 
   private ownEntries(): Array<[string, unknown]> {

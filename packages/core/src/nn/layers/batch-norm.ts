@@ -1,25 +1,41 @@
 import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
+import { checkNumber, checkOptionNames } from "../../utils/options";
 import { Module } from "../module";
 
 /** Options of the batch-norm layers, as PyTorch's. */
 export interface BatchNormOptions {
   eps?: number;
-  /** Weight of the current batch in the running statistics (default 0.1). */
-  momentum?: number;
+  /**
+   * Weight of the current batch in the running statistics (default 0.1); `null` keeps a cumulative moving
+   * average instead (weight 1/numBatchesTracked), as PyTorch's `momentum=None`.
+   */
+  momentum?: number | null;
   affine?: boolean;
   trackRunningStats?: boolean;
 }
 
+const OPTION_NAMES = ["eps", "momentum", "affine", "trackRunningStats"] as const;
+
+/** The buffers, by property, with PyTorch's state-dict keys. */
+const BUFFER_KEYS = {
+  runningMean: "running_mean",
+  runningVar: "running_var",
+  numBatchesTracked: "num_batches_tracked",
+} as const;
+
 abstract class BatchNormBase extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
-  declare runningMean: tf.Tensor | null;
-  declare runningVar: tf.Tensor | null;
-  declare numBatchesTracked: tf.Tensor | null;
+  /** The running mean, state-dict key `running_mean` (null without trackRunningStats). */
+  declare readonly runningMean: tf.Tensor | null;
+  /** The running (unbiased) variance, state-dict key `running_var`. */
+  declare readonly runningVar: tf.Tensor | null;
+  /** The number of training batches seen (int32), state-dict key `num_batches_tracked`. */
+  declare readonly numBatchesTracked: tf.Tensor | null;
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   readonly trackRunningStats: boolean;
 
   constructor(
@@ -27,18 +43,28 @@ abstract class BatchNormBase extends Module {
     options: BatchNormOptions,
   ) {
     super();
+    checkOptionNames(this.constructor.name, options, OPTION_NAMES);
     if (!Number.isInteger(numFeatures) || numFeatures < 1)
       throw new FulmenError(`${this.constructor.name}: numFeatures must be a positive integer.`);
     this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
+    checkNumber(this.constructor.name, "eps", this.eps, (v) => v >= 0, "a non-negative number");
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    if (this.momentum !== null)
+      checkNumber(
+        this.constructor.name,
+        "momentum",
+        this.momentum,
+        (v) => v >= 0 && v <= 1,
+        "in [0, 1] or null",
+      );
     this.trackRunningStats = options.trackRunningStats ?? true;
     const affine = options.affine ?? true;
     this.weight = affine ? Parameter.full([numFeatures], 1) : null;
     this.bias = affine ? Parameter.full([numFeatures], 0) : null;
     if (this.trackRunningStats) {
-      this.registerBuffer("runningMean", tf.zeros([numFeatures]));
-      this.registerBuffer("runningVar", tf.ones([numFeatures]));
-      this.registerBuffer("numBatchesTracked", tf.scalar(0, "int32"));
+      this.registerBuffer("runningMean", tf.zeros([numFeatures]), { key: BUFFER_KEYS.runningMean });
+      this.registerBuffer("runningVar", tf.ones([numFeatures]), { key: BUFFER_KEYS.runningVar });
+      this.registerBuffer("numBatchesTracked", tf.scalar(0, "int32"), { key: BUFFER_KEYS.numBatchesTracked });
     }
   }
 
@@ -70,25 +96,25 @@ abstract class BatchNormBase extends Module {
   private updateRunningStats(x: tf.Tensor, axes: number[], mean: tf.Tensor, variance: tf.Tensor): void {
     // PyTorch keeps the unbiased variance in the running statistics and normalises with the biased one.
     const n = axes.reduce((s, a) => s * x.shape[a]!, 1);
+    const count = tf.add(this.numBatchesTracked!, tf.scalar(1, "int32"));
+    // momentum null: the cumulative average, factor 1/numBatchesTracked after counting this batch (a tensor,
+    // so that the step does not wait for the count to be read back).
     const m = this.momentum;
-    const next = {
-      mean: tf.add(tf.mul(this.runningMean!, 1 - m), tf.mul(mean, m)),
-      variance: tf.add(tf.mul(this.runningVar!, 1 - m), tf.mul(variance, (m * n) / Math.max(n - 1, 1))),
-      count: tf.add(this.numBatchesTracked!, tf.scalar(1, "int32")),
-    };
-    for (const [name, value] of [
-      ["runningMean", next.mean],
-      ["runningVar", next.variance],
-      ["numBatchesTracked", next.count],
-    ] as const) {
-      const old = (this as unknown as Record<string, tf.Tensor>)[name]!;
-      this.registerBuffer(name, value);
-      old.dispose();
-    }
+    const factor = m === null ? tf.div(1, tf.cast(count, "float32")) : null;
+    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+    const blend = (running: tf.Tensor, batch: tf.Tensor) =>
+      factor === null
+        ? tf.add(tf.mul(running, 1 - m!), tf.mul(batch, m!))
+        : tf.add(tf.mul(running, tf.sub(1, factor)), tf.mul(batch, factor));
+    const nextMean = blend(this.runningMean!, mean);
+    const nextVar = blend(this.runningVar!, unbiased);
+    this.updateBuffer("runningMean", nextMean);
+    this.updateBuffer("runningVar", nextVar);
+    this.updateBuffer("numBatchesTracked", count);
   }
 
   protected override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum === null ? "None" : this.momentum}`;
   }
 }
 

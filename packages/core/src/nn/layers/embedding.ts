@@ -7,7 +7,10 @@ import { Module } from "../module";
 
 /** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
-  /** An index whose row is initialised to zeros and receives no gradient. */
+  /**
+   * An index whose row is initialised to zeros and receives no gradient. Its stored row is looked up as it
+   * is (a loaded checkpoint may hold a non-zero one), as in PyTorch.
+   */
   paddingIdx?: number;
 }
 
@@ -56,7 +59,7 @@ export class Embedding extends Module {
     normal_(this.weight);
     if (this.paddingIdx !== null) {
       const idx = this.paddingIdx;
-      tf.tidy(() => this.weight.assign(tf.mul(this.weight.data, this.rowMask(idx))));
+      tf.tidy(() => this.weight.assign(tf.mul(this.weight.data, rowMask(this.numEmbeddings, idx))));
     }
   }
 
@@ -65,20 +68,42 @@ export class Embedding extends Module {
       if (indices.dtype !== "int32") {
         throw new FulmenError(`Embedding: indices must be an int32 tensor, got ${indices.dtype}.`);
       }
-      // Masking the padding row makes its gradient zero, as PyTorch's padding_idx does.
-      const table =
-        this.paddingIdx === null ? this.weight.data : tf.mul(this.weight.data, this.rowMask(this.paddingIdx));
-      return tf.gather(table, indices);
+      if (this.paddingIdx === null) return tf.gather(this.weight.data, indices);
+      return paddedLookup(this.weight.data, indices, this.paddingIdx);
     });
-  }
-
-  private rowMask(idx: number): tf.Tensor {
-    const mask = new Float32Array(this.numEmbeddings).fill(1);
-    mask[idx] = 0;
-    return tf.tensor2d(mask, [this.numEmbeddings, 1]);
   }
 
   protected override extraRepr(): string {
     return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === null ? "" : `, paddingIdx=${this.paddingIdx}`}`;
   }
+}
+
+/** `[rows, 1]`: 1 for every row, 0 for row `idx`. */
+function rowMask(rows: number, idx: number): tf.Tensor {
+  const mask = new Float32Array(rows).fill(1);
+  mask[idx] = 0;
+  return tf.tensor2d(mask, [rows, 1]);
+}
+
+/**
+ * `gather(table, indices)` whose gradient for the table skips row `paddingIdx`, as PyTorch's padding_idx
+ * does: the forward pass returns the stored rows, the padding row included, unchanged.
+ */
+function paddedLookup(table: tf.Tensor, indices: tf.Tensor, paddingIdx: number): tf.Tensor {
+  const op = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
+    const weight = t as tf.Tensor;
+    const [rows, dim] = weight.shape as [number, number];
+    (save as tf.GradSaveFunc)([indices]);
+    return {
+      value: tf.gather(weight, indices),
+      // gather's own gradient (dy's rows summed by index), then the padding row zeroed.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const idx = saved[0]!;
+        const flatDy = tf.reshape(dy, [idx.size, dim]);
+        const grad = tf.unsortedSegmentSum(flatDy, tf.reshape(idx, [-1]), rows);
+        return tf.mul(grad, rowMask(rows, paddingIdx));
+      },
+    };
+  });
+  return op(table);
 }
