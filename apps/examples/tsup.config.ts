@@ -9,6 +9,7 @@ export default libraryConfig({
     "src/bench-allreduce.ts",
     "src/bench-ddp.ts",
     "src/bench-engine.ts",
+    "src/bench-data.ts",
     "src/mnist-trainer.ts",
     "src/char-gpt-trainer.ts",
   ],

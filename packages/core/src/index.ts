@@ -59,9 +59,9 @@ export {
   type Stateful,
 } from "./checkpoint/state-codec";
 export { decodeTensor, encodeTensor, type StorageDtype } from "./checkpoint/tensor-codec";
-export { type Collated, defaultCollate } from "./data/collate";
-export { DataLoader, type DataLoaderOptions } from "./data/data-loader";
-export { type Dataset, TensorDataset } from "./data/dataset";
+export { type Collated, type CollatedTree, defaultCollate, type Stacked } from "./data/collate";
+export { type CollateFn, DataLoader, type DataLoaderOptions } from "./data/data-loader";
+export { type Dataset, type Row, type Rows, TensorDataset } from "./data/dataset";
 export { DistributedSampler, type DistributedSamplerOptions } from "./data/distributed-sampler";
 export {
   backendHasKernels,
@@ -123,4 +123,4 @@ export {
 } from "./runtime/backend-features";
 export { tf } from "./runtime/tfjs";
 export { FulmenError } from "./utils/errors";
-export { toCamelCase } from "./utils/options";
+export { checkNumber, checkOptionNames, describeValue, toCamelCase } from "./utils/options";

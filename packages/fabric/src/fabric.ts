@@ -1,10 +1,12 @@
 import {
   type Accelerator,
   type CheckpointIO,
+  checkOptionNames,
   clipGradNorm_,
   clipGradValue_,
   DataLoader,
   decodeSkeleton,
+  describeValue,
   disposeDecoded,
   encodeState,
   FulmenError,
@@ -103,12 +105,8 @@ export class Fabric {
   readonly checkpointIO: CheckpointIO;
 
   constructor(options: FabricOptions = {}) {
-    const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
-    if (unknown.length > 0) {
-      throw new FulmenError(
-        `Fabric: unknown option(s) ${unknown.join(", ")}. Valid options: ${OPTION_NAMES.join(", ")}.`,
-      );
-    }
+    checkOptionNames("Fabric", options, OPTION_NAMES);
+    checkFabricOptionValues(options);
     const { precisionPlugin, checkpointIO } = sortPlugins(options.plugins);
     if (precisionPlugin !== undefined && options.precision !== undefined) {
       throw new FulmenError(
@@ -282,9 +280,10 @@ export class Fabric {
   /**
    * Fabric's `loss.backward()`: runs `closure` on the gradient tape and accumulates gradients into the
    * parameters of `model` (default: every module set up with this Fabric), through the strategy and precision.
-   * Returns the loss, which the caller owns.
+   * The closure returns any tensor holding one value (tfjs types most results as plain tensors); as in PyTorch,
+   * a loss of several values is refused. Returns the loss as a scalar, which the caller owns.
    */
-  backward(closure: () => tf.Scalar, model?: Module): tf.Scalar {
+  backward(closure: () => tf.Tensor, model?: Module): tf.Scalar {
     const modules = model !== undefined ? [model] : this.modules;
     if (modules.length === 0) {
       throw new FulmenError(
@@ -292,7 +291,7 @@ export class Fabric {
       );
     }
     return this.strategy.backward(
-      closure,
+      () => scalarLoss(closure()),
       modules.length === 1 ? modules[0]! : modules.flatMap((m) => m.parameters()),
     );
   }
@@ -432,6 +431,46 @@ export class Fabric {
   static seedEverything(seed?: number): number {
     return seedEverything(seed);
   }
+}
+
+/** The loss of a backward closure as a scalar: one value (PyTorch's `loss.backward()` rule), else an error. */
+function scalarLoss(loss: unknown): tf.Scalar {
+  if (!(loss instanceof tf.Tensor)) {
+    throw new FulmenError(
+      `fabric.backward: the closure must return the loss tensor, got ${loss === null ? "null" : typeof loss}.`,
+    );
+  }
+  if (loss.size !== 1) {
+    throw new FulmenError(
+      `fabric.backward: the loss must hold one value, got shape [${loss.shape}] (as PyTorch's "grad can be implicitly created only for scalar outputs"). Reduce it with tf.mean or tf.sum, or use the loss's default reduction.`,
+    );
+  }
+  return loss.rank === 0 ? (loss as tf.Scalar) : tf.reshape(loss, []);
+}
+
+/** Checks the values of Fabric's options that the connector does not (it checks devices, numNodes, precision). */
+function checkFabricOptionValues(options: FabricOptions): void {
+  for (const name of ["accelerator", "strategy"] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== "string" && (typeof value !== "object" || value === null))
+      throw new FulmenError(
+        `Fabric: invalid ${name} ${describeValue(value)}; it must be a name ("auto", …) or an ${name === "accelerator" ? "Accelerator" : "Strategy"} instance.`,
+      );
+  }
+  const callbacks: unknown = options.callbacks;
+  if (
+    callbacks !== undefined &&
+    (!Array.isArray(callbacks) || callbacks.some((c) => typeof c !== "object" || c === null))
+  )
+    throw new FulmenError(
+      `Fabric: invalid callbacks ${describeValue(callbacks)}; it must be an array of objects whose methods fabric.call invokes.`,
+    );
+  const loggers: unknown[] =
+    options.loggers === undefined ? [] : Array.isArray(options.loggers) ? options.loggers : [options.loggers];
+  if (loggers.some((l) => typeof (l as Partial<Logger> | null)?.logMetrics !== "function"))
+    throw new FulmenError(
+      "Fabric: invalid loggers; give a Logger (CSVLogger, TensorBoardLogger, …) or an array of them.",
+    );
 }
 
 function sortPlugins(plugins: FabricPlugin | FabricPlugin[] | undefined): {

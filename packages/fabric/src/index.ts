@@ -1,5 +1,7 @@
 /** @fulmen/fabric: Lightning Fabric for TypeScript. */
 
+/** Seeds every random source (Lightning's `lightning.fabric.seed_everything`): core's function, re-exported. */
+export { seedEverything } from "@fulmen/core";
 export { CpuAccelerator } from "./accelerators/cpu-accelerator";
 export { registerWasmKernels } from "./accelerators/wasm/register-kernels";
 export { WasmAccelerator } from "./accelerators/wasm/wasm-accelerator";

@@ -3,8 +3,12 @@ import { describe, expect, it } from "vitest";
 import { Fabric, SingleDeviceStrategy } from "../src/index";
 
 const items: Dataset<{ x: number[]; y: number }> = { length: 10, get: (i) => ({ x: [i], y: i % 2 }) };
-const xsOf = (loader: Iterable<unknown>) =>
-  [...loader].map((b) => Array.from((b as { x: tf.Tensor }).x.dataSync()));
+/** Each batch's x values, read while the batch is current (Fabric's loader releases it when the next is drawn). */
+const xsOf = (loader: Iterable<unknown>) => {
+  const out: number[][] = [];
+  for (const b of loader) out.push(Array.from((b as { x: tf.Tensor }).x.dataSync()));
+  return out;
+};
 
 /** The view one rank of a two-process run has; its collectives are not needed here. */
 class SecondOfTwo extends SingleDeviceStrategy {

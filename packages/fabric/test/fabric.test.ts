@@ -50,7 +50,7 @@ describe("Fabric on one device", () => {
     const twoDevices = new Fabric({ accelerator: "cpu", devices: 2 });
     expect([twoDevices.strategy.name, twoDevices.worldSize]).toEqual(["ddp", 2]);
     expect(() => new Fabric({ devices: 0 })).toThrow(/devices must be a positive integer/);
-    expect(() => new Fabric({ precison: "32-true" } as never)).toThrow(/unknown option\(s\) precison/);
+    expect(() => new Fabric({ precison: "32-true" } as never)).toThrow(/unknown option 'precison'/);
   });
 
   it("trains bit for bit like the same loop without Fabric", () => {

@@ -1,8 +1,30 @@
-import { FulmenError, type Logger } from "@fulmen/core";
+import {
+  checkNumber,
+  checkOptionNames,
+  describeValue,
+  FulmenError,
+  type Logger,
+  toCamelCase,
+} from "@fulmen/core";
 import type { FabricPlugin, PrecisionInput } from "@fulmen/fabric";
 import type { Callback } from "./callbacks/callback";
+import {
+  checkBatchLimit,
+  checkCallbacksAndLogger,
+  checkChoice,
+  checkClipValue,
+  checkDevices,
+  checkFastDevRun,
+  checkInt,
+  checkNameOrInstance,
+  checkString,
+  checkValCheckInterval,
+} from "./trainer-option-checks";
 
-/** The Trainer's flags, with Lightning's names (camelCase) and defaults. */
+/**
+ * The Trainer's flags, with Lightning's names (camelCase), defaults and ranges; a snake_case name is refused
+ * with its camelCase spelling, an out-of-range value with the flag, the value and the range.
+ */
 export interface TrainerOptions {
   accelerator?: string;
   strategy?: string;
@@ -10,27 +32,41 @@ export interface TrainerOptions {
   numNodes?: number;
   precision?: PrecisionInput;
   plugins?: FabricPlugin | FabricPlugin[];
-  /** Stop after this many epochs (default 1000 when neither maxEpochs nor maxSteps is set). */
+  /** Stop after this many epochs, ≥ 0 (-1 or null: no limit; default 1000 when maxSteps is not set either). */
   maxEpochs?: number | null;
+  /** Train at least this many epochs, ≥ 0, even when a callback asks to stop. */
   minEpochs?: number | null;
-  /** Stop after this many optimizer steps (-1: no limit). */
+  /** Stop after this many optimizer steps, ≥ 0 (-1: no limit, the default). */
   maxSteps?: number;
+  /** Train at least this many optimizer steps, ≥ 0. */
   minSteps?: number | null;
   /** Stop after this long: "DD:HH:MM:SS" or { days, hours, minutes, seconds }. */
   maxTime?: string | { days?: number; hours?: number; minutes?: number; seconds?: number } | null;
+  /** Step the optimizers every this many batches, ≥ 1. */
   accumulateGradBatches?: number;
+  /** Clip gradients to this norm or value, ≥ 0 (null or 0: no clipping). */
   gradientClipVal?: number | null;
   gradientClipAlgorithm?: "norm" | "value";
-  /** Validate every this fraction of an epoch (≤ 1) or every this many training batches (integer > 1). */
+  /** Validate every this fraction of an epoch, in (0, 1], or every this many training batches (integer > 1). */
   valCheckInterval?: number;
+  /** Validate every this many epochs, ≥ 1 (null: by valCheckInterval's batch count only). */
   checkValEveryNEpoch?: number | null;
+  /**
+   * Use this fraction, in [0, 1], or this whole number of the training batches per epoch (0: none). JavaScript
+   * has one number type, so `1` is Lightning's `1.0` (every batch), not one batch.
+   */
   limitTrainBatches?: number;
+  /** As limitTrainBatches, for validation. */
   limitValBatches?: number;
+  /** As limitTrainBatches, for testing. */
   limitTestBatches?: number;
+  /** As limitTrainBatches, for prediction. */
   limitPredictBatches?: number;
   /** Run n batches (true: 1) of every stage once, without logging or checkpoints, to find bugs fast. */
   fastDevRun?: boolean | number;
+  /** Validation batches run before training to catch bugs early, ≥ 0 (-1: all of them; default 2). */
   numSanityValSteps?: number;
+  /** Send step metrics to the loggers every this many optimizer steps, ≥ 1 (default 50). */
   logEveryNSteps?: number;
   enableCheckpointing?: boolean;
   enableProgressBar?: boolean;
@@ -103,78 +139,112 @@ const NAMES = [
   "profiler",
 ];
 
+const NOT_YET = ["reloadDataloadersEveryNEpochs", "useDistributedSampler"];
+const MAX_TIME_KEYS = ["days", "hours", "minutes", "seconds"];
+
 function parseMaxTime(value: TrainerOptions["maxTime"]): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value === "string") {
     const parts = value.split(":").map(Number);
     if (parts.length !== 4 || parts.some((p) => !Number.isFinite(p) || p < 0)) {
-      throw new FulmenError(`maxTime must look like "DD:HH:MM:SS", got '${value}'.`);
+      throw new FulmenError(
+        `Trainer: invalid maxTime '${value}'; it must look like "DD:HH:MM:SS" (e.g. "00:12:00:00"), or be { days, hours, minutes, seconds }.`,
+      );
     }
     const [d, h, m, s] = parts as [number, number, number, number];
     return (((d * 24 + h) * 60 + m) * 60 + s) * 1000;
+  }
+  if (typeof value !== "object") {
+    throw new FulmenError(
+      `Trainer: invalid maxTime ${describeValue(value)}; it must be "DD:HH:MM:SS", { days, hours, minutes, seconds } or null.`,
+    );
+  }
+  checkOptionNames("Trainer maxTime", value, MAX_TIME_KEYS);
+  for (const key of MAX_TIME_KEYS) {
+    const part = (value as Record<string, unknown>)[key];
+    if (part !== undefined)
+      checkNumber(
+        "Trainer",
+        `maxTime.${key}`,
+        part as number,
+        (v) => Number.isFinite(v) && v >= 0,
+        "a number >= 0",
+      );
   }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = value;
   return (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
 }
 
-/** Fills in Lightning's defaults and checks every flag, naming any that is unknown or invalid. */
-export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
-  const notYet = ["reloadDataloadersEveryNEpochs", "useDistributedSampler"].filter((k) => k in options);
+/** Checks every flag's name and range (Lightning's rules), naming the flag, the value and what it must be. */
+function checkTrainerOptions(options: TrainerOptions): void {
+  const notYet = Object.keys(options).filter((k) => NOT_YET.includes(k.includes("_") ? toCamelCase(k) : k));
   if (notYet.length > 0) {
     throw new FulmenError(
       `Trainer: ${notYet.join(", ")} ${notYet.length > 1 ? "are" : "is"} a Lightning flag Fulmen does not implement yet.`,
     );
   }
-  const unknown = Object.keys(options).filter((k) => !NAMES.includes(k));
-  if (unknown.length > 0) {
-    throw new FulmenError(
-      `Trainer: unknown flag(s) ${unknown.join(", ")}. Valid flags: ${NAMES.join(", ")}.`,
-    );
-  }
-  const fastDev = options.fastDevRun ?? false;
-  const fastDevBatches = fastDev === true ? 1 : fastDev === false ? 0 : fastDev;
-  if (!Number.isInteger(fastDevBatches) || fastDevBatches < 0)
-    throw new FulmenError(`fastDevRun must be a boolean or a non-negative integer.`);
-  const barebones = options.barebones ?? false;
-  const maxSteps = options.maxSteps ?? -1;
-  let maxEpochs = options.maxEpochs ?? (maxSteps === -1 ? 1000 : -1);
-  if (maxEpochs === null) maxEpochs = -1;
-  const accumulate = options.accumulateGradBatches ?? 1;
-  if (!Number.isInteger(accumulate) || accumulate < 1)
-    throw new FulmenError(`accumulateGradBatches must be a positive integer, got ${accumulate}.`);
-  const algorithm = options.gradientClipAlgorithm ?? "norm";
-  if (algorithm !== "norm" && algorithm !== "value") {
-    throw new FulmenError(`gradientClipAlgorithm must be "norm" or "value", got '${String(algorithm)}'.`);
-  }
-  const valCheckInterval = options.valCheckInterval ?? 1.0;
-  if (!(valCheckInterval > 0) || (valCheckInterval > 1 && !Number.isInteger(valCheckInterval))) {
-    throw new FulmenError(
-      `valCheckInterval must be a fraction in (0, 1] or a whole number of batches, got ${valCheckInterval}.`,
-    );
-  }
-  const logEvery = options.logEveryNSteps ?? 50;
-  if (!Number.isInteger(logEvery) || logEvery < 1)
-    throw new FulmenError(`logEveryNSteps must be a positive integer, got ${logEvery}.`);
+  checkOptionNames("Trainer", options, NAMES, "flag");
+  const o = options as Record<keyof TrainerOptions, unknown>;
+  checkNameOrInstance(
+    "accelerator",
+    o.accelerator,
+    'an accelerator name ("auto", "cpu", "wasm", …) or instance',
+  );
+  checkNameOrInstance(
+    "strategy",
+    o.strategy,
+    'a strategy name ("auto", "single_device", "ddp", …) or instance',
+  );
+  checkDevices(o.devices, o.numNodes);
+  checkInt("maxEpochs", o.maxEpochs, -1, "an integer >= 0, -1 for no limit, or null", true);
+  checkInt("minEpochs", o.minEpochs, 0, "an integer >= 0 or null", true);
+  checkInt("maxSteps", o.maxSteps, -1, "an integer >= 0 or -1 for no limit");
+  checkInt("minSteps", o.minSteps, 0, "an integer >= 0 or null", true);
+  checkInt("accumulateGradBatches", o.accumulateGradBatches, 1, "an integer >= 1");
+  checkClipValue(o.gradientClipVal);
+  checkChoice("gradientClipAlgorithm", o.gradientClipAlgorithm, ["norm", "value"]);
+  checkValCheckInterval(o.valCheckInterval);
+  checkInt("checkValEveryNEpoch", o.checkValEveryNEpoch, 1, "an integer >= 1 or null", true);
   for (const name of [
     "limitTrainBatches",
     "limitValBatches",
     "limitTestBatches",
     "limitPredictBatches",
-  ] as const) {
-    const v = options[name];
-    if (v !== undefined && (!(v >= 0) || (v > 1 && !Number.isInteger(v)))) {
-      throw new FulmenError(`${name} must be a fraction in [0, 1] or a whole number of batches, got ${v}.`);
-    }
-  }
+  ] as const)
+    checkBatchLimit(name, o[name]);
+  checkBatchLimit("overfitBatches", o.overfitBatches);
+  checkFastDevRun(o.fastDevRun);
+  checkInt("numSanityValSteps", o.numSanityValSteps, -1, "an integer >= 0, or -1 for every validation batch");
+  checkInt("logEveryNSteps", o.logEveryNSteps, 1, "an integer >= 1");
+  for (const name of [
+    "enableCheckpointing",
+    "enableProgressBar",
+    "enableModelSummary",
+    "detectAnomaly",
+    "barebones",
+  ] as const)
+    checkChoice(name, o[name], [true, false]);
+  checkChoice("deterministic", o.deterministic, [true, false, "warn"]);
+  checkString("defaultRootDir", o.defaultRootDir, "a directory path");
+  checkCallbacksAndLogger(o.callbacks, o.logger);
+  checkChoice("profiler", o.profiler, ["simple", null]);
+}
+
+/** Fills in Lightning's defaults and checks every flag, naming any that is unknown or invalid. */
+export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
+  checkTrainerOptions(options);
+  const fastDev = options.fastDevRun ?? false;
+  const fastDevBatches = fastDev === true ? 1 : fastDev === false ? 0 : fastDev;
+  const barebones = options.barebones ?? false;
+  const maxSteps = options.maxSteps ?? -1;
+  let maxEpochs = options.maxEpochs ?? (maxSteps === -1 ? 1000 : -1);
+  if (maxEpochs === null) maxEpochs = -1;
+  const accumulate = options.accumulateGradBatches ?? 1;
+  const algorithm = options.gradientClipAlgorithm ?? "norm";
+  const valCheckInterval = options.valCheckInterval ?? 1.0;
+  const logEvery = options.logEveryNSteps ?? 50;
   const overfit = options.overfitBatches ?? 0;
-  if (!(overfit >= 0) || (overfit > 1 && !Number.isInteger(overfit))) {
-    throw new FulmenError(
-      `overfitBatches must be a fraction in [0, 1] or a whole number of batches, got ${overfit}.`,
-    );
-  }
   const profiler = options.profiler ?? null;
-  if (profiler !== null && profiler !== "simple")
-    throw new FulmenError(`profiler must be "simple" or null, got '${String(profiler)}'.`);
   return {
     overfitBatches: overfit,
     profiler,
@@ -217,9 +287,21 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
   };
 }
 
-/** How many batches a `limit*Batches` flag allows out of `available`. */
-export function limitBatches(limit: number, available: number): number {
-  if (limit <= 1 && !Number.isInteger(limit)) return Math.floor(available * limit);
+/**
+ * How many batches a `limit*Batches` flag allows out of `available`. A fraction that leaves no batch of a
+ * non-empty loader is refused, naming `flag` and the smallest fraction that works (Lightning's
+ * `_parse_num_batches`).
+ */
+export function limitBatches(limit: number, available: number, flag?: string): number {
+  if (limit <= 1 && !Number.isInteger(limit)) {
+    const batches = Math.floor(available * limit);
+    if (batches === 0 && limit > 0 && available > 0 && flag !== undefined) {
+      throw new FulmenError(
+        `Trainer: ${flag} ${limit} of ${available} batches is less than one batch; increase ${flag} to at least ${1 / available}, or give a whole number of batches.`,
+      );
+    }
+    return batches;
+  }
   if (limit === 1) return available;
   return Math.min(available, limit);
 }

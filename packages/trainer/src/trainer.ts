@@ -276,16 +276,24 @@ export class Trainer {
       const fixedTrain = overfit
         ? new DataLoaderClass(train.dataset, {
             batchSize: train.batchSize,
-            collateFn: (s: unknown[]) => train.collate(s),
+            // The loader's own function, so that the default collation keeps its batch-at-once path.
+            collateFn: train.collateFn,
           })
         : train;
       const trainLoader = fabric.setupDataloaders(fixedTrain);
       const valSource = overfit ? fixedTrain : val;
       const valLoader = valSource === undefined ? null : fabric.setupDataloaders(valSource);
-      this.fitLoop.setup(trainLoader, valLoader);
-      this.numTrainingBatches = limitBatches(this.options.limitTrainBatches, trainLoader.length);
+      this.fitLoop.setup(trainLoader, valLoader, val !== undefined);
+      const limitFlag = (name: string) => (overfit ? "overfitBatches" : name);
+      this.numTrainingBatches = limitBatches(
+        this.options.limitTrainBatches,
+        trainLoader.length,
+        limitFlag("limitTrainBatches"),
+      );
       this.numValBatches =
-        valLoader === null ? 0 : limitBatches(this.options.limitValBatches, valLoader.length);
+        valLoader === null || !this.fitLoop.validates
+          ? 0
+          : limitBatches(this.options.limitValBatches, valLoader.length, limitFlag("limitValBatches"));
       if (options.ckptPath) restoreCheckpoint(this, resolveCkptPath(this, options.ckptPath), true);
       if (Object.keys(module.hparams).length > 0 && this.isGlobalZero)
         for (const l of this.loggers) l.logHyperparams(module.hparams);
@@ -328,7 +336,7 @@ export class Trainer {
         this,
         model,
         loader,
-        limitBatches(this.options.limitPredictBatches, loader.length),
+        limitBatches(this.options.limitPredictBatches, loader.length, "limitPredictBatches"),
       );
       this.finish("predict");
       return outputs;
@@ -368,6 +376,7 @@ export class Trainer {
       const limit = limitBatches(
         stage === "validate" ? this.options.limitValBatches : this.options.limitTestBatches,
         loader.length,
+        stage === "validate" ? "limitValBatches" : "limitTestBatches",
       );
       const metrics = runEvaluationLoop(this, stage, loader, limit, true);
       this.finish(stage);
@@ -389,6 +398,7 @@ export class Trainer {
     this.currentDatamodule = datamodule ?? null;
     module.trainer = this;
     this.shouldStop = false;
+    this.loggerConnector.resetEvalSteps();
     if (this.currentDatamodule !== null) {
       this.currentDatamodule.prepareData();
       this.currentDatamodule.setup(fn);

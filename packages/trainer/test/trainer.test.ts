@@ -258,12 +258,16 @@ describe("Trainer.fit", () => {
   });
 
   it("names unknown flags and bad configurations", () => {
-    expect(() => new Trainer({ max_epochs: 3 } as never)).toThrow(/unknown flag\(s\) max_epochs/);
+    expect(() => new Trainer({ max_epochs: 3 } as never)).toThrow(
+      /unknown flag 'max_epochs' \(did you mean 'maxEpochs'\?\)/,
+    );
     expect(() => new Trainer({ accumulateGradBatches: 0 })).toThrow(/accumulateGradBatches/);
     expect(() => new Trainer({ reloadDataloadersEveryNEpochs: 1 } as never)).toThrow(
       /is a Lightning flag Fulmen does not implement yet/,
     );
-    expect(() => new Trainer({ profiler: "advanced" } as never)).toThrow(/profiler must be "simple"/);
+    expect(() => new Trainer({ profiler: "advanced" } as never)).toThrow(
+      /invalid profiler 'advanced'; it must be "simple" or null/,
+    );
     expect(() => new Trainer({ valCheckInterval: 1.5 })).toThrow(/valCheckInterval/);
   });
 

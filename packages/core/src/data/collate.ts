@@ -1,8 +1,41 @@
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
 
-/** A batch as `defaultCollate` builds it: the items' structure, with tensors in place of leaves. */
-export type Collated = tf.Tensor | Collated[] | { [key: string]: Collated };
+/** A batch as `defaultCollate` builds it from samples of unknown type: their structure, tensors as leaves. */
+export type CollatedTree = tf.Tensor | CollatedTree[] | { [key: string]: CollatedTree };
+
+/** The tensor that stacking samples of tensor type `T` gives: the same tensor with one more dimension. */
+export type Stacked<T extends tf.Tensor> = T extends tf.Scalar
+  ? tf.Tensor1D
+  : T extends tf.Tensor1D
+    ? tf.Tensor2D
+    : T extends tf.Tensor2D
+      ? tf.Tensor3D
+      : T extends tf.Tensor3D
+        ? tf.Tensor4D
+        : T extends tf.Tensor4D
+          ? tf.Tensor5D
+          : tf.Tensor;
+
+/**
+ * The batch `defaultCollate` builds from samples of type `T`, so that a batch's type follows from its dataset's
+ * (`Dataset<{ x: Float32Array; y: number }>` gives batches `{ x: Tensor2D; y: Tensor1D }`): tensors gain a
+ * first dimension, numbers become a 1-D tensor, typed arrays and arrays of numbers become rows of a 2-D tensor,
+ * tuples and objects are collated position by position and key by key. Without a known `T`, a {@link CollatedTree}.
+ */
+export type Collated<T = unknown> = unknown extends T
+  ? CollatedTree
+  : T extends tf.Tensor
+    ? Stacked<T>
+    : T extends number
+      ? tf.Tensor1D
+      : T extends Float32Array | Int32Array | readonly number[]
+        ? tf.Tensor2D
+        : T extends readonly unknown[]
+          ? { -readonly [K in keyof T]: Collated<T[K]> }
+          : T extends object
+            ? { [K in keyof T]: Collated<T[K]> }
+            : never;
 
 /**
  * Stacks a list of samples into a batch, like PyTorch's `default_collate`: tensors are stacked along a new first
@@ -11,7 +44,7 @@ export type Collated = tf.Tensor | Collated[] | { [key: string]: Collated };
  * float32, Int32Array as int32); arrays of other values (tuples) and objects are collated position by position
  * and key by key.
  */
-export function defaultCollate(samples: unknown[]): Collated {
+export function defaultCollate(samples: unknown[]): CollatedTree {
   if (samples.length === 0) throw new FulmenError("defaultCollate: cannot collate an empty batch.");
   const first = samples[0];
   if (first instanceof tf.Tensor) {
@@ -45,7 +78,7 @@ export function defaultCollate(samples: unknown[]): Collated {
     return first.map((_, position) => defaultCollate(samples.map((s) => (s as unknown[])[position])));
   }
   if (first !== null && typeof first === "object") {
-    const out: Record<string, Collated> = {};
+    const out: Record<string, CollatedTree> = {};
     for (const key of Object.keys(first))
       out[key] = defaultCollate(samples.map((s) => (s as Record<string, unknown>)[key]));
     return out;

@@ -6,6 +6,13 @@ import { checkNumber, checkOptionNames } from "../utils/options";
 import { type Collated, defaultCollate } from "./collate";
 import type { Dataset } from "./dataset";
 
+/**
+ * A collate function. Written as a method type on purpose: method parameters are compared bivariantly, so a
+ * `DataLoader<{ x: Float32Array; y: number }, Batch>` is still a `DataLoader<unknown, unknown>` where an API
+ * takes any loader (the Trainer's `trainDataloaders`), as a loader only ever hands its own samples to it.
+ */
+export type CollateFn<T, B> = { collate(samples: T[]): B }["collate"];
+
 /** Options of {@link DataLoader}, as in `torch.utils.data.DataLoader`. */
 export interface DataLoaderOptions<T, B> {
   batchSize?: number;
@@ -16,21 +23,25 @@ export interface DataLoaderOptions<T, B> {
   /** Drop the last incomplete batch (default false). */
   dropLast?: boolean;
   /** Builds a batch from samples (default {@link defaultCollate}). */
-  collateFn?: (samples: T[]) => B;
+  collateFn?: CollateFn<T, B>;
   /** The random source for shuffling (default: the seeded default generator). */
   generator?: Generator;
 }
 
 /**
  * Batches of a dataset, like `torch.utils.data.DataLoader` (single process): iterate it once per epoch; each
- * iteration reshuffles when `shuffle` is on. Batches are new tensors that the caller owns.
+ * iteration reshuffles when `shuffle` is on. Batches are new tensors that the caller owns. The batch type follows
+ * from the dataset's item type (see {@link Collated}) unless a `collateFn` says otherwise. With the default
+ * collate function and a dataset that builds whole batches (`getBatch`, as {@link TensorDataset} does), a batch
+ * costs one gather per tensor rather than a slice per sample and a stack.
  */
-export class DataLoader<T = unknown, B = Collated> implements Iterable<B> {
+export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly sampler: (Iterable<number> & { length?: number }) | null;
-  private readonly collateFn: (samples: T[]) => B;
+  /** The collate function ({@link defaultCollate} unless one was given), as PyTorch's `collate_fn`. */
+  readonly collateFn: CollateFn<T, B>;
   readonly generator: Generator;
 
   constructor(
@@ -61,7 +72,7 @@ export class DataLoader<T = unknown, B = Collated> implements Iterable<B> {
       );
     }
     this.dropLast = options.dropLast ?? false;
-    this.collateFn = options.collateFn ?? (defaultCollate as unknown as (samples: T[]) => B);
+    this.collateFn = options.collateFn ?? (defaultCollate as unknown as CollateFn<T, B>);
     this.generator = options.generator ?? getDefaultGenerator();
   }
 
@@ -83,15 +94,24 @@ export class DataLoader<T = unknown, B = Collated> implements Iterable<B> {
     return Array.from({ length: this.dataset.length }, (_, i) => i);
   }
 
+  /** Builds the batch of the items at `indices`. */
+  private fetch(indices: number[]): B {
+    const dataset = this.dataset;
+    // The batch equals defaultCollate's, so the dataset may build it at once (PyTorch's `__getitems__` idea).
+    if (this.collateFn === (defaultCollate as unknown) && typeof dataset.getBatch === "function")
+      return dataset.getBatch(indices) as B;
+    // Per-sample tensors (TensorDataset rows) are freed once collated; the batch survives the tidy.
+    return tf.tidy(
+      () => this.collateFn(indices.map((i) => dataset.get(i))) as unknown as tf.TensorContainer,
+    ) as unknown as B;
+  }
+
   *[Symbol.iterator](): Iterator<B> {
     const order = this.order();
     for (let start = 0; start < order.length; start += this.batchSize) {
       const indices = order.slice(start, start + this.batchSize);
       if (indices.length < this.batchSize && this.dropLast) return;
-      // Per-sample tensors (TensorDataset rows) are freed once collated; the batch survives the tidy.
-      yield tf.tidy(
-        () => this.collateFn(indices.map((i) => this.dataset.get(i))) as unknown as tf.TensorContainer,
-      ) as unknown as B;
+      yield this.fetch(indices);
     }
   }
 }

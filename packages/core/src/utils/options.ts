@@ -8,9 +8,15 @@ export function toCamelCase(name: string): string {
 
 /**
  * Throws when `given` holds a key that `owner` does not accept, naming every unknown key, the closest valid
- * spelling where one exists (snake_case names are mapped to camelCase), and the full list of valid names.
+ * spelling where one exists (snake_case names are mapped to camelCase, so Lightning's `max_epochs` is told
+ * `maxEpochs`), and the full list of valid names. `noun` is what the owner calls them (the Trainer: "flag").
  */
-export function checkOptionNames(owner: string, given: object | undefined, valid: readonly string[]): void {
+export function checkOptionNames(
+  owner: string,
+  given: object | undefined,
+  valid: readonly string[],
+  noun = "option",
+): void {
   if (given === undefined) return;
   const unknown = Object.keys(given).filter((key) => !valid.includes(key));
   if (unknown.length === 0) return;
@@ -19,11 +25,23 @@ export function checkOptionNames(owner: string, given: object | undefined, valid
     return valid.includes(camel) ? `'${key}' (did you mean '${camel}'?)` : `'${key}'`;
   });
   throw new FulmenError(
-    `${owner}: unknown option${unknown.length > 1 ? "s" : ""} ${hints.join(", ")}. Valid options: ${valid.join(", ")}.`,
+    `${owner}: unknown ${noun}${unknown.length > 1 ? "s" : ""} ${hints.join(", ")}. Valid ${noun}s: ${valid.join(", ")}.`,
   );
 }
 
-/** Throws unless `value` is a finite number that satisfies `ok`, naming the option and what it must be. */
+/** A value as an error message shows it: strings quoted (`"5"` and `5` read differently), objects by kind. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return `'${value}'`;
+  if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value !== null && typeof value === "object") {
+    const name = (value as object).constructor?.name;
+    return name && name !== "Object" ? `a ${name}` : "an object";
+  }
+  return String(value);
+}
+
+/** Throws unless `value` is a number (not NaN) that satisfies `ok`, naming the option, the value and the rule. */
 export function checkNumber(
   owner: string,
   name: string,
@@ -32,6 +50,6 @@ export function checkNumber(
   rule: string,
 ): void {
   if (typeof value !== "number" || Number.isNaN(value) || !ok(value)) {
-    throw new FulmenError(`${owner}: invalid ${name} ${String(value)}; it must be ${rule}.`);
+    throw new FulmenError(`${owner}: invalid ${name} ${describeValue(value)}; it must be ${rule}.`);
   }
 }

@@ -1,32 +1,71 @@
-import { DataLoader, DistributedSampler, type Strategy } from "@fulmen/core";
+import {
+  checkOptionNames,
+  DataLoader,
+  DistributedSampler,
+  FulmenError,
+  type Strategy,
+  tf,
+} from "@fulmen/core";
 
 /** Options of {@link Fabric.setupDataloaders}. */
 export interface SetupDataloadersOptions {
   /** Give each process its own shard of the data with a DistributedSampler when there are several (default true). */
   useDistributedSampler?: boolean;
+  /**
+   * Hand every batch to the caller for good (default false): the loader then never disposes a batch, and the
+   * caller disposes each one. By default a batch is released when the next one is drawn (see {@link FabricDataLoader}).
+   */
+  keepBatches?: boolean;
 }
+
+const OPTION_NAMES = ["useDistributedSampler", "keepBatches"];
 
 function hasSetEpoch(sampler: unknown): sampler is { setEpoch(epoch: number): void } {
   return typeof (sampler as { setEpoch?: unknown })?.setEpoch === "function";
+}
+
+/** Calls `fn` on every tensor of a batch (nested arrays and objects). */
+function forEachTensor(value: unknown, fn: (t: tf.Tensor) => void): void {
+  if (value instanceof tf.Tensor) fn(value);
+  else if (Array.isArray(value)) for (const item of value) forEachTensor(item, fn);
+  else if (value !== null && typeof value === "object")
+    for (const item of Object.values(value)) forEachTensor(item, fn);
 }
 
 /**
  * A data loader as Fabric hands it back (Lightning's `_FabricDataLoader`): with several processes it reads
  * through a DistributedSampler (shuffling as the original loader did, seeded with `PL_GLOBAL_SEED`), and each
  * pass over it advances the sampler's epoch, so that shuffles differ between epochs and agree between ranks.
+ *
+ * Batch ownership: TensorFlow.js has no garbage collector for tensors, so the loader releases (disposes) each
+ * batch's tensors when the next batch is drawn and when an iteration ends (also by `break` or an exception);
+ * a loop that only uses a batch during its own step needs no dispose, as in PyTorch. To use a batch (or one of its
+ * tensors) later, pass it through {@link FabricDataLoader.keep} — as `tf.keep` keeps a tensor past `tf.tidy` —
+ * or set up the loader with `{ keepBatches: true }` and dispose every batch yourself.
  */
 export class FabricDataLoader<T, B> implements Iterable<B> {
   private epoch = 0;
   readonly loader: DataLoader<T, B>;
+  /** Whether batches are left to the caller (`keepBatches`). */
+  readonly keepBatches: boolean;
+  /** Tensors handed to the caller with {@link FabricDataLoader.keep}. */
+  private readonly kept = new WeakSet<tf.Tensor>();
 
   constructor(original: DataLoader<T, B>, strategy: Strategy, options: SetupDataloadersOptions = {}) {
+    checkOptionNames("fabric.setupDataloaders", options, OPTION_NAMES);
+    this.keepBatches = options.keepBatches ?? false;
+    if (typeof this.keepBatches !== "boolean")
+      throw new FulmenError(
+        `fabric.setupDataloaders: keepBatches must be true or false, got ${String(this.keepBatches)}.`,
+      );
     const distribute =
       (options.useDistributedSampler ?? true) && strategy.worldSize > 1 && original.sampler === null;
     this.loader = distribute
       ? new DataLoader<T, B>(original.dataset, {
           batchSize: original.batchSize,
           dropLast: original.dropLast,
-          collateFn: (samples: T[]) => original.collate(samples),
+          // The original function itself, so that the default collation keeps its batch-at-once fast path.
+          collateFn: original.collateFn,
           sampler: new DistributedSampler(original.dataset.length, {
             numReplicas: strategy.worldSize,
             rank: strategy.globalRank,
@@ -42,9 +81,42 @@ export class FabricDataLoader<T, B> implements Iterable<B> {
     return this.loader.length;
   }
 
-  [Symbol.iterator](): Iterator<B> {
+  /**
+   * Keeps a batch, or any tensors of one, from being released when the next batch is drawn; the caller then
+   * owns them and disposes them. Returns `value`.
+   */
+  keep<V>(value: V): V {
+    forEachTensor(value, (t) => this.kept.add(t));
+    return value;
+  }
+
+  /** Disposes the tensors of a batch that the loop is done with, except the kept ones. */
+  private release(batch: B): void {
+    if (this.keepBatches) return;
+    forEachTensor(batch, (t) => {
+      if (!this.kept.has(t)) t.dispose();
+    });
+  }
+
+  *[Symbol.iterator](): Iterator<B> {
     if (hasSetEpoch(this.loader.sampler)) this.loader.sampler.setEpoch(this.epoch);
     this.epoch += 1;
-    return this.loader[Symbol.iterator]();
+    const batches = this.loader[Symbol.iterator]();
+    let current: { batch: B } | null = null;
+    try {
+      for (;;) {
+        const next = batches.next();
+        if (next.done === true) return;
+        current = { batch: next.value };
+        yield next.value;
+        // The loop asked for the next batch: it is done with this one (freed before the next is built).
+        this.release(current.batch);
+        current = null;
+      }
+    } finally {
+      // The end of the data, a `break`, or an exception in the loop's body.
+      if (current !== null) this.release(current.batch);
+      batches.return?.();
+    }
   }
 }

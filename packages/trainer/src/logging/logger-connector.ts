@@ -12,10 +12,15 @@ export type MetricStage = "train" | "validate" | "test";
 export class LoggerConnector {
   /** One store per stage, so that validation inside an epoch does not mix with the training aggregates. */
   readonly stores: Record<MetricStage, MetricStore> = {
-    train: new MetricStore(),
-    validate: new MetricStore(),
-    test: new MetricStore(),
+    train: new MetricStore(true),
+    validate: new MetricStore(false),
+    test: new MetricStore(false),
   };
+  /**
+   * Evaluation batches whose step metrics were logged, per stage: the step of the next one (Lightning's
+   * `_seen_batches_per_dataloader`, which counts on across the validation runs of one fit).
+   */
+  private readonly evalSteps: Record<"validate" | "test", number> = { validate: 0, test: 0 };
   /** Every metric the loggers received last, by name. */
   readonly loggedMetrics: Record<string, number> = {};
   /** The latest training loss, shown in the progress bar as `loss`. */
@@ -45,12 +50,30 @@ export class LoggerConnector {
     this.store.record(name, value, options, this.context, this.batchSize);
   }
 
-  /** Sends metrics to every logger, with the epoch, on rank 0. */
-  logMetrics(metrics: Record<string, number>, step: number, epoch: number): void {
+  /** Sends metrics to every logger on rank 0, with the epoch unless it is null. */
+  logMetrics(metrics: Record<string, number>, step: number, epoch: number | null): void {
     if (Object.keys(metrics).length === 0 || !this.isGlobalZero()) return;
-    const withEpoch = { ...metrics, epoch };
+    const withEpoch = epoch === null ? { ...metrics } : { ...metrics, epoch };
     Object.assign(this.loggedMetrics, withEpoch);
     for (const logger of this.loggers) logger.logMetrics(withEpoch, step);
+  }
+
+  /** Starts counting evaluation steps afresh (at the start of fit, validate and test, as Lightning's loops). */
+  resetEvalSteps(): void {
+    this.evalSteps.validate = 0;
+    this.evalSteps.test = 0;
+  }
+
+  /**
+   * After an evaluation batch: sends the metrics it logged with `onStep` (`name_step`, or `name` without
+   * `onEpoch`) to the loggers, at the count of evaluation batches seen so far, without an epoch column
+   * (Lightning's `update_eval_step_metrics`).
+   */
+  logEvalStepMetrics(stage: "validate" | "test"): void {
+    const store = this.stores[stage];
+    const step = this.evalSteps[stage];
+    this.evalSteps[stage] += 1;
+    if (store.hasStepMetrics) this.logMetrics(store.takeStepMetrics(), step, null);
   }
 
   /** The latest value of every metric, as callbacks see them. */

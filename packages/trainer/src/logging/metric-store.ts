@@ -21,9 +21,14 @@ export type MetricStoreState = Record<string, Accumulator>;
 /**
  * Lightning's ResultCollection: turns `this.log` calls into step values (for the loggers and the progress bar)
  * and epoch aggregates (weighted mean, sum, max or min), with Lightning's naming: a metric logged both on step
- * and on epoch appears as `name_step` and `name_epoch`, and as `name` in the callback metrics.
+ * and on epoch appears as `name_step` and `name_epoch`, and as `name` in the callback metrics. In an evaluation
+ * store (`training` false) step values reach the loggers and the progress bar but not the callback metrics,
+ * which hold only epoch values there (Lightning's `_ResultCollection.metrics`).
  */
 export class MetricStore {
+  /** `training`: whether this store collects the training loop's metrics (default true). */
+  constructor(private readonly training = true) {}
+
   private stepValues = new Map<string, { value: number; progBar: boolean; logger: boolean }>();
   private epoch = new Map<string, Accumulator>();
   /** The latest value of every metric, as callbacks see them (`trainer.callbackMetrics`). */
@@ -49,8 +54,10 @@ export class MetricStore {
     if (onStep) {
       const key = forked ? `${name}_step` : name;
       this.stepValues.set(key, { value: number, progBar, logger });
-      this.callbackMetrics[key] = number;
-      if (forked) this.callbackMetrics[name] = number;
+      if (this.training) {
+        this.callbackMetrics[key] = number;
+        if (forked) this.callbackMetrics[name] = number;
+      }
       if (progBar) this.progressBarMetrics[key] = number;
     }
     if (onEpoch) {

@@ -64,6 +64,8 @@ export function runEvaluationLoop(
     );
     callHook(trainer, batchEnd, out, batch, batchIdx);
     disposeTensors(batch);
+    // `onStep` metrics go to the loggers batch by batch (never those of the sanity check).
+    if (log && trainer.state.stage !== "sanity_check") metrics.logEvalStepMetrics(stage);
     batchIdx += 1;
   }
   metrics.setContext("epoch-end");

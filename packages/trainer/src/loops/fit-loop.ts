@@ -49,13 +49,31 @@ export class FitLoop {
     return this.current;
   }
 
-  /** Takes the loaders of this fit (already set up by Fabric). */
+  /**
+   * Takes the loaders of this fit (already set up by Fabric). A module without `validationStep` is not validated:
+   * its validation loader is dropped, with Lightning's warning when the user gave one (`valGiven`).
+   */
   setup(
     trainLoader: FabricDataLoader<unknown, unknown>,
     valLoader: FabricDataLoader<unknown, unknown> | null,
+    valGiven: boolean = valLoader !== null,
   ): void {
+    const trainer = this.trainer;
     this.trainLoader = trainLoader;
     this.valLoader = valLoader;
+    if (valLoader !== null && trainer.lightningModule.validationStep === undefined) {
+      this.valLoader = null;
+      // Once per fit, on rank 0, as Lightning's rank_zero_warn at the start of fit.
+      if (valGiven && trainer.isGlobalZero)
+        console.warn(
+          `Warning: You passed in a \`valDataloaders\` but ${trainer.lightningModule.constructor.name} has no \`validationStep\`. Skipping val loop.`,
+        );
+    }
+  }
+
+  /** Whether this fit validates (it has a validation loader and the module a `validationStep`). */
+  get validates(): boolean {
+    return this.valLoader !== null;
   }
 
   /** Runs the sanity check (unless resuming) and the training epochs. */
@@ -92,10 +110,12 @@ export class FitLoop {
   private sanityCheck(): void {
     const trainer = this.trainer;
     const steps = trainer.options.numSanityValSteps;
-    if (this.valLoader === null || steps <= 0) return;
+    if (this.valLoader === null || steps === 0 || trainer.numValBatches === 0) return;
     trainer.state.stage = "sanity_check";
     callHook(trainer, "onSanityCheckStart");
-    runEvaluationLoop(trainer, "validate", this.valLoader, Math.min(steps, trainer.numValBatches), false);
+    // -1: every validation batch (Lightning's num_sanity_val_steps=-1).
+    const batches = steps === -1 ? trainer.numValBatches : Math.min(steps, trainer.numValBatches);
+    runEvaluationLoop(trainer, "validate", this.valLoader, batches, false);
     callHook(trainer, "onSanityCheckEnd");
     trainer.loggerConnector.stores.validate.discard();
   }

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
+import { withoutAddedProcessHandlers } from "./process-handlers";
 import { registerWasmKernels } from "./register-kernels";
 
 const BACKEND_PACKAGE = "@tensorflow/tfjs-backend-wasm";
@@ -37,7 +38,8 @@ export class WasmAccelerator implements Accelerator {
         `The wasm accelerator needs ${BACKEND_PACKAGE}: install it (pnpm add ${BACKEND_PACKAGE}@4.22.0). (${(e as Error).message})`,
       );
     }
-    if (!(await tf.setBackend(this.backendName))) {
+    // Instantiating the wasm module installs Emscripten's process error handlers; they are taken off again.
+    if (!(await withoutAddedProcessHandlers(() => tf.setBackend(this.backendName)))) {
       throw new FulmenError(
         'The wasm backend failed to initialise; see the messages above, or use accelerator: "cpu".',
       );
