@@ -93,3 +93,27 @@ describe("fulmen fit|validate|test|predict (LightningCLI)", () => {
     expect(bad.stderr).toContain("has no export 'Nope'; exports: Classifier, Toy");
   });
 });
+
+describe("command-line values", () => {
+  it("reads true, false, null and lists as YAML does (Lightning's CLI), and keeps other text as typed", () => {
+    const parsed = parseCli([
+      "fit",
+      "--trainer.enableProgressBar",
+      "false",
+      "--trainer.enableModelSummary",
+      "true",
+      "--trainer.maxTime",
+      "null",
+      "--model.tags",
+      "[a, b]",
+      "--model.name",
+      "run: one",
+      "--model.path",
+      "./out",
+    ]);
+    expect(parsed.config.trainer?.enableProgressBar).toBe(false);
+    expect(parsed.config.trainer?.enableModelSummary).toBe(true);
+    expect(parsed.config.trainer?.maxTime).toBeNull();
+    expect(parsed.config.model?.initArgs).toEqual({ tags: ["a", "b"], name: "run: one", path: "./out" });
+  });
+});

@@ -55,6 +55,25 @@ export function mergeConfig(
   return out;
 }
 
+/**
+ * A flag's value as Lightning's CLI reads it (YAML): `--trainer.enableProgressBar false` is the boolean `false`,
+ * `null` is `null`, `[0, 1]` a list. yargs leaves these as strings, which the Trainer would refuse; a value that
+ * YAML reads as a mapping, or cannot read, stays the string the user typed.
+ */
+function flagValues(value: unknown): unknown {
+  if (typeof value === "string") {
+    try {
+      const read: unknown = parse(value);
+      return isObject(read) || read === undefined ? value : read;
+    } catch {
+      return value;
+    }
+  }
+  if (Array.isArray(value)) return value.map(flagValues);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, flagValues(v)]));
+  return value;
+}
+
 /** Reads the command line into a command and a merged configuration (configs first, then flags). */
 export function parseCli(
   argv: string[],
@@ -93,7 +112,7 @@ export function parseCli(
   const flags: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
     if (["_", "$0", "config", "print-config", "help"].includes(key)) continue;
-    flags[key] = value;
+    flags[key] = flagValues(value);
   }
   for (const part of ["model", "data"] as const) {
     const section = flags[part];
