@@ -6,6 +6,10 @@
 #include <thread>
 #include <vector>
 
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -37,8 +41,6 @@ thread_local bool insidePool = false;
 // other's job, and a resize would replace the workers under a running job.
 class Pool {
  public:
-  ~Pool() { resize(1); }
-
   int threads() const { return threads_.load(); }
 
   void resize(int threads) {
@@ -52,13 +54,21 @@ class Pool {
     wake_.notify_all();
     for (auto& w : workers_) w.join();
     workers_.clear();
+    threads_.store(1);
     uint64_t start;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = false;
       start = generation_.load();
     }
-    for (int i = 1; i < threads; i++) workers_.emplace_back([this, i, start] { loop(i, start); });
+    // threads_ always counts the workers that exist: when the system refuses a thread, the pool keeps those
+    // started (a chunk index without its worker would leave run() waiting forever) and the error goes up.
+    try {
+      for (int i = 1; i < threads; i++) workers_.emplace_back([this, i, start] { loop(i, start); });
+    } catch (...) {
+      threads_.store(static_cast<int>(workers_.size()) + 1);
+      throw;
+    }
     threads_.store(threads);
   }
 
@@ -68,9 +78,11 @@ class Pool {
       return;
     }
     // Under serial_ the thread count cannot change between splitting the work and running it.
-    std::lock_guard<std::mutex> serial(serial_);
+    std::unique_lock<std::mutex> serial(serial_);
     const int64_t chunks = std::min<int64_t>(threads_.load(), grain > 0 ? n / grain : 1);
     if (chunks <= 1) {
+      // Unsplit work runs on this thread without holding the pool, so that it may split work of its own.
+      serial.unlock();
       if (n > 0) fn(0, n);
       return;
     }
@@ -149,9 +161,35 @@ class Pool {
   bool stopping_ = false;
 };
 
+// The pool is never destroyed: at process exit its workers just sleep, and nothing joins them while another
+// thread may still be using the pool (a destructor would). After fork() only the forking thread exists in the
+// child, so the child's next call starts a new pool of the same size, and the old one (whose workers and locks
+// belong to the parent) is left alone.
+std::atomic<Pool*> current{nullptr};
+std::atomic<int> threadsInParent{1};
+
+#if !defined(_WIN32)
+void afterForkInChild() {
+  insidePool = false;
+  Pool* old = current.exchange(nullptr);
+  if (old != nullptr) threadsInParent.store(old->threads());
+}
+#endif
+
 Pool& pool() {
-  static Pool instance;
-  return instance;
+#if !defined(_WIN32)
+  static const int registered = pthread_atfork(nullptr, nullptr, afterForkInChild);
+  (void)registered;
+#endif
+  Pool* existing = current.load();
+  if (existing != nullptr) return *existing;
+  auto* fresh = new Pool();
+  if (!current.compare_exchange_strong(existing, fresh)) {
+    delete fresh;  // another thread installed one first
+    return *existing;
+  }
+  fresh->resize(threadsInParent.load());
+  return *fresh;
 }
 
 }  // namespace

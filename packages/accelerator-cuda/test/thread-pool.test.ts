@@ -7,8 +7,9 @@ import { runNativeUnitTest } from "./native-unit-test";
 // The host engine's element-wise pool once lost a new worker's first wake-up (the worker read the generation
 // counter only once it ran), so resizing right after a resize, or running right after one, waited forever.
 describe("the host engine's thread pool", () => {
-  it("resizes and runs thousands of times under load, from several threads, nested and throwing", () => {
-    // The C++ test loads every core itself and turns a hang into "hung in <phase>" with a watchdog.
+  it("resizes and runs thousands of times under load, from several threads, nested, throwing and after fork", () => {
+    // The C++ test loads every core itself and turns a hang into "hung in <phase>" with a watchdog; a forked child
+    // that hangs is ended by SIGALRM. Nested work inside unsplit work once deadlocked on the pool's own lock.
     expect(runNativeUnitTest("parallel_pool_test.cc", ["parallel_host.cc"])).toBeGreaterThan(3000);
   }, 180_000);
 

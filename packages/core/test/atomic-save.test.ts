@@ -1,8 +1,17 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type CheckpointFileSystem,
@@ -191,6 +200,43 @@ describe("temporary files of killed saves", () => {
     writeFileAtomic(join(dir, "other.ckpt"), new Uint8Array(16));
     expect(existsSync(join(dir, left[0]!))).toBe(false);
     for (const name of keep) expect(existsSync(join(dir, name))).toBe(true);
+  });
+
+  it("are removed when an earlier process had this pid, or when untouched for an hour; live ones stay", () => {
+    const dir = folder();
+    const host = crc32(hostname()).toString(16).padStart(8, "0");
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+    const started = new Date(Date.now() - process.uptime() * 1000);
+    const files = {
+      // A restarted container runs its trainer under the same pid (often 1): its killed save is not ours.
+      earlierProcessSamePid: [`.${host}-${process.pid}-aaa.fulmen-tmp`, new Date(started.getTime() - 5_000)],
+      // This process's own (a worker thread's save in progress): written after this process started.
+      ownLive: [`.${host}-${process.pid}-bbb.fulmen-tmp`, new Date()],
+      // Another machine's writer (or a reused pid) cannot be judged by its pid: its time decides.
+      otherHostRecent: [".0badf00d-4242-ccc.fulmen-tmp", new Date()],
+      otherHostAbandoned: [".0badf00d-4242-ddd.fulmen-tmp", hoursAgo(2)],
+      liveParentRecent: [`.${host}-${process.ppid}-eee.fulmen-tmp`, new Date()],
+      liveParentAbandoned: [`.${host}-${process.ppid}-fff.fulmen-tmp`, hoursAgo(2)],
+      // Not Fulmen's pattern: never touched, however old.
+      userFile: [".0badf00d-4242-ggg.fulmen-tmp.bak", hoursAgo(2)],
+    } as const;
+    for (const [name, time] of Object.values(files)) {
+      writeFileSync(join(dir, name), "x");
+      utimesSync(join(dir, name), time, time);
+    }
+    writeFileAtomic(join(dir, "model.ckpt"), new Uint8Array(16));
+    const kept = Object.fromEntries(
+      Object.entries(files).map(([what, [name]]) => [what, existsSync(join(dir, name))]),
+    );
+    expect(kept).toEqual({
+      earlierProcessSamePid: false,
+      ownLive: true,
+      otherHostRecent: true,
+      otherHostAbandoned: false,
+      liveParentRecent: true,
+      liveParentAbandoned: false,
+      userFile: true,
+    });
   });
 });
 

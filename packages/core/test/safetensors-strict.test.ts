@@ -244,6 +244,22 @@ const malformed: Malformed[] = [
     problem: /unescaped control character/,
   },
   {
+    // serde_json refuses a number a double cannot hold, wherever it is.
+    name: "a number too large for a double in an unknown field",
+    bytes: file(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":[1e400]}}`, 4),
+    problem: /the number 1e400 is out of range .*inside 'a' > 'x' > '0'/,
+  },
+  {
+    name: "an escaped high surrogate followed by a raw character",
+    bytes: file(`{"__metadata__":{"s":"\\ud83d\u{1f600}"}}`),
+    problem: /lone surrogate .*inside '__metadata__' > 's'/,
+  },
+  {
+    name: "an unknown escape in a long metadata value",
+    bytes: file(`{"__metadata__":{"s":"${"\\n".repeat(1000)}\\x"}}`),
+    problem: /'\\x' is not a JSON escape .*inside '__metadata__' > 's'/,
+  },
+  {
     name: "nesting deeper than 128 in an unknown field",
     bytes: file(
       `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":${"[".repeat(200)}${"]".repeat(200)}}}`,
@@ -328,6 +344,16 @@ describe("decodeSafetensors reads every valid file exactly", () => {
     const header = `{"a\\"b":${entry("F32", "[1]", "[0,4]")},"a\\"c":${entry("F32", "[1]", "[4,8]")}}`;
     const decoded = decodeSafetensors(file(header, 8));
     expect(Object.keys(decoded.tensors)).toEqual(['a"b', 'a"c']);
+  });
+
+  it("decodes metadata strings exactly: every escape, unicode escapes, surrogate pairs, megabytes of them", () => {
+    const value = `a"b\\c/d\be\ff\ng\rh\ti\u0001é✓😀\u2028`;
+    const big = value.repeat(50_000); // ~1.3 MB of header, most of it escapes
+    const header = `{"__metadata__":{"small":${JSON.stringify(value)},"big":${JSON.stringify(big)},"u":"\\u00e9\\ud83d\\ude00\\u0022\\/"}}`;
+    const decoded = decodeSafetensors(file(header));
+    expect(decoded.metadata.small).toBe(value);
+    expect(decoded.metadata.big).toBe(big);
+    expect(decoded.metadata.u).toBe('é😀"/');
   });
 
   it("reads an empty file of tensors", () => {

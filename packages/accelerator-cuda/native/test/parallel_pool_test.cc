@@ -1,7 +1,8 @@
 // Stress test of the host engine's thread pool (native/parallel_host.cc): resizes and runs many times while busy
-// threads load every core, from one caller and from several at once, with nested and throwing jobs. Built and
-// run by test/thread-pool.test.ts; prints "ok <checks>" and exits 0, or names the failed check and exits 1. A
-// watchdog turns a hang (the pool losing a wake-up) into "hung in <phase> at iteration <i>" and exit 2.
+// threads load every core, from one caller and from several at once, with nested and throwing jobs, and across
+// fork(). Built and run by test/thread-pool.test.ts; prints "ok <checks>" and exits 0, or names the failed check
+// and exits 1. A watchdog turns a hang (the pool losing a wake-up) into "hung in <phase> at iteration <i>" and
+// exit 2.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#if !defined(_WIN32)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 #include "../parallel.h"
 
@@ -149,6 +155,19 @@ int main() {
     step(i);
   }
 
+  // 3b. Work too small to split runs on the caller's thread; if it splits work of its own, that work runs on the
+  // pool (it once held the pool's lock meanwhile, so the inner call waited for itself forever).
+  phase.store("nested in unsplit work");
+  for (const int threads : {1, 3}) {
+    fulmen::setParallelThreads(threads);
+    for (long i = 0; i < 100; i++) {
+      std::atomic<long> total{0};
+      fulmen::parallelFor(10, 64, [&](int64_t, int64_t) { runAndCheck(threads, nullptr); total.fetch_add(1); });
+      if (total.load() != 1) fail("unsplit work ran " + std::to_string(total.load()) + " times");
+      step(i);
+    }
+  }
+
   // 4. A chunk that throws: the caller gets the exception after every chunk is done, and the pool still works.
   phase.store("throwing chunk");
   for (long i = 0; i < 200; i++) {
@@ -165,6 +184,33 @@ int main() {
     runAndCheck(3, nullptr);
     step(i);
   }
+
+#if !defined(_WIN32)
+  // 5. fork(): the child has none of the parent's workers, yet splits work on as many threads as the parent had,
+  // and exits normally (nothing waits there for the parent's threads). SIGALRM ends a child that hangs.
+  phase.store("fork");
+  fulmen::setParallelThreads(3);
+  runAndCheck(3, nullptr);
+  for (long i = 0; i < 5; i++) {
+    std::fflush(stdout);
+    const pid_t child = fork();
+    if (child < 0) fail("fork failed");
+    if (child == 0) {
+      alarm(20);
+      for (int k = 0; k < 50; k++) runAndCheck(3, nullptr);
+      fulmen::setParallelThreads(2);
+      runAndCheck(2, nullptr);
+      std::exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (WIFSIGNALED(status))
+      fail("a forked child was killed by signal " + std::to_string(WTERMSIG(status)) + " (it hung)");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail("a forked child failed");
+    runAndCheck(3, nullptr);  // the parent's pool is untouched
+    step(i);
+  }
+#endif
 
   fulmen::setParallelThreads(1);
   loading.store(false);

@@ -19,6 +19,8 @@ export interface CheckpointFileSystem {
   rmSync(path: string, options: { force: boolean }): void;
   readdirSync(path: string): string[];
   readFileSync(path: string): Uint8Array;
+  /** The file's last modification time, in milliseconds since 1970 (as `fs.statSync(path).mtimeMs`). */
+  statSync(path: string): { mtimeMs: number };
 }
 
 /** Node's `fs`, as a {@link CheckpointFileSystem}. */
@@ -32,6 +34,7 @@ export const nodeFileSystem: CheckpointFileSystem = {
   rmSync: (path, options) => fs.rmSync(path, options),
   readdirSync: (path) => fs.readdirSync(path),
   readFileSync: (path) => fs.readFileSync(path),
+  statSync: (path) => fs.statSync(path),
 };
 
 const CHUNK = 16 * 1024 * 1024;
@@ -43,6 +46,13 @@ const HOST_TAG = crc32(hostname()).toString(16).padStart(8, "0");
  * earlier Fulmen versions (which had no host tag).
  */
 const TEMPORARY = /^\.([0-9a-f]{8}|[0-9]{13})-([0-9]+)-[0-9a-z]+\.fulmen-tmp$/;
+/**
+ * No live writer leaves its temporary file untouched this long (every chunk it writes refreshes the file's time),
+ * so an older one is abandoned whoever wrote it: a process on another machine, or one whose pid was reused.
+ */
+const ABANDONED_AFTER_MS = 60 * 60 * 1000;
+/** When this process started, by this machine's clock. */
+const PROCESS_START_MS = Date.now() - process.uptime() * 1000;
 
 function temporaryPath(path: string): string {
   const random = Math.random().toString(36).slice(2, 10) || "0";
@@ -61,8 +71,25 @@ function processIsAlive(pid: number): boolean {
 }
 
 /**
- * Removes the temporary files that killed writers left in `folder`: only names of Fulmen's pattern, written on
- * this machine by a process that no longer runs (a live writer's file, this process's included, stays).
+ * Whether the temporary file `name` (matched by {@link TEMPORARY}) was left by a writer that is gone: one of this
+ * machine whose process no longer runs, or one that ran before this process with this process's pid (a
+ * restarted container runs its trainer under the same pid, often 1), or any writer at all once the file has been
+ * untouched for an hour.
+ */
+function isAbandoned(match: RegExpExecArray, mtimeMs: number): boolean {
+  const fromThisHost = match[1]!.length === 13 || match[1] === HOST_TAG;
+  if (fromThisHost) {
+    const pid = Number(match[2]);
+    if (!processIsAlive(pid)) return true;
+    // This process writes its files after it started; worker threads share its pid and write after it too.
+    if (pid === process.pid && mtimeMs < PROCESS_START_MS) return true;
+  }
+  return Date.now() - mtimeMs > ABANDONED_AFTER_MS;
+}
+
+/**
+ * Removes the temporary files that killed writers left in `folder`: only names of Fulmen's pattern whose writer
+ * is gone ({@link isAbandoned}); a live writer's file, this process's included, stays.
  */
 function removeStaleTemporaries(folder: string, fileSystem: CheckpointFileSystem): void {
   let names: string[];
@@ -74,9 +101,8 @@ function removeStaleTemporaries(folder: string, fileSystem: CheckpointFileSystem
   for (const name of names) {
     const match = TEMPORARY.exec(name);
     if (match === null) continue;
-    const fromThisHost = match[1]!.length === 13 || match[1] === HOST_TAG;
-    if (!fromThisHost || processIsAlive(Number(match[2]))) continue;
     try {
+      if (!isAbandoned(match, fileSystem.statSync(join(folder, name)).mtimeMs)) continue;
       fileSystem.rmSync(join(folder, name), { force: true });
     } catch {
       // Another process may be removing it at the same time.

@@ -28,6 +28,26 @@ export class StrictJsonError extends Error {
 /** serde_json's default recursion limit; deeper nesting is refused instead of overflowing the stack. */
 const MAX_DEPTH = 128;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+/** A backslash or a character that must be escaped: a string without them is its own value. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: RFC 8259 forbids exactly these unescaped in a string.
+const ESCAPE_OR_CONTROL = /[\\\u0000-\u001f]/;
+/** A UTF-16 surrogate, half of a pair or alone. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Whether `s` holds a surrogate without its other half (in a decoded header only an escape can make one). */
+function hasLoneSurrogate(s: string): boolean {
+  if (!SURROGATE.test(s)) return false;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return true;
+    const next = s.charCodeAt(k + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+    k++;
+  }
+  return false;
+}
+
 const ESCAPES: Record<string, string> = {
   '"': '"',
   "\\": "\\",
@@ -62,7 +82,37 @@ export function parseStrictJson(text: string): StrictJsonValue {
     i += 4;
     return Number.parseInt(digits, 16);
   };
+  // A string's closing quote is the first '"' after `open` not escaped by an odd run of backslashes (each run is
+  // counted once: linear). Plain text is sliced out; text with escapes is decoded by the engine's JSON.parse, which
+  // refuses exactly what RFC 8259 refuses in a string (control characters, unknown escapes) — it is many times
+  // faster than decoding here on a header of many MB of escaped metadata. Lone surrogates JSON.parse would keep
+  // are checked after; anything refused is parsed again slowly to say what and where.
   const parseString = (): string => {
+    const open = i;
+    let close = text.indexOf('"', open + 1);
+    for (;;) {
+      if (close === -1) return parseStringSlowly();
+      let backslashes = 0;
+      while (text.charCodeAt(close - 1 - backslashes) === 0x5c) backslashes++;
+      if (backslashes % 2 === 0) break;
+      close = text.indexOf('"', close + 1);
+    }
+    const body = text.slice(open + 1, close);
+    if (!ESCAPE_OR_CONTROL.test(body)) {
+      i = close + 1;
+      return body;
+    }
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(text.slice(open, close + 1));
+    } catch {
+      return parseStringSlowly();
+    }
+    if (typeof decoded !== "string" || hasLoneSurrogate(decoded)) return parseStringSlowly();
+    i = close + 1;
+    return decoded;
+  };
+  const parseStringSlowly = (): string => {
     i++; // the opening quote
     let out = "";
     let start = i;
@@ -125,6 +175,8 @@ export function parseStrictJson(text: string): StrictJsonValue {
     NUMBER.lastIndex = i;
     const match = NUMBER.exec(text);
     if (match === null) return fail(c === undefined ? "the text ends early" : `unexpected '${c}'`);
+    // serde_json refuses a number too large for a double (1e400, or an integer of 400 digits).
+    if (!Number.isFinite(Number(match[0]))) fail(`the number ${match[0].slice(0, 40)} is out of range`);
     i += match[0].length;
     return { type: "number", text: match[0] };
   };
