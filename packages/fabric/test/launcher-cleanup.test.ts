@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,3 +65,37 @@ describe.runIf(existsSync("/proc/self/stat"))(
     }
   },
 );
+
+describe.runIf(existsSync("/proc/self/stat"))("signals to rank 0 under fabric.launch()", () => {
+  it("SIGTERM ends rank 0 in the middle of a synchronous loop, and rank 1 goes with it", async () => {
+    const out = join(dir, "busy");
+    spawnSync("mkdir", ["-p", out]);
+    const child = spawn(process.execPath, [join(__dirname, "fixtures/busy-rank-zero.mjs"), out], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_c, s) => resolve(s)));
+    const pidOf = (rank: number) => {
+      const file = join(out, `pid.rank${rank}`);
+      return existsSync(file) ? Number(readFileSync(file, "utf8")) : null;
+    };
+    const until = async (done: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      return done();
+    };
+    expect(await until(() => pidOf(0) !== null && pidOf(1) !== null, 30_000), stderr).toBe(true);
+    child.kill("SIGTERM");
+    // Well before the loop's minute: a signal listener would have waited for the loop to end.
+    const signal = await Promise.race([
+      exited,
+      new Promise((r) => setTimeout(() => r("still running"), 15_000)),
+    ]);
+    if (signal === "still running") child.kill("SIGKILL");
+    expect(signal).toBe("SIGTERM");
+    expect(await until(() => !isRunning(pidOf(1)!), 10_000)).toBe(true);
+  }, 60_000);
+});

@@ -53,11 +53,28 @@ export class RankSupervisor {
   /** Stopping the others after a failure, then telling `onFailure`. */
   private stopping: Promise<void> | null = null;
 
-  constructor(private readonly onFailure: (code: number, message: string) => void) {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      process.once(signal, () => {
-        void this.stopAll(signal).then(() => process.exit(130));
-      });
+  /**
+   * @param onFailure told, once the others are gone, that a rank failed.
+   * @param options.handleSignals whether SIGINT/SIGTERM to this process stop the ranks before it exits (128 +
+   *   the signal's number, as a shell reports it). Only for a launcher that does nothing else (`fulmen run`):
+   *   a listener replaces Node's default action, and in a process that trains (rank 0 under `fabric.launch()`)
+   *   it would run only when a synchronous training loop yields, so Ctrl-C would wait for the loop. There the
+   *   signal's default action ends the process, the terminal's Ctrl-C reaches every rank in its process group,
+   *   and the ranks see the launcher's IPC channel close.
+   */
+  constructor(
+    private readonly onFailure: (code: number, message: string) => void,
+    options: { handleSignals: boolean } = { handleSignals: true },
+  ) {
+    if (options.handleSignals) {
+      for (const [signal, code] of [
+        ["SIGINT", 130],
+        ["SIGTERM", 143],
+      ] as const) {
+        process.once(signal, () => {
+          void this.stopAll(signal).then(() => process.exit(code));
+        });
+      }
     }
     process.on("exit", (code) => this.killAllNow(code));
   }

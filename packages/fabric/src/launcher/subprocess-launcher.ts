@@ -34,10 +34,14 @@ export async function launchLocalRanks(options: LocalLaunchOptions): Promise<voi
   process.env.LOCAL_RANK = "0";
   // How many ranks share this machine (as torchrun says it): native engines size their thread pools by it.
   process.env.LOCAL_WORLD_SIZE = String(devices);
-  const supervisor = new RankSupervisor((code, message) => {
-    console.error(message);
-    process.exit(code);
-  });
+  // This process trains as rank 0, so signals keep their default action (see RankSupervisor).
+  const supervisor = new RankSupervisor(
+    (code, message) => {
+      console.error(message);
+      process.exit(code);
+    },
+    { handleSignals: false },
+  );
   for (let localRank = 1; localRank < devices; localRank++) {
     supervisor.start(
       nodeRank * devices + localRank,
