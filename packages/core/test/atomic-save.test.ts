@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { mountTinyDisk } from "../../../tooling/test-helpers/tmpfs";
 import {
   type CheckpointFileSystem,
   copyFileAtomic,
@@ -22,7 +23,6 @@ import {
 } from "../src/checkpoint/checkpoint-io";
 import type { SafetensorsEntry } from "../src/checkpoint/safetensors";
 import { FulmenError } from "../src/utils/errors";
-import { mountTinyDisk } from "./helpers/tmpfs";
 
 const folder = () => mkdtempSync(join(tmpdir(), "fulmen-atomic-"));
 const temporaries = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".fulmen-tmp"));

@@ -11,8 +11,8 @@ import {
 } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 import { afterEach, describe, expect, it } from "vitest";
+import { mountTinyDisk } from "../../../tooling/test-helpers/tmpfs";
 import { Callback, ModelCheckpoint, Trainer } from "../src/index";
-import { mountTinyDisk } from "./helpers/tmpfs";
 import { type Batch, loader, quiet, ToyModule, tempRoot } from "./helpers/toy";
 
 /** Logs a chosen score per epoch, so that the top k is known in advance. */
