@@ -7,7 +7,7 @@
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
-      "libraries": ["-lgloo", "-lpthread"]
+      "libraries": ["-lgloo", "-lpthread", "-ldl"]
     }
   ]
 }

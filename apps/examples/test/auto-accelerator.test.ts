@@ -18,11 +18,20 @@ interface Chosen {
   named?: string;
 }
 
-function runFixture(script: string, cwd = __dirname): { chosen: Chosen; stderr: string } {
+function runFixture(
+  script: string,
+  cwd = __dirname,
+  nodeArgs: string[] = [],
+): { chosen: Chosen; stderr: string } {
   // NODE_PATH (which pnpm's scripts set to every package of the workspace) is not how a user's project
   // installs packages: without it, only this app's dependencies are in reach, as in a user's project.
   const { NODE_PATH: _, ...env } = process.env;
-  const run = spawnSync(process.execPath, [script], { cwd, env, encoding: "utf8", timeout: 60_000 });
+  const run = spawnSync(process.execPath, [...nodeArgs, script], {
+    cwd,
+    env,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   expect(run.status, run.stderr).toBe(0);
   return { chosen: JSON.parse(run.stdout) as Chosen, stderr: run.stderr };
 }
@@ -93,6 +102,21 @@ describe('accelerator "auto" finds an installed engine package by itself', () =>
     expect(chosen.commonJs).toEqual([]);
     expect(stderr).not.toMatch(/Warning/);
   });
+
+  // Node 22.12 warned about every require() of an ES module made from outside node_modules; later Nodes do so
+  // under --trace-require-module=no-node-modules. Fabric's require of the engine comes from inside node_modules
+  // (where the engine is installed), so a user never sees an ExperimentalWarning for it.
+  it.skipIf(!process.allowedNodeEnvironmentFlags.has("--trace-require-module"))(
+    "loads the engine's ES module without an experimental warning about require()",
+    () => {
+      const { chosen, stderr } = runFixture(join(__dirname, "fixtures/auto-engine.mjs"), __dirname, [
+        "--trace-require-module=no-node-modules",
+      ]);
+      expect(chosen.accelerator).toBe(fastestAccelerator());
+      expect(chosen.commonJs).toEqual([]);
+      expect(stderr).not.toMatch(/ExperimentalWarning|fulmen-plugin-lookup/);
+    },
+  );
 
   it("picks it from a require() script, loading the engine's CommonJS build", () => {
     const { chosen, stderr } = runFixture(join(__dirname, "fixtures/auto-engine.cjs"));

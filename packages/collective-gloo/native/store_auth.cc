@@ -4,8 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <dlfcn.h>
 
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "store_limits.h"
@@ -73,12 +75,37 @@ bool sameProof(const Proof& a, const uint8_t* b) { return CRYPTO_memcmp(a.data()
 
 }  // namespace
 
+void requireCrypto() {
+  static std::once_flag checked;
+  static std::string missing;
+  std::call_once(checked, [] {
+    // Where the addon's own lookups go: the process's global scope (Node's executable, or the libcrypto a
+    // distribution's Node links), then the addon's own dependencies.
+    Dl_info self{};
+    void* own = nullptr;
+    if (::dladdr(reinterpret_cast<void*>(&requireCrypto), &self) != 0 && self.dli_fname != nullptr)
+      own = ::dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    for (const char* name : {"HMAC", "EVP_sha256", "RAND_bytes", "CRYPTO_memcmp"}) {
+      if (::dlsym(RTLD_DEFAULT, name) != nullptr) continue;
+      if (own != nullptr && ::dlsym(own, name) != nullptr) continue;
+      missing += (missing.empty() ? "" : ", ") + std::string(name);
+    }
+    if (own != nullptr) ::dlclose(own);
+  });
+  if (!missing.empty())
+    throw std::runtime_error("this Node.js does not provide OpenSSL's " + missing +
+                             ", which the rendezvous store's handshake uses (Node's own OpenSSL, which official "
+                             "Node.js builds and distributions' nodejs packages carry): run a Node.js built with "
+                             "OpenSSL, or meet through a shared directory instead (fileStorePath)");
+}
+
 void randomBytes(uint8_t* out, size_t size) {
   if (RAND_bytes(out, static_cast<int>(size)) != 1)
     throw std::runtime_error("OpenSSL could not generate random bytes for the rendezvous store's handshake");
 }
 
-bool readClientProof(int fd, const std::string& secret, PendingClient* client) {
+bool readClientProof(int fd, const std::string& secret, PendingClient* client,
+                     std::chrono::steady_clock::time_point deadline) {
   randomBytes(client->serverNonce.data(), kNonceBytes);
   uint8_t greeting[kGreetingBytes];
   std::memcpy(greeting, kMagic, sizeof(kMagic));
@@ -87,11 +114,12 @@ bool readClientProof(int fd, const std::string& secret, PendingClient* client) {
   writeAll(fd, greeting, sizeof(greeting));
 
   // A fixed-size message: a client cannot make the store read or allocate more before it has proven itself.
-  // The magic comes first and alone, so a client speaking anything else is dropped at once.
+  // The magic comes first and alone, so a client speaking anything else is dropped at once. The whole message
+  // is due by one deadline, so a stranger cannot hold its handshake slot by trickling bytes.
   uint8_t m[kClientBytes];
-  if (!readAll(fd, m, sizeof(kMagic))) throw ProtocolViolation("closed before proving membership");
+  if (!readAllBefore(fd, m, sizeof(kMagic), deadline)) throw ProtocolViolation("closed before proving membership");
   if (std::memcmp(m, kMagic, sizeof(kMagic)) != 0) throw ProtocolViolation("not a Fulmen store client");
-  if (!readAll(fd, m + sizeof(kMagic), sizeof(m) - sizeof(kMagic)))
+  if (!readAllBefore(fd, m + sizeof(kMagic), sizeof(m) - sizeof(kMagic), deadline))
     throw ProtocolViolation("closed before proving membership");
   const uint8_t* p = m + sizeof(kMagic);
   client->identity.rank = getU32(p);
@@ -157,16 +185,29 @@ void proveMembership(int fd, const std::string& secret, const Identity& identity
   append(m, identity.session);
   append(m, c.clientNonce);
   append(m, clientProof(secret, c));
-  writeAll(fd, m.data(), m.size());
-
+  // The greeting was a Fulmen store's: a connection that breaks from here on was dropped by it (it made room
+  // for a newer connection, or this one's time ran out; either way, the client's message may still have been
+  // unread, which resets rather than closes the connection), and another attempt may succeed.
+  const std::string cutOff = "the rendezvous store at " + where + " dropped the connection during the handshake";
   uint8_t code;
-  if (!readAll(fd, &code, 1))
-    throw HandshakeRetry("the rendezvous store at " + where + " closed the connection during the handshake");
+  try {
+    writeAll(fd, m.data(), m.size());
+    if (!readAll(fd, &code, 1)) throw HandshakeRetry(cutOff);
+  } catch (const HandshakeRetry&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw HandshakeRetry(cutOff + " (" + e.what() + ")");
+  }
   switch (static_cast<HandshakeReply>(code)) {
     case HandshakeReply::Accepted: {
       uint8_t proof[kProofBytes];
-      if (!readAll(fd, proof, sizeof(proof)))
-        throw HandshakeRetry("the rendezvous store at " + where + " closed the connection during the handshake");
+      bool complete = false;
+      try {
+        complete = readAll(fd, proof, sizeof(proof));
+      } catch (const std::exception& e) {
+        throw HandshakeRetry(cutOff + " (" + e.what() + ")");
+      }
+      if (!complete) throw HandshakeRetry(cutOff);
       if (!sameProof(serverProof(secret, c), proof))
         throw std::runtime_error("the process listening on " + where +
                                  " could not prove it knows this job's FULMEN_STORE_SECRET; it is not this job's "

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,13 @@ struct Identity {
   SessionId session{};
 };
 
+/**
+ * Throws, naming what is missing and the fix, when this Node process does not carry the OpenSSL functions the
+ * handshake calls. Node loads addons with lazy binding, so without this check a Node built without OpenSSL would
+ * load the addon and then kill the whole process ("symbol lookup error") at the first handshake.
+ */
+void requireCrypto();
+
 /** Cryptographically random bytes; throws when the generator fails. */
 void randomBytes(uint8_t* out, size_t size);
 
@@ -52,10 +60,12 @@ struct PendingClient {
 };
 
 /**
- * Greets the client and reads its proof. Returns false after refusing a wrong proof (the caller closes the
- * connection); throws when the client breaks off or speaks another protocol. Nothing else is read before.
+ * Greets the client and reads its proof, which must arrive whole by `deadline`. Returns false after refusing a
+ * wrong proof (the caller closes the connection); throws when the client breaks off, is too slow or speaks
+ * another protocol. Nothing else is read before.
  */
-bool readClientProof(int fd, const std::string& secret, PendingClient* client);
+bool readClientProof(int fd, const std::string& secret, PendingClient* client,
+                     std::chrono::steady_clock::time_point deadline);
 /** Accepts a client whose proof was right: replies Accepted with the store's proof. */
 void acceptClient(int fd, const std::string& secret, const PendingClient& client);
 /** Refuses a client whose proof was right but whose claim conflicts (world size, rank) or who came when full. */

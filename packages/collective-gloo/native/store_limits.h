@@ -16,9 +16,18 @@ constexpr uint32_t kMaxValueBytes = 64u << 20;
 constexpr size_t kMaxKeys = 65536;
 /** Most bytes held in all values together. */
 constexpr size_t kMaxStoredBytes = size_t{1} << 30;
-/** Connections still proving they belong to the job; more are closed at once (the client retries). */
+/**
+ * Connections still proving they belong to the job. A newcomer beyond them is still greeted: the one that has
+ * waited longest is dropped to make room (a real rank proves itself within a round trip, so strangers holding
+ * every slot cannot keep it out; the dropped one, if it was a rank, connects again).
+ */
 constexpr size_t kMaxPendingConnections = 64;
-/** How long a new connection may take to prove it belongs to the job before it is dropped. */
+/**
+ * Threads of connections in their handshake, counting dropped ones that have not ended yet; past it newcomers
+ * are closed at once, so a flood of connections never costs more threads than this.
+ */
+constexpr size_t kMaxHandshakeThreads = 2 * kMaxPendingConnections;
+/** How long a new connection may take to prove it belongs to the job, all of its bytes together. */
 constexpr auto kHandshakeTimeout = std::chrono::milliseconds(5000);
 /** Longest message the store sends back with a refusal. */
 constexpr uint32_t kMaxMessageBytes = 4096;

@@ -48,16 +48,21 @@ struct TcpStoreServer::State {
   };
   std::map<int, Claim> claims;
   std::set<int> connections;
+  // Connections in their handshake by arrival (oldest first), and the threads serving them (dropped ones too,
+  // until they end).
+  std::map<uint64_t, int> waiting;
+  uint64_t arrivals = 0;
   size_t pending = 0;
   size_t members = 0;
   // Set when a connection claimed another world size: every waiting and later Get fails with it.
   std::string conflict;
   std::set<int> claimedWrongWorld;
-  int refusedProofs = 0;
+  uint64_t refusedProofs = 0;
   bool stopping = false;
 };
 
 TcpStoreServer::TcpStoreServer(const StoreServerOptions& options) : state_(std::make_shared<State>()) {
+  requireCrypto();
   Listener listener = listenOn(options.host, options.port);
   // Without a secret anyone who reaches the port could use the store: allowed only where that is this machine.
   if (options.secret.empty() && !listener.loopback) {
@@ -82,14 +87,23 @@ TcpStoreServer::~TcpStoreServer() {
     for (int fd : state_->connections) ::shutdown(fd, SHUT_RDWR);
   }
   state_->changed.notify_all();
+  // Shutting the listener down wakes the accept thread; it is closed only once that thread has ended, so the
+  // thread never calls accept on a descriptor number that another thread's socket has taken over meanwhile.
   ::shutdown(listenFd_, SHUT_RDWR);
-  ::close(listenFd_);
   if (acceptThread_.joinable()) acceptThread_.join();
+  ::close(listenFd_);
+  // The connections' threads are detached (each holds the state it needs), but every socket they wait on is shut
+  // down now: let them finish, so that none is still inside OpenSSL or this addon's code when the process goes on
+  // to exit. Bounded, in case one is descheduled for long.
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->changed.wait_for(lock, std::chrono::seconds(2),
+                           [this] { return state_->pending == 0 && state_->members == 0; });
 }
 
 void TcpStoreServer::acceptLoop() {
   for (;;) {
     int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
+    uint64_t arrival = 0;
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -107,19 +121,28 @@ void TcpStoreServer::acceptLoop() {
         ::close(fd);
         return;
       }
-      // One thread per connection, but only so many that have not proven themselves: a flood of strangers is
-      // turned away at the door (a real rank retries), and never costs a thread each.
-      if (state_->pending >= kMaxPendingConnections) {
+      // One thread per connection, but only so many that have not proven themselves: a flood of strangers
+      // never costs a thread each.
+      if (state_->pending >= kMaxHandshakeThreads) {
         ::close(fd);
         continue;
       }
+      // Every slot taken: the connection that has waited longest makes room, so strangers that connect and say
+      // nothing cannot keep a rank out by holding them all. Only shut down here: its own thread closes it.
+      if (state_->waiting.size() >= kMaxPendingConnections) {
+        ::shutdown(state_->waiting.begin()->second, SHUT_RDWR);
+        state_->waiting.erase(state_->waiting.begin());
+      }
+      arrival = state_->arrivals++;
+      state_->waiting.emplace(arrival, fd);
       state_->pending++;
       state_->connections.insert(fd);
     }
     try {
-      std::thread(serve, state_, fd).detach();
+      std::thread(serve, state_, fd, arrival).detach();
     } catch (const std::exception&) {
       std::lock_guard<std::mutex> lock(state_->mutex);
+      state_->waiting.erase(arrival);
       state_->pending--;
       state_->connections.erase(fd);
       ::close(fd);
@@ -127,14 +150,14 @@ void TcpStoreServer::acceptLoop() {
   }
 }
 
-void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
+void TcpStoreServer::serve(std::shared_ptr<State> state, int fd, uint64_t arrival) {
   bool member = false;
   int rank = -1;
   try {
-    // A stranger may not hold a thread for long: the handshake has a deadline.
+    // A stranger may not hold a thread for long: the whole handshake has a deadline.
     setSocketTimeout(fd, kHandshakeTimeout);
     PendingClient client;
-    if (!readClientProof(fd, state->secret, &client)) {
+    if (!readClientProof(fd, state->secret, &client, Clock::now() + kHandshakeTimeout)) {
       std::lock_guard<std::mutex> lock(state->mutex);
       state->refusedProofs++;
     } else {
@@ -144,6 +167,8 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
       bool newConflict = false;
       {
         std::lock_guard<std::mutex> lock(state->mutex);
+        // Dropped to make room while proving itself: it was shut down, and is not let in.
+        if (state->waiting.erase(arrival) == 0) throw std::runtime_error("dropped during the handshake");
         if (who.worldSize != static_cast<uint32_t>(state->worldSize)) {
           decision = HandshakeReply::WorldSizeMismatch;
           message = "ranks disagree on the world size: rank " + std::to_string(who.rank) + " has WORLD_SIZE=" +
@@ -198,12 +223,14 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd) {
       state->members--;
       state->claims[rank].open--;
     } else {
+      state->waiting.erase(arrival);
       state->pending--;
     }
     state->connections.erase(fd);
     ::close(fd);
   }
-  if (member) state->changed.notify_all();
+  // Waiters on a member's departure, and a stopping server waiting for every connection's thread to end.
+  state->changed.notify_all();
 }
 
 bool TcpStoreServer::hasConflict() {
@@ -361,6 +388,7 @@ static std::vector<RankLiveness> readLiveness(int fd, int worldSize) {
 TcpStoreClient::TcpStoreClient(const std::string& host, int port, std::chrono::milliseconds timeout,
                                const std::string& secret, int rank, int worldSize)
     : host_(host), port_(port), timeout_(timeout), secret_(secret) {
+  requireCrypto();
   identity_.rank = static_cast<uint32_t>(rank);
   identity_.worldSize = static_cast<uint32_t>(worldSize);
   randomBytes(identity_.session.data(), identity_.session.size());
@@ -383,7 +411,11 @@ int TcpStoreClient::openConnection(Clock::time_point deadline) {
   for (;;) {
     int fd = connectWithRetry(host_, port_, deadline);
     try {
-      setSocketTimeout(fd, kHandshakeTimeout);
+      // The handshake's reads end by the caller's deadline too (a diagnosis asks a stopped rank 0 for 1.5 s,
+      // not for the store's 5 s handshake limit), with a moment's grace when it has already passed.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      setSocketTimeout(fd, std::clamp(left, std::chrono::milliseconds(100),
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(kHandshakeTimeout)));
       proveMembership(fd, secret_, identity_, where());
       setSocketTimeout(fd, std::chrono::milliseconds(0));
       return fd;

@@ -62,7 +62,7 @@ class TcpStoreServer {
  private:
   struct State;
   void acceptLoop();
-  static void serve(std::shared_ptr<State> state, int fd);
+  static void serve(std::shared_ptr<State> state, int fd, uint64_t arrival);
   static void serveMember(const std::shared_ptr<State>& state, int fd, int rank);
 
   std::shared_ptr<State> state_;

@@ -4,10 +4,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -38,6 +40,27 @@ bool readAll(int fd, void* data, size_t size) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) throw std::runtime_error("no answer within the timeout");
       throw std::runtime_error(std::string("read failed: ") + std::strerror(errno));
     }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool readAllBefore(int fd, void* data, size_t size, std::chrono::steady_clock::time_point deadline) {
+  char* p = static_cast<char*>(data);
+  size_t done = 0;
+  while (done < size) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("no answer within the timeout");
+    pollfd waiting{fd, POLLIN, 0};
+    int ready = ::poll(&waiting, 1, static_cast<int>(std::min<int64_t>(left.count(), 60000)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) throw std::runtime_error(std::string("poll failed: ") + std::strerror(errno));
+    if (ready == 0) continue;  // the deadline is checked at the top
+    ssize_t n = ::recv(fd, p + done, size - done, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n == 0 && done == 0) return false;
+    if (n == 0) throw std::runtime_error("connection closed in the middle of a message");
+    if (n < 0) throw std::runtime_error(std::string("read failed: ") + std::strerror(errno));
     done += static_cast<size_t>(n);
   }
   return true;

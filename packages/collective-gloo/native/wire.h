@@ -21,6 +21,11 @@ struct ProtocolViolation : std::runtime_error {
 void writeAll(int fd, const void* data, size_t size);
 /** Reads exactly `size` bytes; returns false when the peer closed the connection before the first byte. */
 bool readAll(int fd, void* data, size_t size);
+/**
+ * readAll that ends at `deadline` however the bytes trickle in (throws std::runtime_error then): a per-read
+ * timeout alone lets a peer sending one byte just inside each timeout hold the connection almost indefinitely.
+ */
+bool readAllBefore(int fd, void* data, size_t size, std::chrono::steady_clock::time_point deadline);
 
 void writeU32(int fd, uint32_t value);
 uint32_t readU32(int fd);

@@ -100,7 +100,10 @@ export function loadPluginPackage(packageName: string): boolean {
     const entry = esModuleEntry(found);
     if (entry !== undefined) {
       try {
-        found.from(entry);
+        // Required from the package's own folder, inside node_modules: Node 22.12 (and --trace-require-module
+        // later) warns of require(esm) "experimental" when the requiring module lies outside node_modules, and
+        // would name `found.from`'s made-up file in the user's project.
+        createRequire(found.manifestPath)(entry);
         return true;
       } catch (error) {
         // An ES module with top-level await cannot be required; its CommonJS build can.
