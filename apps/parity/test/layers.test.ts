@@ -100,6 +100,57 @@ describe("pnpm parity: PyTorch's layers and losses", () => {
     expect(summary(run.stdout).failed).toBe(2);
   }, 60_000);
 
+  it("binds PyTorch's arguments as Python does: positional optionals, keywords for positionals, explicit defaults", () => {
+    // The same calls, spelled as other generators may write them; PyTorch's numbers stay valid for each.
+    const respelled: Record<string, { args?: unknown[]; kwargs?: Record<string, unknown> }> = {
+      // MaxPool2d(3, 2, 1): stride and padding positional (the old replay silently pooled with stride 3, no padding)
+      MaxPool2d_k3_s2_p1: { args: [3, 2, 1], kwargs: {} },
+      Conv2d_rect_stride2_pad12: { args: [2, 3, [3, 2], 2, [1, 2]], kwargs: { padding_mode: "zeros" } },
+      AvgPool2d_no_count_include_pad: { args: [3, 2, 1, false, false, null], kwargs: {} },
+      BatchNorm1d_cumulative_momentum_none: { args: [3, 1e-5, null], kwargs: { device: null } },
+      Embedding_padding_idx: { args: [6, 3, 0], kwargs: { max_norm: null, sparse: false } },
+      Linear_nobias_3d: { args: [6, 3, false], kwargs: {} },
+      LayerNorm_2dims_eps: { args: [[3, 4], 0.001, true], kwargs: {} },
+      GELU_approximatetanh: { args: ["tanh"], kwargs: {} },
+      Flatten_1_2: { args: [], kwargs: { start_dim: 1, end_dim: 2 } },
+      Dropout_eval: { args: [], kwargs: { p: 0.3, inplace: false } },
+      Identity: { args: [54], kwargs: { unused: "anything" } },
+    };
+    const losses: Record<string, Record<string, unknown>> = {
+      cross_entropy_label_smoothing_mean: { label_smoothing: 0.1, weight: null, reduction: "mean" },
+      bce_with_logits_mean: { weight: null, pos_weight: null, size_average: null, reduce: null },
+    };
+    const file = structuredClone(golden);
+    file.cases = file.cases.filter((c) => (c.name as string) in respelled || (c.name as string) in losses);
+    for (const c of file.cases) {
+      const spec = respelled[c.name as string];
+      if (spec !== undefined) Object.assign(c, spec);
+      else c.kwargs = losses[c.name as string];
+    }
+    expect(file.cases).toHaveLength(Object.keys(respelled).length + Object.keys(losses).length);
+    const path = join(mkdtempSync(join(tmpdir(), "parity-layers-")), "respelled.json");
+    writeFileSync(path, JSON.stringify(file));
+    const run = parity(path);
+    const s = summary(run.stdout);
+    expect(s.failed, s.lines.filter((l) => !l.startsWith("PASS")).join("\n")).toBe(0);
+    expect([s.passed, s.missing]).toEqual([file.cases.length, 0]);
+    expect(run.status).toBe(0);
+
+    // What Python would refuse, or Fulmen cannot take, is said, never silently dropped.
+    const refused = structuredClone(file);
+    const byName = (name: string) => refused.cases.find((c) => c.name === name)!;
+    Object.assign(byName("MaxPool2d_k3_s2_p1"), { args: [3, 2, 1, 1, false, false, 9] });
+    Object.assign(byName("Conv2d_rect_stride2_pad12"), { args: [2, 3, [3, 2]], kwargs: { in_channels: 2 } });
+    Object.assign(byName("Dropout_eval"), { kwargs: { p: 0.3, inplace: true } });
+    refused.cases = ["MaxPool2d_k3_s2_p1", "Conv2d_rect_stride2_pad12", "Dropout_eval"].map(byName);
+    writeFileSync(path, JSON.stringify(refused));
+    const bad = parity(path);
+    expect(bad.stdout).toMatch(/FAIL +0 .*MaxPool2d takes at most 6 positional arguments/);
+    expect(bad.stdout).toMatch(/FAIL +1 .*Conv2d got multiple values for argument 'in_channels'/);
+    expect(bad.stdout).toMatch(/MISS +2 .*not implemented: nn\.Dropout option inplace/);
+    expect(bad.status).toBe(1);
+  }, 60_000);
+
   // wasm runs tfjs's NHWC kernels (and Fulmen's replacements); host runs the native engine's NCHW ones.
   for (const accelerator of ["wasm", "host"]) {
     it(`passes the same cases on the ${accelerator} accelerator`, () => {

@@ -76,4 +76,25 @@ describe("BatchNorm", () => {
     expect(bn.numBatchesTracked!.dataSync()[0]).toBe(6);
     expect(() => bn.forward(tf.ones([2, 4, 3, 3]))).toThrow(/expected \[N, 3, H, W\]/);
   });
+
+  it("refuses batch statistics of one value per channel, as PyTorch, and leaves the running statistics alone", () => {
+    const bn1 = new nn.BatchNorm1d(2);
+    expect(() => bn1.forward(tf.tensor2d([[1, 2]]))).toThrow(
+      /BatchNorm1d: expected more than 1 value per channel .*shape \[1,2\].*call eval\(\)/,
+    );
+    expect(bn1.numBatchesTracked!.dataSync()[0]).toBe(0);
+    close(bn1.runningVar!.dataSync(), [1, 1]);
+    // Eval mode normalises one sample with the running statistics; [1, C, L] with L > 1 has enough values.
+    bn1.eval();
+    close(bn1.forward(tf.tensor2d([[1, 2]])).dataSync(), [1 / Math.sqrt(1 + 1e-5), 2 / Math.sqrt(1 + 1e-5)]);
+    bn1.train();
+    expect(bn1.forward(tf.ones([1, 2, 3])).shape).toEqual([1, 2, 3]);
+    expect(bn1.numBatchesTracked!.dataSync()[0]).toBe(1);
+    // Without running statistics eval mode normalises with the batch's too, so the rule holds there.
+    const bn2 = new nn.BatchNorm2d(3, { trackRunningStats: false });
+    bn2.eval();
+    expect(() => bn2.forward(tf.ones([1, 3, 1, 1]))).toThrow(/more than 1 value per channel/);
+    bn1.dispose();
+    bn2.dispose();
+  });
 });

@@ -54,6 +54,23 @@ for (const channelsFirst of [false, true]) {
       ]);
     });
 
+    it("dilation spaces max pooling's taps; the gradient of tied taps goes to the first, as PyTorch's", () => {
+      setup();
+      // Taps (i, j), (i, j+2), (i+2, j), (i+2, j+2): the maximum of a 0..24 ramp is the last one.
+      const pool = new nn.MaxPool2d(2, { dilation: 2, stride: 1 });
+      expect(values(pool.forward(plane(5, 5)))).toEqual([12, 13, 14, 17, 18, 19, 22, 23, 24]);
+      // All taps equal: each window's gradient goes to its first tap, (i, j), not a quarter to each.
+      const g = tf.grad((v: tf.Tensor) => tf.sum(pool.forward(v)))(tf.ones([1, 1, 4, 4]));
+      expect(values(g)).toEqual([1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      // With stride, padding (−∞) and ceil mode: windows of extent 3 at rows/columns −1, 1, 3 of a 4×4 ramp.
+      const strided = new nn.MaxPool2d(2, { dilation: 2, stride: 2, padding: 1, ceilMode: true });
+      const y = strided.forward(plane(4, 4));
+      // (taps −1 and 1, 1 and 3, 3 and 5 of the ramp 4·row + column; −1 and 5 are padding)
+      expect(y.shape).toEqual([1, 1, 3, 3]);
+      expect(values(y)).toEqual([5, 7, 7, 13, 15, 15, 13, 15, 15]);
+      expect(strided.toString()).toContain("dilation=[2,2]");
+    });
+
     it("differentiates ceil-mode average pooling with each window's own divisor", () => {
       setup();
       const g = tf.grad((v: tf.Tensor) => tf.sum(new nn.AvgPool2d(2, { ceilMode: true }).forward(v)))(
@@ -77,6 +94,11 @@ describe("pooling option checks", () => {
     );
     expect(() => new nn.AvgPool2d(2, { divisorOverride: 0 })).toThrow(/invalid divisorOverride 0/);
     expect(() => new nn.MaxPool2d(2, { stride: 0 })).toThrow(/stride must be a positive integer/);
+    // PyTorch's limit is half the dilated window's extent: (2 − 1)·2 + 1 = 3 takes a padding of 1, not 2.
+    expect(() => new nn.MaxPool2d(2, { dilation: 2, padding: 2 })).toThrow(
+      /padding \[2,2\] must be at most half the dilated window's extent \[3,3\]/,
+    );
+    expect(() => new nn.MaxPool2d(2, { dilation: 0 })).toThrow(/dilation must be a positive integer/);
   });
 
   it("names an input too small for the kernel", () => {

@@ -1,5 +1,20 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Module, nn, Parameter, type StateDict, tf } from "../src/index";
+import {
+  backward,
+  decodeSkeleton,
+  encodeState,
+  Module,
+  nn,
+  Parameter,
+  restoreState,
+  SafetensorsCheckpointIO,
+  SGD,
+  type StateDict,
+  tf,
+} from "../src/index";
 
 /** A state dict as PyTorch's BatchNorm1d(2) saves it. */
 function torchBatchNorm(): StateDict {
@@ -94,6 +109,100 @@ describe("state-dict keys are PyTorch's", () => {
     model.dispose();
   });
 
+  it("resumes a training checkpoint an older Fulmen wrote (camelCase BatchNorm buffers), strict or not", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    /** Fulmen 0.1's BatchNorm1d as it saved itself: the same buffers under their property names. */
+    class OldBatchNorm1d extends Module {
+      weight = Parameter.full([2], 1);
+      bias = Parameter.full([2], 0);
+      constructor() {
+        super();
+        this.registerBuffer("runningMean", tf.tensor1d([0.5, -0.5]));
+        this.registerBuffer("runningVar", tf.tensor1d([2, 3]));
+        this.registerBuffer("numBatchesTracked", tf.scalar(4, "int32"));
+      }
+      forward(x: tf.Tensor): tf.Tensor {
+        return x;
+      }
+    }
+    const oldLinear = new nn.Linear(3, 2);
+    const old = new nn.Sequential(oldLinear, new OldBatchNorm1d());
+    const oldOptimizer = new SGD(old, { lr: 0.1, momentum: 0.9 });
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0, 2],
+    ]);
+    backward(() => tf.sum(old.forward(x) as tf.Tensor) as tf.Scalar, old).dispose();
+    oldOptimizer.step();
+    const io = new SafetensorsCheckpointIO();
+    const path = join(mkdtempSync(join(tmpdir(), "fulmen-old-ckpt-")), "epoch=3.ckpt");
+    // The layout the Trainer writes: the module under stateDict, the optimizers beside it.
+    io.save(encodeState({ epoch: 3, stateDict: old, optimizerStates: [oldOptimizer] }), path);
+    expect(Object.keys(io.load(path).tensors)).toContain("stateDict.1.runningMean");
+
+    for (const strict of [false, true]) {
+      const linear = new nn.Linear(3, 2);
+      const bn = new nn.BatchNorm1d(2);
+      const model = new nn.Sequential(linear, bn);
+      const optimizer = new SGD(model, { lr: 0.1, momentum: 0.9 });
+      const { tensors, skeleton } = io.load(path);
+      const decoded = decodeSkeleton(skeleton, tensors) as Record<string, unknown>;
+      // What the Trainer's resume does (strict: false) and what fabric.load does by default (strict).
+      const state: Record<string, unknown> = { stateDict: model, optimizerStates: [optimizer] };
+      const rest = restoreState(state, decoded, strict);
+      expect(rest.epoch).toBe(3);
+      expect(Array.from(bn.runningMean!.dataSync())).toEqual([0.5, -0.5]);
+      expect(Array.from(bn.runningVar!.dataSync())).toEqual([2, 3]);
+      expect(bn.numBatchesTracked!.dataSync()[0]).toBe(4);
+      expect(Array.from(linear.weight.data.dataSync())).toEqual(Array.from(oldLinear.weight.data.dataSync()));
+      // Training goes on from there (the new BatchNorm's affine parameters get their momentum buffers on the
+      // first step, the old stand-in had no gradient for them), with a flat tensor count.
+      const step = () => {
+        backward(() => tf.sum(model.forward(x) as tf.Tensor) as tf.Scalar, model).dispose();
+        optimizer.step();
+        optimizer.zeroGrad();
+      };
+      step();
+      const before = tf.memory().numTensors;
+      step();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(bn.numBatchesTracked!.dataSync()[0]).toBe(6);
+      // Saved again, it carries PyTorch's names only.
+      expect(Object.keys(encodeState({ stateDict: model }).tensors)).toEqual([
+        "stateDict.0.weight",
+        "stateDict.0.bias",
+        "stateDict.1.weight",
+        "stateDict.1.bias",
+        "stateDict.1.running_mean",
+        "stateDict.1.running_var",
+        "stateDict.1.num_batches_tracked",
+      ]);
+      optimizer.disposeState();
+      model.dispose();
+    }
+    expect(warn).toHaveBeenCalledTimes(2);
+    oldOptimizer.disposeState();
+    old.dispose();
+    x.dispose();
+  });
+
+  it("still refuses a truly unexpected key, and a PyTorch key next to its old name", () => {
+    const bn = new nn.BatchNorm1d(2);
+    const extra = { ...torchBatchNorm(), running_std: tf.tensor1d([1, 1]) };
+    expect(() => bn.loadStateDict(extra)).toThrow(/Unexpected key\(s\) in state_dict: "running_std"/);
+    // Both spellings of one buffer: the PyTorch one is read, the old one is left over, hence unexpected.
+    const both = { ...torchBatchNorm(), runningMean: tf.tensor1d([9, 9]) };
+    expect(() => bn.loadStateDict(both)).toThrow(/Unexpected key\(s\) in state_dict: "runningMean"/);
+    const loose = bn.loadStateDict(both, { strict: false });
+    expect(loose).toEqual({ missingKeys: [], unexpectedKeys: ["runningMean"], renamedKeys: [] });
+    expect(Array.from(bn.runningMean!.dataSync())).toEqual([0.30000001192092896, -1]);
+    // An old name that is no property of this module is unexpected, not renamed.
+    expect(() => bn.loadStateDict({ ...torchBatchNorm(), "0.runningMean": tf.tensor1d([1, 1]) })).toThrow(
+      /Unexpected key\(s\) in state_dict: "0\.runningMean"/,
+    );
+    bn.dispose();
+  });
+
   it("a custom module names a property's state-dict key with registerParameter, registerBuffer or registerModule", () => {
     class Attention extends Module {
       declare inProjWeight: Parameter;
@@ -125,6 +234,24 @@ describe("state-dict keys are PyTorch's", () => {
     copy.loadStateDict(m.stateDict());
     m.dispose();
     copy.dispose();
+  });
+
+  it("refuses a key that another property is already saved under, instead of overwriting it", () => {
+    class Clash extends Module {
+      running_mean = Parameter.full([2], 1);
+      constructor() {
+        super();
+        this.registerBuffer("runningMean", tf.zeros([2]), { key: "running_mean" });
+      }
+      forward(x: tf.Tensor): tf.Tensor {
+        return x;
+      }
+    }
+    const m = new Clash();
+    expect(() => m.stateDict()).toThrow(
+      /Clash: 'running_mean' and 'runningMean' are both saved as state-dict key 'running_mean'/,
+    );
+    m.dispose();
   });
 
   it("a non-persistent buffer stays out of the state dict, with the flag alone or in options", () => {

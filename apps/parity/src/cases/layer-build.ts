@@ -2,6 +2,14 @@ import { FulmenError, Module, nn, type tf, toCamelCase } from "@fulmen/core";
 import { MissingFeature } from "../golden";
 import { toFulmenOptions } from "../hparams";
 import { decodeTensor, isFlatTensor } from "./layer-tensors";
+import {
+  FUNCTION_SIGNATURES,
+  MODULE_SIGNATURES,
+  REQUIRED,
+  sameArgument,
+  type TorchParam,
+  type TorchSignature,
+} from "./torch-signatures";
 
 /** A PyTorch constructor call as the layer golden files record it. */
 export interface ModuleSpec {
@@ -49,18 +57,99 @@ export function toOptions(kwargs: Record<string, unknown> | undefined): Record<s
 }
 
 /**
- * Builds `new nn.<type>(...args, { camelCaseKeywords })` (the options object only when there are keywords),
- * a container from its built children. A class or option Fulmen lacks is a {@link MissingFeature}.
+ * Every argument of a PyTorch call by parameter name, as Python binds them (positional ones by position,
+ * then the keywords), leaving out those equal to PyTorch's default (they change nothing, and Fulmen's
+ * defaults are PyTorch's). A call Python would refuse is an error.
+ */
+function bindArguments(
+  owner: string,
+  params: readonly TorchParam[],
+  args: readonly unknown[],
+  kwargs: Record<string, unknown>,
+): Map<string, unknown> {
+  if (args.length > params.length) {
+    throw new Error(
+      `${owner} takes at most ${params.length} positional arguments, the case gives ${args.length}`,
+    );
+  }
+  const bound = new Map<string, unknown>();
+  args.forEach((value, i) => {
+    bound.set(params[i]![0], value);
+  });
+  for (const [name, value] of Object.entries(kwargs)) {
+    if (bound.has(name)) throw new Error(`${owner} got multiple values for argument '${name}'`);
+    bound.set(name, value);
+  }
+  for (const [name, defaultValue] of params) {
+    if (bound.has(name) && defaultValue !== REQUIRED && sameArgument(bound.get(name), defaultValue))
+      bound.delete(name);
+  }
+  return bound;
+}
+
+/**
+ * Fulmen's constructor arguments for a PyTorch call whose signature is known: its leading parameters
+ * positionally, every other one in the options object (camelCase). A non-default argument that a Fulmen
+ * constructor without options cannot take is a {@link MissingFeature}.
+ */
+function fulmenArguments(
+  type: string,
+  signature: TorchSignature,
+  args: readonly unknown[],
+  kwargs: Record<string, unknown>,
+): unknown[] {
+  if (signature.ignoresArguments) return [];
+  const bound = bindArguments(`nn.${type}`, signature.params, args, kwargs);
+  const positional = signature.params.slice(0, signature.positional).map(([name]) => {
+    const value = bound.get(name);
+    bound.delete(name);
+    return value;
+  });
+  while (positional.length > 0 && positional.at(-1) === undefined) positional.pop();
+  if (bound.size === 0) return positional;
+  if (!signature.options) {
+    throw new MissingFeature(`nn.${type} option ${[...bound.keys()].map(toCamelCase).join(", ")}`);
+  }
+  return [...positional, toOptions(Object.fromEntries(bound))];
+}
+
+/**
+ * Builds `nn.<type>` from PyTorch's constructor call, a container from its built children. For the classes
+ * whose PyTorch signature is known (see {@link MODULE_SIGNATURES}) any argument may be positional or a
+ * keyword, as in Python; others are built as `new nn.<type>(...args, { camelCaseKeywords })`. A class or
+ * option Fulmen lacks is a {@link MissingFeature}.
  */
 export function buildModule(spec: ModuleSpec): Module {
   const ctor = (nn as unknown as Record<string, unknown>)[spec.type];
   if (typeof ctor !== "function" || !(ctor.prototype instanceof Module)) {
     throw new MissingFeature(`nn.${spec.type}`);
   }
-  const positional = spec.children != null ? spec.children.map(buildModule) : (spec.args ?? []);
-  const options = toOptions(spec.kwargs);
-  const args = Object.keys(options).length > 0 ? [...positional, options] : positional;
+  let args: unknown[];
+  if (spec.children != null) {
+    args = spec.children.map(buildModule);
+  } else {
+    const signature = Object.hasOwn(MODULE_SIGNATURES, spec.type) ? MODULE_SIGNATURES[spec.type] : undefined;
+    const positional = spec.args ?? [];
+    const options = toOptions(spec.kwargs);
+    args =
+      signature !== undefined
+        ? fulmenArguments(spec.type, signature, positional, spec.kwargs ?? {})
+        : Object.keys(options).length > 0
+          ? [...positional, options]
+          : positional;
+  }
   return withOptions(`nn.${spec.type}`, () => new (ctor as ModuleClass)(...args));
+}
+
+/**
+ * A loss case's keywords (PyTorch's names, tensors still flat) as Fulmen options: camelCase, tensors decoded,
+ * and, where the function's signature is known, without the arguments equal to PyTorch's defaults (an
+ * explicit `weight=None` means no weight).
+ */
+export function functionalOptions(fn: string, kwargs: Record<string, unknown>): Record<string, unknown> {
+  const params = Object.hasOwn(FUNCTION_SIGNATURES, fn) ? FUNCTION_SIGNATURES[fn] : undefined;
+  if (params === undefined) return toOptions(kwargs);
+  return toOptions(Object.fromEntries(bindArguments(`nn.functional.${fn}`, params, [], kwargs)));
 }
 
 /** The Fulmen name of a `torch.nn.functional` function (`binary_cross_entropy_with_logits` → `binaryCrossEntropyWithLogits`). */

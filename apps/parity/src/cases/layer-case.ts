@@ -1,6 +1,6 @@
 import { type Module, type StateDict, tf } from "@fulmen/core";
 import { type CaseOutcome, field, type GoldenCase } from "../golden";
-import { buildModule, callFunctional, type ModuleSpec, toOptions } from "./layer-build";
+import { buildModule, callFunctional, functionalOptions, type ModuleSpec, toOptions } from "./layer-build";
 import { decodeTensor, encodeTensor, type FlatTensor, scalarError, tensorError } from "./layer-tensors";
 
 /**
@@ -257,8 +257,8 @@ export function runLoss2Case(c: GoldenCase): CaseOutcome {
 
 /** A loss case's keywords and tensor keywords as one Fulmen options object. */
 function lossOptions(c: GoldenCase): Record<string, unknown> {
-  return {
-    ...toOptions(c.kwargs as Record<string, unknown> | undefined),
-    ...toOptions(c.tensor_kwargs as Record<string, unknown> | undefined),
-  };
+  return functionalOptions(field<string>(c, "fn"), {
+    ...(c.kwargs as Record<string, unknown> | undefined),
+    ...(c.tensor_kwargs as Record<string, unknown> | undefined),
+  });
 }

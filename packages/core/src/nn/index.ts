@@ -19,7 +19,13 @@ export { Embedding, type EmbeddingOptions } from "./layers/embedding";
 export { LayerNorm, type LayerNormOptions } from "./layers/layer-norm";
 export { Linear, type LinearOptions } from "./layers/linear";
 export { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss } from "./layers/losses";
-export { AvgPool2d, type AvgPool2dOptions, MaxPool2d, type Pool2dOptions } from "./layers/pooling";
+export {
+  AvgPool2d,
+  type AvgPool2dOptions,
+  MaxPool2d,
+  type MaxPool2dOptions,
+  type Pool2dOptions,
+} from "./layers/pooling";
 export {
   type BufferOptions,
   type LoadStateDictOptions,

@@ -257,15 +257,29 @@ export abstract class Module {
    */
   private stateEntries(prefix: string, legacyPrefix: string): StateEntry[] {
     const out: StateEntry[] = [];
+    // Property names by key: a key given to one property that another property is called would otherwise
+    // make one of the two silently overwrite the other in the state dict.
+    const owners = new Map<string, string>();
+    const claim = (name: string): string => {
+      const key = this.keyOf(name);
+      const other = owners.get(key);
+      if (other !== undefined) {
+        throw new FulmenError(
+          `${this.constructor.name}: '${other}' and '${name}' are both saved as state-dict key '${key}'; rename one of them or give it another key.`,
+        );
+      }
+      owners.set(key, name);
+      return key;
+    };
     const add = (name: string, tensor: tf.Tensor) =>
-      out.push({ key: join(prefix, this.keyOf(name)), legacyKey: join(legacyPrefix, name), tensor });
+      out.push({ key: join(prefix, claim(name)), legacyKey: join(legacyPrefix, name), tensor });
     for (const [name, value] of this.ownEntries()) if (value instanceof Parameter) add(name, value.data);
     for (const [name, persistent] of this.bufferNames) {
       const t = this.field(name);
       if (persistent && t instanceof tf.Tensor) add(name, t);
     }
     for (const [name, child] of this.namedChildProperties())
-      out.push(...child.stateEntries(join(prefix, this.keyOf(name)), join(legacyPrefix, name)));
+      out.push(...child.stateEntries(join(prefix, claim(name)), join(legacyPrefix, name)));
     return out;
   }
 

@@ -9,7 +9,7 @@ export type Reduction = "mean" | "sum" | "none";
 /** Options of {@link crossEntropy}, as in `torch.nn.functional.cross_entropy`. */
 export interface CrossEntropyOptions {
   reduction?: Reduction;
-  /** Targets equal to this index contribute nothing (default -100). */
+  /** Targets equal to this index contribute nothing (default -100); class indices only, as in PyTorch. */
   ignoreIndex?: number;
   /** Mixes the target with the uniform distribution by this amount, in [0, 1] (default 0). */
   labelSmoothing?: number;
@@ -76,6 +76,13 @@ export function crossEntropy(
     target.dtype === "float32" &&
     tf.util.arraysEqual(target.shape, input.shape)
   ) {
+    // PyTorch refuses an ignoreIndex with class probabilities (there is no class index to ignore) rather
+    // than ignore it silently.
+    if (ignoreIndex >= 0) {
+      throw new FulmenError(
+        `crossEntropy: ignoreIndex (${ignoreIndex}) does not apply to class-probability targets (a float32 target of the input's shape); leave it out, or give class indices as an int32 target.`,
+      );
+    }
     return probabilityCrossEntropy(input, target, options.weight, smoothing, reduction);
   }
   return tf.tidy(() => {

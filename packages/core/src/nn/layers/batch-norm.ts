@@ -77,6 +77,14 @@ abstract class BatchNormBase extends Module {
       let mean: tf.Tensor;
       let variance: tf.Tensor;
       if (this.training || !this.trackRunningStats) {
+        // As PyTorch: one value per channel has no variance to normalise with (its unbiased running
+        // variance would be n/(n − 1) = 1/0), so batch statistics need more than one.
+        const count = axes.reduce((s, a) => s * x.shape[a]!, 1);
+        if (count <= 1) {
+          throw new FulmenError(
+            `${this.constructor.name}: expected more than 1 value per channel when using batch statistics, got input of shape [${x.shape}]. Use a batch of at least 2, or call eval() to normalise with the running statistics.`,
+          );
+        }
         ({ mean, variance } = tf.moments(x, axes));
         if (this.training && this.trackRunningStats) this.updateRunningStats(x, axes, mean, variance);
       } else {
@@ -101,7 +109,7 @@ abstract class BatchNormBase extends Module {
     // so that the step does not wait for the count to be read back).
     const m = this.momentum;
     const factor = m === null ? tf.div(1, tf.cast(count, "float32")) : null;
-    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+    const unbiased = tf.mul(variance, n / (n - 1));
     const blend = (running: tf.Tensor, batch: tf.Tensor) =>
       factor === null
         ? tf.add(tf.mul(running, 1 - m!), tf.mul(batch, m!))

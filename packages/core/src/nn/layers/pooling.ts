@@ -28,6 +28,12 @@ export interface Pool2dOptions {
   ceilMode?: boolean;
 }
 
+/** Options of {@link MaxPool2d}: those of every 2-D pooling layer and the dilation. */
+export interface MaxPool2dOptions extends Pool2dOptions {
+  /** The spacing between a window's taps, as PyTorch's `dilation` (default 1). */
+  dilation?: Pair;
+}
+
 /** Options of {@link AvgPool2d}: those of every 2-D pooling layer and the divisor's. */
 export interface AvgPool2dOptions extends Pool2dOptions {
   /** Count the zero padding in each window's divisor (default true, as PyTorch). */
@@ -47,7 +53,8 @@ interface AxisPlan {
 
 /**
  * PyTorch's pooling output size: ⌊(L + 2p − k)/s⌋ + 1 (⌈⌉ in ceil mode), less one in ceil mode when the last
- * window would start at or past L + p (inside the right padding only).
+ * window would start at or past L + p (inside the right padding only). `kernel` is the window's extent,
+ * `(k − 1)·d + 1` with dilation.
  */
 function planAxis(length: number, kernel: number, stride: number, padding: number, ceil: boolean): AxisPlan {
   const span = length + 2 * padding - kernel;
@@ -62,19 +69,35 @@ abstract class Pool2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly ceilMode: boolean;
+  /** The spacing between a window's taps (1 but for a dilated max pooling). */
+  readonly dilation: [number, number];
 
-  constructor(owner: string, kernelSize: Pair, options: Pool2dOptions, optionNames: readonly string[]) {
+  constructor(
+    owner: string,
+    kernelSize: Pair,
+    options: Pool2dOptions & { dilation?: Pair },
+    optionNames: readonly string[],
+  ) {
     super();
     checkOptionNames(owner, options, optionNames);
     this.kernelSize = pair(owner, "kernelSize", kernelSize, 1);
     this.stride = pair(owner, "stride", options.stride ?? kernelSize, 1);
     this.padding = pair(owner, "padding", options.padding ?? 0, 0);
+    this.dilation = pair(owner, "dilation", options.dilation ?? 1, 1);
     this.ceilMode = options.ceilMode ?? false;
     if (typeof this.ceilMode !== "boolean")
       throw new FulmenError(`${owner}: ceilMode must be true or false, got ${String(this.ceilMode)}.`);
-    if (this.padding[0] * 2 > this.kernelSize[0] || this.padding[1] * 2 > this.kernelSize[1]) {
-      throw new FulmenError(`${owner}: padding must be at most half the kernel size (as in PyTorch).`);
+    const [eh, ew] = this.extent();
+    if (this.padding[0] * 2 > eh || this.padding[1] * 2 > ew) {
+      throw new FulmenError(
+        `${owner}: padding [${this.padding}] must be at most half the ${this.dilation.some((d) => d > 1) ? "dilated window's extent" : "kernel size"} [${eh},${ew}] (as in PyTorch).`,
+      );
     }
+  }
+
+  /** Each window's extent, `(k − 1)·d + 1` per dimension. */
+  protected extent(): [number, number] {
+    return [(this.kernelSize[0] - 1) * this.dilation[0] + 1, (this.kernelSize[1] - 1) * this.dilation[1] + 1];
   }
 
   /**
@@ -94,9 +117,10 @@ abstract class Pool2d extends Module {
         );
       const input = (x.rank === 3 ? tf.expandDims(x, 0) : x) as tf.Tensor4D;
       const [, , h, w] = input.shape;
+      const [eh, ew] = this.extent();
       const plans: [AxisPlan, AxisPlan] = [
-        planAxis(h, this.kernelSize[0], this.stride[0], this.padding[0], this.ceilMode),
-        planAxis(w, this.kernelSize[1], this.stride[1], this.padding[1], this.ceilMode),
+        planAxis(h, eh, this.stride[0], this.padding[0], this.ceilMode),
+        planAxis(w, ew, this.stride[1], this.padding[1], this.ceilMode),
       ];
       if (plans[0].out < 1 || plans[1].out < 1) {
         throw new FulmenError(
@@ -145,19 +169,85 @@ const POOL_OPTIONS = ["stride", "padding", "ceilMode"] as const;
 
 /**
  * Max pooling over NCHW input, like `torch.nn.MaxPool2d` (padding counts as −∞; the gradient goes to the first
- * maximum of each window). `dilation` and `returnIndices` are not supported.
+ * maximum of each window, in row-major order), dilated windows included. `returnIndices` is not supported.
  */
 export class MaxPool2d extends Pool2d {
   protected readonly padValue = Number.NEGATIVE_INFINITY;
 
-  constructor(kernelSize: Pair, options: Pool2dOptions = {}) {
-    super("MaxPool2d", kernelSize, options, POOL_OPTIONS);
+  constructor(kernelSize: Pair, options: MaxPool2dOptions = {}) {
+    super("MaxPool2d", kernelSize, options, [...POOL_OPTIONS, "dilation"]);
   }
 
-  protected pool(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.maxPool(x, this.kernelSize, this.stride, "valid");
+  protected pool(x: tf.Tensor4D, [rows, cols]: [AxisPlan, AxisPlan]): tf.Tensor4D {
+    if (this.dilation[0] === 1 && this.dilation[1] === 1)
+      return tf.maxPool(x, this.kernelSize, this.stride, "valid");
+    return this.dilatedPool(x, rows.out, cols.out);
+  }
+
+  /**
+   * tfjs's max pooling has no dilation (and tf.pool none with a stride): each tap of the window is a strided
+   * slice, the output their maximum, and the gradient goes to the first tap (row-major) holding it, as
+   * PyTorch's kernel scans the window.
+   */
+  private dilatedPool(x: tf.Tensor4D, outH: number, outW: number): tf.Tensor4D {
+    const [kh, kw] = this.kernelSize;
+    const [dh, dw] = this.dilation;
+    const [sh, sw] = this.stride;
+    const taps: tf.Tensor[] = [];
+    for (let a = 0; a < kh; a++) {
+      const rows = everyNth(x, 1, a * dh, outH, sh);
+      for (let b = 0; b < kw; b++) taps.push(everyNth(rows, 2, b * dw, outW, sw));
+    }
+    return maxOverTaps(tf.stack(taps)) as tf.Tensor4D;
+  }
+
+  protected override extraRepr(): string {
+    const dilated = this.dilation[0] > 1 || this.dilation[1] > 1;
+    return `${super.extraRepr()}${dilated ? `, dilation=[${this.dilation}]` : ""}`;
   }
 }
+
+/**
+ * `count` entries of `x` along `axis`, `step` apart from `begin`: a strided slice built from slice, pad and
+ * reshape, which have gradients on every backend (tfjs's StridedSlice has none).
+ */
+function everyNth(x: tf.Tensor, axis: number, begin: number, count: number, step: number): tf.Tensor {
+  const shape = x.shape;
+  const start = shape.map((_, i) => (i === axis ? begin : 0));
+  const size = shape.map((d, i) => (i === axis ? (count - 1) * step + 1 : d));
+  const part = tf.slice(x, start, size);
+  if (step === 1) return part;
+  // Pad to count·step, fold the axis into [count, step], keep the first of each step.
+  const padded = tf.pad(
+    part,
+    shape.map((_, i): [number, number] => (i === axis ? [0, step - 1] : [0, 0])),
+  );
+  const folded = tf.reshape(padded, [...shape.slice(0, axis), count, step, ...shape.slice(axis + 1)]);
+  const first = tf.slice(
+    folded,
+    folded.shape.map(() => 0),
+    folded.shape.map((d, i) => (i === axis + 1 ? 1 : d)),
+  );
+  return tf.reshape(first, [...shape.slice(0, axis), count, ...shape.slice(axis + 1)]);
+}
+
+/**
+ * The maximum over the first axis (a window's taps), its gradient going to the first tap holding it, as
+ * PyTorch's max pooling routes it (tfjs's own max gradient goes to every tie).
+ */
+const maxOverTaps = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const save = args.pop() as tf.GradSaveFunc;
+  const stacked = args[0] as tf.Tensor;
+  const max = tf.max(stacked, 0);
+  // The first tap equal to the maximum: equal to it, with no earlier tap equal (a running count of 1).
+  const equal = tf.cast(tf.equal(stacked, max), "int32");
+  const first = tf.mul(equal, tf.cast(tf.equal(tf.cumsum(equal, 0), 1), "int32"));
+  save([tf.cast(first, "float32")]);
+  return {
+    value: max,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0]!, tf.expandDims(dy, 0)),
+  };
+});
 
 /**
  * Average pooling over NCHW input, like `torch.nn.AvgPool2d`: each window's sum over its size, the zero
