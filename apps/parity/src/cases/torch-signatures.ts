@@ -1,3 +1,17 @@
+import * as activationsFamily from "./signatures/activations";
+import * as attentionFamily from "./signatures/attention";
+import {
+  FACTORY,
+  LEGACY_REDUCTION,
+  REQUIRED,
+  type TorchParam,
+  type TorchSignature,
+} from "./signatures/common";
+import * as convolutionFamily from "./signatures/convolution";
+import * as lossesFamily from "./signatures/losses";
+import * as normalizationFamily from "./signatures/normalization";
+import * as recurrentFamily from "./signatures/recurrent";
+
 /**
  * PyTorch's constructor and function signatures for the `torch.nn` names Fulmen implements, so that a golden
  * file may pass any argument positionally or by keyword, as Python allows: `MaxPool2d(3, 2)` is
@@ -5,32 +19,14 @@
  * argument would land where Fulmen expects its options object and be silently ignored.
  */
 
-/** Marks a parameter PyTorch requires (no default). */
-export const REQUIRED: unique symbol = Symbol("required");
+export {
+  FACTORY,
+  LEGACY_REDUCTION,
+  REQUIRED,
+  type TorchParam,
+  type TorchSignature,
+} from "./signatures/common";
 
-/** One PyTorch parameter: its name and its default (or {@link REQUIRED}). */
-export type TorchParam = readonly [name: string, defaultValue: unknown];
-
-/** A PyTorch signature and how Fulmen's constructor takes the same arguments. */
-export interface TorchSignature {
-  /** PyTorch's parameters in positional order (PyTorch 1.13, plus later additions at the end). */
-  params: readonly TorchParam[];
-  /** How many leading parameters Fulmen takes positionally; the others go in its options object. */
-  positional: number;
-  /** Whether Fulmen's constructor takes an options object after its positional parameters. */
-  options: boolean;
-  /** PyTorch ignores every argument (`Identity(*args, **kwargs)`). */
-  ignoresArguments?: boolean;
-}
-
-const FACTORY: readonly TorchParam[] = [
-  ["device", null],
-  ["dtype", null],
-];
-const LEGACY_REDUCTION: readonly TorchParam[] = [
-  ["size_average", null],
-  ["reduce", null],
-];
 const BATCH_NORM: TorchSignature = {
   params: [
     ["num_features", REQUIRED],
@@ -45,7 +41,7 @@ const BATCH_NORM: TorchSignature = {
 };
 
 /** `torch.nn` classes, by name. */
-export const MODULE_SIGNATURES: Readonly<Record<string, TorchSignature>> = {
+const CORE_MODULES: Readonly<Record<string, TorchSignature>> = {
   Linear: {
     params: [["in_features", REQUIRED], ["out_features", REQUIRED], ["bias", true], ...FACTORY],
     positional: 2,
@@ -166,7 +162,7 @@ export const MODULE_SIGNATURES: Readonly<Record<string, TorchSignature>> = {
  * `torch.nn.functional` functions, by PyTorch's name: the parameters after the tensors the case passes
  * positionally (input and target).
  */
-export const FUNCTION_SIGNATURES: Readonly<Record<string, readonly TorchParam[]>> = {
+const CORE_FUNCTIONS: Readonly<Record<string, readonly TorchParam[]>> = {
   cross_entropy: [
     ["weight", null],
     ...LEGACY_REDUCTION.slice(0, 1),
@@ -182,6 +178,28 @@ export const FUNCTION_SIGNATURES: Readonly<Record<string, readonly TorchParam[]>
     ["reduction", "mean"],
     ["pos_weight", null],
   ],
+};
+
+/** Every family's `torch.nn` classes, by name (one file per family of layers under `signatures/`). */
+export const MODULE_SIGNATURES: Readonly<Record<string, TorchSignature>> = {
+  ...CORE_MODULES,
+  ...convolutionFamily.modules,
+  ...normalizationFamily.modules,
+  ...activationsFamily.modules,
+  ...lossesFamily.modules,
+  ...attentionFamily.modules,
+  ...recurrentFamily.modules,
+};
+
+/** Every family's `torch.nn.functional` functions, by PyTorch's name. */
+export const FUNCTION_SIGNATURES: Readonly<Record<string, readonly TorchParam[]>> = {
+  ...CORE_FUNCTIONS,
+  ...convolutionFamily.functions,
+  ...normalizationFamily.functions,
+  ...activationsFamily.functions,
+  ...lossesFamily.functions,
+  ...attentionFamily.functions,
+  ...recurrentFamily.functions,
 };
 
 /** Whether two argument values are equal as Python compares them (numbers, strings, lists, None). */

@@ -1,5 +1,5 @@
 export { Parameter } from "../autograd/parameter";
-export * as functional from "./functional/losses";
+export * as functional from "./functional/index";
 export {
   type BCEWithLogitsOptions,
   binaryCrossEntropyWithLogits,
