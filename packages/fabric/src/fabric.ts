@@ -306,6 +306,9 @@ export class Fabric {
       throw new FulmenError("fabric.clipGradients: give exactly one of clipVal and maxNorm.");
     }
     this.precision.unscaleGradients(optimizer);
+    // Sharded strategies hold gradient shards outside the parameters: they clip by the norm across processes.
+    if (this.strategy.clipGradients !== undefined)
+      return this.strategy.clipGradients(module, optimizer, { maxNorm, clipVal, normType, errorIfNonfinite });
     const params = toParameterList(module);
     if (maxNorm !== undefined) return clipGradNorm_(params, maxNorm, normType, { errorIfNonfinite });
     clipGradValue_(params, clipVal!);

@@ -43,6 +43,10 @@ export {
 } from "./loggers/index";
 export { DDPStrategy, type DDPStrategyOptions } from "./strategies/ddp/ddp-strategy";
 export type { GradientCompression } from "./strategies/ddp/gradient-reducer";
-export { destroyProcessGroup } from "./strategies/ddp/process-group";
+export {
+  ParallelStrategy,
+  type ParallelStrategyOptions,
+} from "./strategies/parallel/parallel-strategy";
+export { destroyProcessGroup } from "./strategies/parallel/process-group";
 export { SingleDeviceStrategy } from "./strategies/single-device-strategy";
 export { mapTensorTree, type TensorTree, type TensorTreeResult } from "./tensor-tree";

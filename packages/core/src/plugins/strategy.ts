@@ -39,6 +39,16 @@ export interface Strategy {
   setupOptimizer<O extends Optimizer>(optimizer: O): O;
   /** Differentiates a loss closure into the parameters' grads (through the precision); returns the loss. */
   backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar;
+  /**
+   * Clips gradients that the strategy holds itself (sharded strategies keep gradient shards outside the
+   * parameters): by the global `maxNorm` across processes, returning the total norm, or by `clipVal`, returning
+   * null. `fabric.clipGradients` calls it, after unscaling, where the strategy has it.
+   */
+  clipGradients?(
+    module: Module,
+    optimizer: Optimizer,
+    options: { maxNorm?: number; clipVal?: number; normType: number; errorIfNonfinite: boolean },
+  ): tf.Scalar | null;
   /** Steps an optimizer (through the precision); returns whether the step was taken. */
   optimizerStep(optimizer: Optimizer): boolean;
   /** Combines a tensor across processes; returns a new tensor the caller owns. */

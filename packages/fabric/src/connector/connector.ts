@@ -4,13 +4,13 @@ import {
   type Precision,
   precisionRegistry,
   type Strategy,
-  strategyRegistry,
 } from "@fulmen/core";
 import "@fulmen/precision";
 import "../accelerators/cpu-accelerator";
 import "../accelerators/wasm/wasm-accelerator";
 import "../strategies/ddp/ddp-strategy";
 import "../strategies/single-device-strategy";
+import { createStrategy } from "../strategies/strategy-packages";
 import { resolveAccelerator } from "./accelerator-choice";
 import "./known-plugins";
 
@@ -60,7 +60,7 @@ function resolveDevices(input: number | "auto", accelerator: Accelerator): numbe
 function resolveStrategy(input: string | Strategy, devices: number, numNodes: number): Strategy {
   if (typeof input !== "string") return input;
   const name = input === "auto" ? (devices * numNodes > 1 ? "ddp" : "single_device") : input;
-  return strategyRegistry.create(name);
+  return createStrategy(name);
 }
 
 /** Variables through which `fulmen run --accelerator … --devices …` passes its choices to the script. */

@@ -17,21 +17,29 @@ for (const name of ["dp", "ddp_find_unused_parameters_true"]) {
 for (const name of ["fsdp", "fsdp_cpu_offload"]) {
   strategyRegistry.knownIn(name, {
     packageName: "@fulmen/strategy-fsdp",
-    note: "@fulmen/strategy-fsdp is not released yet",
+    note: `FSDP is not implemented yet in this version of Fulmen; shard optimizer state and gradients with "deepspeed_stage_1" or "deepspeed_stage_2" (@fulmen/strategy-deepspeed), or use "ddp"`,
   });
 }
-for (const name of [
-  "deepspeed",
-  "deepspeed_stage_1",
-  "deepspeed_stage_1_offload",
-  "deepspeed_stage_2",
-  "deepspeed_stage_2_offload",
-  "deepspeed_stage_3",
-  "deepspeed_stage_3_offload",
-]) {
+
+/**
+ * The package that provides each strategy Fabric does not ship, loaded by name when it is asked for (the
+ * package registers the names; those it does not implement yet throw an error saying so).
+ */
+export const STRATEGY_PACKAGES: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    "deepspeed",
+    "deepspeed_stage_1",
+    "deepspeed_stage_1_offload",
+    "deepspeed_stage_2",
+    "deepspeed_stage_2_offload",
+    "deepspeed_stage_3",
+    "deepspeed_stage_3_offload",
+  ].map((name) => [name, "@fulmen/strategy-deepspeed"]),
+);
+for (const [name, packageName] of Object.entries(STRATEGY_PACKAGES)) {
   strategyRegistry.knownIn(name, {
-    packageName: "@fulmen/strategy-deepspeed",
-    note: "@fulmen/strategy-deepspeed is not released yet",
+    packageName,
+    note: `install it in your project (npm install ${packageName}), and Fabric loads it by name`,
   });
 }
 /** The package that provides each accelerator Fabric does not ship, loaded by name when it is asked for. */

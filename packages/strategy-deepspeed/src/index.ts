@@ -1,0 +1,37 @@
+/** @fulmen/strategy-deepspeed: DeepSpeed's ZeRO stages 1 and 2 for Fulmen (Lightning's `DeepSpeedStrategy`). */
+import { strategyRegistry } from "@fulmen/core";
+import { DeepSpeedStrategy } from "./deepspeed-strategy";
+
+export { DeepSpeedStrategy, type DeepSpeedStrategyOptions } from "./deepspeed-strategy";
+export { FlatShard } from "./flat-shard";
+export { ShardedOptimizer } from "./sharded-optimizer";
+
+// Lightning's names. Those this version does not implement yet are registered too, so that asking for one gives
+// the strategy's own "not implemented yet" error instead of "unknown strategy" or a silent fallback.
+const NAMES: Array<[string, () => DeepSpeedStrategy, string]> = [
+  ["deepspeed", () => new DeepSpeedStrategy(), "DeepSpeed ZeRO stage 2 (default stage)"],
+  ["deepspeed_stage_1", () => new DeepSpeedStrategy({ stage: 1 }), "ZeRO stage 1: optimizer state sharded"],
+  [
+    "deepspeed_stage_2",
+    () => new DeepSpeedStrategy({ stage: 2 }),
+    "ZeRO stage 2: optimizer state and gradients sharded",
+  ],
+  [
+    "deepspeed_stage_1_offload",
+    () => new DeepSpeedStrategy({ stage: 1, offloadOptimizer: true }),
+    "ZeRO stage 1 with optimizer offload (not implemented yet)",
+  ],
+  [
+    "deepspeed_stage_2_offload",
+    () => new DeepSpeedStrategy({ stage: 2, offloadOptimizer: true }),
+    "ZeRO stage 2 with optimizer offload (not implemented yet)",
+  ],
+  ["deepspeed_stage_3", () => new DeepSpeedStrategy({ stage: 3 }), "ZeRO stage 3 (not implemented yet)"],
+  [
+    "deepspeed_stage_3_offload",
+    () => new DeepSpeedStrategy({ stage: 3, offloadOptimizer: true, offloadParameters: true }),
+    "ZeRO stage 3 with offload (not implemented yet)",
+  ],
+];
+for (const [name, factory, description] of NAMES)
+  strategyRegistry.register(name, factory, { description, packageName: "@fulmen/strategy-deepspeed" });
