@@ -59,7 +59,14 @@ export {
   type Stateful,
 } from "./checkpoint/state-codec";
 export { decodeTensor, encodeTensor, type StorageDtype } from "./checkpoint/tensor-codec";
-export { type Collated, type CollatedTree, defaultCollate, type Stacked } from "./data/collate";
+export {
+  type Collated,
+  type CollatedTree,
+  defaultCollate,
+  type FloatArray,
+  type IntegerArray,
+  type Stacked,
+} from "./data/collate";
 export { type CollateFn, DataLoader, type DataLoaderOptions } from "./data/data-loader";
 export { type Dataset, type Row, type Rows, TensorDataset } from "./data/dataset";
 export { DistributedSampler, type DistributedSamplerOptions } from "./data/distributed-sampler";

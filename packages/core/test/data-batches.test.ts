@@ -115,3 +115,95 @@ describe("DataLoader over a TensorDataset", () => {
     tf.dispose([x, y]);
   });
 });
+
+describe("defaultCollate over typed arrays", () => {
+  it("stacks integer typed arrays (a Uint8Array image) as int32 rows and Float64Array as float32 rows", () => {
+    const items: Dataset<{ pixels: Uint8Array; depth: Float64Array; small: Int16Array }> = {
+      length: 3,
+      get: (i) => ({
+        pixels: Uint8Array.from([i, 255 - i, 7]),
+        depth: Float64Array.from([i / 4, -i]),
+        small: Int16Array.from([i * 1000 - 1000]),
+      }),
+    };
+    const loader = new DataLoader(items, { batchSize: 3 });
+    expectTypeOf<
+      (typeof loader extends DataLoader<unknown, infer B> ? B : never)["pixels"]
+    >().toEqualTypeOf<tf.Tensor2D>();
+    for (const batch of loader) {
+      // Until now a Uint8Array was collated as an object: one tensor per pixel, keyed "0", "1", …
+      expect(batch.pixels).toBeInstanceOf(tf.Tensor);
+      expect([batch.pixels.dtype, batch.pixels.shape, batch.pixels.arraySync()]).toEqual([
+        "int32",
+        [3, 3],
+        [
+          [0, 255, 7],
+          [1, 254, 7],
+          [2, 253, 7],
+        ],
+      ]);
+      expect([batch.depth.dtype, batch.depth.arraySync()]).toEqual([
+        "float32",
+        [
+          [0, -0],
+          [0.25, -1],
+          [0.5, -2],
+        ],
+      ]);
+      expect([batch.small.dtype, batch.small.arraySync()]).toEqual(["int32", [[-1000], [0], [1000]]]);
+      tf.dispose([batch.pixels, batch.depth, batch.small]);
+    }
+  });
+
+  it("refuses views no tfjs dtype holds exactly, and rows of different kinds", () => {
+    expect(() => defaultCollate([Uint32Array.from([1]), Uint32Array.from([2])])).toThrow(
+      /cannot collate a Uint32Array, which no tfjs dtype holds exactly; convert it/,
+    );
+    expect(() => defaultCollate([Int32Array.from([1]), [2]])).toThrow(/different lengths or kinds/);
+  });
+});
+
+describe("a TensorDataset subclass that overrides get", () => {
+  it("gives batches of its own items (the gather does not bypass the override)", () => {
+    class Doubled extends TensorDataset<[tf.Tensor2D]> {
+      override get(index: number): [tf.Tensor1D] {
+        const [row] = super.get(index);
+        const doubled = tf.mul(row, 2) as tf.Tensor1D;
+        row.dispose();
+        return [doubled];
+      }
+    }
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    const dataset = new Doubled(x);
+    const before = tf.memory().numTensors;
+    expect(contents(new DataLoader(dataset, { batchSize: 2 }))).toEqual([
+      [
+        {
+          shape: [2, 2],
+          dtype: "float32",
+          data: [
+            [2, 4],
+            [6, 8],
+          ],
+        },
+      ],
+      [{ shape: [1, 2], dtype: "float32", data: [[10, 12]] }],
+    ]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});
+
+describe("DataLoader's numWorkers (PyTorch's num_workers)", () => {
+  it("takes 0, and names the spelling and why for other values", () => {
+    const { dataset, x, y } = table(4);
+    expect(new DataLoader(dataset, { numWorkers: 0 }).length).toBe(4);
+    expect(() => new DataLoader(dataset, { num_workers: 4 } as never)).toThrow(
+      /unknown option 'num_workers' \(did you mean 'numWorkers'\?\)/,
+    );
+    expect(() => new DataLoader(dataset, { numWorkers: 4 })).toThrow(
+      /DataLoader: numWorkers 4 is not supported: batches are built in this process \(numWorkers 0\); leave it out/,
+    );
+    tf.dispose([x, y]);
+  });
+});

@@ -76,6 +76,22 @@ describe("Fabric's data loader releases batches", () => {
     );
   });
 
+  it("leaves alone the tensors a collateFn hands out from the dataset (pre-batched data)", () => {
+    const fabric = new Fabric({ accelerator: "cpu" });
+    // PyTorch's DataLoader(batch_size=None) over ready batches: here batchSize 1 and a collateFn that unwraps.
+    const stored = [tf.ones([4, 2]), tf.zeros([4, 2])];
+    const batches: Dataset<tf.Tensor> = { length: 2, get: (i) => stored[i]! };
+    const loader = fabric.setupDataloaders(
+      new DataLoader(batches, { batchSize: 1, collateFn: (items: tf.Tensor[]) => items[0]! }),
+    );
+    const sums: number[] = [];
+    for (let epoch = 0; epoch < 2; epoch++)
+      for (const batch of loader) sums.push(tf.tidy(() => tf.sum(batch).dataSync()[0]!));
+    expect(sums).toEqual([8, 0, 8, 0]);
+    expect(stored.map((t) => t.isDisposed)).toEqual([false, false]);
+    tf.dispose(stored);
+  });
+
   it("keeps the tensor count flat over a training loop that disposes nothing by hand", () => {
     const fabric = new Fabric({ accelerator: "cpu" });
     const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 3));
@@ -187,6 +203,36 @@ describe("a TensorDataset on the wasm backend", () => {
       await tf.setBackend("wasm");
       tf.dispose([...wasm, x, indices]);
     });
+  });
+});
+
+describe("the wasm GatherV2 on what tfjs's own kernel refuses or special-cases", () => {
+  beforeAll(async () => {
+    await new fabricPackage.WasmAccelerator().setup();
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  it("refuses indices out of range as tfjs does, and gathers rows of zero width and repeated rows", () => {
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]);
+    expect(() => tf.gather(x, [1, 4])).toThrow(/GatherV2: the index value 4 is not in \[0, 3\]/);
+    expect(() => tf.gather(x, [-1])).toThrow(/GatherV2: the index value -1 is not in \[0, 3\]/);
+    const repeated = tf.gather(x, [2, 2, 0]);
+    expect([repeated.shape, repeated.arraySync()]).toEqual([
+      [3, 2],
+      [
+        [5, 6],
+        [5, 6],
+        [1, 2],
+      ],
+    ]);
+    const empty = tf.zeros([3, 0]);
+    const none = tf.gather(empty, [2, 0]);
+    expect(none.shape).toEqual([2, 0]);
+    const bools = tf.gather(tf.tensor1d([true, false, true], "bool"), [2, 1]);
+    expect([bools.dtype, Array.from(bools.dataSync())]).toEqual(["bool", [1, 0]]);
+    tf.dispose([x, repeated, empty, none, bools]);
   });
 });
 

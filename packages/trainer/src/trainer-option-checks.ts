@@ -30,15 +30,23 @@ export function checkBatchLimit(name: string, value: unknown): void {
   );
 }
 
-/** `valCheckInterval`: a fraction of the epoch in (0, 1] or a whole number of training batches. */
+/**
+ * `valCheckInterval`: a fraction of the epoch in [0, 1] or a whole number of training batches, as Lightning's
+ * `_determine_batch_limits` (0 is its 0.0: a validation after every batch). Lightning's time intervals
+ * ("DD:HH:MM:SS") are not implemented and are refused as such.
+ */
 export function checkValCheckInterval(value: unknown): void {
   if (value === undefined) return;
+  if (typeof value === "string" || (typeof value === "object" && value !== null))
+    throw new FulmenError(
+      `${OWNER}: invalid valCheckInterval ${describeValue(value)}; validation by elapsed time is not implemented, give a fraction of the epoch in [0, 1] or a whole number of training batches.`,
+    );
   checkNumber(
     OWNER,
     "valCheckInterval",
     value as number,
-    (v) => v > 0 && (v <= 1 || isInt(v)) && Number.isFinite(v),
-    "a fraction of the epoch in (0, 1] or a whole number of training batches",
+    (v) => v >= 0 && (v <= 1 || isInt(v)) && Number.isFinite(v),
+    "a fraction of the epoch in [0, 1] or a whole number of training batches",
   );
 }
 
@@ -103,14 +111,12 @@ export function checkDevices(devices: unknown, numNodes: unknown): void {
   checkInt("numNodes", numNodes, 1, "a positive integer");
 }
 
-/** `callbacks`: an array of callback objects; `logger`: true, false, a Logger or an array of them. */
+/** `callbacks`: a callback object or an array of them (as Lightning's); `logger`: true, false, a Logger or an array of them. */
 export function checkCallbacksAndLogger(callbacks: unknown, logger: unknown): void {
-  if (
-    callbacks !== undefined &&
-    (!Array.isArray(callbacks) || callbacks.some((c) => typeof c !== "object" || c === null))
-  )
+  const list: unknown[] = Array.isArray(callbacks) ? callbacks : [callbacks];
+  if (callbacks !== undefined && list.some((c) => typeof c !== "object" || c === null || Array.isArray(c)))
     throw new FulmenError(
-      `${OWNER}: invalid callbacks ${describeValue(callbacks)}; it must be an array of Callback instances.`,
+      `${OWNER}: invalid callbacks ${describeValue(callbacks)}; it must be a Callback instance or an array of them.`,
     );
   if (logger === undefined || typeof logger === "boolean") return;
   const loggers: unknown[] = Array.isArray(logger) ? logger : [logger];

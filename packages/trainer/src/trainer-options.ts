@@ -1,11 +1,4 @@
-import {
-  checkNumber,
-  checkOptionNames,
-  describeValue,
-  FulmenError,
-  type Logger,
-  toCamelCase,
-} from "@fulmen/core";
+import { checkNumber, checkOptionNames, describeValue, FulmenError, type Logger } from "@fulmen/core";
 import type { FabricPlugin, PrecisionInput } from "@fulmen/fabric";
 import type { Callback } from "./callbacks/callback";
 import {
@@ -30,9 +23,13 @@ export interface TrainerOptions {
   strategy?: string;
   devices?: number | "auto";
   numNodes?: number;
-  precision?: PrecisionInput;
-  plugins?: FabricPlugin | FabricPlugin[];
-  /** Stop after this many epochs, ≥ 0 (-1 or null: no limit; default 1000 when maxSteps is not set either). */
+  /** null: "32-true", as in Lightning. */
+  precision?: PrecisionInput | null;
+  plugins?: FabricPlugin | FabricPlugin[] | null;
+  /**
+   * Stop after this many epochs, ≥ 0 (-1: no limit). Unset or null: 1000 when neither maxSteps nor maxTime (nor a
+   * Timer callback) limits training, else no limit — Lightning's rule.
+   */
   maxEpochs?: number | null;
   /** Train at least this many epochs, ≥ 0, even when a callback asks to stop. */
   minEpochs?: number | null;
@@ -46,57 +43,108 @@ export interface TrainerOptions {
   accumulateGradBatches?: number;
   /** Clip gradients to this norm or value, ≥ 0 (null or 0: no clipping). */
   gradientClipVal?: number | null;
-  gradientClipAlgorithm?: "norm" | "value";
-  /** Validate every this fraction of an epoch, in (0, 1], or every this many training batches (integer > 1). */
-  valCheckInterval?: number;
+  /** "norm" (the default; also null) or "value", in any case as Lightning reads it. */
+  gradientClipAlgorithm?: "norm" | "value" | null;
+  /**
+   * Validate every this fraction of an epoch, in [0, 1] (0: after every batch, as Lightning's 0.0), or every this
+   * many training batches (integer > 1); null: 1.0, at the end of the epoch.
+   */
+  valCheckInterval?: number | null;
   /** Validate every this many epochs, ≥ 1 (null: by valCheckInterval's batch count only). */
   checkValEveryNEpoch?: number | null;
   /**
-   * Use this fraction, in [0, 1], or this whole number of the training batches per epoch (0: none). JavaScript
-   * has one number type, so `1` is Lightning's `1.0` (every batch), not one batch.
+   * Use this fraction, in [0, 1], or this whole number of the training batches per epoch (0: none; null: all).
+   * JavaScript has one number type, so `1` is Lightning's `1.0` (every batch), not one batch.
    */
-  limitTrainBatches?: number;
+  limitTrainBatches?: number | null;
   /** As limitTrainBatches, for validation. */
-  limitValBatches?: number;
+  limitValBatches?: number | null;
   /** As limitTrainBatches, for testing. */
-  limitTestBatches?: number;
+  limitTestBatches?: number | null;
   /** As limitTrainBatches, for prediction. */
-  limitPredictBatches?: number;
+  limitPredictBatches?: number | null;
   /** Run n batches (true: 1) of every stage once, without logging or checkpoints, to find bugs fast. */
   fastDevRun?: boolean | number;
-  /** Validation batches run before training to catch bugs early, ≥ 0 (-1: all of them; default 2). */
-  numSanityValSteps?: number;
-  /** Send step metrics to the loggers every this many optimizer steps, ≥ 1 (default 50). */
-  logEveryNSteps?: number;
-  enableCheckpointing?: boolean;
-  enableProgressBar?: boolean;
-  enableModelSummary?: boolean;
+  /** Validation batches run before training to catch bugs early, ≥ 0 (-1: all of them; default or null: 2). */
+  numSanityValSteps?: number | null;
+  /** Send step metrics to the loggers every this many optimizer steps, ≥ 1 (0: never; default or null: 50). */
+  logEveryNSteps?: number | null;
+  /** Add a ModelCheckpoint unless one is given (default or null: true). */
+  enableCheckpointing?: boolean | null;
+  /** Add a progress bar unless one is given (default or null: true). */
+  enableProgressBar?: boolean | null;
+  /** Add a ModelSummary unless one is given (default or null: true). */
+  enableModelSummary?: boolean | null;
   /**
    * Require bit-reproducible kernels (Lightning's flag): `true` fails when the accelerator does not guarantee
    * them, `"warn"` only warns. tfjs's cpu and wasm kernels always are; seed with `seedEverything` for runs that
    * repeat exactly.
    */
-  deterministic?: boolean | "warn";
-  /** Where logs and checkpoints go (default: the working directory). */
-  defaultRootDir?: string;
-  callbacks?: Callback[];
-  /** true (default: a TensorBoardLogger), false, or loggers. */
-  logger?: boolean | Logger | Logger[];
+  deterministic?: boolean | "warn" | null;
+  /** Where logs and checkpoints go (default or null: the working directory). */
+  defaultRootDir?: string | null;
+  /** Callbacks: a list, or one (null: none). */
+  callbacks?: Callback[] | Callback | null;
+  /** true (default, also null: a TensorBoardLogger), false, or loggers. */
+  logger?: boolean | Logger | Logger[] | null;
   /** Stop with an error naming the step when a loss is NaN or infinite. */
   detectAnomaly?: boolean;
-  /** Turn off everything that costs time but does not train: logging, checkpoints, progress bar, summary. */
+  /**
+   * Turn off everything that costs time but does not train: logging, checkpoints, progress bar, summary, sanity
+   * check. Combined with a flag that turns one of them on, it is refused, as in Lightning.
+   */
   barebones?: boolean;
   /** Train (and validate) on this many batches of the training data, unshuffled, to check the model can overfit. */
   overfitBatches?: number;
   /** "simple": time the loops and print a report when a stage ends. */
   profiler?: "simple" | null;
+  /**
+   * With several processes, give each its shard of every loader through a DistributedSampler (default true);
+   * false leaves the loaders as given (each rank then reads what its own loader yields).
+   */
+  useDistributedSampler?: boolean;
+  /**
+   * Lightning's choice between `torch.inference_mode` and `torch.no_grad` in evaluation: both mean no gradients,
+   * which is how Fulmen always evaluates (nothing runs on the gradient tape), so either value is accepted.
+   */
+  inferenceMode?: boolean;
+  /** Only Lightning's default, 0: loaders are never reloaded between epochs. */
+  reloadDataloadersEveryNEpochs?: 0;
+  /** Only Lightning's default, false: BatchNorm statistics are per process. */
+  syncBatchnorm?: false;
+  /** Only Lightning's defaults, null or false: there is no cuDNN autotuner to turn on. */
+  benchmark?: false | null;
 }
+
+/** The flags whose null means "the default" (Lightning's `Optional` flags that are not limits). */
+type Defaulted =
+  | "limitTrainBatches"
+  | "limitValBatches"
+  | "limitTestBatches"
+  | "limitPredictBatches"
+  | "valCheckInterval"
+  | "numSanityValSteps"
+  | "logEveryNSteps"
+  | "enableCheckpointing"
+  | "enableProgressBar"
+  | "enableModelSummary"
+  | "gradientClipAlgorithm"
+  | "deterministic"
+  | "defaultRootDir";
+
+/** The defaulted flags, resolved. */
+type DefaultedFlags = { [K in Defaulted]-?: NonNullable<TrainerOptions[K]> };
 
 /** Every flag resolved to a value. */
 export interface ResolvedTrainerOptions
-  extends Required<Omit<TrainerOptions, "plugins" | "precision" | "maxTime">> {
+  extends Required<
+      Omit<TrainerOptions, "plugins" | "precision" | "maxTime" | "callbacks" | "logger" | Defaulted>
+    >,
+    DefaultedFlags {
   plugins: FabricPlugin | FabricPlugin[] | undefined;
   precision: PrecisionInput;
+  callbacks: Callback[];
+  logger: boolean | Logger | Logger[];
   maxTimeMs: number | null;
   maxEpochsResolved: number;
   fastDevBatches: number;
@@ -137,9 +185,43 @@ const NAMES = [
   "barebones",
   "overfitBatches",
   "profiler",
+  "useDistributedSampler",
+  "inferenceMode",
+  "reloadDataloadersEveryNEpochs",
+  "syncBatchnorm",
+  "benchmark",
 ];
 
-const NOT_YET = ["reloadDataloadersEveryNEpochs", "useDistributedSampler"];
+/**
+ * Lightning flags for features Fulmen does not implement: their defaults (which describe what Fulmen does, so a
+ * Lightning config that carries them loads) are accepted, any other value is refused as not implemented.
+ */
+const NOT_YET: Record<string, readonly unknown[]> = {
+  reloadDataloadersEveryNEpochs: [0],
+  syncBatchnorm: [false],
+  benchmark: [false, null],
+};
+
+/** Lightning's `Optional` flags whose None means "the default" (null for the limits means "no limit" instead). */
+const NULL_IS_DEFAULT: Array<keyof TrainerOptions> = [
+  "precision",
+  "plugins",
+  "limitTrainBatches",
+  "limitValBatches",
+  "limitTestBatches",
+  "limitPredictBatches",
+  "valCheckInterval",
+  "numSanityValSteps",
+  "logEveryNSteps",
+  "enableCheckpointing",
+  "enableProgressBar",
+  "enableModelSummary",
+  "gradientClipAlgorithm",
+  "deterministic",
+  "defaultRootDir",
+  "callbacks",
+  "logger",
+];
 const MAX_TIME_KEYS = ["days", "hours", "minutes", "seconds"];
 
 function parseMaxTime(value: TrainerOptions["maxTime"]): number | null {
@@ -177,14 +259,18 @@ function parseMaxTime(value: TrainerOptions["maxTime"]): number | null {
 
 /** Checks every flag's name and range (Lightning's rules), naming the flag, the value and what it must be. */
 function checkTrainerOptions(options: TrainerOptions): void {
-  const notYet = Object.keys(options).filter((k) => NOT_YET.includes(k.includes("_") ? toCamelCase(k) : k));
+  checkOptionNames("Trainer", options, NAMES, "flag");
+  const given = options as Record<string, unknown>;
+  const notYet = Object.keys(NOT_YET).filter((k) => k in given && !NOT_YET[k]!.includes(given[k]));
   if (notYet.length > 0) {
     throw new FulmenError(
-      `Trainer: ${notYet.join(", ")} ${notYet.length > 1 ? "are" : "is"} a Lightning flag Fulmen does not implement yet.`,
+      `Trainer: ${notYet.map((k) => `${k} ${describeValue(given[k])}`).join(", ")}: ${notYet.length > 1 ? "these are Lightning flags" : "a Lightning flag"} Fulmen does not implement yet; leave ${notYet.length > 1 ? "them" : "it"} out or at Lightning's default (${notYet.map((k) => `${k}: ${NOT_YET[k]!.map(String).join(" or ")}`).join("; ")}).`,
     );
   }
-  checkOptionNames("Trainer", options, NAMES, "flag");
-  const o = options as Record<keyof TrainerOptions, unknown>;
+  // null is the default of Lightning's Optional flags (a LightningCLI config writes them so); it is checked as unset.
+  const o = Object.fromEntries(
+    Object.entries(options).filter(([k, v]) => !(v === null && (NULL_IS_DEFAULT as string[]).includes(k))),
+  ) as Record<keyof TrainerOptions, unknown>;
   checkNameOrInstance(
     "accelerator",
     o.accelerator,
@@ -202,7 +288,13 @@ function checkTrainerOptions(options: TrainerOptions): void {
   checkInt("minSteps", o.minSteps, 0, "an integer >= 0 or null", true);
   checkInt("accumulateGradBatches", o.accumulateGradBatches, 1, "an integer >= 1");
   checkClipValue(o.gradientClipVal);
-  checkChoice("gradientClipAlgorithm", o.gradientClipAlgorithm, ["norm", "value"]);
+  checkChoice(
+    "gradientClipAlgorithm",
+    typeof o.gradientClipAlgorithm === "string"
+      ? o.gradientClipAlgorithm.toLowerCase()
+      : o.gradientClipAlgorithm,
+    ["norm", "value"],
+  );
   checkValCheckInterval(o.valCheckInterval);
   checkInt("checkValEveryNEpoch", o.checkValEveryNEpoch, 1, "an integer >= 1 or null", true);
   for (const name of [
@@ -215,19 +307,56 @@ function checkTrainerOptions(options: TrainerOptions): void {
   checkBatchLimit("overfitBatches", o.overfitBatches);
   checkFastDevRun(o.fastDevRun);
   checkInt("numSanityValSteps", o.numSanityValSteps, -1, "an integer >= 0, or -1 for every validation batch");
-  checkInt("logEveryNSteps", o.logEveryNSteps, 1, "an integer >= 1");
+  checkInt("logEveryNSteps", o.logEveryNSteps, 0, "an integer >= 1, or 0 for no step logging");
   for (const name of [
     "enableCheckpointing",
     "enableProgressBar",
     "enableModelSummary",
     "detectAnomaly",
     "barebones",
+    "useDistributedSampler",
+    "inferenceMode",
   ] as const)
     checkChoice(name, o[name], [true, false]);
   checkChoice("deterministic", o.deterministic, [true, false, "warn"]);
   checkString("defaultRootDir", o.defaultRootDir, "a directory path");
   checkCallbacksAndLogger(o.callbacks, o.logger);
   checkChoice("profiler", o.profiler, ["simple", null]);
+  if (options.barebones === true) checkBarebones(options);
+}
+
+/**
+ * `barebones` with a flag that turns on what it turns off is refused, as Lightning's ValueError does (a flag left
+ * at its default, null, or set to what barebones implies is fine).
+ */
+function checkBarebones(options: TrainerOptions): void {
+  const conflicts: Array<[string, boolean]> = [
+    ["enableCheckpointing", options.enableCheckpointing === true],
+    ["logger", options.logger !== undefined && options.logger !== null && options.logger !== false],
+    ["enableProgressBar", options.enableProgressBar === true],
+    [
+      "logEveryNSteps",
+      options.logEveryNSteps !== undefined && options.logEveryNSteps !== null && options.logEveryNSteps !== 0,
+    ],
+    ["enableModelSummary", options.enableModelSummary === true],
+    [
+      "numSanityValSteps",
+      options.numSanityValSteps !== undefined &&
+        options.numSanityValSteps !== null &&
+        options.numSanityValSteps !== 0,
+    ],
+    [
+      "fastDevRun",
+      options.fastDevRun !== undefined && options.fastDevRun !== false && options.fastDevRun !== 0,
+    ],
+    ["detectAnomaly", options.detectAnomaly === true],
+    ["profiler", options.profiler !== undefined && options.profiler !== null],
+  ];
+  const on = conflicts.filter(([, conflict]) => conflict).map(([name]) => name);
+  if (on.length > 0)
+    throw new FulmenError(
+      `Trainer: barebones turns off ${on.join(", ")}, which ${on.length > 1 ? "are" : "is"} set; drop ${on.length > 1 ? "them" : "it"} or barebones.`,
+    );
 }
 
 /** Fills in Lightning's defaults and checks every flag, naming any that is unknown or invalid. */
@@ -237,12 +366,16 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
   const fastDevBatches = fastDev === true ? 1 : fastDev === false ? 0 : fastDev;
   const barebones = options.barebones ?? false;
   const maxSteps = options.maxSteps ?? -1;
-  let maxEpochs = options.maxEpochs ?? (maxSteps === -1 ? 1000 : -1);
-  if (maxEpochs === null) maxEpochs = -1;
+  const callbacks = options.callbacks ?? [];
+  const callbackList = Array.isArray(callbacks) ? callbacks : [callbacks];
+  // Lightning's _parse_loop_limits: 1000 epochs only when nothing else limits training (maxTime adds a Timer).
+  const timed =
+    (options.maxTime !== undefined && options.maxTime !== null) ||
+    callbackList.some((c) => c.constructor.name === "Timer");
+  const maxEpochs = options.maxEpochs ?? (maxSteps === -1 && !timed ? 1000 : -1);
   const accumulate = options.accumulateGradBatches ?? 1;
-  const algorithm = options.gradientClipAlgorithm ?? "norm";
-  const valCheckInterval = options.valCheckInterval ?? 1.0;
-  const logEvery = options.logEveryNSteps ?? 50;
+  const algorithm = (options.gradientClipAlgorithm ?? "norm").toLowerCase() as "norm" | "value";
+  const logEvery = barebones ? 0 : (options.logEveryNSteps ?? 50);
   const overfit = options.overfitBatches ?? 0;
   const profiler = options.profiler ?? null;
   return {
@@ -253,7 +386,7 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     devices: options.devices ?? "auto",
     numNodes: options.numNodes ?? 1,
     precision: options.precision ?? "32-true",
-    plugins: options.plugins,
+    plugins: options.plugins ?? undefined,
     maxEpochs: fastDevBatches > 0 ? 1 : maxEpochs,
     maxEpochsResolved: fastDevBatches > 0 ? 1 : maxEpochs,
     minEpochs: options.minEpochs ?? null,
@@ -263,8 +396,10 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     accumulateGradBatches: accumulate,
     gradientClipVal: options.gradientClipVal ?? null,
     gradientClipAlgorithm: algorithm,
-    valCheckInterval,
-    checkValEveryNEpoch: options.checkValEveryNEpoch === undefined ? 1 : options.checkValEveryNEpoch,
+    // fastDevRun validates once, at the end of its epoch (Lightning sets 1.0 and every epoch).
+    valCheckInterval: fastDevBatches > 0 ? 1.0 : (options.valCheckInterval ?? 1.0),
+    checkValEveryNEpoch:
+      fastDevBatches > 0 ? 1 : options.checkValEveryNEpoch === undefined ? 1 : options.checkValEveryNEpoch,
     limitTrainBatches:
       fastDevBatches > 0 ? fastDevBatches : overfit > 0 ? overfit : (options.limitTrainBatches ?? 1.0),
     limitValBatches:
@@ -280,10 +415,15 @@ export function resolveTrainerOptions(options: TrainerOptions): ResolvedTrainerO
     enableModelSummary: barebones ? false : (options.enableModelSummary ?? true),
     deterministic: options.deterministic ?? false,
     defaultRootDir: options.defaultRootDir ?? process.cwd(),
-    callbacks: options.callbacks ?? [],
+    callbacks: callbackList,
     logger: fastDevBatches > 0 || barebones ? false : (options.logger ?? true),
     detectAnomaly: options.detectAnomaly ?? false,
     barebones,
+    useDistributedSampler: options.useDistributedSampler ?? true,
+    inferenceMode: options.inferenceMode ?? true,
+    reloadDataloadersEveryNEpochs: 0,
+    syncBatchnorm: false,
+    benchmark: options.benchmark ?? null,
   };
 }
 

@@ -156,11 +156,32 @@ export class Trainer {
     return this.fabric?.isGlobalZero ?? true;
   }
 
-  /** Training batches between validations within an epoch (Infinity: only at the end of the epoch). */
+  /**
+   * Training batches between validations (Lightning's `val_check_batch`): a whole-number `valCheckInterval` itself,
+   * else that fraction of the epoch's batches, at least 1.
+   */
   get valCheckBatch(): number {
     const interval = this.options.valCheckInterval;
     if (interval > 1) return interval;
     return Math.max(1, Math.floor(this.numTrainingBatches * interval));
+  }
+
+  /** How Fabric sets up the Trainer's loaders (`useDistributedSampler`). */
+  private get loaderOptions(): { useDistributedSampler: boolean } {
+    return { useDistributedSampler: this.options.useDistributedSampler };
+  }
+
+  /**
+   * A whole number of batches between validations must fit in an epoch unless validation counts batches across
+   * epochs (`checkValEveryNEpoch: null`): Lightning's ValueError, rather than an epoch that never validates.
+   */
+  private checkValCheckInterval(): void {
+    const { valCheckInterval, checkValEveryNEpoch } = this.options;
+    const batches = this.numTrainingBatches;
+    if (valCheckInterval > 1 && batches > 0 && valCheckInterval > batches && checkValEveryNEpoch !== null)
+      throw new FulmenError(
+        `Trainer: valCheckInterval ${valCheckInterval} must be at most the number of training batches (${batches}). To disable validation set limitValBatches to 0; to validate every ${valCheckInterval} batches across epochs set checkValEveryNEpoch to null.`,
+      );
   }
 
   private async ensureFabric(): Promise<Fabric> {
@@ -280,9 +301,10 @@ export class Trainer {
             collateFn: train.collateFn,
           })
         : train;
-      const trainLoader = fabric.setupDataloaders(fixedTrain);
+      const trainLoader = fabric.setupDataloaders(fixedTrain, this.loaderOptions);
       const valSource = overfit ? fixedTrain : val;
-      const valLoader = valSource === undefined ? null : fabric.setupDataloaders(valSource);
+      const valLoader =
+        valSource === undefined ? null : fabric.setupDataloaders(valSource, this.loaderOptions);
       this.fitLoop.setup(trainLoader, valLoader, val !== undefined);
       const limitFlag = (name: string) => (overfit ? "overfitBatches" : name);
       this.numTrainingBatches = limitBatches(
@@ -294,6 +316,7 @@ export class Trainer {
         valLoader === null || !this.fitLoop.validates
           ? 0
           : limitBatches(this.options.limitValBatches, valLoader.length, limitFlag("limitValBatches"));
+      this.checkValCheckInterval();
       if (options.ckptPath) restoreCheckpoint(this, resolveCkptPath(this, options.ckptPath), true);
       if (Object.keys(module.hparams).length > 0 && this.isGlobalZero)
         for (const l of this.loggers) l.logHyperparams(module.hparams);
@@ -331,7 +354,7 @@ export class Trainer {
         );
       const model = fabric.setup(module);
       if (options.ckptPath) restoreCheckpoint(this, resolveCkptPath(this, options.ckptPath), false);
-      const loader = fabric.setupDataloaders(data);
+      const loader = fabric.setupDataloaders(data, this.loaderOptions);
       const outputs = runPredictLoop(
         this,
         model,
@@ -372,7 +395,7 @@ export class Trainer {
         );
       fabric.setup(module);
       if (options.ckptPath) restoreCheckpoint(this, resolveCkptPath(this, options.ckptPath), false);
-      const loader = fabric.setupDataloaders(data);
+      const loader = fabric.setupDataloaders(data, this.loaderOptions);
       const limit = limitBatches(
         stage === "validate" ? this.options.limitValBatches : this.options.limitTestBatches,
         loader.length,

@@ -105,10 +105,15 @@ describe("Trainer flags", () => {
     expect(preds).toHaveLength(2);
   });
 
-  it("checkValEveryNEpoch null never validates", async () => {
-    const recorder = new RecordingCallback();
-    const trainer = new Trainer(quiet({ maxEpochs: 2, checkValEveryNEpoch: null, callbacks: [recorder] }));
-    await trainer.fit(new ToyModule(), { trainDataloaders: loader(8, 8), valDataloaders: loader(8, 8) });
-    expect(recorder.seen).not.toContain("onValidationStart");
+  it("checkValEveryNEpoch null validates by batch count alone, across epochs (Lightning)", async () => {
+    const validatedAt: number[] = [];
+    const module = new ToyModule();
+    module.onValidationStart = function (this: ToyModule) {
+      validatedAt.push(this.trainer!.globalStep);
+    };
+    // 3 batches an epoch, every 2 batches of the run: after steps 2, 4 and 6 (the second epoch's 1st and 3rd).
+    const trainer = new Trainer(quiet({ maxEpochs: 2, checkValEveryNEpoch: null, valCheckInterval: 2 }));
+    await trainer.fit(module, { trainDataloaders: loader(24, 8), valDataloaders: loader(8, 8) });
+    expect(validatedAt).toEqual([2, 4, 6]);
   });
 });

@@ -17,6 +17,12 @@ export type Stacked<T extends tf.Tensor> = T extends tf.Scalar
           ? tf.Tensor5D
           : tf.Tensor;
 
+/** Typed arrays of integers that int32 holds exactly: collated as int32 rows (tfjs has no 8- or 16-bit dtype). */
+export type IntegerArray = Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray;
+
+/** Typed arrays of floating-point values: collated as float32 rows (tfjs has no float64). */
+export type FloatArray = Float32Array | Float64Array;
+
 /**
  * The batch `defaultCollate` builds from samples of type `T`, so that a batch's type follows from its dataset's
  * (`Dataset<{ x: Float32Array; y: number }>` gives batches `{ x: Tensor2D; y: Tensor1D }`): tensors gain a
@@ -29,7 +35,7 @@ export type Collated<T = unknown> = unknown extends T
     ? Stacked<T>
     : T extends number
       ? tf.Tensor1D
-      : T extends Float32Array | Int32Array | readonly number[]
+      : T extends IntegerArray | FloatArray | readonly number[]
         ? tf.Tensor2D
         : T extends readonly unknown[]
           ? { -readonly [K in keyof T]: Collated<T[K]> }
@@ -40,9 +46,9 @@ export type Collated<T = unknown> = unknown extends T
 /**
  * Stacks a list of samples into a batch, like PyTorch's `default_collate`: tensors are stacked along a new first
  * dimension; numbers become a 1-D tensor (int32 when every one is an integer, as Python ints become int64 in
- * PyTorch; float32 otherwise); typed arrays and arrays of numbers become rows of a 2-D tensor (Float32Array as
- * float32, Int32Array as int32); arrays of other values (tuples) and objects are collated position by position
- * and key by key.
+ * PyTorch; float32 otherwise); typed arrays and arrays of numbers become rows of a 2-D tensor (integer typed
+ * arrays such as a Uint8Array image as int32, Float32Array, Float64Array and number arrays as float32); arrays of
+ * other values (tuples) and objects are collated position by position and key by key.
  */
 export function defaultCollate(samples: unknown[]): CollatedTree {
   if (samples.length === 0) throw new FulmenError("defaultCollate: cannot collate an empty batch.");
@@ -58,15 +64,15 @@ export function defaultCollate(samples: unknown[]): CollatedTree {
     });
     return tf.tensor1d(values, values.every(Number.isInteger) ? "int32" : "float32");
   }
-  if (first instanceof Float32Array || first instanceof Int32Array || isNumberArray(first)) {
+  if (ArrayBuffer.isView(first) || isNumberArray(first)) {
+    const dtype = rowDtype(first);
     const rows = samples as Array<ArrayLike<number>>;
     const width = rows[0]!.length;
-    if (rows.some((r) => r.length !== width)) {
+    if (rows.some((r) => rowDtype(r) !== dtype || r.length !== width)) {
       throw new FulmenError(
-        "defaultCollate: rows of different lengths cannot be stacked; pad them or give a collateFn.",
+        "defaultCollate: rows of different lengths or kinds cannot be stacked; pad them, use one array type, or give a collateFn.",
       );
     }
-    const dtype = first instanceof Int32Array ? "int32" : "float32";
     const flat =
       dtype === "int32" ? new Int32Array(rows.length * width) : new Float32Array(rows.length * width);
     rows.forEach((r, i) => {
@@ -92,6 +98,27 @@ function expectTensor(value: unknown): tf.Tensor {
   if (!(value instanceof tf.Tensor))
     throw new FulmenError("defaultCollate: a batch mixes tensors with other values.");
   return value;
+}
+
+/**
+ * The dtype of a row: int32 for typed arrays of integers that int32 holds exactly (PyTorch keeps a uint8 image's
+ * integers too), float32 for arrays of numbers and float typed arrays. Other views (Uint32Array, BigInt64Array,
+ * DataView) have no exact tfjs dtype and are refused rather than collated key by key as objects.
+ */
+function rowDtype(row: unknown): "int32" | "float32" {
+  if (
+    row instanceof Int32Array ||
+    row instanceof Int16Array ||
+    row instanceof Uint16Array ||
+    row instanceof Int8Array ||
+    row instanceof Uint8Array ||
+    row instanceof Uint8ClampedArray
+  )
+    return "int32";
+  if (row instanceof Float32Array || row instanceof Float64Array || Array.isArray(row)) return "float32";
+  throw new FulmenError(
+    `defaultCollate: cannot collate a ${(row as object).constructor?.name ?? "binary view"}, which no tfjs dtype holds exactly; convert it (Int32Array, Float32Array) in the dataset or give a collateFn.`,
+  );
 }
 
 function isNumberArray(value: unknown): value is number[] {

@@ -2,7 +2,7 @@ import type { Generator } from "../random/generator";
 import { getDefaultGenerator } from "../random/seed";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
-import { checkNumber, checkOptionNames } from "../utils/options";
+import { checkNumber, checkOptionNames, describeValue } from "../utils/options";
 import { type Collated, defaultCollate } from "./collate";
 import type { Dataset } from "./dataset";
 
@@ -26,6 +26,11 @@ export interface DataLoaderOptions<T, B> {
   collateFn?: CollateFn<T, B>;
   /** The random source for shuffling (default: the seeded default generator). */
   generator?: Generator;
+  /**
+   * Worker processes, as PyTorch's `num_workers`: only 0 (the default), as batches are built in this process —
+   * a {@link TensorDataset} or a dataset with `getBatch` builds each one at once, which workers would not speed up.
+   */
+  numWorkers?: number;
 }
 
 /**
@@ -55,7 +60,13 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
       "dropLast",
       "collateFn",
       "generator",
+      "numWorkers",
     ]);
+    if (options.numWorkers !== undefined && options.numWorkers !== 0) {
+      throw new FulmenError(
+        `DataLoader: numWorkers ${describeValue(options.numWorkers)} is not supported: batches are built in this process (numWorkers 0); leave it out. A TensorDataset, or a dataset with getBatch, builds each batch at once.`,
+      );
+    }
     this.batchSize = options.batchSize ?? 1;
     checkNumber(
       "DataLoader",

@@ -1,6 +1,6 @@
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
-import type { Collated } from "./collate";
+import { type Collated, defaultCollate } from "./collate";
 import { gatherRows } from "./gather-rows";
 
 /** A map-style dataset, like `torch.utils.data.Dataset`: a length and an item per index. */
@@ -65,6 +65,12 @@ export class TensorDataset<T extends tf.Tensor[] = tf.Tensor[]> implements Datas
    * (new tensors the caller owns).
    */
   getBatch(indices: readonly number[]): Collated<Rows<T>> {
+    // A subclass that overrides `get` (a transform, an augmentation) defines its items there: its batches are
+    // built from them, as the DataLoader would, so that the gather never bypasses the override.
+    if (this.get !== TensorDataset.prototype.get)
+      return tf.tidy(
+        () => defaultCollate(indices.map((i) => this.get(i))) as unknown as tf.TensorContainer,
+      ) as unknown as Collated<Rows<T>>;
     for (const index of indices) this.checkIndex(index);
     return this.tensors.map((t) => gatherRows(t, indices)) as unknown as Collated<Rows<T>>;
   }

@@ -24,6 +24,16 @@ function hasSetEpoch(sampler: unknown): sampler is { setEpoch(epoch: number): vo
   return typeof (sampler as { setEpoch?: unknown })?.setEpoch === "function";
 }
 
+/**
+ * The id of the newest tensor: every tensor made after this call has a larger one (tfjs numbers tensors in
+ * creation order). Read through a throwaway scalar, as tfjs exposes no counter.
+ */
+function newestTensorId(): number {
+  const probe = tf.scalar(0);
+  probe.dispose();
+  return probe.id;
+}
+
 /** Calls `fn` on every tensor of a batch (nested arrays and objects). */
 function forEachTensor(value: unknown, fn: (t: tf.Tensor) => void): void {
   if (value instanceof tf.Tensor) fn(value);
@@ -39,9 +49,11 @@ function forEachTensor(value: unknown, fn: (t: tf.Tensor) => void): void {
  *
  * Batch ownership: TensorFlow.js has no garbage collector for tensors, so the loader releases (disposes) each
  * batch's tensors when the next batch is drawn and when an iteration ends (also by `break` or an exception);
- * a loop that only uses a batch during its own step needs no dispose, as in PyTorch. To use a batch (or one of its
- * tensors) later, pass it through {@link FabricDataLoader.keep} — as `tf.keep` keeps a tensor past `tf.tidy` —
- * or set up the loader with `{ keepBatches: true }` and dispose every batch yourself.
+ * a loop that only uses a batch during its own step needs no dispose, as in PyTorch. Only tensors made while the
+ * batch was drawn are released: a `collateFn` that hands out tensors the dataset holds (pre-batched data) keeps
+ * them. To use a batch (or one of its tensors) later, pass it through {@link FabricDataLoader.keep} — as `tf.keep`
+ * keeps a tensor past `tf.tidy` — or set up the loader with `{ keepBatches: true }` and dispose every batch
+ * yourself.
  */
 export class FabricDataLoader<T, B> implements Iterable<B> {
   private epoch = 0;
@@ -90,11 +102,14 @@ export class FabricDataLoader<T, B> implements Iterable<B> {
     return value;
   }
 
-  /** Disposes the tensors of a batch that the loop is done with, except the kept ones. */
-  private release(batch: B): void {
+  /**
+   * Disposes the tensors of a batch that the loop is done with: those made while drawing it (newer than
+   * `drawnAfter`), except the kept ones.
+   */
+  private release(batch: B, drawnAfter: number): void {
     if (this.keepBatches) return;
     forEachTensor(batch, (t) => {
-      if (!this.kept.has(t)) t.dispose();
+      if (t.id > drawnAfter && !this.kept.has(t)) t.dispose();
     });
   }
 
@@ -102,20 +117,21 @@ export class FabricDataLoader<T, B> implements Iterable<B> {
     if (hasSetEpoch(this.loader.sampler)) this.loader.sampler.setEpoch(this.epoch);
     this.epoch += 1;
     const batches = this.loader[Symbol.iterator]();
-    let current: { batch: B } | null = null;
+    let current: { batch: B; drawnAfter: number } | null = null;
     try {
       for (;;) {
+        const drawnAfter = this.keepBatches ? 0 : newestTensorId();
         const next = batches.next();
         if (next.done === true) return;
-        current = { batch: next.value };
+        current = { batch: next.value, drawnAfter };
         yield next.value;
         // The loop asked for the next batch: it is done with this one (freed before the next is built).
-        this.release(current.batch);
+        this.release(current.batch, current.drawnAfter);
         current = null;
       }
     } finally {
       // The end of the data, a `break`, or an exception in the loop's body.
-      if (current !== null) this.release(current.batch);
+      if (current !== null) this.release(current.batch, current.drawnAfter);
       batches.return?.();
     }
   }

@@ -1,9 +1,9 @@
-import { tf } from "@fulmen/core";
+import { FulmenError, tf } from "@fulmen/core";
 import type { FabricDataLoader } from "@fulmen/fabric";
 import { callHook } from "../hooks";
 import { batchSizeOf } from "../logging/metric-store";
 import { profiled } from "../profiler/simple-profiler";
-import { disposeTensors } from "../tensor-tree";
+import { disposeMadeSince, newestTensorId } from "../tensor-tree";
 import type { Trainer } from "../trainer";
 
 const HOOKS = {
@@ -50,20 +50,26 @@ export function runEvaluationLoop(
   callHook(trainer, start);
   callHook(trainer, epochStart);
   let batchIdx = 0;
+  // Batches are released by the loader when the next one is drawn (or the loop ends).
   for (const batch of loader) {
-    if (batchIdx >= limit) {
-      disposeTensors(batch);
-      break;
-    }
+    if (batchIdx >= limit) break;
     metrics.setContext("eval-step", batchSizeOf(batch));
     callHook(trainer, batchStart, batch, batchIdx);
+    const mark = newestTensorId();
+    // The step's own intermediate tensors are freed; what it returns lives until the batch-end hooks have seen
+    // it (Lightning hands `outputs` to on_validation_batch_end / on_test_batch_end).
     const out = profiled(trainer.profiler, `${stage}_step`, () =>
       tf.tidy(() => {
-        fabric.autocast(() => step(batch as never, batchIdx));
+        const result = fabric.autocast(() => step(batch as never, batchIdx));
+        if (result instanceof Promise)
+          throw new FulmenError(
+            `${stage === "validate" ? "validationStep" : "testStep"} returned a Promise: steps run synchronously (as TensorFlow.js's gradient tape does); remove async.`,
+          );
+        return result as tf.TensorContainer;
       }),
     );
     callHook(trainer, batchEnd, out, batch, batchIdx);
-    disposeTensors(batch);
+    disposeMadeSince(out, mark);
     // `onStep` metrics go to the loggers batch by batch (never those of the sanity check).
     if (log && trainer.state.stage !== "sanity_check") metrics.logEvalStepMetrics(stage);
     batchIdx += 1;

@@ -3,7 +3,6 @@ import type { FabricDataLoader } from "@fulmen/fabric";
 import { callHook } from "../hooks";
 import { batchSizeOf, type MetricStoreState } from "../logging/metric-store";
 import { profiled } from "../profiler/simple-profiler";
-import { disposeTensors } from "../tensor-tree";
 import type { Trainer } from "../trainer";
 import { runEvaluationLoop } from "./evaluation-loop";
 import { automaticOptimizationStep, manualOptimizationStep } from "./optimization";
@@ -33,8 +32,8 @@ export interface FitLoopState {
 
 /**
  * Lightning's fit loop: the sanity check, then training epochs until a limit or a requested stop, each running
- * its batches through automatic or manual optimization, validating every `valCheckInterval` batches and at the
- * epoch's end, logging, and stepping epoch-interval schedulers.
+ * its batches through automatic or manual optimization, validating every `valCheckInterval` batches (Lightning's
+ * schedule, see `validationDue`), logging, and stepping epoch-interval schedulers.
  */
 export class FitLoop {
   private current: FitLoopProgress = { epoch: 0, batchesDone: 0, epochFinished: false, shuffleState: null };
@@ -165,30 +164,42 @@ export class FitLoop {
     trainer.lightningModule.train();
     callHook(trainer, "onTrainEpochStart");
     const checkEvery = trainer.options.checkValEveryNEpoch;
+    // Lightning's _should_check_val_epoch: checkValEveryNEpoch null validates by batch count alone.
     const validateThisEpoch =
       this.valLoader !== null &&
       trainer.numValBatches > 0 &&
-      checkEvery !== null &&
-      (trainer.currentEpoch + 1) % checkEvery === 0;
+      (checkEvery === null || (trainer.currentEpoch + 1) % checkEvery === 0);
     let batchIdx = 0;
+    // Batches are released by the loader when the next one is drawn (or the loop ends).
     for (const batch of loader) {
-      if (batchIdx >= trainer.numTrainingBatches || this.stopsNow()) {
-        disposeTensors(batch);
-        break;
-      }
+      if (batchIdx >= trainer.numTrainingBatches || this.stopsNow()) break;
       if (batchIdx < resumeFrom) {
-        disposeTensors(batch);
         batchIdx += 1;
         continue;
       }
       const idx = batchIdx;
       profiled(trainer.profiler, "run_training_batch", () => this.runBatch(batch, idx));
-      disposeTensors(batch);
       batchIdx += 1;
-      const atEpochEnd = batchIdx >= trainer.numTrainingBatches;
-      if (validateThisEpoch && (batchIdx % trainer.valCheckBatch === 0 || atEpochEnd)) this.validate();
+      if (validateThisEpoch && this.validationDue(batchIdx)) this.validate();
     }
     this.endEpoch();
+  }
+
+  /**
+   * Whether to validate after the `done`-th batch of the epoch, as Lightning's `_should_check_val_fx`: when a
+   * requested stop may happen now, else every `valCheckBatch` batches of the epoch — or of the whole run with
+   * `checkValEveryNEpoch` null. No extra validation at the epoch's end: an interval that does not divide the
+   * epoch (`valCheckInterval` 0.3 of 10 batches) validates after batches 3, 6 and 9 only, as in Lightning.
+   */
+  private validationDue(done: number): boolean {
+    const trainer = this.trainer;
+    if (trainer.shouldStop && minimumsMet(trainer.options, this.counters())) return true;
+    // Every epoch runs all its batches unless training ends, so the run's batch count follows from the epoch's.
+    const count =
+      trainer.options.checkValEveryNEpoch === null
+        ? trainer.currentEpoch * trainer.numTrainingBatches + done
+        : done;
+    return count % trainer.valCheckBatch === 0;
   }
 
   private endEpoch(): void {

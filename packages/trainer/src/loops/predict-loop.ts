@@ -1,7 +1,7 @@
 import type { FabricDataLoader } from "@fulmen/fabric";
 import { callHook } from "../hooks";
 import type { LightningModule } from "../lightning-module";
-import { disposeTensors, keepTensors } from "../tensor-tree";
+import { keepTensors } from "../tensor-tree";
 import type { Trainer } from "../trainer";
 
 /**
@@ -29,9 +29,11 @@ export function runPredictLoop(
         : (model.forward as (b: unknown) => unknown)(batch),
     );
     keepTensors(out);
+    // The caller owns the outputs, also where they are tensors of the batch (`return [model(x), y]`): the loader
+    // releases the rest of the batch when the next one is drawn.
+    loader.keep(out);
     outputs.push(out);
     callHook(trainer, "onPredictBatchEnd", out, batch, batchIdx);
-    disposeTensors(batch);
     batchIdx += 1;
   }
   callHook(trainer, "onPredictEnd");
