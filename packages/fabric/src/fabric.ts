@@ -41,13 +41,13 @@ export interface FabricOptions {
   /** Number of machines (default 1). */
   numNodes?: number;
   /** `"32-true"` (default) or a Precision instance; Lightning's aliases are accepted. */
-  precision?: PrecisionInput;
+  precision?: PrecisionInput | null;
   /** A Precision or CheckpointIO instance, or a list of them (at most one of each kind). */
-  plugins?: FabricPlugin | FabricPlugin[];
-  /** Objects whose methods `fabric.call(name, ...)` invokes by name. */
-  callbacks?: object[];
+  plugins?: FabricPlugin | FabricPlugin[] | null;
+  /** An object, or a list of them, whose methods `fabric.call(name, ...)` invokes by name. */
+  callbacks?: object | object[] | null;
   /** Experiment loggers that `log` and `logDict` write to. */
-  loggers?: Logger | Logger[];
+  loggers?: Logger | Logger[] | null;
 }
 
 /** A plugin instance Fabric accepts in `plugins`. */
@@ -104,8 +104,9 @@ export class Fabric {
   /** Reads and writes checkpoints (safetensors files unless a CheckpointIO plugin is given). */
   readonly checkpointIO: CheckpointIO;
 
-  constructor(options: FabricOptions = {}) {
-    checkOptionNames("Fabric", options, OPTION_NAMES);
+  constructor(given: FabricOptions = {}) {
+    checkOptionNames("Fabric", given, OPTION_NAMES);
+    const options = withLightningDefaults(given);
     checkFabricOptionValues(options);
     const { precisionPlugin, checkpointIO } = sortPlugins(options.plugins);
     if (precisionPlugin !== undefined && options.precision !== undefined) {
@@ -451,8 +452,29 @@ function scalarLoss(loss: unknown): tf.Scalar {
   return loss.rank === 0 ? (loss as tf.Scalar) : tf.reshape(loss, []);
 }
 
+/**
+ * Lightning's `Optional` arguments (`precision`, `plugins`, `callbacks`, `loggers`) take `null` (Python's `None`)
+ * for their default, and `callbacks` takes one object as well as a list, as Lightning's Fabric does.
+ */
+function withLightningDefaults(options: FabricOptions): ResolvedFabricOptions {
+  const out: FabricOptions = { ...options };
+  for (const name of ["precision", "plugins", "callbacks", "loggers"] as const)
+    if (out[name] === null) delete out[name];
+  const callbacks: unknown = out.callbacks;
+  if (callbacks !== undefined && !Array.isArray(callbacks)) out.callbacks = [callbacks as object];
+  return out as ResolvedFabricOptions;
+}
+
+/** Fabric's options once Lightning's `None`s are defaults and `callbacks` is a list. */
+type ResolvedFabricOptions = Omit<FabricOptions, "precision" | "plugins" | "callbacks" | "loggers"> & {
+  precision?: PrecisionInput;
+  plugins?: FabricPlugin | FabricPlugin[];
+  callbacks?: object[];
+  loggers?: Logger | Logger[];
+};
+
 /** Checks the values of Fabric's options that the connector does not (it checks devices, numNodes, precision). */
-function checkFabricOptionValues(options: FabricOptions): void {
+function checkFabricOptionValues(options: ResolvedFabricOptions): void {
   for (const name of ["accelerator", "strategy"] as const) {
     const value: unknown = options[name];
     if (value !== undefined && typeof value !== "string" && (typeof value !== "object" || value === null))

@@ -262,8 +262,23 @@ describe("Fabric's options", () => {
     expect(() => new Fabric({ accelerator: 3 } as never)).toThrow(
       /Fabric: invalid accelerator 3; it must be a name/,
     );
-    expect(() => new Fabric({ callbacks: {} } as never)).toThrow(/Fabric: invalid callbacks an object/);
+    expect(() => new Fabric({ callbacks: [3] } as never)).toThrow(/Fabric: invalid callbacks an array/);
     expect(() => new Fabric({ loggers: [{}] } as never)).toThrow(/Fabric: invalid loggers/);
+  });
+
+  it("takes Lightning's None (null) for precision, plugins, callbacks and loggers, and one callback object", () => {
+    const calls: string[] = [];
+    const fabric = new Fabric({
+      accelerator: "cpu",
+      precision: null,
+      plugins: null,
+      loggers: null,
+      callbacks: { onTrainStart: () => calls.push("started") },
+    });
+    fabric.call("onTrainStart");
+    expect(calls).toEqual(["started"]);
+    expect(fabric.loggers).toEqual([]);
+    expect(new Fabric({ accelerator: "cpu", callbacks: null }).loggers).toEqual([]);
   });
 
   it("exports seedEverything, core's function, as Lightning's fabric package does", () => {
