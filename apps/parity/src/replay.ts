@@ -1,6 +1,7 @@
 import { runClipNormCase, runClipValueCase } from "./cases/clip-case";
 import { runGradScalerCase } from "./cases/grad-scaler-case";
 import { runLoss2Case, runLossCase, runModuleCase } from "./cases/layer-case";
+import { runLbfgsCase } from "./cases/lbfgs-case";
 import { runOptimizerCase } from "./cases/optimizer-case";
 import { runPlateauCase, runSchedulerCase } from "./cases/scheduler-case";
 import type { TrajectoryContext } from "./cases/trajectory-common";
@@ -13,6 +14,7 @@ type CaseRunner = (c: GoldenCase) => CaseOutcome;
 /** Each golden case kind and its replay. */
 export const RUNNERS: Record<string, CaseRunner> = {
   optimizer: runOptimizerCase,
+  lbfgs: runLbfgsCase,
   scheduler: runSchedulerCase,
   plateau: runPlateauCase,
   clip_norm: runClipNormCase,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { GoldenFile } from "../src/index";
+import type { GoldenCase, GoldenFile } from "../src/index";
 
 const root = resolve(__dirname, "../../..");
 const fixture = join(root, "packages/core/test/fixtures/torch-optim.json");
@@ -16,7 +16,7 @@ function parity(...args: string[]) {
 describe("pnpm parity", () => {
   it("replays every PyTorch case of the optimizer fixture within tolerance", () => {
     const run = parity(fixture);
-    expect(run.stdout.trim().split("\n").at(-1)).toBe("34 passed, 0 failed");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("64 passed, 0 failed");
     expect(run.status).toBe(0);
   });
 
@@ -50,7 +50,45 @@ describe("pnpm parity", () => {
     const path = join(dir, "tampered.json");
     writeFileSync(path, JSON.stringify(tampered));
     const run = parity(path);
-    expect(run.stdout).toContain("32 passed, 2 failed");
+    expect(run.stdout).toContain("62 passed, 2 failed");
+    expect(run.status).toBe(1);
+  });
+
+  it("replays Adadelta, Adamax, NAdam, RAdam (parameter groups too) and LBFGS's closure steps", () => {
+    const golden = JSON.parse(readFileSync(fixture, "utf8")) as GoldenFile;
+    const run = parity(fixture);
+    for (const name of ["Adadelta", "Adamax", "NAdam", "RAdam"]) {
+      const cases = golden.cases.filter((c) => c.kind === "optimizer" && c.optimizer === name);
+      expect(cases.length).toBeGreaterThanOrEqual(4);
+      expect(cases.some((c) => "param_groups" in c)).toBe(true);
+      expect(run.stdout).toMatch(new RegExp(`PASS +\\d+ optimizer ${name} .*groups`));
+    }
+    const lbfgs = golden.cases.filter((c) => c.kind === "lbfgs");
+    expect(lbfgs.some((c) => (c.hparams as Record<string, unknown>).line_search_fn === "strong_wolfe")).toBe(
+      true,
+    );
+    expect(lbfgs.some((c) => !("line_search_fn" in (c.hparams as Record<string, unknown>)))).toBe(true);
+    expect(run.stdout.match(/PASS +\d+ lbfgs /g)).toHaveLength(lbfgs.length);
+  });
+
+  it("fails new-optimizer cases replayed with other hyperparameters or without the line search", () => {
+    const golden = JSON.parse(readFileSync(fixture, "utf8")) as GoldenFile;
+    const tampered = structuredClone(golden);
+    const find = (pred: (c: GoldenCase) => boolean) => tampered.cases.find(pred)!;
+    (find((c) => c.optimizer === "Adadelta").hparams as Record<string, unknown>).rho = 0.85;
+    (find((c) => c.optimizer === "NAdam").hparams as Record<string, unknown>).momentum_decay = 0.1;
+    const radamGroups = find((c) => c.optimizer === "RAdam" && "param_groups" in c);
+    (radamGroups.param_groups as Array<Record<string, unknown>>)[1]!.lr = 0.04;
+    // A case whose line search extrapolates (lr 0.05): fixed steps of lr end elsewhere.
+    const wolfe = find((c) => {
+      const hp = c.hparams as Record<string, unknown>;
+      return c.kind === "lbfgs" && hp.line_search_fn === "strong_wolfe" && hp.lr === 0.05;
+    });
+    delete (wolfe.hparams as Record<string, unknown>).line_search_fn;
+    const path = join(mkdtempSync(join(tmpdir(), "parity-")), "tampered-new.json");
+    writeFileSync(path, JSON.stringify(tampered));
+    const run = parity(path);
+    expect(run.stdout).toContain("60 passed, 4 failed");
     expect(run.status).toBe(1);
   });
 
@@ -127,7 +165,7 @@ describe("pnpm parity", () => {
     const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
     const run = parity("--accelerator", "wasm", trajectories, fixture);
     expect(run.stdout).toContain("5 cases, wasm, via fabric");
-    expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("69 passed, 0 failed");
   });
 
   it("replays the trajectories as LightningModules through the Trainer, with --out", () => {
@@ -167,7 +205,7 @@ describe("pnpm parity", () => {
     const run = parity("--accelerator", "host", trajectories, fixture);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("5 cases, host, via fabric");
-    expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("69 passed, 0 failed");
   });
 
   // accelerator "cuda" with FULMEN_CUDA_EMULATE=1: the GPU engine's own kernels and engine on the host CUDA
@@ -181,7 +219,7 @@ describe("pnpm parity", () => {
     });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("5 cases, cuda, via fabric");
-    expect(run.stdout.trim().split("\n").at(-1)).toBe("39 passed, 0 failed");
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("69 passed, 0 failed");
     const ddp = spawnSync(process.execPath, [cli, "--accelerator", "cuda", "--devices", "2", trajectories], {
       encoding: "utf8",
       env,

@@ -81,10 +81,14 @@ export {
 } from "./nn/fused-kernels";
 export * as nn from "./nn/index";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module, type StateDict } from "./nn/module";
+export { Adadelta, type AdadeltaOptions } from "./optim/adadelta";
 export { ADAGRAD_UPDATE_KERNEL, Adagrad, type AdagradOptions } from "./optim/adagrad";
 export { ADAM_UPDATE_KERNEL, Adam, type AdamOptions, AdamW } from "./optim/adam";
+export { Adamax, type AdamaxOptions } from "./optim/adamax";
 export { type ClipGradNormOptions, clipGradNorm_, clipGradValue_ } from "./optim/clip-grad";
+export { LBFGS, type LBFGSLoss, type LBFGSOptions } from "./optim/lbfgs";
 export * from "./optim/lr-scheduler/index";
+export { NAdam, type NAdamOptions } from "./optim/nadam";
 export {
   type BaseOptimizerOptions,
   Optimizer,
@@ -94,6 +98,7 @@ export {
   type ParamState,
   type ParamsInput,
 } from "./optim/optimizer";
+export { RAdam, type RAdamOptions } from "./optim/radam";
 export { RMSPROP_UPDATE_KERNEL, RMSprop, type RMSpropOptions } from "./optim/rmsprop";
 export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from "./optim/sgd";
 export type { Accelerator } from "./plugins/accelerator";

@@ -1,10 +1,14 @@
 import {
+  Adadelta,
   Adagrad,
   Adam,
+  Adamax,
   AdamW,
+  NAdam,
   type Optimizer,
   Parameter,
   type ParamsInput,
+  RAdam,
   RMSprop,
   SGD,
   tf,
@@ -21,12 +25,16 @@ export const OPTIMIZERS: Record<string, OptimizerFactory> = {
   AdamW: (p, o) => new AdamW(p, o),
   RMSprop: (p, o) => new RMSprop(p, o),
   Adagrad: (p, o) => new Adagrad(p, o),
+  Adadelta: (p, o) => new Adadelta(p, o),
+  Adamax: (p, o) => new Adamax(p, o),
+  NAdam: (p, o) => new NAdam(p, o),
+  RAdam: (p, o) => new RAdam(p, o),
 };
 
 /** Builds the named optimizer, with an error that lists the known names. */
 export function makeOptimizer(
   name: string,
-  params: Parameter[],
+  params: ParamsInput<{ lr: number }>,
   hparams: Record<string, unknown>,
 ): Optimizer {
   const factory = OPTIMIZERS[name];
@@ -36,7 +44,22 @@ export function makeOptimizer(
   return factory(params, toFulmenOptions(hparams));
 }
 
-/** Replays an optimizer case: the given gradients are set on parameters, `step()` runs, weights are compared. */
+/** A case's `param_groups`: parameter indices and PyTorch keyword overrides per group. */
+type GroupSpec = Record<string, unknown> & { params: number[] };
+
+/** The parameters as the optimizer takes them: a plain list, or the case's groups with camelCase options. */
+function paramsOf(c: GoldenCase, params: Parameter[]): ParamsInput<{ lr: number }> {
+  if (!("param_groups" in c)) return params;
+  return field<GroupSpec[]>(c, "param_groups").map(({ params: indices, ...options }) => ({
+    ...toFulmenOptions(options),
+    params: indices.map((i) => params[i]!),
+  }));
+}
+
+/**
+ * Replays an optimizer case: the given gradients are set on parameters, `step()` runs, weights are compared.
+ * A case with `param_groups` builds those groups (indices into the parameters, hyperparameter overrides).
+ */
 export function runOptimizerCase(c: GoldenCase): CaseOutcome {
   const name = field<string>(c, "optimizer");
   const hparams = field<Record<string, unknown>>(c, "hparams");
@@ -45,7 +68,7 @@ export function runOptimizerCase(c: GoldenCase): CaseOutcome {
   const expected = field<Nested[][]>(c, "params_after_each_step");
   const params = init.map((v) => new Parameter(v as number[]));
   try {
-    const optimizer = makeOptimizer(name, params, hparams);
+    const optimizer = makeOptimizer(name, paramsOf(c, params), hparams);
     const trajectory: Nested[][] = [];
     for (const stepGrads of grads) {
       params.forEach((p, i) => {
@@ -56,7 +79,7 @@ export function runOptimizerCase(c: GoldenCase): CaseOutcome {
     }
     optimizer.disposeState();
     return {
-      label: `optimizer ${name} ${describe(hparams)}`,
+      label: `optimizer ${name} ${describe(hparams)}${"param_groups" in c ? ` groups ${describe({ g: c.param_groups }).slice(3, -1)}` : ""}`,
       maxError: maxAbsDiff(trajectory, expected),
       tolerance: 1e-5,
       results: { params_after_each_step: trajectory },

@@ -218,7 +218,7 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
       if (p === undefined)
         throw new FulmenError(`${name}.loadStateDict: state for unknown parameter index ${id}.`);
       for (const [key, value] of Object.entries(s)) {
-        if (value instanceof tf.Tensor && !tf.util.arraysEqual(value.shape, p.shape) && value.rank !== 0) {
+        if (value instanceof tf.Tensor && !this.stateShapeFits(key, value, p)) {
           throw new FulmenError(
             `${name}.loadStateDict: state '${key}' of parameter ${id} has shape [${value.shape}], the parameter has [${p.shape}].`,
           );
@@ -236,6 +236,14 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
       const { params: _ignored, ...options } = stateDict.paramGroups[g]!;
       Object.assign(group, options);
     });
+  }
+
+  /**
+   * Whether a loaded state tensor may belong to `param`: by default it has the parameter's shape or is a
+   * scalar. Optimizers whose state is not per element (LBFGS keeps flat vectors) override this.
+   */
+  protected stateShapeFits(_key: string, value: tf.Tensor, param: Parameter): boolean {
+    return value.rank === 0 || tf.util.arraysEqual(value.shape, param.shape);
   }
 
   /** Frees every state tensor. */
