@@ -18,7 +18,10 @@ export interface ModuleSpec {
   args?: unknown[];
   /** PyTorch's keyword arguments (snake_case). */
   kwargs?: Record<string, unknown>;
-  /** A container's children (`Sequential`), built first and passed positionally. */
+  /**
+   * A container's children (`Sequential`), built first and passed positionally; for a class whose signature is
+   * known, its leading module arguments (`TransformerEncoder`'s layer).
+   */
   children?: ModuleSpec[] | null;
 }
 
@@ -125,20 +128,44 @@ export function buildModule(spec: ModuleSpec): Module {
     throw new MissingFeature(`nn.${spec.type}`);
   }
   let args: unknown[];
-  if (spec.children != null) {
+  const signature = Object.hasOwn(MODULE_SIGNATURES, spec.type) ? MODULE_SIGNATURES[spec.type] : undefined;
+  if (spec.children != null && signature === undefined) {
     args = spec.children.map(buildModule);
   } else {
-    const signature = Object.hasOwn(MODULE_SIGNATURES, spec.type) ? MODULE_SIGNATURES[spec.type] : undefined;
-    const positional = spec.args ?? [];
-    const options = toOptions(spec.kwargs);
+    // With a known signature the children are the leading positional arguments (TransformerEncoder's layer),
+    // followed by the case's own; a keyword whose value is a module spec (its `norm`) is built too.
+    const positional = [...(spec.children ?? []).map(buildModule), ...(spec.args ?? [])];
+    const kwargs = buildModuleKeywords(spec.kwargs);
+    const options = toOptions(kwargs);
     args =
       signature !== undefined
-        ? fulmenArguments(spec.type, signature, positional, spec.kwargs ?? {})
+        ? fulmenArguments(spec.type, signature, positional, kwargs ?? {})
         : Object.keys(options).length > 0
           ? [...positional, options]
           : positional;
   }
   return withOptions(`nn.${spec.type}`, () => new (ctor as ModuleClass)(...args));
+}
+
+/** Whether a keyword value is a module's constructor call (`{ type, args, kwargs }`), not data or a tensor. */
+function isModuleSpec(value: unknown): value is ModuleSpec {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !isFlatTensor(value) &&
+    typeof (value as ModuleSpec).type === "string"
+  );
+}
+
+/** The keywords with every module-valued one built (`TransformerEncoder(..., norm=LayerNorm(8))`). */
+function buildModuleKeywords(
+  kwargs: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  if (kwargs === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(kwargs)) out[k] = isModuleSpec(v) ? buildModule(v) : v;
+  return out;
 }
 
 /**

@@ -94,6 +94,23 @@ function flattenOutputs(result: unknown): tf.Tensor[] {
   throw new Error(`the module returned ${typeof result}, not tensors`);
 }
 
+/** A case's input: a tensor, None, or a tuple of them (LSTM's `(h0, c0)`), as nested arrays. */
+type NestedSpec = FlatTensor | null | NestedSpec[];
+/** A decoded {@link NestedSpec}: tuples become arrays, None null. */
+type NestedInput = tf.Tensor | null | NestedInput[];
+
+function decodeNested(spec: NestedSpec): NestedInput {
+  if (spec === null || spec === undefined) return null;
+  return Array.isArray(spec) ? spec.map(decodeNested) : decodeTensor(spec);
+}
+
+/** The leaves of nested inputs (or of their recorded gradients) in order, None kept as null. */
+function leavesOf<T>(nested: ReadonlyArray<T | null | readonly unknown[]>): Array<T | null> {
+  return nested.flatMap((v) =>
+    Array.isArray(v) ? leavesOf(v as Array<T | null>) : [(v ?? null) as T | null],
+  );
+}
+
 function decodeStateDict(sd: Record<string, FlatTensor>): StateDict {
   const out: StateDict = {};
   for (const [k, v] of Object.entries(sd)) out[k] = decodeTensor(v);
@@ -124,10 +141,14 @@ export function runModuleCase(c: GoldenCase): CaseOutcome {
 function replayModule(c: GoldenCase, name: string, module: Module): CaseOutcome {
   module.loadStateDict(decodeStateDict(field<Record<string, FlatTensor>>(c, "state_dict")), { strict: true });
   module.train(field<string>(c, "mode") === "train");
-  const inputSpecs = field<FlatTensor[]>(c, "inputs");
-  const expectedInputGrads = field<Array<FlatTensor | null>>(c, "input_grads");
-  const inputs = inputSpecs.map(decodeTensor);
-  const gradInputs = inputs.filter((_, i) => expectedInputGrads[i] != null);
+  const inputSpecs = field<NestedSpec[]>(c, "inputs");
+  // inputs may nest (LSTM's `hx = (h0, c0)`): input_grads mirrors the nesting; both are compared leaf by leaf
+  const expectedInputGrads = leavesOf<FlatTensor>(field<NestedSpec[]>(c, "input_grads"));
+  const inputs = inputSpecs.map(decodeNested);
+  const inputLeaves = leavesOf<tf.Tensor>(inputs);
+  const gradInputs = inputLeaves.filter(
+    (t, i): t is tf.Tensor => t !== null && expectedInputGrads[i] != null,
+  );
   const forwardOptions = toOptions(c.forward_kwargs as Record<string, unknown> | undefined);
   const extraArgs = Object.keys(forwardOptions).length > 0 ? [forwardOptions] : [];
   const params = module.namedParameters();

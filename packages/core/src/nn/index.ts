@@ -9,23 +9,100 @@ export {
   type Reduction,
 } from "./functional/losses";
 export * as init from "./init";
-export { Flatten, GELU, Identity, ReLU, Sigmoid, Tanh } from "./layers/activations";
+export {
+  Flatten,
+  GELU,
+  Hardsigmoid,
+  Hardswish,
+  Identity,
+  Mish,
+  ReLU,
+  SELU,
+  Sigmoid,
+  SiLU,
+  Tanh,
+} from "./layers/activations";
+export { AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from "./layers/adaptive-pool";
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from "./layers/batch-norm";
 export { ModuleList, Sequential, type UnaryModule } from "./layers/containers";
 export type { PaddingMode } from "./layers/conv-padding";
+export { ConvTranspose1d, ConvTranspose2d, type ConvTransposeModuleOptions } from "./layers/conv-transpose";
+export { Conv1d, type Conv1dOptions } from "./layers/conv1d";
 export { Conv2d, type Conv2dOptions } from "./layers/conv2d";
 export { Dropout } from "./layers/dropout";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding";
+export { GroupNorm, type GroupNormOptions } from "./layers/group-norm";
+export { InstanceNorm1d, InstanceNorm2d, type InstanceNormOptions } from "./layers/instance-norm";
 export { LayerNorm, type LayerNormOptions } from "./layers/layer-norm";
 export { Linear, type LinearOptions } from "./layers/linear";
-export { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss } from "./layers/losses";
 export {
+  BCELoss,
+  BCEWithLogitsLoss,
+  CosineEmbeddingLoss,
+  CrossEntropyLoss,
+  CTCLoss,
+  HuberLoss,
+  KLDivLoss,
+  L1Loss,
+  MarginRankingLoss,
+  MSELoss,
+  NLLLoss,
+  SmoothL1Loss,
+  TripletMarginLoss,
+} from "./layers/losses";
+export {
+  generateSquareSubsequentMask,
+  MultiheadAttention,
+  type MultiheadAttentionForwardOptions,
+  type MultiheadAttentionOptions,
+} from "./layers/multihead-attention";
+export { ELU, Hardtanh, LeakyReLU, Softplus } from "./layers/parametrized-activations";
+export {
+  AvgPool1d,
+  type AvgPool1dOptions,
   AvgPool2d,
   type AvgPool2dOptions,
+  MaxPool1d,
   MaxPool2d,
   type MaxPool2dOptions,
   type Pool2dOptions,
 } from "./layers/pooling";
+export { PReLU } from "./layers/prelu";
+export { RMSNorm, type RMSNormOptions } from "./layers/rms-norm";
+export {
+  GRU,
+  type GRUOptions,
+  LSTM,
+  type LSTMOptions,
+  RNN,
+  type RNNBaseOptions,
+  type RNNOptions,
+} from "./layers/rnn";
+export {
+  GRUCell,
+  LSTMCell,
+  RNNCell,
+  type RNNCellBaseOptions,
+  type RNNCellOptions,
+} from "./layers/rnn-cell";
+export { GLU, LogSoftmax, Softmax } from "./layers/softmax";
+export { deepCopyModule, type TransformerActivation } from "./layers/transformer-common";
+export {
+  TransformerDecoder,
+  type TransformerDecoderForwardOptions,
+  TransformerDecoderLayer,
+  type TransformerDecoderOptions,
+} from "./layers/transformer-decoder";
+export {
+  TransformerEncoder,
+  type TransformerEncoderForwardOptions,
+  TransformerEncoderLayer,
+  type TransformerEncoderLayerForwardOptions,
+  type TransformerEncoderOptions,
+  type TransformerLayerOptions,
+} from "./layers/transformer-encoder";
+export { Unflatten } from "./layers/unflatten";
+export { Upsample } from "./layers/upsample";
 export {
   type BufferOptions,
   type LoadStateDictOptions,

@@ -2,4 +2,12 @@
  * `nn.functional`: PyTorch's functional forms, one file per family (losses, activations, convolution and pooling,
  * normalisation, attention), gathered here.
  */
+export * from "./activations";
+export * from "./attention";
+export * from "./convolution";
+export * from "./dropout";
+export * from "./embedding";
+export * from "./linear";
 export * from "./losses";
+export * from "./normalization";
+export * from "./recurrent";

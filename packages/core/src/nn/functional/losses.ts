@@ -2,9 +2,15 @@ import { toFloat32 } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
+import { type Reduction, range, reduce, sumToShape, weightedMean } from "./losses/common";
 
-/** How a loss reduces its per-element values, as in PyTorch. */
-export type Reduction = "mean" | "sum" | "none";
+export * from "./losses/binary";
+export type { Reduction } from "./losses/common";
+export * from "./losses/ctc";
+export * from "./losses/embedding";
+export * from "./losses/kl-div";
+export * from "./losses/nll";
+export * from "./losses/regression";
 
 /** Options of {@link crossEntropy}, as in `torch.nn.functional.cross_entropy`. */
 export interface CrossEntropyOptions {
@@ -15,21 +21,6 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
   /** A weight per class, `[C]`. */
   weight?: tf.Tensor1D;
-}
-
-function reduce(values: tf.Tensor, reduction: Reduction, owner: string): tf.Tensor {
-  switch (reduction) {
-    case "mean":
-      return tf.mean(values);
-    case "sum":
-      return tf.sum(values);
-    case "none":
-      return values;
-    default:
-      throw new FulmenError(
-        `${owner}: unknown reduction '${String(reduction)}'; use "mean", "sum" or "none".`,
-      );
-  }
 }
 
 function toTargetTensor(target: tf.Tensor | number[], owner: string): tf.Tensor {
@@ -114,7 +105,7 @@ export function crossEntropy(
       // One explicit cast: the wasm backend's OneHot ignores a float32 dtype (it writes int32 bits).
       const oneHot = tf.cast(tf.oneHot(flatTarget, numClasses), "float32");
       const total = tf.neg(tf.sum(tf.mul(oneHot, logp)));
-      return reduction === "sum" ? total : tf.div(total, tf.sum(oneHot));
+      return reduction === "sum" ? total : weightedMean(total, tf.sum(oneHot));
     }
     const valid = tf.cast(tf.notEqual(flatTarget, ignoreIndex), "float32");
     const safeTarget = tf.mul(flatTarget, tf.cast(valid, "int32"));
@@ -128,7 +119,7 @@ export function crossEntropy(
       const smooth = tf.mul(tf.neg(tf.sum(weightedLogp, 1)), valid);
       perSample = tf.add(tf.mul(nll, 1 - smoothing), tf.mul(smooth, smoothing / numClasses));
     }
-    if (reduction === "mean") return tf.div(tf.sum(perSample), tf.sum(sampleWeight));
+    if (reduction === "mean") return weightedMean(tf.sum(perSample), tf.sum(sampleWeight));
     const reduced = reduce(perSample, reduction, "crossEntropy");
     return reduction === "none" ? tf.reshape(reduced, input.rank === 1 ? [] : targetTensor.shape) : reduced;
   });
@@ -209,12 +200,6 @@ export interface BCEWithLogitsOptions {
   posWeight?: tf.Tensor;
 }
 
-/** Sums `grad` (of the broadcast shape) down to `shape`, the gradient of a broadcast operand. */
-function sumToShape(grad: tf.Tensor, shape: number[]): tf.Tensor {
-  const axes = tf.broadcast_util.getReductionAxes(shape, grad.shape);
-  return tf.reshape(axes.length > 0 ? tf.sum(grad, axes) : grad, shape);
-}
-
 /**
  * The element-wise loss `(1 - y)·x + lw·softplus(-x)` with `lw = 1 + (pw - 1)·y`, computed stably as
  * `softplus(-x) = log(1 + e^-|x|) + max(-x, 0)`, with PyTorch's gradients written out: for the logits
@@ -292,8 +277,4 @@ export function binaryCrossEntropyWithLogits(
     if (options.weight !== undefined) loss = tf.mul(loss, options.weight);
     return reduce(loss, options.reduction ?? "mean", "binaryCrossEntropyWithLogits");
   });
-}
-
-function range(start: number, end: number): number[] {
-  return Array.from({ length: end - start }, (_, i) => start + i);
 }

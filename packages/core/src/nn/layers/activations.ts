@@ -1,26 +1,26 @@
-import { followInputOp } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
-import { backendHasKernels, fusedGelu, GELU_GRAD_KERNEL, GELU_KERNEL } from "../fused-kernels";
+import { checkOptionNames } from "../../utils/options";
+import * as F from "../functional/activations";
 import { Module } from "../module";
 
 /** `max(0, x)`, like `torch.nn.ReLU`. */
 export class ReLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return followInputOp(tf.relu, x);
+    return F.relu(x);
   }
 }
 
 /** The hyperbolic tangent, like `torch.nn.Tanh`. */
 export class Tanh extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return followInputOp(tf.tanh, x);
+    return F.tanh(x);
   }
 }
 
 /** The logistic sigmoid, like `torch.nn.Sigmoid`. */
 export class Sigmoid extends Module {
   forward(x: tf.Tensor): tf.Tensor {
-    return followInputOp(tf.sigmoid, x);
+    return F.sigmoid(x);
   }
 }
 
@@ -31,28 +31,53 @@ export class Sigmoid extends Module {
 export class GELU extends Module {
   readonly approximate: "none" | "tanh";
 
-  constructor(options: { approximate?: "none" | "tanh" } = {}) {
+  constructor(options: F.GeluOptions = {}) {
     super();
-    this.approximate = options.approximate ?? "none";
+    checkOptionNames("GELU", options, ["approximate"]);
+    this.approximate = F.checkGeluApproximate("GELU", options.approximate);
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return followInputOp((v) => this.gelu(v), x);
-  }
-
-  private gelu(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      if (this.approximate === "tanh") {
-        const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-      }
-      if (x.dtype === "float32" && backendHasKernels(GELU_KERNEL, GELU_GRAD_KERNEL)) return fusedGelu(x);
-      return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-    });
+    return F.gelu(x, { approximate: this.approximate });
   }
 
   protected override extraRepr(): string {
     return `approximate='${this.approximate}'`;
+  }
+}
+
+/** `x·sigmoid(x)`, like `torch.nn.SiLU`. */
+export class SiLU extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return F.silu(x);
+  }
+}
+
+/** The scaled exponential linear unit, like `torch.nn.SELU`. */
+export class SELU extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return F.selu(x);
+  }
+}
+
+/** `x·tanh(softplus(x))`, like `torch.nn.Mish`. */
+export class Mish extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return F.mish(x);
+  }
+}
+
+/** `x·relu6(x + 3)/6`, like `torch.nn.Hardswish` (PyTorch's gradient at ±3). */
+export class Hardswish extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return F.hardswish(x);
+  }
+}
+
+/** `relu6(x + 3)/6`, like `torch.nn.Hardsigmoid` (PyTorch's gradient at ±3). */
+export class Hardsigmoid extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return F.hardsigmoid(x);
   }
 }
 

@@ -68,57 +68,82 @@ function edge(
   return tf.slice(x, begin, extent);
 }
 
+/** Padding of one axis: the axis and how many entries go before and after it. */
+export type AxisPadding = readonly [axis: number, before: number, after: number];
+
 /**
- * Pads the spatial dimensions of an NCHW tensor with a non-zero padding mode, as `torch.nn.functional.pad`
- * does for a convolution's `padding_mode` (reflect: mirror without the edge; replicate: repeat the edge;
- * circular: wrap around). Built from slices, reversals and concatenations, whose gradients are exact on every
- * backend (tfjs's MirrorPad gradient drops the mirrored rows' share).
+ * Pads axes of a tensor with a non-zero padding mode, as `torch.nn.functional.pad` does (reflect: mirror
+ * without the edge; replicate: repeat the edge; circular: wrap around), the axes in the order given (PyTorch
+ * pads the last dimension first, which matters for the corners of circular and reflect padding only in
+ * which entries they copy, not in their values). Built from slices, reversals and concatenations, whose
+ * gradients are exact on every backend (tfjs's MirrorPad gradient drops the mirrored rows' share).
  */
-export function padSpatial(
-  x: tf.Tensor4D,
-  pad: SpatialPadding,
+export function padAxes(
+  x: tf.Tensor,
+  pads: readonly AxisPadding[],
   mode: Exclude<PaddingMode, "zeros">,
-): tf.Tensor4D {
+  owner = "pad",
+): tf.Tensor {
   // PyTorch's limits: reflect pads less than the size (the edge is not repeated), circular at most the size.
-  for (const [axis, [before, after]] of [
-    [2, pad[0]],
-    [3, pad[1]],
-  ] as const) {
-    const size = x.shape[axis];
+  for (const [axis, before, after] of pads) {
+    const size = x.shape[axis]!;
     const most = mode === "reflect" ? size - 1 : mode === "circular" ? size : Number.POSITIVE_INFINITY;
-    if (Math.max(before, after) > most) {
+    if (Math.min(before, after) < 0) {
       throw new FulmenError(
-        `Conv2d: ${mode} padding of ${Math.max(before, after)} is too large for a dimension of size ${size} (input shape [${x.shape}]); it must be at most ${most}. Use less padding or paddingMode "zeros".`,
+        `${owner}: ${mode} padding cannot be negative (got [${before}, ${after}] on dimension ${axis}); crop with constant padding or a slice instead.`,
+      );
+    }
+    if (Math.max(before, after) > most || (mode === "replicate" && size === 0)) {
+      throw new FulmenError(
+        `${owner}: ${mode} padding of ${Math.max(before, after)} is too large for a dimension of size ${size} (input shape [${x.shape}]); it must be at most ${most}. Use less padding or constant (zeros) padding.`,
       );
     }
   }
   let out: tf.Tensor = x;
-  for (const [axis, [before, after]] of [
-    [2, pad[0]],
-    [3, pad[1]],
-  ] as const) {
+  for (const [axis, before, after] of pads) {
     const parts: tf.Tensor[] = [];
     if (before > 0) parts.push(edge(out, axis, before, false, mode));
     parts.push(out);
     if (after > 0) parts.push(edge(out, axis, after, true, mode));
     if (parts.length > 1) out = tf.concat(parts, axis);
   }
-  return out as tf.Tensor4D;
+  return out;
 }
 
 /**
- * A filter `[kH, kW, in, out]` with `dilation − 1` zeros between its taps: `[(kH − 1)·dH + 1, (kW − 1)·dW + 1,
- * in, out]`. Convolving with it at dilation 1 is the dilated convolution, built from ops that all have
- * gradients on every tfjs backend (tfjs's own dilated Conv2D has none, and refuses stride > 1 with it).
+ * Pads the spatial dimensions of an NCHW tensor with a non-zero padding mode, as a convolution's
+ * `padding_mode` does (see {@link padAxes}).
  */
-export function dilateFilter(filter: tf.Tensor4D, dilation: [number, number]): tf.Tensor4D {
-  let out: tf.Tensor = filter;
-  for (const axis of [0, 1] as const) {
-    const d = dilation[axis];
-    if (d === 1) continue;
+export function padSpatial(
+  x: tf.Tensor4D,
+  pad: SpatialPadding,
+  mode: Exclude<PaddingMode, "zeros">,
+  owner = "Conv2d",
+): tf.Tensor4D {
+  return padAxes(
+    x,
+    [
+      [2, ...pad[0]],
+      [3, ...pad[1]],
+    ],
+    mode,
+    owner,
+  ) as tf.Tensor4D;
+}
+
+/**
+ * `x` with `factor − 1` zeros between consecutive entries along each of `axes`: an axis of length n becomes
+ * `(n − 1)·factor + 1`. A dilated filter, or a strided transposed convolution's spread-out input, built from
+ * ops that all have gradients on every tfjs backend.
+ */
+export function spreadAxes(x: tf.Tensor, axes: readonly number[], factors: readonly number[]): tf.Tensor {
+  let out: tf.Tensor = x;
+  axes.forEach((axis, i) => {
+    const d = factors[i]!;
+    if (d === 1) return;
     const shape = out.shape;
     const k = shape[axis]!;
-    // [.., k, 1, ..] next to [.., k, d − 1, ..] zeros → [.., k·d, ..] → drop the zeros after the last tap.
+    // [.., k, 1, ..] next to [.., k, d − 1, ..] zeros → [.., k·d, ..] → drop the zeros after the last entry.
     const taps = tf.expandDims(out, axis + 1);
     const zeros = tf.zeros([...shape.slice(0, axis + 1), d - 1, ...shape.slice(axis + 1)], out.dtype);
     const spread = tf.reshape(tf.concat([taps, zeros], axis + 1), [
@@ -133,6 +158,15 @@ export function dilateFilter(filter: tf.Tensor4D, dilation: [number, number]): t
       shape.map(() => 0),
       extent,
     );
-  }
-  return out as tf.Tensor4D;
+  });
+  return out;
+}
+
+/**
+ * A filter `[kH, kW, in, out]` with `dilation − 1` zeros between its taps: `[(kH − 1)·dH + 1, (kW − 1)·dW + 1,
+ * in, out]`. Convolving with it at dilation 1 is the dilated convolution, built from ops that all have
+ * gradients on every tfjs backend (tfjs's own dilated Conv2D has none, and refuses stride > 1 with it).
+ */
+export function dilateFilter(filter: tf.Tensor4D, dilation: [number, number]): tf.Tensor4D {
+  return spreadAxes(filter, [0, 1], dilation) as tf.Tensor4D;
 }

@@ -1,19 +1,11 @@
-import { lowerPrecisionOp } from "../../amp/autocast";
 import { Parameter } from "../../autograd/parameter";
-import { backendFeatures } from "../../runtime/backend-features";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
+import { convNd } from "../functional/conv";
 import { defaultLayerInit_ } from "../init";
 import { Module } from "../module";
-import {
-  dilateFilter,
-  PADDING_MODES,
-  type PaddingMode,
-  padSpatial,
-  type SpatialPadding,
-  spatialPadding,
-} from "./conv-padding";
+import { PADDING_MODES, type PaddingMode } from "./conv-padding";
 
 type Pair = number | [number, number];
 
@@ -99,66 +91,24 @@ export class Conv2d extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const unbatched = x.rank === 3;
-      if (!unbatched && x.rank !== 4) {
+      if (x.rank !== 3 && x.rank !== 4) {
         throw new FulmenError(`Conv2d: expected input [N, C, H, W] or [C, H, W], got shape [${x.shape}].`);
       }
-      const input = (unbatched ? tf.expandDims(x, 0) : x) as tf.Tensor4D;
-      if (input.shape[1] !== this.inChannels) {
+      const channels = x.shape[x.rank - 3];
+      if (channels !== this.inChannels) {
         throw new FulmenError(
-          `Conv2d: input has ${input.shape[1]} channels (shape [${x.shape}]) but inChannels is ${this.inChannels}.`,
+          `Conv2d: input has ${channels} channels (shape [${x.shape}]) but inChannels is ${this.inChannels}.`,
         );
       }
-      const inputs =
-        this.bias === null ? [input, this.weight.data] : [input, this.weight.data, this.bias.data];
-      const nchw = lowerPrecisionOp((v, w, b) => this.convolve(v as tf.Tensor4D, w!, b), inputs);
-      return unbatched ? tf.squeeze(nchw, [0]) : nchw;
+      // The computation is nn.functional.conv2d's, with the module's padding mode.
+      return convNd("Conv2d", 2, x, this.weight.data, this.bias?.data ?? null, {
+        stride: this.stride,
+        padding: this.padding,
+        dilation: this.dilation,
+        groups: this.groups,
+        paddingMode: this.paddingMode,
+      });
     });
-  }
-
-  /** The convolution itself, on NCHW input and OIHW weight: the computation autocast runs in half. */
-  private convolve(input: tf.Tensor4D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
-    const dilated = this.dilation[0] > 1 || this.dilation[1] > 1;
-    const hwio = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D;
-    // tfjs's dilated Conv2D has no gradient (and no stride with it): convolve with the dilated filter instead,
-    // (k − 1)·d + 1 taps wide with zeros between, which costs more multiplications but trains everywhere.
-    const filter = dilated ? dilateFilter(hwio, this.dilation) : hwio;
-    const pads = spatialPadding(this.padding, this.kernelSize, this.dilation);
-    // Other padding modes pad the input themselves (in NCHW) and convolve without padding, as PyTorch does.
-    const modePadded = this.paddingMode !== "zeros";
-    const padded = modePadded
-      ? padSpatial(input, pads, this.paddingMode as Exclude<PaddingMode, "zeros">)
-      : input;
-    // Where the backend convolves NCHW itself, the activations keep PyTorch's layout; elsewhere they go to
-    // tfjs's NHWC and back (the filter is tfjs's [kH, kW, in, out] either way).
-    const channelsFirst = backendFeatures().channelsFirst;
-    const channelAxis = channelsFirst ? 1 : 3;
-    const x = channelsFirst ? padded : (tf.transpose(padded, [0, 2, 3, 1]) as tf.Tensor4D);
-    const dataFormat = channelsFirst ? "NCHW" : "NHWC";
-    const pad = modePadded ? "valid" : this.tfPadding(pads, channelsFirst);
-    const conv = (xg: tf.Tensor4D, wg: tf.Tensor4D) => tf.conv2d(xg, wg, this.stride, pad, dataFormat, 1);
-    let y: tf.Tensor4D;
-    if (this.groups === 1) {
-      y = conv(x, filter);
-    } else {
-      const xs = tf.split(x, this.groups, channelAxis) as tf.Tensor4D[];
-      const ws = tf.split(filter, this.groups, 3) as tf.Tensor4D[];
-      y = tf.concat(
-        xs.map((xg, g) => conv(xg, ws[g]!)),
-        channelAxis,
-      ) as tf.Tensor4D;
-    }
-    if (bias !== undefined) y = tf.add(y, channelsFirst ? tf.reshape(bias, [-1, 1, 1]) : bias);
-    return channelsFirst ? y : tf.transpose(y, [0, 3, 1, 2]);
-  }
-
-  /** tfjs's padding argument for the activations' layout (channels first: NCHW; else NHWC). */
-  private tfPadding(
-    [rows, cols]: SpatialPadding,
-    channelsFirst: boolean,
-  ): "valid" | [[number, number], [number, number], [number, number], [number, number]] {
-    if (rows[0] + rows[1] + cols[0] + cols[1] === 0) return "valid";
-    return channelsFirst ? [[0, 0], [0, 0], rows, cols] : [[0, 0], rows, cols, [0, 0]];
   }
 
   protected override extraRepr(): string {

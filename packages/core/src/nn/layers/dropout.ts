@@ -1,8 +1,8 @@
-import { followInputOp } from "../../amp/autocast";
 import type { Generator } from "../../random/generator";
-import { drawSeed, getDefaultGenerator } from "../../random/seed";
-import { tf } from "../../runtime/tfjs";
+import { getDefaultGenerator } from "../../random/seed";
+import type { tf } from "../../runtime/tfjs";
 import { checkNumber } from "../../utils/options";
+import { dropout } from "../functional/dropout";
 import { Module } from "../module";
 
 /**
@@ -19,13 +19,7 @@ export class Dropout extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    if (!this.training || this.p === 0) return x;
-    return tf.tidy(() => {
-      if (this.p === 1) return tf.zerosLike(x);
-      const u = tf.randomUniform(x.shape, 0, 1, "float32", drawSeed(this.generator));
-      const scale = tf.mul(tf.cast(tf.greaterEqual(u, this.p), "float32"), 1 / (1 - this.p));
-      return followInputOp((v) => tf.mul(v, scale), x);
-    });
+    return dropout(x, { p: this.p, training: this.training, generator: this.generator });
   }
 
   protected override extraRepr(): string {

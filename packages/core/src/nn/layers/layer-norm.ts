@@ -1,14 +1,7 @@
-import { currentAutocast, followInputOp, toFloat32 } from "../../amp/autocast";
 import { Parameter } from "../../autograd/parameter";
-import { tf } from "../../runtime/tfjs";
-import { FulmenError } from "../../utils/errors";
+import type { tf } from "../../runtime/tfjs";
 import { checkOptionNames } from "../../utils/options";
-import {
-  backendHasKernels,
-  fusedLayerNorm,
-  LAYER_NORM_GRAD_KERNEL,
-  LAYER_NORM_KERNEL,
-} from "../fused-kernels";
+import { layerNorm } from "../functional/normalization";
 import { Module } from "../module";
 
 /** Options of {@link LayerNorm}. */
@@ -39,31 +32,10 @@ export class LayerNorm extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     // Autocast keeps layer norm in float32 (mixed); a model converted to half runs it in half (true).
-    const autocast = currentAutocast();
-    if (autocast?.mode === "mixed") return this.normalize(toFloat32(x));
-    return followInputOp((v) => this.normalize(v), x);
-  }
-
-  private normalize(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const k = this.normalizedShape.length;
-      if (!tf.util.arraysEqual(x.shape.slice(x.rank - k), this.normalizedShape)) {
-        throw new FulmenError(
-          `LayerNorm: input shape [${x.shape}] does not end with normalizedShape [${this.normalizedShape}].`,
-        );
-      }
-      if (x.dtype === "float32" && backendHasKernels(LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL)) {
-        const size = this.normalizedShape.reduce((p, d) => p * d, 1);
-        return fusedLayerNorm(x, this.weight?.data ?? null, this.bias?.data ?? null, size, this.eps);
-      }
-      const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
-      const mean = tf.mean(x, axes, true);
-      const centered = tf.sub(x, mean);
-      const variance = tf.mean(tf.square(centered), axes, true);
-      let y = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-      if (this.weight !== null) y = tf.mul(y, this.weight.data);
-      if (this.bias !== null) y = tf.add(y, this.bias.data);
-      return y;
+    return layerNorm(x, this.normalizedShape, {
+      weight: this.weight?.data ?? null,
+      bias: this.bias?.data ?? null,
+      eps: this.eps,
     });
   }
 

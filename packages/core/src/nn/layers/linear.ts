@@ -1,8 +1,8 @@
-import { lowerPrecisionOp } from "../../amp/autocast";
 import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
+import { linear } from "../functional/linear";
 import { defaultLayerInit_ } from "../init";
 import { Module } from "../module";
 
@@ -52,29 +52,15 @@ export class Linear extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      if (!(x instanceof tf.Tensor)) {
-        throw new FulmenError(`Linear: expected a tensor input, got ${x === null ? "null" : typeof x}.`);
-      }
-      if (x.shape[x.rank - 1] !== this.inFeatures) {
-        throw new FulmenError(
-          `Linear: input's last dimension is ${x.shape[x.rank - 1]} (shape [${x.shape}]) but inFeatures is ${this.inFeatures}.`,
-        );
-      }
-      const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]);
-      const inputs = this.bias === null ? [flat, this.weight.data] : [flat, this.weight.data, this.bias.data];
-      const y = lowerPrecisionOp(affine, inputs);
-      return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
-    });
+    if (x instanceof tf.Tensor && x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new FulmenError(
+        `Linear: input's last dimension is ${x.shape[x.rank - 1]} (shape [${x.shape}]) but inFeatures is ${this.inFeatures}.`,
+      );
+    }
+    return linear(x, this.weight.data, this.bias?.data ?? null);
   }
 
   protected override extraRepr(): string {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
   }
-}
-
-/** `x Wᵀ (+ b)`, the computation autocast runs in half. */
-function affine(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const y = tf.matMul(x, w, false, true);
-  return b === undefined ? y : tf.add(y, b);
 }

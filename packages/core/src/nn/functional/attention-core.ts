@@ -1,0 +1,54 @@
+import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
+import { dropout } from "./dropout";
+
+/*
+ * The attention arithmetic that scaledDotProductAttention and MultiheadAttention share; internal (not part
+ * of nn.functional, which holds PyTorch's functions only).
+ */
+
+/**
+ * `softmax(q·kᵀ·scale + bias) · v` over the last two dimensions, with optional dropout on the weights.
+ * Returns the output and the (post-dropout) weights; `bias` is additive (0 or −∞ for masks).
+ */
+export function attend(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  bias: tf.Tensor | null,
+  scale: number,
+  dropoutP: number,
+): { output: tf.Tensor; weights: tf.Tensor } {
+  return tf.tidy(() => {
+    let scores = tf.matMul(tf.mul(q, scale), k, false, true);
+    if (bias !== null) scores = tf.add(scores, bias);
+    const weights = dropout(tf.softmax(scores, -1), { p: dropoutP });
+    return { output: tf.matMul(weights, v), weights };
+  });
+}
+
+/** A lower-triangular causal mask `[L, S]` as an additive bias: 0 where `j <= i`, −∞ above the diagonal. */
+export function causalBias(l: number, s: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const rows = tf.reshape(tf.range(0, l, 1, "int32"), [l, 1]);
+    const cols = tf.reshape(tf.range(0, s, 1, "int32"), [1, s]);
+    return tf.where(tf.lessEqual(cols, rows), tf.zeros([l, s]), tf.fill([l, s], Number.NEGATIVE_INFINITY));
+  }) as tf.Tensor2D;
+}
+
+/**
+ * A mask as an additive float bias: a boolean mask becomes 0/−∞ (`blockedWhen` says which boolean value
+ * blocks a position), a float mask is used as it is (cast to float32).
+ */
+export function maskToBias(mask: tf.Tensor, blockedWhen: boolean, owner: string, name: string): tf.Tensor {
+  return tf.tidy(() => {
+    if (mask.dtype === "bool") {
+      const blocked = blockedWhen ? mask : tf.logicalNot(mask);
+      return tf.where(blocked, tf.fill(mask.shape, Number.NEGATIVE_INFINITY), tf.zeros(mask.shape));
+    }
+    if (mask.dtype === "float32") return mask;
+    throw new FulmenError(
+      `${owner}: ${name} must be a boolean or float32 tensor, got ${mask.dtype}. Cast it with tf.cast(mask, "bool").`,
+    );
+  });
+}

@@ -1,0 +1,383 @@
+import { lowerPrecisionOp } from "../../amp/autocast";
+import { backendFeatures } from "../../runtime/backend-features";
+import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
+import {
+  dilateFilter,
+  PADDING_MODES,
+  type PaddingMode,
+  padSpatial,
+  type SpatialPadding,
+  spatialPadding,
+  spreadAxes,
+} from "../layers/conv-padding";
+import { checkBias, checkOptions, type IntTuple, tuple } from "./tuples";
+
+/** Options of {@link conv1d} and {@link conv2d}, as `torch.nn.functional.conv2d`'s keywords. */
+export interface ConvOptions {
+  stride?: IntTuple;
+  /** Zero padding on each side, or "valid" (none) or "same" (output size equals input size; stride 1 only). */
+  padding?: IntTuple | "valid" | "same";
+  dilation?: IntTuple;
+  groups?: number;
+}
+
+/** Options of {@link convTranspose1d} and {@link convTranspose2d}, as PyTorch's keywords. */
+export interface ConvTransposeOptions {
+  stride?: IntTuple;
+  /** `dilation·(kernel − 1) − padding` zeros pad each side of the (spread) input. */
+  padding?: IntTuple;
+  /** Extra rows (columns) added to one side of the output, each less than the stride or the dilation. */
+  outputPadding?: IntTuple;
+  groups?: number;
+  dilation?: IntTuple;
+}
+
+/** A 2-D convolution, every argument resolved: what {@link convolveNchw} runs. */
+export interface Conv2dPlan {
+  stride: [number, number];
+  padding: SpatialPadding;
+  dilation: [number, number];
+  groups: number;
+  paddingMode: PaddingMode;
+}
+
+const CONV_OPTIONS = ["stride", "padding", "dilation", "groups"] as const;
+const TRANSPOSE_OPTIONS = ["stride", "padding", "outputPadding", "groups", "dilation"] as const;
+
+/** A positive integer `groups`, or an error naming `owner`. */
+export function checkGroups(owner: string, groups: number): number {
+  if (!Number.isInteger(groups) || groups < 1) {
+    throw new FulmenError(`${owner}: groups must be a positive integer, got ${String(groups)}.`);
+  }
+  return groups;
+}
+
+/** Checks a convolution's padding mode. */
+export function checkPaddingMode(owner: string, mode: PaddingMode): PaddingMode {
+  if (!PADDING_MODES.includes(mode)) {
+    throw new FulmenError(
+      `${owner}: unknown paddingMode '${String(mode)}'; use one of ${PADDING_MODES.join(", ")}.`,
+    );
+  }
+  return mode;
+}
+
+/**
+ * Resolves a convolution's padding argument into explicit pads per spatial dimension (`valid`, `same`, or a
+ * count per side); "same" requires stride 1, as in PyTorch.
+ */
+export function resolvePadding(
+  owner: string,
+  padding: IntTuple | "valid" | "same",
+  kernel: [number, number],
+  stride: [number, number],
+  dilation: [number, number],
+  spatialDims: 1 | 2,
+): SpatialPadding {
+  if (padding === "same" && (stride[0] !== 1 || stride[1] !== 1)) {
+    throw new FulmenError(
+      `${owner}: padding='same' is not supported for strided convolutions (as in PyTorch).`,
+    );
+  }
+  if (padding === "valid" || padding === "same") return spatialPadding(padding, kernel, dilation);
+  const p = tuple(owner, "padding", padding, spatialDims, 0);
+  return spatialPadding(spatialDims === 1 ? [0, p[0]!] : [p[0]!, p[1]!], kernel, dilation);
+}
+
+/** The input as a batch (`[N, C, ...]`), from a batched or unbatched tensor of `spatialDims` spatial dimensions. */
+export function asBatch(owner: string, x: tf.Tensor, spatialDims: number, layout: string): tf.Tensor {
+  if (x.rank === spatialDims + 2) return x;
+  if (x.rank === spatialDims + 1) return tf.expandDims(x, 0);
+  throw new FulmenError(
+    `${owner}: expected input [N, ${layout}] or unbatched [${layout}], got shape [${x.shape}].`,
+  );
+}
+
+/**
+ * A 2-D convolution of NCHW input with an OIHW weight (`[out, in/groups, kH, kW]`), the computation autocast
+ * runs in half. Dilated convolutions use the explicitly dilated filter (tfjs's dilated Conv2D has no gradient
+ * and no stride with it); padding modes other than zeros pad the input themselves; where the backend
+ * convolves NCHW itself the activations keep PyTorch's layout, elsewhere they go to NHWC and back.
+ */
+export function convolveNchw(
+  owner: string,
+  input: tf.Tensor4D,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null,
+  plan: Conv2dPlan,
+): tf.Tensor4D {
+  const inputs = bias === null ? [input, weight] : [input, weight, bias];
+  return lowerPrecisionOp((v, w, b) => convolve(owner, v as tf.Tensor4D, w!, b, plan), inputs) as tf.Tensor4D;
+}
+
+function convolve(
+  owner: string,
+  input: tf.Tensor4D,
+  weight: tf.Tensor,
+  bias: tf.Tensor | undefined,
+  plan: Conv2dPlan,
+): tf.Tensor4D {
+  const { stride, dilation, groups, paddingMode } = plan;
+  const hwio = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D;
+  const filter = dilation[0] > 1 || dilation[1] > 1 ? dilateFilter(hwio, dilation) : hwio;
+  const modePadded = paddingMode !== "zeros";
+  const padded = modePadded ? padSpatial(input, plan.padding, paddingMode, owner) : input;
+  const channelsFirst = backendFeatures().channelsFirst;
+  const channelAxis = channelsFirst ? 1 : 3;
+  const x = channelsFirst ? padded : (tf.transpose(padded, [0, 2, 3, 1]) as tf.Tensor4D);
+  const dataFormat = channelsFirst ? "NCHW" : "NHWC";
+  const pad = modePadded ? "valid" : tfPadding(plan.padding, channelsFirst);
+  const conv = (xg: tf.Tensor4D, wg: tf.Tensor4D) => tf.conv2d(xg, wg, stride, pad, dataFormat, 1);
+  let y: tf.Tensor4D;
+  if (groups === 1) {
+    y = conv(x, filter);
+  } else {
+    const xs = tf.split(x, groups, channelAxis) as tf.Tensor4D[];
+    const ws = tf.split(filter, groups, 3) as tf.Tensor4D[];
+    y = tf.concat(
+      xs.map((xg, g) => conv(xg, ws[g]!)),
+      channelAxis,
+    ) as tf.Tensor4D;
+  }
+  if (bias !== undefined) y = tf.add(y, channelsFirst ? tf.reshape(bias, [-1, 1, 1]) : bias);
+  return (channelsFirst ? y : tf.transpose(y, [0, 3, 1, 2])) as tf.Tensor4D;
+}
+
+/** tfjs's padding argument for the activations' layout (channels first: NCHW; else NHWC). */
+function tfPadding(
+  [rows, cols]: SpatialPadding,
+  channelsFirst: boolean,
+): "valid" | [[number, number], [number, number], [number, number], [number, number]] {
+  if (rows[0] + rows[1] + cols[0] + cols[1] === 0) return "valid";
+  return channelsFirst ? [[0, 0], [0, 0], rows, cols] : [[0, 0], rows, cols, [0, 0]];
+}
+
+/** Checks a convolution's weight rank, channel counts and bias size against its input. */
+function checkConvShapes(
+  owner: string,
+  input: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null,
+  groups: number,
+  spatialDims: number,
+  transposed: boolean,
+): void {
+  if (weight.rank !== spatialDims + 2) {
+    throw new FulmenError(
+      `${owner}: weight must have ${spatialDims + 2} dimensions (${transposed ? "[in, out/groups, ...kernel]" : "[out, in/groups, ...kernel]"}), got shape [${weight.shape}].`,
+    );
+  }
+  const inChannels = input.shape[1]!;
+  const expectedIn = transposed ? weight.shape[0]! : weight.shape[1]! * groups;
+  if (inChannels !== expectedIn || (transposed ? weight.shape[0]! : weight.shape[0]!) % groups !== 0) {
+    throw new FulmenError(
+      `${owner}: input has ${inChannels} channels (shape [${input.shape}]) but the weight [${weight.shape}] with groups=${groups} expects ${expectedIn}; check inChannels, groups and the weight's layout.`,
+    );
+  }
+  const outChannels = transposed ? weight.shape[1]! * groups : weight.shape[0]!;
+  if (bias !== null && (bias.rank !== 1 || bias.shape[0] !== outChannels)) {
+    throw new FulmenError(`${owner}: bias must have shape [${outChannels}], got [${bias.shape}].`);
+  }
+}
+
+/** A 1-D tensor argument lifted to 2-D (a height of 1) so that the 2-D machinery runs it. */
+function lift1d(t: tf.Tensor): tf.Tensor4D {
+  return tf.expandDims(t, 2) as tf.Tensor4D;
+}
+
+/**
+ * Runs a 2-D convolution on batched NCHW input (or a 1-D one on NCL input as a height-1 image); the shared
+ * core of {@link conv1d}, {@link conv2d} and the Conv1d/Conv2d modules.
+ */
+export function convNd(
+  owner: string,
+  spatialDims: 1 | 2,
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null,
+  options: ConvOptions & { paddingMode?: PaddingMode },
+): tf.Tensor {
+  const stride = tuple(owner, "stride", options.stride ?? 1, spatialDims, 1);
+  const dilation = tuple(owner, "dilation", options.dilation ?? 1, spatialDims, 1);
+  const groups = checkGroups(owner, options.groups ?? 1);
+  const paddingMode = checkPaddingMode(owner, options.paddingMode ?? "zeros");
+  const layout = spatialDims === 1 ? "C, L" : "C, H, W";
+  const batch = asBatch(owner, x, spatialDims, layout);
+  checkConvShapes(owner, batch, weight, bias, groups, spatialDims, false);
+  const two = (v: number[]): [number, number] => (spatialDims === 1 ? [1, v[0]!] : [v[0]!, v[1]!]);
+  const kernel = two(weight.shape.slice(2));
+  const padding = resolvePadding(
+    owner,
+    options.padding ?? 0,
+    kernel,
+    two(stride),
+    two(dilation),
+    spatialDims,
+  );
+  const input4 = spatialDims === 1 ? lift1d(batch) : (batch as tf.Tensor4D);
+  const weight4 = spatialDims === 1 ? lift1d(weight) : weight;
+  const y = convolveNchw(owner, input4, weight4, bias, {
+    stride: two(stride),
+    padding,
+    dilation: two(dilation),
+    groups,
+    paddingMode,
+  });
+  const out = spatialDims === 1 ? tf.squeeze(y, [2]) : y;
+  return batch === x ? out : tf.squeeze(out, [0]);
+}
+
+/**
+ * A transposed convolution (the gradient of a convolution for its input) of batched input with a weight
+ * `[in, out/groups, ...kernel]`, as PyTorch's: the input spread out by the stride (zeros between), padded by
+ * `dilation·(k − 1) − padding` on each side (and `outputPadding` more at the end; cropped where negative),
+ * then convolved at stride 1 with the flipped, transposed kernel. Every op has an exact gradient on every
+ * backend (tfjs's conv2dTranspose has no dilation and no groups).
+ */
+export function convTransposeNd(
+  owner: string,
+  spatialDims: 1 | 2,
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null,
+  options: ConvTransposeOptions,
+): tf.Tensor {
+  const stride = tuple(owner, "stride", options.stride ?? 1, spatialDims, 1);
+  const padding = tuple(owner, "padding", options.padding ?? 0, spatialDims, 0);
+  const outputPadding = tuple(owner, "outputPadding", options.outputPadding ?? 0, spatialDims, 0);
+  const dilation = tuple(owner, "dilation", options.dilation ?? 1, spatialDims, 1);
+  const groups = checkGroups(owner, options.groups ?? 1);
+  outputPadding.forEach((op, i) => {
+    if (op >= Math.max(stride[i]!, dilation[i]!)) {
+      throw new FulmenError(
+        `${owner}: outputPadding [${outputPadding}] must be smaller than either the stride [${stride}] or the dilation [${dilation}] in each dimension (as in PyTorch).`,
+      );
+    }
+  });
+  const layout = spatialDims === 1 ? "C, L" : "C, H, W";
+  const batch = asBatch(owner, x, spatialDims, layout);
+  checkConvShapes(owner, batch, weight, bias, groups, spatialDims, true);
+  const lift = <T>(v: T[], one: T): [T, T] => (spatialDims === 1 ? [one, v[0]!] : [v[0]!, v[1]!]);
+  const input4 = spatialDims === 1 ? lift1d(batch) : (batch as tf.Tensor4D);
+  const weight4 = spatialDims === 1 ? lift1d(weight) : (weight as tf.Tensor4D);
+  const s = lift(stride, 1);
+  const p = lift(padding, 0);
+  const op = lift(outputPadding, 0);
+  const d = lift(dilation, 1);
+  const kernel: [number, number] = [weight4.shape[2], weight4.shape[3]];
+  const y = tf.tidy(() => {
+    const spread = spreadInput(input4, s);
+    // Pads per side of the spread input; a negative pad crops instead.
+    const before = [0, 1].map((i) => d[i]! * (kernel[i]! - 1) - p[i]!);
+    const after = [0, 1].map((i) => before[i]! + op[i]!);
+    const cropped = cropNegative(spread, before, after);
+    const padding2: SpatialPadding = [
+      [Math.max(before[0]!, 0), Math.max(after[0]!, 0)],
+      [Math.max(before[1]!, 0), Math.max(after[1]!, 0)],
+    ];
+    const convWeight = transposedToConvWeight(weight4, groups);
+    return convolveNchw(owner, cropped, convWeight, bias, {
+      stride: [1, 1],
+      padding: padding2,
+      dilation: d,
+      groups,
+      paddingMode: "zeros",
+    });
+  });
+  const out = spatialDims === 1 ? tf.squeeze(y, [2]) : y;
+  return batch === x ? out : tf.squeeze(out, [0]);
+}
+
+/** NCHW input with `stride − 1` zeros between its rows and columns. */
+function spreadInput(x: tf.Tensor4D, stride: [number, number]): tf.Tensor4D {
+  if (stride[0] === 1 && stride[1] === 1) return x;
+  return spreadAxes(x, [2, 3], stride) as tf.Tensor4D;
+}
+
+/** Crops the rows and columns of negative pads from an NCHW tensor's ends. */
+function cropNegative(x: tf.Tensor4D, before: number[], after: number[]): tf.Tensor4D {
+  const [n, c, h, w] = x.shape;
+  const top = Math.max(-before[0]!, 0);
+  const left = Math.max(-before[1]!, 0);
+  const height = h - top - Math.max(-after[0]!, 0);
+  const width = w - left - Math.max(-after[1]!, 0);
+  if (height < 1 || width < 1) {
+    throw new FulmenError(
+      `ConvTranspose: padding is too large for an input of shape [${x.shape}]; the output would be empty.`,
+    );
+  }
+  if (top === 0 && left === 0 && height === h && width === w) return x;
+  return tf.slice(x, [0, 0, top, left], [n, c, height, width]);
+}
+
+/**
+ * A transposed convolution's weight `[in, out/groups, kH, kW]` as the equivalent convolution's
+ * `[out, in/groups, kH, kW]`: per group, in and out swapped and the kernel flipped.
+ */
+function transposedToConvWeight(weight: tf.Tensor4D, groups: number): tf.Tensor4D {
+  const flipped = tf.reverse(weight, [2, 3]);
+  const parts = groups === 1 ? [flipped] : tf.split(flipped, groups, 0);
+  const swapped = parts.map((w) => tf.transpose(w, [1, 0, 2, 3]));
+  return (swapped.length === 1 ? swapped[0]! : tf.concat(swapped, 0)) as tf.Tensor4D;
+}
+
+/**
+ * A 1-D convolution over `[N, C, L]` (or unbatched `[C, L]`) input with a weight `[out, in/groups, k]` and an
+ * optional bias `[out]`, like `torch.nn.functional.conv1d`.
+ */
+export function conv1d(
+  input: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null = null,
+  options: ConvOptions = {},
+): tf.Tensor {
+  checkBias("conv1d", bias);
+  checkOptions("conv1d", options, CONV_OPTIONS);
+  return tf.tidy(() => convNd("conv1d", 1, input, weight, bias, options));
+}
+
+/**
+ * A 2-D convolution over `[N, C, H, W]` (or unbatched `[C, H, W]`) input with a weight `[out, in/groups, kH,
+ * kW]` and an optional bias `[out]`, like `torch.nn.functional.conv2d` (the computation of `nn.Conv2d`).
+ */
+export function conv2d(
+  input: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null = null,
+  options: ConvOptions = {},
+): tf.Tensor {
+  checkBias("conv2d", bias);
+  checkOptions("conv2d", options, CONV_OPTIONS);
+  return tf.tidy(() => convNd("conv2d", 2, input, weight, bias, options));
+}
+
+/**
+ * A 1-D transposed convolution over `[N, C, L]` (or `[C, L]`) input with a weight `[in, out/groups, k]`, like
+ * `torch.nn.functional.conv_transpose1d`.
+ */
+export function convTranspose1d(
+  input: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null = null,
+  options: ConvTransposeOptions = {},
+): tf.Tensor {
+  checkBias("convTranspose1d", bias);
+  checkOptions("convTranspose1d", options, TRANSPOSE_OPTIONS);
+  return tf.tidy(() => convTransposeNd("convTranspose1d", 1, input, weight, bias, options));
+}
+
+/**
+ * A 2-D transposed convolution over `[N, C, H, W]` (or `[C, H, W]`) input with a weight `[in, out/groups, kH,
+ * kW]`, like `torch.nn.functional.conv_transpose2d`.
+ */
+export function convTranspose2d(
+  input: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null = null,
+  options: ConvTransposeOptions = {},
+): tf.Tensor {
+  checkBias("convTranspose2d", bias);
+  checkOptions("convTranspose2d", options, TRANSPOSE_OPTIONS);
+  return tf.tidy(() => convTransposeNd("convTranspose2d", 2, input, weight, bias, options));
+}

@@ -1,0 +1,25 @@
+/**
+ * The convolution family of `nn.functional`: convolutions and transposed convolutions, max/average and
+ * adaptive pooling, padding and interpolation.
+ */
+export * from "./adaptive-pool";
+export {
+  type ConvOptions,
+  type ConvTransposeOptions,
+  conv1d,
+  conv2d,
+  convTranspose1d,
+  convTranspose2d,
+} from "./conv";
+export { type InterpolateMode, type InterpolateOptions, interpolate } from "./interpolate";
+export { type PadMode, type PadOptions, pad } from "./pad";
+export {
+  type AvgPoolOptions,
+  avgPool1d,
+  avgPool2d,
+  type MaxPoolOptions,
+  maxPool1d,
+  maxPool2d,
+  type PoolOptions,
+} from "./pool";
+export type { IntTuple } from "./tuples";

@@ -1,0 +1,77 @@
+import { tf } from "../../../runtime/tfjs";
+import { FulmenError } from "../../../utils/errors";
+
+/** How a loss reduces its per-element values, as in PyTorch. */
+export type Reduction = "mean" | "sum" | "none";
+
+/** Applies `reduction` to per-element losses, refusing an unknown reduction by name. */
+export function reduce(values: tf.Tensor, reduction: Reduction, owner: string): tf.Tensor {
+  switch (reduction) {
+    case "mean":
+      return tf.mean(values);
+    case "sum":
+      return tf.sum(values);
+    case "none":
+      return values;
+    default:
+      throw new FulmenError(
+        `${owner}: unknown reduction '${String(reduction)}'; use "mean", "sum" or "none".`,
+      );
+  }
+}
+
+/** Throws unless `reduction` is one PyTorch's losses take (checked before any work, so no tensor leaks). */
+export function checkReduction(owner: string, reduction: string, extra: readonly string[] = []): void {
+  const valid = ["mean", "sum", "none", ...extra];
+  if (!valid.includes(reduction)) {
+    throw new FulmenError(
+      `${owner}: unknown reduction '${String(reduction)}'; use ${valid.map((r) => `"${r}"`).join(", ")}.`,
+    );
+  }
+}
+
+/** Sums `grad` (of the broadcast shape) down to `shape`, the gradient of a broadcast operand. */
+export function sumToShape(grad: tf.Tensor, shape: number[]): tf.Tensor {
+  const axes = tf.broadcast_util.getReductionAxes(shape, grad.shape);
+  return tf.reshape(axes.length > 0 ? tf.sum(grad, axes) : grad, shape);
+}
+
+/**
+ * Broadcasts two operands to their common shape (as PyTorch's element-wise losses do), with a clear error when
+ * they do not broadcast. `tf.broadcastTo`'s gradient sums back to each operand's shape.
+ */
+export function broadcastPair(owner: string, a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (tf.util.arraysEqual(a.shape, b.shape)) return [a, b];
+  let shape: number[];
+  try {
+    shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  } catch {
+    throw new FulmenError(
+      `${owner}: input shape [${a.shape}] and target shape [${b.shape}] do not broadcast; give tensors of the same shape.`,
+    );
+  }
+  return [tf.broadcastTo(a, shape), tf.broadcastTo(b, shape)];
+}
+
+/** `[start, end)` as an array. */
+export function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, i) => start + i);
+}
+
+/** A float32 copy of a target given as float (PyTorch's float targets), or the tensor itself. */
+export function asFloat(t: tf.Tensor): tf.Tensor {
+  return t.dtype === "float32" ? t : tf.cast(t, "float32");
+}
+
+/**
+ * `sum / total` for a mean over weighted targets, as PyTorch's `nll_loss` computes it: NaN when every target is
+ * ignored (total 0) but a gradient of 0 there, not the NaN of differentiating `x / 0`.
+ */
+export function weightedMean(sum: tf.Tensor, total: tf.Tensor): tf.Tensor {
+  const empty = tf.equal(total, 0);
+  const safeTotal = tf.where(empty, tf.onesLike(total), total);
+  // The total depends on the weights and targets only, never on the input: the NaN added when nothing counted
+  // carries no gradient to the input, and dividing by the safe total keeps the input's gradient finite (0).
+  const nanIfEmpty = tf.where(empty, tf.fill(total.shape, Number.NaN), tf.zerosLike(total));
+  return tf.add(tf.div(sum, safeTotal), nanIfEmpty);
+}

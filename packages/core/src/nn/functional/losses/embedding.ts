@@ -1,0 +1,198 @@
+import { toFloat32 } from "../../../amp/autocast";
+import { tf } from "../../../runtime/tfjs";
+import { FulmenError } from "../../../utils/errors";
+import { checkNumber, checkOptionNames } from "../../../utils/options";
+import { asFloat, checkReduction, type Reduction, reduce } from "./common";
+
+/** PyTorch's `EPSILON` added to each squared magnitude in `cosine_embedding_loss`. */
+const COSINE_EPSILON = 1e-12;
+
+/** Options of {@link cosineEmbeddingLoss}, as in `torch.nn.functional.cosine_embedding_loss`. */
+export interface CosineEmbeddingLossOptions {
+  reduction?: Reduction;
+  /** Dissimilar pairs (y = -1) cost `max(0, cos - margin)` (default 0). */
+  margin?: number;
+}
+
+/**
+ * Cosine embedding loss of pairs `[N, D]` (or unbatched `[D]`) with labels `y` of 1 (similar) or -1
+ * (dissimilar), `[N]` (or a scalar), like `torch.nn.functional.cosine_embedding_loss`: `1 - cos` for y = 1,
+ * `max(0, cos - margin)` for y = -1, 0 for any other label. The cosine is PyTorch's:
+ * `Σ x1·x2 / sqrt((Σ x1² + 1e-12)·(Σ x2² + 1e-12))`, so zero vectors give a finite loss and gradient.
+ */
+export function cosineEmbeddingLoss(
+  input1: tf.Tensor,
+  input2: tf.Tensor,
+  target: tf.Tensor,
+  options?: CosineEmbeddingLossOptions & { reduction?: "mean" | "sum" },
+): tf.Scalar;
+/** With `reduction: "none"`: the loss of every pair. */
+export function cosineEmbeddingLoss(
+  input1: tf.Tensor,
+  input2: tf.Tensor,
+  target: tf.Tensor,
+  options: CosineEmbeddingLossOptions,
+): tf.Tensor;
+export function cosineEmbeddingLoss(
+  input1: tf.Tensor,
+  input2: tf.Tensor,
+  target: tf.Tensor,
+  options: CosineEmbeddingLossOptions = {},
+): tf.Tensor {
+  const owner = "cosineEmbeddingLoss";
+  checkOptionNames(owner, options, ["reduction", "margin"]);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(owner, reduction);
+  const margin = options.margin ?? 0;
+  checkNumber(owner, "margin", margin, Number.isFinite, "a finite number");
+  if (target.rank > 1) {
+    throw new FulmenError(
+      `${owner}: the target must be [N] or a scalar (one label per pair); got [${target.shape}].`,
+    );
+  }
+  const inputRank = target.rank + 1;
+  if (input1.rank !== inputRank || input2.rank !== inputRank) {
+    throw new FulmenError(
+      `${owner}: a ${target.rank}-D target expects ${inputRank}-D inputs, got [${input1.shape}] and [${input2.shape}].`,
+    );
+  }
+  return tf.tidy(() => {
+    const x1 = toFloat32(input1);
+    const x2 = toFloat32(input2);
+    const y = asFloat(target);
+    const axis = target.rank;
+    const dot = tf.sum(tf.mul(x1, x2), axis);
+    const mag1 = tf.add(tf.sum(tf.mul(x1, x1), axis), COSINE_EPSILON);
+    const mag2 = tf.add(tf.sum(tf.mul(x2, x2), axis), COSINE_EPSILON);
+    const cos = tf.div(dot, tf.sqrt(tf.mul(mag1, mag2)));
+    const zeros = tf.zerosLike(cos);
+    // PyTorch's clamp_min passes the gradient where cos - margin is exactly 0; tf.maximum's does too.
+    const positive = tf.where(tf.equal(y, 1), tf.sub(1, cos), zeros);
+    const negative = tf.where(tf.equal(y, -1), tf.maximum(tf.sub(cos, margin), 0), zeros);
+    return reduce(tf.add(positive, negative), reduction, owner);
+  });
+}
+
+/** Options of {@link marginRankingLoss}, as in `torch.nn.functional.margin_ranking_loss`. */
+export interface MarginRankingLossOptions {
+  reduction?: Reduction;
+  /** Default 0. */
+  margin?: number;
+}
+
+/**
+ * Margin ranking loss, like `torch.nn.functional.margin_ranking_loss`: `max(0, -y·(x1 - x2) + margin)`, y being
+ * 1 where x1 should rank higher and -1 where x2 should. All three tensors must have the same number of
+ * dimensions (as PyTorch requires) and broadcast.
+ */
+export function marginRankingLoss(
+  input1: tf.Tensor,
+  input2: tf.Tensor,
+  target: tf.Tensor,
+  options?: MarginRankingLossOptions & { reduction?: "mean" | "sum" },
+): tf.Scalar;
+/** With `reduction: "none"`: the loss of every element. */
+export function marginRankingLoss(
+  input1: tf.Tensor,
+  input2: tf.Tensor,
+  target: tf.Tensor,
+  options: MarginRankingLossOptions,
+): tf.Tensor;
+export function marginRankingLoss(
+  input1: tf.Tensor,
+  input2: tf.Tensor,
+  target: tf.Tensor,
+  options: MarginRankingLossOptions = {},
+): tf.Tensor {
+  const owner = "marginRankingLoss";
+  checkOptionNames(owner, options, ["reduction", "margin"]);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(owner, reduction);
+  const margin = options.margin ?? 0;
+  checkNumber(owner, "margin", margin, Number.isFinite, "a finite number");
+  if (input1.rank !== input2.rank || input1.rank !== target.rank) {
+    throw new FulmenError(
+      `${owner}: all input tensors should have the same number of dimensions, got [${input1.shape}], [${input2.shape}] and [${target.shape}].`,
+    );
+  }
+  return tf.tidy(() => {
+    const diff = tf.sub(toFloat32(input1), toFloat32(input2));
+    // tf.maximum passes the gradient at exactly 0, as PyTorch's clamp_min does.
+    const loss = tf.maximum(tf.add(tf.mul(tf.neg(asFloat(target)), diff), margin), 0);
+    return reduce(loss, reduction, owner);
+  });
+}
+
+/** Options of {@link tripletMarginLoss}, as in `torch.nn.functional.triplet_margin_loss`. */
+export interface TripletMarginLossOptions {
+  reduction?: Reduction;
+  /** Default 1. */
+  margin?: number;
+  /** The norm of the pairwise distance (default 2). */
+  p?: number;
+  /** Added to every difference before the norm, as `pairwise_distance` does (default 1e-6). */
+  eps?: number;
+  /** Use the positive–negative distance when it is smaller than the anchor–negative one (default false). */
+  swap?: boolean;
+}
+
+/** PyTorch's `pairwise_distance`: the p-norm of `x1 - x2 + eps` over the last dimension. */
+function pairwiseDistance(x1: tf.Tensor, x2: tf.Tensor, p: number, eps: number): tf.Tensor {
+  const d = tf.add(tf.sub(x1, x2), eps);
+  const axis = Math.max(x1.rank, x2.rank) - 1;
+  if (p === 2) return tf.sqrt(tf.sum(tf.square(d), axis));
+  if (p === 1) return tf.sum(tf.abs(d), axis);
+  if (p === Number.POSITIVE_INFINITY) return tf.max(tf.abs(d), axis);
+  return tf.pow(tf.sum(tf.pow(tf.abs(d), p), axis), 1 / p);
+}
+
+/**
+ * Triplet margin loss, like `torch.nn.functional.triplet_margin_loss`:
+ * `max(0, margin + d(a, p) - d(a, n))` with `d` PyTorch's `pairwise_distance` (the p-norm of `x1 - x2 + eps`
+ * over the last dimension), and with `swap` the smaller of `d(a, n)` and `d(p, n)`.
+ */
+export function tripletMarginLoss(
+  anchor: tf.Tensor,
+  positive: tf.Tensor,
+  negative: tf.Tensor,
+  options?: TripletMarginLossOptions & { reduction?: "mean" | "sum" },
+): tf.Scalar;
+/** With `reduction: "none"`: the loss of every triplet. */
+export function tripletMarginLoss(
+  anchor: tf.Tensor,
+  positive: tf.Tensor,
+  negative: tf.Tensor,
+  options: TripletMarginLossOptions,
+): tf.Tensor;
+export function tripletMarginLoss(
+  anchor: tf.Tensor,
+  positive: tf.Tensor,
+  negative: tf.Tensor,
+  options: TripletMarginLossOptions = {},
+): tf.Tensor {
+  const owner = "tripletMarginLoss";
+  checkOptionNames(owner, options, ["reduction", "margin", "p", "eps", "swap"]);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(owner, reduction);
+  const margin = options.margin ?? 1;
+  const p = options.p ?? 2;
+  const eps = options.eps ?? 1e-6;
+  checkNumber(owner, "margin", margin, Number.isFinite, "a finite number");
+  checkNumber(owner, "p", p, (v) => v > 0, "positive (1, 2, Infinity or any p > 0)");
+  checkNumber(owner, "eps", eps, Number.isFinite, "a finite number");
+  if (anchor.rank !== positive.rank || anchor.rank !== negative.rank || anchor.rank === 0) {
+    throw new FulmenError(
+      `${owner}: anchor, positive and negative must have the same number of dimensions (1 or more), got [${anchor.shape}], [${positive.shape}] and [${negative.shape}].`,
+    );
+  }
+  return tf.tidy(() => {
+    const a = toFloat32(anchor);
+    const pos = toFloat32(positive);
+    const neg = toFloat32(negative);
+    const distPos = pairwiseDistance(a, pos, p, eps);
+    let distNeg = pairwiseDistance(a, neg, p, eps);
+    if (options.swap) distNeg = tf.minimum(distNeg, pairwiseDistance(pos, neg, p, eps));
+    const loss = tf.maximum(tf.sub(tf.add(distPos, margin), distNeg), 0);
+    return reduce(loss, reduction, owner);
+  });
+}

@@ -1,0 +1,279 @@
+import type { Generator } from "../../random/generator";
+import { getDefaultGenerator } from "../../random/seed";
+import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
+import { dropout } from "./dropout";
+
+/**
+ * The recurrent family's computations, written with tfjs ops so that autodiff differentiates through the time
+ * loop. The formulas and their evaluation order are PyTorch's CPU kernels (aten/src/ATen/native/RNN.cpp), so
+ * float32 results agree to rounding: gates in PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
+ */
+
+/** Which recurrence: PyTorch's `RNN_TANH`, `RNN_RELU`, `LSTM` and `GRU` modes. */
+export type RecurrentMode = "RNN_TANH" | "RNN_RELU" | "LSTM" | "GRU";
+
+/** The weights of one layer in one direction (PyTorch's `weight_ih_lK`, `weight_hh_lK`, … tensors). */
+export interface RecurrentWeights {
+  /** `[gates·hidden, input]`. */
+  weightIh: tf.Tensor;
+  /** `[gates·hidden, hidden]` (`[4·hidden, projSize]` for an LSTM with a projection). */
+  weightHh: tf.Tensor;
+  /** `[gates·hidden]`, absent with bias=False. */
+  biasIh?: tf.Tensor | null;
+  /** `[gates·hidden]`, absent with bias=False. */
+  biasHh?: tf.Tensor | null;
+  /** LSTM projection `[projSize, hidden]` (`weight_hr_lK`), absent without one. */
+  weightHr?: tf.Tensor | null;
+}
+
+/** Options of {@link recurrentSequence}. */
+export interface RecurrentSequenceOptions {
+  /** The recurrence. */
+  mode: RecurrentMode;
+  /** Stacked layers; `weights` holds `numLayers · directions` entries, layer-major. */
+  numLayers: number;
+  /** Run a second direction backwards in time and concatenate the features. */
+  bidirectional: boolean;
+  /** Dropout probability on every layer's output except the last (training only). */
+  dropout: number;
+  /** Whether dropout is active. */
+  training: boolean;
+  /** The generator dropout masks come from (default: the core's default generator). */
+  generator?: Generator;
+}
+
+/** What {@link recurrentSequence} returns. */
+export type RecurrentSequenceResult = {
+  /** `[time, batch, directions·hiddenOut]`, the last layer's features at every step. */
+  output: tf.Tensor;
+  /** `[layers·directions, batch, hiddenOut]`, the final hidden state of every layer and direction. */
+  hN: tf.Tensor;
+  /** LSTM only: `[layers·directions, batch, hidden]`, the final cell state. */
+  cN?: tf.Tensor;
+};
+
+/**
+ * `tf.unstack` along axis 0, safe to differentiate: tfjs's unstack gradient breaks when there is a single
+ * piece (it receives one tensor, not a list), so one step or one state is a reshape instead.
+ */
+function unstack0(x: tf.Tensor): tf.Tensor[] {
+  return x.shape[0] === 1 ? [tf.reshape(x, x.shape.slice(1))] : tf.unstack(x, 0);
+}
+
+/** `x Wᵀ + b`, b optional. */
+function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor | null): tf.Tensor {
+  const y = tf.matMul(x, w, false, true);
+  return b == null ? y : tf.add(y, b);
+}
+
+/**
+ * One step given the input's projection `gi = x W_ihᵀ + b_ih` (hoisted out of the time loop: one matmul for
+ * every step at once). Returns the new hidden state (and cell state for an LSTM).
+ */
+function step(
+  mode: RecurrentMode,
+  gi: tf.Tensor,
+  h: tf.Tensor,
+  c: tf.Tensor | null,
+  w: RecurrentWeights,
+): [tf.Tensor, tf.Tensor | null] {
+  const gh = linear(h, w.weightHh, w.biasHh);
+  switch (mode) {
+    case "RNN_TANH":
+      return [tf.tanh(tf.add(gi, gh)), null];
+    case "RNN_RELU":
+      return [tf.relu(tf.add(gi, gh)), null];
+    case "LSTM": {
+      const [i, f, g, o] = tf.split(tf.add(gi, gh), 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const cy = tf.add(tf.mul(tf.sigmoid(f), c!), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+      let hy = tf.mul(tf.sigmoid(o), tf.tanh(cy));
+      if (w.weightHr != null) hy = tf.matMul(hy, w.weightHr, false, true);
+      return [hy, cy];
+    }
+    case "GRU": {
+      const [ir, iz, inn] = tf.split(gi, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [hr, hz, hn] = tf.split(gh, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const r = tf.sigmoid(tf.add(ir, hr));
+      const z = tf.sigmoid(tf.add(iz, hz));
+      const n = tf.tanh(tf.add(inn, tf.mul(r, hn)));
+      // PyTorch's order: (h - n)·z + n, the same value as (1 - z)·n + z·h with its rounding
+      return [tf.add(tf.mul(tf.sub(h, n), z), n), null];
+    }
+  }
+}
+
+/** Runs one layer in one direction over `x [T, B, I]`; returns the outputs `[T, B, H]` and the final states. */
+function runDirection(
+  mode: RecurrentMode,
+  x: tf.Tensor,
+  w: RecurrentWeights,
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+  reverse: boolean,
+): { output: tf.Tensor; h: tf.Tensor; c: tf.Tensor | null } {
+  const [T, B, I] = x.shape as [number, number, number];
+  const gates = w.weightIh.shape[0]!;
+  const projected = tf.reshape(linear(tf.reshape(x, [T * B, I]), w.weightIh, w.biasIh), [T, B, gates]);
+  const steps = unstack0(projected);
+  const outputs: tf.Tensor[] = new Array(T);
+  let h = h0;
+  let c = c0;
+  for (let k = 0; k < T; k++) {
+    const t = reverse ? T - 1 - k : k;
+    [h, c] = step(mode, steps[t]!, h, c, w);
+    outputs[t] = h;
+  }
+  return { output: tf.stack(outputs, 0), h, c };
+}
+
+/**
+ * A stacked, optionally bidirectional recurrence over a time-major sequence `x [T, B, I]`, like the kernel
+ * behind `torch.nn.RNN`/`LSTM`/`GRU`: `weights[layer · directions + direction]`, initial states `h0
+ * [layers·directions, B, hiddenOut]` (and `c0 [layers·directions, B, hidden]` for an LSTM). Dropout applies to
+ * every layer's output but the last, in training only. Differentiable by autodiff through the loop.
+ */
+export function recurrentSequence(
+  x: tf.Tensor,
+  weights: readonly RecurrentWeights[],
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+  options: RecurrentSequenceOptions,
+): RecurrentSequenceResult {
+  const { mode, numLayers, bidirectional } = options;
+  const directions = bidirectional ? 2 : 1;
+  if (weights.length !== numLayers * directions) {
+    throw new FulmenError(
+      `recurrentSequence: got ${weights.length} weight sets for ${numLayers} layer(s) × ${directions} direction(s); pass one per layer and direction, layer-major.`,
+    );
+  }
+  if (x.rank !== 3) {
+    throw new FulmenError(
+      `recurrentSequence: expected a time-major input [time, batch, features], got shape [${x.shape}].`,
+    );
+  }
+  if ((mode === "LSTM") !== (c0 !== null)) {
+    throw new FulmenError(
+      `recurrentSequence: ${mode === "LSTM" ? "an LSTM needs an initial cell state c0" : `mode ${mode} takes no cell state; pass null`}.`,
+    );
+  }
+  const generator = options.generator ?? getDefaultGenerator();
+  return tf.tidy(() => stackedLayers(x, weights, h0, c0, options, generator));
+}
+
+/** The body of {@link recurrentSequence}, inside its tidy scope. */
+function stackedLayers(
+  x: tf.Tensor,
+  weights: readonly RecurrentWeights[],
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+  options: RecurrentSequenceOptions,
+  generator: Generator,
+): RecurrentSequenceResult {
+  const { mode, numLayers, bidirectional } = options;
+  const directions = bidirectional ? 2 : 1;
+  const hs = unstack0(h0);
+  const cs = c0 === null ? null : unstack0(c0);
+  const hN: tf.Tensor[] = [];
+  const cN: tf.Tensor[] = [];
+  let layerInput = x;
+  for (let layer = 0; layer < numLayers; layer++) {
+    const outs: tf.Tensor[] = [];
+    for (let d = 0; d < directions; d++) {
+      const k = layer * directions + d;
+      const r = runDirection(mode, layerInput, weights[k]!, hs[k]!, cs === null ? null : cs[k]!, d === 1);
+      outs.push(r.output);
+      hN.push(r.h);
+      if (r.c !== null) cN.push(r.c);
+    }
+    layerInput = directions === 1 ? outs[0]! : tf.concat(outs, 2);
+    if (options.training && options.dropout > 0 && layer < numLayers - 1) {
+      layerInput = dropout(layerInput, { p: options.dropout, generator });
+    }
+  }
+  const result: RecurrentSequenceResult = { output: layerInput, hN: tf.stack(hN, 0) };
+  if (mode === "LSTM") result.cN = tf.stack(cN, 0);
+  return result;
+}
+
+/** Checks a cell's input `[B, I]` and state `[B, H]` agree, naming the cell and the fix. */
+function checkCell(owner: string, input: tf.Tensor, hx: tf.Tensor, w: tf.Tensor): void {
+  if (input.rank !== 2 || hx.rank !== 2 || input.shape[0] !== hx.shape[0]) {
+    throw new FulmenError(
+      `${owner}: expected input [batch, inputSize] and state [batch, hidden] with the same batch, got [${input.shape}] and [${hx.shape}].`,
+    );
+  }
+  if (input.shape[1] !== w.shape[1]) {
+    throw new FulmenError(
+      `${owner}: input has ${input.shape[1]} features but weightIh expects ${w.shape[1]}; pass [batch, ${w.shape[1]}].`,
+    );
+  }
+}
+
+/** One Elman step `tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`, like `torch.rnn_tanh_cell`. Inputs `[B, I]`, `[B, H]`. */
+export function rnnTanhCell(
+  input: tf.Tensor,
+  hx: tf.Tensor,
+  weightIh: tf.Tensor,
+  weightHh: tf.Tensor,
+  biasIh?: tf.Tensor | null,
+  biasHh?: tf.Tensor | null,
+): tf.Tensor {
+  checkCell("rnnTanhCell", input, hx, weightIh);
+  return tf.tidy(
+    () => step("RNN_TANH", linear(input, weightIh, biasIh), hx, null, { weightIh, weightHh, biasHh })[0],
+  );
+}
+
+/** One Elman step with ReLU, like `torch.rnn_relu_cell`. Inputs `[B, I]`, `[B, H]`. */
+export function rnnReluCell(
+  input: tf.Tensor,
+  hx: tf.Tensor,
+  weightIh: tf.Tensor,
+  weightHh: tf.Tensor,
+  biasIh?: tf.Tensor | null,
+  biasHh?: tf.Tensor | null,
+): tf.Tensor {
+  checkCell("rnnReluCell", input, hx, weightIh);
+  return tf.tidy(
+    () => step("RNN_RELU", linear(input, weightIh, biasIh), hx, null, { weightIh, weightHh, biasHh })[0],
+  );
+}
+
+/** One LSTM step (gates i, f, g, o), like `torch.lstm_cell`: returns `[h, c]`. Inputs `[B, I]`, `[B, H]`, `[B, H]`. */
+export function lstmCell(
+  input: tf.Tensor,
+  hx: readonly [tf.Tensor, tf.Tensor],
+  weightIh: tf.Tensor,
+  weightHh: tf.Tensor,
+  biasIh?: tf.Tensor | null,
+  biasHh?: tf.Tensor | null,
+): [tf.Tensor, tf.Tensor] {
+  checkCell("lstmCell", input, hx[0], weightIh);
+  return tf.tidy(() => {
+    const [h, c] = step("LSTM", linear(input, weightIh, biasIh), hx[0], hx[1], {
+      weightIh,
+      weightHh,
+      biasHh,
+    });
+    return [h, c!] as [tf.Tensor, tf.Tensor];
+  });
+}
+
+/**
+ * One GRU step (gates r, z, n; `n = tanh(W_in x + b_in + r·(W_hn h + b_hn))`, `h' = (1 - z)·n + z·h`), like
+ * `torch.gru_cell`. Inputs `[B, I]`, `[B, H]`.
+ */
+export function gruCell(
+  input: tf.Tensor,
+  hx: tf.Tensor,
+  weightIh: tf.Tensor,
+  weightHh: tf.Tensor,
+  biasIh?: tf.Tensor | null,
+  biasHh?: tf.Tensor | null,
+): tf.Tensor {
+  checkCell("gruCell", input, hx, weightIh);
+  return tf.tidy(
+    () => step("GRU", linear(input, weightIh, biasIh), hx, null, { weightIh, weightHh, biasHh })[0],
+  );
+}

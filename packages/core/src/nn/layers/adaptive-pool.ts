@@ -1,0 +1,65 @@
+import type { tf } from "../../runtime/tfjs";
+import {
+  type AdaptiveSize,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
+  adaptiveSizes,
+} from "../functional/adaptive-pool";
+import { Module } from "../module";
+
+/** What the adaptive poolings share: the output size, checked up front, and the functional form they run. */
+abstract class AdaptivePool extends Module {
+  constructor(
+    owner: string,
+    spatialDims: number,
+    readonly outputSize: AdaptiveSize,
+    private readonly pool: (x: tf.Tensor, size: AdaptiveSize) => tf.Tensor,
+  ) {
+    super();
+    // Checks the size now (a stand-in input size for the null entries) rather than at the first forward.
+    adaptiveSizes(
+      owner,
+      outputSize,
+      Array.from({ length: spatialDims }, () => 1),
+    );
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.pool(x, this.outputSize);
+  }
+
+  protected override extraRepr(): string {
+    return `outputSize=${JSON.stringify(this.outputSize)}`;
+  }
+}
+
+/**
+ * Adaptive average pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.AdaptiveAvgPool1d`: output
+ * bin i averages [⌊i·L/out⌋, ⌈(i + 1)·L/out⌉).
+ */
+export class AdaptiveAvgPool1d extends AdaptivePool {
+  constructor(outputSize: AdaptiveSize) {
+    super("AdaptiveAvgPool1d", 1, outputSize, adaptiveAvgPool1d);
+  }
+}
+
+/**
+ * Adaptive average pooling over `[N, C, H, W]` (or `[C, H, W]`) input, like `torch.nn.AdaptiveAvgPool2d`
+ * (`null` in the size keeps that dimension's input size).
+ */
+export class AdaptiveAvgPool2d extends AdaptivePool {
+  constructor(outputSize: AdaptiveSize) {
+    super("AdaptiveAvgPool2d", 2, outputSize, adaptiveAvgPool2d);
+  }
+}
+
+/**
+ * Adaptive max pooling over `[N, C, H, W]` (or `[C, H, W]`) input, like `torch.nn.AdaptiveMaxPool2d`; the
+ * gradient goes to each bin's first maximum. `returnIndices` is not supported.
+ */
+export class AdaptiveMaxPool2d extends AdaptivePool {
+  constructor(outputSize: AdaptiveSize) {
+    super("AdaptiveMaxPool2d", 2, outputSize, adaptiveMaxPool2d);
+  }
+}

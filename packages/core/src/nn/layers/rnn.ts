@@ -1,0 +1,307 @@
+import { Parameter } from "../../autograd/parameter";
+import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
+import { checkNumber, checkOptionNames, describeValue } from "../../utils/options";
+import { type RecurrentMode, type RecurrentWeights, recurrentSequence } from "../functional/recurrent";
+import { uniform_ } from "../init";
+import { Module } from "../module";
+
+/** Options shared by {@link RNN}, {@link LSTM} and {@link GRU} (PyTorch's keywords in camelCase). */
+export interface RNNBaseOptions {
+  /** Stacked recurrent layers (default 1). */
+  numLayers?: number;
+  /** Learn the biases `bias_ih_lK`, `bias_hh_lK` (default true). */
+  bias?: boolean;
+  /** Inputs and outputs are `[batch, time, features]` instead of `[time, batch, features]` (default false). */
+  batchFirst?: boolean;
+  /**
+   * Dropout probability on each layer's output except the last, in training mode only (default 0). As in
+   * PyTorch, it changes nothing with one layer.
+   */
+  dropout?: number;
+  /** Add a layer running backwards in time and concatenate both directions' features (default false). */
+  bidirectional?: boolean;
+}
+
+/** Options of {@link RNN}. */
+export interface RNNOptions extends RNNBaseOptions {
+  /** `tanh` (default) or `relu`. */
+  nonlinearity?: "tanh" | "relu";
+}
+
+/** Options of {@link LSTM}. */
+export interface LSTMOptions extends RNNBaseOptions {
+  /** Project the hidden state to this size with `weight_hr_lK` (default 0: no projection); below hiddenSize. */
+  projSize?: number;
+}
+
+/** Options of {@link GRU}. */
+export type GRUOptions = RNNBaseOptions;
+
+const BASE_OPTIONS = ["numLayers", "bias", "batchFirst", "dropout", "bidirectional"] as const;
+
+function gatesOf(mode: RecurrentMode): number {
+  return mode === "LSTM" ? 4 : mode === "GRU" ? 3 : 1;
+}
+
+/**
+ * What `torch.nn.RNN`, `LSTM` and `GRU` share: PyTorch's parameters (`weight_ih_l0`, `weight_hh_l0`,
+ * `bias_ih_l0`, `bias_hh_l0`, [`weight_hr_l0`], then `…_reverse` for the backward direction, layer by layer),
+ * its initialisation U(±1/√hidden) for all of them, and the forward over batched `[T, B, I]` (or `[B, T, I]`
+ * with batchFirst) or unbatched `[T, I]` inputs.
+ */
+abstract class RNNBase extends Module {
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  /** The LSTM projection size (0: none). */
+  readonly projSize: number;
+  /** The parameters of each layer and direction, layer-major (the same objects as the named fields). */
+  private readonly weightSets: Array<{
+    ih: Parameter;
+    hh: Parameter;
+    bih: Parameter | null;
+    bhh: Parameter | null;
+    hr: Parameter | null;
+  }> = [];
+
+  protected constructor(
+    private readonly owner: string,
+    protected readonly mode: RecurrentMode,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    options: RNNBaseOptions & { projSize?: number },
+  ) {
+    super();
+    const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+    checkNumber(owner, "inputSize", inputSize, positiveInt, "a positive integer");
+    checkNumber(owner, "hiddenSize", hiddenSize, positiveInt, "a positive integer");
+    this.numLayers = options.numLayers ?? 1;
+    checkNumber(owner, "numLayers", this.numLayers, positiveInt, "a positive integer");
+    this.dropout = options.dropout ?? 0;
+    checkNumber(owner, "dropout", this.dropout, (v) => v >= 0 && v <= 1, "a probability between 0 and 1");
+    this.bias = checkFlag(owner, "bias", options.bias, true);
+    this.batchFirst = checkFlag(owner, "batchFirst", options.batchFirst, false);
+    this.bidirectional = checkFlag(owner, "bidirectional", options.bidirectional, false);
+    this.projSize = options.projSize ?? 0;
+    checkNumber(
+      owner,
+      "projSize",
+      this.projSize,
+      (v) => Number.isInteger(v) && v >= 0 && v < hiddenSize,
+      `a non-negative integer below hiddenSize (${hiddenSize}); 0 means no projection`,
+    );
+    const gates = gatesOf(mode) * hiddenSize;
+    const realHidden = this.projSize > 0 ? this.projSize : hiddenSize;
+    const directions = this.bidirectional ? 2 : 1;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const layerInput = layer === 0 ? inputSize : realHidden * directions;
+      for (let d = 0; d < directions; d++) {
+        const suffix = `_l${layer}${d === 1 ? "_reverse" : ""}`;
+        const ih = Parameter.full([gates, layerInput], 0);
+        const hh = Parameter.full([gates, realHidden], 0);
+        const bih = this.bias ? Parameter.full([gates], 0) : null;
+        const bhh = this.bias ? Parameter.full([gates], 0) : null;
+        const hr = this.projSize > 0 ? Parameter.full([this.projSize, hiddenSize], 0) : null;
+        // PyTorch's order within a layer and direction: w_ih, w_hh, b_ih, b_hh, w_hr
+        this.registerParameter(`weight_ih${suffix}`, ih);
+        this.registerParameter(`weight_hh${suffix}`, hh);
+        if (bih !== null && bhh !== null) {
+          this.registerParameter(`bias_ih${suffix}`, bih);
+          this.registerParameter(`bias_hh${suffix}`, bhh);
+        }
+        if (hr !== null) this.registerParameter(`weight_hr${suffix}`, hr);
+        this.weightSets.push({ ih, hh, bih, bhh, hr });
+      }
+    }
+    this.resetParameters();
+  }
+
+  /** Re-draws every parameter from U(±1/√hiddenSize), PyTorch's initialisation, in PyTorch's order. */
+  resetParameters(): void {
+    const stdv = 1 / Math.sqrt(this.hiddenSize);
+    for (const p of this.parameters(false)) uniform_(p, -stdv, stdv);
+  }
+
+  /** The size of the hidden state h (projSize when projecting). */
+  protected get outputHidden(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  }
+
+  /** Runs the recurrence; `h0`/`c0` as the caller passed them (undefined: zeros). */
+  protected run(
+    input: tf.Tensor,
+    h0: tf.Tensor | undefined,
+    c0: tf.Tensor | undefined,
+  ): { output: tf.Tensor; hN: tf.Tensor; cN?: tf.Tensor } {
+    const owner = this.owner;
+    if (!(input instanceof tf.Tensor)) {
+      throw new FulmenError(`${owner}: expected a tensor input, got ${describeValue(input)}.`);
+    }
+    if (input.rank !== 2 && input.rank !== 3) {
+      throw new FulmenError(
+        `${owner}: expected a 3-D input ${this.batchFirst ? "[batch, time, features]" : "[time, batch, features]"} or an unbatched 2-D [time, features], got shape [${input.shape}].`,
+      );
+    }
+    if (input.shape[input.rank - 1] !== this.inputSize) {
+      throw new FulmenError(
+        `${owner}: input's last dimension is ${input.shape[input.rank - 1]} (shape [${input.shape}]) but inputSize is ${this.inputSize}.`,
+      );
+    }
+    const batched = input.rank === 3;
+    return tf.tidy(() => {
+      // unbatched input is [T, I] whatever batchFirst says, as in PyTorch
+      const x = !batched ? tf.expandDims(input, 1) : this.batchFirst ? tf.transpose(input, [1, 0, 2]) : input;
+      const batch = x.shape[1]!;
+      const states = this.numLayers * (this.bidirectional ? 2 : 1);
+      const h = this.initialState("h0", h0, [states, batch, this.outputHidden], batched);
+      const c =
+        this.mode === "LSTM" ? this.initialState("c0", c0, [states, batch, this.hiddenSize], batched) : null;
+      const weights: RecurrentWeights[] = this.weightSets.map((w) => ({
+        weightIh: w.ih.data,
+        weightHh: w.hh.data,
+        biasIh: w.bih?.data ?? null,
+        biasHh: w.bhh?.data ?? null,
+        weightHr: w.hr?.data ?? null,
+      }));
+      const r = recurrentSequence(x, weights, h, c, {
+        mode: this.mode,
+        numLayers: this.numLayers,
+        bidirectional: this.bidirectional,
+        dropout: this.dropout,
+        training: this.training,
+      });
+      const output = !batched
+        ? tf.squeeze(r.output, [1])
+        : this.batchFirst
+          ? tf.transpose(r.output, [1, 0, 2])
+          : r.output;
+      const hN = batched ? r.hN : tf.squeeze(r.hN, [1]);
+      const result: { output: tf.Tensor; hN: tf.Tensor; cN?: tf.Tensor } = { output, hN };
+      if (r.cN !== undefined) result.cN = batched ? r.cN : tf.squeeze(r.cN, [1]);
+      return result;
+    });
+  }
+
+  /** The given initial state checked against `shape` (batched layout), or zeros. */
+  private initialState(
+    name: string,
+    given: tf.Tensor | undefined,
+    shape: number[],
+    batched: boolean,
+  ): tf.Tensor {
+    if (given === undefined || given === null) return tf.zeros(shape);
+    const expected = batched ? shape : [shape[0]!, shape[2]!];
+    if (!(given instanceof tf.Tensor) || given.shape.join() !== expected.join()) {
+      const got = given instanceof tf.Tensor ? `shape [${given.shape}]` : describeValue(given);
+      throw new FulmenError(
+        `${this.owner}: initial state ${name} must have shape [${expected}] ([layers·directions, ${batched ? "batch, " : ""}hidden] for a${batched ? " batched" : "n unbatched"} input), got ${got}.`,
+      );
+    }
+    return batched ? given : tf.expandDims(given, 1);
+  }
+
+  protected override extraRepr(): string {
+    const parts = [`${this.inputSize}`, `${this.hiddenSize}`];
+    if (this.numLayers !== 1) parts.push(`numLayers=${this.numLayers}`);
+    if (!this.bias) parts.push("bias=false");
+    if (this.batchFirst) parts.push("batchFirst=true");
+    if (this.dropout !== 0) parts.push(`dropout=${this.dropout}`);
+    if (this.bidirectional) parts.push("bidirectional=true");
+    if (this.projSize !== 0) parts.push(`projSize=${this.projSize}`);
+    return parts.join(", ");
+  }
+}
+
+/** A boolean option, with its default, or an error naming it. */
+function checkFlag(owner: string, name: string, value: boolean | undefined, defaultValue: boolean): boolean {
+  if (value === undefined) return defaultValue;
+  if (typeof value !== "boolean") {
+    throw new FulmenError(`${owner}: ${name} must be true or false, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * An Elman RNN, `h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)`, like `torch.nn.RNN`.
+ * `forward(input, h0?)` returns `[output, hN]`.
+ */
+export class RNN extends RNNBase {
+  /** `tanh` or `relu`. */
+  readonly nonlinearity: "tanh" | "relu";
+
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    checkOptionNames("RNN", options, [...BASE_OPTIONS, "nonlinearity"]);
+    const nonlinearity = options.nonlinearity ?? "tanh";
+    if (nonlinearity !== "tanh" && nonlinearity !== "relu") {
+      throw new FulmenError(
+        `RNN: unknown nonlinearity ${describeValue(nonlinearity)}; use 'tanh' or 'relu'.`,
+      );
+    }
+    super("RNN", nonlinearity === "tanh" ? "RNN_TANH" : "RNN_RELU", inputSize, hiddenSize, options);
+    this.nonlinearity = nonlinearity;
+  }
+
+  /**
+   * `input` `[T, B, inputSize]` (`[B, T, inputSize]` with batchFirst) or unbatched `[T, inputSize]`; `hx`
+   * `[layers·directions, B, hidden]` (unbatched `[layers·directions, hidden]`), zeros when absent. Returns
+   * `[output, hN]`.
+   */
+  forward(input: tf.Tensor, hx?: tf.Tensor | null): [tf.Tensor, tf.Tensor] {
+    const r = this.run(input, hx ?? undefined, undefined);
+    return [r.output, r.hN];
+  }
+
+  protected override extraRepr(): string {
+    return `${super.extraRepr()}${this.nonlinearity === "relu" ? ", nonlinearity='relu'" : ""}`;
+  }
+}
+
+/**
+ * A long short-term memory network, like `torch.nn.LSTM` (gates i, f, g, o; optional projection of h with
+ * projSize). `forward(input, [h0, c0]?)` returns `[output, [hN, cN]]`.
+ */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
+    checkOptionNames("LSTM", options, [...BASE_OPTIONS, "projSize"]);
+    super("LSTM", "LSTM", inputSize, hiddenSize, options);
+  }
+
+  /**
+   * `input` as {@link RNN.forward}; `hx` `[h0, c0]` with h0 `[layers·directions, B, projSize || hidden]` and
+   * c0 `[layers·directions, B, hidden]` (no batch dimension for an unbatched input), zeros when absent.
+   * Returns `[output, [hN, cN]]`.
+   */
+  forward(
+    input: tf.Tensor,
+    hx?: readonly [tf.Tensor, tf.Tensor] | null,
+  ): [tf.Tensor, [tf.Tensor, tf.Tensor]] {
+    if (hx != null && (!Array.isArray(hx) || hx.length !== 2)) {
+      throw new FulmenError(
+        `LSTM: hx must be a pair [h0, c0] of tensors (or absent for zeros), got ${describeValue(hx)}.`,
+      );
+    }
+    const r = this.run(input, hx?.[0], hx?.[1]);
+    return [r.output, [r.hN, r.cN!]];
+  }
+}
+
+/**
+ * A gated recurrent unit network, like `torch.nn.GRU` (gates r, z, n with
+ * `n = tanh(W_in x + b_in + r·(W_hn h + b_hn))`, `h' = (1 - z)·n + z·h`). `forward(input, h0?)` returns
+ * `[output, hN]`.
+ */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: GRUOptions = {}) {
+    checkOptionNames("GRU", options, [...BASE_OPTIONS]);
+    super("GRU", "GRU", inputSize, hiddenSize, options);
+  }
+
+  /** As {@link RNN.forward}: returns `[output, hN]`. */
+  forward(input: tf.Tensor, hx?: tf.Tensor | null): [tf.Tensor, tf.Tensor] {
+    const r = this.run(input, hx ?? undefined, undefined);
+    return [r.output, r.hN];
+  }
+}

@@ -1,0 +1,28 @@
+import type { tf } from "../../runtime/tfjs";
+import { checkInterpolateOptions, type InterpolateOptions, resample } from "../functional/interpolate";
+import { Module } from "../module";
+
+/**
+ * Upsamples `[N, C, L]` or `[N, C, H, W]` input, like `torch.nn.Upsample`: `nn.functional.interpolate` with the
+ * module's size or scale factor, mode ("nearest" default, "nearest-exact", "linear", "bilinear") and
+ * `alignCorners`.
+ */
+export class Upsample extends Module {
+  readonly options: Readonly<InterpolateOptions>;
+
+  constructor(options: InterpolateOptions = {}) {
+    super();
+    checkInterpolateOptions("Upsample", options);
+    this.options = { ...options };
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return resample("Upsample", x, this.options);
+  }
+
+  protected override extraRepr(): string {
+    const { size, scaleFactor, mode, alignCorners } = this.options;
+    const what = size != null ? `size=${JSON.stringify(size)}` : `scaleFactor=${JSON.stringify(scaleFactor)}`;
+    return `${what}, mode=${mode ?? "nearest"}${alignCorners != null ? `, alignCorners=${alignCorners}` : ""}`;
+  }
+}
