@@ -33,14 +33,17 @@ export { backward, type ParameterSource, toParameterList } from "./autograd/back
 export { Parameter, type ParameterOptions } from "./autograd/parameter";
 export {
   type CheckpointContents,
+  type CheckpointFile,
   type CheckpointFileSystem,
   type CheckpointIO,
   copyFileAtomic,
   nodeFileSystem,
+  readCheckpointFile,
   SafetensorsCheckpointIO,
   type SafetensorsCheckpointIOOptions,
   writeFileAtomic,
 } from "./checkpoint/checkpoint-io";
+export { type ExportedWeights, type ExportWeightsOptions, exportWeights } from "./checkpoint/export-weights";
 export {
   decodeSafetensors,
   encodeSafetensors,

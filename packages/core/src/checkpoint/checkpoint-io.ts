@@ -61,38 +61,56 @@ export class SafetensorsCheckpointIO implements CheckpointIO {
   }
 
   load(path: string): CheckpointContents {
-    let bytes: Uint8Array;
-    try {
-      bytes = this.fileSystem.readFileSync(path);
-    } catch (e) {
-      throw new FulmenError(`cannot read checkpoint '${path}': ${(e as Error).message}. Check the path.`, {
-        cause: e,
-      });
-    }
-    const file = decodeSafetensors(bytes, `checkpoint '${path}'`);
-    const { format, state, crc32: expected } = file.metadata;
-    if (format === undefined || state === undefined) {
-      // A plain safetensors file of weights (from PyTorch's save_file, or Fulmen's saveWeights).
-      // Without a prototype, so that a tensor named "__proto__" is an entry like any other.
-      const skeleton = Object.create(null) as { [key: string]: Skeleton };
-      for (const name of Object.keys(file.tensors)) skeleton[name] = { $tensor: name };
-      return { tensors: file.tensors, skeleton: { $object: skeleton } };
-    }
-    if (format !== FORMAT)
-      throw new FulmenError(`checkpoint '${path}' has format '${format}'; this Fulmen reads '${FORMAT}'.`);
-    if (expected !== undefined && checksum(file.tensors) !== expected) {
-      throw new FulmenError(
-        `checkpoint '${path}' is corrupt: its tensor data does not match the checksum written with it.`,
-      );
-    }
-    try {
-      return { tensors: file.tensors, skeleton: JSON.parse(state) as Skeleton };
-    } catch {
-      throw new FulmenError(`checkpoint '${path}' is corrupt: its state is not valid JSON.`);
-    }
+    const { tensors, skeleton } = readCheckpointFile(path, this.fileSystem);
+    return { tensors, skeleton };
   }
 
   remove(path: string): void {
     this.fileSystem.rmSync(path, { force: true });
+  }
+}
+
+/** A checkpoint file as read by {@link readCheckpointFile}. */
+export interface CheckpointFile extends CheckpointContents {
+  /** True for a file written by Fulmen's checkpointing, false for a plain safetensors file of weights. */
+  isFulmenCheckpoint: boolean;
+}
+
+/**
+ * Reads a checkpoint: a Fulmen checkpoint (format, JSON state and checksum in the metadata) is checked and
+ * decoded; a plain safetensors file of weights (PyTorch's `save_file`, `exportWeights`) becomes a skeleton that
+ * names each tensor at the top level. Damage, another format or an unreadable path is a `FulmenError`.
+ */
+export function readCheckpointFile(
+  path: string,
+  fileSystem: CheckpointFileSystem = nodeFileSystem,
+): CheckpointFile {
+  let bytes: Uint8Array;
+  try {
+    bytes = fileSystem.readFileSync(path);
+  } catch (e) {
+    throw new FulmenError(`cannot read checkpoint '${path}': ${(e as Error).message}. Check the path.`, {
+      cause: e,
+    });
+  }
+  const file = decodeSafetensors(bytes, `checkpoint '${path}'`);
+  const { format, state, crc32: expected } = file.metadata;
+  if (format === undefined || state === undefined) {
+    // Without a prototype, so that a tensor named "__proto__" is an entry like any other.
+    const skeleton = Object.create(null) as { [key: string]: Skeleton };
+    for (const name of Object.keys(file.tensors)) skeleton[name] = { $tensor: name };
+    return { tensors: file.tensors, skeleton: { $object: skeleton }, isFulmenCheckpoint: false };
+  }
+  if (format !== FORMAT)
+    throw new FulmenError(`checkpoint '${path}' has format '${format}'; this Fulmen reads '${FORMAT}'.`);
+  if (expected !== undefined && checksum(file.tensors) !== expected) {
+    throw new FulmenError(
+      `checkpoint '${path}' is corrupt: its tensor data does not match the checksum written with it.`,
+    );
+  }
+  try {
+    return { tensors: file.tensors, skeleton: JSON.parse(state) as Skeleton, isFulmenCheckpoint: true };
+  } catch {
+    throw new FulmenError(`checkpoint '${path}' is corrupt: its state is not valid JSON.`);
   }
 }

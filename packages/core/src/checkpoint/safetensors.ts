@@ -1,8 +1,11 @@
 import { FulmenError } from "../utils/errors";
 import { parseStrictJson, StrictJsonError, type StrictJsonValue } from "./strict-json";
 
-/** The safetensors dtypes Fulmen reads and writes. */
-export type SafetensorsDtype = "F32" | "F16" | "BF16" | "I32" | "BOOL";
+/**
+ * The safetensors dtypes Fulmen reads and writes. I64 is PyTorch's integer dtype (BatchNorm's
+ * `num_batches_tracked`): it is read into int32 tensors (tfjs has no int64) and written by `exportWeights`.
+ */
+export type SafetensorsDtype = "F32" | "F16" | "BF16" | "I32" | "I64" | "BOOL";
 
 /** One tensor of a safetensors file: its dtype, shape and raw little-endian bytes. */
 export interface SafetensorsEntry {
@@ -20,7 +23,7 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, BOOL: 1 };
+const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, BOOL: 1 };
 /** The dtypes of the reference implementation that Fulmen does not read, for a precise message. */
 const OTHER_DTYPES = new Set([
   "F4",
@@ -35,7 +38,6 @@ const OTHER_DTYPES = new Set([
   "U16",
   "U32",
   "F64",
-  "I64",
   "U64",
   "C64",
 ]);
