@@ -62,6 +62,7 @@ export {
   type Stateful,
 } from "./checkpoint/state-codec";
 export { decodeTensor, encodeTensor, type StorageDtype } from "./checkpoint/tensor-codec";
+export { BatchSampler } from "./data/batch-sampler";
 export {
   type Collated,
   type CollatedTree,
@@ -70,9 +71,16 @@ export {
   type IntegerArray,
   type Stacked,
 } from "./data/collate";
+export { ConcatDataset } from "./data/concat-dataset";
+export type { BatchSamplerLike } from "./data/data-loader";
 export { type CollateFn, DataLoader, type DataLoaderOptions } from "./data/data-loader";
 export { type Dataset, type Row, type Rows, TensorDataset } from "./data/dataset";
 export { DistributedSampler, type DistributedSamplerOptions } from "./data/distributed-sampler";
+export { ChainDataset, type IterableDataset, isIterableDataset } from "./data/iterable-dataset";
+export { randomSplit } from "./data/random-split";
+export { type Sampler, SequentialSampler } from "./data/sampler";
+export { Subset } from "./data/subset";
+export { WeightedRandomSampler, type WeightedRandomSamplerOptions } from "./data/weighted-random-sampler";
 export {
   backendHasKernels,
   fusedGelu,

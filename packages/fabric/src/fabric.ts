@@ -65,6 +65,18 @@ export interface LoadOptions {
   strict?: boolean;
 }
 
+/** Options of {@link Fabric.noBackwardSync}, as Lightning's `no_backward_sync` arguments. */
+export interface NoBackwardSyncOptions {
+  /** Skip the gradient synchronisation (default true); false runs `fn` with synchronisation as usual. */
+  enabled?: boolean;
+}
+
+/** Options of {@link Fabric.rankZeroFirst}, as Lightning's `rank_zero_first` arguments. */
+export interface RankZeroFirstOptions {
+  /** Let the local rank 0 of every machine go first rather than only the global rank 0 (default false). */
+  local?: boolean;
+}
+
 /** Options of {@link Fabric.clipGradients}: exactly one of `clipVal` and `maxNorm`. */
 export interface ClipGradientsOptions {
   clipVal?: number;
@@ -100,6 +112,8 @@ export class Fabric {
   private readonly connection: Connection;
   private readonly callbacks: object[];
   private readonly modules: Module[] = [];
+  /** Every module this Fabric set up, as given, as prepared and as handed back (for `noBackwardSync`'s check). */
+  private readonly setUpModules = new WeakSet<object>();
   private launched = false;
   /** Reads and writes checkpoints (safetensors files unless a CheckpointIO plugin is given). */
   readonly checkpointIO: CheckpointIO;
@@ -230,6 +244,7 @@ export class Fabric {
     const prepared = this.strategy.setupModule(module);
     this.modules.push(prepared);
     const wrapped = wrapModule(prepared, this.precision);
+    for (const m of [module, prepared, wrapped]) this.setUpModules.add(m);
     this.call("onAfterSetup", this, wrapped);
     return wrapped;
   }
@@ -380,11 +395,62 @@ export class Fabric {
   }
 
   /**
-   * Runs `fn` without synchronising gradients across processes, for gradient accumulation: call
-   * `fabric.backward` inside it for every micro-batch but the last. With one process it just runs `fn`.
+   * Runs `fn` without synchronising gradients across processes, for gradient accumulation (Lightning's
+   * `fabric.no_backward_sync(module, enabled)`): call `fabric.backward` inside it for every micro-batch but the
+   * last. `module` must be one this Fabric set up (the module returned by `setup`, or the one given to it). With
+   * `enabled: false` (a loop's last micro-batch, say) gradients are synchronised as usual; with one process
+   * there is nothing to synchronise and `fn` just runs. Returns `fn`'s result; an async `fn` keeps gradients
+   * local until its promise settles.
    */
-  noBackwardSync<T>(_module: Module, fn: () => T): T {
-    return this.strategy.noBackwardSync === undefined ? fn() : this.strategy.noBackwardSync(fn);
+  noBackwardSync<T>(module: Module, fn: () => T, options: NoBackwardSyncOptions = {}): T {
+    checkOptionNames("fabric.noBackwardSync", options, ["enabled"]);
+    const enabled = options.enabled ?? true;
+    if (typeof enabled !== "boolean") {
+      throw new FulmenError(
+        `fabric.noBackwardSync: enabled must be true or false, got ${describeValue(enabled)}.`,
+      );
+    }
+    if (typeof module !== "object" || module === null || !this.setUpModules.has(module)) {
+      throw new FulmenError(
+        "fabric.noBackwardSync: you need to set up the model first before you can call fabric.noBackwardSync(): `model = fabric.setup(model, ...)`, then pass that model.",
+      );
+    }
+    if (!enabled || this.strategy.noBackwardSync === undefined) return fn();
+    return this.strategy.noBackwardSync(fn);
+  }
+
+  /**
+   * Runs `fn` on rank 0 first and on the other ranks after it has finished (Lightning's
+   * `fabric.rank_zero_first(local)` context manager): for work that one process should do before the others read
+   * its result, such as downloading a data set. With `local: true` the local rank 0 of every machine goes first.
+   * Every rank returns its own `fn`'s result; an async `fn` is awaited on the first rank before the others start.
+   * The others wait in a barrier, which rank 0 reaches even when its `fn` throws, so they are not left hanging.
+   */
+  rankZeroFirst<T>(fn: () => Promise<T>, options?: RankZeroFirstOptions): Promise<T>;
+  rankZeroFirst<T>(fn: () => T, options?: RankZeroFirstOptions): T;
+  rankZeroFirst<T>(fn: () => T | Promise<T>, options: RankZeroFirstOptions = {}): T | Promise<T> {
+    checkOptionNames("fabric.rankZeroFirst", options, ["local"]);
+    const local = options.local ?? false;
+    if (typeof local !== "boolean") {
+      throw new FulmenError(
+        `fabric.rankZeroFirst: local must be true or false, got ${describeValue(local)}.`,
+      );
+    }
+    const rank = local ? this.localRank : this.globalRank;
+    if (rank > 0) {
+      this.barrier("rankZeroFirst");
+      return fn();
+    }
+    let result: T | Promise<T>;
+    try {
+      result = fn();
+    } catch (error) {
+      this.barrier("rankZeroFirst");
+      throw error;
+    }
+    if (result instanceof Promise) return result.finally(() => this.barrier("rankZeroFirst"));
+    this.barrier("rankZeroFirst");
+    return result;
   }
 
   /**

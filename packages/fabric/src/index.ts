@@ -21,6 +21,7 @@ export { MPIEnvironment } from "./environments/mpi-environment";
 export { SLURMEnvironment } from "./environments/slurm-environment";
 export { expandSlurmHostList } from "./environments/slurm-hostlist";
 export { TorchElasticEnvironment } from "./environments/torchelastic-environment";
+export type { NoBackwardSyncOptions, RankZeroFirstOptions } from "./fabric";
 export {
   type ClipGradientsOptions,
   Fabric,

@@ -3,6 +3,7 @@ import {
   DataLoader,
   DistributedSampler,
   FulmenError,
+  isIterableDataset,
   type Strategy,
   tf,
 } from "@fulmen/core";
@@ -70,15 +71,21 @@ export class FabricDataLoader<T, B> implements Iterable<B> {
       throw new FulmenError(
         `fabric.setupDataloaders: keepBatches must be true or false, got ${String(this.keepBatches)}.`,
       );
+    // An iterable dataset gets no sampler (each rank reads its own stream, as in Lightning); a map-style one is
+    // sharded when the loader has no sampler of its own.
+    const dataset = isIterableDataset(original.dataset) ? null : original.dataset;
     const distribute =
-      (options.useDistributedSampler ?? true) && strategy.worldSize > 1 && original.sampler === null;
+      (options.useDistributedSampler ?? true) &&
+      strategy.worldSize > 1 &&
+      original.sampler === null &&
+      dataset !== null;
     this.loader = distribute
-      ? new DataLoader<T, B>(original.dataset, {
+      ? new DataLoader<T, B>(dataset, {
           batchSize: original.batchSize,
           dropLast: original.dropLast,
           // The original function itself, so that the default collation keeps its batch-at-once fast path.
           collateFn: original.collateFn,
-          sampler: new DistributedSampler(original.dataset.length, {
+          sampler: new DistributedSampler(dataset.length, {
             numReplicas: strategy.worldSize,
             rank: strategy.globalRank,
             shuffle: original.shuffle,
