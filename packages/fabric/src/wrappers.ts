@@ -1,4 +1,4 @@
-import { type Module, type Optimizer, type Precision, type Strategy, tf } from "@fulmen/core";
+import { FulmenError, type Module, type Optimizer, type Precision, type Strategy, tf } from "@fulmen/core";
 
 const SET_UP = Symbol("fulmen.setUp");
 
@@ -43,17 +43,42 @@ export function wrapModule<M extends Module>(module: M, precision: Precision): M
 
 /**
  * The optimizer as Fabric hands it back (Lightning's `_FabricOptimizer`): `step()` goes through the strategy
- * (and so the precision's loss scaling) and then fires the callbacks' `onAfterOptimizerStep`.
+ * (and so the precision's loss scaling) and then fires the callbacks' `onAfterOptimizerStep`, returning whether
+ * the step was taken. `step(closure)` hands the closure through the strategy and precision to the optimizer,
+ * which may call it several times (LBFGS; the closure runs `fabric.backward`, so DDP averages the gradients of
+ * every evaluation), and returns the closure's first result, as `optimizer.step(closure)` does.
  */
 export function wrapOptimizer<O extends Optimizer>(
   optimizer: O,
   strategy: Strategy,
   afterStep: (o: O) => void,
 ): O {
-  const step = () => {
-    const taken = strategy.optimizerStep(optimizer);
+  const step = (closure?: () => unknown) => {
+    if (closure === undefined) {
+      const taken = strategy.optimizerStep(optimizer);
+      afterStep(optimizer);
+      return taken;
+    }
+    if (typeof closure !== "function")
+      throw new FulmenError(
+        "optimizer.step(closure): the closure must be a function that clears the gradients, computes the loss with fabric.backward and returns it.",
+      );
+    let calls = 0;
+    let first: unknown;
+    const counted = () => {
+      const result = closure();
+      if (calls === 0) first = result;
+      calls += 1;
+      return result;
+    };
+    const taken = strategy.optimizerStep(optimizer, counted);
+    // A strategy or precision plugin written before closures existed would step on stale gradients unnoticed.
+    if (taken && calls === 0)
+      throw new FulmenError(
+        `optimizer.step(closure): the strategy "${strategy.name}" or its precision plugin stepped without calling the closure; its optimizerStep(optimizer, closure) must pass the closure on to optimizer.step(closure).`,
+      );
     afterStep(optimizer);
-    return taken;
+    return first;
   };
   return new Proxy(optimizer, {
     get(target, prop) {

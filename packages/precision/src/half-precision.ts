@@ -37,8 +37,10 @@ export class HalfPrecision extends HalfFormatPrecision implements Precision {
 
   unscaleGradients(_optimizer: Optimizer): void {}
 
-  optimizerStep(optimizer: Optimizer): boolean {
-    optimizer.step();
+  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
+    // With a closure the optimizer runs it (LBFGS, maybe often); the parameters are rounded once, after the step.
+    if (closure === undefined) optimizer.step();
+    else optimizer.step(closure);
     for (const group of optimizer.paramGroups) for (const p of group.params) this.roundParameter(p.data);
     return true;
   }

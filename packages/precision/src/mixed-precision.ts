@@ -57,10 +57,23 @@ export class MixedPrecision extends HalfFormatPrecision implements Precision {
     this.scaler?.unscale_(optimizer);
   }
 
-  optimizerStep(optimizer: Optimizer): boolean {
+  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
     if (this.scaler === null) {
-      optimizer.step();
+      if (closure === undefined) optimizer.step();
+      else optimizer.step(closure);
       return true;
+    }
+    // As Lightning's MixedPrecision and PyTorch's GradScaler: loss scaling unscales and checks the gradients once,
+    // between one backward and the step, which an optimizer re-evaluating the loss inside its step cannot allow.
+    if (optimizer.requiresClosure) {
+      throw new FulmenError(
+        `Native AMP ("16-mixed", loss scaling with a GradScaler) and the ${optimizer.constructor.name} optimizer are not compatible: it re-evaluates the loss inside its step. Use precision "32-true" or "bf16-mixed" (no loss scaling) with it.`,
+      );
+    }
+    if (closure !== undefined) {
+      throw new FulmenError(
+        `"16-mixed" (loss scaling with a GradScaler) does not support optimizer.step(closure), as in PyTorch: call the closure (its backward) yourself, then optimizer.step() without it.`,
+      );
     }
     const taken = this.scaler.step(optimizer);
     this.scaler.update();

@@ -37,8 +37,10 @@ export class Float32Precision implements Precision {
 
   unscaleGradients(_optimizer: Optimizer): void {}
 
-  optimizerStep(optimizer: Optimizer): boolean {
-    optimizer.step();
+  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
+    // Without a closure, the call stays `step()` exactly; with one, the optimizer runs it (LBFGS, maybe often).
+    if (closure === undefined) optimizer.step();
+    else optimizer.step(closure);
     return true;
   }
 

@@ -59,6 +59,9 @@ export type LBFGSLoss = tf.Scalar | number;
  * });
  */
 export class LBFGS extends Optimizer<LBFGSOptions> {
+  /** L-BFGS evaluates the loss several times per step, so `step` always needs its closure. */
+  override readonly requiresClosure: boolean = true;
+
   constructor(params: ParamsInput<LBFGSOptions>, options: Partial<LBFGSOptions> = {}) {
     const maxIter = options.maxIter ?? 20;
     super(

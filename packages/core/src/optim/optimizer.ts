@@ -46,6 +46,11 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
   readonly paramGroups: Array<ParamGroup<O>> = [];
   /** Per-parameter state. */
   readonly state = new Map<Parameter, ParamState>();
+  /**
+   * Whether {@link Optimizer.step} must be given a closure that re-evaluates the loss and gradients (LBFGS).
+   * Fabric and the Trainer read it to pass their training step to the optimizer as a closure, as Lightning does.
+   */
+  readonly requiresClosure: boolean = false;
 
   protected constructor(
     params: ParamsInput<O>,

@@ -23,8 +23,12 @@ export interface Precision {
   backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar;
   /** Brings gradients back to their true scale before clipping (a no-op without loss scaling). */
   unscaleGradients(optimizer: Optimizer): void;
-  /** Steps the optimizer; returns false when the step was skipped (overflow under loss scaling). */
-  optimizerStep(optimizer: Optimizer): boolean;
+  /**
+   * Steps the optimizer; returns false when the step was skipped (overflow under loss scaling). A `closure` is
+   * passed to `optimizer.step(closure)` (closure-based optimizers such as LBFGS call it, maybe several times);
+   * a format that cannot run one (loss scaling) throws. Plugins that predate it may leave it out.
+   */
+  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean;
   /** State to checkpoint (the loss scaler's). */
   stateDict(): Record<string, unknown>;
   /** Restores {@link Precision.stateDict}. */

@@ -49,8 +49,12 @@ export interface Strategy {
     optimizer: Optimizer,
     options: { maxNorm?: number; clipVal?: number; normType: number; errorIfNonfinite: boolean },
   ): tf.Scalar | null;
-  /** Steps an optimizer (through the precision); returns whether the step was taken. */
-  optimizerStep(optimizer: Optimizer): boolean;
+  /**
+   * Steps an optimizer (through the precision); returns whether the step was taken. A `closure` (which clears
+   * the gradients, recomputes the loss with backward and returns it) is handed on to `optimizer.step(closure)`,
+   * which may call it several times (LBFGS); strategies that predate it may leave it out.
+   */
+  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean;
   /** Combines a tensor across processes; returns a new tensor the caller owns. */
   allReduce(tensor: tf.Tensor, op: ReduceOp): tf.Tensor;
   /** Stacks a tensor from every process along a new first dimension (not added when worldSize is 1). */

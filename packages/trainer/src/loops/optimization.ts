@@ -27,6 +27,7 @@ export function automaticOptimizationStep(
     );
   }
   const optimizer = trainer.optimizers[0]!;
+  if (optimizer.requiresClosure) return closureOptimizationStep(trainer, optimizer, batch, batchIdx);
   const accumulate = trainer.options.accumulateGradBatches;
   const boundary = (batchIdx + 1) % accumulate === 0 || isLastBatch;
   if (batchIdx % accumulate === 0) {
@@ -59,6 +60,66 @@ export function automaticOptimizationStep(
     profiled(trainer.profiler, "optimizer_step", () => optimizer.step());
   }
   return value;
+}
+
+/**
+ * Automatic optimization for an optimizer that re-evaluates the loss inside its step (LBFGS): as Lightning always
+ * does, zero_grad + `trainingStep` + backward become a closure given to `optimizer.step(closure)`, which calls it
+ * as often as it needs. After each backward come `onAfterBackward`, `onBeforeOptimizerStep` and gradient clipping
+ * (Lightning's `_after_closure`), so the optimizer reads clipped gradients. Like Lightning's `Closure`, the
+ * batch's loss is that of the LAST evaluation. Returns it (or null when `trainingStep` returned none at once).
+ */
+function closureOptimizationStep(
+  trainer: Trainer,
+  optimizer: Optimizer,
+  batch: unknown,
+  batchIdx: number,
+): number | null {
+  const module = trainer.lightningModule;
+  const fabric = trainer.fabric!;
+  const name = optimizer.constructor.name;
+  // Lightning zeroes the gradients only in a window's first closure, so every later evaluation of the optimizer
+  // would add its gradients onto the previous ones: refused rather than silently optimising the wrong function.
+  if (trainer.options.accumulateGradBatches !== 1) {
+    throw new FulmenError(
+      `accumulateGradBatches = ${trainer.options.accumulateGradBatches} does not work with ${name}, which re-evaluates the loss and gradients inside its step; use accumulateGradBatches = 1 (a larger batch instead).`,
+    );
+  }
+  let evaluations = 0;
+  let last = 0;
+  const closure = (): tf.Scalar => {
+    callHook(trainer, "onBeforeZeroGrad", optimizer);
+    optimizer.zeroGrad();
+    const loss = tf.tidy(() =>
+      fabric.backward(() => {
+        const value = lossOf(fabric.autocast(() => module.trainingStep!(batch as never, batchIdx)));
+        if (value === null) throw SKIP;
+        if (trainer.options.detectAnomaly) checkFinite(trainer, value, batchIdx);
+        callHook(trainer, "onBeforeBackward", value);
+        return value as tf.Scalar;
+      }, module),
+    );
+    evaluations += 1;
+    last = loss.dataSync()[0]!;
+    callHook(trainer, "onAfterBackward");
+    callHook(trainer, "onBeforeOptimizerStep", optimizer);
+    clipGradients(trainer, optimizer);
+    return loss;
+  };
+  let result: unknown;
+  try {
+    result = profiled(trainer.profiler, "optimizer_step", () => optimizer.step(closure));
+  } catch (e) {
+    if (e !== SKIP) throw e;
+    // Skipping is only possible before the optimizer has used any evaluation (Lightning would fail later on).
+    if (evaluations === 0) return null;
+    throw new FulmenError(
+      `trainingStep returned no loss in a later evaluation of ${name}'s closure (batch ${batchIdx}); it must return a loss every time it is called for the same batch.`,
+    );
+  }
+  // The step hands back the first evaluation's loss, which the caller owns.
+  if (result instanceof tf.Tensor && !result.isDisposed) result.dispose();
+  return last;
 }
 
 /** Manual optimization: `trainingStep` runs backward and steps its optimizers itself. */

@@ -153,8 +153,11 @@ export abstract class ParallelStrategy implements Strategy {
     return this.precision.backward(closure, params);
   }
 
-  optimizerStep(optimizer: Optimizer): boolean {
-    return this.precision.optimizerStep(optimizer);
+  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
+    // The closure goes on only when given, so precision plugins without the parameter are called as before.
+    return closure === undefined
+      ? this.precision.optimizerStep(optimizer)
+      : this.precision.optimizerStep(optimizer, closure);
   }
 
   allReduce(tensor: tf.Tensor, op: ReduceOp): tf.Tensor {
