@@ -1,8 +1,8 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
-import { FulmenError } from "../utils/errors";
-import { checkNumber } from "../utils/options";
+import { checkBetas } from "./check-betas";
 import {
+  advanceStep,
   type BaseOptimizerOptions,
   Optimizer,
   type ParamGroup,
@@ -49,20 +49,8 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   protected override validate(options: Partial<AdamOptions>): void {
     super.validate(options);
-    const owner = this.constructor.name;
-    if (options.eps !== undefined) checkNumber(owner, "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined)
-      checkNumber(owner, "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
-    if (options.betas !== undefined) {
-      const ok =
-        Array.isArray(options.betas) &&
-        options.betas.length === 2 &&
-        options.betas.every((b) => b >= 0 && b < 1);
-      if (!ok)
-        throw new FulmenError(
-          `${owner}: invalid betas ${JSON.stringify(options.betas)}; both must be in [0, 1).`,
-        );
-    }
+    this.checkNonNegative(options, ["eps", "weightDecay"]);
+    if (options.betas !== undefined) checkBetas(this.constructor.name, options.betas);
   }
 
   protected updateParameter(
@@ -72,8 +60,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     state: ParamState,
   ): void {
     const [beta1, beta2] = group.betas;
-    const step = (typeof state.step === "number" ? state.step : 0) + 1;
-    state.step = step;
+    const step = advanceStep(state);
     if (this.hasFusedKernel(ADAM_UPDATE_KERNEL)) {
       this.fusedUpdate(param, grad, group, state, step);
       return;

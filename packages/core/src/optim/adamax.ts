@@ -1,8 +1,8 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
-import { checkNumber } from "../utils/options";
 import { checkBetas } from "./check-betas";
 import {
+  advanceStep,
   type BaseOptimizerOptions,
   Optimizer,
   type ParamGroup,
@@ -40,9 +40,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
 
   protected override validate(options: Partial<AdamaxOptions>): void {
     super.validate(options);
-    if (options.eps !== undefined) checkNumber("Adamax", "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined)
-      checkNumber("Adamax", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    this.checkNonNegative(options, ["eps", "weightDecay"]);
     if (options.betas !== undefined) checkBetas("Adamax", options.betas);
   }
 
@@ -53,8 +51,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
     state: ParamState,
   ): void {
     const [beta1, beta2] = group.betas;
-    const step = (typeof state.step === "number" ? state.step : 0) + 1;
-    state.step = step;
+    const step = advanceStep(state);
     let g = group.maximize ? tf.neg(grad) : grad;
     if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
     const avgPrev = state.expAvg instanceof tf.Tensor ? state.expAvg : tf.zerosLike(param.data);

@@ -1,8 +1,8 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
-import { checkNumber } from "../utils/options";
 import { checkBetas } from "./check-betas";
 import {
+  advanceStep,
   type BaseOptimizerOptions,
   Optimizer,
   type ParamGroup,
@@ -40,11 +40,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
 
   protected override validate(options: Partial<NAdamOptions>): void {
     super.validate(options);
-    if (options.eps !== undefined) checkNumber("NAdam", "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined)
-      checkNumber("NAdam", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
-    if (options.momentumDecay !== undefined)
-      checkNumber("NAdam", "momentumDecay", options.momentumDecay, (v) => v >= 0, ">= 0");
+    this.checkNonNegative(options, ["eps", "weightDecay", "momentumDecay"]);
     if (options.betas !== undefined) checkBetas("NAdam", options.betas);
   }
 
@@ -55,8 +51,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
     state: ParamState,
   ): void {
     const [beta1, beta2] = group.betas;
-    const step = (typeof state.step === "number" ? state.step : 0) + 1;
-    state.step = step;
+    const step = advanceStep(state);
     const biasCorrection2 = 1 - beta2 ** step;
     const g = group.weightDecay !== 0 ? tf.add(grad, tf.mul(param.data, group.weightDecay)) : grad;
     // The momentum schedule μ_t and μ_{t+1}; their running product is a float32 tensor in PyTorch, so each

@@ -75,6 +75,16 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     }
   }
 
+  /** Refuses a negative value for each of `names` that `options` sets (PyTorch's "Invalid … value" checks). */
+  protected checkNonNegative(options: Partial<O>, names: ReadonlyArray<keyof O & string>): void {
+    for (const name of names) {
+      const value: unknown = options[name];
+      // checkNumber refuses what is not a number, whatever the option's declared type.
+      if (value !== undefined)
+        checkNumber(this.constructor.name, name, value as number, (v) => v >= 0, ">= 0");
+    }
+  }
+
   /** Computes and applies the update of one parameter from its gradient; called inside `tf.tidy`. */
   protected abstract updateParameter(
     param: Parameter,
@@ -276,4 +286,11 @@ function toGroups<O extends BaseOptimizerOptions>(params: ParamsInput<O>): Array
     );
   }
   return [{ params: list as Parameter[] } as unknown as ParamGroupInput<O>];
+}
+
+/** Counts one more step in a parameter's state (PyTorch's `state["step"] += 1`) and returns the new count. */
+export function advanceStep(state: ParamState): number {
+  const step = (typeof state.step === "number" ? state.step : 0) + 1;
+  state.step = step;
+  return step;
 }

@@ -1,8 +1,8 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
-import { checkNumber } from "../utils/options";
 import { checkBetas } from "./check-betas";
 import {
+  advanceStep,
   type BaseOptimizerOptions,
   Optimizer,
   type ParamGroup,
@@ -34,9 +34,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
 
   protected override validate(options: Partial<RAdamOptions>): void {
     super.validate(options);
-    if (options.eps !== undefined) checkNumber("RAdam", "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined)
-      checkNumber("RAdam", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    this.checkNonNegative(options, ["eps", "weightDecay"]);
     if (options.betas !== undefined) checkBetas("RAdam", options.betas);
   }
 
@@ -47,8 +45,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
     state: ParamState,
   ): void {
     const [beta1, beta2] = group.betas;
-    const step = (typeof state.step === "number" ? state.step : 0) + 1;
-    state.step = step;
+    const step = advanceStep(state);
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
     const g = group.weightDecay !== 0 ? tf.add(grad, tf.mul(param.data, group.weightDecay)) : grad;
