@@ -41,3 +41,32 @@ describe("the examples with --devices 2 (DDP on 2 processes)", () => {
     }
   });
 });
+
+describe("the character GPT with sharded strategies on 2 processes", () => {
+  it.each([
+    ["fsdp", "fsdp"],
+    ["deepspeed_stage_3", "deepspeed"],
+  ])("--strategy %s trains, matches DDP's final loss and writes text on rank 0 only", (strategy, name) => {
+    const run = (s: string) =>
+      spawnSync(
+        process.execPath,
+        [join(dist, "char-gpt-trainer.js"), "--steps", "30", "--devices", "2", "--strategy", s],
+        {
+          encoding: "utf8",
+          timeout: 300_000,
+        },
+      );
+    const sharded = run(strategy);
+    expect(sharded.status, sharded.stderr).toBe(0);
+    const line = new RegExp(
+      `trained 30 steps \\(${name} × 2\\) in [\\d.]+ s; final train loss ([\\d.]+)`,
+    ).exec(sharded.stdout);
+    expect(line, sharded.stdout).not.toBeNull();
+    expect(sharded.stdout.match(/^The /gm)).toHaveLength(1);
+    const ddp = run("ddp");
+    const ddpLoss = /final train loss ([\d.]+)/.exec(ddp.stdout);
+    expect(ddpLoss, ddp.stdout).not.toBeNull();
+    expect(Number(line![1])).toBeCloseTo(Number(ddpLoss![1]), 3);
+    expect(Number(line![1])).toBeLessThan(3.6);
+  });
+});

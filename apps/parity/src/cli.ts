@@ -7,7 +7,7 @@ import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { missing, passed, replayFile, resultsFile } from "./replay";
 
-const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm|host|cuda] [--via fabric|trainer] [--devices N] [--strict] FILE...
+const USAGE = `usage: pnpm parity [--out RESULTS.json] [--accelerator cpu|wasm|host|cuda] [--via fabric|trainer] [--devices N] [--strategy S] [--strict] FILE...
 
 Replays every case of each golden file (PyTorch's numbers) through Fulmen's public API, prints one line per
 case with its largest error, and ends with "N passed, M failed" (exit 1 if any failed). Cases that need a layer,
@@ -19,7 +19,9 @@ function or option Fulmen does not implement are listed as MISS and counted apar
                        cuda (its GPU build; FULMEN_CUDA_EMULATE=1 runs that on the host CUDA emulator)
   --via fabric|trainer replay whole training runs through Fabric (default) or the Trainer
   --devices N          replay whole training runs with DDP on N processes, each taking its share of every batch
-                       (losses and first gradients reported as the mean over ranks); needs @fulmen/collective-gloo`;
+                       (losses and first gradients reported as the mean over ranks); needs @fulmen/collective-gloo
+  --strategy S         the strategy for whole training runs on several devices (default ddp): fsdp,
+                       deepspeed_stage_1, deepspeed_stage_2, deepspeed_stage_3, ... (their packages found by name)`;
 
 async function main(argv: string[]): Promise<number> {
   const options = {
@@ -27,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     accelerator: { type: "string", default: "cpu" },
     via: { type: "string", default: "fabric" },
     devices: { type: "string", default: "1" },
+    strategy: { type: "string" },
     strict: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   } as const;
@@ -53,10 +56,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`--devices must be a positive integer, got '${parsed.values.devices}'.\n\n${USAGE}`);
     return 2;
   }
+  const strategy = parsed.values.strategy ?? (devices > 1 ? "ddp" : "auto");
   let rank = 0;
   try {
     // With several devices this starts the other ranks (each re-runs this command) and connects them.
-    const fabric = new Fabric({ accelerator, devices, strategy: devices > 1 ? "ddp" : "auto" });
+    const fabric = new Fabric({ accelerator, devices, strategy });
     await fabric.launch();
     rank = fabric.globalRank;
   } catch (e) {
@@ -80,14 +84,14 @@ async function main(argv: string[]): Promise<number> {
     }
     let outcomes: Awaited<ReturnType<typeof replayFile>>;
     try {
-      outcomes = await replayFile(golden, { accelerator, via, devices });
+      outcomes = await replayFile(golden, { accelerator, via, devices, strategy });
     } catch (e) {
       console.error(`${path}: ${e instanceof Error ? e.message : String(e)}`);
       failed += 1;
       continue;
     }
     print(
-      `${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases, ${accelerator}, via ${via}${devices > 1 ? `, ${devices} DDP ranks` : ""})`,
+      `${path} (PyTorch ${golden.torch_version ?? "?"}, ${outcomes.length} cases, ${accelerator}, via ${via}${devices > 1 ? `, ${strategy} on ${devices} ranks` : ""})`,
     );
     outcomes.forEach((o, i) => {
       const index = String(i).padStart(3);

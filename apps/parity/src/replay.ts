@@ -65,9 +65,12 @@ function failedOutcome(c: GoldenCase, e: unknown): CaseOutcome {
     maxError: Number.POSITIVE_INFINITY,
     tolerance: 0,
     results: {},
+    // A combination Fulmen refuses as not implemented yet (a precision under a sharded strategy) is missing too.
     ...(e instanceof MissingFeature
       ? { missing: e.feature }
-      : { error: e instanceof Error ? e.message : String(e) }),
+      : e instanceof Error && /is not implemented yet/.test(e.message)
+        ? { missing: e.message }
+        : { error: e instanceof Error ? e.message : String(e) }),
   };
 }
 
@@ -84,6 +87,8 @@ export interface ReplayOptions {
   via?: "fabric" | "trainer";
   /** Replay whole training runs with DDP over this many processes (the caller launched them). */
   devices?: number;
+  /** The strategy of whole training runs (default: "ddp" on several devices, "auto" on one). */
+  strategy?: string;
 }
 
 /** Replays every case of a golden file, in order. */
@@ -97,13 +102,17 @@ export async function replayFile(file: GoldenFile, options: ReplayOptions = {}):
     for (const c of file.cases) {
       if (options.via === "trainer") {
         try {
-          outcomes.push(await runTrajectoryViaTrainer(c, ctx, options.accelerator, options.devices));
+          outcomes.push(
+            await runTrajectoryViaTrainer(c, ctx, options.accelerator, options.devices, options.strategy),
+          );
         } catch (e) {
           outcomes.push(failedOutcome(c, e));
         }
       } else {
         try {
-          outcomes.push(await runTrajectoryCase(c, ctx, options.accelerator, options.devices));
+          outcomes.push(
+            await runTrajectoryCase(c, ctx, options.accelerator, options.devices, options.strategy),
+          );
         } catch (e) {
           outcomes.push(failedOutcome(c, e));
         }

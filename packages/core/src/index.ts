@@ -30,6 +30,12 @@ export {
   roundFloat16Array,
 } from "./amp/half-rounding";
 export { backward, type ParameterSource, toParameterList } from "./autograd/backward";
+export {
+  type CheckpointHooks,
+  type CheckpointOptions,
+  checkpoint,
+  isRecomputing,
+} from "./autograd/checkpoint";
 export { Parameter, type ParameterOptions } from "./autograd/parameter";
 export {
   type CheckpointContents,

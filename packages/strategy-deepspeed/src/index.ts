@@ -1,10 +1,8 @@
-/** @fulmen/strategy-deepspeed: DeepSpeed's ZeRO stages 1 and 2 for Fulmen (Lightning's `DeepSpeedStrategy`). */
+/** @fulmen/strategy-deepspeed: DeepSpeed's ZeRO stages 1, 2 and 3 for Fulmen (Lightning's `DeepSpeedStrategy`). */
 import { strategyRegistry } from "@fulmen/core";
 import { DeepSpeedStrategy } from "./deepspeed-strategy";
 
 export { DeepSpeedStrategy, type DeepSpeedStrategyOptions } from "./deepspeed-strategy";
-export { FlatShard } from "./flat-shard";
-export { ShardedOptimizer } from "./sharded-optimizer";
 
 // Lightning's names. Those this version does not implement yet are registered too, so that asking for one gives
 // the strategy's own "not implemented yet" error instead of "unknown strategy" or a silent fallback.
@@ -26,7 +24,11 @@ const NAMES: Array<[string, () => DeepSpeedStrategy, string]> = [
     () => new DeepSpeedStrategy({ stage: 2, offloadOptimizer: true }),
     "ZeRO stage 2 with optimizer offload (not implemented yet)",
   ],
-  ["deepspeed_stage_3", () => new DeepSpeedStrategy({ stage: 3 }), "ZeRO stage 3 (not implemented yet)"],
+  [
+    "deepspeed_stage_3",
+    () => new DeepSpeedStrategy({ stage: 3 }),
+    "ZeRO stage 3: optimizer state, gradients and parameters sharded",
+  ],
   [
     "deepspeed_stage_3_offload",
     () => new DeepSpeedStrategy({ stage: 3, offloadOptimizer: true, offloadParameters: true }),

@@ -1,4 +1,4 @@
-import { type Module, type StateDict, tf } from "@fulmen/core";
+import { type Module, type StateDict, type Strategy, tf } from "@fulmen/core";
 import { type GoldenCase, maxAbsDiff, type Nested } from "../golden";
 
 /** The shared part of a trajectory golden file: model, data and initial weights. */
@@ -101,4 +101,19 @@ export function compare(
   );
   const result = { maxError: Math.max(rest, firstLoss), tolerance: 2e-2 };
   return problems.length > 0 ? { ...result, error: problems.join("; ") } : result;
+}
+
+/**
+ * Every parameter's whole gradient by name: sharded strategies hold gradients as shards and gather them
+ * (`fullGradients`, FSDP's summon_full_params with gradients); others have them in the parameters.
+ */
+export function wholeGradients(strategy: Strategy, module: Module): Array<[string, tf.Tensor]> {
+  const sharded = strategy as Strategy & { fullGradients?(m: Module): Record<string, tf.Tensor | null> };
+  const grads =
+    sharded.fullGradients?.(module) ??
+    Object.fromEntries(module.namedParameters().map(([k, p]) => [k, p.grad]));
+  return Object.entries(grads).map(([k, g]) => {
+    if (g === null) throw new Error(`parameter '${k}' has no gradient after the first micro-batch`);
+    return [k, g];
+  });
 }

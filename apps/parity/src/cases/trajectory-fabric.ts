@@ -5,7 +5,14 @@ import { toFulmenOptions } from "../hparams";
 import { buildSequential } from "../model-spec";
 import { makeOptimizer } from "./optimizer-case";
 import { SCHEDULERS } from "./scheduler-case";
-import { compare, loadInit, precisionOf, type Recipe, type TrajectoryContext } from "./trajectory-common";
+import {
+  compare,
+  loadInit,
+  precisionOf,
+  type Recipe,
+  type TrajectoryContext,
+  wholeGradients,
+} from "./trajectory-common";
 
 /**
  * Replays a whole training run through Fabric: the recipe's optimizer, scheduler (per step or per epoch),
@@ -17,10 +24,11 @@ export async function runTrajectoryCase(
   ctx: TrajectoryContext,
   accelerator = "cpu",
   devices = 1,
+  strategy = devices > 1 ? "ddp" : "auto",
 ): Promise<CaseOutcome> {
   const recipe = c.recipe as Recipe;
   const precision = precisionOf(recipe);
-  const fabric = new Fabric({ accelerator, precision, devices, strategy: devices > 1 ? "ddp" : "auto" });
+  const fabric = new Fabric({ accelerator, precision, devices, strategy });
   await fabric.launch();
   const rank = fabric.globalRank;
   // With several ranks each takes its share of every batch (rows rank, rank + devices, …, as the
@@ -67,7 +75,7 @@ export async function runTrajectoryCase(
           // Inside noBackwardSync the grads are still this rank's own: report their mean over ranks.
           firstGrads = tf.tidy(() =>
             Object.fromEntries(
-              m.namedParameters().map(([k, p]) => [k, meanOverRanks(p.grad!).arraySync() as Nested]),
+              wholeGradients(fabric.strategy, m).map(([k, g]) => [k, meanOverRanks(g).arraySync() as Nested]),
             ),
           );
         }
@@ -98,7 +106,7 @@ export async function runTrajectoryCase(
       first_micro_batch_grads: firstGrads,
       final_state: finalState,
     };
-    const where = devices > 1 ? `, ddp × ${devices}` : "";
+    const where = devices > 1 ? `, ${strategy} × ${devices}` : "";
     return {
       label: `trajectory ${recipe.name} (${precision}${where})`,
       ...compare(c, results, precision, devices),

@@ -1,11 +1,18 @@
-import { DataLoader, type Module, nn, type Optimizer, type Parameter, tf } from "@fulmen/core";
+import { DataLoader, type Module, nn, type Optimizer, tf } from "@fulmen/core";
 import { LightningModule, type OptimizerConfig, Trainer } from "@fulmen/trainer";
 import type { CaseOutcome, GoldenCase, Nested } from "../golden";
 import { toFulmenOptions } from "../hparams";
 import { buildSequential } from "../model-spec";
 import { makeOptimizer } from "./optimizer-case";
 import { SCHEDULERS } from "./scheduler-case";
-import { compare, loadInit, precisionOf, type Recipe, type TrajectoryContext } from "./trajectory-common";
+import {
+  compare,
+  loadInit,
+  precisionOf,
+  type Recipe,
+  type TrajectoryContext,
+  wholeGradients,
+} from "./trajectory-common";
 
 type Batch = [tf.Tensor2D, tf.Tensor1D];
 
@@ -42,9 +49,10 @@ class RecipeModule extends LightningModule {
     if (this.firstGrads !== null) return;
     this.firstGrads = tf.tidy(() =>
       Object.fromEntries(
-        this.net
-          .namedParameters()
-          .map(([k, p]: [string, Parameter]) => [k, this.meanOverRanks(p.grad!).arraySync() as Nested]),
+        wholeGradients(this.trainer!.strategy, this.net).map(([k, g]) => [
+          k,
+          this.meanOverRanks(g).arraySync() as Nested,
+        ]),
       ),
     );
   }
@@ -83,6 +91,7 @@ export async function runTrajectoryViaTrainer(
   ctx: TrajectoryContext,
   accelerator = "cpu",
   devices = 1,
+  strategy = devices > 1 ? "ddp" : "auto",
 ): Promise<CaseOutcome> {
   const recipe = c.recipe as Recipe;
   const precision = precisionOf(recipe);
@@ -109,7 +118,7 @@ export async function runTrajectoryViaTrainer(
     accelerator,
     precision,
     devices,
-    strategy: devices > 1 ? "ddp" : "auto",
+    strategy,
     maxEpochs: recipe.epochs,
     accumulateGradBatches: recipe.accumulate,
     logger: false,
@@ -130,7 +139,7 @@ export async function runTrajectoryViaTrainer(
       ),
     };
     return {
-      label: `trajectory ${recipe.name} via Trainer (${precision}${devices > 1 ? `, ddp × ${devices}` : ""})`,
+      label: `trajectory ${recipe.name} via Trainer (${precision}${devices > 1 ? `, ${strategy} × ${devices}` : ""})`,
       ...compare(c, results, precision, devices),
       results,
     };

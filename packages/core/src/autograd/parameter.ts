@@ -14,10 +14,14 @@ export interface ParameterOptions {
  * accumulates gradients across {@link backward} calls until the optimizer's `zeroGrad()` clears it.
  */
 export class Parameter {
-  /** The current value; optimizers update it in place with `assign`. */
-  readonly data: tf.Variable;
   /** The accumulated gradient, or null when none has been computed since the last `zeroGrad()`. */
   grad: tf.Tensor | null = null;
+  private storage: tf.Variable | null;
+  private readonly fixedShape: number[];
+  private readonly fixedSize: number;
+  private trainable: boolean;
+  /** Why the storage is released (see {@link Parameter.releaseStorage}), for the error on access. */
+  private releasedBecause = "";
 
   /** Wraps a copy of `value` (a tensor, or nested numbers) as a float32 parameter. */
   constructor(value: tf.Tensor | tf.TensorLike, options: ParameterOptions = {}) {
@@ -29,9 +33,51 @@ export class Parameter {
         `Parameter: expected a float32 tensor, got ${source.dtype}. Cast it with tf.cast first.`,
       );
     }
-    this.data = tf.variable(source, options.requiresGrad ?? true, options.name);
-    tf.keep(this.data);
+    this.trainable = options.requiresGrad ?? true;
+    this.fixedShape = [...source.shape];
+    this.fixedSize = source.size;
+    this.storage = tf.variable(source, this.trainable, options.name);
+    tf.keep(this.storage);
     owned?.dispose();
+  }
+
+  /**
+   * The current value, a tfjs variable that optimizers update in place with `assign`. Throws while the storage
+   * is released by a sharding strategy (see {@link Parameter.releaseStorage}).
+   */
+  get data(): tf.Variable {
+    if (this.storage === null)
+      throw new FulmenError(
+        `This parameter of shape [${this.fixedShape}] holds no value here: ${this.releasedBecause}`,
+      );
+    return this.storage;
+  }
+
+  /** Whether the parameter holds its value (false while a sharding strategy has released it). */
+  get isMaterialized(): boolean {
+    return this.storage !== null;
+  }
+
+  /**
+   * Frees the value, keeping shape, `requiresGrad` and gradient (PyTorch FSDP's freeing of a parameter's storage
+   * between uses): a sharding strategy keeps only a shard of it elsewhere and calls
+   * {@link Parameter.restoreStorage} before the parameter is used. Until then reading `data` throws an error
+   * that gives `reason`.
+   */
+  releaseStorage(reason: string): void {
+    this.storage?.dispose();
+    this.storage = null;
+    this.releasedBecause = reason;
+  }
+
+  /** Gives a released (or present) parameter the value `value` (copied; shape must match) in a new variable. */
+  restoreStorage(value: tf.Tensor): void {
+    if (!tf.util.arraysEqual(value.shape, this.fixedShape) || value.dtype !== "float32")
+      throw new FulmenError(
+        `Parameter.restoreStorage: expected a float32 tensor of shape [${this.fixedShape}], got ${value.dtype} [${value.shape}].`,
+      );
+    this.storage?.dispose();
+    this.storage = tf.keep(tf.variable(value, this.trainable));
   }
 
   /** A parameter of the given shape filled with `value` (layers create theirs this way, then initialise them). */
@@ -46,28 +92,29 @@ export class Parameter {
 
   /** Whether gradients are computed for this parameter. */
   get requiresGrad(): boolean {
-    return this.data.trainable;
+    return this.trainable;
   }
 
   set requiresGrad(flag: boolean) {
-    this.data.trainable = flag;
+    this.trainable = flag;
+    if (this.storage !== null) this.storage.trainable = flag;
   }
 
   /** The parameter's shape. */
   get shape(): number[] {
-    return this.data.shape;
+    return this.fixedShape;
   }
 
   /** The number of elements. */
   get size(): number {
-    return this.data.size;
+    return this.fixedSize;
   }
 
   /** Copies `value` into the parameter (shape and dtype must match). */
   assign(value: tf.Tensor): void {
-    if (!tf.util.arraysEqual(value.shape, this.data.shape)) {
+    if (!tf.util.arraysEqual(value.shape, this.fixedShape)) {
       throw new FulmenError(
-        `Parameter.assign: shape [${value.shape}] does not match the parameter's shape [${this.data.shape}].`,
+        `Parameter.assign: shape [${value.shape}] does not match the parameter's shape [${this.fixedShape}].`,
       );
     }
     this.data.assign(value);
@@ -75,9 +122,9 @@ export class Parameter {
 
   /** Replaces the accumulated gradient (the parameter keeps the tensor and disposes the one it had). */
   setGrad(grad: tf.Tensor | null): void {
-    if (grad !== null && !tf.util.arraysEqual(grad.shape, this.data.shape)) {
+    if (grad !== null && !tf.util.arraysEqual(grad.shape, this.fixedShape)) {
       throw new FulmenError(
-        `Parameter.setGrad: gradient shape [${grad.shape}] does not match [${this.data.shape}].`,
+        `Parameter.setGrad: gradient shape [${grad.shape}] does not match [${this.fixedShape}].`,
       );
     }
     if (this.grad !== null && this.grad !== grad) this.grad.dispose();
@@ -87,6 +134,8 @@ export class Parameter {
   /** Frees the value and the gradient. */
   dispose(): void {
     this.setGrad(null);
-    this.data.dispose();
+    this.storage?.dispose();
+    this.storage = null;
+    this.releasedBecause = "it has been disposed.";
   }
 }

@@ -1,3 +1,4 @@
+import { isRecomputing } from "../autograd/checkpoint";
 import { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
@@ -89,7 +90,8 @@ export abstract class Module {
 
   /**
    * Replaces the tensor of the registered buffer `name` (keeping the new one, disposing the old one): how a
-   * layer updates running statistics.
+   * layer updates running statistics. Inside a checkpointed region's recomputation the buffer keeps its value:
+   * the forward pass already updated it once.
    */
   protected updateBuffer(name: string, tensor: tf.Tensor): void {
     if (!this.bufferNames.has(name)) {
@@ -97,6 +99,7 @@ export abstract class Module {
         `${this.constructor.name}: '${name}' is not a registered buffer; call registerBuffer first.`,
       );
     }
+    if (isRecomputing()) return;
     const old = this.field(name);
     this.define(name, tf.keep(tensor));
     if (old instanceof tf.Tensor && old !== tensor) old.dispose();

@@ -14,12 +14,6 @@ for (const name of ["dp", "ddp_find_unused_parameters_true"]) {
     note: `"${name}" is not implemented; use "ddp"${name === "dp" ? " (Lightning also turns dp on CPU into ddp)" : " and make every parameter take part in the loss"}`,
   });
 }
-for (const name of ["fsdp", "fsdp_cpu_offload"]) {
-  strategyRegistry.knownIn(name, {
-    packageName: "@fulmen/strategy-fsdp",
-    note: `FSDP is not implemented yet in this version of Fulmen; shard optimizer state and gradients with "deepspeed_stage_1" or "deepspeed_stage_2" (@fulmen/strategy-deepspeed), or use "ddp"`,
-  });
-}
 
 /**
  * The package that provides each strategy Fabric does not ship, loaded by name when it is asked for (the
@@ -34,7 +28,9 @@ export const STRATEGY_PACKAGES: Readonly<Record<string, string>> = Object.fromEn
     "deepspeed_stage_2_offload",
     "deepspeed_stage_3",
     "deepspeed_stage_3_offload",
-  ].map((name) => [name, "@fulmen/strategy-deepspeed"]),
+  ]
+    .map((name) => [name, "@fulmen/strategy-deepspeed"])
+    .concat(["fsdp", "fsdp_cpu_offload"].map((name) => [name, "@fulmen/strategy-fsdp"])),
 );
 for (const [name, packageName] of Object.entries(STRATEGY_PACKAGES)) {
   strategyRegistry.knownIn(name, {

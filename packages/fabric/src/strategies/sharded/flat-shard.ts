@@ -1,19 +1,21 @@
 import { type Parameter, tf } from "@fulmen/core";
 
 /** The part of one parameter that falls in this rank's shard. */
-interface Piece {
+export interface ShardPiece {
   param: Parameter;
   /** First element of the parameter (flattened) in the shard. */
   from: number;
   /** Number of its elements in the shard. */
   length: number;
+  /** Where the piece starts in this rank's shard. */
+  at: number;
 }
 
 /**
- * ZeRO's partitioning of one parameter group: its parameters, flattened in group order into one float32 buffer
- * padded to a multiple of the world size, split into `worldSize` equal contiguous shards; rank `r` owns
- * elements `[r·shardSize, (r+1)·shardSize)`. The buffer itself is never kept whole: it is a coordinate system
- * for moving values between the parameters and the shard.
+ * ZeRO's and FSDP's partitioning of a list of parameters (FSDP's FlatParameter layout): the parameters,
+ * flattened in order into one float32 buffer padded to a multiple of the world size, split into `worldSize`
+ * equal contiguous shards; rank `r` owns elements `[r·shardSize, (r+1)·shardSize)`. The buffer itself is never
+ * kept whole: it is a coordinate system for moving values between the parameters and the shard.
  */
 export class FlatShard {
   /** Where each parameter starts in the flat buffer. */
@@ -24,7 +26,8 @@ export class FlatShard {
   readonly paddedNumel: number;
   /** Elements of each rank's shard. */
   readonly shardSize: number;
-  private readonly pieces: Piece[];
+  /** This rank's pieces of the parameters, in shard order (the rest of the shard is padding). */
+  readonly pieces: ShardPiece[];
 
   constructor(
     readonly params: Parameter[],
@@ -47,7 +50,7 @@ export class FlatShard {
       const start = this.offsets[i]!;
       const from = Math.max(start, lo);
       const to = Math.min(start + param.size, hi);
-      if (to > from) this.pieces.push({ param, from: from - start, length: to - from });
+      if (to > from) this.pieces.push({ param, from: from - start, length: to - from, at: from - lo });
     });
   }
 
@@ -63,11 +66,12 @@ export class FlatShard {
     });
   }
 
-  /** The whole padded flat buffer of the per-parameter tensors `of(param)`, on the host. */
-  flatten(of: (param: Parameter) => tf.Tensor): Float32Array {
+  /** The whole padded flat buffer of the per-parameter tensors `of(param)` (zeros where it gives null). */
+  flatten(of: (param: Parameter) => tf.Tensor | null): Float32Array {
     const flat = new Float32Array(this.paddedNumel);
     this.params.forEach((param, i) => {
-      flat.set(of(param).dataSync() as Float32Array, this.offsets[i]!);
+      const value = of(param);
+      if (value !== null) flat.set(value.dataSync() as Float32Array, this.offsets[i]!);
     });
     return flat;
   }

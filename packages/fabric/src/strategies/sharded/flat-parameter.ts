@@ -1,0 +1,157 @@
+import { type Collective, FulmenError, type Parameter, tf } from "@fulmen/core";
+import { FlatShard } from "./flat-shard";
+
+/**
+ * One sharded group of parameters (FSDP's FlatParameter, one of ZeRO's partitions): their flat layout, this
+ * rank's shard of their reduced gradient and, when parameters are sharded too (FSDP `FULL_SHARD`, ZeRO-3), this
+ * rank's shard of their values, the only copy kept between uses: the parameters' own storage is released and
+ * only gathered around the forward and backward of the unit that owns them.
+ */
+export class FlatParameter {
+  readonly layout: FlatShard;
+  /** This rank's shard of the reduced gradient (summed over synchronised backward passes since zeroGrad), or null. */
+  gradShard: tf.Tensor1D | null = null;
+  private valueShard: tf.Tensor1D | null = null;
+  /** Local full gradients of backward passes not yet synchronised (noBackwardSync), with sharded parameters. */
+  private pending: Float32Array | null = null;
+
+  constructor(
+    readonly params: Parameter[],
+    private readonly collective: Collective,
+    /** What owns the parameters, for error messages ("unit 'layers.0' (Block)"). */
+    readonly owner: string,
+  ) {
+    this.layout = new FlatShard(params, collective.rank, collective.worldSize);
+  }
+
+  /** Whether the values live as this rank's shard (the parameters released between uses). */
+  get isSharded(): boolean {
+    return this.valueShard !== null;
+  }
+
+  /** Keeps only this rank's shard of the parameters' current values and releases their storage. */
+  shardValues(): void {
+    const shard = tf.keep(this.layout.shardOf((p) => p.data));
+    this.valueShard?.dispose();
+    this.valueShard = shard;
+    this.release();
+  }
+
+  /** Gives every parameter its full value again from the shards (all-gather). */
+  gather(): void {
+    if (this.valueShard === null) return;
+    const full = this.collective.allGather(this.valueShard.dataSync() as Float32Array);
+    this.layout.unflatten(full, (p, v) => p.restoreStorage(v));
+  }
+
+  /** Releases the parameters' storage again (their values stay in the shard). */
+  release(): void {
+    if (this.valueShard === null) return;
+    const reason =
+      `its value is sharded across ranks and gathered only while the forward or backward of ${this.owner} runs. ` +
+      "Read it there, put the modules that share or read it outside into one unit (autoWrapPolicy), or use the " +
+      "module's stateDict() to see the whole value.";
+    for (const p of this.params) p.releaseStorage(reason);
+  }
+
+  /** This rank's shard of the values (sharded: the kept shard; else sliced from the parameters). */
+  values(): tf.Tensor1D {
+    return this.valueShard !== null ? tf.clone(this.valueShard) : this.layout.shardOf((p) => p.data);
+  }
+
+  /**
+   * Makes `shard` (this rank's updated shard of the values, owned by this call) the parameters' value: kept as
+   * the shard when sharded, else all-gathered into every rank's full parameters.
+   */
+  setValues(shard: tf.Tensor1D): void {
+    if (this.valueShard !== null) {
+      this.valueShard.dispose();
+      this.valueShard = tf.keep(shard);
+      return;
+    }
+    const full = this.collective.allGather(shard.dataSync() as Float32Array);
+    shard.dispose();
+    this.layout.unflatten(full, (p, v) => p.assign(v));
+  }
+
+  /**
+   * Takes one backward pass's local gradients of the parameters (null where a parameter took no part: zeros):
+   * with `sync`, adds what earlier unsynchronised passes left, reduce-scatters the mean across ranks and adds
+   * this rank's shard to {@link FlatParameter.gradShard}; without, keeps them locally until a synchronised pass.
+   */
+  addGradients(grads: Array<tf.Tensor | null>, sync: boolean): void {
+    const byParam = new Map(this.params.map((p, i) => [p, grads[i] ?? null]));
+    const flat = this.layout.flatten((p) => (p.requiresGrad ? byParam.get(p)! : null));
+    if (this.pending !== null) {
+      for (let i = 0; i < flat.length; i++) flat[i]! += this.pending[i]!;
+      this.pending = null;
+    }
+    if (!sync) {
+      this.pending = flat;
+      return;
+    }
+    const shard = this.collective.reduceScatter(flat, "mean");
+    // Kept: backward may run inside the caller's tidy (the Trainer's); the shard lives until zeroGrad.
+    const reduced = tf.keep(tf.tensor1d(shard, "float32"));
+    if (this.gradShard === null) this.gradShard = reduced;
+    else {
+      const sum = tf.keep(tf.add(this.gradShard, reduced) as tf.Tensor1D);
+      this.gradShard.dispose();
+      reduced.dispose();
+      this.gradShard = sum;
+    }
+  }
+
+  /**
+   * After a synchronised backward, for parameters that keep their full values: reduce-scatters the gradients
+   * they hold (ZeRO-2's gradient partitioning) and frees them. Every trainable parameter must have one, or none.
+   */
+  reduceHeldGradients(): void {
+    const trainable = this.params.filter((p) => p.requiresGrad);
+    const missing = trainable.filter((p) => p.grad === null).length;
+    if (missing === trainable.length) return;
+    if (missing > 0)
+      throw new FulmenError(
+        `${missing} trainable parameter(s) of ${this.owner} received no gradient on rank ${this.collective.rank}. ` +
+          "Every trainable parameter must take part in the loss on every rank (or set requiresGrad = false on it).",
+      );
+    this.addGradients(
+      this.params.map((p) => p.grad),
+      true,
+    );
+    for (const p of trainable) p.setGrad(null);
+  }
+
+  /**
+   * Every parameter's whole gradient as this rank sees it (FSDP's `summon_full_params(with_grads=True)`): the
+   * reduced shards all-gathered (the same on every rank; every rank must call it), or the local gradients of
+   * unsynchronised passes, or null where there is none. The caller owns the tensors.
+   */
+  wholeGradients(): Map<Parameter, tf.Tensor | null> {
+    const out = new Map<Parameter, tf.Tensor | null>();
+    const flat =
+      this.gradShard !== null
+        ? this.collective.allGather(Float32Array.from(this.gradShard.dataSync() as Float32Array))
+        : this.pending;
+    for (const p of this.params) out.set(p, p.grad === null ? null : tf.clone(p.grad));
+    if (flat !== null) this.layout.unflatten(flat, (p, v) => out.set(p, tf.clone(v)));
+    return out;
+  }
+
+  /** Clears the gradient shard (to null, or to zeros with `setToNone` false) and unsynchronised gradients. */
+  zeroGrad(setToNone: boolean): void {
+    this.pending = null;
+    if (this.gradShard === null) return;
+    const old = this.gradShard;
+    this.gradShard = setToNone ? null : tf.keep(tf.zerosLike(old) as tf.Tensor1D);
+    old.dispose();
+  }
+
+  /** Gives the parameters their full values for good and frees the shards (the strategy's teardown). */
+  unshard(): void {
+    this.gather();
+    this.valueShard?.dispose();
+    this.valueShard = null;
+    this.zeroGrad(true);
+  }
+}

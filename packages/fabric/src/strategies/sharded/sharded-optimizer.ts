@@ -1,0 +1,357 @@
+import {
+  Adagrad,
+  Adam,
+  AdamW,
+  type Collective,
+  FulmenError,
+  type Optimizer,
+  type OptimizerStateDict,
+  Parameter,
+  type ParamState,
+  RMSprop,
+  SGD,
+  tf,
+} from "@fulmen/core";
+import type { FlatParameter } from "./flat-parameter";
+import type { ShardPiece } from "./flat-shard";
+
+/**
+ * Optimizers whose update is element-wise (each element of a parameter moves by its own gradient and state
+ * only), so that stepping a shard of the flat buffer gives exactly the elements the full step would.
+ */
+const ELEMENTWISE_OPTIMIZERS = [AdamW, Adam, SGD, Adagrad, RMSprop];
+
+/** The pieces of one flat parameter that one parameter group steps on this rank (maybe none). */
+interface GroupPart {
+  flat: FlatParameter;
+  /** The group's trainable parameters in the flat parameter (on every rank). */
+  members: Parameter[];
+  /** This rank's pieces of them. */
+  pieces: ShardPiece[];
+  /** The optimizer's state of these pieces, concatenated (moments, step counts), or null before the first step. */
+  state: ParamState | null;
+}
+
+/**
+ * ZeRO's partitioned optimizer (DeepSpeed's `DeepSpeedZeroOptimizer`, FSDP's sharded optimizer state) around a
+ * Fulmen optimizer: each rank keeps optimizer state only for its shard of each flat parameter, steps only that
+ * shard, and hands the updated shard back to the flat parameter (kept as the shard, or all-gathered into full
+ * parameters). The optimizer's own update code runs unchanged on shard-sized parameters made for the step (one
+ * per flat parameter and group); its hyperparameters, and schedulers changing them, stay in its parameter
+ * groups. `stateDict()` gathers the full state into the ordinary per-parameter format, so checkpoints load on
+ * any number of ranks (or without sharding).
+ */
+export class ShardedOptimizer {
+  /** Per parameter group, its parts of the flat parameters. */
+  private readonly parts: GroupPart[][];
+  /** Tensors of the last gathered state dict, freed at the next one (callers do not own a state dict's tensors). */
+  private lastGathered: tf.Tensor[] = [];
+
+  constructor(
+    readonly optimizer: Optimizer,
+    /** Flat parameters covering every trainable parameter of the optimizer. */
+    readonly flats: FlatParameter[],
+    private readonly collective: Collective,
+    /** ZeRO-1: the averaged gradients stay in the parameters; else they are the flat parameters' shards. */
+    private readonly gradientsInParameters: boolean,
+  ) {
+    if (!ELEMENTWISE_OPTIMIZERS.some((cls) => optimizer instanceof cls))
+      throw new FulmenError(
+        `Sharded strategies: ${optimizer.constructor.name} is not supported; ZeRO and FSDP shard element-wise ` +
+          "optimizers only: use AdamW, Adam, SGD, Adagrad or RMSprop.",
+      );
+    const existing = optimizer.state.size > 0 ? optimizer.stateDict() : null;
+    this.parts = optimizer.paramGroups.map((group) => {
+      const members = new Set(group.params.filter((p) => p.requiresGrad));
+      return flats
+        .filter((flat) => flat.params.some((p) => members.has(p)))
+        .map((flat) => ({
+          flat,
+          members: flat.params.filter((p) => members.has(p)),
+          pieces: flat.layout.pieces.filter((piece) => members.has(piece.param)),
+          state: null,
+        }));
+    });
+    // State the optimizer had before setup (a checkpoint loaded into it) is sharded, then dropped.
+    if (existing !== null) {
+      this.loadStateDict(existing);
+      optimizer.disposeState();
+    }
+    this.install();
+  }
+
+  /** Replaces the optimizer's step, zeroGrad, stateDict, loadStateDict and disposeState with the sharded ones. */
+  private install(): void {
+    const target = this.optimizer as unknown as Record<string, unknown>;
+    target.step = <T>(closure?: () => T): T | undefined => {
+      const loss = closure?.();
+      this.step();
+      return loss;
+    };
+    const zeroGrad = this.optimizer.zeroGrad.bind(this.optimizer);
+    target.zeroGrad = (setToNone = true): void => {
+      zeroGrad(setToNone);
+      for (const flat of this.ownFlats()) flat.zeroGrad(setToNone);
+    };
+    target.stateDict = () => this.stateDict();
+    target.loadStateDict = (state: OptimizerStateDict) => this.loadStateDict(state);
+    target.disposeState = () => this.disposeState();
+  }
+
+  /** The flat parameters this optimizer steps. */
+  private ownFlats(): FlatParameter[] {
+    return [...new Set(this.parts.flat().map((p) => p.flat))];
+  }
+
+  /** Steps this rank's shard of every flat parameter that has a gradient, then hands the shards back. */
+  step(): void {
+    const flats = this.ownFlats().filter((flat) => this.hasGradient(flat));
+    const values = new Map<FlatParameter, Float32Array>();
+    const grads = new Map<FlatParameter, tf.Tensor1D>();
+    for (const flat of flats) {
+      const v = flat.values();
+      values.set(flat, Float32Array.from(v.dataSync() as Float32Array));
+      v.dispose();
+      grads.set(
+        flat,
+        this.gradientsInParameters
+          ? flat.layout.shardOf((p) => p.grad ?? tf.zerosLike(p.data))
+          : flat.gradShard!,
+      );
+    }
+    try {
+      this.optimizer.paramGroups.forEach((group, g) => {
+        const parts = this.parts[g]!.filter((part) => values.has(part.flat));
+        if (parts.length === 0) return;
+        const stepped = parts.map((part) => {
+          const own = values.get(part.flat)!;
+          const value = tf.tensor1d(gatherPieces(own, part.pieces), "float32");
+          const param = new Parameter(value);
+          value.dispose();
+          param.grad = tf.tidy(() => slicePieces(grads.get(part.flat)!, part.pieces));
+          if (part.state !== null) this.optimizer.state.set(param, part.state);
+          return param;
+        });
+        const userParams = group.params;
+        group.params = stepped;
+        try {
+          Optimizer_step(this.optimizer);
+        } finally {
+          group.params = userParams;
+          parts.forEach((part, k) => {
+            const param = stepped[k]!;
+            part.state = this.optimizer.state.get(param) ?? null;
+            this.optimizer.state.delete(param);
+            scatterPieces(values.get(part.flat)!, part.pieces, param.data.dataSync() as Float32Array);
+            param.dispose();
+          });
+        }
+      });
+    } finally {
+      if (this.gradientsInParameters) for (const g of grads.values()) g.dispose();
+    }
+    for (const [flat, v] of values) flat.setValues(tf.tensor1d(v, "float32"));
+  }
+
+  /**
+   * Whether a flat parameter has a gradient to step (the same answer on every rank): its reduced shard, or (ZeRO-1)
+   * the all-reduced gradients in its parameters, every trainable one or none.
+   */
+  private hasGradient(flat: FlatParameter): boolean {
+    if (!this.gradientsInParameters) return flat.gradShard !== null;
+    const trainable = flat.params.filter((p) => p.requiresGrad);
+    const missing = trainable.filter((p) => p.grad === null).length;
+    if (missing === trainable.length) return false;
+    if (missing > 0)
+      throw new FulmenError(
+        `${missing} trainable parameter(s) of ${flat.owner} have no gradient at optimizer.step(). ` +
+          "Every trainable parameter must take part in the loss (or set requiresGrad = false on it).",
+      );
+    return true;
+  }
+
+  /**
+   * The full optimizer state, as the unsharded optimizer would give it (per-parameter tensors in the
+   * parameters' shapes): every rank must call it, as it all-gathers the shards. Its tensors stay valid until the
+   * next call.
+   */
+  stateDict(): OptimizerStateDict {
+    for (const t of this.lastGathered) t.dispose();
+    this.lastGathered = [];
+    const index = new Map<Parameter, number>();
+    const paramGroups = this.optimizer.paramGroups.map((group) => {
+      const { params, ...options } = group;
+      return {
+        ...options,
+        params: params.map((p) => {
+          if (!index.has(p)) index.set(p, index.size);
+          return index.get(p)!;
+        }),
+      };
+    });
+    const state: Record<number, ParamState> = {};
+    for (const flat of this.ownFlats()) {
+      const parts = this.parts.map((group) => group.find((p) => p.flat === flat) ?? null);
+      const stepped = parts.filter((p): p is GroupPart => p !== null && p.state !== null);
+      if (stepped.length === 0) continue;
+      const perParam = new Map<Parameter, ParamState>();
+      parts.forEach((part) => {
+        if (part === null || part.state === null) return;
+        for (const p of part.members) {
+          const s: ParamState = {};
+          for (const [key, value] of Object.entries(part.state))
+            if (!(value instanceof tf.Tensor)) s[key] = value;
+          perParam.set(p, s);
+        }
+      });
+      const keys = [
+        ...new Set(
+          stepped.flatMap((p) => Object.keys(p.state!).filter((k) => p.state![k] instanceof tf.Tensor)),
+        ),
+      ].sort();
+      for (const key of keys) {
+        const shard = new Float32Array(flat.layout.shardSize);
+        for (const part of stepped) {
+          const value = part.state![key];
+          if (!(value instanceof tf.Tensor)) continue;
+          scatterPieces(shard, part.pieces, value.dataSync() as Float32Array);
+        }
+        const full = this.collective.allGather(shard);
+        flat.layout.unflatten(full, (p, v) => {
+          const s = perParam.get(p);
+          if (s === undefined) return;
+          const kept = tf.keep(tf.clone(v));
+          this.lastGathered.push(kept);
+          s[key] = kept;
+        });
+      }
+      for (const [p, s] of perParam) if (index.has(p)) state[index.get(p)!] = s;
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Loads a full optimizer state (from {@link ShardedOptimizer.stateDict}, or an unsharded optimizer's, saved with
+   * any number of ranks): keeps this rank's shard of it, and the groups' hyperparameters.
+   */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const name = this.optimizer.constructor.name;
+    if (!stateDict || !Array.isArray(stateDict.paramGroups) || typeof stateDict.state !== "object")
+      throw new FulmenError(`${name}.loadStateDict: expected an object with 'state' and 'paramGroups'.`);
+    const groups = this.optimizer.paramGroups;
+    if (stateDict.paramGroups.length !== groups.length)
+      throw new FulmenError(
+        `${name}.loadStateDict: the state has ${stateDict.paramGroups.length} parameter groups, the optimizer has ${groups.length}.`,
+      );
+    const next = groups.map((group, g) => {
+      const saved = stateDict.paramGroups[g]!;
+      if (saved.params.length !== group.params.length)
+        throw new FulmenError(
+          `${name}.loadStateDict: parameter group ${g} has ${saved.params.length} parameters in the state but ${group.params.length} in the optimizer.`,
+        );
+      const byParam = new Map<Parameter, ParamState>();
+      saved.params.forEach((id, k) => {
+        const s = stateDict.state[id];
+        if (s !== undefined) byParam.set(group.params[k]!, s);
+      });
+      return this.parts[g]!.map((part) => shardState(part, byParam, g));
+    });
+    this.disposeState();
+    next.forEach((states, g) => {
+      states.forEach((s, k) => {
+        this.parts[g]![k]!.state = s;
+      });
+    });
+    groups.forEach((group, g) => {
+      const { params: _ignored, ...options } = stateDict.paramGroups[g]!;
+      Object.assign(group, options);
+    });
+  }
+
+  /** Frees the sharded state. */
+  disposeState(): void {
+    for (const part of this.parts.flat()) {
+      for (const v of Object.values(part.state ?? {})) if (v instanceof tf.Tensor) v.dispose();
+      part.state = null;
+    }
+  }
+
+  /** Frees everything the sharded optimizer holds (state, the last gathered state dict). */
+  dispose(): void {
+    this.disposeState();
+    for (const t of this.lastGathered) t.dispose();
+    this.lastGathered = [];
+  }
+}
+
+/** This rank's part of a group's per-parameter state (every parameter of the part has state, or none). */
+function shardState(part: GroupPart, byParam: Map<Parameter, ParamState>, g: number): ParamState | null {
+  const withState = part.members.filter((p) => byParam.has(p));
+  if (withState.length === 0) return null;
+  if (withState.length !== part.members.length)
+    throw new FulmenError(
+      `Sharded strategies: the optimizer state has state for ${withState.length} of the ${part.members.length} trainable parameters of group ${g} in ${part.flat.owner}; it needs all or none.`,
+    );
+  const template = byParam.get(withState[0]!)!;
+  const sharded: ParamState = {};
+  for (const [key, value] of Object.entries(template)) {
+    if (!(value instanceof tf.Tensor)) {
+      sharded[key] = value;
+      continue;
+    }
+    for (const piece of part.pieces) {
+      const v = byParam.get(piece.param)?.[key];
+      if (!(v instanceof tf.Tensor) || !tf.util.arraysEqual(v.shape, piece.param.shape))
+        throw new FulmenError(
+          `Sharded strategies: optimizer state '${key}' of a parameter of shape [${piece.param.shape}] in group ${g} is missing or has another shape; the state must cover every parameter of the group or none.`,
+        );
+    }
+    sharded[key] = tf.keep(
+      tf.tidy(() =>
+        part.pieces.length === 0
+          ? tf.zeros([0])
+          : tf.concat(
+              part.pieces.map((piece) =>
+                tf.slice(
+                  tf.reshape(byParam.get(piece.param)![key] as tf.Tensor, [-1]),
+                  [piece.from],
+                  [piece.length],
+                ),
+              ),
+            ),
+      ),
+    );
+  }
+  return sharded;
+}
+
+/** The pieces' elements of a shard-sized array, concatenated. */
+function gatherPieces(shard: Float32Array, pieces: ShardPiece[]): Float32Array {
+  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
+  let k = 0;
+  for (const piece of pieces) {
+    out.set(shard.subarray(piece.at, piece.at + piece.length), k);
+    k += piece.length;
+  }
+  return out;
+}
+
+/** Writes concatenated piece values back to their places in a shard-sized array. */
+function scatterPieces(shard: Float32Array, pieces: ShardPiece[], values: Float32Array): void {
+  let k = 0;
+  for (const piece of pieces) {
+    shard.set(values.subarray(k, k + piece.length), piece.at);
+    k += piece.length;
+  }
+}
+
+/** The pieces' elements of a shard-sized tensor, concatenated. */
+function slicePieces(shard: tf.Tensor1D, pieces: ShardPiece[]): tf.Tensor1D {
+  if (pieces.length === 0) return tf.zeros([0]);
+  return tf.concat(pieces.map((piece) => tf.slice(shard, [piece.at], [piece.length]))) as tf.Tensor1D;
+}
+
+/** The optimizer class's own step (its `step` property is replaced by the sharded one). */
+function Optimizer_step(optimizer: Optimizer): void {
+  Object.getPrototypeOf(optimizer).step.call(optimizer);
+}

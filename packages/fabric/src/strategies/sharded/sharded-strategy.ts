@@ -1,0 +1,331 @@
+import {
+  type Accelerator,
+  checkpoint,
+  clipGradNorm_,
+  clipGradValue_,
+  FulmenError,
+  type Module,
+  type Optimizer,
+  Parameter,
+  type ParameterSource,
+  type Precision,
+  type StateDict,
+  tf,
+  toParameterList,
+} from "@fulmen/core";
+import { DDPStrategy, type DDPStrategyOptions } from "../ddp/ddp-strategy";
+import { FlatParameter } from "./flat-parameter";
+import { globalGradientNorm } from "./global-norm";
+import { ShardedOptimizer } from "./sharded-optimizer";
+import { assignParameters } from "./unit-assignment";
+
+/** What a sharded strategy shards (ZeRO's stages, FSDP's sharding strategies). */
+export interface ShardingPlan {
+  /** Optimizer state (ZeRO-1 and up). */
+  optimizerState: boolean;
+  /** Gradients: reduce-scattered into shards instead of all-reduced (ZeRO-2 and up, FSDP `SHARD_GRAD_OP`). */
+  gradients: boolean;
+  /** Parameters, gathered only around their unit's forward and backward (ZeRO-3, FSDP `FULL_SHARD`). */
+  parameters: boolean;
+}
+
+/** One sharding unit of a set-up module: its flat parameter and the forward it replaced. */
+interface Unit {
+  module: Module;
+  flat: FlatParameter;
+  forward: unknown;
+}
+
+/**
+ * The base of the sharded data-parallel strategies (DeepSpeed's ZeRO, FSDP): DDP's processes, start from rank
+ * 0's weights and no-sync accumulation, plus sharding by {@link ShardingPlan}. Optimizer state is kept per
+ * rank for its shard of each flat parameter ({@link ShardedOptimizer}); sharded gradients are reduce-scattered
+ * after a synchronised backward; sharded parameters keep only this rank's shard between uses, and each unit
+ * (module chosen by {@link ShardedStrategy.unitsOf}) all-gathers its parameters for its forward, frees them
+ * after, and in backward gathers them again, recomputes its forward (tfjs keeps no handle on freed
+ * parameters, so the unit's activations are recomputed, as with activation checkpointing) and reduce-scatters
+ * its gradients at once. Gradient clipping uses the norm across shards; the module's `stateDict()` and the
+ * optimizers' `stateDict()` gather the full state, so checkpoints are ordinary files that load on any number
+ * of ranks. Subclasses say what to shard and which modules are units.
+ */
+export abstract class ShardedStrategy extends DDPStrategy {
+  private flats: FlatParameter[] = [];
+  private units: Unit[] = [];
+  private shardedOptimizers: ShardedOptimizer[] = [];
+  /** A scalar on the tape that every unit takes as an input, so backward reaches units fed only by data. */
+  private anchor: Parameter | null = null;
+  /** Tensors of the last gathered module state dict (callers do not own a state dict's tensors). */
+  private lastState: tf.Tensor[] = [];
+  private readonly patchedModules: Module[] = [];
+
+  constructor(options: DDPStrategyOptions = {}) {
+    super(options);
+  }
+
+  /** What this strategy shards. */
+  protected abstract get plan(): ShardingPlan;
+
+  /** The modules of `root` whose parameters are gathered together (sharded parameters only). */
+  protected abstract unitsOf(root: Module): Module[];
+
+  /** Modules whose forward is recomputed in backward (activation checkpointing); none by default. */
+  protected checkpointedModules(_root: Module): Module[] {
+    return [];
+  }
+
+  override connect(accelerator: Accelerator, precision: Precision): void {
+    if (precision.name !== "32-true")
+      throw new FulmenError(
+        `The "${this.name}" strategy: precision "${precision.name}" is not implemented yet with sharding in this version of Fulmen; use precision "32-true".`,
+      );
+    super.connect(accelerator, precision);
+  }
+
+  override setupModule<M extends Module>(module: M): M {
+    const owned = new Set(this.shardedOptimizers.flatMap((o) => o.flats.flatMap((f) => f.params)));
+    if (module.parameters().some((p) => owned.has(p)))
+      throw new FulmenError(
+        `The "${this.name}" strategy: set up the module before its optimizer (fabric.setup(model, optimizer) or fabric.setupModule first).`,
+      );
+    const prepared = super.setupModule(module);
+    for (const m of this.checkpointedModules(prepared)) this.checkpointForward(m);
+    if (!this.plan.parameters) return prepared;
+    const { units, rootParams } = assignParameters(prepared, this.unitsOf(prepared));
+    if (units.some((u) => u.owned.length > 0) && this.anchor === null)
+      this.anchor = new Parameter(tf.scalar(0));
+    for (const { name, module: unitModule, owned: params, external } of units) {
+      if (params.length === 0) continue;
+      const flat = new FlatParameter(
+        params,
+        this.collective,
+        `unit '${name}' (${unitModule.constructor.name})`,
+      );
+      flat.shardValues();
+      this.flats.push(flat);
+      this.units.push({ module: unitModule, flat, forward: this.wrapUnit(unitModule, flat, external) });
+    }
+    if (rootParams.length > 0)
+      this.flats.push(
+        new FlatParameter(rootParams, this.collective, "the root module (parameters outside every unit)"),
+      );
+    // Every module of the tree, so that a submodule's state dict (`model.net.stateDict()`) is whole too.
+    for (const m of prepared.modules()) if (m.parameters().length > 0) this.patchStateDict(m);
+    return prepared;
+  }
+
+  /** Makes a unit's forward gather its parameters, free them after, and recompute in backward. */
+  private wrapUnit(unit: Module, flat: FlatParameter, external: Parameter[]): unknown {
+    const forward = Object.hasOwn(unit, "forward") ? (unit as { forward: unknown }).forward : undefined;
+    const original = unit.forward.bind(unit) as (...args: never[]) => unknown;
+    const trainable = flat.params.filter((p) => p.requiresGrad);
+    const anchor = this.anchor!;
+    Object.defineProperty(unit, "forward", {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value: (...args: unknown[]) =>
+        checkpoint(original, args, {
+          params: external,
+          hooks: {
+            before: () => flat.gather(),
+            after: () => flat.release(),
+            localParams: () => trainable,
+            gradients: (grads) => {
+              const byParam = new Map(trainable.map((p, i) => [p, grads[i] ?? null]));
+              flat.addGradients(
+                flat.params.map((p) => byParam.get(p) ?? null),
+                this.syncGradients,
+              );
+            },
+            anchors: [anchor.data],
+          },
+        }),
+    });
+    return forward;
+  }
+
+  /** Recomputes a module's forward in backward instead of keeping its activations. */
+  private checkpointForward(module: Module): void {
+    const original = module.forward.bind(module) as (...args: never[]) => unknown;
+    Object.defineProperty(module, "forward", {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      // The parameters are read when called: under sharded parameters they are the ones gathered right then.
+      value: (...args: unknown[]) =>
+        checkpoint(original, args, { params: module.parameters().filter((p) => p.isMaterialized) }),
+    });
+  }
+
+  /**
+   * The module's stateDict and loadStateDict see whole parameters: gathered for the call, resharded after (every
+   * rank must call them, as it calls the optimizer's).
+   */
+  private patchStateDict(module: Module): void {
+    const sharded = () => this.flats.filter((f) => f.isSharded && f.params.some((p) => mine.has(p)));
+    const mine = new Set(module.parameters());
+    const stateDict = module.stateDict.bind(module);
+    const loadStateDict = module.loadStateDict.bind(module);
+    const target = module as unknown as Record<string, unknown>;
+    target.stateDict = (prefix?: string): StateDict => {
+      for (const t of this.lastState) t.dispose();
+      this.lastState = [];
+      const flats = sharded();
+      for (const f of flats) f.gather();
+      try {
+        const state = stateDict(prefix);
+        for (const key of Object.keys(state)) {
+          const kept = tf.keep(tf.clone(state[key]!));
+          this.lastState.push(kept);
+          state[key] = kept;
+        }
+        return state;
+      } finally {
+        for (const f of flats) f.release();
+      }
+    };
+    target.loadStateDict = (state: StateDict, options?: { strict?: boolean }) => {
+      const flats = sharded();
+      for (const f of flats) f.gather();
+      try {
+        return loadStateDict(state, options);
+      } finally {
+        for (const f of flats) f.shardValues();
+      }
+    };
+    this.patchedModules.push(module);
+  }
+
+  override setupOptimizer<O extends Optimizer>(optimizer: O): O {
+    if (!this.plan.optimizerState) return optimizer;
+    const params = [...new Set(optimizer.paramGroups.flatMap((g) => g.params))].filter((p) => p.requiresGrad);
+    const covered = new Set(this.flats.flatMap((f) => f.params));
+    const loose = params.filter((p) => !covered.has(p));
+    if (loose.length > 0)
+      this.flats.push(new FlatParameter(loose, this.collective, "the optimizer's parameters"));
+    const wanted = new Set(params);
+    const flats = this.flats.filter((f) => f.params.some((p) => wanted.has(p)));
+    this.shardedOptimizers.push(
+      new ShardedOptimizer(optimizer, flats, this.collective, !this.plan.gradients),
+    );
+    return optimizer;
+  }
+
+  override backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
+    if (!this.plan.gradients) return super.backward(closure, params);
+    // Parameters held whole are differentiated on the tape; sharded ones by their unit's recomputation.
+    const onTape = toParameterList(params).filter((p) => p.isMaterialized);
+    const loss = this.precision.backward(closure, this.anchor === null ? onTape : [...onTape, this.anchor]);
+    this.anchor?.setGrad(null);
+    if (this.syncGradients) {
+      for (const flat of this.flats) if (!flat.isSharded) flat.reduceHeldGradients();
+      // Parameters no flat parameter covers (none in the usual setup) are averaged as DDP does.
+      const covered = new Set(this.flats.flatMap((f) => f.params));
+      const rest = onTape.filter((p) => p.requiresGrad && p.grad !== null && !covered.has(p));
+      if (rest.length > 0) this.gradientReducer.allReduce(rest);
+    }
+    return loss;
+  }
+
+  /**
+   * Clips by the global norm (or by value). Gradients held whole in the parameters (ZeRO-1, the same on every
+   * rank) count once; gradient shards combine their partial norms across ranks with an all-reduce.
+   */
+  clipGradients(
+    module: Module,
+    _optimizer: Optimizer,
+    options: { maxNorm?: number; clipVal?: number; normType: number; errorIfNonfinite: boolean },
+  ): tf.Scalar | null {
+    const { maxNorm, clipVal, normType, errorIfNonfinite } = options;
+    const params = new Set(toParameterList(module));
+    const shards = this.flats.filter((f) => f.gradShard !== null && f.params.some((p) => params.has(p)));
+    const loose = [...params].filter((p) => p.grad !== null);
+    if (shards.length === 0) {
+      if (maxNorm !== undefined) return clipGradNorm_(loose, maxNorm, normType, { errorIfNonfinite });
+      clipGradValue_(loose, clipVal!);
+      return null;
+    }
+    if (maxNorm === undefined) {
+      clipGradValue_(loose, clipVal!);
+      for (const f of shards) replaceShard(f, tf.clipByValue(f.gradShard!, -clipVal!, clipVal!));
+      return null;
+    }
+    if (!(maxNorm >= 0)) throw new FulmenError(`clipGradients: maxNorm must be >= 0, got ${maxNorm}.`);
+    const total = globalGradientNorm(
+      shards.map((f) => f.gradShard!),
+      loose.map((p) => p.grad!),
+      normType,
+      (value, op) => {
+        const data = Float32Array.of(value);
+        this.collective.allReduce(data, op);
+        return data[0]!;
+      },
+    );
+    if (errorIfNonfinite && !Number.isFinite(total))
+      throw new FulmenError(
+        `clipGradients: the total norm of order ${normType} is ${total}, so the gradients cannot be clipped. Set errorIfNonfinite: false to clip anyway.`,
+      );
+    const totalTensor = tf.scalar(total);
+    tf.tidy(() => {
+      const coef = tf.minimum(tf.div(maxNorm, tf.add(totalTensor, 1e-6)), 1);
+      for (const p of loose) p.setGrad(tf.mul(p.grad!, coef));
+      for (const f of shards) replaceShard(f, tf.mul(f.gradShard!, coef));
+    });
+    return totalTensor;
+  }
+
+  /**
+   * The whole gradient of every parameter of `module`, by name (FSDP's `summon_full_params(with_grads=True)`),
+   * for inspecting gradients that the strategy holds as shards: after a synchronised backward the averaged
+   * gradients (the same on every rank), inside `noBackwardSync` this rank's own; null where a parameter has none.
+   * Every rank must call it. The caller owns the tensors.
+   */
+  fullGradients(module: Module): Record<string, tf.Tensor | null> {
+    const byParam = new Map<Parameter, tf.Tensor | null>();
+    const mine = new Set(module.parameters());
+    for (const flat of this.flats)
+      if (flat.params.some((p) => mine.has(p))) for (const [p, g] of flat.wholeGradients()) byParam.set(p, g);
+    const out: Record<string, tf.Tensor | null> = {};
+    for (const [name, p] of module.namedParameters()) {
+      out[name] = byParam.has(p) ? byParam.get(p)! : p.grad === null ? null : tf.clone(p.grad);
+      byParam.delete(p);
+    }
+    for (const g of byParam.values()) g?.dispose();
+    return out;
+  }
+
+  /** Gives every module its whole parameters and original methods back, and frees the shards. */
+  override teardown(): void {
+    for (const unit of this.units) {
+      unit.flat.unshard();
+      if (unit.forward === undefined) delete (unit.module as { forward?: unknown }).forward;
+      else
+        Object.defineProperty(unit.module, "forward", {
+          value: unit.forward,
+          writable: true,
+          configurable: true,
+        });
+    }
+    for (const module of this.patchedModules) {
+      delete (module as { stateDict?: unknown }).stateDict;
+      delete (module as { loadStateDict?: unknown }).loadStateDict;
+    }
+    for (const flat of this.flats) flat.zeroGrad(true);
+    for (const t of this.lastState) t.dispose();
+    this.anchor?.dispose();
+    this.anchor = null;
+    this.lastState = [];
+    this.units = [];
+    this.flats = [];
+    this.shardedOptimizers = [];
+    this.patchedModules.length = 0;
+    super.teardown();
+  }
+}
+
+/** Replaces a flat parameter's gradient shard, keeping the new one past the surrounding tidy. */
+function replaceShard(flat: FlatParameter, value: tf.Tensor): void {
+  const old = flat.gradShard;
+  flat.gradShard = tf.keep(value) as tf.Tensor1D;
+  old?.dispose();
+}

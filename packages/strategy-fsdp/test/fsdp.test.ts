@@ -1,0 +1,135 @@
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  expectBytes,
+  expectSameAsDdp,
+  maxWeightDifference,
+  type RunConfig,
+  shardedProject,
+} from "../../../tooling/test-helpers/sharded-project";
+
+// A user's project: core, fabric, the trainer and this package installed; Fabric finds "fsdp" by name.
+const project = shardedProject(["core", "fabric", "trainer", "strategy-fsdp"]);
+afterAll(() => project.remove());
+
+type Fsdp = NonNullable<RunConfig["fsdp"]>;
+
+describe("FSDP across real processes trains exactly like DDP", () => {
+  it("2 ranks: every sharding strategy and wrap policy, activation checkpointing (AdamW, clipping, accumulation, dropout, a tied weight), without leaks", () => {
+    const ddp = project.train({ strategy: "ddp", devices: 2 });
+    const byName = project.train({ strategy: "fsdp", devices: 2 });
+    expect(byName[0]!.name).toBe("fsdp");
+    expectSameAsDdp(ddp, byName, 'strategy "fsdp"');
+    const configs: Fsdp[] = [
+      { shardingStrategy: "FULL_SHARD", policy: "blocks" },
+      { shardingStrategy: "FULL_SHARD", policy: "layers", checkpointing: true },
+      { shardingStrategy: "FULL_SHARD", policy: "size" },
+      { shardingStrategy: "SHARD_GRAD_OP" },
+      { shardingStrategy: "NO_SHARD" },
+      { shardingStrategy: "HYBRID_SHARD", policy: "layers" },
+    ];
+    for (const fsdp of configs)
+      expectSameAsDdp(ddp, project.train({ fsdp, devices: 2 }), JSON.stringify(fsdp));
+  });
+
+  it("4 ranks: FULL_SHARD and SHARD_GRAD_OP", () => {
+    const ddp = project.train({ strategy: "ddp", devices: 4 });
+    const configs: Fsdp[] = [
+      { shardingStrategy: "FULL_SHARD", policy: "blocks" },
+      { shardingStrategy: "SHARD_GRAD_OP" },
+    ];
+    for (const fsdp of configs)
+      expectSameAsDdp(ddp, project.train({ fsdp, devices: 4 }), JSON.stringify(fsdp));
+  });
+});
+
+describe("FSDP memory", () => {
+  it("each rank holds FULL_SHARD's 16Ψ/N and SHARD_GRAD_OP's 4Ψ+12Ψ/N bytes right after optimizer.step(), for 2 and 4 ranks", () => {
+    for (const devices of [2, 4]) {
+      expectBytes(
+        project.train({ fsdp: { shardingStrategy: "FULL_SHARD" }, devices, model: "big", steps: 1 }),
+        (psi, n) => (16 * psi) / n,
+        `FULL_SHARD on ${devices} ranks`,
+      );
+      expectBytes(
+        project.train({ fsdp: { shardingStrategy: "SHARD_GRAD_OP" }, devices, model: "big", steps: 1 }),
+        (psi, n) => 4 * psi + (12 * psi) / n,
+        `SHARD_GRAD_OP on ${devices} ranks`,
+      );
+    }
+  });
+});
+
+describe("FSDP checkpoints", () => {
+  it('"full" checkpoints saved on 4 ranks resume on 2 ranks (FSDP) and on 1 process, as if never stopped', () => {
+    const ckpt = join(project.folder, "fsdp.ckpt");
+    const reference = project.train({ strategy: "fsdp", devices: 4, saveAt: 3, ckpt, dropout: 0 });
+    const resumedOn2 = project.train({ strategy: "fsdp", devices: 2, resumeAt: 3, ckpt, dropout: 0 });
+    const resumedOn1 = project.train({ strategy: "auto", devices: 1, resumeAt: 3, ckpt, dropout: 0 });
+    // Each continues the same global batches, so the weights end where the uninterrupted 4-rank run did.
+    expect(maxWeightDifference(reference[0]!, resumedOn2[0]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(reference[0]!, resumedOn1[0]!)).toBeLessThan(1e-5);
+  });
+});
+
+describe("Trainer with FSDP on 2 real processes", () => {
+  it("fits like DDP (accumulation, clipping), checkpoints, and resumes from last.ckpt as if never stopped", () => {
+    const ddp = project.fit("ddp", "ddp", 2, 4);
+    const fsdp = project.fit("fsdp", "fsdp", 2, 4);
+    expect(fsdp[0]!.strategy).toBe("fsdp");
+    expect(fsdp[0]!.step).toBe(ddp[0]!.step);
+    expect(maxWeightDifference(ddp[0]!, fsdp[0]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(fsdp[0]!, fsdp[1]!)).toBe(0);
+    const first = project.fit("first", "fsdp", 2, 2);
+    const resumed = project.fit("resumed", "fsdp", 2, 4, join(project.folder, "first/ckpt/last.ckpt"));
+    expect(first[0]!.step).toBe(fsdp[0]!.step / 2);
+    expect(maxWeightDifference(fsdp[0]!, resumed[0]!)).toBeLessThan(1e-5);
+  });
+});
+
+describe("FULL_SHARD between uses", () => {
+  it("holds only shards: a forward without backward (evaluation) gathers and frees, and reading a weight outside its unit names the unit and the fix", () => {
+    const script = join(project.folder, "between-uses.mjs");
+    writeFileSync(
+      script,
+      `import { manualSeed, nn, tf } from "@fulmen/core";
+import { Fabric } from "@fulmen/fabric";
+const fabric = new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp" });
+await fabric.launch();
+manualSeed(3);
+const model = fabric.setup(new nn.Sequential(new nn.Linear(3, 4), new nn.Linear(4, 2)));
+const x = tf.ones([2, 3]);
+model.eval();
+const before = tf.memory().numTensors;
+const y = tf.tidy(() => model.forward(x));
+const out = { shape: y.shape, grew: tf.memory().numTensors - before - 1 };
+try {
+  model.children()[0].weight.data;
+} catch (e) {
+  out.error = e.message;
+}
+out.keys = Object.keys(model.stateDict());
+console.log(JSON.stringify(out));
+`,
+    );
+    const run = spawnSync(process.execPath, [script], {
+      encoding: "utf8",
+      cwd: project.folder,
+      timeout: 60_000,
+      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "30000" },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as {
+      shape: number[];
+      grew: number;
+      error?: string;
+      keys: string[];
+    };
+    expect(out.shape).toEqual([2, 2]);
+    expect(out.grew).toBe(0); // the gathered weights were freed after the forward
+    expect(out.error).toMatch(/shape \[4,3\] holds no value here: .*unit '0' \(Linear\).*autoWrapPolicy/);
+    expect(out.keys).toEqual(["0.weight", "0.bias", "1.weight", "1.bias"]);
+  });
+});

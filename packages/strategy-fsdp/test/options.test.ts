@@ -1,0 +1,105 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { FulmenError, nn, type tf } from "@fulmen/core";
+import { Fabric } from "@fulmen/fabric";
+import { afterAll, describe, expect, it } from "vitest";
+import { FSDPStrategy, unitsByPolicy } from "../src";
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true });
+});
+
+describe("FSDPStrategy options", () => {
+  it("is found by name, with FULL_SHARD by default", () => {
+    const strategy = new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp" })
+      .strategy as FSDPStrategy;
+    expect(strategy).toBeInstanceOf(FSDPStrategy);
+    expect(strategy.shardingStrategy).toBe("FULL_SHARD");
+  });
+
+  it("refuses, naming it, what this version does not implement, and unknown options", () => {
+    expect(() => new FSDPStrategy({ cpuOffload: true })).toThrow(/cpuOffload is not implemented yet/);
+    expect(() => new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp_cpu_offload" })).toThrow(
+      /cpuOffload is not implemented yet/,
+    );
+    expect(() => new FSDPStrategy({ mixedPrecision: { paramDtype: "bfloat16" } })).toThrow(
+      /mixedPrecision is not implemented yet/,
+    );
+    expect(() => new FSDPStrategy({ stateDictType: "sharded" })).toThrow(/"sharded" .*not implemented yet/);
+    expect(() => new FSDPStrategy({ shardingStrategy: "FULL" as never })).toThrow(
+      /FULL_SHARD, SHARD_GRAD_OP/,
+    );
+    expect(() => new FSDPStrategy({ sharding_strategy: "FULL_SHARD" } as never)).toThrow(FulmenError);
+    expect(
+      () =>
+        new Fabric({
+          accelerator: "cpu",
+          devices: 2,
+          numNodes: 2,
+          strategy: new FSDPStrategy({ shardingStrategy: "HYBRID_SHARD" }),
+        }),
+    ).toThrow(/HYBRID_SHARD across several machines .*not implemented yet/);
+    expect(
+      () => new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp", precision: "bf16-mixed" }),
+    ).toThrow(/precision "bf16-mixed" is not implemented yet with sharding/);
+  });
+});
+
+class Block extends nn.Module {
+  fc = new nn.Linear(4, 4);
+  norm = new nn.LayerNorm([4]);
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.norm.forward(this.fc.forward(x));
+  }
+}
+
+describe("autoWrapPolicy", () => {
+  const model = () => new nn.Sequential(new Block(), new Block(), new nn.Linear(4, 2));
+
+  it("module classes: every instance is a unit; without a policy, the root's children with parameters", () => {
+    const m = model();
+    const [b0, b1, head] = m.children();
+    expect(unitsByPolicy(m, new Set([Block]))).toEqual([b0, b1]);
+    expect(unitsByPolicy(m, [nn.Linear])).toEqual([(b0 as Block).fc, (b1 as Block).fc, head]);
+    expect(unitsByPolicy(m, undefined)).toEqual([b0, b1, head]);
+    expect(unitsByPolicy(m, (_module, name) => name === "2")).toEqual([head]);
+    m.dispose();
+    // A ModuleList has no forward to gather around: its members are the units.
+    const list = new nn.ModuleList([new Block(), new Block()]);
+    const holder = new nn.Sequential(list, new nn.ReLU());
+    expect(unitsByPolicy(holder, undefined)).toEqual([...list]);
+    holder.dispose();
+  });
+
+  it("{ minNumParams }: PyTorch's size-based policy, bottom-up, what a child wrapped no longer counting", () => {
+    const m = model();
+    const [b0, b1, head] = m.children();
+    // A Block holds 20 + 8 parameters, the head 10: with 25, the blocks are units and the head stays at the root.
+    expect(unitsByPolicy(m, { minNumParams: 25 })).toEqual([b0, b1]);
+    expect(unitsByPolicy(m, { minNumParams: 10 })).toEqual([(b0 as Block).fc, (b1 as Block).fc, head]);
+    expect(() => unitsByPolicy(m, { minNumParams: -1 })).toThrow(/minNumParams/);
+    m.dispose();
+  });
+});
+
+describe("finding the package by name", () => {
+  it("says which package to install when @fulmen/strategy-fsdp is missing", () => {
+    const project = mkdtempSync(join(tmpdir(), "fulmen-no-fsdp-"));
+    folders.push(project);
+    mkdirSync(join(project, "node_modules/@fulmen"), { recursive: true });
+    for (const name of ["core", "fabric"])
+      symlinkSync(resolve(__dirname, "../..", name), join(project, "node_modules/@fulmen", name), "dir");
+    writeFileSync(
+      join(project, "main.mjs"),
+      'import { Fabric } from "@fulmen/fabric";\n' +
+        'try { new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp" }); } catch (e) { console.log(e.message); process.exit(3); }\n',
+    );
+    const run = spawnSync(process.execPath, [join(project, "main.mjs")], { encoding: "utf8", cwd: project });
+    expect(run.status, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/"fsdp" is provided by @fulmen\/strategy-fsdp, which is not installed/);
+    expect(run.stdout).toMatch(/npm install @fulmen\/strategy-fsdp/);
+  });
+});

@@ -1,0 +1,137 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { expect } from "vitest";
+
+/** What one rank of `sharded-train.mjs` reports. */
+export interface RunSummary {
+  weights: Record<string, number[]>;
+  losses: number[];
+  norms: number[];
+  tensorCounts: number[];
+  bytesAfterStep: number[];
+  numParams: number;
+  worldSize: number;
+  name: string;
+}
+
+/** What one rank of `sharded-fit.mjs` reports. */
+export interface FitResult {
+  weights: Record<string, number[]>;
+  step: number;
+  strategy: string;
+  numTensors: number;
+}
+
+/** One run of `sharded-train.mjs` (see its header). */
+export interface RunConfig {
+  strategy?: string;
+  fsdp?: { shardingStrategy?: string; policy?: "layers" | "blocks" | "size"; checkpointing?: boolean };
+  devices: number;
+  model?: "small" | "big";
+  steps?: number;
+  saveAt?: number;
+  resumeAt?: number;
+  ckpt?: string;
+  /** Dropout probability in the small model's blocks (default 0.2). */
+  dropout?: number;
+}
+
+const PACKAGES = resolve(__dirname, "../../packages");
+
+/**
+ * A user's project in a temporary folder whose node_modules holds the named Fulmen packages, with the sharded
+ * training script: strategies are asked for by name, and Fabric finds their packages there.
+ */
+export function shardedProject(packages: string[]) {
+  const folder = mkdtempSync(join(tmpdir(), "fulmen-sharded-"));
+  mkdirSync(join(folder, "node_modules/@fulmen"), { recursive: true });
+  for (const name of packages)
+    symlinkSync(join(PACKAGES, name), join(folder, "node_modules/@fulmen", name), "dir");
+  for (const script of ["sharded-train.mjs", "sharded-fit.mjs"])
+    copyFileSync(join(__dirname, script), join(folder, script));
+  let runs = 0;
+  return {
+    folder,
+    /** Trains on real processes and returns every rank's summary. */
+    train(config: RunConfig): RunSummary[] {
+      const out = join(folder, `run-${runs++}.json`);
+      const full = { model: "small", steps: 6, ...config, out };
+      const run = spawnSync(process.execPath, [join(folder, "sharded-train.mjs"), JSON.stringify(full)], {
+        encoding: "utf8",
+        timeout: 120_000,
+        cwd: folder,
+        env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000" },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      return Array.from(
+        { length: config.devices },
+        (_, r) => JSON.parse(readFileSync(`${out}.rank${r}`, "utf8")) as RunSummary,
+      );
+    },
+    /**
+     * Fits with the Trainer (`sharded-fit.mjs`) in `folder/name` and returns every rank's result; with `ckpt`,
+     * the fit resumes from it.
+     */
+    fit(name: string, strategy: string, devices: number, maxEpochs: number, ckpt?: string): FitResult[] {
+      const root = join(folder, name);
+      mkdirSync(root, { recursive: true });
+      const args = [join(folder, "sharded-fit.mjs"), strategy, String(devices), root, String(maxEpochs)];
+      if (ckpt !== undefined) args.push(ckpt);
+      const run = spawnSync(process.execPath, args, {
+        encoding: "utf8",
+        timeout: 120_000,
+        cwd: folder,
+        env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000" },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      return Array.from(
+        { length: devices },
+        (_, r) => JSON.parse(readFileSync(join(root, `result.rank${r}.json`), "utf8")) as FitResult,
+      );
+    },
+    remove(): void {
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The largest difference between two runs' final weights. */
+export function maxWeightDifference(a: { weights: Record<string, number[]> }, b: typeof a): number {
+  let worst = 0;
+  for (const [key, values] of Object.entries(a.weights))
+    for (const [i, v] of values.entries()) worst = Math.max(worst, Math.abs(v - b.weights[key]![i]!));
+  return worst;
+}
+
+/**
+ * Checks that a sharded run trained exactly like DDP: every rank's losses and gradient norms (before clipping)
+ * within 1e-5 of DDP's, the final weights within 1e-5 and the same on every rank, and a flat tensor count.
+ */
+export function expectSameAsDdp(ddp: RunSummary[], ranks: RunSummary[], label: string): void {
+  expect(ranks[0]!.worldSize, label).toBe(ddp.length);
+  ranks.forEach((r, rank) => {
+    for (const [i, loss] of r.losses.entries())
+      expect(Math.abs(loss - ddp[rank]!.losses[i]!), `${label}: loss ${i}`).toBeLessThan(1e-5);
+    for (const [i, norm] of r.norms.entries())
+      expect(Math.abs(norm - ddp[rank]!.norms[i]!), `${label}: norm ${i}`).toBeLessThan(1e-5);
+    expect(r.norms.every((norm) => norm > 0.1)).toBe(true); // so clipping changed every step
+    expect(maxWeightDifference(ddp[0]!, r), label).toBeLessThan(1e-5);
+    expect(maxWeightDifference(ranks[0]!, r), label).toBe(0);
+    expect(new Set(r.tensorCounts).size, `${label}: tensor counts ${r.tensorCounts}`).toBe(1);
+  });
+}
+
+/** Checks every rank's bytes right after optimizer.step() against a formula of Ψ (parameters) and N (ranks), ±10%. */
+export function expectBytes(
+  ranks: RunSummary[],
+  formula: (psi: number, n: number) => number,
+  label: string,
+): void {
+  const psi = ranks[0]!.numParams;
+  expect(psi).toBeGreaterThan(1_000_000);
+  for (const r of ranks)
+    for (const bytes of r.bytesAfterStep)
+      expect(Math.abs(bytes / formula(psi, ranks.length) - 1), label).toBeLessThan(0.1);
+}

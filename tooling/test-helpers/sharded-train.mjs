@@ -1,0 +1,147 @@
+// Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
+// (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
+// JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, dropout?}. Every global batch of 32 samples
+// is split over the ranks, with gradient accumulation over 2 micro-batches, norm clipping (active at every step)
+// and AdamW; each rank writes its losses, final weights, tensor counts and the bytes it holds right after
+// optimizer.step(). The strategy is asked for by name (Fabric finds its package in node_modules, as in a user's
+// project), or with `fsdp` {shardingStrategy, policy: "layers" | "blocks" | "size", checkpointing} built as an
+// FSDPStrategy. The "small" model has dropout (default p 0.2; its masks depend on the per-rank batch shape, so runs
+// on different numbers of ranks agree only without it) inside its blocks and a weight shared by two of them.
+import { writeFileSync } from "node:fs";
+import { AdamW, DataLoader, manualSeed, nn, TensorDataset, tf } from "@fulmen/core";
+import { Fabric } from "@fulmen/fabric";
+
+const config = JSON.parse(process.argv[2]);
+const { devices, out, steps } = config;
+
+class Block extends nn.Module {
+  constructor(inFeatures, outFeatures, shared) {
+    super();
+    this.fc = new nn.Linear(inFeatures, outFeatures);
+    this.drop = new nn.Dropout(config.dropout ?? 0.2);
+    // A scale shared with another block (tied weights): it belongs to neither block's unit alone.
+    this.shared = shared;
+  }
+  forward(x) {
+    return this.shared.forward(this.drop.forward(tf.tanh(this.fc.forward(x))));
+  }
+}
+class Scale extends nn.Module {
+  constructor(n) {
+    super();
+    this.weight = nn.Parameter.full([n], 1);
+  }
+  forward(x) {
+    return tf.mul(x, this.weight.data);
+  }
+}
+
+async function makeStrategy() {
+  if (config.fsdp === undefined) return config.strategy;
+  const { FSDPStrategy } = await import("@fulmen/strategy-fsdp");
+  const { policy, shardingStrategy, checkpointing } = config.fsdp;
+  return new FSDPStrategy({
+    shardingStrategy,
+    autoWrapPolicy:
+      policy === "layers"
+        ? new Set([nn.Linear])
+        : policy === "blocks"
+          ? [Block]
+          : policy === "size"
+            ? { minNumParams: 40 }
+            : undefined,
+    ...(checkpointing ? { activationCheckpointing: nn.Linear } : {}),
+  });
+}
+
+const fabric = new Fabric({ accelerator: "cpu", devices, strategy: await makeStrategy() });
+await fabric.launch();
+
+const features = config.model === "big" ? 64 : 5;
+const before = tf.memory().numBytes;
+manualSeed(7);
+const shared = config.model === "big" ? null : new Scale(16);
+const model =
+  config.model === "big"
+    ? new nn.Sequential(
+        new nn.Linear(64, 1024),
+        new nn.Tanh(),
+        new nn.Linear(1024, 1024),
+        new nn.Tanh(),
+        new nn.Linear(1024, 3),
+      )
+    : new nn.Sequential(new Block(5, 16, shared), new Block(16, 16, shared), new nn.Linear(16, 3));
+const numParams = model.parameters().reduce((n, p) => n + p.size, 0);
+const optimizer = new AdamW(model, { lr: 0.01, weightDecay: 0.05 });
+const [m, opt] = fabric.setup(model, optimizer);
+
+const samples = 32 * 2 * steps;
+const x = tf.tensor2d(
+  Array.from({ length: samples * features }, (_, i) => Math.sin(i * 0.37) * 2),
+  [samples, features],
+);
+const y = tf.tensor1d(
+  Array.from({ length: samples }, (_, i) => (i * 7) % 3),
+  "int32",
+);
+const loader = fabric.setupDataloaders(
+  new DataLoader(new TensorDataset(x, y), { batchSize: 32 / fabric.worldSize }),
+);
+const dataBytes = x.size * 4 + y.size * 4;
+
+if (config.resumeAt !== undefined) fabric.load(config.ckpt, { model: m, optimizer: opt });
+
+const startTensors = tf.memory().numTensors;
+const tensorCounts = [];
+const losses = [];
+const norms = [];
+const bytesAfterStep = [];
+let micro = 0;
+let stepLoss = 0;
+for (const [bx, by] of loader) {
+  const step = Math.floor(micro / 2);
+  if (config.resumeAt !== undefined && step < config.resumeAt) {
+    tf.dispose([bx, by]);
+    micro++;
+    continue;
+  }
+  const last = micro % 2 === 1;
+  const backward = () => {
+    const loss = fabric.backward(() => tf.div(nn.crossEntropy(m.forward(bx), by), 2));
+    stepLoss += loss.dataSync()[0];
+    loss.dispose();
+  };
+  if (last) backward();
+  else fabric.noBackwardSync(m, backward);
+  tf.dispose([bx, by]);
+  if (last) {
+    // The norm before clipping, across every rank's gradient (shards): Adam and clipping would hide a wrong scale.
+    const norm = fabric.clipGradients(m, opt, { maxNorm: 0.1 });
+    norms.push(norm.dataSync()[0]);
+    norm.dispose();
+    opt.step();
+    // What this rank keeps of parameters, gradients and optimizer state (the data set is not counted).
+    bytesAfterStep.push(tf.memory().numBytes - before - dataBytes);
+    opt.zeroGrad();
+    losses.push(stepLoss);
+    stepLoss = 0;
+    tensorCounts.push(tf.memory().numTensors - startTensors);
+    if (config.saveAt === step + 1) fabric.save(config.ckpt, { model: m, optimizer: opt });
+  }
+  micro++;
+}
+const weights =
+  config.model === "big"
+    ? {}
+    : Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, Array.from(v.dataSync())]));
+const summary = {
+  weights,
+  losses,
+  norms,
+  tensorCounts,
+  bytesAfterStep,
+  numParams,
+  worldSize: fabric.worldSize,
+  name: fabric.strategy.name,
+};
+writeFileSync(`${out}.rank${fabric.globalRank}`, JSON.stringify(summary));
