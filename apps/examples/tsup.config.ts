@@ -10,6 +10,7 @@ export default libraryConfig({
     "src/bench-ddp.ts",
     "src/bench-engine.ts",
     "src/bench-data.ts",
+    "src/bench-sharded.ts",
     "src/mnist-trainer.ts",
     "src/char-gpt-trainer.ts",
   ],

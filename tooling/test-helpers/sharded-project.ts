@@ -27,13 +27,20 @@ export interface FitResult {
 /** One run of `sharded-train.mjs` (see its header). */
 export interface RunConfig {
   strategy?: string;
-  fsdp?: { shardingStrategy?: string; policy?: "layers" | "blocks" | "size"; checkpointing?: boolean };
+  fsdp?: {
+    shardingStrategy?: string;
+    policy?: "layers" | "blocks" | "size";
+    checkpointing?: boolean;
+    stateDictType?: "full" | "sharded";
+  };
   devices: number;
   model?: "small" | "big";
   steps?: number;
   saveAt?: number;
   resumeAt?: number;
   ckpt?: string;
+  /** A DeepSpeed config for a DeepSpeedStrategy (its gradient_clipping replaces the script's clipping). */
+  deepspeedConfig?: Record<string, unknown>;
   /** Dropout probability in the small model's blocks (default 0.2). */
   dropout?: number;
 }

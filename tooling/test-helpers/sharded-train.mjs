@@ -1,11 +1,13 @@
 // Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
 // (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
-// JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, dropout?}. Every global batch of 32 samples
+// JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?}. Every
+// global batch of 32 samples
 // is split over the ranks, with gradient accumulation over 2 micro-batches, norm clipping (active at every step)
 // and AdamW; each rank writes its losses, final weights, tensor counts and the bytes it holds right after
 // optimizer.step(). The strategy is asked for by name (Fabric finds its package in node_modules, as in a user's
-// project), or with `fsdp` {shardingStrategy, policy: "layers" | "blocks" | "size", checkpointing} built as an
-// FSDPStrategy. The "small" model has dropout (default p 0.2; its masks depend on the per-rank batch shape, so runs
+// project), or with `fsdp` {shardingStrategy, policy: "layers" | "blocks" | "size", checkpointing, stateDictType} built as an
+// FSDPStrategy, or with `deepspeedConfig` (a DeepSpeed JSON config; its gradient_clipping replaces the script's
+// clipping) as a DeepSpeedStrategy. The "small" model has dropout (default p 0.2; its masks depend on the per-rank batch shape, so runs
 // on different numbers of ranks agree only without it) inside its blocks and a weight shared by two of them.
 import { writeFileSync } from "node:fs";
 import { AdamW, DataLoader, manualSeed, nn, TensorDataset, tf } from "@fulmen/core";
@@ -37,11 +39,16 @@ class Scale extends nn.Module {
 }
 
 async function makeStrategy() {
+  if (config.deepspeedConfig !== undefined) {
+    const { DeepSpeedStrategy } = await import("@fulmen/strategy-deepspeed");
+    return new DeepSpeedStrategy({ config: config.deepspeedConfig });
+  }
   if (config.fsdp === undefined) return config.strategy;
   const { FSDPStrategy } = await import("@fulmen/strategy-fsdp");
-  const { policy, shardingStrategy, checkpointing } = config.fsdp;
+  const { policy, shardingStrategy, checkpointing, stateDictType } = config.fsdp;
   return new FSDPStrategy({
     shardingStrategy,
+    stateDictType,
     autoWrapPolicy:
       policy === "layers"
         ? new Set([nn.Linear])
@@ -116,9 +123,12 @@ for (const [bx, by] of loader) {
   tf.dispose([bx, by]);
   if (last) {
     // The norm before clipping, across every rank's gradient (shards): Adam and clipping would hide a wrong scale.
-    const norm = fabric.clipGradients(m, opt, { maxNorm: 0.1 });
-    norms.push(norm.dataSync()[0]);
-    norm.dispose();
+    // (With a DeepSpeed config, its gradient_clipping clips inside opt.step() instead.)
+    if (config.deepspeedConfig === undefined) {
+      const norm = fabric.clipGradients(m, opt, { maxNorm: 0.1 });
+      norms.push(norm.dataSync()[0]);
+      norm.dispose();
+    }
     opt.step();
     // What this rank keeps of parameters, gradients and optimizer state (the data set is not counted).
     bytesAfterStep.push(tf.memory().numBytes - before - dataBytes);

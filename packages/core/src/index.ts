@@ -58,6 +58,19 @@ export {
   type SafetensorsFile,
 } from "./checkpoint/safetensors";
 export {
+  copyShardedCheckpoint,
+  isShardedCheckpoint,
+  readShardedCheckpoint,
+  readShardedMetadata,
+  removeOtherGenerations,
+  SHARDED_METADATA_FILE,
+  type ShardedChunk,
+  type ShardedMetadata,
+  type ShardedTensor,
+  shardFileName,
+  writeShardedMetadata,
+} from "./checkpoint/sharded-checkpoint";
+export {
   decodeSkeleton,
   disposeDecoded,
   encodeState,

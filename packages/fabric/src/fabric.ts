@@ -342,7 +342,8 @@ export class Fabric {
     const precisionState = this.precision.stateDict();
     const full =
       Object.keys(precisionState).length > 0 ? { ...state, [PRECISION_STATE_KEY]: precisionState } : state;
-    const contents = encodeState(full, options.filter);
+    const contents =
+      this.strategy.encodeCheckpoint?.(full, options.filter ?? {}) ?? encodeState(full, options.filter);
     this.strategy.saveCheckpoint(contents, path, this.checkpointIO);
     this.barrier("save");
   }

@@ -5,6 +5,7 @@ export { seedEverything } from "@fulmen/core";
 export { CpuAccelerator } from "./accelerators/cpu-accelerator";
 export { registerWasmKernels } from "./accelerators/wasm/register-kernels";
 export { WasmAccelerator } from "./accelerators/wasm/wasm-accelerator";
+export { CONSOLIDATE_USAGE, consolidateCommand } from "./cli/consolidate-command";
 export { parseRunArgs, RUN_USAGE, type RunPlan, rankEnvironment, runCommand } from "./cli/run-command";
 export {
   applyCliOverrides,

@@ -1,5 +1,13 @@
-import { FulmenError, type Module } from "@fulmen/core";
+import {
+  type Accelerator,
+  type Collective,
+  FulmenError,
+  type Module,
+  type Optimizer,
+  type Precision,
+} from "@fulmen/core";
 import { type ParallelStrategyOptions, ShardedStrategy, type ShardingPlan } from "@fulmen/fabric";
+import { type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";
 
 /** Options of {@link DeepSpeedStrategy}, with Lightning's `DeepSpeedStrategy` names. */
 export interface DeepSpeedStrategyOptions extends ParallelStrategyOptions {
@@ -12,7 +20,11 @@ export interface DeepSpeedStrategyOptions extends ParallelStrategyOptions {
   offloadOptimizer?: boolean;
   /** Keep the parameters in host memory: not implemented yet in this version (an error when true). */
   offloadParameters?: boolean;
-  /** A DeepSpeed JSON config (a path or an object): not implemented yet in this version (an error when given). */
+  /**
+   * A DeepSpeed JSON config (a path or an object), as Lightning's `config`: `zero_optimization.stage`,
+   * `gradient_clipping` and `bf16.enabled` are honoured; keys whose work Fulmen does another way are accepted
+   * with a printed note; offloading, fp16's loss scaler, optimizer/scheduler sections and unknown keys are errors.
+   */
   config?: string | Record<string, unknown>;
 }
 
@@ -28,13 +40,21 @@ const OPTION_NAMES = [
 ];
 
 /** Checks the options, refusing (never ignoring) what this version does not implement. */
-function checkOptions(options: DeepSpeedStrategyOptions): 1 | 2 | 3 {
+function checkOptions(options: DeepSpeedStrategyOptions): {
+  stage: 1 | 2 | 3;
+  config: ResolvedDeepSpeedConfig | null;
+} {
   const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
   if (unknown.length > 0)
     throw new FulmenError(
       `DeepSpeedStrategy: unknown option(s) ${unknown.map((k) => `'${k}'`).join(", ")}; valid options are ${OPTION_NAMES.join(", ")}.`,
     );
-  const stage = options.stage ?? 2;
+  const config = options.config === undefined ? null : readDeepSpeedConfig(options.config);
+  if (config !== null && options.stage !== undefined && options.stage !== config.stage)
+    throw new FulmenError(
+      `DeepSpeedStrategy: stage ${options.stage} disagrees with the config's zero_optimization.stage ${config.stage}; give one of them.`,
+    );
+  const stage = config?.stage ?? options.stage ?? 2;
   if (stage !== 1 && stage !== 2 && stage !== 3)
     throw new FulmenError(
       `DeepSpeedStrategy: stage must be 1, 2 or 3, got ${String(stage)}; for no sharding use strategy "ddp".`,
@@ -43,11 +63,7 @@ function checkOptions(options: DeepSpeedStrategyOptions): 1 | 2 | 3 {
     throw new FulmenError(
       "DeepSpeedStrategy: offloadOptimizer / offloadParameters (the *_offload strategies) are not implemented yet in this version of Fulmen; use deepspeed_stage_1, deepspeed_stage_2 or deepspeed_stage_3 without offload.",
     );
-  if (options.config !== undefined)
-    throw new FulmenError(
-      "DeepSpeedStrategy: a DeepSpeed JSON config is not implemented yet in this version of Fulmen; pass the options (stage) directly instead.",
-    );
-  return stage;
+  return { stage, config };
 }
 
 /**
@@ -64,12 +80,39 @@ export class DeepSpeedStrategy extends ShardedStrategy {
   override readonly name: string = "deepspeed";
   /** The ZeRO stage. */
   readonly stage: 1 | 2 | 3;
+  /** What the DeepSpeed config given as `config` set, or null. */
+  readonly config: ResolvedDeepSpeedConfig | null;
 
   constructor(options: DeepSpeedStrategyOptions = {}) {
-    const stage = checkOptions(options);
+    const { stage, config } = checkOptions(options);
     const { stage: _s, offloadOptimizer: _o, offloadParameters: _p, config: _c, ...parallel } = options;
     super(parallel);
     this.stage = stage;
+    this.config = config;
+  }
+
+  override connect(accelerator: Accelerator, precision: Precision): void {
+    if (this.config?.bf16 === true && precision.name !== "bf16-mixed")
+      throw new FulmenError(
+        `DeepSpeedStrategy: the config enables bf16 but the precision is "${precision.name}"; pass precision: "bf16-mixed" (or disable bf16 in the config).`,
+      );
+    super.connect(accelerator, precision);
+  }
+
+  protected override onLaunched(collective: Collective): void {
+    super.onLaunched(collective);
+    if (collective.rank === 0)
+      for (const note of this.config?.notes ?? []) console.warn(`[fulmen] DeepSpeed config: ${note}`);
+  }
+
+  /** With the config's `gradient_clipping`, clips by the global norm across shards before stepping (as DeepSpeed's engine). */
+  override optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
+    const maxNorm = this.config?.gradientClipping ?? 0;
+    if (maxNorm > 0) {
+      const params = [...new Set(optimizer.paramGroups.flatMap((g) => g.params))];
+      this.clipParameters(params, { maxNorm, normType: 2, errorIfNonfinite: false })?.dispose();
+    }
+    return super.optimizerStep(optimizer, closure);
   }
 
   protected get plan(): ShardingPlan {

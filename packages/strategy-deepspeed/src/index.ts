@@ -2,6 +2,7 @@
 import { strategyRegistry } from "@fulmen/core";
 import { DeepSpeedStrategy } from "./deepspeed-strategy";
 
+export { type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";
 export { DeepSpeedStrategy, type DeepSpeedStrategyOptions } from "./deepspeed-strategy";
 
 // Lightning's names. Those this version does not implement yet are registered too, so that asking for one gives

@@ -22,9 +22,6 @@ describe("DeepSpeedStrategy refuses what this version does not implement", () =>
   });
 
   it("refuses a DeepSpeed config, unknown options, other stages and other precisions", () => {
-    expect(() => new DeepSpeedStrategy({ config: { zero_optimization: { stage: 2 } } })).toThrow(
-      /JSON config is not implemented yet/,
-    );
     expect(() => new DeepSpeedStrategy({ stage: 2, bucketCapMb: 5 } as never)).toThrow(
       /unknown option.*'bucketCapMb'/,
     );
@@ -65,5 +62,54 @@ describe("finding the package by name", () => {
       /"deepspeed_stage_2" is provided by @fulmen\/strategy-deepspeed, which is not installed/,
     );
     expect(run.stdout).toMatch(/npm install @fulmen\/strategy-deepspeed/);
+  });
+});
+
+describe("a DeepSpeed JSON config", () => {
+  it("sets the stage and clipping, from an object or a file, and notes what Fulmen does another way", () => {
+    const strategy = new DeepSpeedStrategy({
+      config: {
+        zero_optimization: { stage: 3, overlap_comm: true, reduce_bucket_size: 5e8 },
+        gradient_clipping: 1,
+      },
+    });
+    expect(strategy.stage).toBe(3);
+    expect(strategy.config!.gradientClipping).toBe(1);
+    expect(strategy.config!.notes.join("\n")).toMatch(/overlap_comm.*\n.*reduce_bucket_size/);
+    const folder = mkdtempSync(join(tmpdir(), "fulmen-ds-config-"));
+    folders.push(folder);
+    const path = join(folder, "ds.json");
+    writeFileSync(path, JSON.stringify({ zero_optimization: { stage: 1 }, bf16: { enabled: true } }));
+    const fromFile = new DeepSpeedStrategy({ config: path });
+    expect(fromFile.stage).toBe(1);
+    expect(fromFile.config!.bf16).toBe(true);
+    expect(
+      () => new Fabric({ accelerator: "cpu", devices: 2, strategy: new DeepSpeedStrategy({ config: path }) }),
+    ).toThrow(/enables bf16 but the precision is "32-true"/);
+    expect(
+      new Fabric({ accelerator: "cpu", devices: 2, precision: "bf16-mixed", strategy: fromFile }).strategy
+        .name,
+    ).toBe("deepspeed");
+  });
+
+  it("refuses, naming them, unknown keys, offloading, fp16's loss scaler, optimizer sections and a conflicting stage", () => {
+    const make = (config: Record<string, unknown>, stage?: 1 | 2 | 3) => () =>
+      new DeepSpeedStrategy({ config, ...(stage === undefined ? {} : { stage }) });
+    expect(make({ zero_optimization: { stage: 2 }, wall_clock_breakdown: true })).toThrow(
+      /'wall_clock_breakdown'/,
+    );
+    expect(make({ zero_optimization: { stage: 2, sub_group_size: 1 } })).toThrow(
+      /'zero_optimization.sub_group_size'/,
+    );
+    expect(make({ zero_optimization: { stage: 3, offload_param: { device: "cpu" } } })).toThrow(
+      /offload_param .*not implemented yet/,
+    );
+    expect(make({ zero_optimization: { stage: 2 }, fp16: { enabled: true, hysteresis: 2 } })).toThrow(
+      /fp16.enabled .*not implemented yet/,
+    );
+    expect(make({ zero_optimization: { stage: 2 }, optimizer: { type: "AdamW" } })).toThrow(/'optimizer'/);
+    expect(make({ zero_optimization: { stage: 2 } }, 3)).toThrow(/disagrees with the config's/);
+    expect(make({})).toThrow(/stage must be 1, 2 or 3, got 0/);
+    expect(() => new DeepSpeedStrategy({ config: "/nonexistent/ds.json" })).toThrow(/cannot be read/);
   });
 });

@@ -60,4 +60,21 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
     const resumedOn1 = project.train({ strategy: "auto", devices: 1, resumeAt: 3, ckpt, dropout: 0 });
     expect(maxWeightDifference(reference[0]!, resumedOn1[0]!)).toBeLessThan(1e-5);
   });
+
+  it("a DeepSpeed JSON config sets the stage and clips by its gradient_clipping, as DDP with clipping does", () => {
+    const ddp = project.train({ strategy: "ddp", devices: 2 });
+    const ranks = project.train({
+      devices: 2,
+      deepspeedConfig: {
+        zero_optimization: { stage: 3, overlap_comm: true },
+        gradient_clipping: 0.1,
+        train_micro_batch_size_per_gpu: 8,
+      },
+    });
+    expect(ranks[0]!.name).toBe("deepspeed");
+    for (const [i, loss] of ranks[0]!.losses.entries())
+      expect(Math.abs(loss - ddp[0]!.losses[i]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(ddp[0]!, ranks[0]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(ranks[0]!, ranks[1]!)).toBe(0);
+  });
 });

@@ -20,7 +20,12 @@ export interface FSDPStrategyOptions extends ParallelStrategyOptions {
   autoWrapPolicy?: AutoWrapPolicy;
   /** Module classes whose forward is recomputed in backward instead of keeping activations. */
   activationCheckpointing?: ModuleClass | ModuleClass[] | Set<ModuleClass>;
-  /** `"full"` (default): checkpoints hold the whole state in one file; `"sharded"` is not implemented yet. */
+  /**
+   * `"full"` (default): checkpoints gather the whole state into one ordinary file, written by rank 0.
+   * `"sharded"`: a checkpoint is a folder where every rank writes the parts it holds (no gathering), with
+   * metadata; it loads on any number of ranks (or one process), and `fulmen consolidate FOLDER OUT` turns it into
+   * one ordinary file.
+   */
   stateDictType?: "full" | "sharded";
   /** Keep parameters and gradients in host memory: not implemented yet (an error when true). */
   cpuOffload?: boolean;
@@ -58,11 +63,9 @@ function checkOptions(options: FSDPStrategyOptions): ShardingStrategy {
     throw new FulmenError(
       "FSDPStrategy: mixedPrecision is not implemented yet in this version of Fulmen; leave it out (FSDP runs in float32).",
     );
-  if (options.stateDictType !== undefined && options.stateDictType !== "full")
+  if (options.stateDictType !== undefined && !["full", "sharded"].includes(options.stateDictType))
     throw new FulmenError(
-      options.stateDictType === "sharded"
-        ? 'FSDPStrategy: stateDictType "sharded" (a checkpoint folder of per-rank files) is not implemented yet in this version of Fulmen; use "full", which writes one ordinary file that loads on any number of ranks.'
-        : `FSDPStrategy: stateDictType must be "full" or "sharded", got ${String(options.stateDictType)}.`,
+      `FSDPStrategy: stateDictType must be "full" or "sharded", got ${String(options.stateDictType)}.`,
     );
   return sharding;
 }
@@ -75,7 +78,8 @@ function checkOptions(options: FSDPStrategyOptions): ShardingStrategy {
  * keeps only its gradient shard; the optimizer steps only the local shard. `SHARD_GRAD_OP` keeps parameters whole
  * and shards gradients and optimizer state (ZeRO-2); `NO_SHARD` is DDP. Set up the model (then its optimizer)
  * with Fabric or the Trainer as usual: `stateDict()` of the model and optimizer gathers the full state, so
- * checkpoints are ordinary files that load on any number of ranks.
+ * checkpoints are ordinary files that load on any number of ranks; with `stateDictType: "sharded"` each rank
+ * writes only its parts into a checkpoint folder.
  */
 export class FSDPStrategy extends ShardedStrategy {
   override readonly name: string = "fsdp";
@@ -90,12 +94,12 @@ export class FSDPStrategy extends ShardedStrategy {
       shardingStrategy: _s,
       autoWrapPolicy,
       activationCheckpointing,
-      stateDictType: _t,
+      stateDictType,
       cpuOffload: _c,
       mixedPrecision: _m,
       ...parallel
     } = options;
-    super(parallel);
+    super(parallel, stateDictType ?? "full");
     this.shardingStrategy = sharding;
     this.policy = autoWrapPolicy;
     this.checkpointClasses =

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -74,6 +74,89 @@ describe("FSDP checkpoints", () => {
   });
 });
 
+describe('FSDP sharded checkpoints (stateDictType "sharded")', () => {
+  it("a folder saved on 4 ranks resumes on 2 ranks and on 1 process, and `fulmen consolidate` makes one file of it", () => {
+    const ckpt = join(project.folder, "sharded.ckpt");
+    const sharded = { stateDictType: "sharded" } as const;
+    const reference = project.train({ fsdp: sharded, devices: 4, saveAt: 3, ckpt, dropout: 0 });
+    const meta = JSON.parse(readFileSync(join(ckpt, "fulmen-sharded.json"), "utf8")) as { files: string[] };
+    expect(meta.files).toHaveLength(4);
+    expect(readdirSync(ckpt).sort()).toEqual([...meta.files, "fulmen-sharded.json"].sort());
+    // Resharded: 2 ranks, each assembling what it needs from the 4 files; and one process without FSDP.
+    const on2 = project.train({ fsdp: sharded, devices: 2, resumeAt: 3, ckpt, dropout: 0 });
+    const on1 = project.train({ strategy: "auto", devices: 1, resumeAt: 3, ckpt, dropout: 0 });
+    expect(maxWeightDifference(reference[0]!, on2[0]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(reference[0]!, on1[0]!)).toBeLessThan(1e-5);
+    const single = join(project.folder, "consolidated.ckpt");
+    const cli = join(__dirname, "../../trainer/dist/cli.js");
+    const run = spawnSync(process.execPath, [cli, "consolidate", ckpt, single], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(statSync(single).isFile()).toBe(true);
+    const fromFile = project.train({ strategy: "ddp", devices: 2, resumeAt: 3, ckpt: single, dropout: 0 });
+    expect(maxWeightDifference(reference[0]!, fromFile[0]!)).toBeLessThan(1e-5);
+    const again = spawnSync(process.execPath, [cli, "consolidate", single, join(project.folder, "x.ckpt")], {
+      encoding: "utf8",
+    });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/not a sharded checkpoint folder/);
+  });
+
+  it("a rank killed during a sharded save leaves the previous checkpoint loadable; a missing rank file is named", () => {
+    const ckpt = join(project.folder, "crash.ckpt");
+    const script = join(project.folder, "crash-save.mjs");
+    // The second save's rank 1 dies (SIGKILL) while writing its file, through a CheckpointIO plugin.
+    writeFileSync(
+      script,
+      `import { manualSeed, nn, SafetensorsCheckpointIO, tf } from "@fulmen/core";
+import { Fabric } from "@fulmen/fabric";
+import { FSDPStrategy } from "@fulmen/strategy-fsdp";
+let saves = 0;
+let rank = -1;
+class DyingIO extends SafetensorsCheckpointIO {
+  save(contents, path) {
+    if (path.includes("rank-")) saves += 1;
+    if (saves === 2 && rank === 1) process.kill(process.pid, "SIGKILL");
+    super.save(contents, path);
+  }
+}
+const fabric = new Fabric({ accelerator: "cpu", devices: 2, strategy: new FSDPStrategy({ stateDictType: "sharded" }), plugins: [new DyingIO()] });
+await fabric.launch();
+rank = fabric.globalRank;
+manualSeed(5);
+const model = fabric.setup(new nn.Sequential(new nn.Linear(3, 4), new nn.Linear(4, 2)));
+fabric.save(process.argv[2], { model, step: 1 });
+fabric.save(process.argv[2], { model, step: 2 });
+`,
+    );
+    const crashed = spawnSync(process.execPath, [script, ckpt], {
+      encoding: "utf8",
+      cwd: project.folder,
+      timeout: 60_000,
+      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "10000" },
+    });
+    expect(crashed.status).not.toBe(0);
+    const load = join(project.folder, "crash-load.mjs");
+    writeFileSync(
+      load,
+      `import { SafetensorsCheckpointIO, decodeSkeleton } from "@fulmen/core";
+try {
+  const contents = new SafetensorsCheckpointIO().load(process.argv[2]);
+  console.log(JSON.stringify(decodeSkeleton(contents.skeleton, contents.tensors).step ?? null));
+} catch (e) {
+  console.log(e.message);
+}
+`,
+    );
+    const read = () =>
+      spawnSync(process.execPath, [load, ckpt], { encoding: "utf8", cwd: project.folder }).stdout.trim();
+    // The first save is whole and still the checkpoint (the second's surviving file is of another generation).
+    expect(read()).toBe("1");
+    const meta = JSON.parse(readFileSync(join(ckpt, "fulmen-sharded.json"), "utf8")) as { files: string[] };
+    rmSync(join(ckpt, meta.files[1]!));
+    expect(read()).toMatch(new RegExp(`rank file ${meta.files[1]!.replace(/\./g, "\\.")} is missing`));
+  });
+});
+
 describe("Trainer with FSDP on 2 real processes", () => {
   it("fits like DDP (accumulation, clipping), checkpoints, and resumes from last.ckpt as if never stopped", () => {
     const ddp = project.fit("ddp", "ddp", 2, 4);
@@ -86,6 +169,14 @@ describe("Trainer with FSDP on 2 real processes", () => {
     const resumed = project.fit("resumed", "fsdp", 2, 4, join(project.folder, "first/ckpt/last.ckpt"));
     expect(first[0]!.step).toBe(fsdp[0]!.step / 2);
     expect(maxWeightDifference(fsdp[0]!, resumed[0]!)).toBeLessThan(1e-5);
+    // With sharded checkpoints, ModelCheckpoint writes folders (and copies last.ckpt as one); resuming from it
+    // ends the same way.
+    const firstSharded = project.fit("first-sharded", "fsdp-sharded-state", 2, 2);
+    const last = join(project.folder, "first-sharded/ckpt/last.ckpt");
+    expect(statSync(last).isDirectory()).toBe(true);
+    const resumedSharded = project.fit("resumed-sharded", "fsdp-sharded-state", 2, 4, last);
+    expect(firstSharded[0]!.step).toBe(first[0]!.step);
+    expect(maxWeightDifference(fsdp[0]!, resumedSharded[0]!)).toBeLessThan(1e-5);
   });
 });
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCommand } from "@fulmen/fabric";
+import { consolidateCommand, runCommand } from "@fulmen/fabric";
 import { exportWeightsCommand } from "./cli/export-weights-command";
 import { CliUsageError, runCli } from "./cli/lightning-cli";
 
@@ -8,6 +8,11 @@ async function main(): Promise<void> {
     // `fulmen run …` starts a script as several processes (Fabric's launcher), as Lightning's `fabric run`.
     if (process.argv[2] === "run") {
       process.exitCode = await runCommand(process.argv.slice(3));
+      return;
+    }
+    // `fulmen consolidate FOLDER OUT` turns a sharded checkpoint folder into one ordinary file.
+    if (process.argv[2] === "consolidate") {
+      process.exitCode = consolidateCommand(process.argv.slice(3));
       return;
     }
     // `fulmen export-weights CKPT OUT` writes a checkpoint's model weights as a plain PyTorch state dict.

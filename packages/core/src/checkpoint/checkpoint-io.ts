@@ -1,7 +1,9 @@
+import { rmSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { FulmenError } from "../utils/errors";
 import { type CheckpointFileSystem, nodeFileSystem, writeFileAtomic } from "./atomic-write";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsEntry } from "./safetensors";
+import { isShardedCheckpoint, readShardedCheckpoint } from "./sharded-checkpoint";
 import type { Skeleton } from "./state-codec";
 
 export { type CheckpointFileSystem, copyFileAtomic, nodeFileSystem, writeFileAtomic } from "./atomic-write";
@@ -10,6 +12,11 @@ export { type CheckpointFileSystem, copyFileAtomic, nodeFileSystem, writeFileAto
 export interface CheckpointContents {
   tensors: Record<string, SafetensorsEntry>;
   skeleton: Skeleton;
+  /**
+   * Tensors of a sharded save that hold only this process's part of a larger tensor: per name, the whole
+   * tensor's shape and where the part starts in it (flattened). Absent in ordinary checkpoints.
+   */
+  parts?: Record<string, { shape: number[]; from: number }>;
 }
 
 /** Writes and reads checkpoint files (Lightning's CheckpointIO plugin). */
@@ -60,13 +67,17 @@ export class SafetensorsCheckpointIO implements CheckpointIO {
     writeFileAtomic(path, bytes, this.fileSystem);
   }
 
+  /** Reads a checkpoint file, or a sharded checkpoint folder (its tensors assembled whole). */
   load(path: string): CheckpointContents {
+    if (isShardedCheckpoint(path)) return readShardedCheckpoint(path, this);
     const { tensors, skeleton } = readCheckpointFile(path, this.fileSystem);
     return { tensors, skeleton };
   }
 
+  /** Removes a checkpoint file, or a sharded checkpoint folder with everything in it. */
   remove(path: string): void {
-    this.fileSystem.rmSync(path, { force: true });
+    if (isShardedCheckpoint(path)) rmSync(path, { recursive: true, force: true });
+    else this.fileSystem.rmSync(path, { force: true });
   }
 }
 

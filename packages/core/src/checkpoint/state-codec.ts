@@ -48,15 +48,18 @@ function storageOf(t: tf.Tensor): StorageDtype {
 
 /**
  * Splits a state (modules, optimizers, schedulers, tensors, plain values) into named tensors and a JSON
- * skeleton that refers to them. Half-precision tensors are stored as 16-bit.
+ * skeleton that refers to them. Half-precision tensors are stored as 16-bit. `onTensor` hears which name each
+ * tensor is stored under (a sharding strategy uses it to tell its tensors' parts from whole ones).
  */
 export function encodeState(
   state: Record<string, unknown>,
   filters: Record<string, StateFilter> = {},
+  onTensor?: (name: string, tensor: tf.Tensor) => void,
 ): { tensors: Record<string, SafetensorsEntry>; skeleton: Skeleton } {
   const tensors: Record<string, SafetensorsEntry> = {};
   const encode = (value: unknown, path: string, filter?: StateFilter): Skeleton => {
     if (value instanceof tf.Tensor) {
+      onTensor?.(path, value);
       setEntry(tensors, path, encodeTensor(value, storageOf(value)));
       return { $tensor: path };
     }

@@ -1,5 +1,6 @@
 import type { ParameterSource } from "../autograd/backward";
 import type { CheckpointContents, CheckpointIO } from "../checkpoint/checkpoint-io";
+import type { StateFilter } from "../checkpoint/state-codec";
 import type { Module } from "../nn/module";
 import type { Optimizer } from "../optim/optimizer";
 import type { tf } from "../runtime/tfjs";
@@ -61,6 +62,11 @@ export interface Strategy {
   allGather(tensor: tf.Tensor): tf.Tensor;
   /** Sends a JSON-serialisable value from `src` to every process. */
   broadcast<T>(value: T, src: number): T;
+  /**
+   * Encodes the state `fabric.save` is given, where the strategy encodes it its own way (a sharded strategy
+   * saving each process's parts without gathering them); otherwise Fabric encodes it with `encodeState`.
+   */
+  encodeCheckpoint?(state: Record<string, unknown>, filters: Record<string, StateFilter>): CheckpointContents;
   /** Writes a checkpoint (deciding which processes write, and ending with a barrier). */
   saveCheckpoint(contents: CheckpointContents, path: string, io: CheckpointIO): void;
   /** Reads a checkpoint. */

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { copyFileAtomic, FulmenError } from "@fulmen/core";
+import { copyFileAtomic, copyShardedCheckpoint, FulmenError, isShardedCheckpoint } from "@fulmen/core";
 import type { Trainer } from "../trainer";
 import { Callback } from "./callback";
 
@@ -214,7 +214,11 @@ export class ModelCheckpoint extends Callback {
       // The file just written holds this very state: copy it (atomically) rather than encode it again. When no
       // file was written at this step, last.ckpt must still be this step's state, so it is saved.
       if (written === null) trainer.saveCheckpoint(last, this.saveWeightsOnly);
-      else if (written !== last && trainer.isGlobalZero) copyFileAtomic(written, last);
+      else if (written !== last && trainer.isGlobalZero) {
+        // A sharded strategy's checkpoint is a folder (FSDP's "sharded" state dict type).
+        if (isShardedCheckpoint(written)) copyShardedCheckpoint(written, last);
+        else copyFileAtomic(written, last);
+      }
     }
   }
 

@@ -49,3 +49,17 @@ export function broadcastTensors(collective: Collective, tensors: tf.Tensor[], s
     return tf.tensor(slice, t.shape, t.dtype === "float32" ? "float32" : "int32");
   });
 }
+
+/** Gathers a JSON-serialisable value from every process, in rank order. */
+export function allGatherValues<T>(collective: Collective, value: T): T[] {
+  const bytes = new TextEncoder().encode(JSON.stringify({ value }));
+  const lengths = collective.allGather(Int32Array.of(bytes.length));
+  const longest = Math.max(...lengths);
+  const padded = new Uint8Array(longest);
+  padded.set(bytes);
+  const all = collective.allGather(padded);
+  return Array.from(lengths, (length, r) => {
+    const text = new TextDecoder().decode(all.subarray(r * longest, r * longest + length));
+    return (JSON.parse(text) as { value: T }).value;
+  });
+}

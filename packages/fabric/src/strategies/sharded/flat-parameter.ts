@@ -54,6 +54,12 @@ export class FlatParameter {
     for (const p of this.params) p.releaseStorage(reason);
   }
 
+  /** The kept shard of the values itself (sharded only; not to be disposed or kept by the caller). */
+  valuesView(): tf.Tensor1D {
+    if (this.valueShard === null) throw new FulmenError(`${this.owner}: its parameters are not sharded.`);
+    return this.valueShard;
+  }
+
   /** This rank's shard of the values (sharded: the kept shard; else sliced from the parameters). */
   values(): tf.Tensor1D {
     return this.valueShard !== null ? tf.clone(this.valueShard) : this.layout.shardOf((p) => p.data);

@@ -46,6 +46,8 @@ export class ShardedOptimizer {
   private readonly parts: GroupPart[][];
   /** Tensors of the last gathered state dict, freed at the next one (callers do not own a state dict's tensors). */
   private lastGathered: tf.Tensor[] = [];
+  /** While a sharded checkpoint is encoded: `stateDict()` gives this rank's parts, told to this function. */
+  localParts: ((tensor: tf.Tensor, from: number, shape: number[]) => void) | null = null;
 
   constructor(
     readonly optimizer: Optimizer,
@@ -93,7 +95,8 @@ export class ShardedOptimizer {
       zeroGrad(setToNone);
       for (const flat of this.ownFlats()) flat.zeroGrad(setToNone);
     };
-    target.stateDict = () => this.stateDict();
+    target.stateDict = () =>
+      this.localParts === null ? this.stateDict() : this.localStateDict(this.localParts);
     target.loadStateDict = (state: OptimizerStateDict) => this.loadStateDict(state);
     target.disposeState = () => this.disposeState();
   }
@@ -226,6 +229,54 @@ export class ShardedOptimizer {
         });
       }
       for (const [p, s] of perParam) if (index.has(p)) state[index.get(p)!] = s;
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * This rank's parts of the optimizer state, in the per-parameter format of {@link ShardedOptimizer.stateDict}
+   * but each state tensor only the piece of the parameter (flattened) this rank holds, maybe empty: what a
+   * sharded checkpoint stores, without gathering. `part(tensor, from, shape)` hears each piece's place in the
+   * whole. The caller owns the tensors.
+   */
+  localStateDict(part: (tensor: tf.Tensor, from: number, shape: number[]) => void): OptimizerStateDict {
+    const index = new Map<Parameter, number>();
+    const paramGroups = this.optimizer.paramGroups.map((group) => {
+      const { params, ...options } = group;
+      return {
+        ...options,
+        params: params.map((p) => {
+          if (!index.has(p)) index.set(p, index.size);
+          return index.get(p)!;
+        }),
+      };
+    });
+    const state: Record<number, ParamState> = {};
+    for (const groupParts of this.parts) {
+      for (const p of groupParts) {
+        if (p.state === null) continue;
+        let offset = 0;
+        const at = new Map<Parameter, { offset: number; from: number; length: number }>();
+        for (const piece of p.pieces) {
+          at.set(piece.param, { offset, from: piece.from, length: piece.length });
+          offset += piece.length;
+        }
+        for (const member of p.members) {
+          const s: ParamState = {};
+          const where = at.get(member);
+          for (const [key, value] of Object.entries(p.state)) {
+            if (!(value instanceof tf.Tensor)) {
+              s[key] = value;
+              continue;
+            }
+            const piece =
+              where === undefined ? tf.zeros([0]) : tf.slice(value, [where.offset], [where.length]);
+            part(piece, where?.from ?? 0, member.shape);
+            s[key] = piece;
+          }
+          if (index.has(member)) state[index.get(member)!] = s;
+        }
+      }
     }
     return { state, paramGroups };
   }

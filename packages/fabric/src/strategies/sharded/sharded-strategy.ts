@@ -1,19 +1,32 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import {
   type Accelerator,
+  type CheckpointContents,
+  type CheckpointIO,
   checkpoint,
   clipGradNorm_,
   clipGradValue_,
+  encodeState,
   FulmenError,
   type Module,
   type Optimizer,
   Parameter,
   type ParameterSource,
   type Precision,
+  removeOtherGenerations,
+  type SafetensorsEntry,
+  type ShardedMetadata,
   type StateDict,
+  type StateFilter,
+  shardFileName,
   tf,
   toParameterList,
+  writeShardedMetadata,
 } from "@fulmen/core";
 import { DDPStrategy, type DDPStrategyOptions } from "../ddp/ddp-strategy";
+import { allGatherValues } from "../parallel/tensor-collectives";
 import { FlatParameter } from "./flat-parameter";
 import { globalGradientNorm } from "./global-norm";
 import { ShardedOptimizer } from "./sharded-optimizer";
@@ -27,6 +40,15 @@ export interface ShardingPlan {
   gradients: boolean;
   /** Parameters, gathered only around their unit's forward and backward (ZeRO-3, FSDP `FULL_SHARD`). */
   parameters: boolean;
+}
+
+/** Which state dict a sharded strategy's checkpoints hold (Lightning's `state_dict_type`). */
+export type StateDictType = "full" | "sharded";
+
+/** The state-dict keys of a set-up module, recorded while its parameters were whole. */
+interface ModuleKeys {
+  keys: string[];
+  params: Map<string, Parameter>;
 }
 
 /** One sharding unit of a set-up module: its flat parameter and the forward it replaced. */
@@ -57,8 +79,17 @@ export abstract class ShardedStrategy extends DDPStrategy {
   /** Tensors of the last gathered module state dict (callers do not own a state dict's tensors). */
   private lastState: tf.Tensor[] = [];
   private readonly patchedModules: Module[] = [];
+  /** While a sharded checkpoint is encoded: the parts of tensors made for it, with their place in the whole. */
+  private localParts: Map<tf.Tensor, { from: number; shape: number[] }> | null = null;
 
-  constructor(options: DDPStrategyOptions = {}) {
+  constructor(
+    options: DDPStrategyOptions = {},
+    /**
+     * `"full"`: checkpoints gather the whole state into one ordinary file (rank 0 writes); `"sharded"`: a folder
+     * with one file per rank holding its parts, and metadata, that loads on any number of ranks.
+     */
+    protected readonly stateDictType: StateDictType = "full",
+  ) {
     super(options);
   }
 
@@ -73,10 +104,15 @@ export abstract class ShardedStrategy extends DDPStrategy {
     return [];
   }
 
+  /**
+   * Float32 weights are what the shards hold: "32-true", and "bf16-mixed" (its autocast regions are replayed
+   * when a unit recomputes its forward). Loss scaling ("16-mixed") and half weights ("bf16-true", "16-true") are
+   * refused until the shards know them.
+   */
   override connect(accelerator: Accelerator, precision: Precision): void {
-    if (precision.name !== "32-true")
+    if (precision.name !== "32-true" && precision.name !== "bf16-mixed")
       throw new FulmenError(
-        `The "${this.name}" strategy: precision "${precision.name}" is not implemented yet with sharding in this version of Fulmen; use precision "32-true".`,
+        `The "${this.name}" strategy: precision "${precision.name}" is not implemented yet with sharding in this version of Fulmen; use precision "32-true" or "bf16-mixed".`,
       );
     super.connect(accelerator, precision);
   }
@@ -90,6 +126,20 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const prepared = super.setupModule(module);
     for (const m of this.checkpointedModules(prepared)) this.checkpointForward(m);
     if (!this.plan.parameters) return prepared;
+    // Recorded while the parameters are whole: a sharded checkpoint lists the same entries without gathering.
+    const keys = new Map<Module, ModuleKeys>();
+    for (const m of prepared.modules()) {
+      if (m.parameters().length === 0) continue;
+      // By identity: a module shared by two parents is in the state dict twice (as in PyTorch).
+      const byData = new Map(m.parameters().map((p) => [p.data as tf.Tensor, p]));
+      const state = m.stateDict();
+      const params = new Map<string, Parameter>();
+      for (const [key, value] of Object.entries(state)) {
+        const p = byData.get(value);
+        if (p !== undefined) params.set(key, p);
+      }
+      keys.set(m, { keys: Object.keys(state), params });
+    }
     const { units, rootParams } = assignParameters(prepared, this.unitsOf(prepared));
     if (units.some((u) => u.owned.length > 0) && this.anchor === null)
       this.anchor = new Parameter(tf.scalar(0));
@@ -109,7 +159,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
         new FlatParameter(rootParams, this.collective, "the root module (parameters outside every unit)"),
       );
     // Every module of the tree, so that a submodule's state dict (`model.net.stateDict()`) is whole too.
-    for (const m of prepared.modules()) if (m.parameters().length > 0) this.patchStateDict(m);
+    for (const [m, k] of keys) this.patchStateDict(m, k);
     return prepared;
   }
 
@@ -161,13 +211,14 @@ export abstract class ShardedStrategy extends DDPStrategy {
    * The module's stateDict and loadStateDict see whole parameters: gathered for the call, resharded after (every
    * rank must call them, as it calls the optimizer's).
    */
-  private patchStateDict(module: Module): void {
+  private patchStateDict(module: Module, keys: ModuleKeys): void {
     const sharded = () => this.flats.filter((f) => f.isSharded && f.params.some((p) => mine.has(p)));
     const mine = new Set(module.parameters());
     const stateDict = module.stateDict.bind(module);
     const loadStateDict = module.loadStateDict.bind(module);
     const target = module as unknown as Record<string, unknown>;
     target.stateDict = (prefix?: string): StateDict => {
+      if (this.localParts !== null) return this.localStateDict(module, keys, prefix ?? "");
       for (const t of this.lastState) t.dispose();
       this.lastState = [];
       const flats = sharded();
@@ -194,6 +245,132 @@ export abstract class ShardedStrategy extends DDPStrategy {
       }
     };
     this.patchedModules.push(module);
+  }
+
+  /**
+   * The module's state dict with each sharded parameter as the piece of it this rank holds (maybe empty), the
+   * rest whole, for a sharded checkpoint; the pieces are recorded in {@link ShardedStrategy.localParts}.
+   */
+  private localStateDict(module: Module, keys: ModuleKeys, prefix: string): StateDict {
+    const parts = this.localParts!;
+    const buffers = new Map(module.namedBuffers());
+    const out: StateDict = {};
+    for (const key of keys.keys) {
+      const name = prefix === "" ? key : `${prefix}.${key}`;
+      const p = keys.params.get(key);
+      if (p === undefined) {
+        const buffer = buffers.get(key);
+        if (buffer === undefined)
+          throw new FulmenError(
+            `${module.constructor.name}: the buffer '${key}' is gone; it cannot be saved.`,
+          );
+        out[name] = buffer;
+        continue;
+      }
+      const flat = this.flats.find((f) => f.isSharded && f.params.includes(p));
+      if (flat === undefined) {
+        out[name] = p.data;
+        continue;
+      }
+      const piece = flat.layout.pieces.find((x) => x.param === p);
+      const values = flat.valuesView();
+      const tensor = piece === undefined ? tf.zeros([0]) : tf.slice(values, [piece.at], [piece.length]);
+      parts.set(tensor, { from: piece?.from ?? 0, shape: p.shape });
+      out[name] = tensor;
+    }
+    return out;
+  }
+
+  /**
+   * With `stateDictType: "sharded"`, encodes the state with each sharded tensor as this rank's part of it (no
+   * gathering); {@link ShardedStrategy.saveCheckpoint} then writes a folder. Otherwise the ordinary encoding.
+   */
+  encodeCheckpoint(state: Record<string, unknown>, filters: Record<string, StateFilter>): CheckpointContents {
+    if (this.stateDictType !== "sharded") return encodeState(state, filters);
+    const parts = new Map<tf.Tensor, { from: number; shape: number[] }>();
+    const record = (tensor: tf.Tensor, from: number, shape: number[]) => parts.set(tensor, { from, shape });
+    this.localParts = parts;
+    for (const o of this.shardedOptimizers) o.localParts = record;
+    try {
+      const byName: Record<string, { shape: number[]; from: number }> = {};
+      const contents = encodeState(state, filters, (name, tensor) => {
+        const part = parts.get(tensor);
+        if (part !== undefined) byName[name] = part;
+      });
+      return { ...contents, parts: byName };
+    } finally {
+      this.localParts = null;
+      for (const o of this.shardedOptimizers) o.localParts = null;
+      for (const t of parts.keys()) t.dispose();
+    }
+  }
+
+  /**
+   * Writes a checkpoint: an ordinary file from rank 0, or for a sharded encoding a folder: every rank writes its
+   * parts (rank 0 also the whole tensors) to a file of this save's generation, then rank 0 writes the metadata
+   * that makes this generation the checkpoint and removes the previous one's files. A rank that dies during the
+   * save leaves the previous checkpoint in the folder as it was.
+   */
+  override saveCheckpoint(contents: CheckpointContents, path: string, io: CheckpointIO): void {
+    if (contents.parts === undefined) {
+      super.saveCheckpoint(contents, path, io);
+      return;
+    }
+    const parts = contents.parts;
+    const rank = this.globalRank;
+    if (rank === 0) {
+      try {
+        mkdirSync(path, { recursive: true });
+      } catch (error) {
+        throw new FulmenError(
+          `Cannot write the sharded checkpoint folder ${path}: ${(error as Error).message}. Choose a path that is a folder or does not exist.`,
+        );
+      }
+    }
+    const generation = this.broadcast(rank === 0 ? randomBytes(6).toString("hex") : "", 0);
+    this.barrier("sharded save: folder");
+    const mine: Record<string, SafetensorsEntry> = {};
+    const chunks: Record<string, { from: number; length: number }> = {};
+    for (const [name, entry] of Object.entries(contents.tensors)) {
+      const part = parts[name];
+      if (part === undefined) {
+        if (rank === 0) mine[name] = entry;
+        continue;
+      }
+      const length = entry.shape.reduce((n, d) => n * d, 1);
+      if (length === 0) continue;
+      mine[name] = entry;
+      chunks[name] = { from: part.from, length };
+    }
+    io.save({ tensors: mine, skeleton: null }, join(path, shardFileName(rank, generation)));
+    const everyone = allGatherValues(this.collective, chunks);
+    if (rank === 0) {
+      const tensors: ShardedMetadata["tensors"] = {};
+      for (const [name, entry] of Object.entries(contents.tensors)) {
+        const part = parts[name];
+        tensors[name] =
+          part === undefined
+            ? {
+                dtype: entry.dtype,
+                shape: entry.shape,
+                chunks: [{ file: 0, from: 0, length: numel(entry.shape) }],
+              }
+            : {
+                dtype: entry.dtype,
+                shape: part.shape,
+                chunks: everyone.flatMap((c, file) => (c[name] === undefined ? [] : [{ file, ...c[name]! }])),
+              };
+      }
+      writeShardedMetadata(path, {
+        format: "fulmen-sharded-checkpoint/1",
+        generation,
+        files: everyone.map((_, r) => shardFileName(r, generation)),
+        skeleton: contents.skeleton,
+        tensors,
+      });
+      removeOtherGenerations(path, generation);
+    }
+    this.barrier("sharded save: done");
   }
 
   override setupOptimizer<O extends Optimizer>(optimizer: O): O {
@@ -236,8 +413,16 @@ export abstract class ShardedStrategy extends DDPStrategy {
     _optimizer: Optimizer,
     options: { maxNorm?: number; clipVal?: number; normType: number; errorIfNonfinite: boolean },
   ): tf.Scalar | null {
+    return this.clipParameters(toParameterList(module), options);
+  }
+
+  /** {@link ShardedStrategy.clipGradients} for a list of parameters (an optimizer's, say). */
+  protected clipParameters(
+    list: Parameter[],
+    options: { maxNorm?: number; clipVal?: number; normType: number; errorIfNonfinite: boolean },
+  ): tf.Scalar | null {
     const { maxNorm, clipVal, normType, errorIfNonfinite } = options;
-    const params = new Set(toParameterList(module));
+    const params = new Set(list);
     const shards = this.flats.filter((f) => f.gradShard !== null && f.params.some((p) => params.has(p)));
     const loose = [...params].filter((p) => p.grad !== null);
     if (shards.length === 0) {
@@ -321,6 +506,10 @@ export abstract class ShardedStrategy extends DDPStrategy {
     this.patchedModules.length = 0;
     super.teardown();
   }
+}
+
+function numel(shape: number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
 }
 
 /** Replaces a flat parameter's gradient shard, keeping the new one past the surrounding tidy. */

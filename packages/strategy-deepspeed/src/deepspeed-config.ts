@@ -1,0 +1,142 @@
+import { readFileSync } from "node:fs";
+import { FulmenError } from "@fulmen/core";
+
+/** What a DeepSpeed JSON config sets, as {@link readDeepSpeedConfig} reads it. */
+export interface ResolvedDeepSpeedConfig {
+  /** `zero_optimization.stage` (default 0 in DeepSpeed; Fulmen needs 1, 2 or 3). */
+  stage: 1 | 2 | 3;
+  /** `gradient_clipping`: the global norm gradients are clipped to before every optimizer step (0: none). */
+  gradientClipping: number;
+  /** `bf16.enabled`: the run must use precision "bf16-mixed". */
+  bf16: boolean;
+  /** What the config asks for that Fulmen does differently, one sentence each (the strategy prints them). */
+  notes: string[];
+}
+
+type Json = Record<string, unknown>;
+
+const TOP_LEVEL = [
+  "zero_optimization",
+  "fp16",
+  "bf16",
+  "gradient_clipping",
+  "train_micro_batch_size_per_gpu",
+  "gradient_accumulation_steps",
+  "train_batch_size",
+];
+const ZERO_KEYS = [
+  "stage",
+  "contiguous_gradients",
+  "overlap_comm",
+  "reduce_bucket_size",
+  "allgather_bucket_size",
+  "offload_optimizer",
+  "offload_param",
+  "reduce_scatter",
+  "allgather_partitions",
+];
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function unknownKeys(section: string, value: Json, known: string[]): void {
+  const extra = Object.keys(value).filter((k) => !known.includes(k));
+  if (extra.length > 0)
+    throw new FulmenError(
+      `DeepSpeed config: ${extra.map((k) => `'${section}${k}'`).join(", ")} ${extra.length === 1 ? "is" : "are"} not supported by Fulmen (supported: ${known.map((k) => `${section}${k}`).join(", ")}); remove ${extra.length === 1 ? "it" : "them"}.`,
+    );
+}
+
+/**
+ * Reads a DeepSpeed config (a path to a JSON file, or the object) and says what it sets. Keys that apply are
+ * honoured; keys whose work Fulmen does another way are accepted with a note saying so; keys it does not
+ * implement (offloading, fp16's loss scaler, optimizer and scheduler sections) and unknown keys are errors that
+ * name them. Nothing is accepted silently.
+ */
+export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedConfig {
+  let value: unknown = config;
+  if (typeof config === "string") {
+    try {
+      value = JSON.parse(readFileSync(config, "utf8"));
+    } catch (error) {
+      throw new FulmenError(`DeepSpeed config ${config} cannot be read: ${(error as Error).message}.`);
+    }
+  }
+  if (!isObject(value)) throw new FulmenError("DeepSpeed config: expected a JSON object.");
+  if ("optimizer" in value || "scheduler" in value)
+    throw new FulmenError(
+      "DeepSpeed config: 'optimizer' and 'scheduler' sections are not implemented yet in Fulmen; create the optimizer (and scheduler) in code (configureOptimizers, or pass it to fabric.setup) and remove the sections.",
+    );
+  unknownKeys("", value, TOP_LEVEL);
+  const notes: string[] = [];
+  const zero = value.zero_optimization ?? {};
+  if (!isObject(zero)) throw new FulmenError("DeepSpeed config: 'zero_optimization' must be an object.");
+  unknownKeys("zero_optimization.", zero, ZERO_KEYS);
+  const stage = zero.stage ?? 0;
+  if (stage !== 1 && stage !== 2 && stage !== 3)
+    throw new FulmenError(
+      `DeepSpeed config: zero_optimization.stage must be 1, 2 or 3, got ${JSON.stringify(stage)}; for no sharding use strategy "ddp".`,
+    );
+  for (const key of ["offload_optimizer", "offload_param"]) {
+    const offload = zero[key];
+    if (offload === undefined) continue;
+    const device = isObject(offload) ? offload.device : undefined;
+    if (device !== "none")
+      throw new FulmenError(
+        `DeepSpeed config: zero_optimization.${key} (device ${JSON.stringify(device)}) is not implemented yet in Fulmen; remove it or set its device to "none".`,
+      );
+  }
+  if (zero.contiguous_gradients === false)
+    notes.push(
+      "zero_optimization.contiguous_gradients false: Fulmen's gradient shards are always contiguous flat buffers.",
+    );
+  if (zero.overlap_comm === true)
+    notes.push(
+      "zero_optimization.overlap_comm: Fulmen's collectives run synchronously between computations; nothing overlaps.",
+    );
+  for (const key of ["reduce_bucket_size", "allgather_bucket_size"])
+    if (zero[key] !== undefined)
+      notes.push(
+        `zero_optimization.${key}: Fulmen reduces and gathers one flat parameter (a module's parameters) at a time, not in buckets of a size.`,
+      );
+  for (const key of ["reduce_scatter", "allgather_partitions"])
+    if (zero[key] === false)
+      notes.push(
+        `zero_optimization.${key} false: Fulmen always uses reduce-scatter and all-gather for shards.`,
+      );
+  const fp16 = value.fp16;
+  if (fp16 !== undefined) {
+    if (!isObject(fp16)) throw new FulmenError("DeepSpeed config: 'fp16' must be an object.");
+    unknownKeys("fp16.", fp16, [
+      "enabled",
+      "loss_scale",
+      "initial_scale_power",
+      "loss_scale_window",
+      "hysteresis",
+      "min_loss_scale",
+      "auto_cast",
+    ]);
+    if (fp16.enabled === true)
+      throw new FulmenError(
+        'DeepSpeed config: fp16.enabled (float16 with DeepSpeed\'s loss scaler) is not implemented yet with ZeRO in Fulmen; use bf16 (bf16.enabled with precision "bf16-mixed") or float32.',
+      );
+  }
+  const bf16 = value.bf16;
+  if (bf16 !== undefined && (!isObject(bf16) || Object.keys(bf16).some((k) => k !== "enabled")))
+    throw new FulmenError("DeepSpeed config: 'bf16' must be an object with only 'enabled'.");
+  const clipping = value.gradient_clipping ?? 0;
+  if (typeof clipping !== "number" || !(clipping >= 0))
+    throw new FulmenError(
+      `DeepSpeed config: gradient_clipping must be a number >= 0, got ${JSON.stringify(clipping)}.`,
+    );
+  for (const key of ["train_micro_batch_size_per_gpu", "train_batch_size"])
+    if (value[key] !== undefined)
+      notes.push(`${key}: the batch size is your DataLoader's (batchSize per process), not the config's.`);
+  const accumulation = value.gradient_accumulation_steps;
+  if (accumulation !== undefined && accumulation !== 1)
+    notes.push(
+      "gradient_accumulation_steps: accumulate with the Trainer's accumulateGradBatches or fabric.noBackwardSync; the config's value is not applied.",
+    );
+  return { stage, gradientClipping: clipping, bf16: isObject(bf16) && bf16.enabled === true, notes };
+}
