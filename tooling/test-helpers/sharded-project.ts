@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect } from "vitest";
@@ -9,6 +17,8 @@ export interface RunSummary {
   weights: Record<string, number[]>;
   losses: number[];
   norms: number[];
+  /** Whether each optimizer step was taken. */
+  taken: boolean[];
   tensorCounts: number[];
   bytesAfterStep: number[];
   numParams: number;
@@ -41,6 +51,10 @@ export interface RunConfig {
   ckpt?: string;
   /** A DeepSpeed config for a DeepSpeedStrategy (its gradient_clipping replaces the script's clipping). */
   deepspeedConfig?: Record<string, unknown>;
+  /** Fabric's precision (default "32-true"). */
+  precision?: string;
+  /** GradScaler options: "16-mixed" with that loss scaler (needs @fulmen/precision in the project). */
+  scaler?: Record<string, unknown>;
   /** Dropout probability in the small model's blocks (default 0.2). */
   dropout?: number;
 }
@@ -59,23 +73,24 @@ export function shardedProject(packages: string[]) {
   for (const script of ["sharded-train.mjs", "sharded-fit.mjs"])
     copyFileSync(join(__dirname, script), join(folder, script));
   let runs = 0;
+  /** Runs a script of the project on real processes; it must succeed. */
+  const runScript = (args: string[]): void => {
+    const run = spawnSync(process.execPath, args, {
+      encoding: "utf8",
+      timeout: 120_000,
+      cwd: folder,
+      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000" },
+    });
+    expect(run.status, run.stderr).toBe(0);
+  };
   return {
     folder,
     /** Trains on real processes and returns every rank's summary. */
     train(config: RunConfig): RunSummary[] {
       const out = join(folder, `run-${runs++}.json`);
       const full = { model: "small", steps: 6, ...config, out };
-      const run = spawnSync(process.execPath, [join(folder, "sharded-train.mjs"), JSON.stringify(full)], {
-        encoding: "utf8",
-        timeout: 120_000,
-        cwd: folder,
-        env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000" },
-      });
-      expect(run.status, run.stderr).toBe(0);
-      return Array.from(
-        { length: config.devices },
-        (_, r) => JSON.parse(readFileSync(`${out}.rank${r}`, "utf8")) as RunSummary,
-      );
+      runScript([join(folder, "sharded-train.mjs"), JSON.stringify(full)]);
+      return readRanks<RunSummary>(config.devices, (r) => `${out}.rank${r}`);
     },
     /**
      * Fits with the Trainer (`sharded-fit.mjs`) in `folder/name` and returns every rank's result; with `ckpt`,
@@ -86,22 +101,18 @@ export function shardedProject(packages: string[]) {
       mkdirSync(root, { recursive: true });
       const args = [join(folder, "sharded-fit.mjs"), strategy, String(devices), root, String(maxEpochs)];
       if (ckpt !== undefined) args.push(ckpt);
-      const run = spawnSync(process.execPath, args, {
-        encoding: "utf8",
-        timeout: 120_000,
-        cwd: folder,
-        env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000" },
-      });
-      expect(run.status, run.stderr).toBe(0);
-      return Array.from(
-        { length: devices },
-        (_, r) => JSON.parse(readFileSync(join(root, `result.rank${r}.json`), "utf8")) as FitResult,
-      );
+      runScript(args);
+      return readRanks<FitResult>(devices, (r) => join(root, `result.rank${r}.json`));
     },
     remove(): void {
       rmSync(folder, { recursive: true, force: true });
     },
   };
+}
+
+/** Every rank's JSON report. */
+function readRanks<T>(devices: number, path: (rank: number) => string): T[] {
+  return Array.from({ length: devices }, (_, r) => JSON.parse(readFileSync(path(r), "utf8")) as T);
 }
 
 /** The largest difference between two runs' final weights. */
@@ -141,4 +152,28 @@ export function expectBytes(
   for (const r of ranks)
     for (const bytes of r.bytesAfterStep)
       expect(Math.abs(bytes / formula(psi, ranks.length) - 1), label).toBeLessThan(0.1);
+}
+
+/**
+ * Asks for `strategy` by name in a project that has only core and fabric installed, and returns what Fabric
+ * said (the error's message) and the exit status (3 when it refused).
+ */
+export function askWithoutPackage(strategy: string): {
+  status: number | null;
+  message: string;
+  stderr: string;
+} {
+  const project = shardedProject(["core", "fabric"]);
+  try {
+    const script = join(project.folder, "main.mjs");
+    writeFileSync(
+      script,
+      'import { Fabric } from "@fulmen/fabric";\n' +
+        `try { new Fabric({ accelerator: "cpu", devices: 2, strategy: ${JSON.stringify(strategy)} }); } catch (e) { console.log(e.message); process.exit(3); }\n`,
+    );
+    const run = spawnSync(process.execPath, [script], { encoding: "utf8", cwd: project.folder });
+    return { status: run.status, message: run.stdout, stderr: run.stderr };
+  } finally {
+    project.remove();
+  }
 }

@@ -1,6 +1,7 @@
 // Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
 // (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
-// JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?}. Every
+// JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?,
+// precision?, scaler?}. Every
 // global batch of 32 samples
 // is split over the ranks, with gradient accumulation over 2 micro-batches, norm clipping (active at every step)
 // and AdamW; each rank writes its losses, final weights, tensor counts and the bytes it holds right after
@@ -61,7 +62,19 @@ async function makeStrategy() {
   });
 }
 
-const fabric = new Fabric({ accelerator: "cpu", devices, strategy: await makeStrategy() });
+/** The precision: a name, or with `scaler` (GradScaler options) "16-mixed" with that loss scaler. */
+async function makePrecision() {
+  if (config.scaler === undefined) return config.precision ?? "32-true";
+  const { float16, GradScaler, MixedPrecision } = await import("@fulmen/precision");
+  return new MixedPrecision(float16, new GradScaler(config.scaler));
+}
+
+const fabric = new Fabric({
+  accelerator: "cpu",
+  devices,
+  strategy: await makeStrategy(),
+  precision: await makePrecision(),
+});
 await fabric.launch();
 
 const features = config.model === "big" ? 64 : 5;
@@ -103,6 +116,8 @@ const tensorCounts = [];
 const losses = [];
 const norms = [];
 const bytesAfterStep = [];
+// Whether each optimizer step was taken (16-mixed skips a step whose gradients overflowed).
+const taken = [];
 let micro = 0;
 let stepLoss = 0;
 for (const [bx, by] of loader) {
@@ -125,11 +140,15 @@ for (const [bx, by] of loader) {
     // The norm before clipping, across every rank's gradient (shards): Adam and clipping would hide a wrong scale.
     // (With a DeepSpeed config, its gradient_clipping clips inside opt.step() instead.)
     if (config.deepspeedConfig === undefined) {
-      const norm = fabric.clipGradients(m, opt, { maxNorm: 0.1 });
+      // Under loss scaling an overflowing step has a non-finite norm; it is skipped, not an error.
+      const norm = fabric.clipGradients(m, opt, {
+        maxNorm: 0.1,
+        errorIfNonfinite: fabric.precision.name !== "16-mixed",
+      });
       norms.push(norm.dataSync()[0]);
       norm.dispose();
     }
-    opt.step();
+    taken.push(opt.step());
     // What this rank keeps of parameters, gradients and optimizer state (the data set is not counted).
     bytesAfterStep.push(tf.memory().numBytes - before - dataBytes);
     opt.zeroGrad();
@@ -148,6 +167,7 @@ const summary = {
   weights,
   losses,
   norms,
+  taken,
   tensorCounts,
   bytesAfterStep,
   numParams,

@@ -3,8 +3,8 @@
  *
  * Memory: an MLP of 12 `Linear(2048, 2048)` layers (Ψ = 50.4M parameters), float32 AdamW, on 2 and 4 ranks: each
  * rank's `tf.memory().numBytes` right after `optimizer.step()` (the parameters, gradients and optimizer state it
- * keeps) and the peak during a training step (`tf.profile`'s peakBytes), both less what the process held before
- * the model and the batch, beside ZeRO's formulas.
+ * keeps) and the peaks (`tf.profile`'s peakBytes) during forward + backward and during the optimizer step, all
+ * less what the process held before the model and the batch, beside ZeRO's formulas.
  *
  * Speed: the character GPT example's model (d 256, 4 blocks, 8 heads, 64 characters of context, global batch 16)
  * trained with Fabric on 2 ranks: the median step time of each strategy, the strategies alternating round by round
@@ -26,6 +26,7 @@ const STEPS = Number(process.env.BENCH_STEPS ?? 8);
 const PART = process.env.BENCH_PART ?? "both";
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const MIB = 1024 * 1024;
+const mib = (bytes: number[]) => bytes.map((b) => (b / MIB).toFixed(0)).join(", ");
 
 interface WorkerConfig {
   part: "memory" | "speed";
@@ -36,7 +37,10 @@ interface WorkerConfig {
 interface MemoryResult {
   numParams: number;
   afterStep: number[];
-  peak: number[];
+  /** Peak during forward and backward. */
+  peakBackward: number[];
+  /** Peak during optimizer.step(). */
+  peakStep: number[];
   backend: string;
 }
 
@@ -70,13 +74,18 @@ async function memoryWorker(fabric: Fabric): Promise<MemoryResult> {
   };
   step(); // AdamW's state exists from the first step on
   optimizer.zeroGrad();
-  const profile = await tf.profile(() => step());
+  const backward = await tf.profile(() => {
+    fabric.backward(() => nn.crossEntropy(m.forward(x), y) as tf.Scalar).dispose();
+  });
+  const stepped = await tf.profile(() => {
+    optimizer.step();
+  });
   const afterStep = tf.memory().numBytes - base - dataBytes;
-  const peak = profile.peakBytes - base - dataBytes;
   return {
     numParams,
     afterStep: gather(fabric, afterStep),
-    peak: gather(fabric, peak),
+    peakBackward: gather(fabric, backward.peakBytes - base - dataBytes),
+    peakStep: gather(fabric, stepped.peakBytes - base - dataBytes),
     backend: fabric.accelerator.name,
   };
 }
@@ -178,7 +187,7 @@ async function main(): Promise<void> {
         const expected = formula(r.numParams, devices);
         const worst = Math.max(...r.afterStep.map((b) => Math.abs(b / expected - 1)));
         console.log(
-          `| ${strategy} | ${devices} | ${r.afterStep.map((b) => (b / MIB).toFixed(0)).join(", ")} | ${name} = ${(expected / MIB).toFixed(0)} | within ${(worst * 100).toFixed(2)}% | ${r.peak.map((b) => (b / MIB).toFixed(0)).join(", ")} |`,
+          `| ${strategy} | ${devices} | ${mib(r.afterStep)} | ${name} = ${(expected / MIB).toFixed(0)} | within ${(worst * 100).toFixed(2)}% | ${mib(r.peakBackward)} | ${mib(r.peakStep)} |`,
         );
       }
     }

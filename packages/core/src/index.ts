@@ -116,11 +116,13 @@ export { ADAGRAD_UPDATE_KERNEL, Adagrad, type AdagradOptions } from "./optim/ada
 export { ADAM_UPDATE_KERNEL, Adam, type AdamOptions, AdamW } from "./optim/adam";
 export { Adamax, type AdamaxOptions } from "./optim/adamax";
 export { type ClipGradNormOptions, clipGradNorm_, clipGradValue_ } from "./optim/clip-grad";
+export { type HeldGradients, heldGradientsOf, setHeldGradients } from "./optim/held-gradients";
 export { LBFGS, type LBFGSLoss, type LBFGSOptions } from "./optim/lbfgs";
 export * from "./optim/lr-scheduler/index";
 export { NAdam, type NAdamOptions } from "./optim/nadam";
 export {
   type BaseOptimizerOptions,
+  numberParamGroups,
   Optimizer,
   type OptimizerStateDict,
   type ParamGroup,

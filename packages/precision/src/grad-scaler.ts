@@ -1,4 +1,4 @@
-import { FulmenError, type Optimizer, type Parameter, tf } from "@fulmen/core";
+import { FulmenError, heldGradientsOf, type Optimizer, type Parameter, tf } from "@fulmen/core";
 
 /** Options of {@link GradScaler}, as in `torch.cuda.amp.GradScaler`. */
 export interface GradScalerOptions {
@@ -8,6 +8,15 @@ export interface GradScalerOptions {
   growthInterval?: number;
   /** A disabled scaler passes everything through unchanged (default true). */
   enabled?: boolean;
+  /**
+   * DeepSpeed's hysteresis: how many overflows in a row the scale tolerates before it backs off (default 1,
+   * PyTorch's behaviour: back off at the first); the count is restored when the scale grows.
+   */
+  hysteresis?: number;
+  /** The scale never backs off below this (DeepSpeed's `min_loss_scale`; default 0, none). */
+  minScale?: number;
+  /** False keeps the scale fixed (DeepSpeed's static `loss_scale`); overflowing steps are still skipped. */
+  dynamic?: boolean;
 }
 
 /** The serialisable state of a {@link GradScaler}. */
@@ -17,6 +26,8 @@ export interface GradScalerStateDict {
   backoffFactor: number;
   growthInterval: number;
   growthTracker: number;
+  /** Overflows the scale still tolerates before backing off (absent in checkpoints of older versions). */
+  hysteresisLeft?: number;
 }
 
 type StageState = "ready" | "unscaled" | "stepped";
@@ -33,11 +44,24 @@ export class GradScaler {
   readonly backoffFactor: number;
   readonly growthInterval: number;
   readonly enabled: boolean;
+  readonly hysteresis: number;
+  readonly minScale: number;
+  readonly dynamic: boolean;
   private growthTracker = 0;
+  private hysteresisLeft: number;
   private readonly stages = new Map<Optimizer, { stage: StageState; foundInf: boolean }>();
 
   constructor(options: GradScalerOptions = {}) {
-    const known = ["initScale", "growthFactor", "backoffFactor", "growthInterval", "enabled"];
+    const known = [
+      "initScale",
+      "growthFactor",
+      "backoffFactor",
+      "growthInterval",
+      "enabled",
+      "hysteresis",
+      "minScale",
+      "dynamic",
+    ];
     const unknown = Object.keys(options).filter((k) => !known.includes(k));
     if (unknown.length > 0) {
       throw new FulmenError(
@@ -49,6 +73,14 @@ export class GradScaler {
     this.backoffFactor = options.backoffFactor ?? 0.5;
     this.growthInterval = options.growthInterval ?? 2000;
     this.enabled = options.enabled ?? true;
+    this.hysteresis = options.hysteresis ?? 1;
+    this.minScale = options.minScale ?? 0;
+    this.dynamic = options.dynamic ?? true;
+    this.hysteresisLeft = this.hysteresis;
+    if (!(Number.isInteger(this.hysteresis) && this.hysteresis >= 1))
+      throw new FulmenError(`GradScaler: hysteresis must be an integer >= 1, got ${this.hysteresis}.`);
+    if (!(this.minScale >= 0))
+      throw new FulmenError(`GradScaler: minScale must be >= 0, got ${this.minScale}.`);
     if (!(this.scaleValue > 0))
       throw new FulmenError(`GradScaler: initScale must be > 0, got ${this.scaleValue}.`);
     if (!(this.growthFactor > 1))
@@ -106,6 +138,21 @@ export class GradScaler {
       foundInf = flag.dataSync()[0] === 1;
       flag.dispose();
     }
+    // A sharded optimizer's gradient shards: unscaled too, and an overflow in any process's shard counts.
+    const held = heldGradientsOf(optimizer);
+    if (held !== undefined) {
+      const tensors = held.tensors();
+      if (tensors.length > 0) {
+        const unscaled = tensors.map((t) => tf.keep(tf.mul(t, invScale)));
+        const flag = tf.tidy(() =>
+          tf.any(tf.stack(unscaled.map((t) => tf.any(tf.logicalNot(tf.isFinite(t)))))),
+        );
+        foundInf = foundInf || flag.dataSync()[0] === 1;
+        flag.dispose();
+        held.replace(unscaled);
+      }
+      foundInf = held.anyAcrossProcesses(foundInf);
+    }
     this.stages.set(optimizer, { stage: "unscaled", foundInf });
   }
 
@@ -146,14 +193,20 @@ export class GradScaler {
           "GradScaler.update: no inf checks were recorded; call unscale_() or step() first.",
         );
       }
-      if (records.some((r) => r.foundInf)) {
-        this.scaleValue = Math.fround(this.scaleValue * this.backoffFactor);
+      if (!this.dynamic) {
+        // A fixed scale: overflowing steps were skipped, the scale stays.
+      } else if (records.some((r) => r.foundInf)) {
+        // DeepSpeed's hysteresis: back off only once the tolerated overflows are used up.
+        if (this.hysteresisLeft <= 1)
+          this.scaleValue = Math.max(Math.fround(this.scaleValue * this.backoffFactor), this.minScale);
+        else this.hysteresisLeft -= 1;
         this.growthTracker = 0;
       } else {
         this.growthTracker += 1;
         if (this.growthTracker === this.growthInterval) {
           this.scaleValue = Math.fround(this.scaleValue * this.growthFactor);
           this.growthTracker = 0;
+          this.hysteresisLeft = this.hysteresis;
         }
       }
     }
@@ -168,6 +221,7 @@ export class GradScaler {
       backoffFactor: this.backoffFactor,
       growthInterval: this.growthInterval,
       growthTracker: this.growthTracker,
+      hysteresisLeft: this.hysteresisLeft,
     };
   }
 
@@ -180,6 +234,7 @@ export class GradScaler {
     }
     this.scaleValue = state.scale;
     this.growthTracker = state.growthTracker;
+    this.hysteresisLeft = state.hysteresisLeft ?? this.hysteresis;
   }
 
   private stageOf(optimizer: Optimizer): { stage: StageState; foundInf: boolean } {

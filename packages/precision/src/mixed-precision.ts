@@ -22,7 +22,7 @@ import { HalfFormatPrecision } from "./half/half-format-precision";
  */
 export class MixedPrecision extends HalfFormatPrecision implements Precision {
   readonly name: string;
-  readonly scaler: GradScaler | null;
+  private scalerInUse: GradScaler | null;
 
   constructor(
     format: HalfFormat,
@@ -35,7 +35,22 @@ export class MixedPrecision extends HalfFormatPrecision implements Precision {
       );
     }
     this.name = format.dtype === "float16" ? "16-mixed" : "bf16-mixed";
-    this.scaler = scaler;
+    this.scalerInUse = scaler;
+  }
+
+  /** The loss scaler ("16-mixed"), or null. */
+  get scaler(): GradScaler | null {
+    return this.scalerInUse;
+  }
+
+  /**
+   * Replaces the loss scaler of "16-mixed", before training starts (a DeepSpeed config's `fp16` section sets
+   * DeepSpeed's initial scale, window, hysteresis and minimum this way).
+   */
+  useScaler(scaler: GradScaler): void {
+    if (this.scalerInUse === null)
+      throw new FulmenError(`${this.name} uses no loss scaler; only "16-mixed" takes one.`);
+    this.scalerInUse = scaler;
   }
 
   convertModule<M extends Module>(module: M): M {

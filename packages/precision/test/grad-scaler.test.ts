@@ -28,6 +28,46 @@ describe("GradScaler", () => {
     expect(scaler.getScale()).toBe(4);
   });
 
+  it("DeepSpeed's hysteresis and minimum: backs off only after `hysteresis` overflows, never below minScale", () => {
+    const { p, opt } = setup();
+    const scaler = new GradScaler({ initScale: 8, hysteresis: 2, minScale: 4, growthInterval: 2 });
+    const overflow = () => {
+      p.setGrad(tf.tensor1d([Number.POSITIVE_INFINITY, 1]));
+      expect(scaler.step(opt)).toBe(false);
+      scaler.update();
+    };
+    overflow();
+    expect(scaler.getScale()).toBe(8); // the first overflow is tolerated
+    overflow();
+    expect(scaler.getScale()).toBe(4);
+    overflow();
+    expect(scaler.getScale()).toBe(4); // the floor
+    for (let i = 0; i < 2; i++) {
+      p.setGrad(tf.tensor1d([0, 0]));
+      expect(scaler.step(opt)).toBe(true);
+      scaler.update();
+    }
+    expect(scaler.getScale()).toBe(8); // grown, and the tolerance restored
+    overflow();
+    expect(scaler.getScale()).toBe(8);
+    expect(scaler.stateDict().hysteresisLeft).toBe(1);
+    p.dispose();
+  });
+
+  it("a fixed scale (dynamic false) skips overflowing steps and never changes", () => {
+    const { p, opt } = setup();
+    const scaler = new GradScaler({ initScale: 16, dynamic: false, growthInterval: 1 });
+    p.setGrad(tf.tensor1d([Number.NaN, 1]));
+    expect(scaler.step(opt)).toBe(false);
+    scaler.update();
+    p.setGrad(tf.tensor1d([0, 0]));
+    expect(scaler.step(opt)).toBe(true);
+    scaler.update();
+    expect(scaler.getScale()).toBe(16);
+    expect(() => new GradScaler({ hysteresis: 0 })).toThrow(/hysteresis/);
+    p.dispose();
+  });
+
   it("grows the scale after growthInterval clean steps", () => {
     const { p, opt } = setup();
     const scaler = new GradScaler({ initScale: 2, growthInterval: 3 });

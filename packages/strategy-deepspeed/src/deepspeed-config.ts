@@ -9,6 +9,18 @@ export interface ResolvedDeepSpeedConfig {
   gradientClipping: number;
   /** `bf16.enabled`: the run must use precision "bf16-mixed". */
   bf16: boolean;
+  /**
+   * `fp16` when enabled: the run must use precision "16-mixed", whose loss scaler takes these settings
+   * (DeepSpeed's defaults where a key is absent); null when fp16 is off.
+   */
+  fp16: {
+    /** `loss_scale`: 0 for dynamic scaling, else this fixed scale. */
+    lossScale: number;
+    initialScalePower: number;
+    lossScaleWindow: number;
+    hysteresis: number;
+    minLossScale: number;
+  } | null;
   /** What the config asks for that Fulmen does differently, one sentence each (the strategy prints them). */
   notes: string[];
 }
@@ -38,6 +50,15 @@ const ZERO_KEYS = [
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function numberAt(section: Json, key: string, fallback: number, valid: (v: number) => boolean): number {
+  const value = section[key] ?? fallback;
+  if (typeof value !== "number" || !valid(value))
+    throw new FulmenError(
+      `DeepSpeed config: fp16.${key} has an invalid value ${JSON.stringify(section[key])}.`,
+    );
+  return value;
 }
 
 function unknownKeys(section: string, value: Json, known: string[]): void {
@@ -117,11 +138,19 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
       "min_loss_scale",
       "auto_cast",
     ]);
-    if (fp16.enabled === true)
-      throw new FulmenError(
-        'DeepSpeed config: fp16.enabled (float16 with DeepSpeed\'s loss scaler) is not implemented yet with ZeRO in Fulmen; use bf16 (bf16.enabled with precision "bf16-mixed") or float32.',
-      );
+    if (fp16.auto_cast !== undefined)
+      notes.push('fp16.auto_cast: Fulmen\'s "16-mixed" precision decides which operations run in half.');
   }
+  const fp16Settings =
+    isObject(fp16) && fp16.enabled === true
+      ? {
+          lossScale: numberAt(fp16, "loss_scale", 0, (v) => v >= 0),
+          initialScalePower: numberAt(fp16, "initial_scale_power", 16, (v) => Number.isInteger(v) && v >= 0),
+          lossScaleWindow: numberAt(fp16, "loss_scale_window", 1000, (v) => Number.isInteger(v) && v >= 1),
+          hysteresis: numberAt(fp16, "hysteresis", 2, (v) => Number.isInteger(v) && v >= 1),
+          minLossScale: numberAt(fp16, "min_loss_scale", 1, (v) => v >= 0),
+        }
+      : null;
   const bf16 = value.bf16;
   if (bf16 !== undefined && (!isObject(bf16) || Object.keys(bf16).some((k) => k !== "enabled")))
     throw new FulmenError("DeepSpeed config: 'bf16' must be an object with only 'enabled'.");
@@ -138,5 +167,8 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
     notes.push(
       "gradient_accumulation_steps: accumulate with the Trainer's accumulateGradBatches or fabric.noBackwardSync; the config's value is not applied.",
     );
-  return { stage, gradientClipping: clipping, bf16: isObject(bf16) && bf16.enabled === true, notes };
+  const bf16Enabled = isObject(bf16) && bf16.enabled === true;
+  if (bf16Enabled && fp16Settings !== null)
+    throw new FulmenError("DeepSpeed config: fp16 and bf16 are both enabled; enable one.");
+  return { stage, gradientClipping: clipping, bf16: bf16Enabled, fp16: fp16Settings, notes };
 }

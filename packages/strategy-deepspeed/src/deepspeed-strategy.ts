@@ -7,6 +7,7 @@ import {
   type Precision,
 } from "@fulmen/core";
 import { type ParallelStrategyOptions, ShardedStrategy, type ShardingPlan } from "@fulmen/fabric";
+import { GradScaler } from "@fulmen/precision";
 import { type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";
 
 /** Options of {@link DeepSpeedStrategy}, with Lightning's `DeepSpeedStrategy` names. */
@@ -96,6 +97,25 @@ export class DeepSpeedStrategy extends ShardedStrategy {
       throw new FulmenError(
         `DeepSpeedStrategy: the config enables bf16 but the precision is "${precision.name}"; pass precision: "bf16-mixed" (or disable bf16 in the config).`,
       );
+    const fp16 = this.config?.fp16 ?? null;
+    if (fp16 !== null) {
+      const mixed = precision as Precision & { useScaler?(scaler: GradScaler): void };
+      if (precision.name !== "16-mixed" || typeof mixed.useScaler !== "function")
+        throw new FulmenError(
+          `DeepSpeedStrategy: the config enables fp16 but the precision is "${precision.name}"; pass precision: "16-mixed" (or disable fp16 in the config).`,
+        );
+      // DeepSpeed's loss scaler: 2^initial_scale_power, grown every loss_scale_window clean steps, backed off
+      // only after `hysteresis` overflows, never below min_loss_scale; or a fixed loss_scale.
+      mixed.useScaler(
+        new GradScaler({
+          initScale: fp16.lossScale > 0 ? fp16.lossScale : 2 ** fp16.initialScalePower,
+          growthInterval: fp16.lossScaleWindow,
+          hysteresis: fp16.hysteresis,
+          minScale: fp16.minLossScale,
+          dynamic: fp16.lossScale === 0,
+        }),
+      );
+    }
     super.connect(accelerator, precision);
   }
 

@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { FulmenError } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 import { afterAll, describe, expect, it } from "vitest";
+import { askWithoutPackage } from "../../../tooling/test-helpers/sharded-project";
 import { DeepSpeedStrategy } from "../src";
 
 const folders: string[] = [];
@@ -28,8 +28,8 @@ describe("DeepSpeedStrategy refuses what this version does not implement", () =>
     expect(() => new DeepSpeedStrategy({ stage: 0 as never })).toThrow(FulmenError);
     expect(() => new DeepSpeedStrategy({ stage: 4 as never })).toThrow(/stage must be 1, 2 or 3/);
     expect(
-      () => new Fabric({ accelerator: "cpu", devices: 2, strategy: "deepspeed", precision: "16-mixed" }),
-    ).toThrow(/precision "16-mixed" is not implemented yet with sharding/);
+      () => new Fabric({ accelerator: "cpu", devices: 2, strategy: "deepspeed", precision: "bf16-true" }),
+    ).toThrow(/precision "bf16-true" is not implemented yet with sharding/);
   });
 
   it("names the stage: deepspeed (2), deepspeed_stage_1, deepspeed_stage_2, deepspeed_stage_3", () => {
@@ -46,22 +46,12 @@ describe("DeepSpeedStrategy refuses what this version does not implement", () =>
 
 describe("finding the package by name", () => {
   it("says which package to install when @fulmen/strategy-deepspeed is missing", () => {
-    const project = mkdtempSync(join(tmpdir(), "fulmen-no-deepspeed-"));
-    folders.push(project);
-    mkdirSync(join(project, "node_modules/@fulmen"), { recursive: true });
-    for (const name of ["core", "fabric"])
-      symlinkSync(resolve(__dirname, "../..", name), join(project, "node_modules/@fulmen", name), "dir");
-    writeFileSync(
-      join(project, "main.mjs"),
-      'import { Fabric } from "@fulmen/fabric";\n' +
-        'try { new Fabric({ accelerator: "cpu", devices: 2, strategy: "deepspeed_stage_2" }); } catch (e) { console.log(e.message); process.exit(3); }\n',
-    );
-    const run = spawnSync(process.execPath, [join(project, "main.mjs")], { encoding: "utf8", cwd: project });
+    const run = askWithoutPackage("deepspeed_stage_2");
     expect(run.status, run.stderr).toBe(3);
-    expect(run.stdout).toMatch(
+    expect(run.message).toMatch(
       /"deepspeed_stage_2" is provided by @fulmen\/strategy-deepspeed, which is not installed/,
     );
-    expect(run.stdout).toMatch(/npm install @fulmen\/strategy-deepspeed/);
+    expect(run.message).toMatch(/npm install @fulmen\/strategy-deepspeed/);
   });
 });
 
@@ -92,7 +82,7 @@ describe("a DeepSpeed JSON config", () => {
     ).toBe("deepspeed");
   });
 
-  it("refuses, naming them, unknown keys, offloading, fp16's loss scaler, optimizer sections and a conflicting stage", () => {
+  it("refuses, naming them, unknown keys, offloading, fp16 without 16-mixed, optimizer sections and a conflicting stage", () => {
     const make = (config: Record<string, unknown>, stage?: 1 | 2 | 3) => () =>
       new DeepSpeedStrategy({ config, ...(stage === undefined ? {} : { stage }) });
     expect(make({ zero_optimization: { stage: 2 }, wall_clock_breakdown: true })).toThrow(
@@ -104,9 +94,18 @@ describe("a DeepSpeed JSON config", () => {
     expect(make({ zero_optimization: { stage: 3, offload_param: { device: "cpu" } } })).toThrow(
       /offload_param .*not implemented yet/,
     );
-    expect(make({ zero_optimization: { stage: 2 }, fp16: { enabled: true, hysteresis: 2 } })).toThrow(
-      /fp16.enabled .*not implemented yet/,
+    const fp16 = new DeepSpeedStrategy({
+      config: { zero_optimization: { stage: 2 }, fp16: { enabled: true } },
+    });
+    expect(() => new Fabric({ accelerator: "cpu", devices: 2, strategy: fp16 })).toThrow(
+      /enables fp16 but the precision is "32-true"/,
     );
+    expect(make({ zero_optimization: { stage: 2 }, fp16: { enabled: true, hysteresis: 0 } })).toThrow(
+      /fp16.hysteresis has an invalid value 0/,
+    );
+    expect(
+      make({ zero_optimization: { stage: 2 }, fp16: { enabled: true }, bf16: { enabled: true } }),
+    ).toThrow(/both enabled/);
     expect(make({ zero_optimization: { stage: 2 }, optimizer: { type: "AdamW" } })).toThrow(/'optimizer'/);
     expect(make({ zero_optimization: { stage: 2 } }, 3)).toThrow(/disagrees with the config's/);
     expect(make({})).toThrow(/stage must be 1, 2 or 3, got 0/);

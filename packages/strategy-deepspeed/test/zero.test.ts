@@ -8,7 +8,7 @@ import {
 } from "../../../tooling/test-helpers/sharded-project";
 
 // A user's project: core, fabric and this package installed; the script asks for the strategy by name.
-const project = shardedProject(["core", "fabric", "strategy-deepspeed"]);
+const project = shardedProject(["core", "fabric", "precision", "strategy-deepspeed"]);
 afterAll(() => project.remove());
 
 describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
@@ -76,5 +76,33 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
       expect(Math.abs(loss - ddp[0]!.losses[i]!)).toBeLessThan(1e-5);
     expect(maxWeightDifference(ddp[0]!, ranks[0]!)).toBeLessThan(1e-5);
     expect(maxWeightDifference(ranks[0]!, ranks[1]!)).toBe(0);
+  });
+
+  it("fp16 from the config is DeepSpeed's loss scaler (hysteresis, window, minimum), skipping the steps that overflow on any rank as DDP does", () => {
+    // 2^24 overflows float16 gradients: the first overflow is tolerated (hysteresis 2), then the scale halves
+    // until the gradients fit. DDP with the same scaler skips the same steps and ends with the same weights.
+    const scaler = { initScale: 2 ** 24, growthInterval: 1000, hysteresis: 2, minScale: 1 };
+    const ddp = project.train({ strategy: "ddp", devices: 2, scaler });
+    const fp16 = { enabled: true, initial_scale_power: 24, loss_scale_window: 1000, hysteresis: 2 };
+    const zero = project.train({
+      devices: 2,
+      precision: "16-mixed",
+      deepspeedConfig: { zero_optimization: { stage: 3 }, fp16, gradient_clipping: 0.1 },
+    });
+    expect(ddp[0]!.taken).toContain(false);
+    expect(zero[0]!.taken).toEqual(ddp[0]!.taken);
+    expect(maxWeightDifference(ddp[0]!, zero[0]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(zero[0]!, zero[1]!)).toBe(0);
+    // hysteresis 1 backs off at the first overflow: one step fewer is skipped.
+    const eager = project.train({
+      devices: 2,
+      precision: "16-mixed",
+      deepspeedConfig: {
+        zero_optimization: { stage: 2 },
+        fp16: { ...fp16, hysteresis: 1 },
+        gradient_clipping: 0.1,
+      },
+    });
+    expect(eager[0]!.taken.filter((t) => !t).length).toBe(zero[0]!.taken.filter((t) => !t).length - 1);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from "../../../tooling/test-helpers/sharded-project";
 
 // A user's project: core, fabric, the trainer and this package installed; Fabric finds "fsdp" by name.
-const project = shardedProject(["core", "fabric", "trainer", "strategy-fsdp"]);
+const project = shardedProject(["core", "fabric", "precision", "trainer", "strategy-fsdp"]);
 afterAll(() => project.remove());
 
 type Fsdp = NonNullable<RunConfig["fsdp"]>;
@@ -42,6 +42,27 @@ describe("FSDP across real processes trains exactly like DDP", () => {
     ];
     for (const fsdp of configs)
       expectSameAsDdp(ddp, project.train({ fsdp, devices: 4 }), JSON.stringify(fsdp));
+  });
+});
+
+describe("FSDP with mixed precision", () => {
+  it('"16-mixed": the loss scaler unscales the gradient shards and skips a step that overflowed on any rank, as DDP does', () => {
+    const scaler = { initScale: 2 ** 24, growthInterval: 1000 };
+    const ddp = project.train({ strategy: "ddp", devices: 2, scaler });
+    const fsdp = project.train({ fsdp: { policy: "blocks" }, devices: 2, scaler });
+    expect(ddp[0]!.taken).toContain(false);
+    expect(fsdp[0]!.taken).toEqual(ddp[0]!.taken);
+    expect(maxWeightDifference(ddp[0]!, fsdp[0]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(fsdp[0]!, fsdp[1]!)).toBe(0);
+  });
+
+  it('"bf16-mixed": autocast regions are replayed when units recompute their forward', () => {
+    const ddp = project.train({ strategy: "ddp", devices: 2, precision: "bf16-mixed" });
+    expectSameAsDdp(
+      ddp,
+      project.train({ strategy: "fsdp", devices: 2, precision: "bf16-mixed" }),
+      "bf16-mixed",
+    );
   });
 });
 

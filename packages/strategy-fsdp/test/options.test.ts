@@ -1,16 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { FulmenError, nn, type tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { askWithoutPackage } from "../../../tooling/test-helpers/sharded-project";
 import { FSDPStrategy, unitsByPolicy } from "../src";
-
-const folders: string[] = [];
-afterAll(() => {
-  for (const f of folders) rmSync(f, { recursive: true, force: true });
-});
 
 describe("FSDPStrategy options", () => {
   it("is found by name, with FULL_SHARD by default", () => {
@@ -43,8 +35,8 @@ describe("FSDPStrategy options", () => {
         }),
     ).toThrow(/HYBRID_SHARD across several machines .*not implemented yet/);
     expect(
-      () => new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp", precision: "16-mixed" }),
-    ).toThrow(/precision "16-mixed" is not implemented yet with sharding/);
+      () => new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp", precision: "bf16-true" }),
+    ).toThrow(/precision "bf16-true" is not implemented yet with sharding/);
   });
 });
 
@@ -87,19 +79,9 @@ describe("autoWrapPolicy", () => {
 
 describe("finding the package by name", () => {
   it("says which package to install when @fulmen/strategy-fsdp is missing", () => {
-    const project = mkdtempSync(join(tmpdir(), "fulmen-no-fsdp-"));
-    folders.push(project);
-    mkdirSync(join(project, "node_modules/@fulmen"), { recursive: true });
-    for (const name of ["core", "fabric"])
-      symlinkSync(resolve(__dirname, "../..", name), join(project, "node_modules/@fulmen", name), "dir");
-    writeFileSync(
-      join(project, "main.mjs"),
-      'import { Fabric } from "@fulmen/fabric";\n' +
-        'try { new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp" }); } catch (e) { console.log(e.message); process.exit(3); }\n',
-    );
-    const run = spawnSync(process.execPath, [join(project, "main.mjs")], { encoding: "utf8", cwd: project });
+    const run = askWithoutPackage("fsdp");
     expect(run.status, run.stderr).toBe(3);
-    expect(run.stdout).toMatch(/"fsdp" is provided by @fulmen\/strategy-fsdp, which is not installed/);
-    expect(run.stdout).toMatch(/npm install @fulmen\/strategy-fsdp/);
+    expect(run.message).toMatch(/"fsdp" is provided by @fulmen\/strategy-fsdp, which is not installed/);
+    expect(run.message).toMatch(/npm install @fulmen\/strategy-fsdp/);
   });
 });

@@ -186,17 +186,7 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
 
   /** The optimizer's state, with parameters numbered in group order (tensors are the optimizer's own). */
   stateDict(): OptimizerStateDict {
-    const index = new Map<Parameter, number>();
-    const paramGroups = this.paramGroups.map((group) => {
-      const { params, ...options } = group;
-      return {
-        ...options,
-        params: params.map((p) => {
-          if (!index.has(p)) index.set(p, index.size);
-          return index.get(p)!;
-        }),
-      };
-    });
+    const { index, paramGroups } = numberParamGroups(this.paramGroups);
     const state: Record<number, ParamState> = {};
     for (const [p, s] of this.state) {
       const i = index.get(p);
@@ -293,4 +283,25 @@ export function advanceStep(state: ParamState): number {
   const step = (typeof state.step === "number" ? state.step : 0) + 1;
   state.step = step;
   return step;
+}
+
+/**
+ * Parameter groups as a state dict stores them: each parameter replaced by its number (in group order, each
+ * parameter numbered once), with the map from parameter to number. Sharded optimizers number theirs the same way.
+ */
+export function numberParamGroups<G extends { params: Parameter[] }>(
+  groups: G[],
+): { index: Map<Parameter, number>; paramGroups: Array<Omit<G, "params"> & { params: number[] }> } {
+  const index = new Map<Parameter, number>();
+  const paramGroups = groups.map((group) => {
+    const { params, ...options } = group;
+    return {
+      ...options,
+      params: params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p)!;
+      }),
+    };
+  });
+  return { index, paramGroups };
 }

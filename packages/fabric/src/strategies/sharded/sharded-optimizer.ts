@@ -4,12 +4,14 @@ import {
   AdamW,
   type Collective,
   FulmenError,
+  numberParamGroups,
   type Optimizer,
   type OptimizerStateDict,
   Parameter,
   type ParamState,
   RMSprop,
   SGD,
+  setHeldGradients,
   tf,
 } from "@fulmen/core";
 import type { FlatParameter } from "./flat-parameter";
@@ -99,6 +101,26 @@ export class ShardedOptimizer {
       this.localParts === null ? this.stateDict() : this.localStateDict(this.localParts);
     target.loadStateDict = (state: OptimizerStateDict) => this.loadStateDict(state);
     target.disposeState = () => this.disposeState();
+    // Loss scaling ("16-mixed") unscales and checks the gradient shards, and hears of an overflow on any rank.
+    setHeldGradients(this.optimizer, {
+      tensors: () => this.withGradients().map((f) => f.gradShard!),
+      replace: (tensors) => {
+        this.withGradients().forEach((flat, i) => {
+          flat.gradShard?.dispose();
+          flat.gradShard = tf.keep(tensors[i]!) as tf.Tensor1D;
+        });
+      },
+      anyAcrossProcesses: (flag) => {
+        const data = Float32Array.of(flag ? 1 : 0);
+        this.collective.allReduce(data, "max");
+        return data[0] === 1;
+      },
+    });
+  }
+
+  /** The flat parameters this optimizer steps that hold a gradient shard now. */
+  private withGradients(): FlatParameter[] {
+    return this.ownFlats().filter((f) => f.gradShard !== null);
   }
 
   /** The flat parameters this optimizer steps. */
@@ -181,17 +203,7 @@ export class ShardedOptimizer {
   stateDict(): OptimizerStateDict {
     for (const t of this.lastGathered) t.dispose();
     this.lastGathered = [];
-    const index = new Map<Parameter, number>();
-    const paramGroups = this.optimizer.paramGroups.map((group) => {
-      const { params, ...options } = group;
-      return {
-        ...options,
-        params: params.map((p) => {
-          if (!index.has(p)) index.set(p, index.size);
-          return index.get(p)!;
-        }),
-      };
-    });
+    const { index, paramGroups } = numberParamGroups(this.optimizer.paramGroups);
     const state: Record<number, ParamState> = {};
     for (const flat of this.ownFlats()) {
       const parts = this.parts.map((group) => group.find((p) => p.flat === flat) ?? null);
@@ -240,17 +252,7 @@ export class ShardedOptimizer {
    * whole. The caller owns the tensors.
    */
   localStateDict(part: (tensor: tf.Tensor, from: number, shape: number[]) => void): OptimizerStateDict {
-    const index = new Map<Parameter, number>();
-    const paramGroups = this.optimizer.paramGroups.map((group) => {
-      const { params, ...options } = group;
-      return {
-        ...options,
-        params: params.map((p) => {
-          if (!index.has(p)) index.set(p, index.size);
-          return index.get(p)!;
-        }),
-      };
-    });
+    const { index, paramGroups } = numberParamGroups(this.optimizer.paramGroups);
     const state: Record<number, ParamState> = {};
     for (const groupParts of this.parts) {
       for (const p of groupParts) {

@@ -105,14 +105,14 @@ export abstract class ShardedStrategy extends DDPStrategy {
   }
 
   /**
-   * Float32 weights are what the shards hold: "32-true", and "bf16-mixed" (its autocast regions are replayed
-   * when a unit recomputes its forward). Loss scaling ("16-mixed") and half weights ("bf16-true", "16-true") are
-   * refused until the shards know them.
+   * Float32 weights are what the shards hold: "32-true", "bf16-mixed" and "16-mixed" (autocast regions are
+   * replayed when a unit recomputes its forward; the loss scaler unscales the gradient shards and skips a step
+   * when any rank's shard overflowed). Half weights ("bf16-true", "16-true") are refused until shards hold them.
    */
   override connect(accelerator: Accelerator, precision: Precision): void {
-    if (precision.name !== "32-true" && precision.name !== "bf16-mixed")
+    if (!["32-true", "bf16-mixed", "16-mixed"].includes(precision.name))
       throw new FulmenError(
-        `The "${this.name}" strategy: precision "${precision.name}" is not implemented yet with sharding in this version of Fulmen; use precision "32-true" or "bf16-mixed".`,
+        `The "${this.name}" strategy: precision "${precision.name}" is not implemented yet with sharding in this version of Fulmen; use "32-true", "bf16-mixed" or "16-mixed".`,
       );
     super.connect(accelerator, precision);
   }
@@ -167,7 +167,8 @@ export abstract class ShardedStrategy extends DDPStrategy {
   private wrapUnit(unit: Module, flat: FlatParameter, external: Parameter[]): unknown {
     const forward = Object.hasOwn(unit, "forward") ? (unit as { forward: unknown }).forward : undefined;
     const original = unit.forward.bind(unit) as (...args: never[]) => unknown;
-    const trainable = flat.params.filter((p) => p.requiresGrad);
+    // Read at every call: a parameter frozen (or unfrozen) after setup takes part accordingly.
+    let trainable: Parameter[] = [];
     const anchor = this.anchor!;
     Object.defineProperty(unit, "forward", {
       configurable: true,
@@ -179,7 +180,10 @@ export abstract class ShardedStrategy extends DDPStrategy {
           hooks: {
             before: () => flat.gather(),
             after: () => flat.release(),
-            localParams: () => trainable,
+            localParams: () => {
+              trainable = flat.params.filter((p) => p.requiresGrad);
+              return trainable;
+            },
             gradients: (grads) => {
               const byParam = new Map(trainable.map((p, i) => [p, grads[i] ?? null]));
               flat.addGradients(
