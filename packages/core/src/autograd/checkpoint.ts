@@ -95,44 +95,48 @@ export function checkpoint<T>(
     const value = packFloats(outputs.filter(isFloat));
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const replayed = replaceLeaves(args, saved) as unknown[];
-        const savedFloat = saved.filter(isFloat);
-        const generator = getDefaultGenerator();
-        const rngAfter = rngBefore === null ? null : generator.getState();
-        if (rngBefore !== null) generator.setState(rngBefore);
-        recompute.depth += 1;
-        try {
-          hooks?.before("recompute");
-          const local = hooks === undefined ? [] : hooks.localParams().filter((p) => p.requiresGrad);
-          const xs = [
-            ...savedFloat,
-            ...tapeParams.map((p) => p.data),
-            ...local.map((p) => p.data),
-            ...anchors,
-          ];
-          const grads = isolatedGradients(
-            () =>
-              withAutocast(autocast, () => {
-                const again = tensorLeaves([call(replayed)]).filter(isFloat);
-                return packFloats(again);
-              }),
-            xs,
-            dy,
-          );
-          const at = (i: number, like: tf.Tensor) => grads[i] ?? tf.zerosLike(like);
-          const forInputs = savedFloat.map((t, i) => at(i, t));
-          const forParams = tapeParams.map((p, i) => at(savedFloat.length + i, p.data));
-          const base = savedFloat.length + tapeParams.length;
-          hooks?.gradients(local.map((_, i) => grads[base + i] ?? null));
-          const forAnchors = anchors.map((a) => tf.zerosLike(a));
-          return [...forInputs, ...forParams, ...forAnchors];
-        } finally {
-          recompute.depth -= 1;
-          if (rngAfter !== null) generator.setState(rngAfter);
-          hooks?.after("recompute");
-        }
-      },
+      // tfjs calls a custom gradient outside any tidy of its own: what the recomputation makes beyond the input
+      // gradients (activations, the local parameters' full gradients) is freed here, unit by unit, rather than
+      // at the end of the whole backward pass.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const replayed = replaceLeaves(args, saved) as unknown[];
+          const savedFloat = saved.filter(isFloat);
+          const generator = getDefaultGenerator();
+          const rngAfter = rngBefore === null ? null : generator.getState();
+          if (rngBefore !== null) generator.setState(rngBefore);
+          recompute.depth += 1;
+          try {
+            hooks?.before("recompute");
+            const local = hooks === undefined ? [] : hooks.localParams().filter((p) => p.requiresGrad);
+            const xs = [
+              ...savedFloat,
+              ...tapeParams.map((p) => p.data),
+              ...local.map((p) => p.data),
+              ...anchors,
+            ];
+            const grads = isolatedGradients(
+              () =>
+                withAutocast(autocast, () => {
+                  const again = tensorLeaves([call(replayed)]).filter(isFloat);
+                  return packFloats(again);
+                }),
+              xs,
+              dy,
+            );
+            const at = (i: number, like: tf.Tensor) => grads[i] ?? tf.zerosLike(like);
+            const forInputs = savedFloat.map((t, i) => at(i, t));
+            const forParams = tapeParams.map((p, i) => at(savedFloat.length + i, p.data));
+            const base = savedFloat.length + tapeParams.length;
+            hooks?.gradients(local.map((_, i) => grads[base + i] ?? null));
+            const forAnchors = anchors.map((a) => tf.zerosLike(a));
+            return [...forInputs, ...forParams, ...forAnchors];
+          } finally {
+            recompute.depth -= 1;
+            if (rngAfter !== null) generator.setState(rngAfter);
+            hooks?.after("recompute");
+          }
+        }),
     };
   });
   const opInputs = [...floatInputs, ...tapeParams.map((p) => p.data), ...anchors];

@@ -128,54 +128,57 @@ export class ShardedOptimizer {
     return [...new Set(this.parts.flat().map((p) => p.flat))];
   }
 
-  /** Steps this rank's shard of every flat parameter that has a gradient, then hands the shards back. */
+  /**
+   * Steps this rank's shard of every flat parameter that has a gradient, one flat parameter at a time (so that
+   * only one shard's copies exist at once), then hands each updated shard back.
+   */
   step(): void {
-    const flats = this.ownFlats().filter((flat) => this.hasGradient(flat));
-    const values = new Map<FlatParameter, Float32Array>();
-    const grads = new Map<FlatParameter, tf.Tensor1D>();
-    for (const flat of flats) {
+    const groups = this.optimizer.paramGroups;
+    for (const flat of this.ownFlats().filter((f) => this.hasGradient(f))) {
       const v = flat.values();
-      values.set(flat, Float32Array.from(v.dataSync() as Float32Array));
+      const values = Float32Array.from(v.dataSync() as Float32Array);
       v.dispose();
-      grads.set(
-        flat,
-        this.gradientsInParameters
-          ? flat.layout.shardOf((p) => p.grad ?? tf.zerosLike(p.data))
-          : flat.gradShard!,
-      );
-    }
-    try {
-      this.optimizer.paramGroups.forEach((group, g) => {
-        const parts = this.parts[g]!.filter((part) => values.has(part.flat));
-        if (parts.length === 0) return;
-        const stepped = parts.map((part) => {
-          const own = values.get(part.flat)!;
-          const value = tf.tensor1d(gatherPieces(own, part.pieces), "float32");
-          const param = new Parameter(value);
-          value.dispose();
-          param.grad = tf.tidy(() => slicePieces(grads.get(part.flat)!, part.pieces));
-          if (part.state !== null) this.optimizer.state.set(param, part.state);
-          return param;
+      const grad = this.gradientsInParameters
+        ? flat.layout.shardOf((p) => p.grad ?? tf.zerosLike(p.data))
+        : flat.gradShard!;
+      try {
+        groups.forEach((_, g) => {
+          const part = this.parts[g]!.find((p) => p.flat === flat);
+          if (part !== undefined) this.stepPart(part, g, values, grad);
         });
-        const userParams = group.params;
-        group.params = stepped;
-        try {
-          Optimizer_step(this.optimizer);
-        } finally {
-          group.params = userParams;
-          parts.forEach((part, k) => {
-            const param = stepped[k]!;
-            part.state = this.optimizer.state.get(param) ?? null;
-            this.optimizer.state.delete(param);
-            scatterPieces(values.get(part.flat)!, part.pieces, param.data.dataSync() as Float32Array);
-            param.dispose();
-          });
-        }
-      });
-    } finally {
-      if (this.gradientsInParameters) for (const g of grads.values()) g.dispose();
+      } finally {
+        if (this.gradientsInParameters) grad.dispose();
+      }
+      flat.setValues(tf.tensor1d(values, "float32"));
     }
-    for (const [flat, v] of values) flat.setValues(tf.tensor1d(v, "float32"));
+  }
+
+  /**
+   * Runs the optimizer's own update on one part: a shard-sized parameter of the part's pieces, alone in its group
+   * (every other group empty for the call), with the part's state; writes the updated pieces back into `values`.
+   */
+  private stepPart(part: GroupPart, g: number, values: Float32Array, grad: tf.Tensor1D): void {
+    const value = tf.tensor1d(gatherPieces(values, part.pieces), "float32");
+    const param = new Parameter(value);
+    value.dispose();
+    param.grad = tf.tidy(() => slicePieces(grad, part.pieces));
+    if (part.state !== null) this.optimizer.state.set(param, part.state);
+    const groups = this.optimizer.paramGroups;
+    const userParams = groups.map((group) => group.params);
+    groups.forEach((group, i) => {
+      group.params = i === g ? [param] : [];
+    });
+    try {
+      Optimizer_step(this.optimizer);
+    } finally {
+      groups.forEach((group, i) => {
+        group.params = userParams[i]!;
+      });
+      part.state = this.optimizer.state.get(param) ?? null;
+      this.optimizer.state.delete(param);
+      scatterPieces(values, part.pieces, param.data.dataSync() as Float32Array);
+      param.dispose();
+    }
   }
 
   /**

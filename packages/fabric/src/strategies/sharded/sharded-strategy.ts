@@ -42,6 +42,9 @@ export interface ShardingPlan {
   parameters: boolean;
 }
 
+/** Elements of a flat parameter made for parameters outside every unit (16 MiB of float32). */
+const FLAT_CHUNK = 4 * 1024 * 1024;
+
 /** Which state dict a sharded strategy's checkpoints hold (Lightning's `state_dict_type`). */
 export type StateDictType = "full" | "sharded";
 
@@ -381,9 +384,22 @@ export abstract class ShardedStrategy extends DDPStrategy {
     if (!this.plan.optimizerState) return optimizer;
     const params = [...new Set(optimizer.paramGroups.flatMap((g) => g.params))].filter((p) => p.requiresGrad);
     const covered = new Set(this.flats.flatMap((f) => f.params));
-    const loose = params.filter((p) => !covered.has(p));
-    if (loose.length > 0)
-      this.flats.push(new FlatParameter(loose, this.collective, "the optimizer's parameters"));
+    // Parameters in no unit: flat parameters of about FLAT_CHUNK elements each, so that reducing, stepping and
+    // gathering them never needs more than one chunk's copies at once.
+    let chunk: Parameter[] = [];
+    let size = 0;
+    const flush = () => {
+      if (chunk.length > 0)
+        this.flats.push(new FlatParameter(chunk, this.collective, "the optimizer's parameters"));
+      chunk = [];
+      size = 0;
+    };
+    for (const p of params.filter((q) => !covered.has(q))) {
+      if (size > 0 && size + p.size > FLAT_CHUNK) flush();
+      chunk.push(p);
+      size += p.size;
+    }
+    flush();
     const wanted = new Set(params);
     const flats = this.flats.filter((f) => f.params.some((p) => wanted.has(p)));
     this.shardedOptimizers.push(
