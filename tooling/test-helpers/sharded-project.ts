@@ -51,6 +51,8 @@ export interface RunConfig {
   ckpt?: string;
   /** A DeepSpeed config for a DeepSpeedStrategy (its gradient_clipping replaces the script's clipping). */
   deepspeedConfig?: Record<string, unknown>;
+  /** Make the model under fabric.initModule({ emptyInit: true }). */
+  emptyInit?: boolean;
   /** Fabric's precision (default "32-true"). */
   precision?: string;
   /** GradScaler options: "16-mixed" with that loss scaler (needs @fulmen/precision in the project). */

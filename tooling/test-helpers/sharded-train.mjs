@@ -1,7 +1,7 @@
 // Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
 // (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
 // JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?,
-// precision?, scaler?}. Every
+// precision?, scaler?, emptyInit?}. Every
 // global batch of 32 samples
 // is split over the ranks, with gradient accumulation over 2 micro-batches, norm clipping (active at every step)
 // and AdamW; each rank writes its losses, final weights, tensor counts and the bytes it holds right after
@@ -80,9 +80,10 @@ await fabric.launch();
 const features = config.model === "big" ? 64 : 5;
 const before = tf.memory().numBytes;
 manualSeed(7);
-const shared = config.model === "big" ? null : new Scale(16);
-const model =
-  config.model === "big"
+// With `emptyInit`, the model is made without values and materialised when set up (unit by unit when sharded).
+const build = () => {
+  const shared = config.model === "big" ? null : new Scale(16);
+  return config.model === "big"
     ? new nn.Sequential(
         new nn.Linear(64, 1024),
         new nn.Tanh(),
@@ -91,6 +92,8 @@ const model =
         new nn.Linear(1024, 3),
       )
     : new nn.Sequential(new Block(5, 16, shared), new Block(16, 16, shared), new nn.Linear(16, 3));
+};
+const model = config.emptyInit ? fabric.initModule(build, { emptyInit: true }) : build();
 const numParams = model.parameters().reduce((n, p) => n + p.size, 0);
 const optimizer = new AdamW(model, { lr: 0.01, weightDecay: 0.05 });
 const [m, opt] = fabric.setup(model, optimizer);

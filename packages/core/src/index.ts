@@ -36,7 +36,7 @@ export {
   checkpoint,
   isRecomputing,
 } from "./autograd/checkpoint";
-export { Parameter, type ParameterOptions } from "./autograd/parameter";
+export { deferParameterInit, Parameter, type ParameterOptions } from "./autograd/parameter";
 export {
   type CheckpointContents,
   type CheckpointFile,
@@ -100,6 +100,13 @@ export { randomSplit } from "./data/random-split";
 export { type Sampler, SequentialSampler } from "./data/sampler";
 export { Subset } from "./data/subset";
 export { WeightedRandomSampler, type WeightedRandomSamplerOptions } from "./data/weighted-random-sampler";
+export {
+  hasDeferredParameters,
+  isMaterializing,
+  materializeDeferred,
+  materializeOwn,
+  materializing,
+} from "./nn/deferred-init";
 export {
   backendHasKernels,
   fusedGelu,

@@ -6,12 +6,15 @@ import {
   clipGradValue_,
   DataLoader,
   decodeSkeleton,
+  deferParameterInit,
   describeValue,
   disposeDecoded,
   encodeState,
   FulmenError,
+  hasDeferredParameters,
   type Logger,
   Module,
+  materializeDeferred,
   type Optimizer,
   type Precision,
   type ReduceOp,
@@ -75,6 +78,12 @@ export interface NoBackwardSyncOptions {
 export interface RankZeroFirstOptions {
   /** Let the local rank 0 of every machine go first rather than only the global rank 0 (default false). */
   local?: boolean;
+}
+
+/** Options of {@link Fabric.initModule}, as Lightning's `init_module` arguments. */
+export interface InitModuleOptions {
+  /** Create the parameters without values; the module gets them when set up (see {@link Fabric.initModule}). */
+  emptyInit?: boolean;
 }
 
 /** Options of {@link Fabric.clipGradients}: exactly one of `clipVal` and `maxNorm`. */
@@ -241,6 +250,10 @@ export class Fabric {
   setupModule<M extends Module>(module: M): M {
     if (isSetUp(module))
       throw new FulmenError("This module was already set up by Fabric; pass the original module.");
+    // A module made under initModule({ emptyInit: true }) gets its values here, unless the strategy does it
+    // unit by unit itself.
+    if (this.strategy.materializesDeferred !== true && hasDeferredParameters(module))
+      materializeDeferred(module);
     const prepared = this.strategy.setupModule(module);
     this.modules.push(prepared);
     const wrapped = wrapModule(prepared, this.precision);
@@ -389,8 +402,16 @@ export class Fabric {
   /**
    * Runs `fn`, which creates a module, and converts the module to the precision's format at once (Lightning's
    * `init_module`): under the half "true" precisions its parameters start out in half.
+   *
+   * With `emptyInit: true` (Lightning's `empty_init`) the parameters are created without values (PyTorch's meta
+   * device): the module gets them when it is set up. Under FSDP (`FULL_SHARD`) and ZeRO-3 that happens unit by
+   * unit, each unit sharded before the next is made, so no rank ever holds the whole model; elsewhere the whole
+   * module is initialised at setup. Layers draw their initialisation then, in the order their constructors
+   * would have, so a seeded run starts from the same weights as without `emptyInit`.
    */
-  initModule<T>(fn: () => T): T {
+  initModule<T>(fn: () => T, options: InitModuleOptions = {}): T {
+    checkOptionNames("fabric.initModule", options, ["emptyInit"]);
+    if (options.emptyInit === true) return deferParameterInit(fn);
     const created = fn();
     return created instanceof Module ? (this.precision.convertModule(created) as T) : created;
   }

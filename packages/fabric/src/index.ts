@@ -28,6 +28,7 @@ export {
   Fabric,
   type FabricOptions,
   type FabricPlugin,
+  type InitModuleOptions,
   type LoadOptions,
   type SaveOptions,
 } from "./fabric";

@@ -1,4 +1,4 @@
-import { DataLoader, type Dataset, Generator, nn, tf } from "@fulmen/core";
+import { DataLoader, type Dataset, Generator, manualSeed, nn, tf } from "@fulmen/core";
 import { describe, expect, it } from "vitest";
 import { Fabric, SingleDeviceStrategy } from "../src/index";
 
@@ -64,5 +64,24 @@ describe("fabric.setupDataloaders", () => {
     expect(() => (fabric.setupDataloaders as (...a: unknown[]) => unknown)()).toThrow(
       /at least one DataLoader/,
     );
+  });
+
+  it("initModule({ emptyInit: true }) makes the module without values; setup gives it the eager initialisation", () => {
+    const fabric = new Fabric({ accelerator: "cpu", precision: "bf16-true" });
+    manualSeed(5);
+    const eager = new nn.Linear(8, 8);
+    manualSeed(5);
+    const model = fabric.initModule(() => new nn.Linear(8, 8), { emptyInit: true });
+    expect(model.weight.isDeferred).toBe(true);
+    const set = fabric.setup(model);
+    // Materialised (as eagerly seeded), then converted to the precision (bf16-true rounds the weights).
+    const bits = new Uint32Array(Float32Array.from(set.weight.data.dataSync()).buffer);
+    expect(bits.every((b) => (b & 0xffff) === 0)).toBe(true);
+    const rounded = Array.from(eager.weight.data.dataSync()).map((v) => Math.fround(v));
+    Array.from(set.weight.data.dataSync()).forEach((v, i) => {
+      expect(Math.abs(v - rounded[i]!)).toBeLessThan(Math.abs(rounded[i]!) / 100 + 1e-6);
+    });
+    expect(() => fabric.initModule(() => 1, { emptyInit: true, empty: 1 } as never)).toThrow(/empty/);
+    eager.dispose();
   });
 });

@@ -20,6 +20,9 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
         expect(ranks[0]!.name).toBe("deepspeed");
         expectSameAsDdp(ddp, ranks, `${strategy} on ${devices} ranks`);
       }
+      // ZeRO-3 with the model made under fabric.initModule({ emptyInit: true }), materialised module by module.
+      const empty = project.train({ strategy: "deepspeed_stage_3", devices, emptyInit: true });
+      expectSameAsDdp(ddp, empty, `deepspeed_stage_3 with emptyInit on ${devices} ranks`);
     });
   }
 

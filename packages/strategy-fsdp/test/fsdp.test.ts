@@ -32,6 +32,13 @@ describe("FSDP across real processes trains exactly like DDP", () => {
     ];
     for (const fsdp of configs)
       expectSameAsDdp(ddp, project.train({ fsdp, devices: 2 }), JSON.stringify(fsdp));
+    // Made under fabric.initModule({ emptyInit: true }): materialised unit by unit at setup, from the same seed,
+    // it starts from the eager model's weights.
+    expectSameAsDdp(
+      ddp,
+      project.train({ fsdp: { policy: "blocks" }, devices: 2, emptyInit: true }),
+      "emptyInit",
+    );
   });
 
   it("4 ranks: FULL_SHARD and SHARD_GRAD_OP", () => {
@@ -198,6 +205,9 @@ describe("Trainer with FSDP on 2 real processes", () => {
     const resumedSharded = project.fit("resumed-sharded", "fsdp-sharded-state", 2, 4, last);
     expect(firstSharded[0]!.step).toBe(first[0]!.step);
     expect(maxWeightDifference(fsdp[0]!, resumedSharded[0]!)).toBeLessThan(1e-5);
+    // Layers made in the module's configureModel() hook: created without values, materialised unit by unit.
+    const configured = project.fit("configure-model", "fsdp+configure-model", 2, 4);
+    expect(maxWeightDifference(ddp[0]!, configured[0]!)).toBeLessThan(1e-5);
   });
 });
 

@@ -113,6 +113,13 @@ export abstract class LightningModule extends Module {
   onSaveCheckpoint?(checkpoint: Record<string, unknown>): void;
   onLoadCheckpoint?(checkpoint: Record<string, unknown>): void;
   setup?(stage: string): void;
+  /**
+   * Creates the model's layers (Lightning's `configure_model`), called by every `trainer.fit`, `validate`,
+   * `test` and `predict` after `setup`, before the module is set up: make it idempotent (skip layers that exist).
+   * Under a strategy that shards parameters (FSDP, ZeRO-3) the layers made here get no values at first and are
+   * materialised unit by unit at setup, so that no rank ever holds the whole model.
+   */
+  configureModel?(): void;
   teardown?(stage: string): void;
 
   private requireTrainer(what: string): Trainer {

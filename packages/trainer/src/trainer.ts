@@ -428,6 +428,12 @@ export class Trainer {
     }
     for (const c of this.callbacks) c.setup(this, module, fn);
     module.setup?.(fn);
+    // Lightning's configure_model: under a strategy that shards parameters, the layers made there are created
+    // without values and materialised unit by unit when the module is set up, so no rank holds all weights.
+    if (module.configureModel !== undefined)
+      fabric.initModule(() => module.configureModel!(), {
+        emptyInit: fabric.strategy.materializesDeferred === true,
+      });
     return fabric;
   }
 

@@ -1,5 +1,38 @@
+import { processWide } from "../runtime/process-wide";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
+
+// Whether parameters are being created without values (fabric.initModule({ emptyInit: true })), once per process.
+const initState = processWide("autograd/deferred-init@1", () => ({ depth: 0 }));
+
+const DEFERRED_REASON =
+  "it was created under fabric.initModule({ emptyInit: true }) and gets its value when the model is set up " +
+  "(fabric.setup(model), or the Trainer); set it up first, or call materializeDeferred(model).";
+
+/**
+ * Runs `fn` with parameter creation deferred (Lightning's `init_module(empty_init=True)`, PyTorch's meta device):
+ * parameters made inside keep their shape but no value, and initialisers (`init.*_`, layers' `resetParameters`)
+ * skip them; {@link materializeDeferred} (or a strategy's setup, unit by unit) gives them their values later.
+ */
+export function deferParameterInit<T>(fn: () => T): T {
+  initState.depth += 1;
+  try {
+    return fn();
+  } finally {
+    initState.depth -= 1;
+  }
+}
+
+/** What a deferred parameter gets when it is materialised: a constant, or a value given at creation. */
+type Pending = { fill: number } | { value: tf.Tensor };
+
+/** A shape and a fill, for creating a parameter without allocating it (see {@link Parameter.full}). */
+class Deferred {
+  constructor(
+    readonly shape: number[],
+    readonly pending: Pending,
+  ) {}
+}
 
 /** Options of a {@link Parameter}. */
 export interface ParameterOptions {
@@ -22,9 +55,20 @@ export class Parameter {
   private trainable: boolean;
   /** Why the storage is released (see {@link Parameter.releaseStorage}), for the error on access. */
   private releasedBecause = "";
+  /** What a parameter created under deferred initialisation gets when materialised, or null. */
+  private pending: Pending | null = null;
 
   /** Wraps a copy of `value` (a tensor, or nested numbers) as a float32 parameter. */
   constructor(value: tf.Tensor | tf.TensorLike, options: ParameterOptions = {}) {
+    this.trainable = options.requiresGrad ?? true;
+    if (value instanceof Deferred) {
+      this.fixedShape = [...value.shape];
+      this.fixedSize = tf.util.sizeFromShape(value.shape);
+      this.storage = null;
+      this.pending = value.pending;
+      this.releasedBecause = DEFERRED_REASON;
+      return;
+    }
     const owned = value instanceof tf.Tensor ? null : tf.tensor(value, undefined, "float32");
     const source = owned ?? (value as tf.Tensor);
     if (source.dtype !== "float32") {
@@ -33,12 +77,55 @@ export class Parameter {
         `Parameter: expected a float32 tensor, got ${source.dtype}. Cast it with tf.cast first.`,
       );
     }
-    this.trainable = options.requiresGrad ?? true;
     this.fixedShape = [...source.shape];
     this.fixedSize = source.size;
+    if (initState.depth > 0) {
+      // Deferred: the value given is kept as it is (a custom module's own tensor), to be used when materialised.
+      this.storage = null;
+      this.pending = { value: tf.keep(tf.clone(source)) };
+      this.releasedBecause = DEFERRED_REASON;
+      owned?.dispose();
+      return;
+    }
     this.storage = tf.variable(source, this.trainable, options.name);
     tf.keep(this.storage);
     owned?.dispose();
+  }
+
+  /** Whether the parameter was created under {@link deferParameterInit} and has no value yet. */
+  get isDeferred(): boolean {
+    return this.pending !== null;
+  }
+
+  /**
+   * Gives a deferred parameter the value it was created with (its fill, or the tensor it was given); returns
+   * whether it was deferred. Initialisers run afterwards (a layer's `resetParameters`) then draw its values.
+   */
+  materialize(): boolean {
+    const pending = this.pending;
+    if (pending === null) return false;
+    const value = "fill" in pending ? tf.fill(this.fixedShape, pending.fill, "float32") : pending.value;
+    this.pending = null;
+    try {
+      this.restoreStorage(value);
+    } finally {
+      value.dispose();
+    }
+    return true;
+  }
+
+  /** A new parameter with a copy of this one's value (deferred if this one is), and the same `requiresGrad`. */
+  copy(): Parameter {
+    const options = { requiresGrad: this.trainable };
+    const pending = this.pending;
+    if (pending === null) return new Parameter(this.data, options);
+    return new Parameter(
+      new Deferred(
+        this.fixedShape,
+        "fill" in pending ? pending : { value: tf.keep(tf.clone(pending.value)) },
+      ) as never,
+      options,
+    );
   }
 
   /**
@@ -67,7 +154,13 @@ export class Parameter {
   releaseStorage(reason: string): void {
     this.storage?.dispose();
     this.storage = null;
+    this.dropPending();
     this.releasedBecause = reason;
+  }
+
+  private dropPending(): void {
+    if (this.pending !== null && "value" in this.pending) this.pending.value.dispose();
+    this.pending = null;
   }
 
   /** Gives a released (or present) parameter the value `value` (copied; shape must match) in a new variable. */
@@ -78,10 +171,12 @@ export class Parameter {
       );
     this.storage?.dispose();
     this.storage = tf.keep(tf.variable(value, this.trainable));
+    this.dropPending();
   }
 
   /** A parameter of the given shape filled with `value` (layers create theirs this way, then initialise them). */
   static full(shape: number[], value = 0, options: ParameterOptions = {}): Parameter {
+    if (initState.depth > 0) return new Parameter(new Deferred(shape, { fill: value }) as never, options);
     const init = tf.fill(shape, value, "float32");
     try {
       return new Parameter(init, options);
@@ -136,6 +231,7 @@ export class Parameter {
     this.setGrad(null);
     this.storage?.dispose();
     this.storage = null;
+    this.dropPending();
     this.releasedBecause = "it has been disposed.";
   }
 }

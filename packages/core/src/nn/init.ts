@@ -3,6 +3,7 @@ import type { Generator } from "../random/generator";
 import { getDefaultGenerator } from "../random/seed";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
+import { isMaterializing } from "./deferred-init";
 
 /** The non-linearities {@link calculateGain} knows, as in `torch.nn.init.calculate_gain`. */
 export type Nonlinearity =
@@ -50,6 +51,9 @@ export function calculateFanInAndFanOut(shape: readonly number[]): { fanIn: numb
 }
 
 function fill(param: Parameter, sample: () => number): Parameter {
+  // A deferred parameter (fabric.initModule({ emptyInit: true })) is initialised when materialised, not now:
+  // skipping it here also leaves the random generator where an eager model's initialisation would find it.
+  if (param.isDeferred || (isMaterializing() && !param.isMaterialized)) return param;
   const values = new Float32Array(param.size);
   for (let i = 0; i < values.length; i++) values[i] = sample();
   tf.tidy(() => param.assign(tf.tensor(values, param.shape, "float32")));
@@ -78,6 +82,7 @@ export function normal_(
 
 /** Fills with a constant. */
 export function constant_(param: Parameter, value: number): Parameter {
+  if (param.isDeferred || (isMaterializing() && !param.isMaterialized)) return param;
   tf.tidy(() => param.assign(tf.fill(param.shape, value, "float32")));
   return param;
 }

@@ -35,7 +35,10 @@ export interface BufferOptions {
 interface StateEntry {
   key: string;
   legacyKey: string;
-  tensor: tf.Tensor;
+  /** The value; read lazily, as a released parameter has none. */
+  readonly tensor: tf.Tensor;
+  /** The parameter, for parameter entries. */
+  param?: Parameter;
 }
 
 /**
@@ -255,6 +258,15 @@ export abstract class Module {
   }
 
   /**
+   * The state dict's keys in order, each with its parameter (the `Parameter`, whose value is not read: it may be
+   * released by a sharding strategy or not created yet) or its buffer tensor.
+   */
+  namedStateEntries(prefix = ""): Array<[string, Parameter | tf.Tensor]> {
+    // Not destructured: reading `tensor` of a parameter entry reads its value.
+    return this.stateEntries(prefix, prefix).map((e) => [e.key, e.param ?? e.tensor]);
+  }
+
+  /**
    * The state dict's entries, own parameters, then persistent buffers, then children's, each with its key
    * and its key as Fulmen versions before PyTorch's names saved it (the property path).
    */
@@ -274,12 +286,22 @@ export abstract class Module {
       owners.set(key, name);
       return key;
     };
-    const add = (name: string, tensor: tf.Tensor) =>
-      out.push({ key: join(prefix, claim(name)), legacyKey: join(legacyPrefix, name), tensor });
-    for (const [name, value] of this.ownEntries()) if (value instanceof Parameter) add(name, value.data);
+    for (const [name, value] of this.ownEntries()) {
+      if (!(value instanceof Parameter)) continue;
+      const key = join(prefix, claim(name));
+      out.push({
+        key,
+        legacyKey: join(legacyPrefix, name),
+        param: value,
+        get tensor() {
+          return value.data;
+        },
+      });
+    }
     for (const [name, persistent] of this.bufferNames) {
       const t = this.field(name);
-      if (persistent && t instanceof tf.Tensor) add(name, t);
+      if (persistent && t instanceof tf.Tensor)
+        out.push({ key: join(prefix, claim(name)), legacyKey: join(legacyPrefix, name), tensor: t });
     }
     for (const [name, child] of this.namedChildProperties())
       out.push(...child.stateEntries(join(prefix, claim(name)), join(legacyPrefix, name)));

@@ -34,6 +34,12 @@ export interface Strategy {
   noBackwardSync?<T>(fn: () => T): T;
   /** Connects the strategy to the chosen accelerator and precision, before anything is set up. */
   connect(accelerator: Accelerator, precision: Precision): void;
+  /**
+   * True when {@link Strategy.setupModule} gives the parameters of a module made under
+   * `fabric.initModule({ emptyInit: true })` their values itself (a sharding strategy, unit by unit); otherwise
+   * Fabric materialises the whole module before calling it.
+   */
+  readonly materializesDeferred?: boolean;
   /** Prepares a module (converting it to the precision, wrapping it for the strategy). */
   setupModule<M extends Module>(module: M): M;
   /** Prepares an optimizer. */

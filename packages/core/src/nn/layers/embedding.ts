@@ -87,7 +87,7 @@ export class Embedding extends Module {
   /** Re-draws the table from N(0, 1) and zeroes the padding row. */
   resetParameters(): void {
     normal_(this.weight);
-    if (this.paddingIdx !== null) {
+    if (this.paddingIdx !== null && !this.weight.isDeferred) {
       const zeroed = zeroRow(this.weight.data, this.paddingIdx);
       this.weight.assign(zeroed);
       zeroed.dispose();

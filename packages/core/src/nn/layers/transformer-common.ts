@@ -37,7 +37,7 @@ function copyValue(value: unknown, memo: Map<unknown, unknown>): unknown {
   const seen = memo.get(value);
   if (seen !== undefined) return seen;
   if (value instanceof Parameter) {
-    const p = new Parameter(value.data, { requiresGrad: value.requiresGrad });
+    const p = value.copy();
     memo.set(value, p);
     return p;
   }

@@ -10,7 +10,9 @@ import {
   clipGradValue_,
   encodeState,
   FulmenError,
+  hasDeferredParameters,
   type Module,
+  materializeDeferred,
   type Optimizer,
   Parameter,
   type ParameterSource,
@@ -26,7 +28,8 @@ import {
   writeShardedMetadata,
 } from "@fulmen/core";
 import { DDPStrategy, type DDPStrategyOptions } from "../ddp/ddp-strategy";
-import { allGatherValues } from "../parallel/tensor-collectives";
+import { verifySameModelOnEveryRank } from "../ddp/model-agreement";
+import { allGatherValues, broadcastTensors } from "../parallel/tensor-collectives";
 import { FlatParameter } from "./flat-parameter";
 import { globalGradientNorm } from "./global-norm";
 import { ShardedOptimizer } from "./sharded-optimizer";
@@ -120,32 +123,37 @@ export abstract class ShardedStrategy extends DDPStrategy {
     super.connect(accelerator, precision);
   }
 
+  /** Sharded parameters: a module made under `initModule({ emptyInit: true })` is materialised unit by unit here. */
+  get materializesDeferred(): boolean {
+    return this.plan.parameters;
+  }
+
   override setupModule<M extends Module>(module: M): M {
     const owned = new Set(this.shardedOptimizers.flatMap((o) => o.flats.flatMap((f) => f.params)));
     if (module.parameters().some((p) => owned.has(p)))
       throw new FulmenError(
         `The "${this.name}" strategy: set up the module before its optimizer (fabric.setup(model, optimizer) or fabric.setupModule first).`,
       );
-    const prepared = super.setupModule(module);
+    const deferred = hasDeferredParameters(module);
+    if (deferred && !this.plan.parameters) materializeDeferred(module);
+    const prepared =
+      deferred && this.plan.parameters ? this.prepareDeferred(module) : super.setupModule(module);
     for (const m of this.checkpointedModules(prepared)) this.checkpointForward(m);
     if (!this.plan.parameters) return prepared;
-    // Recorded while the parameters are whole: a sharded checkpoint lists the same entries without gathering.
+    // The state-dict entries of every module, from the parameter objects (their values are not read): a
+    // sharded checkpoint lists the same entries without gathering. A shared module is in it twice, as in PyTorch.
     const keys = new Map<Module, ModuleKeys>();
     for (const m of prepared.modules()) {
       if (m.parameters().length === 0) continue;
-      // By identity: a module shared by two parents is in the state dict twice (as in PyTorch).
-      const byData = new Map(m.parameters().map((p) => [p.data as tf.Tensor, p]));
-      const state = m.stateDict();
+      const entries = m.namedStateEntries();
       const params = new Map<string, Parameter>();
-      for (const [key, value] of Object.entries(state)) {
-        const p = byData.get(value);
-        if (p !== undefined) params.set(key, p);
-      }
-      keys.set(m, { keys: Object.keys(state), params });
+      for (const [key, value] of entries) if (value instanceof Parameter) params.set(key, value);
+      keys.set(m, { keys: entries.map(([key]) => key), params });
     }
     const { units, rootParams } = assignParameters(prepared, this.unitsOf(prepared));
     if (units.some((u) => u.owned.length > 0) && this.anchor === null)
       this.anchor = new Parameter(tf.scalar(0));
+    const flatOf = new Map<Module, FlatParameter>();
     for (const { name, module: unitModule, owned: params, external } of units) {
       if (params.length === 0) continue;
       const flat = new FlatParameter(
@@ -153,17 +161,61 @@ export abstract class ShardedStrategy extends DDPStrategy {
         this.collective,
         `unit '${name}' (${unitModule.constructor.name})`,
       );
-      flat.shardValues();
+      flatOf.set(unitModule, flat);
       this.flats.push(flat);
       this.units.push({ module: unitModule, flat, forward: this.wrapUnit(unitModule, flat, external) });
     }
+    if (deferred) {
+      // Unit by unit, children before parents (the order of an eager model's initialisation): each unit is
+      // materialised, made rank 0's on every rank, and sharded before the next one exists.
+      materializeDeferred(prepared, (m) => {
+        const flat = flatOf.get(m);
+        if (flat === undefined) return;
+        this.copyFromRankZero(flat.params);
+        flat.shardValues();
+      });
+      this.copyFromRankZero(rootParams);
+    } else for (const flat of flatOf.values()) flat.shardValues();
     if (rootParams.length > 0)
       this.flats.push(
         new FlatParameter(rootParams, this.collective, "the root module (parameters outside every unit)"),
       );
-    // Every module of the tree, so that a submodule's state dict (`model.net.stateDict()`) is whole too.
     for (const [m, k] of keys) this.patchStateDict(m, k);
     return prepared;
+  }
+
+  /**
+   * DDP's setup for a module whose parameters have no values yet: the precision's conversion, and the check that
+   * every rank holds the same entries (names, shapes, dtypes); the values are copied from rank 0 unit by unit.
+   */
+  private prepareDeferred<M extends Module>(module: M): M {
+    const converted = this.precision.convertModule(module);
+    verifySameModelOnEveryRank(
+      this.collective,
+      converted.namedStateEntries().map(([name, value]) => ({
+        name,
+        shape: value.shape,
+        dtype: value instanceof Parameter ? "float32" : value.dtype,
+      })),
+    );
+    return converted;
+  }
+
+  /**
+   * Gives `params` rank 0's values on every rank, as DDP's setup does for the whole model. (Buffers are made
+   * the same way on every rank: layers fill them with constants, not random draws.)
+   */
+  private copyFromRankZero(params: Parameter[]): void {
+    if (params.length === 0) return;
+    const copies = broadcastTensors(
+      this.collective,
+      params.map((p) => p.data),
+      0,
+    );
+    params.forEach((p, i) => {
+      p.assign(copies[i]!);
+    });
+    for (const t of copies) t.dispose();
   }
 
   /** Makes a unit's forward gather its parameters, free them after, and recompute in backward. */
