@@ -21,6 +21,8 @@ export interface RunSummary {
   taken: boolean[];
   tensorCounts: number[];
   bytesAfterStep: number[];
+  /** `tf.memory().numBytesInDevice` after each step, on an accelerator with memory of its own (else null). */
+  deviceBytesAfterStep: Array<number | null>;
   numParams: number;
   worldSize: number;
   name: string;
@@ -49,8 +51,14 @@ export interface RunConfig {
   saveAt?: number;
   resumeAt?: number;
   ckpt?: string;
+  /** Options of a DeepSpeedStrategy made by the script. */
+  deepspeed?: Record<string, unknown>;
   /** A DeepSpeed config for a DeepSpeedStrategy (its gradient_clipping replaces the script's clipping). */
   deepspeedConfig?: Record<string, unknown>;
+  /** The accelerator (default "cpu"). */
+  accelerator?: string;
+  /** Extra environment variables of the processes (FULMEN_CUDA_EMULATE). */
+  env?: Record<string, string>;
   /** Make the model under fabric.initModule({ emptyInit: true }). */
   emptyInit?: boolean;
   /** Fabric's precision (default "32-true"). */
@@ -76,12 +84,12 @@ export function shardedProject(packages: string[]) {
     copyFileSync(join(__dirname, script), join(folder, script));
   let runs = 0;
   /** Runs a script of the project on real processes; it must succeed. */
-  const runScript = (args: string[]): void => {
+  const runScript = (args: string[], env: Record<string, string> = {}): void => {
     const run = spawnSync(process.execPath, args, {
       encoding: "utf8",
       timeout: 120_000,
       cwd: folder,
-      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000" },
+      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000", ...env },
     });
     expect(run.status, run.stderr).toBe(0);
   };
@@ -91,7 +99,8 @@ export function shardedProject(packages: string[]) {
     train(config: RunConfig): RunSummary[] {
       const out = join(folder, `run-${runs++}.json`);
       const full = { model: "small", steps: 6, ...config, out };
-      runScript([join(folder, "sharded-train.mjs"), JSON.stringify(full)]);
+      const { env, ...script } = full;
+      runScript([join(folder, "sharded-train.mjs"), JSON.stringify(script)], env);
       return readRanks<RunSummary>(config.devices, (r) => `${out}.rank${r}`);
     },
     /**
@@ -143,14 +152,18 @@ export function expectSameAsDdp(ddp: RunSummary[], ranks: RunSummary[], label: s
   });
 }
 
-/** Checks every rank's bytes right after optimizer.step() against a formula of Ψ (parameters) and N (ranks), ±10%. */
+/**
+ * Checks every rank's bytes right after optimizer.step() against a formula of Ψ (parameters) and N (ranks), ±10%;
+ * the model must have more than `minParams` parameters (so that padding and scalars are negligible).
+ */
 export function expectBytes(
   ranks: RunSummary[],
   formula: (psi: number, n: number) => number,
   label: string,
+  minParams = 1_000_000,
 ): void {
   const psi = ranks[0]!.numParams;
-  expect(psi).toBeGreaterThan(1_000_000);
+  expect(psi).toBeGreaterThan(minParams);
   for (const r of ranks)
     for (const bytes of r.bytesAfterStep)
       expect(Math.abs(bytes / formula(psi, ranks.length) - 1), label).toBeLessThan(0.1);

@@ -1,7 +1,7 @@
 // Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
 // (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
 // JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?,
-// precision?, scaler?, emptyInit?}. Every
+// precision?, scaler?, emptyInit?, deepspeed? (DeepSpeedStrategy options), accelerator?}. Every
 // global batch of 32 samples
 // is split over the ranks, with gradient accumulation over 2 micro-batches, norm clipping (active at every step)
 // and AdamW; each rank writes its losses, final weights, tensor counts and the bytes it holds right after
@@ -40,9 +40,9 @@ class Scale extends nn.Module {
 }
 
 async function makeStrategy() {
-  if (config.deepspeedConfig !== undefined) {
+  if (config.deepspeedConfig !== undefined || config.deepspeed !== undefined) {
     const { DeepSpeedStrategy } = await import("@fulmen/strategy-deepspeed");
-    return new DeepSpeedStrategy({ config: config.deepspeedConfig });
+    return new DeepSpeedStrategy(config.deepspeed ?? { config: config.deepspeedConfig });
   }
   if (config.fsdp === undefined) return config.strategy;
   const { FSDPStrategy } = await import("@fulmen/strategy-fsdp");
@@ -70,7 +70,7 @@ async function makePrecision() {
 }
 
 const fabric = new Fabric({
-  accelerator: "cpu",
+  accelerator: config.accelerator ?? "cpu",
   devices,
   strategy: await makeStrategy(),
   precision: await makePrecision(),
@@ -119,6 +119,7 @@ const tensorCounts = [];
 const losses = [];
 const norms = [];
 const bytesAfterStep = [];
+const deviceBytesAfterStep = [];
 // Whether each optimizer step was taken (16-mixed skips a step whose gradients overflowed).
 const taken = [];
 let micro = 0;
@@ -154,6 +155,8 @@ for (const [bx, by] of loader) {
     taken.push(opt.step());
     // What this rank keeps of parameters, gradients and optimizer state (the data set is not counted).
     bytesAfterStep.push(tf.memory().numBytes - before - dataBytes);
+    // On an accelerator with memory of its own, that memory's count (what offloading frees).
+    deviceBytesAfterStep.push(tf.memory().numBytesInDevice ?? null);
     opt.zeroGrad();
     losses.push(stepLoss);
     stepLoss = 0;
@@ -173,6 +176,7 @@ const summary = {
   taken,
   tensorCounts,
   bytesAfterStep,
+  deviceBytesAfterStep,
   numParams,
   worldSize: fabric.worldSize,
   name: fabric.strategy.name,

@@ -64,6 +64,8 @@ export class CudaAccelerator implements Accelerator {
   readonly backendName: string = CUDA_BACKEND;
   /** Tensors live in GPU memory: a tensor made from a host array copies it. */
   readonly uploadCopies: boolean = true;
+  /** GPU memory is apart from the host's: sharded strategies can offload to host memory. */
+  readonly hasDeviceMemory: boolean = true;
   /**
    * Every kernel of the engine sums in a fixed order (no atomics; block reductions combine in a fixed tree) and
    * runs on one stream, and cuBLAS gives the same bits run to run on one GPU model with one stream.

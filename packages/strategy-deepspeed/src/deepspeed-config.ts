@@ -7,6 +7,10 @@ export interface ResolvedDeepSpeedConfig {
   stage: 1 | 2 | 3;
   /** `gradient_clipping`: the global norm gradients are clipped to before every optimizer step (0: none). */
   gradientClipping: number;
+  /** `zero_optimization.offload_optimizer.device` "cpu". */
+  offloadOptimizer: boolean;
+  /** `zero_optimization.offload_param.device` "cpu" (stage 3). */
+  offloadParameters: boolean;
   /** `bf16.enabled`: the run must use precision "bf16-mixed". */
   bf16: boolean;
   /**
@@ -99,13 +103,20 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
     throw new FulmenError(
       `DeepSpeed config: zero_optimization.stage must be 1, 2 or 3, got ${JSON.stringify(stage)}; for no sharding use strategy "ddp".`,
     );
-  for (const key of ["offload_optimizer", "offload_param"]) {
+  const offloaded = { offload_optimizer: false, offload_param: false };
+  for (const key of ["offload_optimizer", "offload_param"] as const) {
     const offload = zero[key];
     if (offload === undefined) continue;
     const device = isObject(offload) ? offload.device : undefined;
-    if (device !== "none")
+    if (device === "cpu") offloaded[key] = true;
+    else if (device !== "none")
       throw new FulmenError(
-        `DeepSpeed config: zero_optimization.${key} (device ${JSON.stringify(device)}) is not implemented yet in Fulmen; remove it or set its device to "none".`,
+        `DeepSpeed config: zero_optimization.${key} device ${JSON.stringify(device)} is not supported (only "cpu" and "none"; NVMe offload is not implemented).`,
+      );
+    const extra = isObject(offload) ? Object.keys(offload).filter((k) => k !== "device") : [];
+    if (extra.length > 0)
+      notes.push(
+        `zero_optimization.${key}.${extra.join(", ")}: not applied (Fulmen offloads to plain host memory).`,
       );
   }
   if (zero.contiguous_gradients === false)
@@ -170,5 +181,13 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
   const bf16Enabled = isObject(bf16) && bf16.enabled === true;
   if (bf16Enabled && fp16Settings !== null)
     throw new FulmenError("DeepSpeed config: fp16 and bf16 are both enabled; enable one.");
-  return { stage, gradientClipping: clipping, bf16: bf16Enabled, fp16: fp16Settings, notes };
+  return {
+    stage,
+    gradientClipping: clipping,
+    offloadOptimizer: offloaded.offload_optimizer,
+    offloadParameters: offloaded.offload_param,
+    bf16: bf16Enabled,
+    fp16: fp16Settings,
+    notes,
+  };
 }

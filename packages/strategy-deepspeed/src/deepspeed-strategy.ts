@@ -17,9 +17,12 @@ export interface DeepSpeedStrategyOptions extends ParallelStrategyOptions {
    * parameters (each module with parameters of its own gathers them for its forward and backward).
    */
   stage?: 1 | 2 | 3;
-  /** Keep the optimizer state in host memory: not implemented yet in this version (an error when true). */
+  /**
+   * Keep the optimizer state in host memory between steps (ZeRO-Offload), where the accelerator has memory of its
+   * own (a GPU); each shard's state comes to the device for its step.
+   */
   offloadOptimizer?: boolean;
-  /** Keep the parameters in host memory: not implemented yet in this version (an error when true). */
+  /** Keep the parameter shards in host memory (stage 3), gathered onto the device only around their module. */
   offloadParameters?: boolean;
   /**
    * A DeepSpeed JSON config (a path or an object), as Lightning's `config`: `zero_optimization.stage`,
@@ -27,6 +30,12 @@ export interface DeepSpeedStrategyOptions extends ParallelStrategyOptions {
    * with a printed note; offloading, fp16's loss scaler, optimizer/scheduler sections and unknown keys are errors.
    */
   config?: string | Record<string, unknown>;
+  /**
+   * `"full"` (default): checkpoints gather the whole state into one ordinary file. `"sharded"`: a checkpoint is
+   * a folder (as DeepSpeed's are) where every rank writes the parts of the model and optimizer state it holds,
+   * with metadata; it loads on any number of ranks, and `fulmen consolidate FOLDER OUT` makes one file of it.
+   */
+  stateDictType?: "full" | "sharded";
 }
 
 const OPTION_NAMES = [
@@ -34,6 +43,7 @@ const OPTION_NAMES = [
   "offloadOptimizer",
   "offloadParameters",
   "config",
+  "stateDictType",
   "clusterEnvironment",
   "processGroupBackend",
   "timeoutMs",
@@ -44,6 +54,7 @@ const OPTION_NAMES = [
 function checkOptions(options: DeepSpeedStrategyOptions): {
   stage: 1 | 2 | 3;
   config: ResolvedDeepSpeedConfig | null;
+  offload: { optimizer: boolean; parameters: boolean };
 } {
   const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
   if (unknown.length > 0)
@@ -60,11 +71,18 @@ function checkOptions(options: DeepSpeedStrategyOptions): {
     throw new FulmenError(
       `DeepSpeedStrategy: stage must be 1, 2 or 3, got ${String(stage)}; for no sharding use strategy "ddp".`,
     );
-  if (options.offloadOptimizer === true || options.offloadParameters === true)
+  if ((options.offloadParameters === true || config?.offloadParameters === true) && stage !== 3)
     throw new FulmenError(
-      "DeepSpeedStrategy: offloadOptimizer / offloadParameters (the *_offload strategies) are not implemented yet in this version of Fulmen; use deepspeed_stage_1, deepspeed_stage_2 or deepspeed_stage_3 without offload.",
+      `DeepSpeedStrategy: offloadParameters needs stage 3 (the parameters are sharded only there), got stage ${stage}.`,
     );
-  return { stage, config };
+  return {
+    stage,
+    config,
+    offload: {
+      optimizer: options.offloadOptimizer === true || config?.offloadOptimizer === true,
+      parameters: options.offloadParameters === true || config?.offloadParameters === true,
+    },
+  };
 }
 
 /**
@@ -85,11 +103,29 @@ export class DeepSpeedStrategy extends ShardedStrategy {
   readonly config: ResolvedDeepSpeedConfig | null;
 
   constructor(options: DeepSpeedStrategyOptions = {}) {
-    const { stage, config } = checkOptions(options);
-    const { stage: _s, offloadOptimizer: _o, offloadParameters: _p, config: _c, ...parallel } = options;
-    super(parallel);
+    const { stage, config, offload } = checkOptions(options);
+    const {
+      stage: _s,
+      offloadOptimizer: _o,
+      offloadParameters: _p,
+      config: _c,
+      stateDictType,
+      ...parallel
+    } = options;
+    if (stateDictType !== undefined && stateDictType !== "full" && stateDictType !== "sharded")
+      throw new FulmenError(
+        `DeepSpeedStrategy: stateDictType must be "full" or "sharded", got ${String(stateDictType)}.`,
+      );
+    super(parallel, stateDictType ?? "full");
     this.stage = stage;
     this.config = config;
+    this.offloading = offload;
+  }
+
+  private readonly offloading: { optimizer: boolean; parameters: boolean };
+
+  protected override get offload(): { parameters: boolean; optimizer: boolean } {
+    return this.offloading;
   }
 
   override connect(accelerator: Accelerator, precision: Precision): void {

@@ -5,8 +5,7 @@ import { DeepSpeedStrategy } from "./deepspeed-strategy";
 export { type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";
 export { DeepSpeedStrategy, type DeepSpeedStrategyOptions } from "./deepspeed-strategy";
 
-// Lightning's names. Those this version does not implement yet are registered too, so that asking for one gives
-// the strategy's own "not implemented yet" error instead of "unknown strategy" or a silent fallback.
+// Lightning's names (the *_offload ones need an accelerator with memory of its own, and say so otherwise).
 const NAMES: Array<[string, () => DeepSpeedStrategy, string]> = [
   ["deepspeed", () => new DeepSpeedStrategy(), "DeepSpeed ZeRO stage 2 (default stage)"],
   ["deepspeed_stage_1", () => new DeepSpeedStrategy({ stage: 1 }), "ZeRO stage 1: optimizer state sharded"],
@@ -18,12 +17,12 @@ const NAMES: Array<[string, () => DeepSpeedStrategy, string]> = [
   [
     "deepspeed_stage_1_offload",
     () => new DeepSpeedStrategy({ stage: 1, offloadOptimizer: true }),
-    "ZeRO stage 1 with optimizer offload (not implemented yet)",
+    "ZeRO stage 1, optimizer state in host memory",
   ],
   [
     "deepspeed_stage_2_offload",
     () => new DeepSpeedStrategy({ stage: 2, offloadOptimizer: true }),
-    "ZeRO stage 2 with optimizer offload (not implemented yet)",
+    "ZeRO stage 2, optimizer state in host memory",
   ],
   [
     "deepspeed_stage_3",
@@ -33,7 +32,7 @@ const NAMES: Array<[string, () => DeepSpeedStrategy, string]> = [
   [
     "deepspeed_stage_3_offload",
     () => new DeepSpeedStrategy({ stage: 3, offloadOptimizer: true, offloadParameters: true }),
-    "ZeRO stage 3 with offload (not implemented yet)",
+    "ZeRO stage 3, parameters and optimizer state in host memory",
   ],
 ];
 for (const [name, factory, description] of NAMES)

@@ -13,13 +13,17 @@ afterAll(() => {
 });
 
 describe("DeepSpeedStrategy refuses what this version does not implement", () => {
-  it.each([
-    ["deepspeed_stage_3_offload", /offload.*not implemented yet/],
-    ["deepspeed_stage_2_offload", /offload.*not implemented yet/],
-    ["deepspeed_stage_1_offload", /offload.*not implemented yet/],
-  ])("strategy %s is an error, not a fallback", (name, message) => {
-    expect(() => new Fabric({ accelerator: "cpu", devices: 2, strategy: name })).toThrow(message);
-  });
+  it.each(["deepspeed_stage_3_offload", "deepspeed_stage_2_offload", "deepspeed_stage_1_offload"])(
+    "strategy %s on a CPU accelerator is an error naming why, not a fallback",
+    (name) => {
+      expect(() => new Fabric({ accelerator: "cpu", devices: 2, strategy: name })).toThrow(
+        /offloading to host memory needs an accelerator with memory of its own .*"cpu" accelerator's tensors already live in host memory/,
+      );
+      expect(() => new DeepSpeedStrategy({ stage: 2, offloadParameters: true })).toThrow(
+        /offloadParameters needs stage 3/,
+      );
+    },
+  );
 
   it("refuses a DeepSpeed config, unknown options, other stages and other precisions", () => {
     expect(() => new DeepSpeedStrategy({ stage: 2, bucketCapMb: 5 } as never)).toThrow(
@@ -91,8 +95,11 @@ describe("a DeepSpeed JSON config", () => {
     expect(make({ zero_optimization: { stage: 2, sub_group_size: 1 } })).toThrow(
       /'zero_optimization.sub_group_size'/,
     );
-    expect(make({ zero_optimization: { stage: 3, offload_param: { device: "cpu" } } })).toThrow(
-      /offload_param .*not implemented yet/,
+    expect(make({ zero_optimization: { stage: 3, offload_param: { device: "nvme" } } })).toThrow(
+      /offload_param device "nvme" is not supported/,
+    );
+    expect(make({ zero_optimization: { stage: 2, offload_param: { device: "cpu" } } })).toThrow(
+      /offloadParameters needs stage 3/,
     );
     const fp16 = new DeepSpeedStrategy({
       config: { zero_optimization: { stage: 2 }, fp16: { enabled: true } },

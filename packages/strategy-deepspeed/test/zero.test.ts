@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -8,7 +10,7 @@ import {
 } from "../../../tooling/test-helpers/sharded-project";
 
 // A user's project: core, fabric and this package installed; the script asks for the strategy by name.
-const project = shardedProject(["core", "fabric", "precision", "strategy-deepspeed"]);
+const project = shardedProject(["core", "fabric", "precision", "accelerator-cuda", "strategy-deepspeed"]);
 afterAll(() => project.remove());
 
 describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
@@ -62,6 +64,42 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
     }
     const resumedOn1 = project.train({ strategy: "auto", devices: 1, resumeAt: 3, ckpt, dropout: 0 });
     expect(maxWeightDifference(reference[0]!, resumedOn1[0]!)).toBeLessThan(1e-5);
+  });
+
+  it('stateDictType "sharded": a checkpoint folder saved on 2 ranks (ZeRO-3) resumes on 4 (stage 1) and consolidates to one file', () => {
+    const ckpt = join(project.folder, "zero-folder.ckpt");
+    const reference = project.train({
+      deepspeed: { stage: 3, stateDictType: "sharded" },
+      devices: 2,
+      saveAt: 3,
+      ckpt,
+      dropout: 0,
+    });
+    expect(statSync(ckpt).isDirectory()).toBe(true);
+    const on4 = project.train({ strategy: "deepspeed_stage_1", devices: 4, resumeAt: 3, ckpt, dropout: 0 });
+    expect(maxWeightDifference(reference[0]!, on4[0]!)).toBeLessThan(1e-5);
+    const single = join(project.folder, "zero-consolidated.ckpt");
+    const cli = join(__dirname, "../../fabric/dist/cli.js");
+    const run = spawnSync(process.execPath, [cli, "consolidate", ckpt, single], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const on1 = project.train({ strategy: "auto", devices: 1, resumeAt: 3, ckpt: single, dropout: 0 });
+    expect(maxWeightDifference(reference[0]!, on1[0]!)).toBeLessThan(1e-5);
+  });
+
+  it("offload, on an accelerator with memory of its own (the GPU engine on the CUDA emulator): the same training, and only the gradient shards (stage 3) or the parameters and gradient shards (stage 2) stay on the device", () => {
+    const cuda = { accelerator: "cuda", env: { FULMEN_CUDA_EMULATE: "1" } };
+    const kept = project.train({ strategy: "deepspeed_stage_3", devices: 2, steps: 3, ...cuda });
+    const offloaded = project.train({ strategy: "deepspeed_stage_3_offload", devices: 2, steps: 3, ...cuda });
+    for (const [i, loss] of offloaded[0]!.losses.entries())
+      expect(Math.abs(loss - kept[0]!.losses[i]!)).toBeLessThan(1e-5);
+    expect(maxWeightDifference(kept[0]!, offloaded[0]!)).toBeLessThan(1e-5);
+    // What is left in the engine's tensors right after optimizer.step(): ZeRO-3 4Ψ/N (the gradient shards; the
+    // parameter shards and AdamW's moments are in host memory), ZeRO-2 4Ψ + 4Ψ/N. (The small model: the CUDA
+    // emulator is slow; its 435 parameters pad little.)
+    expectBytes(offloaded, (psi, n) => (4 * psi) / n, "stage 3 offload", 400);
+    const stage2 = project.train({ strategy: "deepspeed_stage_2_offload", devices: 2, steps: 3, ...cuda });
+    expectBytes(stage2, (psi, n) => 4 * psi + (4 * psi) / n, "stage 2 offload", 400);
+    expect(maxWeightDifference(kept[0]!, stage2[0]!)).toBeLessThan(1e-5);
   });
 
   it("a DeepSpeed JSON config sets the stage and clips by its gradient_clipping, as DDP with clipping does", () => {

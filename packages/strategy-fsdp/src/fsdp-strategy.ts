@@ -27,7 +27,11 @@ export interface FSDPStrategyOptions extends ParallelStrategyOptions {
    * one ordinary file.
    */
   stateDictType?: "full" | "sharded";
-  /** Keep parameters and gradients in host memory: not implemented yet (an error when true). */
+  /**
+   * Keep the parameter shards and the optimizer state in host memory (PyTorch's `CPUOffload(offload_params=True)`),
+   * where the accelerator has memory of its own (a GPU): a unit's parameters come to the device only while it
+   * runs, each shard's optimizer state only for its step.
+   */
   cpuOffload?: boolean;
   /** FSDP's own dtypes for parameters, reductions and buffers: not implemented yet (an error when given). */
   mixedPrecision?: Record<string, unknown>;
@@ -54,10 +58,6 @@ function checkOptions(options: FSDPStrategyOptions): ShardingStrategy {
   if (!SHARDING_STRATEGIES.includes(sharding))
     throw new FulmenError(
       `FSDPStrategy: shardingStrategy must be one of ${SHARDING_STRATEGIES.join(", ")}, got ${String(sharding)}.`,
-    );
-  if (options.cpuOffload === true)
-    throw new FulmenError(
-      "FSDPStrategy: cpuOffload is not implemented yet in this version of Fulmen; train without it (on the CPU accelerators parameters already live in host memory).",
     );
   if (options.mixedPrecision !== undefined)
     throw new FulmenError(
@@ -86,6 +86,7 @@ export class FSDPStrategy extends ShardedStrategy {
   /** What is sharded. */
   readonly shardingStrategy: ShardingStrategy;
   private readonly policy: AutoWrapPolicy | undefined;
+  private readonly cpuOffload: boolean;
   private readonly checkpointClasses: ModuleClass[];
 
   constructor(options: FSDPStrategyOptions = {}) {
@@ -95,12 +96,13 @@ export class FSDPStrategy extends ShardedStrategy {
       autoWrapPolicy,
       activationCheckpointing,
       stateDictType,
-      cpuOffload: _c,
+      cpuOffload,
       mixedPrecision: _m,
       ...parallel
     } = options;
     super(parallel, stateDictType ?? "full");
     this.shardingStrategy = sharding;
+    this.cpuOffload = cpuOffload === true;
     this.policy = autoWrapPolicy;
     this.checkpointClasses =
       activationCheckpointing === undefined
@@ -122,6 +124,11 @@ export class FSDPStrategy extends ShardedStrategy {
     const sharding = this.shardingStrategy;
     if (sharding === "NO_SHARD") return { optimizerState: false, gradients: false, parameters: false };
     return { optimizerState: true, gradients: true, parameters: sharding !== "SHARD_GRAD_OP" };
+  }
+
+  protected override get offload(): { parameters: boolean; optimizer: boolean } {
+    const on = this.cpuOffload && this.shardingStrategy !== "NO_SHARD";
+    return { parameters: on && this.plan.parameters, optimizer: on };
   }
 
   protected unitsOf(root: Module): Module[] {

@@ -9,8 +9,7 @@ strategyRegistry.register("fsdp", () => new FSDPStrategy(), {
   description: "fully sharded data parallel: parameters, gradients and optimizer state sharded (FULL_SHARD)",
   packageName: "@fulmen/strategy-fsdp",
 });
-// Registered so that asking for it gives the strategy's own "not implemented yet" error, not "unknown strategy".
 strategyRegistry.register("fsdp_cpu_offload", () => new FSDPStrategy({ cpuOffload: true }), {
-  description: "FSDP with parameters offloaded to host memory (not implemented yet)",
+  description: "FSDP with parameter shards and optimizer state in host memory (needs a GPU accelerator)",
   packageName: "@fulmen/strategy-fsdp",
 });

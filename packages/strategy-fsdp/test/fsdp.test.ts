@@ -11,7 +11,14 @@ import {
 } from "../../../tooling/test-helpers/sharded-project";
 
 // A user's project: core, fabric, the trainer and this package installed; Fabric finds "fsdp" by name.
-const project = shardedProject(["core", "fabric", "precision", "trainer", "strategy-fsdp"]);
+const project = shardedProject([
+  "core",
+  "fabric",
+  "precision",
+  "trainer",
+  "accelerator-cuda",
+  "strategy-fsdp",
+]);
 afterAll(() => project.remove());
 
 type Fsdp = NonNullable<RunConfig["fsdp"]>;
@@ -87,6 +94,16 @@ describe("FSDP memory", () => {
         `SHARD_GRAD_OP on ${devices} ranks`,
       );
     }
+  });
+});
+
+describe("FSDP cpuOffload", () => {
+  it("on the GPU engine (CUDA emulator): trains as without it, with only the gradient shards left on the device", () => {
+    const cuda = { accelerator: "cuda", env: { FULMEN_CUDA_EMULATE: "1" } };
+    const kept = project.train({ strategy: "fsdp", devices: 2, steps: 3, ...cuda });
+    const offloaded = project.train({ strategy: "fsdp_cpu_offload", devices: 2, steps: 3, ...cuda });
+    expect(maxWeightDifference(kept[0]!, offloaded[0]!)).toBeLessThan(1e-5);
+    expectBytes(offloaded, (psi, n) => (4 * psi) / n, "cpuOffload", 400);
   });
 });
 

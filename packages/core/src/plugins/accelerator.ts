@@ -41,4 +41,9 @@ export interface Accelerator {
    * engine may take back and reuse once no tensor made from it remains. Absent: a new array each time.
    */
   stagingBuffer?(length: number): Float32Array;
+  /**
+   * Whether tensors live in memory of their own, apart from the host's (a GPU's): sharded strategies may then
+   * offload shards and optimizer state to host memory (DeepSpeed's offload, FSDP's cpuOffload) to free it.
+   */
+  readonly hasDeviceMemory?: boolean;
 }

@@ -12,6 +12,10 @@ export class FlatParameter {
   /** This rank's shard of the reduced gradient (summed over synchronised backward passes since zeroGrad), or null. */
   gradShard: tf.Tensor1D | null = null;
   private valueShard: tf.Tensor1D | null = null;
+  /** The shard of the values in host memory instead (parameters offloaded: DeepSpeed's offload_param). */
+  private hostShard: Float32Array | null = null;
+  /** Keep the value shard in host memory (set before {@link FlatParameter.shardValues}). */
+  offloadValues = false;
   /** Local full gradients of backward passes not yet synchronised (noBackwardSync), with sharded parameters. */
   private pending: Float32Array | null = null;
 
@@ -26,27 +30,32 @@ export class FlatParameter {
 
   /** Whether the values live as this rank's shard (the parameters released between uses). */
   get isSharded(): boolean {
-    return this.valueShard !== null;
+    return this.valueShard !== null || this.hostShard !== null;
   }
 
   /** Keeps only this rank's shard of the parameters' current values and releases their storage. */
   shardValues(): void {
     const shard = tf.keep(this.layout.shardOf((p) => p.data));
     this.valueShard?.dispose();
-    this.valueShard = shard;
+    this.valueShard = null;
+    if (this.offloadValues) {
+      this.hostShard = Float32Array.from(shard.dataSync() as Float32Array);
+      shard.dispose();
+    } else this.valueShard = shard;
     this.release();
   }
 
   /** Gives every parameter its full value again from the shards (all-gather). */
   gather(): void {
-    if (this.valueShard === null) return;
-    const full = this.collective.allGather(this.valueShard.dataSync() as Float32Array);
+    if (!this.isSharded) return;
+    const mine = this.hostShard ?? (this.valueShard!.dataSync() as Float32Array);
+    const full = this.collective.allGather(mine);
     this.layout.unflatten(full, (p, v) => p.restoreStorage(v));
   }
 
   /** Releases the parameters' storage again (their values stay in the shard). */
   release(): void {
-    if (this.valueShard === null) return;
+    if (!this.isSharded) return;
     const reason =
       `its value is sharded across ranks and gathered only while the forward or backward of ${this.owner} runs. ` +
       "Read it there, put the modules that share or read it outside into one unit (autoWrapPolicy), or use the " +
@@ -54,14 +63,9 @@ export class FlatParameter {
     for (const p of this.params) p.releaseStorage(reason);
   }
 
-  /** The kept shard of the values itself (sharded only; not to be disposed or kept by the caller). */
-  valuesView(): tf.Tensor1D {
-    if (this.valueShard === null) throw new FulmenError(`${this.owner}: its parameters are not sharded.`);
-    return this.valueShard;
-  }
-
-  /** This rank's shard of the values (sharded: the kept shard; else sliced from the parameters). */
+  /** This rank's shard of the values, a new tensor the caller owns (sharded: the kept shard; else sliced from the parameters). */
   values(): tf.Tensor1D {
+    if (this.hostShard !== null) return tf.tensor1d(this.hostShard, "float32");
     return this.valueShard !== null ? tf.clone(this.valueShard) : this.layout.shardOf((p) => p.data);
   }
 
@@ -70,6 +74,11 @@ export class FlatParameter {
    * the shard when sharded, else all-gathered into every rank's full parameters.
    */
   setValues(shard: tf.Tensor1D): void {
+    if (this.hostShard !== null) {
+      this.hostShard = Float32Array.from(shard.dataSync() as Float32Array);
+      shard.dispose();
+      return;
+    }
     if (this.valueShard !== null) {
       this.valueShard.dispose();
       this.valueShard = tf.keep(shard);
@@ -158,6 +167,7 @@ export class FlatParameter {
     this.gather();
     this.valueShard?.dispose();
     this.valueShard = null;
+    this.hostShard = null;
     this.zeroGrad(true);
   }
 }

@@ -32,6 +32,8 @@ interface GroupPart {
   pieces: ShardPiece[];
   /** The optimizer's state of these pieces, concatenated (moments, step counts), or null before the first step. */
   state: ParamState | null;
+  /** With the state offloaded: its tensors' values in host memory between steps (`state` keeps the rest). */
+  host: Record<string, { values: Float32Array; shape: number[] }>;
 }
 
 /**
@@ -58,6 +60,8 @@ export class ShardedOptimizer {
     private readonly collective: Collective,
     /** ZeRO-1: the averaged gradients stay in the parameters; else they are the flat parameters' shards. */
     private readonly gradientsInParameters: boolean,
+    /** Keep the optimizer state in host memory between steps (DeepSpeed's offload_optimizer). */
+    private readonly offloadState = false,
   ) {
     if (!ELEMENTWISE_OPTIMIZERS.some((cls) => optimizer instanceof cls))
       throw new FulmenError(
@@ -74,6 +78,7 @@ export class ShardedOptimizer {
           members: flat.params.filter((p) => members.has(p)),
           pieces: flat.layout.pieces.filter((piece) => members.has(piece.param)),
           state: null,
+          host: {},
         }));
     });
     // State the optimizer had before setup (a checkpoint loaded into it) is sharded, then dropped.
@@ -162,6 +167,7 @@ export class ShardedOptimizer {
     const param = new Parameter(value);
     value.dispose();
     param.grad = tf.tidy(() => slicePieces(grad, part.pieces));
+    this.toDevice(part);
     if (part.state !== null) this.optimizer.state.set(param, part.state);
     const groups = this.optimizer.paramGroups;
     const userParams = groups.map((group) => group.params);
@@ -175,6 +181,7 @@ export class ShardedOptimizer {
         group.params = userParams[i]!;
       });
       part.state = this.optimizer.state.get(param) ?? null;
+      this.toHost(part);
       this.optimizer.state.delete(param);
       scatterPieces(values, part.pieces, param.data.dataSync() as Float32Array);
       param.dispose();
@@ -204,6 +211,10 @@ export class ShardedOptimizer {
    * next call.
    */
   stateDict(): OptimizerStateDict {
+    return this.onDevice(() => this.gatherStateDict());
+  }
+
+  private gatherStateDict(): OptimizerStateDict {
     for (const t of this.lastGathered) t.dispose();
     this.lastGathered = [];
     const { index, paramGroups } = numberParamGroups(this.optimizer.paramGroups);
@@ -255,6 +266,10 @@ export class ShardedOptimizer {
    * whole. The caller owns the tensors.
    */
   localStateDict(part: (tensor: tf.Tensor, from: number, shape: number[]) => void): OptimizerStateDict {
+    return this.onDevice(() => this.partsOfState(part));
+  }
+
+  private partsOfState(part: (tensor: tf.Tensor, from: number, shape: number[]) => void): OptimizerStateDict {
     const { index, paramGroups } = numberParamGroups(this.optimizer.paramGroups);
     const state: Record<number, ParamState> = {};
     for (const groupParts of this.parts) {
@@ -291,6 +306,10 @@ export class ShardedOptimizer {
    * any number of ranks): keeps this rank's shard of it, and the groups' hyperparameters.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
+    this.onDevice(() => this.loadSharded(stateDict));
+  }
+
+  private loadSharded(stateDict: OptimizerStateDict): void {
     const name = this.optimizer.constructor.name;
     if (!stateDict || !Array.isArray(stateDict.paramGroups) || typeof stateDict.state !== "object")
       throw new FulmenError(`${name}.loadStateDict: expected an object with 'state' and 'paramGroups'.`);
@@ -326,9 +345,39 @@ export class ShardedOptimizer {
 
   /** Frees the sharded state. */
   disposeState(): void {
+    for (const part of this.parts.flat()) part.host = {};
     for (const part of this.parts.flat()) {
       for (const v of Object.values(part.state ?? {})) if (v instanceof tf.Tensor) v.dispose();
       part.state = null;
+    }
+  }
+
+  /** With offloading: moves a part's state tensors to host memory (freeing the device's). */
+  private toHost(part: GroupPart): void {
+    if (!this.offloadState || part.state === null) return;
+    for (const [key, value] of Object.entries(part.state)) {
+      if (!(value instanceof tf.Tensor)) continue;
+      part.host[key] = { values: Float32Array.from(value.dataSync() as Float32Array), shape: value.shape };
+      value.dispose();
+      delete part.state[key];
+    }
+  }
+
+  /** With offloading: brings a part's state tensors back to the device for a step. */
+  private toDevice(part: GroupPart): void {
+    if (!this.offloadState || part.state === null) return;
+    for (const [key, { values, shape }] of Object.entries(part.host))
+      part.state[key] = tf.keep(tf.tensor(values, shape, "float32"));
+    part.host = {};
+  }
+
+  /** Runs `fn` with every part's state on the device (reading or replacing it), offloading it again after. */
+  private onDevice<T>(fn: () => T): T {
+    for (const part of this.parts.flat()) this.toDevice(part);
+    try {
+      return fn();
+    } finally {
+      for (const part of this.parts.flat()) this.toHost(part);
     }
   }
 

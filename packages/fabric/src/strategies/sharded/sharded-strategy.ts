@@ -105,6 +105,15 @@ export abstract class ShardedStrategy extends DDPStrategy {
   /** The modules of `root` whose parameters are gathered together (sharded parameters only). */
   protected abstract unitsOf(root: Module): Module[];
 
+  /**
+   * What lives in host memory instead of the accelerator's (DeepSpeed's offload, FSDP's cpuOffload): the
+   * parameter shards, and the optimizer state (stepped on the device, kept on the host between steps). None by
+   * default; only where the accelerator has memory of its own.
+   */
+  protected get offload(): { parameters: boolean; optimizer: boolean } {
+    return { parameters: false, optimizer: false };
+  }
+
   /** Modules whose forward is recomputed in backward (activation checkpointing); none by default. */
   protected checkpointedModules(_root: Module): Module[] {
     return [];
@@ -116,6 +125,11 @@ export abstract class ShardedStrategy extends DDPStrategy {
    * when any rank's shard overflowed). Half weights ("bf16-true", "16-true") are refused until shards hold them.
    */
   override connect(accelerator: Accelerator, precision: Precision): void {
+    const offload = this.offload;
+    if ((offload.parameters || offload.optimizer) && accelerator.hasDeviceMemory !== true)
+      throw new FulmenError(
+        `The "${this.name}" strategy: offloading to host memory needs an accelerator with memory of its own (a GPU, accelerator "cuda"); the "${accelerator.name}" accelerator's tensors already live in host memory. Turn offloading off.`,
+      );
     if (!["32-true", "bf16-mixed", "16-mixed"].includes(precision.name))
       throw new FulmenError(
         `The "${this.name}" strategy: precision "${precision.name}" is not implemented yet with sharding in this version of Fulmen; use "32-true", "bf16-mixed" or "16-mixed".`,
@@ -161,6 +175,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
         this.collective,
         `unit '${name}' (${unitModule.constructor.name})`,
       );
+      flat.offloadValues = this.offload.parameters;
       flatOf.set(unitModule, flat);
       this.flats.push(flat);
       this.units.push({ module: unitModule, flat, forward: this.wrapUnit(unitModule, flat, external) });
@@ -332,8 +347,9 @@ export abstract class ShardedStrategy extends DDPStrategy {
         continue;
       }
       const piece = flat.layout.pieces.find((x) => x.param === p);
-      const values = flat.valuesView();
+      const values = flat.values();
       const tensor = piece === undefined ? tf.zeros([0]) : tf.slice(values, [piece.at], [piece.length]);
+      values.dispose();
       parts.set(tensor, { from: piece?.from ?? 0, shape: p.shape });
       out[name] = tensor;
     }
@@ -455,7 +471,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const wanted = new Set(params);
     const flats = this.flats.filter((f) => f.params.some((p) => wanted.has(p)));
     this.shardedOptimizers.push(
-      new ShardedOptimizer(optimizer, flats, this.collective, !this.plan.gradients),
+      new ShardedOptimizer(optimizer, flats, this.collective, !this.plan.gradients, this.offload.optimizer),
     );
     return optimizer;
   }
