@@ -1,4 +1,4 @@
-import { processWide } from "../runtime/process-wide";
+import { processWide, withDepth } from "../runtime/process-wide";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
 
@@ -15,12 +15,7 @@ const DEFERRED_REASON =
  * skip them; {@link materializeDeferred} (or a strategy's setup, unit by unit) gives them their values later.
  */
 export function deferParameterInit<T>(fn: () => T): T {
-  initState.depth += 1;
-  try {
-    return fn();
-  } finally {
-    initState.depth -= 1;
-  }
+  return withDepth(initState, fn);
 }
 
 /** What a deferred parameter gets when it is materialised: a constant, or a value given at creation. */

@@ -1,5 +1,5 @@
 import type { Parameter } from "../autograd/parameter";
-import { processWide } from "../runtime/process-wide";
+import { processWide, withDepth } from "../runtime/process-wide";
 import type { Module } from "./module";
 
 // Whether a materialisation pass runs (once per process): initialisers skip parameters a sharding strategy has
@@ -16,12 +16,7 @@ export function isMaterializing(): boolean {
  * setup of a deferred model in it.
  */
 export function materializing<T>(fn: () => T): T {
-  pass.depth += 1;
-  try {
-    return fn();
-  } finally {
-    pass.depth -= 1;
-  }
+  return withDepth(pass, fn);
 }
 
 /**

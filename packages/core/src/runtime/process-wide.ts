@@ -33,3 +33,16 @@ export function processWide<T>(key: string, create: () => T): T {
   Object.defineProperty(holder, symbol, { value, enumerable: false, writable: false, configurable: false });
   return value;
 }
+
+/**
+ * Runs `fn` with `counter.depth` raised by one (restored however `fn` ends): the process-wide "inside such a
+ * region" flags (deferred initialisation, materialisation, recomputation) nest this way.
+ */
+export function withDepth<T>(counter: { depth: number }, fn: () => T): T {
+  counter.depth += 1;
+  try {
+    return fn();
+  } finally {
+    counter.depth -= 1;
+  }
+}

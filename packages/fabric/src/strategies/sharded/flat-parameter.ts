@@ -63,6 +63,21 @@ export class FlatParameter {
     for (const p of this.params) p.releaseStorage(reason);
   }
 
+  /**
+   * This rank's shard of the values in a new host array the caller may write: one copy of the kept shard (no
+   * device-side clone first), or of the slices of whole parameters.
+   */
+  hostValues(): Float32Array {
+    if (this.hostShard !== null) return this.hostShard.slice();
+    if (this.valueShard !== null) return Float32Array.from(this.valueShard.dataSync() as Float32Array);
+    const sliced = this.layout.shardOf((p) => p.data);
+    try {
+      return Float32Array.from(sliced.dataSync() as Float32Array);
+    } finally {
+      sliced.dispose();
+    }
+  }
+
   /** This rank's shard of the values, a new tensor the caller owns (sharded: the kept shard; else sliced from the parameters). */
   values(): tf.Tensor1D {
     if (this.hostShard !== null) return tf.tensor1d(this.hostShard, "float32");

@@ -140,9 +140,7 @@ export class ShardedOptimizer {
   step(): void {
     const groups = this.optimizer.paramGroups;
     for (const flat of this.ownFlats().filter((f) => this.hasGradient(f))) {
-      const v = flat.values();
-      const values = Float32Array.from(v.dataSync() as Float32Array);
-      v.dispose();
+      const values = flat.hostValues();
       const grad = this.gradientsInParameters
         ? flat.layout.shardOf((p) => p.grad ?? tf.zerosLike(p.data))
         : flat.gradShard!;
