@@ -55,6 +55,8 @@ export interface RunConfig {
   deepspeed?: Record<string, unknown>;
   /** A DeepSpeed config for a DeepSpeedStrategy (its gradient_clipping replaces the script's clipping). */
   deepspeedConfig?: Record<string, unknown>;
+  /** Two optimizer parameter groups (matrices decayed; the rest not, at another learning rate). */
+  groups?: boolean;
   /** The accelerator (default "cpu"). */
   accelerator?: string;
   /** Extra environment variables of the processes (FULMEN_CUDA_EMULATE). */

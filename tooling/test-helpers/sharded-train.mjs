@@ -1,7 +1,7 @@
 // Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
 // (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
 // JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?,
-// precision?, scaler?, emptyInit?, deepspeed? (DeepSpeedStrategy options), accelerator?}. Every
+// precision?, scaler?, emptyInit?, deepspeed? (DeepSpeedStrategy options), accelerator?, groups?}. Every
 // global batch of 32 samples
 // is split over the ranks, with gradient accumulation over 2 micro-batches, norm clipping (active at every step)
 // and AdamW; each rank writes its losses, final weights, tensor counts and the bytes it holds right after
@@ -95,7 +95,16 @@ const build = () => {
 };
 const model = config.emptyInit ? fabric.initModule(build, { emptyInit: true }) : build();
 const numParams = model.parameters().reduce((n, p) => n + p.size, 0);
-const optimizer = new AdamW(model, { lr: 0.01, weightDecay: 0.05 });
+// With `groups`: weight matrices decayed, the rest not and at another learning rate (two parameter groups).
+const optimizer = config.groups
+  ? new AdamW(
+      [
+        { params: model.parameters().filter((p) => p.shape.length > 1), weightDecay: 0.05 },
+        { params: model.parameters().filter((p) => p.shape.length <= 1), weightDecay: 0, lr: 0.003 },
+      ],
+      { lr: 0.01 },
+    )
+  : new AdamW(model, { lr: 0.01, weightDecay: 0.05 });
 const [m, opt] = fabric.setup(model, optimizer);
 
 const samples = 32 * 2 * steps;

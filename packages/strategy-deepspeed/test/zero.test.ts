@@ -25,6 +25,14 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
       // ZeRO-3 with the model made under fabric.initModule({ emptyInit: true }), materialised module by module.
       const empty = project.train({ strategy: "deepspeed_stage_3", devices, emptyInit: true });
       expectSameAsDdp(ddp, empty, `deepspeed_stage_3 with emptyInit on ${devices} ranks`);
+      // Two parameter groups (decay and no decay, two learning rates) whose parameters share flat parameters.
+      const ddpGroups = project.train({ strategy: "ddp", devices, groups: true });
+      for (const strategy of ["deepspeed_stage_1", "deepspeed_stage_3"])
+        expectSameAsDdp(
+          ddpGroups,
+          project.train({ strategy, devices, groups: true }),
+          `${strategy}, two groups`,
+        );
     });
   }
 

@@ -46,6 +46,9 @@ describe("FSDP across real processes trains exactly like DDP", () => {
       project.train({ fsdp: { policy: "blocks" }, devices: 2, emptyInit: true }),
       "emptyInit",
     );
+    // Two parameter groups (decay and no decay, two learning rates) whose parameters share units.
+    const ddpGroups = project.train({ strategy: "ddp", devices: 2, groups: true });
+    expectSameAsDdp(ddpGroups, project.train({ strategy: "fsdp", devices: 2, groups: true }), "two groups");
   });
 
   it("4 ranks: FULL_SHARD and SHARD_GRAD_OP", () => {
