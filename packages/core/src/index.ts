@@ -30,13 +30,9 @@ export {
   roundFloat16Array,
 } from "./amp/half-rounding";
 export { backward, type ParameterSource, toParameterList } from "./autograd/backward";
-export {
-  type CheckpointHooks,
-  type CheckpointOptions,
-  checkpoint,
-  isRecomputing,
-} from "./autograd/checkpoint";
+export { type CheckpointOptions, checkpoint, isRecomputing } from "./autograd/checkpoint";
 export { deferParameterInit, Parameter, type ParameterOptions } from "./autograd/parameter";
+export { replaceTensorLeaves, tensorLeaves } from "./autograd/tensor-tree";
 export {
   type CheckpointContents,
   type CheckpointFile,
@@ -172,6 +168,7 @@ export {
   backendFeatures,
   declareBackendFeatures,
 } from "./runtime/backend-features";
+export { forgetFreedStorage, freeTensorStorage, refillTensorStorage } from "./runtime/tensor-storage";
 export { tf } from "./runtime/tfjs";
 export { FulmenError } from "./utils/errors";
 export { checkNumber, checkOptionNames, describeValue, toCamelCase } from "./utils/options";

@@ -11,6 +11,11 @@ export interface ResolvedDeepSpeedConfig {
   offloadOptimizer: boolean;
   /** `zero_optimization.offload_param.device` "cpu" (stage 3). */
   offloadParameters: boolean;
+  /**
+   * `zero_optimization.stage3_param_persistence_threshold`: under stage 3, parameters of at most this many
+   * elements stay whole on every rank instead of being gathered around each use (DeepSpeed's default 1e5).
+   */
+  paramPersistenceThreshold: number;
   /** `bf16.enabled`: the run must use precision "bf16-mixed". */
   bf16: boolean;
   /**
@@ -50,7 +55,15 @@ const ZERO_KEYS = [
   "offload_param",
   "reduce_scatter",
   "allgather_partitions",
+  "stage3_param_persistence_threshold",
+  "stage3_prefetch_bucket_size",
+  "stage3_max_live_parameters",
+  "stage3_max_reuse_distance",
+  "stage3_gather_16bit_weights_on_model_save",
 ];
+
+/** DeepSpeed's default `stage3_param_persistence_threshold`. */
+export const DEFAULT_PERSISTENCE_THRESHOLD = 100_000;
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -132,6 +145,24 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
       notes.push(
         `zero_optimization.${key}: Fulmen reduces and gathers one flat parameter (a module's parameters) at a time, not in buckets of a size.`,
       );
+  const persistence = zero.stage3_param_persistence_threshold ?? DEFAULT_PERSISTENCE_THRESHOLD;
+  if (typeof persistence !== "number" || !(persistence >= 0))
+    throw new FulmenError(
+      `DeepSpeed config: zero_optimization.stage3_param_persistence_threshold must be a number >= 0, got ${JSON.stringify(zero.stage3_param_persistence_threshold)}.`,
+    );
+  for (const key of [
+    "stage3_prefetch_bucket_size",
+    "stage3_max_live_parameters",
+    "stage3_max_reuse_distance",
+  ])
+    if (zero[key] !== undefined)
+      notes.push(
+        `zero_optimization.${key}: Fulmen gathers a module's parameters when it runs, together with the next module's (one module ahead, not a bucket of a size), and frees them after; nothing is kept for reuse.`,
+      );
+  if (zero.stage3_gather_16bit_weights_on_model_save !== undefined)
+    notes.push(
+      'zero_optimization.stage3_gather_16bit_weights_on_model_save: Fulmen\'s checkpoints hold float32 weights, gathered whole with stateDictType "full" (the default).',
+    );
   for (const key of ["reduce_scatter", "allgather_partitions"])
     if (zero[key] === false)
       notes.push(
@@ -184,6 +215,7 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
   return {
     stage,
     gradientClipping: clipping,
+    paramPersistenceThreshold: persistence,
     offloadOptimizer: offloaded.offload_optimizer,
     offloadParameters: offloaded.offload_param,
     bf16: bf16Enabled,

@@ -4,11 +4,16 @@ import {
   FulmenError,
   type Module,
   type Optimizer,
+  type Parameter,
   type Precision,
 } from "@fulmen/core";
 import { type ParallelStrategyOptions, ShardedStrategy, type ShardingPlan } from "@fulmen/fabric";
 import { GradScaler } from "@fulmen/precision";
-import { type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";
+import {
+  DEFAULT_PERSISTENCE_THRESHOLD,
+  type ResolvedDeepSpeedConfig,
+  readDeepSpeedConfig,
+} from "./deepspeed-config";
 
 /** Options of {@link DeepSpeedStrategy}, with Lightning's `DeepSpeedStrategy` names. */
 export interface DeepSpeedStrategyOptions extends ParallelStrategyOptions {
@@ -91,7 +96,8 @@ function checkOptions(options: DeepSpeedStrategyOptions): {
  * its shard of each flat, padded float32 buffer and steps only that shard. Stage 2 reduce-scatters the gradients
  * after a synchronised backward, so each rank keeps only its gradient shard (the parameters' `grad` is null).
  * Stage 3 keeps only each rank's shard of the parameters too: every module that owns parameters gathers them
- * for its forward and again (recomputing its forward) for its backward, as DeepSpeed's parameter hooks do.
+ * for its forward and again for its backward, as DeepSpeed's parameter hooks do; parameters under the
+ * persistence threshold stay whole.
  * Every rank starts from rank 0's weights (as DDP). Gradient clipping uses the norm across shards; checkpoints
  * hold the full state in the ordinary format, which loads on any number of ranks.
  */
@@ -173,6 +179,15 @@ export class DeepSpeedStrategy extends ShardedStrategy {
 
   protected get plan(): ShardingPlan {
     return { optimizerState: true, gradients: this.stage >= 2, parameters: this.stage === 3 };
+  }
+
+  /**
+   * Stage 3 keeps parameters of at most `stage3_param_persistence_threshold` elements (1e5 unless the config
+   * says otherwise) whole, as DeepSpeed does: gathering a bias or a norm's weight per use would cost a
+   * collective call each for almost no memory.
+   */
+  protected override keepsWhole(param: Parameter): boolean {
+    return param.size <= (this.config?.paramPersistenceThreshold ?? DEFAULT_PERSISTENCE_THRESHOLD);
   }
 
   /** Stage 3's units: every module below the root that owns parameters itself (DeepSpeed gathers per module). */

@@ -70,6 +70,22 @@ describe("a DeepSpeed JSON config", () => {
     expect(strategy.stage).toBe(3);
     expect(strategy.config!.gradientClipping).toBe(1);
     expect(strategy.config!.notes.join("\n")).toMatch(/overlap_comm.*\n.*reduce_bucket_size/);
+    expect(strategy.config!.paramPersistenceThreshold).toBe(1e5);
+    const stage3 = new DeepSpeedStrategy({
+      config: {
+        zero_optimization: {
+          stage: 3,
+          stage3_param_persistence_threshold: 0,
+          stage3_prefetch_bucket_size: 5e7,
+          stage3_max_live_parameters: 1e9,
+          stage3_gather_16bit_weights_on_model_save: true,
+        },
+      },
+    });
+    expect(stage3.config!.paramPersistenceThreshold).toBe(0);
+    expect(stage3.config!.notes.join("\n")).toMatch(
+      /stage3_prefetch_bucket_size: .*one module ahead[\s\S]*stage3_max_live_parameters[\s\S]*stage3_gather_16bit_weights_on_model_save: .*float32/,
+    );
     const folder = mkdtempSync(join(tmpdir(), "fulmen-ds-config-"));
     folders.push(folder);
     const path = join(folder, "ds.json");
@@ -116,6 +132,9 @@ describe("a DeepSpeed JSON config", () => {
     expect(make({ zero_optimization: { stage: 2 }, optimizer: { type: "AdamW" } })).toThrow(/'optimizer'/);
     expect(make({ zero_optimization: { stage: 2 } }, 3)).toThrow(/disagrees with the config's/);
     expect(make({})).toThrow(/stage must be 1, 2 or 3, got 0/);
+    expect(make({ zero_optimization: { stage: 3, stage3_param_persistence_threshold: "auto" } })).toThrow(
+      /stage3_param_persistence_threshold must be a number >= 0, got "auto"/,
+    );
     expect(() => new DeepSpeedStrategy({ config: "/nonexistent/ds.json" })).toThrow(/cannot be read/);
   });
 });

@@ -13,26 +13,39 @@ import {
 const project = shardedProject(["core", "fabric", "precision", "accelerator-cuda", "strategy-deepspeed"]);
 afterAll(() => project.remove());
 
+/** ZeRO-3 whose parameters of at most 16 elements stay whole. */
+const stage3 = { config: { zero_optimization: { stage: 3, stage3_param_persistence_threshold: 16 } } };
+
 describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
   for (const devices of [2, 4]) {
     it(`${devices} ranks: every stage trains exactly like DDP (AdamW, clipping, accumulation, dropout, a tied weight), without leaks`, () => {
       const ddp = project.train({ strategy: "ddp", devices });
-      for (const strategy of ["deepspeed_stage_1", "deepspeed_stage_2", "deepspeed_stage_3"]) {
+      for (const strategy of ["deepspeed_stage_1", "deepspeed_stage_2"]) {
         const ranks = project.train({ strategy, devices });
         expect(ranks[0]!.name).toBe("deepspeed");
         expectSameAsDdp(ddp, ranks, `${strategy} on ${devices} ranks`);
       }
+      // Stage 3 with a persistence threshold of 16 elements: the biases stay whole, the weights are sharded
+      // (DeepSpeed's default of 1e5 would keep every parameter of this small model whole).
+      expectSameAsDdp(ddp, project.train({ deepspeed: stage3, devices }), `stage 3 on ${devices} ranks`);
       // ZeRO-3 with the model made under fabric.initModule({ emptyInit: true }), materialised module by module.
-      const empty = project.train({ strategy: "deepspeed_stage_3", devices, emptyInit: true });
-      expectSameAsDdp(ddp, empty, `deepspeed_stage_3 with emptyInit on ${devices} ranks`);
+      const empty = project.train({ deepspeed: stage3, devices, emptyInit: true });
+      expectSameAsDdp(ddp, empty, `stage 3 with emptyInit on ${devices} ranks`);
       // Two parameter groups (decay and no decay, two learning rates) whose parameters share flat parameters.
       const ddpGroups = project.train({ strategy: "ddp", devices, groups: true });
-      for (const strategy of ["deepspeed_stage_1", "deepspeed_stage_3"])
-        expectSameAsDdp(
-          ddpGroups,
-          project.train({ strategy, devices, groups: true }),
-          `${strategy}, two groups`,
-        );
+      expectSameAsDdp(
+        ddpGroups,
+        project.train({ strategy: "deepspeed_stage_1", devices, groups: true }),
+        "stage 1, two groups",
+      );
+      expectSameAsDdp(
+        ddpGroups,
+        project.train({ deepspeed: stage3, devices, groups: true }),
+        "stage 3, two groups",
+      );
+      // By name, with the default threshold (every parameter whole here).
+      if (devices === 2)
+        expectSameAsDdp(ddp, project.train({ strategy: "deepspeed_stage_3", devices }), "by name");
     });
   }
 
@@ -66,9 +79,12 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
     // The file is the ordinary one: a DDP run written without interruption ends the same way.
     const ddp = project.train({ strategy: "ddp", devices: 2, dropout: 0 });
     expect(maxWeightDifference(ddp[0]!, reference[0]!)).toBeLessThan(1e-5);
-    for (const strategy of ["deepspeed_stage_1", "deepspeed_stage_3"]) {
-      const resumedOn4 = project.train({ strategy, devices: 4, resumeAt: 3, ckpt, dropout: 0 });
-      expect(maxWeightDifference(reference[0]!, resumedOn4[0]!), strategy).toBeLessThan(1e-5);
+    for (const [label, run] of [
+      ["stage 1", { strategy: "deepspeed_stage_1" }],
+      ["stage 3", { deepspeed: stage3 }],
+    ] as const) {
+      const resumedOn4 = project.train({ ...run, devices: 4, resumeAt: 3, ckpt, dropout: 0 });
+      expect(maxWeightDifference(reference[0]!, resumedOn4[0]!), label).toBeLessThan(1e-5);
     }
     const resumedOn1 = project.train({ strategy: "auto", devices: 1, resumeAt: 3, ckpt, dropout: 0 });
     expect(maxWeightDifference(reference[0]!, resumedOn1[0]!)).toBeLessThan(1e-5);
@@ -77,7 +93,7 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
   it('stateDictType "sharded": a checkpoint folder saved on 2 ranks (ZeRO-3) resumes on 4 (stage 1) and consolidates to one file', () => {
     const ckpt = join(project.folder, "zero-folder.ckpt");
     const reference = project.train({
-      deepspeed: { stage: 3, stateDictType: "sharded" },
+      deepspeed: { ...stage3, stateDictType: "sharded" },
       devices: 2,
       saveAt: 3,
       ckpt,
@@ -94,10 +110,18 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
     expect(maxWeightDifference(reference[0]!, on1[0]!)).toBeLessThan(1e-5);
   });
 
-  it("offload, on an accelerator with memory of its own (the GPU engine on the CUDA emulator): the same training, and only the gradient shards (stage 3) or the parameters and gradient shards (stage 2) stay on the device", () => {
+  it("offload, on an accelerator with memory of its own (the GPU engine on the CUDA emulator): the same training, and only the gradient shards (stage 3) or the parameters and gradient shards (stage 2) stay on the device; parameters under the persistence threshold stay whole", () => {
     const cuda = { accelerator: "cuda", env: { FULMEN_CUDA_EMULATE: "1" } };
-    const kept = project.train({ strategy: "deepspeed_stage_3", devices: 2, steps: 3, ...cuda });
-    const offloaded = project.train({ strategy: "deepspeed_stage_3_offload", devices: 2, steps: 3, ...cuda });
+    // No persistent parameters (DeepSpeed's default threshold of 1e5 elements would keep every one of this
+    // small model's whole).
+    const config = { zero_optimization: { stage: 3, stage3_param_persistence_threshold: 0 } };
+    const kept = project.train({ deepspeed: { config }, devices: 2, steps: 3, ...cuda });
+    const offloaded = project.train({
+      deepspeed: { config, offloadOptimizer: true, offloadParameters: true },
+      devices: 2,
+      steps: 3,
+      ...cuda,
+    });
     for (const [i, loss] of offloaded[0]!.losses.entries())
       expect(Math.abs(loss - kept[0]!.losses[i]!)).toBeLessThan(1e-5);
     expect(maxWeightDifference(kept[0]!, offloaded[0]!)).toBeLessThan(1e-5);
@@ -108,6 +132,16 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
     const stage2 = project.train({ strategy: "deepspeed_stage_2_offload", devices: 2, steps: 3, ...cuda });
     expectBytes(stage2, (psi, n) => 4 * psi + (4 * psi) / n, "stage 2 offload", 400);
     expect(maxWeightDifference(kept[0]!, stage2[0]!)).toBeLessThan(1e-5);
+    // By name, with DeepSpeed's default threshold: every parameter here is small, so all stay whole on the
+    // device beside the gradient shards, and train the same.
+    const persistent = project.train({
+      strategy: "deepspeed_stage_3_offload",
+      devices: 2,
+      steps: 3,
+      ...cuda,
+    });
+    expectBytes(persistent, (psi, n) => 4 * psi + (4 * psi) / n, "stage 3 offload, persistent", 400);
+    expect(maxWeightDifference(kept[0]!, persistent[0]!)).toBeLessThan(1e-5);
   });
 
   it("a DeepSpeed JSON config sets the stage and clips by its gradient_clipping, as DDP with clipping does", () => {

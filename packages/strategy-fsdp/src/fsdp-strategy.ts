@@ -74,7 +74,7 @@ function checkOptions(options: FSDPStrategyOptions): ShardingStrategy {
  * Fully sharded data parallel (Lightning's `FSDPStrategy`, PyTorch's `FullyShardedDataParallel`): with
  * `FULL_SHARD`, every unit (a module chosen by `autoWrapPolicy`) keeps only this rank's shard of one flat, padded
  * buffer of its parameters; before its forward the parameters are all-gathered and freed after it; in backward
- * they are gathered again, the unit's forward recomputed and its gradients reduce-scattered at once, so each rank
+ * they are gathered again into the buffers tfjs's tape holds and its gradients reduce-scattered at once, so each rank
  * keeps only its gradient shard; the optimizer steps only the local shard. `SHARD_GRAD_OP` keeps parameters whole
  * and shards gradients and optimizer state (ZeRO-2); `NO_SHARD` is DDP. Set up the model (then its optimizer)
  * with Fabric or the Trainer as usual: `stateDict()` of the model and optimizer gathers the full state, so

@@ -73,7 +73,7 @@ describe("FSDP with mixed precision", () => {
     expect(maxWeightDifference(fsdp[0]!, fsdp[1]!)).toBe(0);
   });
 
-  it('"bf16-mixed": autocast regions are replayed when units recompute their forward', () => {
+  it('"bf16-mixed": what autocast made in half inside a unit stays half after it, as under DDP', () => {
     const ddp = project.train({ strategy: "ddp", devices: 2, precision: "bf16-mixed" });
     expectSameAsDdp(
       ddp,
@@ -232,7 +232,7 @@ describe("Trainer with FSDP on 2 real processes", () => {
 });
 
 describe("FULL_SHARD between uses", () => {
-  it("holds only shards: a forward without backward (evaluation) gathers and frees, and reading a weight outside its unit names the unit and the fix", () => {
+  it("holds only shards: a training step runs each unit's forward once, a forward without backward (evaluation) gathers and frees, and reading a weight outside its unit names the unit and the fix", () => {
     const script = join(project.folder, "between-uses.mjs");
     writeFileSync(
       script,
@@ -241,12 +241,25 @@ import { Fabric } from "@fulmen/fabric";
 const fabric = new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp" });
 await fabric.launch();
 manualSeed(3);
-const model = fabric.setup(new nn.Sequential(new nn.Linear(3, 4), new nn.Linear(4, 2)));
+// Counts its forward calls: a unit runs once per step (FSDP frees weights, not activations; nothing is recomputed).
+class Counted extends nn.Linear {
+  calls = 0;
+  forward(x) {
+    this.calls += 1;
+    return super.forward(x);
+  }
+}
+const model = fabric.setup(new nn.Sequential(new Counted(3, 4), new nn.Linear(4, 2)));
 const x = tf.ones([2, 3]);
+model.train();
+const loss = fabric.backward(() => tf.sum(model.forward(x)));
+loss.dispose();
+const trainCalls = model.children()[0].calls;
 model.eval();
 const before = tf.memory().numTensors;
 const y = tf.tidy(() => model.forward(x));
-const out = { shape: y.shape, grew: tf.memory().numTensors - before - 1 };
+const out = { shape: y.shape, grew: tf.memory().numTensors - before - 1, trainCalls };
+out.grads = Object.values(fabric.strategy.fullGradients(model)).map((g) => g.size);
 try {
   model.children()[0].weight.data;
 } catch (e) {
@@ -268,10 +281,14 @@ console.log(JSON.stringify(out));
       grew: number;
       error?: string;
       keys: string[];
+      trainCalls: number;
+      grads: number[];
     };
+    expect(out.trainCalls).toBe(1);
+    expect(out.grads).toEqual([12, 4, 8, 2]);
     expect(out.shape).toEqual([2, 2]);
     expect(out.grew).toBe(0); // the gathered weights were freed after the forward
-    expect(out.error).toMatch(/shape \[4,3\] holds no value here: .*unit '0' \(Linear\).*autoWrapPolicy/);
+    expect(out.error).toMatch(/shape \[4,3\] holds no value here: .*unit '0' \(Counted\).*autoWrapPolicy/);
     expect(out.keys).toEqual(["0.weight", "0.bias", "1.weight", "1.bias"]);
   });
 });

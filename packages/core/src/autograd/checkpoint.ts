@@ -1,33 +1,10 @@
-import { currentAutocast, withAutocast } from "../amp/autocast";
+import { currentAutocast, halfFormatOf, markHalf, withAutocast } from "../amp/autocast";
 import { getDefaultGenerator } from "../random/seed";
 import { processWide } from "../runtime/process-wide";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
 import type { Parameter } from "./parameter";
-
-/**
- * What a sharding strategy does around a checkpointed region (FSDP's unit): gather its parameters before the
- * region runs, free them after, and receive the gradients of the parameters it gathered.
- */
-export interface CheckpointHooks {
-  /** Runs before the region, in the forward pass and again before it is recomputed in backward. */
-  before(phase: "forward" | "recompute"): void;
-  /** Runs after the region's forward pass, and after its recomputation's gradients have been taken. */
-  after(phase: "forward" | "recompute"): void;
-  /**
-   * Parameters that {@link CheckpointHooks.before} materialised and that the tape does not know (their variables
-   * are new at every gathering): the recomputation differentiates them and hands their gradients to
-   * {@link CheckpointHooks.gradients} (null where a parameter took no part), in this order.
-   */
-  localParams(): Parameter[];
-  gradients(grads: Array<tf.Tensor | null>): void;
-  /**
-   * Tensors on the tape made inputs of the region, so that backward reaches it even when nothing else connects
-   * it to a differentiated variable (a region whose only inputs are data, whose parameters are all local).
-   * Their gradient is zero.
-   */
-  anchors?: tf.Tensor[];
-}
+import { replaceTensorLeaves as replaceLeaves, tensorLeaves } from "./tensor-tree";
 
 /** Options of {@link checkpoint}. */
 export interface CheckpointOptions {
@@ -38,8 +15,6 @@ export interface CheckpointOptions {
   params?: Parameter[];
   /** Replay the default generator's state in the recomputation, so dropout draws the same masks (default true). */
   preserveRngState?: boolean;
-  /** For sharding strategies (see {@link CheckpointHooks}). */
-  hooks?: CheckpointHooks;
 }
 
 // Whether a recomputation is running, once per process: layers skip their running-statistics updates then, or
@@ -67,24 +42,15 @@ export function checkpoint<T>(
   args: unknown[],
   options: CheckpointOptions = {},
 ): T {
-  const hooks = options.hooks;
   const inputs = tensorLeaves(args);
   const floatInputs = inputs.filter(isFloat);
   const tapeParams = (options.params ?? []).filter((p) => p.requiresGrad);
-  const anchors = hooks?.anchors ?? [];
   const rngBefore = options.preserveRngState === false ? null : getDefaultGenerator().getState();
   const autocast = currentAutocast();
   let template: unknown;
   let outputs: tf.Tensor[] = [];
   const call = (given: unknown[]): unknown => (fn as (...a: unknown[]) => T)(...given);
-  const forward = (): unknown => {
-    hooks?.before("forward");
-    try {
-      return call(args);
-    } finally {
-      hooks?.after("forward");
-    }
-  };
+  const forward = (): unknown => call(args);
   const op = tf.customGrad((...opArgs: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = opArgs[opArgs.length - 1] as tf.GradSaveFunc;
     save(inputs);
@@ -96,8 +62,8 @@ export function checkpoint<T>(
     return {
       value,
       // tfjs calls a custom gradient outside any tidy of its own: what the recomputation makes beyond the input
-      // gradients (activations, the local parameters' full gradients) is freed here, unit by unit, rather than
-      // at the end of the whole backward pass.
+      // gradients (its activations) is freed here, region by region, rather than at the end of the whole
+      // backward pass.
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const replayed = replaceLeaves(args, saved) as unknown[];
@@ -107,14 +73,7 @@ export function checkpoint<T>(
           if (rngBefore !== null) generator.setState(rngBefore);
           recompute.depth += 1;
           try {
-            hooks?.before("recompute");
-            const local = hooks === undefined ? [] : hooks.localParams().filter((p) => p.requiresGrad);
-            const xs = [
-              ...savedFloat,
-              ...tapeParams.map((p) => p.data),
-              ...local.map((p) => p.data),
-              ...anchors,
-            ];
+            const xs = [...savedFloat, ...tapeParams.map((p) => p.data)];
             const grads = isolatedGradients(
               () =>
                 withAutocast(autocast, () => {
@@ -127,19 +86,15 @@ export function checkpoint<T>(
             const at = (i: number, like: tf.Tensor) => grads[i] ?? tf.zerosLike(like);
             const forInputs = savedFloat.map((t, i) => at(i, t));
             const forParams = tapeParams.map((p, i) => at(savedFloat.length + i, p.data));
-            const base = savedFloat.length + tapeParams.length;
-            hooks?.gradients(local.map((_, i) => grads[base + i] ?? null));
-            const forAnchors = anchors.map((a) => tf.zerosLike(a));
-            return [...forInputs, ...forParams, ...forAnchors];
+            return [...forInputs, ...forParams];
           } finally {
             recompute.depth -= 1;
             if (rngAfter !== null) generator.setState(rngAfter);
-            hooks?.after("recompute");
           }
         }),
     };
   });
-  const opInputs = [...floatInputs, ...tapeParams.map((p) => p.data), ...anchors];
+  const opInputs = [...floatInputs, ...tapeParams.map((p) => p.data)];
   if (opInputs.length === 0) return forward() as T;
   // customGrad's value must be one tensor: a region with several float outputs returns them packed into one
   // flat vector, unpacked here on the tape (so each output's gradient finds its place in the packed one).
@@ -159,6 +114,11 @@ export function checkpoint<T>(
     }
   }
   if (floats.length > 1) packed.dispose();
+  // An output autocast made in half stays half for the ops after the region.
+  for (const [t, out] of unpacked) {
+    const half = halfFormatOf(t);
+    if (half !== undefined) markHalf(out, half);
+  }
   return (
     replaceLeaves(
       [template],
@@ -197,30 +157,4 @@ function isolatedGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): 
   } finally {
     if (isolate) engine.state.activeTape = outer;
   }
-}
-
-/** The tensors of a value tree (tensors in arrays and plain objects), in a fixed order. */
-function tensorLeaves(value: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
-  if (value instanceof tf.Tensor) out.push(value);
-  else if (Array.isArray(value)) for (const v of value) tensorLeaves(v, out);
-  else if (isPlainObject(value)) for (const v of Object.values(value)) tensorLeaves(v, out);
-  return out;
-}
-
-/** The value tree with its tensors replaced, in {@link tensorLeaves}' order, by `replacements`. */
-function replaceLeaves(value: unknown, replacements: tf.Tensor[]): unknown {
-  let next = 0;
-  const walk = (v: unknown): unknown => {
-    if (v instanceof tf.Tensor) return replacements[next++];
-    if (Array.isArray(v)) return v.map(walk);
-    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return walk(value);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }

@@ -52,6 +52,8 @@ export class Parameter {
   private releasedBecause = "";
   /** What a parameter created under deferred initialisation gets when materialised, or null. */
   private pending: Pending | null = null;
+  /** Whether the storage is a tensor lent by a sharding strategy (see {@link Parameter.lend}), not a variable. */
+  private lent = false;
 
   /** Wraps a copy of `value` (a tensor, or nested numbers) as a float32 parameter. */
   constructor(value: tf.Tensor | tf.TensorLike, options: ParameterOptions = {}) {
@@ -147,7 +149,8 @@ export class Parameter {
    * that gives `reason`.
    */
   releaseStorage(reason: string): void {
-    this.storage?.dispose();
+    if (!this.lent) this.storage?.dispose();
+    this.lent = false;
     this.storage = null;
     this.dropPending();
     this.releasedBecause = reason;
@@ -164,8 +167,26 @@ export class Parameter {
       throw new FulmenError(
         `Parameter.restoreStorage: expected a float32 tensor of shape [${this.fixedShape}], got ${value.dtype} [${value.shape}].`,
       );
-    this.storage?.dispose();
+    if (!this.lent) this.storage?.dispose();
+    this.lent = false;
     this.storage = tf.keep(tf.variable(value, this.trainable));
+    this.dropPending();
+  }
+
+  /**
+   * Makes `value`, a tensor the caller owns, the parameter's value until {@link Parameter.releaseStorage}: a
+   * sharding strategy lends the gathered value as a tensor on tfjs's tape (the output of its own op), so that
+   * the gradient reaching it arrives while backward runs rather than at its end, as a variable's would. The
+   * value is read-only while lent (`assign` is refused); `data` returns it.
+   */
+  lend(value: tf.Tensor): void {
+    if (!tf.util.arraysEqual(value.shape, this.fixedShape) || value.dtype !== "float32")
+      throw new FulmenError(
+        `Parameter.lend: expected a float32 tensor of shape [${this.fixedShape}], got ${value.dtype} [${value.shape}].`,
+      );
+    if (!this.lent) this.storage?.dispose();
+    this.storage = value as tf.Variable;
+    this.lent = true;
     this.dropPending();
   }
 
@@ -187,7 +208,7 @@ export class Parameter {
 
   set requiresGrad(flag: boolean) {
     this.trainable = flag;
-    if (this.storage !== null) this.storage.trainable = flag;
+    if (this.storage !== null && !this.lent) this.storage.trainable = flag;
   }
 
   /** The parameter's shape. */
@@ -207,6 +228,10 @@ export class Parameter {
         `Parameter.assign: shape [${value.shape}] does not match the parameter's shape [${this.fixedShape}].`,
       );
     }
+    if (this.lent)
+      throw new FulmenError(
+        "Parameter.assign: the parameter holds a value gathered by a sharding strategy for its unit's forward or backward, which cannot be assigned; assign outside the model's forward.",
+      );
     this.data.assign(value);
   }
 
@@ -224,7 +249,8 @@ export class Parameter {
   /** Frees the value and the gradient. */
   dispose(): void {
     this.setGrad(null);
-    this.storage?.dispose();
+    if (!this.lent) this.storage?.dispose();
+    this.lent = false;
     this.storage = null;
     this.dropPending();
     this.releasedBecause = "it has been disposed.";

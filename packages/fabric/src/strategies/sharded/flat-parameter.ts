@@ -18,6 +18,8 @@ export class FlatParameter {
   offloadValues = false;
   /** Local full gradients of backward passes not yet synchronised (noBackwardSync), with sharded parameters. */
   private pending: Float32Array | null = null;
+  /** How many times the values changed (see {@link FlatParameter.version}). */
+  private changes = 0;
 
   constructor(
     readonly params: Parameter[],
@@ -35,6 +37,7 @@ export class FlatParameter {
 
   /** Keeps only this rank's shard of the parameters' current values and releases their storage. */
   shardValues(): void {
+    this.changes++;
     const shard = tf.keep(this.layout.shardOf((p) => p.data));
     this.valueShard?.dispose();
     this.valueShard = null;
@@ -48,19 +51,39 @@ export class FlatParameter {
   /** Gives every parameter its full value again from the shards (all-gather). */
   gather(): void {
     if (!this.isSharded) return;
-    const mine = this.hostShard ?? (this.valueShard!.dataSync() as Float32Array);
-    const full = this.collective.allGather(mine);
-    this.layout.unflatten(full, (p, v) => p.restoreStorage(v));
+    this.layout.unflatten(this.gatherValues(), (p, v) => p.restoreStorage(v));
+  }
+
+  /** The whole padded flat buffer of the values, all-gathered from the shards (every rank must call it). */
+  gatherValues(): Float32Array {
+    return this.collective.allGather(this.shardData());
+  }
+
+  /** This rank's shard of the values as stored (not to be written), for gathering. */
+  shardData(): Float32Array {
+    if (!this.isSharded)
+      throw new FulmenError(`The parameters of ${this.owner} are not sharded; there is nothing to gather.`);
+    return this.hostShard ?? (this.valueShard!.dataSync() as Float32Array);
+  }
+
+  /** Counts changes of the values (an optimizer step, a load), so a gathered copy knows when it is stale. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Why the parameters hold no value between uses, for the error a read gives. */
+  get releaseReason(): string {
+    return (
+      `its value is sharded across ranks and gathered only while the forward or backward of ${this.owner} runs. ` +
+      "Read it there, put the modules that share or read it outside into one unit (autoWrapPolicy), or use the " +
+      "module's stateDict() to see the whole value."
+    );
   }
 
   /** Releases the parameters' storage again (their values stay in the shard). */
   release(): void {
     if (!this.isSharded) return;
-    const reason =
-      `its value is sharded across ranks and gathered only while the forward or backward of ${this.owner} runs. ` +
-      "Read it there, put the modules that share or read it outside into one unit (autoWrapPolicy), or use the " +
-      "module's stateDict() to see the whole value.";
-    for (const p of this.params) p.releaseStorage(reason);
+    for (const p of this.params) p.releaseStorage(this.releaseReason);
   }
 
   /**
@@ -89,6 +112,7 @@ export class FlatParameter {
    * the shard when sharded, else all-gathered into every rank's full parameters.
    */
   setValues(shard: tf.Tensor1D): void {
+    this.changes++;
     if (this.hostShard !== null) {
       this.hostShard = Float32Array.from(shard.dataSync() as Float32Array);
       shard.dispose();

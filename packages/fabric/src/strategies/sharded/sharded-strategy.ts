@@ -31,9 +31,11 @@ import { DDPStrategy, type DDPStrategyOptions } from "../ddp/ddp-strategy";
 import { verifySameModelOnEveryRank } from "../ddp/model-agreement";
 import { allGatherValues, broadcastTensors } from "../parallel/tensor-collectives";
 import { FlatParameter } from "./flat-parameter";
+import { GatherPrefetch } from "./gather-prefetch";
 import { globalGradientNorm } from "./global-norm";
 import { ShardedOptimizer } from "./sharded-optimizer";
 import { assignParameters } from "./unit-assignment";
+import { isRecordingTape, UnitRun } from "./unit-run";
 
 /** What a sharded strategy shards (ZeRO's stages, FSDP's sharding strategies). */
 export interface ShardingPlan {
@@ -70,9 +72,8 @@ interface Unit {
  * rank for its shard of each flat parameter ({@link ShardedOptimizer}); sharded gradients are reduce-scattered
  * after a synchronised backward; sharded parameters keep only this rank's shard between uses, and each unit
  * (module chosen by {@link ShardedStrategy.unitsOf}) all-gathers its parameters for its forward, frees them
- * after, and in backward gathers them again, recomputes its forward (tfjs keeps no handle on freed
- * parameters, so the unit's activations are recomputed, as with activation checkpointing) and reduce-scatters
- * its gradients at once. Gradient clipping uses the norm across shards; the module's `stateDict()` and the
+ * after (their buffers, while the tape keeps its references), and when backward reaches the unit gathers them
+ * again into the same buffers and reduce-scatters its gradients at once ({@link UnitRun}). Gradient clipping uses the norm across shards; the module's `stateDict()` and the
  * optimizers' `stateDict()` gather the full state, so checkpoints are ordinary files that load on any number
  * of ranks. Subclasses say what to shard and which modules are units.
  */
@@ -82,6 +83,10 @@ export abstract class ShardedStrategy extends DDPStrategy {
   private shardedOptimizers: ShardedOptimizer[] = [];
   /** A scalar on the tape that every unit takes as an input, so backward reaches units fed only by data. */
   private anchor: Parameter | null = null;
+  /** Units' forward calls recorded on the tape since the last backward ended. */
+  private runs: UnitRun[] = [];
+  /** Gathers units' parameters, the next unit's with them (made when the first unit runs: needs the collective). */
+  private prefetch: GatherPrefetch | null = null;
   /** Tensors of the last gathered module state dict (callers do not own a state dict's tensors). */
   private lastState: tf.Tensor[] = [];
   private readonly patchedModules: Module[] = [];
@@ -114,14 +119,22 @@ export abstract class ShardedStrategy extends DDPStrategy {
     return { parameters: false, optimizer: false };
   }
 
+  /**
+   * Parameters kept whole under sharded parameters (DeepSpeed's `stage3_param_persistence_threshold`): small
+   * ones, whose gathering would cost a collective call each for little memory. Their gradients and optimizer
+   * state are sharded all the same. None by default.
+   */
+  protected keepsWhole(_param: Parameter): boolean {
+    return false;
+  }
+
   /** Modules whose forward is recomputed in backward (activation checkpointing); none by default. */
   protected checkpointedModules(_root: Module): Module[] {
     return [];
   }
 
   /**
-   * Float32 weights are what the shards hold: "32-true", "bf16-mixed" and "16-mixed" (autocast regions are
-   * replayed when a unit recomputes its forward; the loss scaler unscales the gradient shards and skips a step
+   * Float32 weights are what the shards hold: "32-true", "bf16-mixed" and "16-mixed" (the loss scaler unscales the gradient shards and skips a step
    * when any rank's shard overflowed). Half weights ("bf16-true", "16-true") are refused until shards hold them.
    */
   override connect(accelerator: Accelerator, precision: Precision): void {
@@ -164,11 +177,16 @@ export abstract class ShardedStrategy extends DDPStrategy {
       for (const [key, value] of entries) if (value instanceof Parameter) params.set(key, value);
       keys.set(m, { keys: entries.map(([key]) => key), params });
     }
-    const { units, rootParams } = assignParameters(prepared, this.unitsOf(prepared));
+    const assigned = assignParameters(prepared, this.unitsOf(prepared));
+    const rootParams = [...assigned.rootParams];
+    const units = assigned.units.map((unit) => {
+      rootParams.push(...unit.owned.filter((p) => this.keepsWhole(p)));
+      return { ...unit, owned: unit.owned.filter((p) => !this.keepsWhole(p)) };
+    });
     if (units.some((u) => u.owned.length > 0) && this.anchor === null)
       this.anchor = new Parameter(tf.scalar(0));
     const flatOf = new Map<Module, FlatParameter>();
-    for (const { name, module: unitModule, owned: params, external } of units) {
+    for (const { name, module: unitModule, owned: params } of units) {
       if (params.length === 0) continue;
       const flat = new FlatParameter(
         params,
@@ -178,7 +196,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
       flat.offloadValues = this.offload.parameters;
       flatOf.set(unitModule, flat);
       this.flats.push(flat);
-      this.units.push({ module: unitModule, flat, forward: this.wrapUnit(unitModule, flat, external) });
+      this.units.push({ module: unitModule, flat, forward: this.wrapUnit(unitModule, flat) });
     }
     if (deferred) {
       // Unit by unit, children before parents (the order of an eager model's initialisation): each unit is
@@ -233,37 +251,33 @@ export abstract class ShardedStrategy extends DDPStrategy {
     for (const t of copies) t.dispose();
   }
 
-  /** Makes a unit's forward gather its parameters, free them after, and recompute in backward. */
-  private wrapUnit(unit: Module, flat: FlatParameter, external: Parameter[]): unknown {
+  /**
+   * Makes a unit's forward gather its parameters and free them after: in training a {@link UnitRun} that
+   * gathers them again when backward reaches the unit and reduce-scatters its gradients; otherwise (evaluation,
+   * a checkpointed region's forward) just around the call.
+   */
+  private wrapUnit(unit: Module, flat: FlatParameter): unknown {
     const forward = Object.hasOwn(unit, "forward") ? (unit as { forward: unknown }).forward : undefined;
-    const original = unit.forward.bind(unit) as (...args: never[]) => unknown;
-    // Read at every call: a parameter frozen (or unfrozen) after setup takes part accordingly.
-    let trainable: Parameter[] = [];
+    const original = unit.forward.bind(unit) as (...args: unknown[]) => unknown;
     const anchor = this.anchor!;
     Object.defineProperty(unit, "forward", {
       configurable: true,
       writable: true,
       enumerable: false,
-      value: (...args: unknown[]) =>
-        checkpoint(original, args, {
-          params: external,
-          hooks: {
-            before: () => flat.gather(),
-            after: () => flat.release(),
-            localParams: () => {
-              trainable = flat.params.filter((p) => p.requiresGrad);
-              return trainable;
-            },
-            gradients: (grads) => {
-              const byParam = new Map(trainable.map((p, i) => [p, grads[i] ?? null]));
-              flat.addGradients(
-                flat.params.map((p) => byParam.get(p) ?? null),
-                this.syncGradients,
-              );
-            },
-            anchors: [anchor.data],
-          },
-        }),
+      value: (...args: unknown[]) => {
+        if (!isRecordingTape()) {
+          flat.gather();
+          try {
+            return original(...args);
+          } finally {
+            flat.release();
+          }
+        }
+        this.prefetch ??= new GatherPrefetch(this.collective);
+        const run = new UnitRun(flat, this.prefetch, anchor.data, () => this.syncGradients);
+        this.runs.push(run);
+        return run.run(() => original(...args));
+      },
     });
     return forward;
   }
@@ -276,8 +290,14 @@ export abstract class ShardedStrategy extends DDPStrategy {
       writable: true,
       enumerable: false,
       // The parameters are read when called: under sharded parameters they are the ones gathered right then.
+      // The anchor makes the recomputation reach units inside the region, which gather their own.
       value: (...args: unknown[]) =>
-        checkpoint(original, args, { params: module.parameters().filter((p) => p.isMaterialized) }),
+        checkpoint(original, args, {
+          params: [
+            ...module.parameters().filter((p) => p.isMaterialized),
+            ...(this.anchor === null ? [] : [this.anchor]),
+          ],
+        }),
     });
   }
 
@@ -478,9 +498,14 @@ export abstract class ShardedStrategy extends DDPStrategy {
 
   override backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
     if (!this.plan.gradients) return super.backward(closure, params);
-    // Parameters held whole are differentiated on the tape; sharded ones by their unit's recomputation.
+    // Parameters held whole are differentiated as variables; sharded ones reach their unit's run on the tape.
     const onTape = toParameterList(params).filter((p) => p.isMaterialized);
-    const loss = this.precision.backward(closure, this.anchor === null ? onTape : [...onTape, this.anchor]);
+    let loss: tf.Scalar;
+    try {
+      loss = this.precision.backward(closure, this.anchor === null ? onTape : [...onTape, this.anchor]);
+    } finally {
+      this.settleRuns();
+    }
     this.anchor?.setGrad(null);
     if (this.syncGradients) {
       for (const flat of this.flats) if (!flat.isSharded) flat.reduceHeldGradients();
@@ -490,6 +515,14 @@ export abstract class ShardedStrategy extends DDPStrategy {
       if (rest.length > 0) this.gradientReducer.allReduce(rest);
     }
     return loss;
+  }
+
+  /** Ends the units' runs of the last forward (their gradients are in the shards once backward is done). */
+  private settleRuns(): void {
+    const runs = this.runs;
+    this.runs = [];
+    for (const run of runs) run.settle();
+    this.prefetch?.endStep();
   }
 
   /**
@@ -569,6 +602,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
 
   /** Gives every module its whole parameters and original methods back, and frees the shards. */
   override teardown(): void {
+    this.settleRuns();
     for (const unit of this.units) {
       unit.flat.unshard();
       if (unit.forward === undefined) delete (unit.module as { forward?: unknown }).forward;
@@ -587,6 +621,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
     for (const t of this.lastState) t.dispose();
     this.anchor?.dispose();
     this.anchor = null;
+    this.prefetch = null;
     this.lastState = [];
     this.units = [];
     this.flats = [];

@@ -2,8 +2,8 @@ import { FulmenError, type Module, type Parameter } from "@fulmen/core";
 
 /** Which unit owns which parameters, from {@link assignParameters}. */
 export interface UnitAssignment {
-  /** Per unit (in module order), its name, the parameters it owns and those it uses that an enclosing unit owns. */
-  units: Array<{ name: string; module: Module; owned: Parameter[]; external: Parameter[] }>;
+  /** Per unit (in module order), its name and the parameters it owns. */
+  units: Array<{ name: string; module: Module; owned: Parameter[] }>;
   /** Parameters outside every unit (the root's). */
   rootParams: Parameter[];
 }
@@ -57,17 +57,14 @@ export function assignParameters(root: Module, unitModules: Module[]): UnitAssig
   };
   // Every unit that holds each parameter (directly, through one of its modules).
   const holders = new Map<Parameter, Module | null>();
-  const usedBy = new Map<Parameter, Set<Module | null>>();
   const order: Parameter[] = [];
   for (const [module, units] of enclosing) {
     for (const p of module.parameters(false)) {
       for (const unit of units) {
         if (!holders.has(p)) {
           holders.set(p, unit);
-          usedBy.set(p, new Set());
           order.push(p);
         } else holders.set(p, commonUnit(holders.get(p) ?? null, unit));
-        usedBy.get(p)!.add(unit);
       }
     }
   }
@@ -76,13 +73,7 @@ export function assignParameters(root: Module, unitModules: Module[]): UnitAssig
     .sort((a, b) => [...enclosing.keys()].indexOf(a) - [...enclosing.keys()].indexOf(b))
     .map((module) => {
       const owned = order.filter((p) => holders.get(p) === module);
-      // Used inside this unit (or a unit within it) but owned further out: gathered by that unit, or whole.
-      const inside = (u: Module | null): boolean => chain(u).includes(module);
-      const external = order.filter(
-        (p) =>
-          holders.get(p) !== module && !inside(holders.get(p) ?? null) && [...usedBy.get(p)!].some(inside),
-      );
-      return { name: names.get(module)!, module, owned, external };
+      return { name: names.get(module)!, module, owned };
     });
   return { units, rootParams: order.filter((p) => holders.get(p) === null) };
 }

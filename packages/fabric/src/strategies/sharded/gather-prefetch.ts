@@ -1,0 +1,86 @@
+import type { Collective } from "@fulmen/core";
+import type { FlatParameter } from "./flat-parameter";
+
+/** A unit's values gathered ahead of its use, and the version of the values they were gathered from. */
+interface Prefetched {
+  values: Float32Array;
+  version: number;
+}
+
+/**
+ * FSDP's forward and backward prefetch, for synchronous collectives: when a unit gathers its parameters, the
+ * unit expected to run next (after it in the last forward pass, before it in backward) is gathered in the same
+ * all-gather call and kept until it asks. That halves the collective calls, each a point where every rank waits
+ * for the slowest, at the cost of at most one more gathered unit in flight. The order is the one the units ran
+ * in during the last training step, the same on every rank (as the collectives already require); a unit
+ * prefetched but not used by the end of backward is dropped, and a copy whose values changed since (an
+ * optimizer step) is never used.
+ */
+export class GatherPrefetch {
+  /** Units in the order their forward ran in this step. */
+  private ranThisStep: FlatParameter[] = [];
+  private nextInForward = new Map<FlatParameter, FlatParameter>();
+  private nextInBackward = new Map<FlatParameter, FlatParameter>();
+  private readonly ready = new Map<FlatParameter, Prefetched>();
+
+  constructor(private readonly collective: Collective) {}
+
+  /** The whole values of `flat` for its forward (every rank must call it, in the same order). */
+  forForward(flat: FlatParameter): Float32Array {
+    this.ranThisStep.push(flat);
+    return this.take(flat, this.nextInForward.get(flat));
+  }
+
+  /** The whole values of `flat` for its backward (every rank must call it, in the same order). */
+  forBackward(flat: FlatParameter): Float32Array {
+    return this.take(flat, this.nextInBackward.get(flat));
+  }
+
+  /** Backward is over: learns this step's order for the next one and drops what was not used. */
+  endStep(): void {
+    if (this.ranThisStep.length > 1) {
+      this.nextInForward = new Map();
+      this.nextInBackward = new Map();
+      const order = this.ranThisStep;
+      for (let i = 0; i + 1 < order.length; i++) {
+        if (order[i] === order[i + 1]) continue;
+        this.nextInForward.set(order[i]!, order[i + 1]!);
+        this.nextInBackward.set(order[i + 1]!, order[i]!);
+      }
+    }
+    this.ranThisStep = [];
+    this.ready.clear();
+  }
+
+  private take(flat: FlatParameter, next: FlatParameter | undefined): Float32Array {
+    const prefetched = this.ready.get(flat);
+    this.ready.delete(flat);
+    if (prefetched !== undefined && prefetched.version === flat.version) return prefetched.values;
+    if (next === undefined || next === flat || this.ready.has(next)) return flat.gatherValues();
+    const [mine, theirs] = gatherTogether(this.collective, flat, next);
+    this.ready.set(next, { values: theirs, version: next.version });
+    return mine;
+  }
+}
+
+/** Both flat parameters' whole values in one all-gather: every rank sends its two shards back to back. */
+function gatherTogether(
+  collective: Collective,
+  a: FlatParameter,
+  b: FlatParameter,
+): [Float32Array, Float32Array] {
+  const sizeA = a.layout.shardSize;
+  const sizeB = b.layout.shardSize;
+  const both = new Float32Array(sizeA + sizeB);
+  both.set(a.shardData(), 0);
+  both.set(b.shardData(), sizeA);
+  const everyone = collective.allGather(both);
+  const fullA = new Float32Array(a.layout.paddedNumel);
+  const fullB = new Float32Array(b.layout.paddedNumel);
+  for (let r = 0; r < collective.worldSize; r++) {
+    const from = r * (sizeA + sizeB);
+    fullA.set(everyone.subarray(from, from + sizeA), r * sizeA);
+    fullB.set(everyone.subarray(from + sizeA, from + sizeA + sizeB), r * sizeB);
+  }
+  return [fullA, fullB];
+}
