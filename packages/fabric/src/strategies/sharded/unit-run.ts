@@ -65,6 +65,10 @@ export class UnitRun {
           const earlier = this.grads.get(p);
           this.grads.set(p, tf.keep(earlier === undefined ? tf.clone(dy) : tf.add(earlier, dy)));
           earlier?.dispose();
+          // tfjs keeps every gradient it computes until backward ends; nothing reads this one after here, so
+          // it goes now (its buffer lives on in the copy above until the shard is reduced): otherwise every
+          // unit's whole gradient would stay until the end of backward.
+          dy.dispose();
           return tf.zeros(this.anchor.shape);
         },
       );
