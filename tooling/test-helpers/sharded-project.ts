@@ -24,6 +24,8 @@ export interface RunSummary {
   /** `tf.memory().numBytesInDevice` after each step, on an accelerator with memory of its own (else null). */
   deviceBytesAfterStep: Array<number | null>;
   numParams: number;
+  /** With `checkGradientFormat`: whether the first step's averaged gradients are bfloat16 / float16 values. */
+  gradientFormats: { bfloat16: boolean; float16: boolean } | null;
   worldSize: number;
   name: string;
 }
@@ -44,6 +46,7 @@ export interface RunConfig {
     policy?: "layers" | "blocks" | "size";
     checkpointing?: boolean;
     stateDictType?: "full" | "sharded";
+    mixedPrecision?: Record<string, string>;
   };
   devices: number;
   model?: "small" | "big";
@@ -69,6 +72,8 @@ export interface RunConfig {
   scaler?: Record<string, unknown>;
   /** Dropout probability in the small model's blocks (default 0.2). */
   dropout?: number;
+  /** Report whether the first step's averaged gradients are bfloat16 / float16 values (`gradientFormats`). */
+  checkGradientFormat?: boolean;
 }
 
 const PACKAGES = resolve(__dirname, "../../packages");

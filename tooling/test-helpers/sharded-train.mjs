@@ -1,17 +1,27 @@
 // Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
 // (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
 // JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?,
-// precision?, scaler?, emptyInit?, deepspeed? (DeepSpeedStrategy options), accelerator?, groups?}. Every
+// precision?, scaler?, emptyInit?, deepspeed? (DeepSpeedStrategy options), accelerator?, groups?,
+// checkGradientFormat?}. Every
 // global batch of 32 samples
 // is split over the ranks, with gradient accumulation over 2 micro-batches, norm clipping (active at every step)
 // and AdamW; each rank writes its losses, final weights, tensor counts and the bytes it holds right after
 // optimizer.step(). The strategy is asked for by name (Fabric finds its package in node_modules, as in a user's
-// project), or with `fsdp` {shardingStrategy, policy: "layers" | "blocks" | "size", checkpointing, stateDictType} built as an
+// project), or with `fsdp` {shardingStrategy, policy: "layers" | "blocks" | "size", checkpointing, stateDictType, mixedPrecision} built as an
 // FSDPStrategy, or with `deepspeedConfig` (a DeepSpeed JSON config; its gradient_clipping replaces the script's
 // clipping) as a DeepSpeedStrategy. The "small" model has dropout (default p 0.2; its masks depend on the per-rank batch shape, so runs
 // on different numbers of ranks agree only without it) inside its blocks and a weight shared by two of them.
 import { writeFileSync } from "node:fs";
-import { AdamW, DataLoader, manualSeed, nn, TensorDataset, tf } from "@fulmen/core";
+import {
+  AdamW,
+  DataLoader,
+  manualSeed,
+  nn,
+  roundBfloat16,
+  roundFloat16,
+  TensorDataset,
+  tf,
+} from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 
 const config = JSON.parse(process.argv[2]);
@@ -46,10 +56,11 @@ async function makeStrategy() {
   }
   if (config.fsdp === undefined) return config.strategy;
   const { FSDPStrategy } = await import("@fulmen/strategy-fsdp");
-  const { policy, shardingStrategy, checkpointing, stateDictType } = config.fsdp;
+  const { policy, shardingStrategy, checkpointing, stateDictType, mixedPrecision } = config.fsdp;
   return new FSDPStrategy({
     shardingStrategy,
     stateDictType,
+    mixedPrecision,
     autoWrapPolicy:
       policy === "layers"
         ? new Set([nn.Linear])
@@ -131,6 +142,8 @@ const bytesAfterStep = [];
 const deviceBytesAfterStep = [];
 // Whether each optimizer step was taken (16-mixed skips a step whose gradients overflowed).
 const taken = [];
+/** With `checkGradientFormat`: after the first step's backward, whether the gradients are bfloat16/float16 values. */
+let gradientFormats = null;
 let micro = 0;
 let stepLoss = 0;
 for (const [bx, by] of loader) {
@@ -149,6 +162,20 @@ for (const [bx, by] of loader) {
   if (last) backward();
   else fabric.noBackwardSync(m, backward);
   tf.dispose([bx, by]);
+  if (last && config.checkGradientFormat && gradientFormats === null) {
+    // Which 16-bit formats hold every value of the averaged gradients exactly (a reduction in half leaves them so).
+    const grads = (
+      typeof fabric.strategy.fullGradients === "function"
+        ? Object.values(fabric.strategy.fullGradients(m))
+        : m.parameters().map((p) => (p.grad === null ? null : tf.clone(p.grad)))
+    ).filter((g) => g !== null);
+    const values = grads.flatMap((g) => Array.from(g.dataSync()));
+    tf.dispose(grads);
+    gradientFormats = {
+      bfloat16: values.every((v) => roundBfloat16(v) === v),
+      float16: values.every((v) => roundFloat16(v) === v),
+    };
+  }
   if (last) {
     // The norm before clipping, across every rank's gradient (shards): Adam and clipping would hide a wrong scale.
     // (With a DeepSpeed config, its gradient_clipping clips inside opt.step() instead.)
@@ -187,6 +214,7 @@ const summary = {
   bytesAfterStep,
   deviceBytesAfterStep,
   numParams,
+  gradientFormats,
   worldSize: fabric.worldSize,
   name: fabric.strategy.name,
 };

@@ -17,6 +17,7 @@ export {
   toFloat32,
   withAutocast,
 } from "./amp/autocast";
+export { currentBufferFormat, withBufferFormat } from "./amp/buffer-format";
 export {
   decodeHalf,
   encodeHalf,

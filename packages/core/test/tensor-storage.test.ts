@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
+  currentBufferFormat,
   FulmenError,
   forgetFreedStorage,
   freeTensorStorage,
+  type HalfFormat,
+  nn,
   Parameter,
   refillTensorStorage,
+  roundBfloat16Array,
   tf,
+  withBufferFormat,
 } from "../src/index";
 
 describe("freeing a tensor's storage under the tape", () => {
@@ -72,12 +77,54 @@ describe("Parameter.lend", () => {
     p.lend(lent);
     expect(p.isMaterialized).toBe(true);
     expect(Array.from(p.data.dataSync())).toEqual([4, 5]);
-    expect(() => p.assign(tf.zeros([2]))).toThrow(/gathered by a sharding strategy/);
+    expect(() => p.assign(tf.zeros([2]))).toThrow(/gathered or cast by a strategy/);
     p.releaseStorage("sharded in this test.");
     expect(lent.isDisposed).toBe(false);
     expect(() => p.data).toThrow(/sharded in this test/);
     expect(() => p.lend(tf.zeros([3]))).toThrow(/shape \[2\]/);
     lent.dispose();
     p.dispose();
+  });
+});
+
+describe("Parameter.overlay", () => {
+  it("shows a value computed from the variable while gradients still reach the variable", () => {
+    const p = new Parameter(tf.tensor1d([1.5, 2]));
+    const { value, grads } = tf.variableGrads(() => {
+      p.overlay(tf.mul(p.data, 2));
+      try {
+        expect(() => p.assign(tf.zeros([2]))).toThrow(/cannot be assigned/);
+        return tf.sum(tf.mul(p.data, tf.tensor1d([3, 4]))) as tf.Scalar;
+      } finally {
+        p.overlay(null);
+      }
+    }, [p.data]);
+    expect(value.dataSync()[0]).toBe(2 * 1.5 * 3 + 2 * 2 * 4);
+    expect(Array.from(grads[p.data.name]!.dataSync())).toEqual([6, 8]);
+    expect(Array.from(p.data.dataSync())).toEqual([1.5, 2]);
+    value.dispose();
+    grads[p.data.name]!.dispose();
+    p.dispose();
+  });
+});
+
+describe("withBufferFormat", () => {
+  it("stores buffer updates rounded to the format (running statistics kept in bfloat16), and only inside", () => {
+    const format: HalfFormat = {
+      dtype: "bfloat16",
+      round: (t) => tf.tensor(roundBfloat16Array(t.dataSync()), t.shape),
+    };
+    const x = tf.tensor2d([0.1234567, 1.7654321, -0.333333, 2.0101], [2, 2]);
+    const rounded = new nn.BatchNorm1d(2);
+    withBufferFormat(format, () => tf.tidy(() => rounded.forward(x)));
+    const plain = new nn.BatchNorm1d(2);
+    tf.tidy(() => plain.forward(x));
+    const mean = Array.from(rounded.runningMean!.dataSync());
+    expect(mean).toEqual(Array.from(roundBfloat16Array(plain.runningMean!.dataSync())));
+    expect(mean).not.toEqual(Array.from(plain.runningMean!.dataSync()));
+    expect(currentBufferFormat()).toBeNull();
+    x.dispose();
+    rounded.dispose();
+    plain.dispose();
   });
 });

@@ -54,7 +54,11 @@ export { destroyProcessGroup } from "./strategies/parallel/process-group";
 export { FlatParameter } from "./strategies/sharded/flat-parameter";
 export { FlatShard, type ShardPiece } from "./strategies/sharded/flat-shard";
 export { ShardedOptimizer } from "./strategies/sharded/sharded-optimizer";
-export { ShardedStrategy, type ShardingPlan } from "./strategies/sharded/sharded-strategy";
+export {
+  type ShardedDtypes,
+  ShardedStrategy,
+  type ShardingPlan,
+} from "./strategies/sharded/sharded-strategy";
 export { assignParameters, type UnitAssignment } from "./strategies/sharded/unit-assignment";
 export { SingleDeviceStrategy } from "./strategies/single-device-strategy";
 export { mapTensorTree, type TensorTree, type TensorTreeResult } from "./tensor-tree";

@@ -1,9 +1,41 @@
-import { checkOptionNames, FulmenError, type Module } from "@fulmen/core";
-import { type ParallelStrategyOptions, ShardedStrategy, type ShardingPlan } from "@fulmen/fabric";
+import {
+  type Accelerator,
+  checkOptionNames,
+  FulmenError,
+  type HalfDtype,
+  type Module,
+  type Precision,
+} from "@fulmen/core";
+import {
+  type ParallelStrategyOptions,
+  type ShardedDtypes,
+  ShardedStrategy,
+  type ShardingPlan,
+} from "@fulmen/fabric";
 import { type AutoWrapPolicy, type ModuleClass, unitsByPolicy } from "./wrap-policy";
 
 /** FSDP's sharding strategies (PyTorch's `ShardingStrategy`). */
 export type ShardingStrategy = "FULL_SHARD" | "SHARD_GRAD_OP" | "NO_SHARD" | "HYBRID_SHARD";
+
+/** A dtype of FSDP's mixed precision (float32, or a 16-bit float Fulmen emulates). */
+export type MixedPrecisionDtype = "float32" | HalfDtype;
+
+/**
+ * FSDP's mixed precision (PyTorch's `MixedPrecision`): the dtype the model computes with its parameters in,
+ * the dtype gradients are reduced in, the dtype buffers are kept in. Each left out is derived from the run's
+ * precision, as Lightning does: "bf16-mixed" bfloat16, "16-mixed" float16, otherwise float32.
+ */
+export interface FSDPMixedPrecision {
+  /**
+   * Parameters as the forward and backward read them: units all-gather them in this dtype (16-bit values on
+   * the wire), parameters held whole are cast; the shards and the optimizer's state stay float32.
+   */
+  paramDtype?: MixedPrecisionDtype;
+  /** Gradients as they are reduce-scattered (or all-reduced) across ranks. */
+  reduceDtype?: MixedPrecisionDtype;
+  /** Buffers (running statistics), stored in this dtype from their next update. */
+  bufferDtype?: MixedPrecisionDtype;
+}
 
 /** Options of {@link FSDPStrategy}, with Lightning's `FSDPStrategy` names. */
 export interface FSDPStrategyOptions extends ParallelStrategyOptions {
@@ -33,8 +65,11 @@ export interface FSDPStrategyOptions extends ParallelStrategyOptions {
    * runs, each shard's optimizer state only for its step.
    */
   cpuOffload?: boolean;
-  /** FSDP's own dtypes for parameters, reductions and buffers: not implemented yet (an error when given). */
-  mixedPrecision?: Record<string, unknown>;
+  /**
+   * FSDP's dtypes for parameters, gradient reductions and buffers (see {@link FSDPMixedPrecision}); by default
+   * derived from the precision: bfloat16 under "bf16-mixed", float16 under "16-mixed", float32 otherwise.
+   */
+  mixedPrecision?: FSDPMixedPrecision;
 }
 
 const OPTION_NAMES = [
@@ -59,15 +94,36 @@ function checkOptions(options: FSDPStrategyOptions): ShardingStrategy {
     throw new FulmenError(
       `FSDPStrategy: shardingStrategy must be one of ${SHARDING_STRATEGIES.join(", ")}, got ${String(sharding)}.`,
     );
-  if (options.mixedPrecision !== undefined)
-    throw new FulmenError(
-      "FSDPStrategy: mixedPrecision is not implemented yet in this version of Fulmen; leave it out (FSDP runs in float32).",
-    );
+  checkMixedPrecision(options.mixedPrecision);
   if (options.stateDictType !== undefined && !["full", "sharded"].includes(options.stateDictType))
     throw new FulmenError(
       `FSDPStrategy: stateDictType must be "full" or "sharded", got ${String(options.stateDictType)}.`,
     );
   return sharding;
+}
+
+const DTYPES: MixedPrecisionDtype[] = ["float32", "bfloat16", "float16"];
+const MIXED_KEYS = ["paramDtype", "reduceDtype", "bufferDtype"];
+
+function checkMixedPrecision(mixed: FSDPMixedPrecision | undefined): void {
+  if (mixed === undefined) return;
+  if (typeof mixed !== "object" || mixed === null)
+    throw new FulmenError(
+      "FSDPStrategy: mixedPrecision must be an object { paramDtype, reduceDtype, bufferDtype }.",
+    );
+  checkOptionNames("FSDPStrategy mixedPrecision", mixed, MIXED_KEYS);
+  for (const key of MIXED_KEYS) {
+    const value = (mixed as Record<string, unknown>)[key];
+    if (value !== undefined && !DTYPES.includes(value as MixedPrecisionDtype))
+      throw new FulmenError(
+        `FSDPStrategy: mixedPrecision.${key} must be one of ${DTYPES.join(", ")}, got ${JSON.stringify(value)}.`,
+      );
+  }
+}
+
+/** The dtype a precision implies when mixedPrecision leaves one out (Lightning's FSDP precision plugin). */
+function derivedDtype(precision: string): MixedPrecisionDtype {
+  return precision === "bf16-mixed" ? "bfloat16" : precision === "16-mixed" ? "float16" : "float32";
 }
 
 /**
@@ -88,6 +144,8 @@ export class FSDPStrategy extends ShardedStrategy {
   private readonly policy: AutoWrapPolicy | undefined;
   private readonly cpuOffload: boolean;
   private readonly checkpointClasses: ModuleClass[];
+  private readonly mixedOption: FSDPMixedPrecision;
+  private resolved: ShardedDtypes = { param: null, reduce: null, buffer: null };
 
   constructor(options: FSDPStrategyOptions = {}) {
     const sharding = checkOptions(options);
@@ -97,10 +155,11 @@ export class FSDPStrategy extends ShardedStrategy {
       activationCheckpointing,
       stateDictType,
       cpuOffload,
-      mixedPrecision: _m,
+      mixedPrecision,
       ...parallel
     } = options;
     super(parallel, stateDictType ?? "full");
+    this.mixedOption = mixedPrecision ?? {};
     this.shardingStrategy = sharding;
     this.cpuOffload = cpuOffload === true;
     this.policy = autoWrapPolicy;
@@ -118,6 +177,31 @@ export class FSDPStrategy extends ShardedStrategy {
         "FSDPStrategy: HYBRID_SHARD across several machines (sharding within each, replicas across them) is not implemented yet in this version of Fulmen; use FULL_SHARD.",
       );
     super.configureWorld(world);
+  }
+
+  /** Resolves mixedPrecision against the run's precision (the dtypes left out follow it). */
+  override connect(accelerator: Accelerator, precision: Precision): void {
+    const derived = derivedDtype(precision.name);
+    const pick = (key: keyof FSDPMixedPrecision): HalfDtype | null => {
+      const dtype = this.mixedOption[key] ?? derived;
+      return dtype === "float32" ? null : dtype;
+    };
+    this.resolved = { param: pick("paramDtype"), reduce: pick("reduceDtype"), buffer: pick("bufferDtype") };
+    super.connect(accelerator, precision);
+  }
+
+  /** The dtypes in force, as FSDP's MixedPrecision names them (after the strategy is connected). */
+  get mixedPrecision(): Required<FSDPMixedPrecision> {
+    const name = (dtype: HalfDtype | null): MixedPrecisionDtype => dtype ?? "float32";
+    return {
+      paramDtype: name(this.resolved.param),
+      reduceDtype: name(this.resolved.reduce),
+      bufferDtype: name(this.resolved.buffer),
+    };
+  }
+
+  protected override get dtypes(): ShardedDtypes {
+    return this.resolved;
   }
 
   protected get plan(): ShardingPlan {

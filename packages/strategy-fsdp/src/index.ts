@@ -2,7 +2,13 @@
 import { strategyRegistry } from "@fulmen/core";
 import { FSDPStrategy } from "./fsdp-strategy";
 
-export { FSDPStrategy, type FSDPStrategyOptions, type ShardingStrategy } from "./fsdp-strategy";
+export {
+  type FSDPMixedPrecision,
+  FSDPStrategy,
+  type FSDPStrategyOptions,
+  type MixedPrecisionDtype,
+  type ShardingStrategy,
+} from "./fsdp-strategy";
 export { type AutoWrapPolicy, type ModuleClass, unitsByPolicy } from "./wrap-policy";
 
 strategyRegistry.register("fsdp", () => new FSDPStrategy(), {

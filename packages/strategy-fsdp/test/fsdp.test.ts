@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { roundBfloat16 } from "@fulmen/core";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   expectBytes,
@@ -62,24 +63,129 @@ describe("FSDP across real processes trains exactly like DDP", () => {
   });
 });
 
+/** FSDP computing and reducing in float32 whatever the precision (mixedPrecision's dtypes given). */
+const FLOAT32 = { paramDtype: "float32", reduceDtype: "float32", bufferDtype: "float32" };
+
 describe("FSDP with mixed precision", () => {
-  it('"16-mixed": the loss scaler unscales the gradient shards and skips a step that overflowed on any rank, as DDP does', () => {
+  it('"16-mixed", FSDP dtypes float32: the loss scaler unscales the gradient shards and skips a step that overflowed on any rank, as DDP does', () => {
     const scaler = { initScale: 2 ** 24, growthInterval: 1000 };
     const ddp = project.train({ strategy: "ddp", devices: 2, scaler });
-    const fsdp = project.train({ fsdp: { policy: "blocks" }, devices: 2, scaler });
+    const fsdp = project.train({ fsdp: { policy: "blocks", mixedPrecision: FLOAT32 }, devices: 2, scaler });
     expect(ddp[0]!.taken).toContain(false);
     expect(fsdp[0]!.taken).toEqual(ddp[0]!.taken);
     expect(maxWeightDifference(ddp[0]!, fsdp[0]!)).toBeLessThan(1e-5);
     expect(maxWeightDifference(fsdp[0]!, fsdp[1]!)).toBe(0);
   });
 
-  it('"bf16-mixed": what autocast made in half inside a unit stays half after it, as under DDP', () => {
+  it('"bf16-mixed", FSDP dtypes float32: what autocast made in half inside a unit stays half after it, as under DDP', () => {
     const ddp = project.train({ strategy: "ddp", devices: 2, precision: "bf16-mixed" });
     expectSameAsDdp(
       ddp,
-      project.train({ strategy: "fsdp", devices: 2, precision: "bf16-mixed" }),
+      project.train({ fsdp: { mixedPrecision: FLOAT32 }, devices: 2, precision: "bf16-mixed" }),
       "bf16-mixed",
     );
+  });
+
+  it("\"bf16-mixed\" by default computes and reduces in bfloat16 (Lightning's derived mixedPrecision): gradients are bfloat16 values, training close to DDP's", () => {
+    const ddp = project.train({
+      strategy: "ddp",
+      devices: 2,
+      precision: "bf16-mixed",
+      checkGradientFormat: true,
+    });
+    const fsdp = project.train({
+      strategy: "fsdp",
+      devices: 2,
+      precision: "bf16-mixed",
+      checkGradientFormat: true,
+    });
+    const f32 = project.train({
+      fsdp: { mixedPrecision: FLOAT32 },
+      devices: 2,
+      precision: "bf16-mixed",
+      checkGradientFormat: true,
+    });
+    // DDP (and FSDP in float32) average in float32; FSDP's default reduces bfloat16 values in bfloat16.
+    expect(ddp[0]!.gradientFormats!.bfloat16).toBe(false);
+    expect(f32[0]!.gradientFormats!.bfloat16).toBe(false);
+    expect(fsdp[0]!.gradientFormats!.bfloat16).toBe(true);
+    for (const [i, loss] of fsdp[0]!.losses.entries())
+      expect(Math.abs(loss - ddp[0]!.losses[i]!)).toBeLessThan(2e-2);
+    expect(maxWeightDifference(fsdp[0]!, fsdp[1]!)).toBe(0);
+    expect(fsdp[0]!.tensorCounts.at(-1)).toBe(fsdp[0]!.tensorCounts[0]);
+  });
+});
+
+describe("FSDP mixedPrecision paramDtype", () => {
+  it("the forward reads the weights in bfloat16 (units gather them so, whole ones are cast): training and evaluation give the model's output with its weights rounded; the stored weights stay float32", () => {
+    const script = join(project.folder, "param-dtype.mjs");
+    writeFileSync(
+      script,
+      `import { manualSeed, nn, tf } from "@fulmen/core";
+import { Fabric } from "@fulmen/fabric";
+import { FSDPStrategy } from "@fulmen/strategy-fsdp";
+const [dtype, shardingStrategy] = process.argv.slice(2);
+const strategy = new FSDPStrategy({ shardingStrategy, mixedPrecision: { paramDtype: dtype, reduceDtype: "float32" } });
+const fabric = new Fabric({ accelerator: "cpu", devices: 2, strategy });
+await fabric.launch();
+manualSeed(5);
+const model = fabric.setup(new nn.Sequential(new nn.Linear(3, 4), new nn.Linear(4, 2)));
+const weights = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Array.from(v.dataSync())]));
+const x = tf.tensor2d([[0.3, -1.7, 2.9], [1.1, 0.25, -0.6]]);
+model.eval();
+const evaluated = tf.tidy(() => Array.from(model.forward(x).dataSync()));
+model.train();
+const loss = fabric.backward(() => tf.sum(model.forward(x)));
+const out = { weights, evaluated, loss: loss.dataSync()[0] };
+if (fabric.globalRank === 0) console.log(JSON.stringify(out));
+`,
+    );
+    const run = (dtype: string, sharding = "FULL_SHARD") => {
+      const child = spawnSync(process.execPath, [script, dtype, sharding], {
+        encoding: "utf8",
+        cwd: project.folder,
+        timeout: 60_000,
+        env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "30000" },
+      });
+      expect(child.status, child.stderr).toBe(0);
+      return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as {
+        weights: Record<string, number[]>;
+        evaluated: number[];
+        loss: number;
+      };
+    };
+    const forward = (w: Record<string, number[]>, round: (v: number) => number) => {
+      const r = (k: string) => w[k]!.map(round);
+      const [w0, b0, w1, b1] = [r("0.weight"), r("0.bias"), r("1.weight"), r("1.bias")];
+      return [
+        [0.3, -1.7, 2.9],
+        [1.1, 0.25, -0.6],
+      ].flatMap((row) => {
+        const h = [0, 1, 2, 3].map((o) => b0[o]! + row.reduce((s, v, i) => s + v * w0[o * 3 + i]!, 0));
+        return [0, 1].map((o) => b1[o]! + h.reduce((s, v, i) => s + v * w1[o * 4 + i]!, 0));
+      });
+    };
+    const half = run("bfloat16");
+    const expected = forward(half.weights, roundBfloat16);
+    // Units gathering in half (FULL_SHARD), and whole parameters cast for the forward (SHARD_GRAD_OP).
+    for (const got of [half, run("bfloat16", "SHARD_GRAD_OP")]) {
+      got.evaluated.forEach((v, i) => {
+        expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-5);
+      });
+      expect(Math.abs(got.loss - expected.reduce((a, b) => a + b, 0))).toBeLessThan(1e-5);
+    }
+    // The stored weights are float32 (not bfloat16 values); in float32 the forward differs measurably.
+    expect(
+      Object.values(half.weights)
+        .flat()
+        .some((v) => roundBfloat16(v) !== v),
+    ).toBe(true);
+    const full = run("float32");
+    const exact = forward(full.weights, (v) => v);
+    full.evaluated.forEach((v, i) => {
+      expect(Math.abs(v - exact[i]!)).toBeLessThan(1e-5);
+    });
+    expect(Math.max(...expected.map((v, i) => Math.abs(v - exact[i]!)))).toBeGreaterThan(1e-4);
   });
 });
 

@@ -5,6 +5,30 @@ import { askWithoutPackage } from "../../../tooling/test-helpers/sharded-project
 import { FSDPStrategy, unitsByPolicy } from "../src";
 
 describe("FSDPStrategy options", () => {
+  it("derives mixedPrecision from the precision, as Lightning does, and lets each dtype be given", () => {
+    const dtypes = (precision: string, mixedPrecision?: object) => {
+      const strategy = new FSDPStrategy(mixedPrecision === undefined ? {} : { mixedPrecision });
+      new Fabric({ accelerator: "cpu", devices: 2, precision: precision as never, strategy });
+      return strategy.mixedPrecision;
+    };
+    expect(dtypes("32-true")).toEqual({
+      paramDtype: "float32",
+      reduceDtype: "float32",
+      bufferDtype: "float32",
+    });
+    expect(dtypes("bf16-mixed")).toEqual({
+      paramDtype: "bfloat16",
+      reduceDtype: "bfloat16",
+      bufferDtype: "bfloat16",
+    });
+    expect(dtypes("16-mixed", { paramDtype: "float32" })).toEqual({
+      paramDtype: "float32",
+      reduceDtype: "float16",
+      bufferDtype: "float16",
+    });
+    expect(dtypes("32-true", { reduceDtype: "bfloat16" }).reduceDtype).toBe("bfloat16");
+  });
+
   it("is found by name, with FULL_SHARD by default", () => {
     const strategy = new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp" })
       .strategy as FSDPStrategy;
@@ -16,8 +40,11 @@ describe("FSDPStrategy options", () => {
     expect(() => new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp_cpu_offload" })).toThrow(
       /offloading to host memory needs an accelerator with memory of its own/,
     );
-    expect(() => new FSDPStrategy({ mixedPrecision: { paramDtype: "bfloat16" } })).toThrow(
-      /mixedPrecision is not implemented yet/,
+    expect(() => new FSDPStrategy({ mixedPrecision: { paramDtype: "half" as never } })).toThrow(
+      /mixedPrecision.paramDtype must be one of float32, bfloat16, float16, got "half"/,
+    );
+    expect(() => new FSDPStrategy({ mixedPrecision: { param_dtype: "bfloat16" } as never })).toThrow(
+      /param_dtype/,
     );
     expect(() => new FSDPStrategy({ stateDictType: "local" as never })).toThrow(/"full" or "sharded"/);
     expect(() => new FSDPStrategy({ shardingStrategy: "FULL" as never })).toThrow(

@@ -54,6 +54,8 @@ export class Parameter {
   private pending: Pending | null = null;
   /** Whether the storage is a tensor lent by a sharding strategy (see {@link Parameter.lend}), not a variable. */
   private lent = false;
+  /** A value shown in place of the storage (see {@link Parameter.overlay}), or null. */
+  private shown: tf.Tensor | null = null;
 
   /** Wraps a copy of `value` (a tensor, or nested numbers) as a float32 parameter. */
   constructor(value: tf.Tensor | tf.TensorLike, options: ParameterOptions = {}) {
@@ -130,11 +132,26 @@ export class Parameter {
    * is released by a sharding strategy (see {@link Parameter.releaseStorage}).
    */
   get data(): tf.Variable {
+    if (this.shown !== null) return this.shown as tf.Variable;
     if (this.storage === null)
       throw new FulmenError(
         `This parameter of shape [${this.fixedShape}] holds no value here: ${this.releasedBecause}`,
       );
     return this.storage;
+  }
+
+  /**
+   * Shows `value` (a tensor the caller owns, computed from `data` on tfjs's tape, such as its cast to half) in
+   * place of the variable until called with null, so that a module's forward reads the parameter in another
+   * dtype while gradients still reach the variable: a strategy's mixed precision (FSDP's `param_dtype`).
+   * `assign` is refused meanwhile.
+   */
+  overlay(value: tf.Tensor | null): void {
+    if (value !== null && (!tf.util.arraysEqual(value.shape, this.fixedShape) || value.dtype !== "float32"))
+      throw new FulmenError(
+        `Parameter.overlay: expected a float32 tensor of shape [${this.fixedShape}], got ${value.dtype} [${value.shape}].`,
+      );
+    this.shown = value;
   }
 
   /** Whether the parameter holds its value (false while a sharding strategy has released it). */
@@ -228,9 +245,9 @@ export class Parameter {
         `Parameter.assign: shape [${value.shape}] does not match the parameter's shape [${this.fixedShape}].`,
       );
     }
-    if (this.lent)
+    if (this.lent || this.shown !== null)
       throw new FulmenError(
-        "Parameter.assign: the parameter holds a value gathered by a sharding strategy for its unit's forward or backward, which cannot be assigned; assign outside the model's forward.",
+        "Parameter.assign: the parameter holds a value gathered or cast by a strategy for the model's forward or backward, which cannot be assigned; assign outside the model's forward.",
       );
     this.data.assign(value);
   }

@@ -1,3 +1,4 @@
+import { currentBufferFormat } from "../amp/buffer-format";
 import { isRecomputing } from "../autograd/checkpoint";
 import { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
@@ -103,9 +104,13 @@ export abstract class Module {
       );
     }
     if (isRecomputing()) return;
+    // Under a strategy's buffer dtype (FSDP's buffer_dtype), the buffer is stored at that precision.
+    const format = tensor.dtype === "float32" ? currentBufferFormat() : null;
+    const stored = format === null ? tensor : format.round(tensor);
+    if (stored !== tensor) tensor.dispose();
     const old = this.field(name);
-    this.define(name, tf.keep(tensor));
-    if (old instanceof tf.Tensor && old !== tensor) old.dispose();
+    this.define(name, tf.keep(stored));
+    if (old instanceof tf.Tensor && old !== stored) old.dispose();
   }
 
   /**

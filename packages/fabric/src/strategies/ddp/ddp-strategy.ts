@@ -45,9 +45,14 @@ export class DDPStrategy extends ParallelStrategy {
     this.reducer = new GradientReducer(
       collective,
       (this.options.bucketCapMb ?? 25) * 1024 * 1024,
-      this.options.gradientCompression ?? null,
+      this.gradientCompression,
       this.accelerator ?? {},
     );
+  }
+
+  /** How the gradient all-reduce sends gradients (the `gradientCompression` option; subclasses may decide). */
+  protected get gradientCompression(): GradientCompression {
+    return this.options.gradientCompression ?? null;
   }
 
   /** The bucketed gradient all-reduce (after `launch()`). */

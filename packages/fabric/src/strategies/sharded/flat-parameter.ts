@@ -1,4 +1,14 @@
-import { type Collective, FulmenError, type Parameter, tf } from "@fulmen/core";
+import {
+  type Collective,
+  decodeHalf,
+  encodeHalf,
+  FulmenError,
+  type HalfDtype,
+  type Parameter,
+  roundBfloat16Array,
+  roundFloat16Array,
+  tf,
+} from "@fulmen/core";
 import { FlatShard } from "./flat-shard";
 
 /**
@@ -16,6 +26,13 @@ export class FlatParameter {
   private hostShard: Float32Array | null = null;
   /** Keep the value shard in host memory (set before {@link FlatParameter.shardValues}). */
   offloadValues = false;
+  /**
+   * The dtype the parameters are gathered in for computing (FSDP's `param_dtype`), their local gradients
+   * rounded to it; null: float32. The shard itself stays float32.
+   */
+  paramDtype: HalfDtype | null = null;
+  /** The dtype gradients are reduce-scattered in (FSDP's `reduce_dtype`); null: float32. */
+  reduceDtype: HalfDtype | null = null;
   /** Local full gradients of backward passes not yet synchronised (noBackwardSync), with sharded parameters. */
   private pending: Float32Array | null = null;
   /** How many times the values changed (see {@link FlatParameter.version}). */
@@ -48,15 +65,28 @@ export class FlatParameter {
     this.release();
   }
 
-  /** Gives every parameter its full value again from the shards (all-gather). */
-  gather(): void {
+  /**
+   * Gives every parameter its full value again from the shards (all-gather): as stored, or `forCompute` in
+   * {@link FlatParameter.paramDtype}.
+   */
+  gather(forCompute = false): void {
     if (!this.isSharded) return;
-    this.layout.unflatten(this.gatherValues(), (p, v) => p.restoreStorage(v));
+    this.layout.unflatten(this.gatherValues(forCompute), (p, v) => p.restoreStorage(v));
   }
 
-  /** The whole padded flat buffer of the values, all-gathered from the shards (every rank must call it). */
-  gatherValues(): Float32Array {
-    return this.collective.allGather(this.shardData());
+  /**
+   * The whole padded flat buffer of the values, all-gathered from the shards (every rank must call it): as
+   * stored, or `forCompute` in {@link FlatParameter.paramDtype} (sent as 16-bit values).
+   */
+  gatherValues(forCompute = false): Float32Array {
+    const dtype = forCompute ? this.paramDtype : null;
+    const everyone = this.collective.allGather(this.shardForGather(dtype));
+    return dtype === null ? (everyone as Float32Array) : decodeHalf(everyone as Uint16Array, dtype);
+  }
+
+  /** This rank's shard as it travels in an all-gather: float32, or the bits of `dtype`. */
+  shardForGather(dtype: HalfDtype | null): Float32Array | Uint16Array {
+    return dtype === null ? this.shardData() : encodeHalf(this.shardData(), dtype);
   }
 
   /** This rank's shard of the values as stored (not to be written), for gathering. */
@@ -135,7 +165,9 @@ export class FlatParameter {
    */
   addGradients(grads: Array<tf.Tensor | null>, sync: boolean): void {
     const byParam = new Map(this.params.map((p, i) => [p, grads[i] ?? null]));
-    const flat = this.layout.flatten((p) => (p.requiresGrad ? byParam.get(p)! : null));
+    let flat = this.layout.flatten((p) => (p.requiresGrad ? byParam.get(p)! : null));
+    // Gradients of parameters computed in half are half values (PyTorch's unsharded gradient in param_dtype).
+    if (this.paramDtype !== null) flat = roundHalf(flat, this.paramDtype);
     if (this.pending !== null) {
       for (let i = 0; i < flat.length; i++) flat[i]! += this.pending[i]!;
       this.pending = null;
@@ -144,7 +176,14 @@ export class FlatParameter {
       this.pending = flat;
       return;
     }
-    const shard = this.collective.reduceScatter(flat, "mean");
+    const dtype = this.reduceDtype;
+    const shard =
+      dtype === null
+        ? this.collective.reduceScatter(flat, "mean")
+        : decodeHalf(
+            this.collective.reduceScatter(encodeHalf(flat, dtype), "mean", { halfFormat: dtype }),
+            dtype,
+          );
     // Kept: backward may run inside the caller's tidy (the Trainer's); the shard lives until zeroGrad.
     const reduced = tf.keep(tf.tensor1d(shard, "float32"));
     if (this.gradShard === null) this.gradShard = reduced;
@@ -209,4 +248,8 @@ export class FlatParameter {
     this.hostShard = null;
     this.zeroGrad(true);
   }
+}
+
+function roundHalf(values: Float32Array, dtype: HalfDtype): Float32Array {
+  return dtype === "bfloat16" ? roundBfloat16Array(values) : roundFloat16Array(values);
 }

@@ -1,4 +1,4 @@
-import type { Collective } from "@fulmen/core";
+import { type Collective, decodeHalf } from "@fulmen/core";
 import type { FlatParameter } from "./flat-parameter";
 
 /** A unit's values gathered ahead of its use, and the version of the values they were gathered from. */
@@ -56,25 +56,31 @@ export class GatherPrefetch {
     const prefetched = this.ready.get(flat);
     this.ready.delete(flat);
     if (prefetched !== undefined && prefetched.version === flat.version) return prefetched.values;
-    if (next === undefined || next === flat || this.ready.has(next)) return flat.gatherValues();
+    if (next === undefined || next === flat || this.ready.has(next) || next.paramDtype !== flat.paramDtype)
+      return flat.gatherValues(true);
     const [mine, theirs] = gatherTogether(this.collective, flat, next);
     this.ready.set(next, { values: theirs, version: next.version });
     return mine;
   }
 }
 
-/** Both flat parameters' whole values in one all-gather: every rank sends its two shards back to back. */
+/**
+ * Both flat parameters' whole values for computing (in their `paramDtype`) in one all-gather: every rank sends
+ * its two shards back to back.
+ */
 function gatherTogether(
   collective: Collective,
   a: FlatParameter,
   b: FlatParameter,
 ): [Float32Array, Float32Array] {
+  const dtype = a.paramDtype;
   const sizeA = a.layout.shardSize;
   const sizeB = b.layout.shardSize;
-  const both = new Float32Array(sizeA + sizeB);
-  both.set(a.shardData(), 0);
-  both.set(b.shardData(), sizeA);
-  const everyone = collective.allGather(both);
+  const both = dtype === null ? new Float32Array(sizeA + sizeB) : new Uint16Array(sizeA + sizeB);
+  both.set(a.shardForGather(dtype), 0);
+  both.set(b.shardForGather(dtype), sizeA);
+  const gathered = collective.allGather(both);
+  const everyone = dtype === null ? (gathered as Float32Array) : decodeHalf(gathered as Uint16Array, dtype);
   const fullA = new Float32Array(a.layout.paddedNumel);
   const fullB = new Float32Array(b.layout.paddedNumel);
   for (let r = 0; r < collective.worldSize; r++) {

@@ -5,13 +5,17 @@ import {
   type Accelerator,
   type CheckpointContents,
   type CheckpointIO,
+  castToHalf,
   checkpoint,
   clipGradNorm_,
   clipGradValue_,
   encodeState,
   FulmenError,
+  type HalfDtype,
+  type HalfFormat,
   hasDeferredParameters,
   type Module,
+  markHalf,
   materializeDeferred,
   type Optimizer,
   Parameter,
@@ -25,9 +29,12 @@ import {
   shardFileName,
   tf,
   toParameterList,
+  withBufferFormat,
   writeShardedMetadata,
 } from "@fulmen/core";
+import { bfloat16, float16 } from "@fulmen/precision";
 import { DDPStrategy, type DDPStrategyOptions } from "../ddp/ddp-strategy";
+import type { GradientCompression } from "../ddp/gradient-reducer";
 import { verifySameModelOnEveryRank } from "../ddp/model-agreement";
 import { allGatherValues, broadcastTensors } from "../parallel/tensor-collectives";
 import { FlatParameter } from "./flat-parameter";
@@ -49,6 +56,18 @@ export interface ShardingPlan {
 
 /** Elements of a flat parameter made for parameters outside every unit (16 MiB of float32). */
 const FLAT_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * The dtypes a sharded strategy computes, reduces and keeps buffers in (FSDP's `MixedPrecision`), each null for
+ * float32: `param`, what the model's forward reads its parameters in (a unit's are gathered in it; the shards
+ * and the optimizer stay float32); `reduce`, what gradients are reduced in; `buffer`, what buffers (running
+ * statistics) are stored in from their next update.
+ */
+export interface ShardedDtypes {
+  param: HalfDtype | null;
+  reduce: HalfDtype | null;
+  buffer: HalfDtype | null;
+}
 
 /** Which state dict a sharded strategy's checkpoints hold (Lightning's `state_dict_type`). */
 export type StateDictType = "full" | "sharded";
@@ -90,6 +109,8 @@ export abstract class ShardedStrategy extends DDPStrategy {
   /** Tensors of the last gathered module state dict (callers do not own a state dict's tensors). */
   private lastState: tf.Tensor[] = [];
   private readonly patchedModules: Module[] = [];
+  /** Roots whose forward {@link ShardedStrategy.wrapRoot} replaced, with the forward they had of their own. */
+  private readonly wrappedRoots: Array<{ module: Module; forward: unknown }> = [];
   /** While a sharded checkpoint is encoded: the parts of tensors made for it, with their place in the whole. */
   private localParts: Map<tf.Tensor, { from: number; shape: number[] }> | null = null;
 
@@ -117,6 +138,25 @@ export abstract class ShardedStrategy extends DDPStrategy {
    */
   protected get offload(): { parameters: boolean; optimizer: boolean } {
     return { parameters: false, optimizer: false };
+  }
+
+  /** What the strategy computes, reduces and keeps buffers in (all float32 by default). */
+  protected get dtypes(): ShardedDtypes {
+    return { param: null, reduce: null, buffer: null };
+  }
+
+  /** Gradients that DDP's reducer averages (no sharded gradients) travel in the reduce dtype too. */
+  protected override get gradientCompression(): GradientCompression {
+    const reduce = this.dtypes.reduce;
+    return reduce === null ? super.gradientCompression : reduce === "bfloat16" ? "bf16" : "fp16";
+  }
+
+  /** A flat parameter of this strategy, with its dtypes. */
+  private makeFlat(params: Parameter[], owner: string): FlatParameter {
+    const flat = new FlatParameter(params, this.collective, owner);
+    flat.paramDtype = this.dtypes.param;
+    flat.reduceDtype = this.dtypes.reduce;
+    return flat;
   }
 
   /**
@@ -166,6 +206,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const prepared =
       deferred && this.plan.parameters ? this.prepareDeferred(module) : super.setupModule(module);
     for (const m of this.checkpointedModules(prepared)) this.checkpointForward(m);
+    this.wrapRoot(prepared);
     if (!this.plan.parameters) return prepared;
     // The state-dict entries of every module, from the parameter objects (their values are not read): a
     // sharded checkpoint lists the same entries without gathering. A shared module is in it twice, as in PyTorch.
@@ -188,11 +229,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const flatOf = new Map<Module, FlatParameter>();
     for (const { name, module: unitModule, owned: params } of units) {
       if (params.length === 0) continue;
-      const flat = new FlatParameter(
-        params,
-        this.collective,
-        `unit '${name}' (${unitModule.constructor.name})`,
-      );
+      const flat = this.makeFlat(params, `unit '${name}' (${unitModule.constructor.name})`);
       flat.offloadValues = this.offload.parameters;
       flatOf.set(unitModule, flat);
       this.flats.push(flat);
@@ -210,9 +247,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
       this.copyFromRankZero(rootParams);
     } else for (const flat of flatOf.values()) flat.shardValues();
     if (rootParams.length > 0)
-      this.flats.push(
-        new FlatParameter(rootParams, this.collective, "the root module (parameters outside every unit)"),
-      );
+      this.flats.push(this.makeFlat(rootParams, "the root module (parameters outside every unit)"));
     for (const [m, k] of keys) this.patchStateDict(m, k);
     return prepared;
   }
@@ -260,13 +295,15 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const forward = Object.hasOwn(unit, "forward") ? (unit as { forward: unknown }).forward : undefined;
     const original = unit.forward.bind(unit) as (...args: unknown[]) => unknown;
     const anchor = this.anchor!;
+    const half = halfFormat(this.dtypes.param);
     Object.defineProperty(unit, "forward", {
       configurable: true,
       writable: true,
       enumerable: false,
       value: (...args: unknown[]) => {
         if (!isRecordingTape()) {
-          flat.gather();
+          flat.gather(true);
+          if (half !== null) for (const p of flat.params) markHalf(p.data, half);
           try {
             return original(...args);
           } finally {
@@ -274,12 +311,40 @@ export abstract class ShardedStrategy extends DDPStrategy {
           }
         }
         this.prefetch ??= new GatherPrefetch(this.collective);
-        const run = new UnitRun(flat, this.prefetch, anchor.data, () => this.syncGradients);
+        const run = new UnitRun(flat, this.prefetch, anchor.data, () => this.syncGradients, half);
         this.runs.push(run);
         return run.run(() => original(...args));
       },
     });
     return forward;
+  }
+
+  /**
+   * With half dtypes, makes the root's forward read the parameters held whole (outside units, or all of them
+   * when parameters are not sharded) through a cast to the param dtype, and store buffer updates in the buffer
+   * dtype. Units gather theirs in the param dtype themselves.
+   */
+  private wrapRoot(root: Module): void {
+    const param = halfFormat(this.dtypes.param);
+    const buffer = halfFormat(this.dtypes.buffer);
+    if (param === null && buffer === null) return;
+    const own = Object.hasOwn(root, "forward") ? (root as { forward: unknown }).forward : undefined;
+    const original = root.forward.bind(root) as (...args: unknown[]) => unknown;
+    Object.defineProperty(root, "forward", {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value: (...args: unknown[]) => {
+        const whole = param === null ? [] : root.parameters().filter((p) => p.isMaterialized);
+        for (const p of whole) p.overlay(castToHalf(p.data, param!));
+        try {
+          return withBufferFormat(buffer, () => original(...args));
+        } finally {
+          for (const p of whole) p.overlay(null);
+        }
+      },
+    });
+    this.wrappedRoots.push({ module: root, forward: own });
   }
 
   /** Recomputes a module's forward in backward instead of keeping its activations. */
@@ -477,8 +542,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
     let chunk: Parameter[] = [];
     let size = 0;
     const flush = () => {
-      if (chunk.length > 0)
-        this.flats.push(new FlatParameter(chunk, this.collective, "the optimizer's parameters"));
+      if (chunk.length > 0) this.flats.push(this.makeFlat(chunk, "the optimizer's parameters"));
       chunk = [];
       size = 0;
     };
@@ -603,16 +667,17 @@ export abstract class ShardedStrategy extends DDPStrategy {
   /** Gives every module its whole parameters and original methods back, and frees the shards. */
   override teardown(): void {
     this.settleRuns();
-    for (const unit of this.units) {
-      unit.flat.unshard();
-      if (unit.forward === undefined) delete (unit.module as { forward?: unknown }).forward;
+    for (const unit of this.units) unit.flat.unshard();
+    for (const wrapped of [...this.units, ...this.wrappedRoots]) {
+      if (wrapped.forward === undefined) delete (wrapped.module as { forward?: unknown }).forward;
       else
-        Object.defineProperty(unit.module, "forward", {
-          value: unit.forward,
+        Object.defineProperty(wrapped.module, "forward", {
+          value: wrapped.forward,
           writable: true,
           configurable: true,
         });
     }
+    this.wrappedRoots.length = 0;
     for (const module of this.patchedModules) {
       delete (module as { stateDict?: unknown }).stateDict;
       delete (module as { loadStateDict?: unknown }).loadStateDict;
@@ -629,6 +694,11 @@ export abstract class ShardedStrategy extends DDPStrategy {
     this.patchedModules.length = 0;
     super.teardown();
   }
+}
+
+/** The half format of a dtype (null for float32). */
+function halfFormat(dtype: HalfDtype | null): HalfFormat | null {
+  return dtype === null ? null : dtype === "bfloat16" ? bfloat16 : float16;
 }
 
 function numel(shape: number[]): number {

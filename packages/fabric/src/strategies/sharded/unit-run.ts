@@ -1,6 +1,7 @@
 import {
   forgetFreedStorage,
   freeTensorStorage,
+  type HalfFormat,
   halfFormatOf,
   markHalf,
   type Parameter,
@@ -44,6 +45,8 @@ export class UnitRun {
     private readonly anchor: TF.Tensor,
     /** Whether this backward synchronises gradients (read when the gradients arrive). */
     private readonly syncGradients: () => boolean,
+    /** The half format the values are gathered in (FSDP's param_dtype), marked on them; null: float32. */
+    private readonly half: HalfFormat | null = null,
   ) {}
 
   /** Runs `forward` with the unit's parameters gathered and lent; returns its result as the tape will see it. */
@@ -57,7 +60,7 @@ export class UnitRun {
     this.values = this.flat.params.map((p, i) => {
       const at = this.flat.layout.offsets[i]!;
       const slice = full.slice(at, at + p.size);
-      if (!p.requiresGrad) return tf.keep(tf.tensor(slice, p.shape, "float32"));
+      if (!p.requiresGrad) return tf.keep(this.marked(tf.tensor(slice, p.shape, "float32")));
       const value = marker(
         start,
         () => tf.tensor(slice, p.shape, "float32"),
@@ -72,7 +75,7 @@ export class UnitRun {
           return tf.zeros(this.anchor.shape);
         },
       );
-      return tf.keep(value);
+      return tf.keep(this.marked(value));
     });
     this.lend();
     let result: T;
@@ -106,6 +109,11 @@ export class UnitRun {
     for (const g of this.grads.values()) g.dispose();
     this.grads.clear();
     this.phase = "done";
+  }
+
+  /** A gathered value as the unit sees it: marked half when gathered in half. */
+  private marked(value: TF.Tensor): TF.Tensor {
+    return this.half === null ? value : markHalf(value, this.half);
   }
 
   private lend(): void {
