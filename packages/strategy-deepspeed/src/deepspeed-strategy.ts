@@ -177,6 +177,23 @@ export class DeepSpeedStrategy extends ShardedStrategy {
     return super.optimizerStep(optimizer, closure);
   }
 
+  /**
+   * DeepSpeed's file names in a sharded checkpoint folder: the model states (stages 1 and 2: rank 0's
+   * `mp_rank_00_model_states`, the whole weights; stage 3: every rank's `zero_pp_rank_R_mp_rank_00_model_states`,
+   * its parameter shards) and one `zero_pp_rank_R_mp_rank_00_optim_states` per rank, in safetensors, each with
+   * the save's generation in its name (the folder's `fulmen-sharded.json`, written last, says which).
+   */
+  protected override checkpointFiles(rank: number, generation: string): { model: string; optimizer: string } {
+    const model =
+      this.stage === 3 || rank !== 0
+        ? `zero_pp_rank_${rank}_mp_rank_00_model_states`
+        : "mp_rank_00_model_states";
+    return {
+      model: `${model}.${generation}.safetensors`,
+      optimizer: `zero_pp_rank_${rank}_mp_rank_00_optim_states.${generation}.safetensors`,
+    };
+  }
+
   protected get plan(): ShardingPlan {
     return { optimizerState: true, gradients: this.stage >= 2, parameters: this.stage === 3 };
   }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -90,7 +90,7 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
     expect(maxWeightDifference(reference[0]!, resumedOn1[0]!)).toBeLessThan(1e-5);
   });
 
-  it('stateDictType "sharded": a checkpoint folder saved on 2 ranks (ZeRO-3) resumes on 4 (stage 1) and consolidates to one file', () => {
+  it('stateDictType "sharded": a checkpoint folder in DeepSpeed\'s layout saved on 2 ranks (ZeRO-3, ZeRO-2) resumes on 4 (stage 1) and on 1, and consolidates to one file', () => {
     const ckpt = join(project.folder, "zero-folder.ckpt");
     const reference = project.train({
       deepspeed: { ...stage3, stateDictType: "sharded" },
@@ -100,6 +100,36 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
       dropout: 0,
     });
     expect(statSync(ckpt).isDirectory()).toBe(true);
+    // DeepSpeed's layout: every rank's model states (its parameter shards) and optimizer states, beside the
+    // metadata; each name carries the save's generation.
+    const layout = (folder: string) =>
+      readdirSync(folder)
+        .map((name) => name.replace(/\.[0-9a-f]{12}\.safetensors$/, ""))
+        .sort();
+    expect(layout(ckpt)).toEqual([
+      "fulmen-sharded.json",
+      "zero_pp_rank_0_mp_rank_00_model_states",
+      "zero_pp_rank_0_mp_rank_00_optim_states",
+      "zero_pp_rank_1_mp_rank_00_model_states",
+      "zero_pp_rank_1_mp_rank_00_optim_states",
+    ]);
+    // Stage 2: the whole weights once, from rank 0, and every rank's optimizer states; resumes on 1 process.
+    const ckpt2 = join(project.folder, "zero2-folder.ckpt");
+    const stage2 = project.train({
+      deepspeed: { stage: 2, stateDictType: "sharded" },
+      devices: 2,
+      saveAt: 3,
+      ckpt: ckpt2,
+      dropout: 0,
+    });
+    expect(layout(ckpt2)).toEqual([
+      "fulmen-sharded.json",
+      "mp_rank_00_model_states",
+      "zero_pp_rank_0_mp_rank_00_optim_states",
+      "zero_pp_rank_1_mp_rank_00_optim_states",
+    ]);
+    const stage2On1 = project.train({ strategy: "auto", devices: 1, resumeAt: 3, ckpt: ckpt2, dropout: 0 });
+    expect(maxWeightDifference(stage2[0]!, stage2On1[0]!)).toBeLessThan(1e-5);
     const on4 = project.train({ strategy: "deepspeed_stage_1", devices: 4, resumeAt: 3, ckpt, dropout: 0 });
     expect(maxWeightDifference(reference[0]!, on4[0]!)).toBeLessThan(1e-5);
     const single = join(project.folder, "zero-consolidated.ckpt");

@@ -14,9 +14,10 @@ export interface CheckpointContents {
   skeleton: Skeleton;
   /**
    * Tensors of a sharded save that hold only this process's part of a larger tensor: per name, the whole
-   * tensor's shape and where the part starts in it (flattened). Absent in ordinary checkpoints.
+   * tensor's shape, where the part starts in it (flattened), and whether it belongs to an optimizer's state (a
+   * strategy may keep those in files of their own, as DeepSpeed does). Absent in ordinary checkpoints.
    */
-  parts?: Record<string, { shape: number[]; from: number }>;
+  parts?: Record<string, { shape: number[]; from: number; optimizer?: boolean }>;
 }
 
 /** Writes and reads checkpoint files (Lightning's CheckpointIO plugin). */

@@ -59,10 +59,13 @@ export function writeShardedMetadata(folder: string, metadata: ShardedMetadata):
   writeFileAtomic(join(folder, SHARDED_METADATA_FILE), new TextEncoder().encode(JSON.stringify(metadata)));
 }
 
-/** Removes the rank files of other generations than `generation` (earlier saves, or a save that died). */
+/**
+ * Removes the files of other generations than `generation` (earlier saves, or a save that died): the files named
+ * `NAME.GENERATION.safetensors` ({@link shardFileName}'s, or a strategy's own names with the generation).
+ */
 export function removeOtherGenerations(folder: string, generation: string): void {
   for (const name of fs.readdirSync(folder)) {
-    const match = /^rank-\d+\.([0-9a-f]+)\.safetensors$/.exec(name);
+    const match = /^[A-Za-z0-9_-]+\.([0-9a-f]{12})\.safetensors$/.exec(name);
     if (match !== null && match[1] !== generation) fs.rmSync(join(folder, name), { force: true });
   }
 }

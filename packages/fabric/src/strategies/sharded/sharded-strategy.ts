@@ -447,12 +447,13 @@ export abstract class ShardedStrategy extends DDPStrategy {
    */
   encodeCheckpoint(state: Record<string, unknown>, filters: Record<string, StateFilter>): CheckpointContents {
     if (this.stateDictType !== "sharded") return encodeState(state, filters);
-    const parts = new Map<tf.Tensor, { from: number; shape: number[] }>();
-    const record = (tensor: tf.Tensor, from: number, shape: number[]) => parts.set(tensor, { from, shape });
+    const parts = new Map<tf.Tensor, { from: number; shape: number[]; optimizer?: boolean }>();
+    const record = (tensor: tf.Tensor, from: number, shape: number[]) =>
+      parts.set(tensor, { from, shape, optimizer: true });
     this.localParts = parts;
     for (const o of this.shardedOptimizers) o.localParts = record;
     try {
-      const byName: Record<string, { shape: number[]; from: number }> = {};
+      const byName: NonNullable<CheckpointContents["parts"]> = {};
       const contents = encodeState(state, filters, (name, tensor) => {
         const part = parts.get(tensor);
         if (part !== undefined) byName[name] = part;
@@ -466,10 +467,21 @@ export abstract class ShardedStrategy extends DDPStrategy {
   }
 
   /**
+   * The files rank `rank` writes for a sharded checkpoint of generation `generation`: one for its parts of the
+   * model (and, on rank 0, every whole tensor) and one for its parts of the optimizer state; the same name for
+   * both by default. A file a rank has nothing for is not written.
+   */
+  protected checkpointFiles(rank: number, generation: string): { model: string; optimizer: string } {
+    const name = shardFileName(rank, generation);
+    return { model: name, optimizer: name };
+  }
+
+  /**
    * Writes a checkpoint: an ordinary file from rank 0, or for a sharded encoding a folder: every rank writes its
-   * parts (rank 0 also the whole tensors) to a file of this save's generation, then rank 0 writes the metadata
-   * that makes this generation the checkpoint and removes the previous one's files. A rank that dies during the
-   * save leaves the previous checkpoint in the folder as it was.
+   * parts (rank 0 also the whole tensors) to the files of this save's generation
+   * ({@link ShardedStrategy.checkpointFiles}), then rank 0 writes the metadata that makes this generation the
+   * checkpoint and removes the previous one's files. A rank that dies during the save leaves the previous
+   * checkpoint in the folder as it was.
    */
   override saveCheckpoint(contents: CheckpointContents, path: string, io: CheckpointIO): void {
     if (contents.parts === undefined) {
@@ -489,42 +501,45 @@ export abstract class ShardedStrategy extends DDPStrategy {
     }
     const generation = this.broadcast(rank === 0 ? randomBytes(6).toString("hex") : "", 0);
     this.barrier("sharded save: folder");
-    const mine: Record<string, SafetensorsEntry> = {};
-    const chunks: Record<string, { from: number; length: number }> = {};
+    const names = this.checkpointFiles(rank, generation);
+    // Per file this rank writes: its entries, and where each sits in the whole tensor.
+    const files = new Map<string, Record<string, SafetensorsEntry>>();
+    const chunks: Record<string, Record<string, { from: number; length: number }>> = {};
+    const put = (file: string, name: string, entry: SafetensorsEntry, from: number) => {
+      if (!files.has(file)) {
+        files.set(file, {});
+        chunks[file] = {};
+      }
+      files.get(file)![name] = entry;
+      chunks[file]![name] = { from, length: numel(entry.shape) };
+    };
     for (const [name, entry] of Object.entries(contents.tensors)) {
       const part = parts[name];
       if (part === undefined) {
-        if (rank === 0) mine[name] = entry;
-        continue;
-      }
-      const length = entry.shape.reduce((n, d) => n * d, 1);
-      if (length === 0) continue;
-      mine[name] = entry;
-      chunks[name] = { from: part.from, length };
+        if (rank === 0) put(names.model, name, entry, 0);
+      } else if (numel(entry.shape) > 0)
+        put(part.optimizer === true ? names.optimizer : names.model, name, entry, part.from);
     }
-    io.save({ tensors: mine, skeleton: null }, join(path, shardFileName(rank, generation)));
+    for (const [file, tensors] of files) io.save({ tensors, skeleton: null }, join(path, file));
     const everyone = allGatherValues(this.collective, chunks);
     if (rank === 0) {
+      const fileNames = everyone.flatMap((byFile) => Object.keys(byFile));
       const tensors: ShardedMetadata["tensors"] = {};
       for (const [name, entry] of Object.entries(contents.tensors)) {
-        const part = parts[name];
-        tensors[name] =
-          part === undefined
-            ? {
-                dtype: entry.dtype,
-                shape: entry.shape,
-                chunks: [{ file: 0, from: 0, length: numel(entry.shape) }],
-              }
-            : {
-                dtype: entry.dtype,
-                shape: part.shape,
-                chunks: everyone.flatMap((c, file) => (c[name] === undefined ? [] : [{ file, ...c[name]! }])),
-              };
+        const found: ShardedMetadata["tensors"][string]["chunks"] = [];
+        let file = 0;
+        for (const byFile of everyone)
+          for (const inFile of Object.values(byFile)) {
+            const chunk = inFile[name];
+            if (chunk !== undefined) found.push({ file, ...chunk });
+            file++;
+          }
+        tensors[name] = { dtype: entry.dtype, shape: parts[name]?.shape ?? entry.shape, chunks: found };
       }
       writeShardedMetadata(path, {
         format: "fulmen-sharded-checkpoint/1",
         generation,
-        files: everyone.map((_, r) => shardFileName(r, generation)),
+        files: fileNames,
         skeleton: contents.skeleton,
         tensors,
       });
