@@ -67,38 +67,109 @@ export abstract class LightningModule extends Module {
   /** Hyperparameters saved with {@link LightningModule.saveHyperparameters}; stored in checkpoints. */
   hparams: Record<string, unknown> = {};
 
-  /** Computes the loss of one training batch. */
+  /**
+   * Computes one training batch's loss (`batchIdx` within the epoch) inside the gradient tape: return it,
+   * `{ loss, ... }`, or nothing to skip the batch. Under manual optimization its result is ignored: call
+   * `this.manualBackward` and step `this.optimizers()` here.
+   */
   trainingStep?(batch: never, batchIdx: number): TrainingStepOutput;
-  /** Evaluates one validation batch (log metrics with `this.log`). */
+  /**
+   * Evaluates one validation batch in eval mode (sanity check, `fit`'s validation, `validate`); log metrics
+   * with `this.log`. Its result goes to `onValidationBatchEnd`. It must be synchronous.
+   */
   validationStep?(batch: never, batchIdx: number): unknown;
-  /** Evaluates one test batch. */
+  /**
+   * Evaluates one test batch in eval mode during `test`; log metrics with `this.log`. Its result goes to
+   * `onTestBatchEnd`. It must be synchronous.
+   */
   testStep?(batch: never, batchIdx: number): unknown;
-  /** Predicts one batch (default: `forward(batch)`). */
+  /**
+   * Predicts one batch in eval mode during `predict` (without it, `forward(batch)`); the results are
+   * returned by `predict`, whose caller owns their tensors.
+   */
   predictStep?(batch: never, batchIdx: number): unknown;
-  /** Returns the optimizers (and schedulers) to train with. */
+  /**
+   * Returns the optimizers (and schedulers) to train with; called once per `fit`, after `setup` and
+   * `configureModel`, before the module and optimizers are set up by the strategy.
+   */
   configureOptimizers?(): OptimizerConfig;
 
+  /**
+   * Called by `fit` once the module, optimizers and dataloaders are set up and any `ckptPath` is restored,
+   * before the sanity check; after the callbacks' `onFitStart`.
+   */
   onFitStart?(): void;
+  /** Called by `fit` after `onTrainEnd`, before `teardown`. */
   onFitEnd?(): void;
+  /** Called once per `fit` after the sanity check, before the first training epoch. */
   onTrainStart?(): void;
+  /** Called once per `fit` after the last training epoch, before `onFitEnd`. */
   onTrainEnd?(): void;
+  /** Called at the start of every training epoch, in train mode, before its first batch. */
   onTrainEpochStart?(): void;
+  /**
+   * Called after the epoch's last batch and any validation after it, before the epoch's training metrics are
+   * logged; metrics logged here reach ModelCheckpoint and EarlyStopping, which run after this hook.
+   */
   onTrainEpochEnd?(): void;
+  /**
+   * Called before `trainingStep` for each training batch; its return value is ignored (Lightning's `-1`
+   * to skip the rest of the epoch is not supported).
+   */
   onTrainBatchStart?(batch: unknown, batchIdx: number): void;
+  /**
+   * Called after the batch's optimization, before its step metrics are logged and any validation; `outputs`
+   * is `{ loss }` (a number), or `{}` under manual optimization or when `trainingStep` returned no loss.
+   */
   onTrainBatchEnd?(outputs: Record<string, number>, batch: unknown, batchIdx: number): void;
+  /** Called when a validation loop starts (sanity check, `fit`'s validation, `validate`), in eval mode. */
   onValidationStart?(): void;
+  /**
+   * Called at the end of a validation loop, after its metrics are reduced and logged; ModelCheckpoint and
+   * EarlyStopping run after this hook.
+   */
   onValidationEnd?(): void;
+  /** Called right after `onValidationStart`, before the first validation batch. */
   onValidationEpochStart?(): void;
+  /**
+   * Called after the last validation batch, before the epoch's metrics are reduced and logged, so metrics
+   * logged here (e.g. from outputs gathered by the steps) are included.
+   */
   onValidationEpochEnd?(): void;
+  /** Called when `test` starts its loop, in eval mode. */
   onTestStart?(): void;
+  /** Called at the end of `test`'s loop, after its metrics are reduced and logged. */
   onTestEnd?(): void;
+  /** Called right after `onTestStart`, before the first test batch. */
   onTestEpochStart?(): void;
+  /**
+   * Called after the last test batch, before the epoch's metrics are reduced and logged, so metrics logged
+   * here are included.
+   */
   onTestEpochEnd?(): void;
+  /** Called when `predict` starts its loop, in eval mode. */
   onPredictStart?(): void;
+  /** Called after the last prediction batch, before `predict` returns the outputs. */
   onPredictEnd?(): void;
+  /**
+   * Called with the loss `trainingStep` returned (before division by `accumulateGradBatches`), inside the
+   * gradient tape, just before gradients are computed. Automatic optimization only.
+   */
   onBeforeBackward?(loss: tf.Scalar): void;
+  /**
+   * Called after each batch's backward (every batch of an accumulation window; every evaluation of a closure
+   * optimizer such as LBFGS), before any optimizer step. Automatic optimization only.
+   */
   onAfterBackward?(): void;
+  /**
+   * Called at the end of each accumulation window (and on the epoch's last batch), before gradient clipping
+   * and `optimizer.step()`; for LBFGS, in each closure evaluation. Automatic optimization only.
+   */
   onBeforeOptimizerStep?(optimizer: Optimizer): void;
+  /**
+   * Called before `optimizer.zeroGrad()`, at the start of each accumulation window before its first
+   * `trainingStep` (each closure evaluation for LBFGS). Automatic optimization only.
+   */
   onBeforeZeroGrad?(optimizer: Optimizer): void;
   /**
    * Clips gradients before each optimizer step. The default clips with the Trainer's `gradientClipVal` and
@@ -110,8 +181,20 @@ export abstract class LightningModule extends Module {
     gradientClipVal: number | null,
     gradientClipAlgorithm: "norm" | "value",
   ): void;
+  /**
+   * Called by every `trainer.saveCheckpoint`, after the callbacks' `onSaveCheckpoint` and before the
+   * checkpoint is written: add or change entries of `checkpoint` in place.
+   */
   onSaveCheckpoint?(checkpoint: Record<string, unknown>): void;
+  /**
+   * Called when a `ckptPath` is restored, after the weights (and, resuming a fit, optimizers and schedulers)
+   * are loaded and the callbacks' `onLoadCheckpoint`; `checkpoint.stateDict` is null.
+   */
   onLoadCheckpoint?(checkpoint: Record<string, unknown>): void;
+  /**
+   * Called at the start of every `fit`, `validate`, `test` and `predict` (`stage`), after the datamodule's
+   * and callbacks' `setup`, before `configureModel` (and `configureOptimizers` in `fit`).
+   */
   setup?(stage: string): void;
   /**
    * Creates the model's layers (Lightning's `configure_model`), called by every `trainer.fit`, `validate`,
@@ -120,6 +203,10 @@ export abstract class LightningModule extends Module {
    * materialised unit by unit at setup, so that no rank ever holds the whole model.
    */
   configureModel?(): void;
+  /**
+   * Called when `fit`, `validate`, `test` or `predict` (`stage`) has finished, after the callbacks'
+   * `teardown` and before the datamodule's; not called when the run fails.
+   */
   teardown?(stage: string): void;
 
   private requireTrainer(what: string): Trainer {
