@@ -60,6 +60,23 @@ beforeAll(() => {
   }
 });
 
+describe("plugin packages", () => {
+  it("take @fulmen/core as a peer dependency, so that a project holds one copy of it", () => {
+    const plugins = publishable().filter(({ name }) =>
+      /^@fulmen\/(accelerator|collective|strategy)-/.test(name),
+    );
+    expect(plugins.length).toBeGreaterThanOrEqual(4);
+    for (const { name, dir } of plugins) {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        dependencies?: Record<string, string>;
+        peerDependencies?: Record<string, string>;
+      };
+      expect(pkg.peerDependencies?.["@fulmen/core"], name).toBeDefined();
+      expect(pkg.dependencies?.["@fulmen/core"], name).toBeUndefined();
+    }
+  });
+});
+
 describe("each package installs and imports on its own", () => {
   it("packs every publishable package", () => {
     expect(Object.keys(tarballs).sort()).toEqual(

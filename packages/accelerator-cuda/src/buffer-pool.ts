@@ -1,7 +1,7 @@
 /** The typed arrays the pool hands out. */
 export type PooledArray = Float32Array | Int32Array | Uint8Array;
 
-/** The constructors of {@link PooledArray}. */
+/** The constructors of `PooledArray`. */
 export type PooledArrayConstructor = Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
 
 /**

@@ -1,3 +1,4 @@
+export type { PooledArrayConstructor } from "./buffer-pool";
 export {
   CUDA_BACKEND,
   CUDA_EMULATE_ENV,

@@ -2,7 +2,13 @@ import { collectiveRegistry } from "@fulmen/core";
 import { GlooCollective } from "./gloo-collective";
 
 export { GlooCollective, type GlooCollectiveOptions } from "./gloo-collective";
-export { isGlooAvailable, loadGloo } from "./native-binding";
+export {
+  isGlooAvailable,
+  loadGloo,
+  type NativeGroup,
+  type NativeGroupOptions,
+  type NativeModule,
+} from "./native-binding";
 export { STORE_BIND_VAR, STORE_SECRET_VAR } from "./store-access";
 
 collectiveRegistry.register("gloo", () => (options) => GlooCollective.connect(options), {

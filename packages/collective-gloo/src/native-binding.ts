@@ -47,7 +47,8 @@ export interface NativeGroupOptions {
   timeoutMs?: number;
 }
 
-interface NativeModule {
+/** The Gloo addon as loaded: its process-group class. */
+export interface NativeModule {
   Group: new (options: NativeGroupOptions) => NativeGroup;
 }
 

@@ -7,6 +7,7 @@ export {
   type AutocastState,
   castToHalf,
   currentAutocast,
+  type Differentiable,
   followInputOp,
   type HalfDtype,
   type HalfFormat,
@@ -156,8 +157,10 @@ export type { Precision } from "./plugins/precision";
 export {
   acceleratorRegistry,
   type KnownElsewhere,
+  type PluginEntry,
   type PluginInfo,
   PluginRegistry,
+  type PluginRegistryStore,
   precisionRegistry,
   strategyRegistry,
 } from "./plugins/registry";

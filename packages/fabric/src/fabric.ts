@@ -94,7 +94,8 @@ export interface ClipGradientsOptions {
   errorIfNonfinite?: boolean;
 }
 
-type SetupResult<M extends Module, O extends Optimizer[]> = O extends [] ? M : [M, ...O];
+/** What `fabric.setup(module, ...optimizers)` returns: the module alone, or the module and the optimizers. */
+export type SetupResult<M extends Module, O extends Optimizer[]> = O extends [] ? M : [M, ...O];
 
 const OPTION_NAMES = [
   "accelerator",

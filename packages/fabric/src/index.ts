@@ -31,9 +31,10 @@ export {
   type InitModuleOptions,
   type LoadOptions,
   type SaveOptions,
+  type SetupResult,
 } from "./fabric";
 export { findFreePort } from "./launcher/free-port";
-export { launchLocalRanks } from "./launcher/subprocess-launcher";
+export { type LocalLaunchOptions, launchLocalRanks } from "./launcher/subprocess-launcher";
 export {
   CSVLogger,
   type CSVLoggerOptions,
@@ -45,7 +46,7 @@ export {
   tfRecord,
 } from "./loggers/index";
 export { DDPStrategy, type DDPStrategyOptions } from "./strategies/ddp/ddp-strategy";
-export type { GradientCompression } from "./strategies/ddp/gradient-reducer";
+export { type GradientCompression, GradientReducer } from "./strategies/ddp/gradient-reducer";
 export {
   ParallelStrategy,
   type ParallelStrategyOptions,
@@ -58,6 +59,7 @@ export {
   type ShardedDtypes,
   ShardedStrategy,
   type ShardingPlan,
+  type StateDictType,
 } from "./strategies/sharded/sharded-strategy";
 export { assignParameters, type UnitAssignment } from "./strategies/sharded/unit-assignment";
 export { SingleDeviceStrategy } from "./strategies/single-device-strategy";

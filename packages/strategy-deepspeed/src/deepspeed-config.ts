@@ -34,7 +34,9 @@ export interface ResolvedDeepSpeedConfig {
   notes: string[];
 }
 
-type Json = Record<string, unknown>;
+/** A DeepSpeed JSON config, parsed (or a section of it). */
+export type DeepSpeedJson = Record<string, unknown>;
+type Json = DeepSpeedJson;
 
 const TOP_LEVEL = [
   "zero_optimization",

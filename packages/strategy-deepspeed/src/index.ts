@@ -2,7 +2,7 @@
 import { strategyRegistry } from "@fulmen/core";
 import { DeepSpeedStrategy } from "./deepspeed-strategy";
 
-export { type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";
+export { type DeepSpeedJson, type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";
 export { DeepSpeedStrategy, type DeepSpeedStrategyOptions } from "./deepspeed-strategy";
 
 // Lightning's names (the *_offload ones need an accelerator with memory of its own, and say so otherwise).

@@ -9,7 +9,12 @@ export {
   ModelCheckpoint,
   type ModelCheckpointOptions,
 } from "./callbacks/model-checkpoint";
-export { ModelSummary, type SummaryRow, summarize } from "./callbacks/model-summary";
+export {
+  ModelSummary,
+  type ModelSummaryOptions,
+  type SummaryRow,
+  summarize,
+} from "./callbacks/model-summary";
 export { ProgressBar } from "./callbacks/progress-bar";
 export { Timer } from "./callbacks/timer";
 export {
@@ -30,8 +35,14 @@ export {
   type TrainingStepOutput,
 } from "./lightning-module";
 export { LoggerConnector, type MetricStage } from "./logging/logger-connector";
-export { MetricStore } from "./logging/metric-store";
+export {
+  type Accumulator,
+  type LogContext,
+  MetricStore,
+  type MetricStoreState,
+} from "./logging/metric-store";
 export { FitLoop, type FitLoopProgress, type FitLoopState } from "./loops/fit-loop";
+export type { NormalizedSchedulerConfig } from "./optimizer-config";
 export { SimpleProfiler } from "./profiler/simple-profiler";
 export { type EvaluateOptions, type FitOptions, Trainer, type TrainerState } from "./trainer";
 export type { ResolvedTrainerOptions, TrainerOptions } from "./trainer-options";

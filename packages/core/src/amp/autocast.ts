@@ -58,7 +58,8 @@ export function halfFormatOf(t: tf.Tensor): HalfFormat | undefined {
   return halfTensors.get(t);
 }
 
-type Differentiable = (...xs: tf.Tensor[]) => tf.Tensor;
+/** A differentiable function of tensors, as the autocast wrappers take it. */
+export type Differentiable = (...xs: tf.Tensor[]) => tf.Tensor;
 
 function customOp(
   forward: (x: tf.Tensor) => tf.Tensor,

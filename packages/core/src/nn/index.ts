@@ -25,10 +25,16 @@ export {
 export { AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from "./layers/adaptive-pool";
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from "./layers/batch-norm";
 export { ModuleList, Sequential, type UnaryModule } from "./layers/containers";
+export type { ConvNdOptions } from "./layers/conv-nd";
 export type { PaddingMode } from "./layers/conv-padding";
-export { ConvTranspose1d, ConvTranspose2d, type ConvTransposeModuleOptions } from "./layers/conv-transpose";
-export { Conv1d, type Conv1dOptions } from "./layers/conv1d";
-export { Conv2d, type Conv2dOptions } from "./layers/conv2d";
+export {
+  ConvTranspose1d,
+  ConvTranspose2d,
+  type ConvTransposeForwardOptions,
+  type ConvTransposeModuleOptions,
+} from "./layers/conv-transpose";
+export { Conv1d, type Conv1dOptions, type Size1d } from "./layers/conv1d";
+export { Conv2d, type Conv2dOptions, type Size2d } from "./layers/conv2d";
 export { Dropout } from "./layers/dropout";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding";
 export { GroupNorm, type GroupNormOptions } from "./layers/group-norm";

@@ -387,7 +387,7 @@ export abstract class Module {
     return `${head}\n${lines.join("\n")}\n)`;
   }
 
-  /** Extra text for {@link Module.toString} (layer sizes). */
+  /** Extra text for `Module.toString` (layer sizes). */
   protected extraRepr(): string {
     return "";
   }

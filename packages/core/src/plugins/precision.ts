@@ -31,6 +31,6 @@ export interface Precision {
   optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean;
   /** State to checkpoint (the loss scaler's). */
   stateDict(): Record<string, unknown>;
-  /** Restores {@link Precision.stateDict}. */
+  /** Restores `Precision.stateDict`. */
   loadStateDict(state: Record<string, unknown>): void;
 }

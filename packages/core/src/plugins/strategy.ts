@@ -25,7 +25,7 @@ export interface Strategy {
   readonly rootDevice: string;
   /**
    * For strategies that span processes: the connector tells how many devices per node and how many nodes the run
-   * has, before checking {@link Strategy.worldSize}.
+   * has, before checking `Strategy.worldSize`.
    */
   configureWorld?(world: { devices: number; numNodes: number }): void;
   /** Starts the other processes (if this one launches them) and connects the collectives; `fabric.launch()` calls it. */

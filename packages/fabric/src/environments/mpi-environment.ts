@@ -1,12 +1,11 @@
 import { type ClusterEnvironment, FulmenError } from "@fulmen/core";
 import { intVar } from "./env-vars";
-import type { STORE_SECRET_VAR } from "./store-secret";
 
 /**
  * Processes started by `mpirun`/`mpiexec` (Open MPI's `OMPI_COMM_WORLD_*` variables, or MPICH/Hydra's `PMI_*`).
  * Fulmen talks Gloo, not MPI, so MPI only tells the ranks; rank 0's host comes from `MASTER_ADDR` (export it with
  * `mpirun -x MASTER_ADDR=host`), or is this host when every rank runs here. Across hosts, pass the job's store
- * secret the same way (`-x FULMEN_STORE_SECRET`): see {@link STORE_SECRET_VAR}.
+ * secret the same way (`-x FULMEN_STORE_SECRET`): see `STORE_SECRET_VAR`.
  */
 export class MPIEnvironment implements ClusterEnvironment {
   readonly name = "mpi";

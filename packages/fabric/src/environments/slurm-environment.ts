@@ -1,13 +1,12 @@
 import { type ClusterEnvironment, FulmenError } from "@fulmen/core";
 import { intVar } from "./env-vars";
 import { expandSlurmHostList } from "./slurm-hostlist";
-import type { STORE_SECRET_VAR } from "./store-secret";
 
 /**
  * Processes started by SLURM's `srun`: ranks from `SLURM_PROCID`, `SLURM_LOCALID`, `SLURM_NODEID`,
  * `SLURM_NTASKS`; the main address is the first host of `SLURM_NODELIST` and the port derives from the job id
  * (`MASTER_ADDR` and `MASTER_PORT` win when set), as in Lightning. A job over several nodes also exports
- * `FULMEN_STORE_SECRET` before `srun` (which hands it to every task): see {@link STORE_SECRET_VAR}.
+ * `FULMEN_STORE_SECRET` before `srun` (which hands it to every task): see `STORE_SECRET_VAR`.
  */
 export class SLURMEnvironment implements ClusterEnvironment {
   readonly name = "slurm";

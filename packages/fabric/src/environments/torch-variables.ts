@@ -1,12 +1,11 @@
 import type { ClusterEnvironment } from "@fulmen/core";
 import { intVar } from "./env-vars";
-import type { STORE_SECRET_VAR } from "./store-secret";
 
 /**
  * The variables PyTorch's `env://` rendezvous reads (`MASTER_ADDR`, `MASTER_PORT`, `WORLD_SIZE`, `RANK`), shared
  * by the environments that set them (torchrun, Kubeflow); subclasses say where local and node ranks come from.
  * Next to them, Fulmen's store reads `FULMEN_STORE_SECRET` (required when `MASTER_ADDR` is not a loopback
- * address; see {@link STORE_SECRET_VAR}).
+ * address; see `STORE_SECRET_VAR`).
  */
 export abstract class TorchVariablesEnvironment implements ClusterEnvironment {
   abstract readonly name: string;

@@ -4,7 +4,8 @@ import type { LogOptions } from "../lightning-module";
 /** Where a metric was logged, which sets Lightning's defaults for `onStep`/`onEpoch`. */
 export type LogContext = "train-step" | "eval-step" | "epoch-end";
 
-interface Accumulator {
+/** A logged value accumulated over a step or an epoch (its sum, count and how it reduces). */
+export interface Accumulator {
   sum: number;
   weight: number;
   max: number;

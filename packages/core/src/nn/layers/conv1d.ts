@@ -1,10 +1,11 @@
 import type { ConvNdOptions } from "./conv-nd";
 import { ConvNd } from "./conv-nd";
 
-type Single = number | [number];
-
 /** Options of {@link Conv1d}, as in `torch.nn.Conv1d`. */
-export type Conv1dOptions = ConvNdOptions<Single>;
+/** A size of a 1-d convolution (kernel, stride, padding, dilation): one number, or a one-element tuple (PyTorch's `_size_1_t`). */
+export type Size1d = number | [number];
+
+export type Conv1dOptions = ConvNdOptions<Size1d>;
 
 /**
  * A 1-D convolution over `[N, C, L]` (or unbatched `[C, L]`) input, like `torch.nn.Conv1d`: weight
@@ -17,7 +18,7 @@ export class Conv1d extends ConvNd {
   declare readonly dilation: [number];
   declare readonly padding: [number] | "valid" | "same";
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Single, options: Conv1dOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Size1d, options: Conv1dOptions = {}) {
     super("Conv1d", 1, "C, L", inChannels, outChannels, kernelSize, options);
   }
 }

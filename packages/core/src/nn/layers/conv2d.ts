@@ -1,10 +1,11 @@
 import type { ConvNdOptions } from "./conv-nd";
 import { ConvNd } from "./conv-nd";
 
-type Pair = number | [number, number];
-
 /** Options of {@link Conv2d}, as in `torch.nn.Conv2d`. */
-export type Conv2dOptions = ConvNdOptions<Pair>;
+/** A size of a 2-d convolution: one number for both dimensions, or a pair (PyTorch's `_size_2_t`). */
+export type Size2d = number | [number, number];
+
+export type Conv2dOptions = ConvNdOptions<Size2d>;
 
 /**
  * A 2-D convolution over NCHW input, like `torch.nn.Conv2d`: weight `[outChannels, inChannels/groups, kH, kW]`,
@@ -17,7 +18,7 @@ export class Conv2d extends ConvNd {
   declare readonly dilation: [number, number];
   declare readonly padding: [number, number] | "valid" | "same";
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2d, options: Conv2dOptions = {}) {
     super("Conv2d", 2, "C, H, W", inChannels, outChannels, kernelSize, options);
   }
 }

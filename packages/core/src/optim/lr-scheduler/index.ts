@@ -10,7 +10,12 @@ export { LambdaLR, type LrLambda, MultiplicativeLR } from "./lambda-lr";
 export { LinearLR, type LinearLROptions } from "./linear-lr";
 export { type AnyOptimizer, LRScheduler, type SchedulerStateDict } from "./lr-scheduler";
 export { MultiStepLR, type MultiStepLROptions } from "./multi-step-lr";
-export { OneCycleLR, type OneCycleLROptions } from "./one-cycle-lr";
+export {
+  OneCycleLR,
+  type OneCycleLROptions,
+  type OneCyclePhase,
+  type OneCycleValue,
+} from "./one-cycle-lr";
 export { PolynomialLR, type PolynomialLROptions } from "./polynomial-lr";
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./reduce-lr-on-plateau";
 export { SequentialLR } from "./sequential-lr";

@@ -21,14 +21,16 @@ export interface OneCycleLROptions {
   lastEpoch?: number;
 }
 
-type Key = "initialLr" | "maxLr" | "minLr" | "maxMomentum" | "baseMomentum";
+/** The per-group values OneCycleLR moves between (PyTorch's `initial_lr`, `max_lr`, `min_lr`, momenta). */
+export type OneCycleValue = "initialLr" | "maxLr" | "minLr" | "maxMomentum" | "baseMomentum";
 
-interface Phase {
+/** One phase of the cycle: the step it ends at and the values it anneals between. */
+export interface OneCyclePhase {
   endStep: number;
-  startLr: Key;
-  endLr: Key;
-  startMomentum: Key;
-  endMomentum: Key;
+  startLr: OneCycleValue;
+  endLr: OneCycleValue;
+  startMomentum: OneCycleValue;
+  endMomentum: OneCycleValue;
 }
 
 const OPTION_NAMES = [
@@ -64,8 +66,8 @@ export class OneCycleLR extends LRScheduler {
   readonly annealStrategy: "cos" | "linear";
   readonly cycleMomentum: boolean;
   readonly useBeta1: boolean;
-  readonly phases: Phase[];
-  readonly groupValues: Array<Record<Key, number>>;
+  readonly phases: OneCyclePhase[];
+  readonly groupValues: Array<Record<OneCycleValue, number>>;
 
   constructor(optimizer: AnyOptimizer, options: OneCycleLROptions) {
     checkOptionNames("OneCycleLR", options, OPTION_NAMES);

@@ -92,7 +92,7 @@ interface Unit {
  * after a synchronised backward; sharded parameters keep only this rank's shard between uses, and each unit
  * (module chosen by {@link ShardedStrategy.unitsOf}) all-gathers its parameters for its forward, frees them
  * after (their buffers, while the tape keeps its references), and when backward reaches the unit gathers them
- * again into the same buffers and reduce-scatters its gradients at once ({@link UnitRun}). Gradient clipping uses the norm across shards; the module's `stateDict()` and the
+ * again into the same buffers and reduce-scatters its gradients at once (`UnitRun`). Gradient clipping uses the norm across shards; the module's `stateDict()` and the
  * optimizers' `stateDict()` gather the full state, so checkpoints are ordinary files that load on any number
  * of ranks. Subclasses say what to shard and which modules are units.
  */
@@ -287,7 +287,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
   }
 
   /**
-   * Makes a unit's forward gather its parameters and free them after: in training a {@link UnitRun} that
+   * Makes a unit's forward gather its parameters and free them after: in training a `UnitRun` that
    * gathers them again when backward reaches the unit and reduce-scatters its gradients; otherwise (evaluation,
    * a checkpointed region's forward) just around the call.
    */

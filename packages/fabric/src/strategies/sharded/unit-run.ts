@@ -168,7 +168,7 @@ function marker(
 
 /**
  * Whether tfjs is recording a tape right now (inside a gradient computation, not inside a kernel such as a
- * checkpointed region's forward): only then does a unit's forward need a {@link UnitRun}.
+ * checkpointed region's forward): only then does a unit's forward need a `UnitRun`.
  */
 export function isRecordingTape(): boolean {
   const { state } = tf.engine() as unknown as { state: { gradientDepth: number; kernelDepth: number } };

@@ -131,7 +131,7 @@ function ctcSample(
  * `[T, N, C]` (or unbatched `[T, C]`, a log-softmax over C), targets padded `[N, S]` or concatenated 1-D (the
  * `targetLengths` give each sample's share), and the lengths per sample. Returns each sample's negative log
  * likelihood (`none`), their sum, or (`mean`) the mean of each divided by its target length. The gradient is
- * PyTorch's own (see {@link ctcSample}): it matches PyTorch's for the log-probabilities exactly, and is the
+ * PyTorch's own (see `ctcSample`): it matches PyTorch's for the log-probabilities exactly, and is the
  * true gradient of the logits behind a log-softmax. Computed on the CPU in float64 (it reads the tensors).
  */
 export function ctcLoss(
@@ -232,7 +232,7 @@ export function ctcLoss(
   );
 }
 
-/** Runs {@link ctcSample} on every sample and reduces, with PyTorch's gradient attached to `x`. */
+/** Runs `ctcSample` on every sample and reduces, with PyTorch's gradient attached to `x`. */
 function ctcReduce(
   x: tf.Tensor,
   inLens: number[],
