@@ -153,7 +153,7 @@ export {
   type TensorReducer,
 } from "./plugins/collective";
 export type { Logger, RunStatus } from "./plugins/logger";
-export type { Precision } from "./plugins/precision";
+export { Precision } from "./plugins/precision";
 export {
   acceleratorRegistry,
   type KnownElsewhere,

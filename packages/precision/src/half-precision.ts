@@ -1,14 +1,4 @@
-import {
-  backward,
-  type HalfFormat,
-  type Module,
-  markHalf,
-  type Optimizer,
-  type ParameterSource,
-  type Precision,
-  precisionRegistry,
-  tf,
-} from "@fulmen/core";
+import { type HalfFormat, type Module, markHalf, type Optimizer, precisionRegistry, tf } from "@fulmen/core";
 import { bfloat16, float16 } from "./half/formats";
 import { HalfFormatPrecision } from "./half/half-format-precision";
 
@@ -18,7 +8,7 @@ import { HalfFormatPrecision } from "./half/half-format-precision";
  * weights), float inputs are rounded to half, every layer computes in half (float32 arithmetic, outputs and
  * gradients rounded), and the output comes back as float32 values. No loss scaling.
  */
-export class HalfPrecision extends HalfFormatPrecision implements Precision {
+export class HalfPrecision extends HalfFormatPrecision {
   readonly name: string;
 
   constructor(format: HalfFormat) {
@@ -26,30 +16,17 @@ export class HalfPrecision extends HalfFormatPrecision implements Precision {
     this.name = format.dtype === "float16" ? "16-true" : "bf16-true";
   }
 
-  convertModule<M extends Module>(module: M): M {
+  override convertModule<M extends Module>(module: M): M {
     for (const p of module.parameters()) this.roundParameter(p.data);
     return module;
   }
 
-  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
-    return backward(closure, params);
-  }
-
-  unscaleGradients(_optimizer: Optimizer): void {}
-
-  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
+  override optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
     // With a closure the optimizer runs it (LBFGS, maybe often); the parameters are rounded once, after the step.
-    if (closure === undefined) optimizer.step();
-    else optimizer.step(closure);
+    super.optimizerStep(optimizer, closure);
     for (const group of optimizer.paramGroups) for (const p of group.params) this.roundParameter(p.data);
     return true;
   }
-
-  stateDict(): Record<string, unknown> {
-    return {};
-  }
-
-  loadStateDict(_state: Record<string, unknown>): void {}
 
   private roundParameter(v: tf.Variable): void {
     tf.tidy(() => v.assign(this.format.round(v)));

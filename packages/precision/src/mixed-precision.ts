@@ -2,10 +2,8 @@ import {
   backward,
   FulmenError,
   type HalfFormat,
-  type Module,
   type Optimizer,
   type ParameterSource,
-  type Precision,
   precisionRegistry,
   tf,
 } from "@fulmen/core";
@@ -20,7 +18,7 @@ import { HalfFormatPrecision } from "./half/half-format-precision";
  * float32; gradients of half ops are half. `16-mixed` adds dynamic loss scaling (a GradScaler): the loss is
  * scaled for backward, gradients are unscaled before clipping, and steps whose gradients overflow are skipped.
  */
-export class MixedPrecision extends HalfFormatPrecision implements Precision {
+export class MixedPrecision extends HalfFormatPrecision {
   readonly name: string;
   private scalerInUse: GradScaler | null;
 
@@ -53,13 +51,9 @@ export class MixedPrecision extends HalfFormatPrecision implements Precision {
     this.scalerInUse = scaler;
   }
 
-  convertModule<M extends Module>(module: M): M {
-    return module;
-  }
-
-  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
+  override backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
     const scaler = this.scaler;
-    if (scaler === null) return backward(closure, params);
+    if (scaler === null) return super.backward(closure, params);
     const scale = scaler.getScale();
     const scaled = backward(() => scaler.scale(closure()), params);
     // The scale is a power of two, so dividing it out gives the loss exactly.
@@ -68,16 +62,12 @@ export class MixedPrecision extends HalfFormatPrecision implements Precision {
     return loss;
   }
 
-  unscaleGradients(optimizer: Optimizer): void {
+  override unscaleGradients(optimizer: Optimizer): void {
     this.scaler?.unscale_(optimizer);
   }
 
-  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
-    if (this.scaler === null) {
-      if (closure === undefined) optimizer.step();
-      else optimizer.step(closure);
-      return true;
-    }
+  override optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
+    if (this.scaler === null) return super.optimizerStep(optimizer, closure);
     // As Lightning's MixedPrecision and PyTorch's GradScaler: loss scaling unscales and checks the gradients once,
     // between one backward and the step, which an optimizer re-evaluating the loss inside its step cannot allow.
     if (optimizer.requiresClosure) {
@@ -95,11 +85,11 @@ export class MixedPrecision extends HalfFormatPrecision implements Precision {
     return taken;
   }
 
-  stateDict(): Record<string, unknown> {
+  override stateDict(): Record<string, unknown> {
     return this.scaler === null ? {} : { scaler: this.scaler.stateDict() };
   }
 
-  loadStateDict(state: Record<string, unknown>): void {
+  override loadStateDict(state: Record<string, unknown>): void {
     if (this.scaler !== null && state.scaler !== undefined)
       this.scaler.loadStateDict(state.scaler as GradScalerStateDict);
   }

@@ -1,45 +1,16 @@
-import {
-  backward,
-  type Module,
-  type Optimizer,
-  type ParameterSource,
-  type Precision,
-  precisionRegistry,
-  tf,
-} from "@fulmen/core";
+import { type Optimizer, Precision, precisionRegistry, tf } from "@fulmen/core";
 
 /**
  * float32 training that refuses to apply a step whose gradients hold NaN or infinity (a bad batch, a
- * exploding loss): the step is skipped and counted, and training goes on.
+ * exploding loss): the step is skipped and counted, and training goes on. Everything else is the `Precision`
+ * base class's float32 default: the plugin overrides only the step and the state it checkpoints.
  */
-export class NanGuardPrecision implements Precision {
+export class NanGuardPrecision extends Precision {
   readonly name = "32-true-nan-guard";
   /** How many optimizer steps were skipped. */
   skippedSteps = 0;
 
-  convertModule<M extends Module>(module: M): M {
-    return module;
-  }
-
-  convertInput(input: tf.Tensor): tf.Tensor {
-    return input;
-  }
-
-  convertOutput(output: tf.Tensor): tf.Tensor {
-    return output;
-  }
-
-  forwardContext<T>(fn: () => T): T {
-    return fn();
-  }
-
-  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
-    return backward(closure, params);
-  }
-
-  unscaleGradients(_optimizer: Optimizer): void {}
-
-  optimizerStep(optimizer: Optimizer): boolean {
+  override optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
     const grads = optimizer.paramGroups
       .flatMap((g) => g.params)
       .flatMap((p) => (p.grad === null ? [] : [p.grad]));
@@ -50,15 +21,14 @@ export class NanGuardPrecision implements Precision {
       this.skippedSteps += 1;
       return false;
     }
-    optimizer.step();
-    return true;
+    return super.optimizerStep(optimizer, closure);
   }
 
-  stateDict(): Record<string, unknown> {
+  override stateDict(): Record<string, unknown> {
     return { skippedSteps: this.skippedSteps };
   }
 
-  loadStateDict(state: Record<string, unknown>): void {
+  override loadStateDict(state: Record<string, unknown>): void {
     this.skippedSteps = Number(state.skippedSteps ?? 0);
   }
 }

@@ -1,24 +1,26 @@
-import { castToHalf, type HalfFormat, type tf, toFloat32, withAutocast } from "@fulmen/core";
+import { castToHalf, type HalfFormat, Precision, type tf, toFloat32, withAutocast } from "@fulmen/core";
 
 /**
  * What the half precisions share: float inputs are cast to the half format, outputs come back as float32
  * values, and the forward pass runs in an autocast region of the given mode.
  */
-export abstract class HalfFormatPrecision {
+export abstract class HalfFormatPrecision extends Precision {
   protected constructor(
     readonly format: HalfFormat,
     private readonly mode: "mixed" | "true",
-  ) {}
+  ) {
+    super();
+  }
 
-  convertInput(input: tf.Tensor): tf.Tensor {
+  override convertInput(input: tf.Tensor): tf.Tensor {
     return input.dtype === "float32" ? castToHalf(input, this.format) : input;
   }
 
-  convertOutput(output: tf.Tensor): tf.Tensor {
+  override convertOutput(output: tf.Tensor): tf.Tensor {
     return toFloat32(output);
   }
 
-  forwardContext<T>(fn: () => T): T {
+  override forwardContext<T>(fn: () => T): T {
     return withAutocast({ format: this.format, mode: this.mode }, fn);
   }
 }
