@@ -1,4 +1,4 @@
-import { processWide } from "../runtime/process-wide";
+import { processWide, withSetting } from "../runtime/process-wide";
 import { tf } from "../runtime/tfjs";
 
 /** The half-precision formats Fulmen emulates (tfjs has no 16-bit float dtype). */
@@ -33,13 +33,7 @@ const halfTensors = autocast.halfTensors;
 
 /** Runs `fn` with `state` as the active autocast region (nesting restores the outer one). */
 export function withAutocast<T>(state: AutocastState | null, fn: () => T): T {
-  const previous = autocast.active;
-  autocast.active = state;
-  try {
-    return fn();
-  } finally {
-    autocast.active = previous;
-  }
+  return withSetting(autocast, "active", state, fn);
 }
 
 /** The active autocast region, or null. */

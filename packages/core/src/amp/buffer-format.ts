@@ -1,4 +1,4 @@
-import { processWide } from "../runtime/process-wide";
+import { processWide, withSetting } from "../runtime/process-wide";
 import type { HalfFormat } from "./autocast";
 
 // The format buffers are stored in while a strategy's forward runs, once per process (the strategy sets it
@@ -10,13 +10,7 @@ const region = processWide("amp/buffer-format@1", () => ({ format: null as HalfF
  * `buffer_dtype` keeps buffers in that dtype; null: float32. Nesting restores the outer format.
  */
 export function withBufferFormat<T>(format: HalfFormat | null, fn: () => T): T {
-  const previous = region.format;
-  region.format = format;
-  try {
-    return fn();
-  } finally {
-    region.format = previous;
-  }
+  return withSetting(region, "format", format, fn);
 }
 
 /** The format buffer updates are rounded to right now (see {@link withBufferFormat}), or null. */

@@ -35,6 +35,25 @@ export function processWide<T>(key: string, create: () => T): T {
 }
 
 /**
+ * Runs `fn` with `holder[key]` set to `value`, restoring the previous value after (a region that nests, such as
+ * autocast's): the process-wide state of a region, set and undone in one place.
+ */
+export function withSetting<H extends object, K extends keyof H, T>(
+  holder: H,
+  key: K,
+  value: H[K],
+  fn: () => T,
+): T {
+  const previous = holder[key];
+  holder[key] = value;
+  try {
+    return fn();
+  } finally {
+    holder[key] = previous;
+  }
+}
+
+/**
  * Runs `fn` with `counter.depth` raised by one (restored however `fn` ends): the process-wide "inside such a
  * region" flags (deferred initialisation, materialisation, recomputation) nest this way.
  */
