@@ -85,7 +85,7 @@ void requireCrypto() {
     void* own = nullptr;
     if (::dladdr(reinterpret_cast<void*>(&requireCrypto), &self) != 0 && self.dli_fname != nullptr)
       own = ::dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-    for (const char* name : {"HMAC", "EVP_sha256", "RAND_bytes", "CRYPTO_memcmp"}) {
+    for (const char* name : {"HMAC", "EVP_sha256", "RAND_bytes", "CRYPTO_memcmp", "OPENSSL_thread_stop"}) {
       if (::dlsym(RTLD_DEFAULT, name) != nullptr) continue;
       if (own != nullptr && ::dlsym(own, name) != nullptr) continue;
       missing += (missing.empty() ? "" : ", ") + std::string(name);
@@ -103,6 +103,8 @@ void randomBytes(uint8_t* out, size_t size) {
   if (RAND_bytes(out, static_cast<int>(size)) != 1)
     throw std::runtime_error("OpenSSL could not generate random bytes for the rendezvous store's handshake");
 }
+
+void releaseThreadCrypto() { OPENSSL_thread_stop(); }
 
 bool readClientProof(int fd, const std::string& secret, PendingClient* client,
                      std::chrono::steady_clock::time_point deadline) {

@@ -52,6 +52,15 @@ void requireCrypto();
 /** Cryptographically random bytes; throws when the generator fails. */
 void randomBytes(uint8_t* out, size_t size);
 
+/**
+ * Frees the calling thread's OpenSSL state (its random generator and the exit handler that frees it), which the
+ * thread would otherwise free as it ends. A thread of this addon calls it once it is done with OpenSSL: OpenSSL's
+ * own cleanup at process exit (OPENSSL_cleanup, an atexit handler of Node's) assumes no other thread is using
+ * OpenSSL and frees every thread's state, so a thread ending at that moment (a store connection closed by a peer
+ * that just exited) would free the same memory twice. A thread that uses OpenSSL again later just gets new state.
+ */
+void releaseThreadCrypto();
+
 /** The store's half of a handshake in progress: what the client said, and both nonces. */
 struct PendingClient {
   Identity identity;

@@ -59,6 +59,12 @@ struct TcpStoreServer::State {
   std::set<int> claimedWrongWorld;
   uint64_t refusedProofs = 0;
   bool stopping = false;
+  // Every connection's thread until it is joined, by arrival; `finished` lists those whose serve() has returned
+  // (the accept loop joins them as it goes, the destructor joins the rest). Joined, never detached: a thread that
+  // had only said it was done could still be ending (running OpenSSL's thread-exit handler) when the process
+  // exits, and OpenSSL's cleanup at exit frees the same state under it (double free or corruption).
+  std::map<uint64_t, std::thread> threads;
+  std::vector<uint64_t> finished;
 };
 
 TcpStoreServer::TcpStoreServer(const StoreServerOptions& options) : state_(std::make_shared<State>()) {
@@ -92,18 +98,41 @@ TcpStoreServer::~TcpStoreServer() {
   ::shutdown(listenFd_, SHUT_RDWR);
   if (acceptThread_.joinable()) acceptThread_.join();
   ::close(listenFd_);
-  // The connections' threads are detached (each holds the state it needs), but every socket they wait on is shut
-  // down now: let them finish, so that none is still inside OpenSSL or this addon's code when the process goes on
-  // to exit. Bounded, in case one is descheduled for long.
-  std::unique_lock<std::mutex> lock(state_->mutex);
-  state_->changed.wait_for(lock, std::chrono::seconds(2),
-                           [this] { return state_->pending == 0 && state_->members == 0; });
+  // Every socket a connection's thread waits on is shut down and every waiting Get wakes on `stopping`: join them
+  // all, so that none is still running (inside OpenSSL's thread-exit handler, or this addon's code) when the
+  // process goes on to exit. No new thread starts: the accept thread has ended.
+  std::map<uint64_t, std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    threads.swap(state_->threads);
+    state_->finished.clear();
+  }
+  for (auto& entry : threads)
+    if (entry.second.joinable()) entry.second.join();
+}
+
+void TcpStoreServer::joinFinished() {
+  std::vector<std::thread> done;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    for (uint64_t arrival : state_->finished) {
+      auto found = state_->threads.find(arrival);
+      if (found == state_->threads.end()) continue;
+      done.push_back(std::move(found->second));
+      state_->threads.erase(found);
+    }
+    state_->finished.clear();
+  }
+  // They have returned from serve(): these joins are short.
+  for (auto& thread : done) thread.join();
 }
 
 void TcpStoreServer::acceptLoop() {
   for (;;) {
     int fd = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
     uint64_t arrival = 0;
+    // The threads of connections that ended since: joined here, so that they do not pile up over a long run.
+    joinFinished();
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -137,15 +166,21 @@ void TcpStoreServer::acceptLoop() {
       state_->waiting.emplace(arrival, fd);
       state_->pending++;
       state_->connections.insert(fd);
-    }
-    try {
-      std::thread(serve, state_, fd, arrival).detach();
-    } catch (const std::exception&) {
-      std::lock_guard<std::mutex> lock(state_->mutex);
-      state_->waiting.erase(arrival);
-      state_->pending--;
-      state_->connections.erase(fd);
-      ::close(fd);
+      // Started under the lock, so the thread is in `threads` before it can say it has finished.
+      try {
+        auto slot = state_->threads.emplace(arrival, std::thread()).first;
+        try {
+          slot->second = std::thread(serve, state_, fd, arrival);
+        } catch (...) {
+          state_->threads.erase(slot);
+          throw;
+        }
+      } catch (const std::exception&) {
+        state_->waiting.erase(arrival);
+        state_->pending--;
+        state_->connections.erase(fd);
+        ::close(fd);
+      }
     }
   }
 }
@@ -206,6 +241,9 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd, uint64_t arriva
       if (newConflict) state->changed.notify_all();
       if (member) {
         acceptClient(fd, state->secret, client);
+        // The handshake was this thread's last use of OpenSSL: free its OpenSSL state now, not when the thread
+        // ends, which for a member's connection is usually as the process exits (see releaseThreadCrypto).
+        releaseThreadCrypto();
         // A member's connection may rightly stay quiet for a whole training run.
         setSocketTimeout(fd, std::chrono::milliseconds(0));
         serveMember(state, fd, rank);
@@ -217,8 +255,10 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd, uint64_t arriva
     // A broken connection or a protocol violation ends this session like a closed one; nothing it claimed was
     // allocated, and the liveness record below tells the others when a rank's connection went away.
   }
+  releaseThreadCrypto();  // a refused or broken handshake's thread (a no-op where it was already released)
   {
     std::lock_guard<std::mutex> lock(state->mutex);
+    state->finished.push_back(arrival);
     if (member) {
       state->members--;
       state->claims[rank].open--;
@@ -229,7 +269,7 @@ void TcpStoreServer::serve(std::shared_ptr<State> state, int fd, uint64_t arriva
     state->connections.erase(fd);
     ::close(fd);
   }
-  // Waiters on a member's departure, and a stopping server waiting for every connection's thread to end.
+  // Waiters on a member's departure (awaitConflictHeard).
   state->changed.notify_all();
 }
 

@@ -64,6 +64,8 @@ class TcpStoreServer {
   void acceptLoop();
   static void serve(std::shared_ptr<State> state, int fd, uint64_t arrival);
   static void serveMember(const std::shared_ptr<State>& state, int fd, int rank);
+  /** Joins the threads of connections that have ended (the accept thread calls it between connections). */
+  void joinFinished();
 
   std::shared_ptr<State> state_;
   int listenFd_ = -1;

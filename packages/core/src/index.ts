@@ -164,7 +164,7 @@ export {
   precisionRegistry,
   strategyRegistry,
 } from "./plugins/registry";
-export type { ReduceOp, Strategy } from "./plugins/strategy";
+export { type ReduceOp, Strategy } from "./plugins/strategy";
 export { Generator, type GeneratorState } from "./random/generator";
 export { drawSeed, getDefaultGenerator, manualSeed, seedEverything } from "./random/seed";
 export {

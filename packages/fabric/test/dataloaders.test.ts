@@ -12,8 +12,12 @@ const xsOf = (loader: Iterable<unknown>) => {
 
 /** The view one rank of a two-process run has; its collectives are not needed here. */
 class SecondOfTwo extends SingleDeviceStrategy {
-  override readonly worldSize = 2;
-  override readonly globalRank = 1;
+  override get worldSize(): number {
+    return 2;
+  }
+  override get globalRank(): number {
+    return 1;
+  }
 }
 
 describe("fabric.setupDataloaders", () => {

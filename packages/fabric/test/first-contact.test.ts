@@ -117,8 +117,12 @@ describe("Fabric's data loader releases batches", () => {
 
   it("shards a TensorDataset on several processes through the batch-at-once path", async () => {
     class SecondOfTwo extends fabricPackage.SingleDeviceStrategy {
-      override readonly worldSize = 2;
-      override readonly globalRank = 1;
+      override get worldSize(): number {
+        return 2;
+      }
+      override get globalRank(): number {
+        return 1;
+      }
     }
     const fabric = new Fabric({ accelerator: "cpu", devices: 2, strategy: new SecondOfTwo() });
     const x = tf.tensor2d(

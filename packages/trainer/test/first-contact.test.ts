@@ -433,8 +433,12 @@ describe("Lightning's flags for features Fulmen leaves out", () => {
   it("useDistributedSampler false leaves each rank's loader as given", async () => {
     const { SingleDeviceStrategy } = await import("@fulmen/fabric");
     class SecondOfTwo extends SingleDeviceStrategy {
-      override readonly worldSize = 2;
-      override readonly globalRank = 1;
+      override get worldSize(): number {
+        return 2;
+      }
+      override get globalRank(): number {
+        return 1;
+      }
     }
     const batches = async (useDistributedSampler: boolean) => {
       let seen = 0;

@@ -87,7 +87,7 @@ export class DDPStrategy extends ParallelStrategy {
     return loss;
   }
 
-  noBackwardSync<T>(fn: () => T): T {
+  override noBackwardSync<T>(fn: () => T): T {
     const previous = this.syncGradients;
     this.syncGradients = false;
     let result: T;

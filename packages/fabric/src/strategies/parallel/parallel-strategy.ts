@@ -1,16 +1,10 @@
 import {
-  type Accelerator,
-  type CheckpointContents,
-  type CheckpointIO,
   type ClusterEnvironment,
   type Collective,
   FulmenError,
   type Module,
-  type Optimizer,
-  type ParameterSource,
-  type Precision,
   type ReduceOp,
-  type Strategy,
+  Strategy,
   type tf,
 } from "@fulmen/core";
 import { detectClusterEnvironment } from "../../environments/detect-environment";
@@ -37,20 +31,19 @@ export interface ParallelStrategyOptions {
  * `launch()`, the tensor and value collectives, rank-0 checkpoint writing, and teardown. Subclasses (DDP,
  * DeepSpeed, FSDP) add how modules, backward and optimizer steps are distributed.
  */
-export abstract class ParallelStrategy implements Strategy {
-  abstract readonly name: string;
+export abstract class ParallelStrategy extends Strategy {
+  abstract override readonly name: string;
   private environment: ClusterEnvironment | null;
   private devices = 1;
   private numNodes = 1;
-  private acceleratorPlugin: Accelerator | null = null;
-  private precisionPlugin: Precision | null = null;
   private collectiveHandle: Collective | null = null;
 
   constructor(private readonly parallelOptions: ParallelStrategyOptions = {}) {
+    super();
     this.environment = parallelOptions.clusterEnvironment ?? null;
   }
 
-  configureWorld(world: { devices: number; numNodes: number }): void {
+  override configureWorld(world: { devices: number; numNodes: number }): void {
     this.devices = world.devices;
     this.numNodes = world.numNodes;
     this.environment ??= detectClusterEnvironment(process.env, world.devices);
@@ -71,26 +64,22 @@ export abstract class ParallelStrategy implements Strategy {
     return this.environment;
   }
 
-  get worldSize(): number {
+  override get worldSize(): number {
     return this.devices * this.numNodes;
   }
 
-  get globalRank(): number {
+  override get globalRank(): number {
     const env = this.clusterEnvironment;
     return env.creatorIsExternal ? env.globalRank() : this.nodeRank * this.devices + this.localRank;
   }
 
-  get localRank(): number {
+  override get localRank(): number {
     const env = this.clusterEnvironment;
     return env.creatorIsExternal ? env.localRank() : 0;
   }
 
-  get nodeRank(): number {
+  override get nodeRank(): number {
     return this.clusterEnvironment.nodeRank();
-  }
-
-  get rootDevice(): string {
-    return `${this.acceleratorPlugin?.name ?? "cpu"}:${this.localRank}`;
   }
 
   /** The connected collective (after `launch()`). */
@@ -102,26 +91,7 @@ export abstract class ParallelStrategy implements Strategy {
     return this.collectiveHandle;
   }
 
-  /** The accelerator given to `connect()`, or null before. */
-  protected get accelerator(): Accelerator | null {
-    return this.acceleratorPlugin;
-  }
-
-  /** The precision given to `connect()`. */
-  protected get precision(): Precision {
-    if (this.precisionPlugin === null)
-      throw new FulmenError(
-        `The "${this.name}" strategy: connect() must be called with an accelerator and a precision first.`,
-      );
-    return this.precisionPlugin;
-  }
-
-  connect(accelerator: Accelerator, precision: Precision): void {
-    this.acceleratorPlugin = accelerator;
-    this.precisionPlugin = precision;
-  }
-
-  async launch(): Promise<void> {
+  override async launch(): Promise<void> {
     if (this.collectiveHandle !== null) return;
     const env = this.clusterEnvironment;
     if (!env.creatorIsExternal && this.devices > 1)
@@ -142,52 +112,26 @@ export abstract class ParallelStrategy implements Strategy {
   /** Called once the collective is connected, for what a subclass builds on it (DDP's gradient reducer). */
   protected onLaunched(_collective: Collective): void {}
 
-  abstract setupModule<M extends Module>(module: M): M;
+  abstract override setupModule<M extends Module>(module: M): M;
 
-  setupOptimizer<O extends Optimizer>(optimizer: O): O {
-    return optimizer;
-  }
-
-  /** Differentiates through the precision; subclasses synchronise the gradients afterwards. */
-  backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
-    return this.precision.backward(closure, params);
-  }
-
-  optimizerStep(optimizer: Optimizer, closure?: () => unknown): boolean {
-    // The closure goes on only when given, so precision plugins without the parameter are called as before.
-    return closure === undefined
-      ? this.precision.optimizerStep(optimizer)
-      : this.precision.optimizerStep(optimizer, closure);
-  }
-
-  allReduce(tensor: tf.Tensor, op: ReduceOp): tf.Tensor {
+  override allReduce(tensor: tf.Tensor, op: ReduceOp): tf.Tensor {
     return allReduceTensor(this.collective, tensor, op);
   }
 
-  allGather(tensor: tf.Tensor): tf.Tensor {
+  override allGather(tensor: tf.Tensor): tf.Tensor {
     return allGatherTensor(this.collective, tensor);
   }
 
-  broadcast<T>(value: T, src: number): T {
+  override broadcast<T>(value: T, src: number): T {
     return broadcastValue(this.collective, value, src);
   }
 
-  /** Rank 0 writes (every rank holds the same full state by the time this is called), then every rank waits. */
-  saveCheckpoint(contents: CheckpointContents, path: string, io: CheckpointIO): void {
-    if (this.globalRank === 0) io.save(contents, path);
-    this.barrier("saveCheckpoint");
-  }
-
-  loadCheckpoint(path: string, io: CheckpointIO): CheckpointContents {
-    return io.load(path);
-  }
-
-  barrier(_name?: string): void {
+  override barrier(_name?: string): void {
     this.collective.barrier();
   }
 
   /** Lets go of the strategy's state; the process group stays for later strategies (call destroyProcessGroup). */
-  teardown(): void {
+  override teardown(): void {
     this.collectiveHandle = null;
   }
 }

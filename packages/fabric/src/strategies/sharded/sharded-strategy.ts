@@ -191,7 +191,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
   }
 
   /** Sharded parameters: a module made under `initModule({ emptyInit: true })` is materialised unit by unit here. */
-  get materializesDeferred(): boolean {
+  override get materializesDeferred(): boolean {
     return this.plan.parameters;
   }
 
@@ -445,7 +445,10 @@ export abstract class ShardedStrategy extends DDPStrategy {
    * With `stateDictType: "sharded"`, encodes the state with each sharded tensor as this rank's part of it (no
    * gathering); {@link ShardedStrategy.saveCheckpoint} then writes a folder. Otherwise the ordinary encoding.
    */
-  encodeCheckpoint(state: Record<string, unknown>, filters: Record<string, StateFilter>): CheckpointContents {
+  override encodeCheckpoint(
+    state: Record<string, unknown>,
+    filters: Record<string, StateFilter>,
+  ): CheckpointContents {
     if (this.stateDictType !== "sharded") return encodeState(state, filters);
     const parts = new Map<tf.Tensor, { from: number; shape: number[]; optimizer?: boolean }>();
     const record = (tensor: tf.Tensor, from: number, shape: number[]) =>
@@ -608,7 +611,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
    * Clips by the global norm (or by value). Gradients held whole in the parameters (ZeRO-1, the same on every
    * rank) count once; gradient shards combine their partial norms across ranks with an all-reduce.
    */
-  clipGradients(
+  override clipGradients(
     module: Module,
     _optimizer: Optimizer,
     options: { maxNorm?: number; clipVal?: number; normType: number; errorIfNonfinite: boolean },
