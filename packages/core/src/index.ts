@@ -19,6 +19,7 @@ export {
   withAutocast,
 } from "./amp/autocast";
 export { currentBufferFormat, withBufferFormat } from "./amp/buffer-format";
+export { bfloat16, float16, halfFormat } from "./amp/half-formats";
 export {
   decodeHalf,
   encodeHalf,
@@ -31,6 +32,7 @@ export {
   roundFloat16,
   roundFloat16Array,
 } from "./amp/half-rounding";
+export { ensureRoundingKernels, ROUND_KERNELS } from "./amp/rounding-kernels";
 export { backward, type ParameterSource, toParameterList } from "./autograd/backward";
 export { type CheckpointOptions, checkpoint, isRecomputing } from "./autograd/checkpoint";
 export { deferParameterInit, Parameter, type ParameterOptions } from "./autograd/parameter";

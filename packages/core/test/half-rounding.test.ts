@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
+  bfloat16,
   decodeHalf,
   encodeHalf,
+  float16,
   float16Bits,
+  halfFormat,
   roundBfloat16,
   roundBfloat16Array,
   roundFloat16,
   roundFloat16Array,
+  tf,
 } from "../src/index";
 
 describe("half rounding", () => {
@@ -52,5 +56,18 @@ describe("half rounding", () => {
       expect(Array.from(decodeHalf(encodeHalf(values, dtype), dtype))).toEqual(Array.from(values).map(round));
     }
     expect(Array.from(encodeHalf([1, -1], "bfloat16"))).toEqual([0x3f80, 0xbf80]);
+  });
+});
+
+describe("core's half formats", () => {
+  it("round tensors with core's kernels, registered on demand for the backend in use (no precision package needed)", () => {
+    const x = tf.tensor1d([1 + 2 ** -12, 65519, 70000, -3.14159]);
+    const b = halfFormat("bfloat16").round(x);
+    const h = float16.round(x);
+    expect(Array.from(b.dataSync())).toEqual(Array.from(roundBfloat16Array(x.dataSync())));
+    expect(Array.from(h.dataSync())).toEqual([1, 65504, Infinity, -3.140625]);
+    expect(halfFormat("float16")).toBe(float16);
+    expect(bfloat16.dtype).toBe("bfloat16");
+    for (const t of [x, b, h]) t.dispose();
   });
 });

@@ -1,49 +1,12 @@
-import {
-  ROUND_BFLOAT16_KERNEL,
-  ROUND_FLOAT16_KERNEL,
-  roundBfloat16Array,
-  roundFloat16Array,
-  tf,
-} from "@fulmen/core";
+import { ensureRoundingKernels } from "@fulmen/core";
 
-/** Kernel names of the rounding ops (core's), registered for each tfjs backend Fulmen runs on. */
-export const ROUND_KERNELS = { bfloat16: ROUND_BFLOAT16_KERNEL, float16: ROUND_FLOAT16_KERNEL } as const;
-
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-interface SyncBackend {
-  readSync(dataId: object): ArrayLike<number>;
-  // The cpu backend names its output factory makeTensorInfo, the wasm backend makeOutput.
-  makeTensorInfo?(shape: number[], dtype: string, values: Float32Array): TensorInfo;
-  makeOutput?(shape: number[], dtype: string, memoryOffset: undefined, values: Float32Array): TensorInfo;
-}
-
-function roundingKernel(round: (values: ArrayLike<number>) => Float32Array) {
-  return ({ inputs, backend }: { inputs: Record<string, TensorInfo>; backend: unknown }) => {
-    const x = inputs.x!;
-    const b = backend as SyncBackend;
-    const values = round(b.readSync(x.dataId));
-    if (b.makeTensorInfo !== undefined) return b.makeTensorInfo(x.shape, "float32", values);
-    return b.makeOutput!(x.shape, "float32", undefined, values);
-  };
-}
+// Core's rounding kernels, re-exported under the names this package has always had.
+export { ROUND_KERNELS } from "@fulmen/core";
 
 /**
- * Registers the rounding kernels for a backend that reads synchronously (cpu, wasm). Each backend needs its own
- * registration because tfjs never borrows another backend's kernel.
+ * Registers core's rounding kernels for a backend that reads synchronously (cpu, wasm). Core's half formats
+ * register them on demand; this stays for callers that want them before the first rounding.
  */
 export function registerRoundingKernels(backendName: string): void {
-  for (const [kernelName, round] of [
-    [ROUND_KERNELS.bfloat16, roundBfloat16Array],
-    [ROUND_KERNELS.float16, roundFloat16Array],
-  ] as const) {
-    if (tf.getKernel(kernelName, backendName) === undefined) {
-      tf.registerKernel({
-        kernelName,
-        backendName,
-        kernelFunc: roundingKernel(round) as unknown as tf.KernelFunc,
-      });
-    }
-  }
+  ensureRoundingKernels(backendName);
 }
-
-registerRoundingKernels("cpu");

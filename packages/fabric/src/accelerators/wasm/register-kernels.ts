@@ -1,5 +1,4 @@
-import { tf } from "@fulmen/core";
-import { registerRoundingKernels } from "@fulmen/precision";
+import { ensureRoundingKernels, tf } from "@fulmen/core";
 import { fastBatchMatMul } from "./kernels/batch-mat-mul";
 import { conv2DBackpropFilter, conv2DBackpropInput } from "./kernels/conv2d-backprop";
 import { fastGatherV2 } from "./kernels/gather-rows";
@@ -29,6 +28,6 @@ export function registerWasmKernels(): void {
   replaceKernel("Conv2DBackpropInput", conv2DBackpropInput as unknown as tf.KernelFunc);
   replaceKernel("UnsortedSegmentSum", unsortedSegmentSum as unknown as tf.KernelFunc);
   replaceKernel("MaxPoolGrad", maxPoolGrad as unknown as tf.KernelFunc);
-  registerRoundingKernels("wasm");
+  ensureRoundingKernels("wasm");
   registered = true;
 }

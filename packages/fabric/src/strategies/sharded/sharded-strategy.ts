@@ -13,6 +13,7 @@ import {
   FulmenError,
   type HalfDtype,
   type HalfFormat,
+  halfFormat,
   hasDeferredParameters,
   type Module,
   markHalf,
@@ -32,7 +33,6 @@ import {
   withBufferFormat,
   writeShardedMetadata,
 } from "@fulmen/core";
-import { bfloat16, float16 } from "@fulmen/precision";
 import { DDPStrategy, type DDPStrategyOptions } from "../ddp/ddp-strategy";
 import type { GradientCompression } from "../ddp/gradient-reducer";
 import { verifySameModelOnEveryRank } from "../ddp/model-agreement";
@@ -295,7 +295,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const forward = Object.hasOwn(unit, "forward") ? (unit as { forward: unknown }).forward : undefined;
     const original = unit.forward.bind(unit) as (...args: unknown[]) => unknown;
     const anchor = this.anchor!;
-    const half = halfFormat(this.dtypes.param);
+    const half = formatOf(this.dtypes.param);
     Object.defineProperty(unit, "forward", {
       configurable: true,
       writable: true,
@@ -325,8 +325,8 @@ export abstract class ShardedStrategy extends DDPStrategy {
    * dtype. Units gather theirs in the param dtype themselves.
    */
   private wrapRoot(root: Module): void {
-    const param = halfFormat(this.dtypes.param);
-    const buffer = halfFormat(this.dtypes.buffer);
+    const param = formatOf(this.dtypes.param);
+    const buffer = formatOf(this.dtypes.buffer);
     if (param === null && buffer === null) return;
     const own = Object.hasOwn(root, "forward") ? (root as { forward: unknown }).forward : undefined;
     const original = root.forward.bind(root) as (...args: unknown[]) => unknown;
@@ -715,8 +715,8 @@ export abstract class ShardedStrategy extends DDPStrategy {
 }
 
 /** The half format of a dtype (null for float32). */
-function halfFormat(dtype: HalfDtype | null): HalfFormat | null {
-  return dtype === null ? null : dtype === "bfloat16" ? bfloat16 : float16;
+function formatOf(dtype: HalfDtype | null): HalfFormat | null {
+  return dtype === null ? null : halfFormat(dtype);
 }
 
 function numel(shape: number[]): number {
