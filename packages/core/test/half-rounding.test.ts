@@ -61,7 +61,7 @@ describe("half rounding", () => {
 
 describe("core's half formats", () => {
   it("round tensors with core's kernels, registered on demand for the backend in use (no precision package needed)", () => {
-    const x = tf.tensor1d([1 + 2 ** -12, 65519, 70000, -3.14159]);
+    const x = tf.tensor1d([1 + 2 ** -12, 65519, 70000, -3.1416]);
     const b = halfFormat("bfloat16").round(x);
     const h = float16.round(x);
     expect(Array.from(b.dataSync())).toEqual(Array.from(roundBfloat16Array(x.dataSync())));
