@@ -114,7 +114,7 @@ export class CudaAccelerator implements Accelerator {
         : null;
     const probe = probeCuda();
     if (probe === null || loadCudaEngine() === null)
-      return 'the GPU build of @fulmen/accelerator-cuda was not built (it needs the CUDA toolkit with nvcc in /usr/local/cuda when the package is installed; then pnpm rebuild @fulmen/accelerator-cuda). Use accelerator "host", its CPU build';
+      return 'the GPU build of @fulmen/accelerator-cuda was not built (it needs the CUDA toolkit with nvcc when the package is installed, found through CUDA_PATH, CUDA_HOME, nvcc on PATH or /usr/local/cuda; then pnpm rebuild @fulmen/accelerator-cuda). Use accelerator "host", its CPU build';
     if (probe.count === 0)
       return `no usable NVIDIA GPU (${probe.error ?? "the CUDA runtime found no device"}); ${
         probe.error?.startsWith("cudaErrorInsufficientDriver")

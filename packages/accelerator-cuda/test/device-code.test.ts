@@ -1,18 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-/** nvcc from $NVCC, the CUDA toolkit's usual place, or PATH; null where none is installed (CI's image). */
-function findNvcc(): string | null {
-  const candidates = [process.env.NVCC, "/usr/local/cuda/bin/nvcc"].filter((c): c is string => !!c);
-  for (const candidate of candidates) if (existsSync(candidate)) return candidate;
-  const which = spawnSync("sh", ["-c", "command -v nvcc"], { encoding: "utf8" });
-  return which.status === 0 && which.stdout.trim() !== "" ? which.stdout.trim() : null;
-}
-
-const nvcc = findNvcc();
+// The toolkit as binding.gyp finds it ($CUDA_PATH, $CUDA_HOME, nvcc on PATH, /usr/local/cuda), and the same
+// -gencode flags: null where none is installed (CI's image).
+const toolkit = require("../native/cuda-toolkit.cjs") as {
+  findCudaToolkit(): { home: string | null; nvcc: string | null };
+  gencodeFlags(nvcc: string): string[];
+};
+const nvcc = toolkit.findCudaToolkit().nvcc;
 const sources = join(__dirname, "../native/cuda");
 
 describe("the GPU build's device code", () => {
@@ -31,7 +29,7 @@ describe("the GPU build's device code", () => {
 
   // Only where a CUDA toolkit is installed: the device code must never rot, even before a GPU runs it.
   it.skipIf(nvcc === null)(
-    "nvcc compiles every kernel for sm_80 and sm_90 plus PTX, warnings as errors",
+    "nvcc compiles every kernel for the targeted GPUs this nvcc has (sm_70, sm_75, sm_80, sm_90) plus PTX, warnings as errors",
     () => {
       const out = mkdtempSync(join(tmpdir(), "fulmen-nvcc-"));
       try {
@@ -46,12 +44,7 @@ describe("the GPU build's device code", () => {
               "--fmad=false",
               "-Werror",
               "all-warnings",
-              "-gencode",
-              "arch=compute_80,code=sm_80",
-              "-gencode",
-              "arch=compute_90,code=sm_90",
-              "-gencode",
-              "arch=compute_90,code=compute_90",
+              ...toolkit.gencodeFlags(nvcc!),
               "-c",
               join(sources, file),
               "-o",

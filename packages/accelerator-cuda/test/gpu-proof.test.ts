@@ -4,9 +4,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { gypiSources } from "./native-unit-test";
 
 const root = join(__dirname, "..");
-const native = join(root, "native");
 
 /** Node's C headers: the system's (Debian's nodejs), beside this Node, or node-gyp's cache. */
 function nodeHeaders(): string | null {
@@ -120,24 +120,7 @@ describe("the GPU proof bundle", () => {
           "-DNAPI_CPP_EXCEPTIONS",
           `-I${join(root, napi)}`,
           `-I${headers}`,
-          ...[
-            "cuda_engine_addon.cc",
-            "device/device_napi.cc",
-            "device/device_napi_math.cc",
-            "device/device_napi_layers.cc",
-            "device/device_napi_movement.cc",
-            "cuda/cuda_engine.cc",
-            "cuda/cublas_loader.cc",
-            "emulation/cuda_emulation.cc",
-            "emulation/cublas_emulation.cc",
-            "emulation/elementwise_kernels.cc",
-            "emulation/data_kernels.cc",
-            "emulation/layer_norm_kernels.cc",
-            "emulation/movement_kernels.cc",
-            "emulation/conv_pool_kernels.cc",
-            "emulation/optimizer_kernels.cc",
-            "emulation/gemm_kernels.cc",
-          ].map((file) => join(native, file)),
+          ...gypiSources("emulation_sources", "device_napi_sources").map((file) => join(root, file)),
           "-o",
           addon,
           "-pthread",

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -32,4 +32,21 @@ export function runNativeUnitTest(source: string, alongside: string[] = []): num
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The native sources listed under `lists` in sources.gypi (the one list binding.gyp builds from), as paths
+ * relative to the package: for tests that build a variant of an addon themselves.
+ */
+export function gypiSources(...lists: string[]): string[] {
+  const text = readFileSync(join(__dirname, "../sources.gypi"), "utf8")
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("#"))
+    .join("\n");
+  const variables = (JSON.parse(text) as { variables: Record<string, string[]> }).variables;
+  return lists.flatMap((name) => {
+    const list = variables[name];
+    if (list === undefined) throw new Error(`sources.gypi has no list '${name}'`);
+    return list;
+  });
 }

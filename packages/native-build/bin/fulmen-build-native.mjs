@@ -29,6 +29,8 @@ function newestSource() {
     .map((f) => join(root, "native", String(f)))
     .filter((f) => statSync(f).isFile());
   sources.push(join(root, "binding.gyp"));
+  // The addon's lists of sources (sources.gypi and the like) count too.
+  for (const f of readdirSync(root)) if (f.endsWith(".gypi")) sources.push(join(root, f));
   return Math.max(...sources.map((f) => statSync(f).mtimeMs));
 }
 
