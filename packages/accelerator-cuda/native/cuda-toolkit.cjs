@@ -31,7 +31,12 @@ function nvccOnPath(env) {
 /** The toolkit folder and its nvcc (null where missing), from the environment `env`. */
 function findCudaToolkit(env = process.env) {
   const onPath = nvccOnPath(env);
-  const candidates = [env.CUDA_PATH, env.CUDA_HOME, onPath === null ? null : dirname(dirname(onPath)), "/usr/local/cuda"];
+  const candidates = [
+    env.CUDA_PATH,
+    env.CUDA_HOME,
+    onPath === null ? null : dirname(dirname(onPath)),
+    "/usr/local/cuda",
+  ];
   const home = candidates.find(usable) ?? null;
   if (home === null) return { home: null, nvcc: null };
   const nvcc = join(home, "bin", "nvcc");
@@ -45,7 +50,10 @@ const TARGETS = [70, 75, 80, 90];
  * nvcc's -gencode flags for the targets that `nvcc` supports (from `nvcc --list-gpu-arch`; all of them when
  * it cannot tell, before CUDA 11), plus PTX of the newest so that later GPUs compile it at load.
  */
-function gencodeFlags(nvcc, listArchitectures = () => execFileSync(nvcc, ["--list-gpu-arch"], { encoding: "utf8" })) {
+function gencodeFlags(
+  nvcc,
+  listArchitectures = () => execFileSync(nvcc, ["--list-gpu-arch"], { encoding: "utf8" }),
+) {
   let supported = TARGETS;
   try {
     const listed = new Set([...listArchitectures().matchAll(/compute_(\d+)/g)].map((m) => Number(m[1])));
