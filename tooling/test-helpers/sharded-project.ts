@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   copyFileSync,
   mkdirSync,
@@ -49,6 +50,11 @@ export interface RunConfig {
     mixedPrecision?: Record<string, string>;
   };
   devices: number;
+  /**
+   * Machines, simulated on this one: a process per node (NODE_RANK 0…numNodes-1, meeting at 127.0.0.1), each
+   * starting `devices` ranks. Default 1.
+   */
+  numNodes?: number;
   model?: "small" | "big";
   steps?: number;
   saveAt?: number;
@@ -90,13 +96,37 @@ export function shardedProject(packages: string[]) {
   for (const script of ["sharded-train.mjs", "sharded-fit.mjs"])
     copyFileSync(join(__dirname, script), join(folder, script));
   let runs = 0;
-  /** Runs a script of the project on real processes; it must succeed. */
-  const runScript = (args: string[], env: Record<string, string> = {}): void => {
-    const run = spawnSync(process.execPath, args, {
+  /**
+   * Runs a script of the project on real processes; it must succeed. With `numNodes` > 1, one launcher per
+   * simulated node, side by side, with NODE_RANK set and a common MASTER_ADDR and MASTER_PORT.
+   */
+  const runScript = (args: string[], env: Record<string, string> = {}, numNodes = 1): void => {
+    const nodes =
+      numNodes === 1
+        ? args
+        : [
+            "-e",
+            'const { spawn } = require("node:child_process"); let failed = 0, left = Number(process.env.NODES);' +
+              "for (let n = 0; n < Number(process.env.NODES); n++) spawn(process.execPath, process.argv.slice(1), " +
+              '{ stdio: "inherit", env: { ...process.env, NODE_RANK: String(n) } }).on("exit", (code) => {' +
+              "if (code !== 0) failed = code ?? 1; if (--left === 0) process.exit(failed); });",
+            ...args,
+          ];
+    const nodeEnv =
+      numNodes === 1
+        ? {}
+        : {
+            NODES: String(numNodes),
+            // What a user exports on every node of a multi-node job (see the store secret's docs).
+            FULMEN_STORE_SECRET: randomBytes(32).toString("hex"),
+            MASTER_ADDR: "127.0.0.1",
+            MASTER_PORT: String(20_000 + ((process.pid * 7 + runs * 13) % 20_000)),
+          };
+    const run = spawnSync(process.execPath, nodes, {
       encoding: "utf8",
       timeout: 120_000,
       cwd: folder,
-      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000", ...env },
+      env: { ...process.env, FULMEN_COLLECTIVE_TIMEOUT_MS: "60000", ...nodeEnv, ...env },
     });
     expect(run.status, run.stderr).toBe(0);
   };
@@ -107,8 +137,8 @@ export function shardedProject(packages: string[]) {
       const out = join(folder, `run-${runs++}.json`);
       const full = { model: "small", steps: 6, ...config, out };
       const { env, ...script } = full;
-      runScript([join(folder, "sharded-train.mjs"), JSON.stringify(script)], env);
-      return readRanks<RunSummary>(config.devices, (r) => `${out}.rank${r}`);
+      runScript([join(folder, "sharded-train.mjs"), JSON.stringify(script)], env, config.numNodes);
+      return readRanks<RunSummary>(config.devices * (config.numNodes ?? 1), (r) => `${out}.rank${r}`);
     },
     /**
      * Fits with the Trainer (`sharded-fit.mjs`) in `folder/name` and returns every rank's result; with `ckpt`,

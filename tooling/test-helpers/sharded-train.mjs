@@ -1,6 +1,6 @@
 // Sharded-strategy equivalence run, shared by the tests of @fulmen/strategy-deepspeed and @fulmen/strategy-fsdp
 // (copied into a temporary project whose node_modules holds the packages): `node sharded-train.mjs JSON` with
-// JSON {strategy, devices, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?,
+// JSON {strategy, devices, numNodes?, out, model, steps, saveAt?, resumeAt?, ckpt?, fsdp?, deepspeedConfig?, dropout?,
 // precision?, scaler?, emptyInit?, deepspeed? (DeepSpeedStrategy options), accelerator?, groups?,
 // checkGradientFormat?}. Every
 // global batch of 32 samples
@@ -83,6 +83,7 @@ async function makePrecision() {
 const fabric = new Fabric({
   accelerator: config.accelerator ?? "cpu",
   devices,
+  numNodes: config.numNodes ?? 1,
   strategy: await makeStrategy(),
   precision: await makePrecision(),
 });

@@ -16,8 +16,9 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import "@fulmen/accelerator-cuda";
-import { AdamW, manualSeed, nn, tf } from "@fulmen/core";
+import { AdamW, manualSeed, nn, type Strategy, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
+import { DeepSpeedStrategy } from "@fulmen/strategy-deepspeed";
 import { CharGpt } from "./gpt/char-gpt";
 
 const ACCELERATOR = process.env.BENCH_ACCELERATOR ?? "auto";
@@ -136,8 +137,15 @@ async function speedWorker(fabric: Fabric): Promise<SpeedResult> {
   return { stepMs: Math.max(...gather(fabric, median(times))), backend: fabric.accelerator.name };
 }
 
+/** Strategies the speed table compares that are not a registered name: ZeRO-3 with overlap_comm off. */
+const VARIANTS: Record<string, () => Strategy> = {
+  "deepspeed_stage_3 (overlap_comm false)": () =>
+    new DeepSpeedStrategy({ config: { zero_optimization: { stage: 3, overlap_comm: false } } }),
+};
+
 async function worker(config: WorkerConfig): Promise<void> {
-  const fabric = new Fabric({ accelerator: ACCELERATOR, devices: config.devices, strategy: config.strategy });
+  const strategy = VARIANTS[config.strategy]?.() ?? config.strategy;
+  const fabric = new Fabric({ accelerator: ACCELERATOR, devices: config.devices, strategy });
   await fabric.launch();
   const result = config.part === "memory" ? await memoryWorker(fabric) : await speedWorker(fabric);
   if (fabric.globalRank === 0) console.log(`RESULT ${JSON.stringify(result)}`);
@@ -201,7 +209,7 @@ async function main(): Promise<void> {
     );
   }
   if (PART !== "memory") {
-    const strategies = ["ddp", "fsdp", "deepspeed_stage_3", "deepspeed_stage_2"];
+    const strategies = ["ddp", "fsdp", "deepspeed_stage_3", ...Object.keys(VARIANTS), "deepspeed_stage_2"];
     const times = new Map<string, number[]>(strategies.map((s) => [s, []]));
     let backend = "";
     for (let round = 0; round < ROUNDS; round++) {

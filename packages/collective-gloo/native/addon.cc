@@ -1,9 +1,12 @@
 // The N-API surface: a `Group` class whose collectives come in a synchronous form (usable inside tfjs's
-// synchronous gradient code) and a Promise form that runs on a libuv worker and keeps the event loop free.
+// synchronous gradient code), a Promise form that runs on a libuv worker and keeps the event loop free, and a
+// started form: the collective runs on a thread of its own while JavaScript goes on computing, and the handle's
+// synchronous `wait()` joins it (what overlaps communication with tfjs's synchronous compute).
 #include <napi.h>
 
 #include <functional>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "group.h"
@@ -76,6 +79,19 @@ class CollectiveWorker : public Napi::AsyncWorker {
   std::vector<Napi::ObjectReference> held_;
 };
 
+/** A started collective: its thread, what it threw, and the arrays it touches (held until it is joined). */
+struct Started {
+  std::thread thread;
+  std::string error;
+  std::vector<Napi::ObjectReference> held;
+  ~Started() {
+    if (thread.joinable()) thread.join();
+  }
+};
+
+/** How a collective runs: now, on a libuv worker (a Promise), or started on its own thread (a handle). */
+enum class Mode { Sync, Promise, Start };
+
 class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -96,6 +112,19 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
 
   explicit GroupWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GroupWrap>(info) {
     auto o = info[0].As<Napi::Object>();
+    // A subgroup: { parent: Group, members: number[], name: string }.
+    if (o.Has("parent")) {
+      auto* parent = GroupWrap::Unwrap(o.Get("parent").As<Napi::Object>());
+      auto list = o.Get("members").As<Napi::Array>();
+      std::vector<int> members;
+      for (uint32_t i = 0; i < list.Length(); i++) members.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+      try {
+        group_ = std::make_shared<Group>(parent->group_, members, o.Get("name").As<Napi::String>().Utf8Value());
+      } catch (const std::exception& e) {
+        throw Napi::Error::New(info.Env(), e.what());
+      }
+      return;
+    }
     GroupOptions options;
     options.rank = o.Get("rank").As<Napi::Number>().Int32Value();
     options.worldSize = o.Get("worldSize").As<Napi::Number>().Int32Value();
@@ -118,10 +147,35 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
   }
 
  private:
-  /** Runs `body` now (sync) or on a worker (when the last argument is `true`), returning a Promise then. */
-  Napi::Value run(const Napi::CallbackInfo& info, bool async, std::function<void()> body,
+  /**
+   * Runs `body` now (sync), on a worker (the last argument `true`: returns a Promise) or on a thread of its own
+   * (the last argument `"start"`: returns `{ wait() }`, which joins it and throws what it threw).
+   */
+  Napi::Value run(const Napi::CallbackInfo& info, Mode mode, std::function<void()> body,
                   std::vector<Napi::Value> keepAlive) {
-    if (async) {
+    if (mode == Mode::Start) {
+      auto started = std::make_shared<Started>();
+      for (auto& value : keepAlive) started->held.push_back(Napi::Persistent(value.As<Napi::Object>()));
+      Started* raw = started.get();  // outlives the thread: ~Started joins it first
+      started->thread = std::thread([raw, body = std::move(body)] {
+        try {
+          body();
+        } catch (const std::exception& e) {
+          raw->error = e.what();
+          if (raw->error.empty()) raw->error = "the collective failed";
+        }
+      });
+      auto handle = Napi::Object::New(info.Env());
+      handle.Set("wait", Napi::Function::New(info.Env(), [started](const Napi::CallbackInfo& call) -> Napi::Value {
+                   if (started->thread.joinable()) started->thread.join();
+                   for (auto& ref : started->held) ref.Reset();
+                   started->held.clear();
+                   if (!started->error.empty()) throw Napi::Error::New(call.Env(), started->error);
+                   return call.Env().Undefined();
+                 }));
+      return handle;
+    }
+    if (mode == Mode::Promise) {
       auto* worker = new CollectiveWorker(info.Env(), std::move(body), std::move(keepAlive));
       auto promise = worker->promise();
       worker->Queue();
@@ -135,18 +189,20 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
     return info.Env().Undefined();
   }
 
-  static bool isAsync(const Napi::CallbackInfo& info, size_t index) {
-    return info.Length() > index && info[index].IsBoolean() && info[index].As<Napi::Boolean>().Value();
+  static Mode modeOf(const Napi::CallbackInfo& info, size_t index) {
+    if (info.Length() <= index) return Mode::Sync;
+    if (info[index].IsString() && info[index].As<Napi::String>().Utf8Value() == "start") return Mode::Start;
+    return info[index].IsBoolean() && info[index].As<Napi::Boolean>().Value() ? Mode::Promise : Mode::Sync;
   }
 
   Napi::Value connect(const Napi::CallbackInfo& info) {
     auto group = group_;
-    return run(info, false, [group] { group->connect(); }, {});
+    return run(info, Mode::Sync, [group] { group->connect(); }, {});
   }
 
   Napi::Value connectAsync(const Napi::CallbackInfo& info) {
     auto group = group_;
-    return run(info, true, [group] { group->connect(); }, {});
+    return run(info, Mode::Promise, [group] { group->connect(); }, {});
   }
 
   // allReduce(data, op, halfFormat, async)
@@ -156,7 +212,7 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
     auto group = group_;
     uint32_t tag = group->nextTag();
     return run(
-        info, isAsync(info, 3),
+        info, modeOf(info, 3),
         [group, v, op, tag] { group->guarded("allReduce", [&] { group->allReduce(v.data, v.count, v.type, op, tag); }); },
         {info[0]});
   }
@@ -170,7 +226,7 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
       throw Napi::RangeError::New(info.Env(), "allGather: the output must hold worldSize times the input");
     uint32_t tag = group->nextTag();
     return run(
-        info, isAsync(info, 2),
+        info, modeOf(info, 2),
         [group, in, out, tag] { group->guarded("allGather", [&] { group->allGather(in.data, out.data, in.bytes, tag); }); },
         {info[0], info[1]});
   }
@@ -185,7 +241,7 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
       throw Napi::RangeError::New(info.Env(), "reduceScatter: the input must hold worldSize times the output");
     uint32_t tag = group->nextTag();
     return run(
-        info, isAsync(info, 4),
+        info, modeOf(info, 4),
         [group, in, out, op, tag] {
           group->guarded("reduceScatter", [&] { group->reduceScatter(in.data, out.data, out.count, in.type, op, tag); });
         },
@@ -199,7 +255,7 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
     auto group = group_;
     uint32_t tag = group->nextTag();
     return run(
-        info, isAsync(info, 2),
+        info, modeOf(info, 2),
         [group, v, root, tag] { group->guarded("broadcast", [&] { group->broadcast(v.data, v.bytes, root, tag); }); },
         {info[0]});
   }
@@ -209,7 +265,7 @@ class GroupWrap : public Napi::ObjectWrap<GroupWrap> {
     auto group = group_;
     uint32_t tag = group->nextTag();
     return run(
-        info, isAsync(info, 0), [group, tag] { group->guarded("barrier", [&] { group->barrier(tag); }); }, {});
+        info, modeOf(info, 0), [group, tag] { group->guarded("barrier", [&] { group->barrier(tag); }); }, {});
   }
 
   Napi::Value close(const Napi::CallbackInfo& info) {

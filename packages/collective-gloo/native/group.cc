@@ -96,9 +96,45 @@ Group::Group(GroupOptions options) : options_(std::move(options)) {
                                 std::to_string(options_.worldSize));
 }
 
+Group::Group(std::shared_ptr<Group> parent, std::vector<int> members, const std::string& name)
+    : options_(parent->options_), parent_(std::move(parent)), members_(std::move(members)) {
+  if (!parent_->context_) throw std::invalid_argument("a subgroup needs a connected parent group");
+  if (name.empty()) throw std::invalid_argument("a subgroup needs a name");
+  std::vector<int> sorted = members_;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted.empty() || std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || sorted.front() < 0 ||
+      sorted.back() >= parent_->worldSize())
+    throw std::invalid_argument("subgroup members must be distinct ranks of the parent group (0 to " +
+                                std::to_string(parent_->worldSize() - 1) + ")");
+  auto mine = std::find(members_.begin(), members_.end(), parent_->rank());
+  if (mine == members_.end())
+    throw std::invalid_argument("rank " + std::to_string(parent_->rank()) + " is not a member of subgroup " + name);
+  options_.rank = static_cast<int>(mine - members_.begin());
+  options_.worldSize = static_cast<int>(members_.size());
+  options_.prefix = name;
+  attr_ = parent_->attr_;
+}
+
 Group::~Group() { close(); }
 
 void Group::connect() {
+  if (parent_) {
+    // A subgroup meets through its parent's store, under its own prefix, on a transport device of its own.
+    tcpStore_ = parent_->tcpStore_;
+    auto parentStore = parent_->store_;
+    auto prefixed = std::make_shared<gloo::rendezvous::PrefixStore>(options_.prefix, *parentStore);
+    store_ = std::shared_ptr<gloo::rendezvous::Store>(prefixed.get(), [parentStore, prefixed](auto*) {});
+    auto context = std::make_shared<gloo::rendezvous::Context>(options_.rank, options_.worldSize);
+    context->setTimeout(options_.timeout);
+    auto device = gloo::transport::tcp::CreateDevice(attr_);
+    try {
+      context->connectFullMesh(*store_, device);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("subgroup rendezvous failed on " + describeRank() + ": " + e.what());
+    }
+    context_ = context;
+    return;
+  }
   if (options_.storeKind == "tcp") {
     if (options_.rank == 0) {
       StoreServerOptions server;
@@ -137,6 +173,7 @@ void Group::connect() {
   } else {
     attr.hostname = "127.0.0.1";
   }
+  attr_ = attr;
   auto device = gloo::transport::tcp::CreateDevice(attr);
   auto context = std::make_shared<gloo::rendezvous::Context>(options_.rank, options_.worldSize);
   context->setTimeout(options_.timeout);
@@ -182,6 +219,14 @@ void Group::close() {
   store_.reset();
   tcpStore_.reset();
   server_.reset();
+  parent_.reset();
+}
+
+std::string Group::describeRank() const {
+  std::string rank = "rank " + std::to_string(globalRank());
+  if (!parent_) return rank + " of " + std::to_string(options_.worldSize);
+  return rank + " (rank " + std::to_string(options_.rank) + " of a subgroup of " + std::to_string(options_.worldSize) +
+         ")";
 }
 
 void Group::allReduce(void* data, size_t count, DType type, ReduceOp op, uint32_t tag) {
@@ -277,6 +322,12 @@ void Group::barrier(uint32_t tag) {
   gloo::barrier(opts);
 }
 
+bool Group::isMember(int global) const {
+  for (int r = 0; r < options_.worldSize; r++)
+    if (globalRank(r) == global) return true;
+  return false;
+}
+
 std::string Group::diagnosePeers() {
   if (!tcpStore_) return "the file store keeps no liveness record; check the other ranks' output";
   // The store notices a dead peer's closed connection a moment after Gloo does: ask a few times.
@@ -292,7 +343,7 @@ std::string Group::diagnosePeers() {
     std::ostringstream culprits;
     int found = 0;
     for (const auto& r : report) {
-      if (r.rank == options_.rank || r.reportedFailure) continue;
+      if (r.rank == globalRank() || r.reportedFailure || !isMember(r.rank)) continue;
       if (r.connectionClosed) {
         culprits << (found++ ? "; " : "") << "rank " << r.rank << " is gone (its process ended or lost its network)";
       } else if (r.msSinceHeartbeat > kHungAfterMs) {
@@ -302,7 +353,7 @@ std::string Group::diagnosePeers() {
     }
     if (found > 0) return culprits.str();
     if (storeGone)
-      return options_.rank == 0 ? "the rendezvous store does not answer"
+      return hostsStore() ? "the rendezvous store does not answer"
                                 : "rank 0 is gone or hung: the rendezvous store it hosts does not answer";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -324,7 +375,8 @@ void Group::awaitSurvivorsDiagnosis() {
     }
     bool settled = true;
     for (const auto& r : report)
-      if (r.rank != options_.rank && !r.reportedFailure && !r.connectionClosed && r.msSinceHeartbeat <= kHungAfterMs)
+      if (r.rank != globalRank() && isMember(r.rank) && !r.reportedFailure && !r.connectionClosed &&
+          r.msSinceHeartbeat <= kHungAfterMs)
         settled = false;
     if (settled) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -333,14 +385,14 @@ void Group::awaitSurvivorsDiagnosis() {
 
 void Group::fail(const char* operation, const std::string& cause) {
   std::lock_guard<std::mutex> lock(failMutex_);
-  std::string message = std::string("Gloo ") + operation + " failed on rank " + std::to_string(options_.rank) +
-                        " of " + std::to_string(options_.worldSize) + ": " + diagnosePeers() + ". Cause: " + cause +
+  std::string message = std::string("Gloo ") + operation + " failed on " + describeRank() + ": " + diagnosePeers() +
+                        ". Cause: " + cause +
                         ". The process group cannot be used after this; end the run and resume from the last "
                         "checkpoint.";
   // Reported after the diagnosis: the report tells rank 0 this rank no longer needs the store, and tells the
   // others that this rank's closing connection (when its process ends) is not a culprit.
   if (tcpStore_) tcpStore_->reportFailure(std::chrono::milliseconds(500));
-  if (options_.rank == 0 && tcpStore_) awaitSurvivorsDiagnosis();
+  if (hostsStore() && tcpStore_) awaitSurvivorsDiagnosis();
   brokenMessage_ = "This process group failed earlier and cannot be used: " + message;
   broken_ = true;
   throw std::runtime_error(message);

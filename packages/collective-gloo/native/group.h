@@ -5,12 +5,14 @@
 
 #include <gloo/context.h>
 #include <gloo/rendezvous/store.h>
+#include <gloo/transport/tcp/attr.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "half.h"
 #include "tcp_store.h"
@@ -38,11 +40,19 @@ struct GroupOptions {
 class Group {
  public:
   explicit Group(GroupOptions options);
+  /**
+   * A subgroup of `parent` (connected) made of the ranks `members` (parent ranks, in the subgroup's rank order),
+   * meeting through the parent's store under `name`, which every member gives the same and no other subgroup of
+   * the parent uses. This process must be one of the members.
+   */
+  Group(std::shared_ptr<Group> parent, std::vector<int> members, const std::string& name);
   ~Group();
 
   /** Meets every rank through the store and connects the full mesh; blocks until all joined or timeout. */
   void connect();
   int rank() const { return options_.rank; }
+  /** This process's rank in the whole job (the root group's rank), for messages and liveness. */
+  int globalRank() const { return parent_ ? parent_->globalRank(members_[options_.rank]) : options_.rank; }
   int worldSize() const { return options_.worldSize; }
   int storePort() const { return storePort_; }
   /** The numeric address rank 0's store listens on; empty on other ranks. */
@@ -70,6 +80,14 @@ class Group {
 
  private:
   [[noreturn]] void fail(const char* operation, const std::string& cause);
+  /** The job-wide rank of this group's rank `rank`. */
+  int globalRank(int rank) const { return parent_ ? parent_->globalRank(members_[rank]) : rank; }
+  /** Whether the job-wide rank `global` belongs to this group. */
+  bool isMember(int global) const;
+  /** Whether this process hosts the root group's store (rank 0 of the job). */
+  bool hostsStore() const { return server_ != nullptr || (parent_ && parent_->hostsStore()); }
+  /** What a failure message calls this process: its rank, and its place in a subgroup. */
+  std::string describeRank() const;
   std::string diagnosePeers();
   void checkWorldSizeThroughStore();
   void awaitSurvivorsDiagnosis();
@@ -79,6 +97,11 @@ class Group {
   std::shared_ptr<TcpStoreClient> tcpStore_;
   std::shared_ptr<gloo::rendezvous::Store> store_;
   std::shared_ptr<gloo::Context> context_;
+  gloo::transport::tcp::attr attr_;
+  // A subgroup's parent (kept alive: its store carries the subgroup's rendezvous) and the parent ranks of the
+  // subgroup's ranks; none for the root group.
+  std::shared_ptr<Group> parent_;
+  std::vector<int> members_;
   int storePort_ = 0;
   std::atomic<uint32_t> tag_{1};
   std::atomic<bool> broken_{false};

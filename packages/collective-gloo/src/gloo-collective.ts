@@ -6,8 +6,9 @@ import {
   type ReduceOp,
   type ReduceOptions,
   type ReducibleData,
+  type StartedCollective,
 } from "@fulmen/core";
-import { loadGloo, type NativeGroup, type NativeGroupOptions } from "./native-binding";
+import { loadGloo, type NativeGroup, type NativeGroupOptions, type NativeStarted } from "./native-binding";
 import { resolveStoreAccess } from "./store-access";
 
 const REDUCE_OPS: readonly ReduceOp[] = ["sum", "mean", "max", "min"];
@@ -62,6 +63,10 @@ export interface GlooCollectiveOptions extends CollectiveOptions {
 export class GlooCollective implements Collective {
   private closed = false;
   private inFlight = 0;
+  /** How many times this group was split: each split's subgroups meet under their own names. */
+  private splits = 0;
+  /** Subgroups split off this group, closed with it. */
+  private readonly children: GlooCollective[] = [];
 
   private constructor(
     private readonly group: NativeGroup,
@@ -135,6 +140,21 @@ export class GlooCollective implements Collective {
     return out;
   }
 
+  allGatherStart<T extends CollectiveData>(data: T): StartedCollective<T> {
+    const out = this.gatherOutput(data);
+    return this.started(this.group.allGather(data, out, "start") as NativeStarted, out);
+  }
+
+  reduceScatterStart<T extends ReducibleData>(
+    data: T,
+    op: ReduceOp,
+    options?: ReduceOptions,
+  ): StartedCollective<T> {
+    const half = this.prepareReduce(data, op, options, "reduceScatterStart");
+    const out = this.scatterOutput(data);
+    return this.started(this.group.reduceScatter(data, out, op, half, "start") as NativeStarted, out);
+  }
+
   reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): T {
     const half = this.prepareReduce(data, op, options, "reduceScatter");
     const out = this.scatterOutput(data);
@@ -173,12 +193,45 @@ export class GlooCollective implements Collective {
     return this.async(this.group.barrier(true) as Promise<void>);
   }
 
+  /**
+   * Splits this group into subgroups (MPI's `Comm_split`; what PyTorch's `new_subgroups_by_enumeration` makes):
+   * every rank calls it, in the same order, with its `color`; the ranks with the same color form one subgroup,
+   * ranked in their order here. Resolves to this rank's subgroup, connected (its own connections, meeting
+   * through this group's store). Closing this group closes its subgroups.
+   */
+  async split(color: number): Promise<GlooCollective> {
+    this.checkOpen("split");
+    if (!Number.isInteger(color) || color < 0)
+      throw new FulmenError(`split: the color must be a non-negative integer, got ${color}.`);
+    const colors = this.allGather(Int32Array.of(color));
+    const members = [...colors.keys()].filter((r) => colors[r] === color);
+    const name = `split${this.splits++}/color${color}`;
+    let group: NativeGroup;
+    try {
+      group = new (loadGloo().Group)({ parent: this.group, members, name });
+    } catch (error) {
+      rethrow(error);
+    }
+    try {
+      await group.connectAsync();
+    } catch (error) {
+      group.close();
+      throw new FulmenError(
+        `Gloo could not connect rank ${this.rank}'s subgroup of ranks [${members.join(", ")}]: ${(error as Error).message}`,
+      );
+    }
+    const child = new GlooCollective(group, members.indexOf(this.rank), members.length);
+    this.children.push(child);
+    return child;
+  }
+
   close(): void {
     if (this.closed) return;
     if (this.inFlight > 0)
       throw new FulmenError(
         `Gloo: close() with ${this.inFlight} asynchronous operation(s) running; await them first.`,
       );
+    for (const child of this.children) child.close();
     this.closed = true;
     this.group.close();
   }
@@ -225,6 +278,22 @@ export class GlooCollective implements Collective {
     } catch (error) {
       rethrow(error);
     }
+  }
+
+  /** A started collective's handle: counted in flight (close refuses) until waited for. */
+  private started<T>(native: NativeStarted, out: T): StartedCollective<T> {
+    this.inFlight++;
+    let done = false;
+    return {
+      wait: () => {
+        if (!done) {
+          done = true;
+          this.inFlight--;
+          this.sync(() => native.wait());
+        }
+        return out;
+      },
+    };
   }
 
   private async async(promise: Promise<void>): Promise<void> {

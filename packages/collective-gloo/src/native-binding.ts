@@ -4,7 +4,18 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FulmenError, type ReduceOp } from "@fulmen/core";
 
-/** What the native `Group` class offers (see native/addon.cc); `async` true returns a Promise. */
+/**
+ * How a native collective runs: `false` now, `true` on a libuv worker (returns a Promise), `"start"` on a thread
+ * of its own (returns a {@link NativeStarted}).
+ */
+export type NativeMode = boolean | "start";
+
+/** A collective the addon started on a thread of its own; `wait()` joins it and throws what it threw. */
+export interface NativeStarted {
+  wait(): void;
+}
+
+/** What the native `Group` class offers (see native/addon.cc), each collective in a {@link NativeMode}. */
 export interface NativeGroup {
   connect(): void;
   connectAsync(): Promise<void>;
@@ -14,14 +25,18 @@ export interface NativeGroup {
     halfFormat: string | undefined,
     async: boolean,
   ): Promise<void> | void;
-  allGather(input: ArrayBufferView, output: ArrayBufferView, async: boolean): Promise<void> | void;
+  allGather(
+    input: ArrayBufferView,
+    output: ArrayBufferView,
+    mode: NativeMode,
+  ): Promise<void> | NativeStarted | void;
   reduceScatter(
     input: ArrayBufferView,
     output: ArrayBufferView,
     op: ReduceOp,
     halfFormat: string | undefined,
-    async: boolean,
-  ): Promise<void> | void;
+    mode: NativeMode,
+  ): Promise<void> | NativeStarted | void;
   broadcast(data: ArrayBufferView, root: number, async: boolean): Promise<void> | void;
   barrier(async: boolean): Promise<void> | void;
   close(): void;
@@ -47,9 +62,19 @@ export interface NativeGroupOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A subgroup's constructor options: a connected parent group, the parent ranks that form the subgroup (in the
+ * subgroup's rank order; this process among them) and a name no other subgroup of the parent uses.
+ */
+export interface NativeSubgroupOptions {
+  parent: NativeGroup;
+  members: number[];
+  name: string;
+}
+
 /** The Gloo addon as loaded: its process-group class. */
 export interface NativeModule {
-  Group: new (options: NativeGroupOptions) => NativeGroup;
+  Group: new (options: NativeGroupOptions | NativeSubgroupOptions) => NativeGroup;
 }
 
 // dist/index.js and src/native-binding.ts both sit one level below the package root.

@@ -25,7 +25,7 @@ function halfSum(values: number[][], format: "float16" | "bfloat16"): number[] {
 
 describe("Gloo collectives across real processes", () => {
   for (const world of [2, 3]) {
-    it(`computes every collective like PyTorch's gloo with ${world} ranks`, async () => {
+    it(`computes every collective like PyTorch's gloo with ${world} ranks (synchronous, Promise and started forms)`, async () => {
       const results = await runOps(world);
       const ranksSum = (world * (world - 1)) / 2;
       const expectedSum = Array.from({ length: 5 }, (_, i) =>
@@ -49,6 +49,10 @@ describe("Gloo collectives across real processes", () => {
         expect(out.asyncGather).toEqual(Array.from({ length: world }, (_, r) => r));
         expect(out.asyncReduceScatter).toEqual([ranksSum]);
         expect(out.asyncBroadcast).toEqual([0, 0, 0]);
+        expect(out.startedGather).toEqual(Array.from({ length: world }, (_, r) => 2 * r));
+        expect(out.startedScatter).toEqual([world * rank + ranksSum]);
+        expect(out.startedMid).toBe(world);
+        expect(out.startedWaitAgain).toEqual(out.startedGather);
         // A synchronous collective would have frozen the 1 ms timer; on a worker thread it kept firing.
         expect(out.asyncTicks as number).toBeGreaterThanOrEqual(3);
         const errors = out.errors as string[];
@@ -74,11 +78,60 @@ describe("Gloo collectives across real processes", () => {
   }
 });
 
+describe("subgroups (split)", () => {
+  it("4 ranks split two ways: each subgroup reduces, gathers and scatters among its own ranks, beside the whole group", async () => {
+    const port = await freePort();
+    const ranks = Array.from({ length: 4 }, (_, r) =>
+      startRank(WORKER, [String(r), "4", String(port), "split"]),
+    );
+    const codes = await Promise.all(ranks.map((r) => r.exited));
+    for (const [r, code] of codes.entries()) expect(code, `rank ${r}: ${ranks[r]!.stderr}`).toBe(0);
+    for (const [rank, process] of ranks.entries()) {
+      const out = process.lines[0] as Record<string, unknown>;
+      const first = 2 * Math.floor(rank / 2);
+      expect(out.nodeRank).toBe(rank % 2);
+      expect(out.nodeSize).toBe(2);
+      expect(out.replicaRank).toBe(Math.floor(rank / 2));
+      expect(out.nodeSum).toEqual([2 * first + 1, 10 * (2 * first + 1)]);
+      expect(out.replicaSum).toEqual([2 * (rank % 2) + 2]);
+      expect(out.nodeGather).toEqual([first, first + 1]);
+      // Replicas r and r + 2 average [r, r + 1] and [r + 2, r + 3]; each keeps its half.
+      expect(out.replicaScatter).toEqual([(rank % 2) + 1 + Math.floor(rank / 2)]);
+      expect(out.replicaGatherAsync).toEqual([rank % 2, (rank % 2) + 2]);
+      expect(out.wholeSum).toBe(4);
+      expect(out.errors).toEqual([
+        expect.stringMatching(/color must be a non-negative integer, got -1/),
+        expect.stringMatching(/color must be a non-negative integer, got 0.5/),
+      ]);
+      expect(out.closedChild).toMatch(/closed/);
+    }
+  });
+
+  it("a dead member of a subgroup is named by its job-wide rank", async () => {
+    const port = await freePort();
+    const ranks = Array.from({ length: 4 }, (_, r) =>
+      startRank(WORKER, [String(r), "4", String(port), "split-fault", "20000"]),
+    );
+    try {
+      await Promise.all(ranks.map((r) => r.waitFor((l) => "ready" in l)));
+      await new Promise((r) => setTimeout(r, 300));
+      ranks[3]!.child.kill("SIGKILL");
+      expect(await ranks[2]!.exited).toBe(3);
+      const failure = ranks[2]!.lines.find((l) => "error" in (l as object)) as { error: string };
+      expect(failure.error).toMatch(
+        /Gloo allReduce failed on rank 2 \(rank 0 of a subgroup of 2\): rank 3 is gone/,
+      );
+    } finally {
+      for (const r of ranks) r.child.kill("SIGKILL");
+    }
+  });
+});
+
 describe("a dead or stopped peer", () => {
-  async function startFaultRun(world: number, timeoutMs: number) {
+  async function startFaultRun(world: number, timeoutMs: number, scenario = "fault") {
     const port = await freePort();
     const ranks = Array.from({ length: world }, (_, r) =>
-      startRank(WORKER, [String(r), String(world), String(port), "fault", String(timeoutMs)]),
+      startRank(WORKER, [String(r), String(world), String(port), scenario, String(timeoutMs)]),
     );
     await Promise.all(ranks.map((r) => r.waitFor((l) => "ready" in l)));
     await new Promise((r) => setTimeout(r, 300));
@@ -92,6 +145,16 @@ describe("a dead or stopped peer", () => {
       expect(await survivor.exited).toBe(3);
       const failure = survivor.lines.find((l) => "error" in (l as object)) as { error: string };
       expect(failure.error).toMatch(/Gloo allReduce failed on rank [01] of 3: rank 2 is gone/);
+    }
+  });
+
+  it("kill -9 of a rank during a started collective: wait() throws on every other rank, naming it", async () => {
+    const ranks = await startFaultRun(3, 20_000, "fault-started");
+    ranks[2]!.child.kill("SIGKILL");
+    for (const survivor of ranks.slice(0, 2)) {
+      expect(await survivor.exited).toBe(3);
+      const failure = survivor.lines.find((l) => "error" in (l as object)) as { error: string };
+      expect(failure.error).toMatch(/Gloo allGather failed on rank [01] of 3: rank 2 is gone/);
     }
   });
 

@@ -152,6 +152,7 @@ export {
   type ReduceOptions,
   type ReducibleData,
   SingleProcessCollective,
+  type StartedCollective,
   type TensorReducer,
 } from "./plugins/collective";
 export type { Logger, RunStatus } from "./plugins/logger";

@@ -29,6 +29,86 @@ function unit(collective: Collective, values: number[]): FlatParameter {
   return flat;
 }
 
+/**
+ * {@link fakeCollective} that can also start an all-gather in the background: records when each gather starts
+ * and when it is waited for ("start:<first value>", "wait:<first value>").
+ */
+function startingCollective(): Collective & { calls: number; events: string[] } {
+  const base = fakeCollective();
+  const events: string[] = [];
+  const collective = Object.assign(base, {
+    events,
+    allGatherStart(data: Float32Array) {
+      events.push(`start:${data[0]}`);
+      const out = base.allGather(data);
+      return {
+        wait: () => {
+          events.push(`wait:${data[0]}`);
+          return out;
+        },
+      };
+    },
+  });
+  return collective as unknown as Collective & { calls: number; events: string[] };
+}
+
+describe("GatherPrefetch with a collective that starts gathers in the background", () => {
+  it("starts the next unit's gather before this unit computes and waits for it only when that unit asks; the same values", () => {
+    const collective = startingCollective();
+    const [a, b, c] = [unit(collective, [1, 2]), unit(collective, [3, 4, 5]), unit(collective, [6, 7])];
+    const prefetch = new GatherPrefetch(collective);
+    const plain = new GatherPrefetch(fakeCollective(), false);
+    const pass = (p: GatherPrefetch) => [
+      Array.from(p.forForward(a)),
+      Array.from(p.forForward(b)),
+      Array.from(p.forForward(c)),
+      Array.from(p.forBackward(c)),
+      Array.from(p.forBackward(b)),
+      Array.from(p.forBackward(a)),
+    ];
+    const expected = pass(plain);
+    plain.endStep();
+    expect(pass(prefetch)).toEqual(expected);
+    prefetch.endStep();
+    expect(collective.events).toEqual([]); // the first step learns the order
+    const second = pass(prefetch);
+    expect(second).toEqual(expected);
+    // Forward: a gathered at once and b started, b waited for at its turn and c started, c waited for. Backward
+    // (units in reverse): c gathered at once and b started, b waited for and a started, a waited for.
+    expect(collective.events).toEqual([
+      "start:3",
+      "wait:3",
+      "start:6",
+      "wait:6",
+      "start:3",
+      "wait:3",
+      "start:1",
+      "wait:1",
+    ]);
+    prefetch.endStep();
+  });
+
+  it("waits for a started gather that was not used, and refuses a copy made before the values changed", () => {
+    const collective = startingCollective();
+    const [a, b] = [unit(collective, [1, 2]), unit(collective, [3, 4])];
+    const prefetch = new GatherPrefetch(collective);
+    prefetch.forForward(a);
+    prefetch.forForward(b);
+    prefetch.endStep();
+    expect(Array.from(prefetch.forForward(a))).toEqual([1, 101]);
+    expect(collective.events).toEqual(["start:3"]);
+    b.setValues(tf.tensor1d([9]));
+    expect(Array.from(prefetch.forForward(b))).toEqual([9, 109]);
+    expect(collective.events).toEqual(["start:3", "wait:3"]);
+    prefetch.endStep();
+    // A step whose last unit was started but never asked for: endStep waits for it.
+    prefetch.forForward(a);
+    expect(collective.events.at(-1)).toBe("start:9");
+    prefetch.endStep();
+    expect(collective.events.at(-1)).toBe("wait:9");
+  });
+});
+
 describe("GatherPrefetch (the next unit gathered in the same call)", () => {
   it("learns the order from a step, then gathers each next unit with the current one: half the calls, the same values", () => {
     const collective = fakeCollective();

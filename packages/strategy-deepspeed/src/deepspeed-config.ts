@@ -16,6 +16,12 @@ export interface ResolvedDeepSpeedConfig {
    * elements stay whole on every rank instead of being gathered around each use (DeepSpeed's default 1e5).
    */
   paramPersistenceThreshold: number;
+  /**
+   * `zero_optimization.overlap_comm`: whether communication overlaps computation (stage 3: the next module's
+   * gather runs while the current one computes, a module's gradient reduce-scatter while backward goes on); null
+   * when absent (DeepSpeed's default: on for stage 3).
+   */
+  overlapComm: boolean | null;
   /** `bf16.enabled`: the run must use precision "bf16-mixed". */
   bf16: boolean;
   /**
@@ -138,9 +144,14 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
     notes.push(
       "zero_optimization.contiguous_gradients false: Fulmen's gradient shards are always contiguous flat buffers.",
     );
-  if (zero.overlap_comm === true)
+  const overlapComm = zero.overlap_comm;
+  if (overlapComm !== undefined && typeof overlapComm !== "boolean")
+    throw new FulmenError(
+      `DeepSpeed config: zero_optimization.overlap_comm must be true or false, got ${JSON.stringify(overlapComm)}.`,
+    );
+  if (overlapComm === true && stage !== 3)
     notes.push(
-      "zero_optimization.overlap_comm: Fulmen's collectives run synchronously between computations; nothing overlaps.",
+      "zero_optimization.overlap_comm: under stages 1 and 2 Fulmen reduces the gradients after backward; only stage 3 overlaps communication with computation.",
     );
   for (const key of ["reduce_bucket_size", "allgather_bucket_size"])
     if (zero[key] !== undefined)
@@ -159,7 +170,7 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
   ])
     if (zero[key] !== undefined)
       notes.push(
-        `zero_optimization.${key}: Fulmen gathers a module's parameters when it runs, together with the next module's (one module ahead, not a bucket of a size), and frees them after; nothing is kept for reuse.`,
+        `zero_optimization.${key}: Fulmen gathers a module's parameters when it runs and prefetches the next module's (one module ahead, not a bucket of a size), and frees them after; nothing is kept for reuse.`,
       );
   if (zero.stage3_gather_16bit_weights_on_model_save !== undefined)
     notes.push(
@@ -218,6 +229,7 @@ export function readDeepSpeedConfig(config: string | Json): ResolvedDeepSpeedCon
     stage,
     gradientClipping: clipping,
     paramPersistenceThreshold: persistence,
+    overlapComm: overlapComm ?? null,
     offloadOptimizer: offloaded.offload_optimizer,
     offloadParameters: offloaded.offload_param,
     bf16: bf16Enabled,

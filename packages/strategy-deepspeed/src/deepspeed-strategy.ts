@@ -194,6 +194,11 @@ export class DeepSpeedStrategy extends ShardedStrategy {
     };
   }
 
+  /** The config's `overlap_comm`; by default on (DeepSpeed's default for stage 3, the only stage with overlap here). */
+  protected override get overlapCommunication(): boolean {
+    return this.config?.overlapComm ?? true;
+  }
+
   protected get plan(): ShardingPlan {
     return { optimizerState: true, gradients: this.stage >= 2, parameters: this.stage === 3 };
   }

@@ -63,13 +63,23 @@ describe("a DeepSpeed JSON config", () => {
   it("sets the stage and clipping, from an object or a file, and notes what Fulmen does another way", () => {
     const strategy = new DeepSpeedStrategy({
       config: {
-        zero_optimization: { stage: 3, overlap_comm: true, reduce_bucket_size: 5e8 },
+        zero_optimization: { stage: 3, overlap_comm: false, reduce_bucket_size: 5e8 },
         gradient_clipping: 1,
       },
     });
     expect(strategy.stage).toBe(3);
     expect(strategy.config!.gradientClipping).toBe(1);
-    expect(strategy.config!.notes.join("\n")).toMatch(/overlap_comm.*\n.*reduce_bucket_size/);
+    expect(strategy.config!.overlapComm).toBe(false);
+    expect(strategy.config!.notes.join("\n")).toMatch(/reduce_bucket_size/);
+    // overlap_comm is honoured under stage 3 (the only stage whose communication overlaps), noted under 1 and 2.
+    const stage2 = new DeepSpeedStrategy({ config: { zero_optimization: { stage: 2, overlap_comm: true } } });
+    expect(stage2.config!.notes.join("\n")).toMatch(/overlap_comm: under stages 1 and 2/);
+    expect(new DeepSpeedStrategy({ config: { zero_optimization: { stage: 3 } } }).config!.overlapComm).toBe(
+      null,
+    );
+    expect(
+      () => new DeepSpeedStrategy({ config: { zero_optimization: { stage: 3, overlap_comm: "yes" } } }),
+    ).toThrow(/overlap_comm must be true or false, got "yes"/);
     expect(strategy.config!.paramPersistenceThreshold).toBe(1e5);
     const stage3 = new DeepSpeedStrategy({
       config: {

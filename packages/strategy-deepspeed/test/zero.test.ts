@@ -174,21 +174,23 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
     expect(maxWeightDifference(kept[0]!, persistent[0]!)).toBeLessThan(1e-5);
   });
 
-  it("a DeepSpeed JSON config sets the stage and clips by its gradient_clipping, as DDP with clipping does", () => {
+  it("a DeepSpeed JSON config sets the stage and clips by its gradient_clipping, as DDP with clipping does (overlap_comm on and off)", () => {
     const ddp = project.train({ strategy: "ddp", devices: 2 });
-    const ranks = project.train({
-      devices: 2,
-      deepspeedConfig: {
-        zero_optimization: { stage: 3, overlap_comm: true },
-        gradient_clipping: 0.1,
-        train_micro_batch_size_per_gpu: 8,
-      },
-    });
-    expect(ranks[0]!.name).toBe("deepspeed");
-    for (const [i, loss] of ranks[0]!.losses.entries())
-      expect(Math.abs(loss - ddp[0]!.losses[i]!)).toBeLessThan(1e-5);
-    expect(maxWeightDifference(ddp[0]!, ranks[0]!)).toBeLessThan(1e-5);
-    expect(maxWeightDifference(ranks[0]!, ranks[1]!)).toBe(0);
+    for (const overlap of [true, false]) {
+      const ranks = project.train({
+        devices: 2,
+        deepspeedConfig: {
+          zero_optimization: { stage: 3, overlap_comm: overlap, stage3_param_persistence_threshold: 0 },
+          gradient_clipping: 0.1,
+          train_micro_batch_size_per_gpu: 8,
+        },
+      });
+      expect(ranks[0]!.name).toBe("deepspeed");
+      for (const [i, loss] of ranks[0]!.losses.entries())
+        expect(Math.abs(loss - ddp[0]!.losses[i]!)).toBeLessThan(1e-5);
+      expect(maxWeightDifference(ddp[0]!, ranks[0]!)).toBeLessThan(1e-5);
+      expect(maxWeightDifference(ranks[0]!, ranks[1]!)).toBe(0);
+    }
   });
 
   it("fp16 from the config is DeepSpeed's loss scaler (hysteresis, window, minimum), skipping the steps that overflow on any rank as DDP does", () => {

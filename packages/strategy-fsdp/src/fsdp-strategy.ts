@@ -42,7 +42,8 @@ export interface FSDPStrategyOptions extends ParallelStrategyOptions {
   /**
    * What is sharded (default `"FULL_SHARD"`): `FULL_SHARD` parameters, gradients and optimizer state;
    * `SHARD_GRAD_OP` gradients and optimizer state (parameters stay whole); `NO_SHARD` nothing (DDP);
-   * `HYBRID_SHARD` full sharding within a machine and replicas across machines (on one machine, `FULL_SHARD`).
+   * `HYBRID_SHARD` full sharding among each machine's processes, every machine a replica (gradient shards
+   * averaged with the same shard on the other machines; on one machine, `FULL_SHARD`).
    */
   shardingStrategy?: ShardingStrategy;
   /**
@@ -171,14 +172,6 @@ export class FSDPStrategy extends ShardedStrategy {
           : [...activationCheckpointing];
   }
 
-  override configureWorld(world: { devices: number; numNodes: number }): void {
-    if (this.shardingStrategy === "HYBRID_SHARD" && world.numNodes > 1)
-      throw new FulmenError(
-        "FSDPStrategy: HYBRID_SHARD across several machines (sharding within each, replicas across them) is not implemented yet in this version of Fulmen; use FULL_SHARD.",
-      );
-    super.configureWorld(world);
-  }
-
   /** Resolves mixedPrecision against the run's precision (the dtypes left out follow it). */
   override connect(accelerator: Accelerator, precision: Precision): void {
     const derived = derivedDtype(precision.name);
@@ -208,6 +201,10 @@ export class FSDPStrategy extends ShardedStrategy {
     const sharding = this.shardingStrategy;
     if (sharding === "NO_SHARD") return { optimizerState: false, gradients: false, parameters: false };
     return { optimizerState: true, gradients: true, parameters: sharding !== "SHARD_GRAD_OP" };
+  }
+
+  protected override get replicatesAcrossNodes(): boolean {
+    return this.shardingStrategy === "HYBRID_SHARD";
   }
 
   protected override get offload(): { parameters: boolean; optimizer: boolean } {

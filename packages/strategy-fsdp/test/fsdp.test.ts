@@ -36,6 +36,7 @@ describe("FSDP across real processes trains exactly like DDP", () => {
       { shardingStrategy: "FULL_SHARD", policy: "size" },
       { shardingStrategy: "SHARD_GRAD_OP" },
       { shardingStrategy: "NO_SHARD" },
+      // On one machine, HYBRID_SHARD is FULL_SHARD.
       { shardingStrategy: "HYBRID_SHARD", policy: "layers" },
     ];
     for (const fsdp of configs)
@@ -65,6 +66,44 @@ describe("FSDP across real processes trains exactly like DDP", () => {
 
 /** FSDP computing and reducing in float32 whatever the precision (mixedPrecision's dtypes given). */
 const FLOAT32 = { paramDtype: "float32", reduceDtype: "float32", bufferDtype: "float32" };
+
+describe("HYBRID_SHARD on 2 machines × 2 processes (simulated on this one: a launcher per node, NODE_RANK 0 and 1)", () => {
+  it("shards within each machine, averages gradient shards across machines: trains exactly like DDP on 4 ranks, holds 16Ψ/2 per rank, and its sharded checkpoints (written by the first machine) resume on 1 machine", () => {
+    const hybrid = { shardingStrategy: "HYBRID_SHARD", policy: "blocks" } as const;
+    const ddp = project.train({ strategy: "ddp", devices: 4 });
+    expectSameAsDdp(ddp, project.train({ fsdp: hybrid, devices: 2, numNodes: 2 }), "HYBRID_SHARD 2×2");
+    // Gradients reduced in bfloat16 on both legs (within the machine, then across machines): close to DDP.
+    const bf16 = project.train({
+      fsdp: { ...hybrid, mixedPrecision: { paramDtype: "float32", reduceDtype: "bfloat16" } },
+      devices: 2,
+      numNodes: 2,
+    });
+    expect(maxWeightDifference(ddp[0]!, bf16[0]!)).toBeLessThan(2e-2);
+    expect(maxWeightDifference(bf16[0]!, bf16[3]!)).toBe(0);
+    // Memory: a machine's 2 ranks share the model's state, as FULL_SHARD on 2 ranks does (not 16Ψ/4).
+    expectBytes(
+      project.train({
+        fsdp: { shardingStrategy: "HYBRID_SHARD" },
+        devices: 2,
+        numNodes: 2,
+        model: "big",
+        steps: 1,
+      }),
+      (psi) => (16 * psi) / 2,
+      "HYBRID_SHARD 2×2",
+    );
+    const ckpt = join(project.folder, "hybrid.ckpt");
+    const sharded = { ...hybrid, stateDictType: "sharded" } as const;
+    const reference = project.train({ fsdp: sharded, devices: 2, numNodes: 2, saveAt: 3, ckpt, dropout: 0 });
+    // The second machine holds copies of the first's shards: only the first machine's 2 ranks write.
+    const meta = JSON.parse(readFileSync(join(ckpt, "fulmen-sharded.json"), "utf8")) as { files: string[] };
+    expect(meta.files).toHaveLength(2);
+    const resumed = project.train({ fsdp: sharded, devices: 4, resumeAt: 3, ckpt, dropout: 0 });
+    expect(maxWeightDifference(reference[0]!, resumed[0]!)).toBeLessThan(1e-5);
+    const back = project.train({ fsdp: sharded, devices: 2, numNodes: 2, resumeAt: 3, ckpt, dropout: 0 });
+    expect(maxWeightDifference(reference[0]!, back[0]!)).toBeLessThan(1e-5);
+  });
+});
 
 describe("FSDP with mixed precision", () => {
   it('"16-mixed", FSDP dtypes float32: the loss scaler unscales the gradient shards and skips a step that overflowed on any rank, as DDP does', () => {

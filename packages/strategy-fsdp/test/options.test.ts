@@ -52,15 +52,6 @@ describe("FSDPStrategy options", () => {
     );
     expect(() => new FSDPStrategy({ sharding_strategy: "FULL_SHARD" } as never)).toThrow(FulmenError);
     expect(
-      () =>
-        new Fabric({
-          accelerator: "cpu",
-          devices: 2,
-          numNodes: 2,
-          strategy: new FSDPStrategy({ shardingStrategy: "HYBRID_SHARD" }),
-        }),
-    ).toThrow(/HYBRID_SHARD across several machines .*not implemented yet/);
-    expect(
       () => new Fabric({ accelerator: "cpu", devices: 2, strategy: "fsdp", precision: "bf16-true" }),
     ).toThrow(/precision "bf16-true" is not implemented yet with sharding/);
   });

@@ -17,6 +17,15 @@ export interface ReduceOptions {
 }
 
 /**
+ * A collective started in the background (see {@link Collective.allGatherStart}): it runs while this process
+ * computes; `wait()` blocks until it is done and returns its result (and may be called inside tfjs's synchronous
+ * gradient code). Every started collective must be waited for.
+ */
+export interface StartedCollective<T> {
+  wait(): T;
+}
+
+/**
  * Communication between the processes of a run (what PyTorch's process groups do): the distributed strategies
  * use it; Gloo's addon implements it across processes, and {@link SingleProcessCollective} for a world of one.
  * Every operation must be called by every process in the same order. The synchronous forms block until done (and
@@ -34,13 +43,32 @@ export interface Collective {
   /** Reduces `data` across processes and returns this rank's chunk (`data.length / worldSize` elements). */
   reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): T;
   reduceScatterAsync<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): Promise<T>;
+  /**
+   * Starts {@link Collective.allGather} on a thread of its own and returns at once; its `wait()` gives the
+   * result. What lets the sharded strategies gather the next unit's weights while tfjs computes the current one
+   * (FSDP's prefetch). `data` must not change until then. Optional: without it, they gather when needed.
+   */
+  allGatherStart?<T extends CollectiveData>(data: T): StartedCollective<T>;
+  /** Starts {@link Collective.reduceScatter} on a thread of its own (see {@link Collective.allGatherStart}). */
+  reduceScatterStart?<T extends ReducibleData>(
+    data: T,
+    op: ReduceOp,
+    options?: ReduceOptions,
+  ): StartedCollective<T>;
   /** Copies `data` from `src` to every process in place. */
   broadcast(data: CollectiveData, src: number): void;
   broadcastAsync(data: CollectiveData, src: number): Promise<void>;
   /** Waits for every process. */
   barrier(): void;
   barrierAsync(): Promise<void>;
-  /** Ends the collective's connections. */
+  /**
+   * Splits the processes into subgroups (MPI's `Comm_split`, PyTorch's `new_subgroups_by_enumeration`): every
+   * process calls it, in the same order, with its `color`; those with the same color form one subgroup, ranked
+   * in their order here. Resolves to this process's subgroup. Optional: a backend without subgroups leaves it
+   * out, and what needs them (FSDP's `HYBRID_SHARD` across machines) says so.
+   */
+  split?(color: number): Promise<Collective>;
+  /** Ends the collective's connections (a split-off subgroup's too). */
   close(): void;
 }
 
@@ -104,6 +132,16 @@ export class SingleProcessCollective implements Collective {
     return this.reduceScatter(data, op);
   }
 
+  allGatherStart<T extends CollectiveData>(data: T): StartedCollective<T> {
+    const result = this.allGather(data);
+    return { wait: () => result };
+  }
+
+  reduceScatterStart<T extends ReducibleData>(data: T, op: ReduceOp): StartedCollective<T> {
+    const result = this.reduceScatter(data, op);
+    return { wait: () => result };
+  }
+
   broadcast(_data: CollectiveData, src: number): void {
     if (src !== 0) throw new RangeError(`broadcast: src ${src} does not exist in a world of one process.`);
   }
@@ -115,6 +153,12 @@ export class SingleProcessCollective implements Collective {
   barrier(): void {}
 
   async barrierAsync(): Promise<void> {}
+
+  async split(color: number): Promise<Collective> {
+    if (!Number.isInteger(color) || color < 0)
+      throw new FulmenError(`split: the color must be a non-negative integer, got ${color}.`);
+    return new SingleProcessCollective();
+  }
 
   close(): void {}
 }

@@ -35,7 +35,7 @@ export abstract class ParallelStrategy extends Strategy {
   abstract override readonly name: string;
   private environment: ClusterEnvironment | null;
   private devices = 1;
-  private numNodes = 1;
+  private nodes = 1;
   private collectiveHandle: Collective | null = null;
 
   constructor(private readonly parallelOptions: ParallelStrategyOptions = {}) {
@@ -45,7 +45,7 @@ export abstract class ParallelStrategy extends Strategy {
 
   override configureWorld(world: { devices: number; numNodes: number }): void {
     this.devices = world.devices;
-    this.numNodes = world.numNodes;
+    this.nodes = world.numNodes;
     this.environment ??= detectClusterEnvironment(process.env, world.devices);
     const env = this.environment;
     (env as { validate?: (devices: number, numNodes: number) => void }).validate?.(
@@ -54,7 +54,7 @@ export abstract class ParallelStrategy extends Strategy {
     );
     if (env.creatorIsExternal && env.worldSize() !== this.worldSize)
       throw new FulmenError(
-        `The ${env.name} environment runs ${env.worldSize()} process(es) but devices × numNodes is ${this.devices} × ${this.numNodes} = ${this.worldSize}; make them agree.`,
+        `The ${env.name} environment runs ${env.worldSize()} process(es) but devices × numNodes is ${this.devices} × ${this.nodes} = ${this.worldSize}; make them agree.`,
       );
   }
 
@@ -65,7 +65,17 @@ export abstract class ParallelStrategy extends Strategy {
   }
 
   override get worldSize(): number {
-    return this.devices * this.numNodes;
+    return this.devices * this.nodes;
+  }
+
+  /** How many machines (nodes) the run spans (Lightning's `num_nodes`). */
+  get numNodes(): number {
+    return this.nodes;
+  }
+
+  /** How many processes run on each machine (Lightning's `num_processes`: the devices per node). */
+  get numProcesses(): number {
+    return this.devices;
   }
 
   override get globalRank(): number {
@@ -95,7 +105,7 @@ export abstract class ParallelStrategy extends Strategy {
     if (this.collectiveHandle !== null) return;
     const env = this.clusterEnvironment;
     if (!env.creatorIsExternal && this.devices > 1)
-      await launchLocalRanks({ devices: this.devices, numNodes: this.numNodes, nodeRank: env.nodeRank() });
+      await launchLocalRanks({ devices: this.devices, numNodes: this.nodes, nodeRank: env.nodeRank() });
     watchLauncher(this.globalRank);
     const options = this.parallelOptions;
     this.collectiveHandle = await initProcessGroup(options.processGroupBackend ?? "gloo", {

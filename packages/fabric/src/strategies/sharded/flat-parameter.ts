@@ -43,6 +43,11 @@ export class FlatParameter {
     private readonly collective: Collective,
     /** What owns the parameters, for error messages ("unit 'layers.0' (Block)"). */
     readonly owner: string,
+    /**
+     * The ranks on other machines that hold the same shard (FSDP's `HYBRID_SHARD`): each reduced gradient
+     * shard is averaged across them. Null: `collective` is the whole world.
+     */
+    private readonly replicas: Collective | null = null,
   ) {
     this.layout = new FlatShard(params, collective.rank, collective.worldSize);
   }
@@ -162,8 +167,10 @@ export class FlatParameter {
    * Takes one backward pass's local gradients of the parameters (null where a parameter took no part: zeros):
    * with `sync`, adds what earlier unsynchronised passes left, reduce-scatters the mean across ranks and adds
    * this rank's shard to {@link FlatParameter.gradShard}; without, keeps them locally until a synchronised pass.
+   * With `defer`, where the collective can start a reduce-scatter in the background, it is started and the
+   * step that waits for it and adds the shard is handed to `defer` (the caller runs it before the shard is read).
    */
-  addGradients(grads: Array<tf.Tensor | null>, sync: boolean): void {
+  addGradients(grads: Array<tf.Tensor | null>, sync: boolean, defer?: (finish: () => void) => void): void {
     const byParam = new Map(this.params.map((p, i) => [p, grads[i] ?? null]));
     let flat = this.layout.flatten((p) => (p.requiresGrad ? byParam.get(p)! : null));
     // Gradients of parameters computed in half are half values (PyTorch's unsharded gradient in param_dtype).
@@ -176,14 +183,38 @@ export class FlatParameter {
       this.pending = flat;
       return;
     }
+    const finish = this.reduceGradients(flat, defer !== undefined);
+    if (defer === undefined) finish();
+    else defer(finish);
+  }
+
+  /**
+   * Reduces the local flat gradients to the mean over every rank, this rank's shard of it, and returns what adds
+   * it to {@link FlatParameter.gradShard}: reduce-scattered among the sharding ranks (started in the background
+   * when `background` and the collective can), then averaged with the replicas' (the mean of means of equal
+   * groups), all in the reduce dtype.
+   */
+  private reduceGradients(flat: Float32Array, background: boolean): () => void {
     const dtype = this.reduceDtype;
-    const shard =
-      dtype === null
-        ? this.collective.reduceScatter(flat, "mean")
-        : decodeHalf(
-            this.collective.reduceScatter(encodeHalf(flat, dtype), "mean", { halfFormat: dtype }),
-            dtype,
-          );
+    const options = dtype === null ? undefined : { halfFormat: dtype };
+    const input = dtype === null ? flat : encodeHalf(flat, dtype);
+    let wait: () => Float32Array | Uint16Array;
+    if (background && this.collective.reduceScatterStart !== undefined) {
+      const started = this.collective.reduceScatterStart(input, "mean", options);
+      wait = () => started.wait();
+    } else {
+      const reduced = this.collective.reduceScatter(input, "mean", options);
+      wait = () => reduced;
+    }
+    return () => {
+      const shard = wait();
+      this.replicas?.allReduce(shard, "mean", options);
+      this.addToShard(dtype === null ? (shard as Float32Array) : decodeHalf(shard as Uint16Array, dtype));
+    };
+  }
+
+  /** Adds a reduced gradient shard to {@link FlatParameter.gradShard}. */
+  private addToShard(shard: Float32Array): void {
     // Kept: backward may run inside the caller's tidy (the Trainer's); the shard lives until zeroGrad.
     const reduced = tf.keep(tf.tensor1d(shard, "float32"));
     if (this.gradShard === null) this.gradShard = reduced;

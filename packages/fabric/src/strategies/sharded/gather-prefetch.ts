@@ -1,20 +1,21 @@
 import { type Collective, decodeHalf } from "@fulmen/core";
 import type { FlatParameter } from "./flat-parameter";
 
-/** A unit's values gathered ahead of its use, and the version of the values they were gathered from. */
+/** A unit's values gathered ahead of its use (`wait` gives them), and the version they were gathered from. */
 interface Prefetched {
-  values: Float32Array;
+  wait: () => Float32Array;
   version: number;
 }
 
 /**
- * FSDP's forward and backward prefetch, for synchronous collectives: when a unit gathers its parameters, the
- * unit expected to run next (after it in the last forward pass, before it in backward) is gathered in the same
- * all-gather call and kept until it asks. That halves the collective calls, each a point where every rank waits
- * for the slowest, at the cost of at most one more gathered unit in flight. The order is the one the units ran
- * in during the last training step, the same on every rank (as the collectives already require); a unit
- * prefetched but not used by the end of backward is dropped, and a copy whose values changed since (an
- * optimizer step) is never used.
+ * FSDP's forward and backward prefetch: when a unit gathers its parameters, the unit expected to run next
+ * (after it in the last forward pass, before it in backward) is gathered ahead and kept until it asks, at the
+ * cost of at most one more gathered unit in flight. Where the collective can start an all-gather in the
+ * background (`allGatherStart`), the next unit's gather runs while this unit computes, as PyTorch's prefetch
+ * does on its own stream; otherwise both are gathered in the same call, which halves the collective calls (each
+ * a point where every rank waits for the slowest). The order is the one the units ran in during the last
+ * training step, the same on every rank (as the collectives already require); a unit prefetched but not used by
+ * the end of backward is dropped, and a copy whose values changed since (an optimizer step) is never used.
  */
 export class GatherPrefetch {
   /** Units in the order their forward ran in this step. */
@@ -23,7 +24,11 @@ export class GatherPrefetch {
   private nextInBackward = new Map<FlatParameter, FlatParameter>();
   private readonly ready = new Map<FlatParameter, Prefetched>();
 
-  constructor(private readonly collective: Collective) {}
+  constructor(
+    private readonly collective: Collective,
+    /** Start gathers in the background where the collective can (false: gather the next unit in the same call). */
+    private readonly overlap = true,
+  ) {}
 
   /** The whole values of `flat` for its forward (every rank must call it, in the same order). */
   forForward(flat: FlatParameter): Float32Array {
@@ -49,19 +54,48 @@ export class GatherPrefetch {
       }
     }
     this.ranThisStep = [];
+    // A started gather not used is still waited for: every one must end before its arrays are let go.
+    for (const unused of this.ready.values()) unused.wait();
     this.ready.clear();
   }
 
   private take(flat: FlatParameter, next: FlatParameter | undefined): Float32Array {
     const prefetched = this.ready.get(flat);
     this.ready.delete(flat);
-    if (prefetched !== undefined && prefetched.version === flat.version) return prefetched.values;
-    if (next === undefined || next === flat || this.ready.has(next) || next.paramDtype !== flat.paramDtype)
-      return flat.gatherValues(true);
+    const values = prefetched?.wait();
+    const current = prefetched !== undefined && prefetched.version === flat.version;
+    const wanted = next !== undefined && next !== flat && !this.ready.has(next);
+    const start = this.overlap ? this.collective.allGatherStart?.bind(this.collective) : undefined;
+    if (start !== undefined) {
+      const mine = current ? values! : flat.gatherValues(true);
+      if (wanted) this.ready.set(next, startGather(start, next));
+      return mine;
+    }
+    if (current) return values!;
+    if (!wanted || next.paramDtype !== flat.paramDtype) return flat.gatherValues(true);
     const [mine, theirs] = gatherTogether(this.collective, flat, next);
-    this.ready.set(next, { values: theirs, version: next.version });
+    this.ready.set(next, { wait: () => theirs, version: next.version });
     return mine;
   }
+}
+
+/** Starts gathering a flat parameter's whole values for computing; they arrive at `wait()`. */
+function startGather(start: NonNullable<Collective["allGatherStart"]>, flat: FlatParameter): Prefetched {
+  const dtype = flat.paramDtype;
+  // A copy: the shard's own storage may be let go (an engine's buffer) while the gather reads it.
+  const shard = flat.shardForGather(dtype).slice();
+  const started = start(shard);
+  let values: Float32Array | null = null;
+  return {
+    version: flat.version,
+    wait: () => {
+      if (values === null) {
+        const everyone = started.wait();
+        values = dtype === null ? (everyone as Float32Array) : decodeHalf(everyone as Uint16Array, dtype);
+      }
+      return values;
+    },
+  };
 }
 
 /**

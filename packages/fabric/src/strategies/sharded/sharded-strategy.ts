@@ -5,6 +5,7 @@ import {
   type Accelerator,
   type CheckpointContents,
   type CheckpointIO,
+  type Collective,
   castToHalf,
   checkpoint,
   clipGradNorm_,
@@ -106,6 +107,8 @@ export abstract class ShardedStrategy extends DDPStrategy {
   private runs: UnitRun[] = [];
   /** Gathers units' parameters, the next unit's with them (made when the first unit runs: needs the collective). */
   private prefetch: GatherPrefetch | null = null;
+  /** What ends the unit gradient reduction running in the background (at most one is in flight), or null. */
+  private reduceInFlight: (() => void) | null = null;
   /** Tensors of the last gathered module state dict (callers do not own a state dict's tensors). */
   private lastState: tf.Tensor[] = [];
   private readonly patchedModules: Module[] = [];
@@ -113,6 +116,12 @@ export abstract class ShardedStrategy extends DDPStrategy {
   private readonly wrappedRoots: Array<{ module: Module; forward: unknown }> = [];
   /** While a sharded checkpoint is encoded: the parts of tensors made for it, with their place in the whole. */
   private localParts: Map<tf.Tensor, { from: number; shape: number[] }> | null = null;
+  /**
+   * With {@link ShardedStrategy.replicatesAcrossNodes} on several machines: the ranks of this machine (which
+   * shard among themselves) and the ranks holding the same shard on the other machines (which average their
+   * gradient shards); made at launch. Null: one sharding group, the whole world.
+   */
+  private hybridGroups: { shard: Collective; replicas: Collective } | null = null;
 
   constructor(
     options: DDPStrategyOptions = {},
@@ -128,6 +137,49 @@ export abstract class ShardedStrategy extends DDPStrategy {
   /** What this strategy shards. */
   protected abstract get plan(): ShardingPlan;
 
+  /**
+   * Whether sharding stays within each machine, the machines holding replicas (FSDP's `HYBRID_SHARD`): shards
+   * are gathered and gradients reduce-scattered among a machine's ranks only, then each gradient shard is
+   * averaged with the same shard on the other machines. Off by default (one sharding group, the whole world).
+   */
+  protected get replicatesAcrossNodes(): boolean {
+    return false;
+  }
+
+  /**
+   * Launches as DDP does; when sharding stays within each machine ({@link ShardedStrategy.replicatesAcrossNodes}
+   * on several machines), splits the processes into a group per machine and a group per local rank.
+   */
+  override async launch(): Promise<void> {
+    await super.launch();
+    if (!this.replicatesAcrossNodes || this.numNodes <= 1 || this.hybridGroups !== null) return;
+    const world = this.collective;
+    if (world.split === undefined)
+      throw new FulmenError(
+        `The "${this.name}" strategy: sharding within each machine needs a collective backend with subgroups (split), and this one has none; use the "gloo" backend or shard across all machines.`,
+      );
+    const shard = await world.split(this.nodeRank);
+    const replicas = await world.split(this.localRank);
+    if (shard.worldSize !== this.numProcesses || replicas.worldSize !== this.numNodes)
+      throw new FulmenError(
+        `The "${this.name}" strategy: the machines do not run ${this.numProcesses} process(es) each (a machine holds ${shard.worldSize}, a local rank is found on ${replicas.worldSize} of ${this.numNodes}); check NODE_RANK and LOCAL_RANK on every machine.`,
+      );
+    this.hybridGroups = { shard, replicas };
+  }
+
+  /** The ranks that shard parameters, gradients and optimizer state among themselves. */
+  protected get shardGroup(): Collective {
+    return this.hybridGroups?.shard ?? this.collective;
+  }
+
+  /**
+   * Whether this rank writes its shards into a sharded checkpoint: on one machine, or replicating across
+   * machines, on the first (the others hold copies).
+   */
+  private get writesShards(): boolean {
+    return this.hybridGroups === null || this.hybridGroups.replicas.rank === 0;
+  }
+
   /** The modules of `root` whose parameters are gathered together (sharded parameters only). */
   protected abstract unitsOf(root: Module): Module[];
 
@@ -138,6 +190,16 @@ export abstract class ShardedStrategy extends DDPStrategy {
    */
   protected get offload(): { parameters: boolean; optimizer: boolean } {
     return { parameters: false, optimizer: false };
+  }
+
+  /**
+   * Whether communication overlaps computation where the collective can start it in the background: the next
+   * unit's all-gather runs while the current unit computes (prefetch), and a unit's gradient reduce-scatter while
+   * backward goes on to the next unit (one in flight). On by default (PyTorch's FSDP always overlaps; DeepSpeed's
+   * `overlap_comm`). Off: the next unit is gathered in the same call, and gradients are reduced in place.
+   */
+  protected get overlapCommunication(): boolean {
+    return true;
   }
 
   /** What the strategy computes, reduces and keeps buffers in (all float32 by default). */
@@ -153,7 +215,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
 
   /** A flat parameter of this strategy, with its dtypes. */
   private makeFlat(params: Parameter[], owner: string): FlatParameter {
-    const flat = new FlatParameter(params, this.collective, owner);
+    const flat = new FlatParameter(params, this.shardGroup, owner, this.hybridGroups?.replicas ?? null);
     flat.paramDtype = this.dtypes.param;
     flat.reduceDtype = this.dtypes.reduce;
     return flat;
@@ -310,8 +372,16 @@ export abstract class ShardedStrategy extends DDPStrategy {
             flat.release();
           }
         }
-        this.prefetch ??= new GatherPrefetch(this.collective);
-        const run = new UnitRun(flat, this.prefetch, anchor.data, () => this.syncGradients, half);
+        const overlap = this.overlapCommunication;
+        this.prefetch ??= new GatherPrefetch(this.shardGroup, overlap);
+        const run = new UnitRun(
+          flat,
+          this.prefetch,
+          anchor.data,
+          () => this.syncGradients,
+          half,
+          overlap ? this.deferReduce : undefined,
+        );
         this.runs.push(run);
         return run.run(() => original(...args));
       },
@@ -520,7 +590,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
       const part = parts[name];
       if (part === undefined) {
         if (rank === 0) put(names.model, name, entry, 0);
-      } else if (numel(entry.shape) > 0)
+      } else if (numel(entry.shape) > 0 && this.writesShards)
         put(part.optimizer === true ? names.optimizer : names.model, name, entry, part.from);
     }
     for (const [file, tensors] of files) io.save({ tensors, skeleton: null }, join(path, file));
@@ -573,7 +643,7 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const wanted = new Set(params);
     const flats = this.flats.filter((f) => f.params.some((p) => wanted.has(p)));
     this.shardedOptimizers.push(
-      new ShardedOptimizer(optimizer, flats, this.collective, !this.plan.gradients, this.offload.optimizer),
+      new ShardedOptimizer(optimizer, flats, this.shardGroup, !this.plan.gradients, this.offload.optimizer),
     );
     return optimizer;
   }
@@ -603,8 +673,25 @@ export abstract class ShardedStrategy extends DDPStrategy {
   private settleRuns(): void {
     const runs = this.runs;
     this.runs = [];
-    for (const run of runs) run.settle();
-    this.prefetch?.endStep();
+    try {
+      for (const run of runs) run.settle();
+    } finally {
+      this.finishReduce();
+      this.prefetch?.endStep();
+    }
+  }
+
+  /** Holds a unit's reduction started in the background, first ending the one before (one in flight). */
+  private readonly deferReduce = (finish: () => void): void => {
+    this.finishReduce();
+    this.reduceInFlight = finish;
+  };
+
+  /** Ends the reduction in flight, if any: waits for it and adds its shard. */
+  private finishReduce(): void {
+    const finish = this.reduceInFlight;
+    this.reduceInFlight = null;
+    finish?.();
   }
 
   /**
@@ -644,8 +731,9 @@ export abstract class ShardedStrategy extends DDPStrategy {
       loose.map((p) => p.grad!),
       normType,
       (value, op) => {
+        // Across one set of shards: replicas hold the same gradient shards and would count twice.
         const data = Float32Array.of(value);
-        this.collective.allReduce(data, op);
+        this.shardGroup.allReduce(data, op);
         return data[0]!;
       },
     );
@@ -705,6 +793,11 @@ export abstract class ShardedStrategy extends DDPStrategy {
     this.anchor?.dispose();
     this.anchor = null;
     this.prefetch = null;
+    if (this.hybridGroups !== null) {
+      this.hybridGroups.shard.close();
+      this.hybridGroups.replicas.close();
+      this.hybridGroups = null;
+    }
     this.lastState = [];
     this.units = [];
     this.flats = [];

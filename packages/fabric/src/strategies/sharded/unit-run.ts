@@ -47,6 +47,11 @@ export class UnitRun {
     private readonly syncGradients: () => boolean,
     /** The half format the values are gathered in (FSDP's param_dtype), marked on them; null: float32. */
     private readonly half: HalfFormat | null = null,
+    /**
+     * Takes the step that ends the unit's gradient reduction when the reduction runs in the background (see
+     * `FlatParameter.addGradients`); absent: the unit's gradients are reduced before backward goes on.
+     */
+    private readonly deferReduce?: (finish: () => void) => void,
   ) {}
 
   /** Runs `forward` with the unit's parameters gathered and lent; returns its result as the tape will see it. */
@@ -147,6 +152,7 @@ export class UnitRun {
     this.flat.addGradients(
       this.flat.params.map((p) => this.grads.get(p) ?? null),
       this.syncGradients(),
+      this.deferReduce,
     );
     for (const g of this.grads.values()) g.dispose();
     this.grads.clear();
