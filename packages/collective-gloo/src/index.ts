@@ -7,7 +7,10 @@ export {
   loadGloo,
   type NativeGroup,
   type NativeGroupOptions,
+  type NativeMode,
   type NativeModule,
+  type NativeStarted,
+  type NativeSubgroupOptions,
 } from "./native-binding";
 export { STORE_BIND_VAR, STORE_SECRET_VAR } from "./store-access";
 
