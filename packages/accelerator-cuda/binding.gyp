@@ -2,12 +2,18 @@
   "includes": ["sources.gypi"],
   "variables": {
     "cuda_home%": "<!(node native/cuda-toolkit.cjs home)",
-    "nvcc%": "<!(node native/cuda-toolkit.cjs nvcc)"
+    "nvcc%": "<!(node native/cuda-toolkit.cjs nvcc)",
+    "host_native%": "<!(node native/host-engine.cjs include)"
   },
   "targets": [
     {
-      "target_name": "fulmen_engine",
-      "sources": ["<@(host_engine_sources)", "<@(device_napi_sources)"],
+      "target_name": "fulmen_host_memory_device",
+      "sources": [
+        "<@(host_memory_device_sources)",
+        "<@(device_napi_sources)",
+        "<!@(node native/host-engine.cjs sources)"
+      ],
+      "include_dirs": ["<(host_native)"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
@@ -18,6 +24,7 @@
       "sources": ["<@(emulation_sources)", "<@(device_napi_sources)"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["FULMEN_CUDA_EMULATION"],
+      "include_dirs": ["<(host_native)"],
       "cflags_cc": ["-std=c++20", "-O2", "-fexceptions", "-pthread", "-ffp-contract=off", "-fno-math-errno"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
       "libraries": ["-pthread", "-ldl"]
@@ -32,7 +39,7 @@
             "target_name": "fulmen_cuda_probe",
             "sources": ["<@(cuda_probe_sources)"],
             "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-            "include_dirs": ["<(cuda_home)/include"],
+            "include_dirs": ["<(cuda_home)/include", "<(host_native)"],
             "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
             "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
             "libraries": ["<(cuda_home)/lib64/libcudart_static.a", "-ldl", "-lpthread", "-lrt"]
@@ -53,7 +60,7 @@
                 "extension": "cu",
                 "outputs": ["<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o"],
                 "action": [
-                  "<(nvcc)", "-std=c++17", "-O3", "--fmad=false", "-Xcompiler", "-fPIC",
+                  "<(nvcc)", "-std=c++17", "-O3", "--fmad=false", "-Xcompiler", "-fPIC", "-I<(host_native)",
                   "<!@(node native/cuda-toolkit.cjs gencode)",
                   "-c", "<(RULE_INPUT_PATH)", "-o", "<@(_outputs)"
                 ],
@@ -62,7 +69,7 @@
               }
             ],
             "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-            "include_dirs": ["<(cuda_home)/include"],
+            "include_dirs": ["<(cuda_home)/include", "<(host_native)"],
             "cflags_cc": ["-std=c++17", "-O2", "-fexceptions"],
             "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
             "libraries": ["<(cuda_home)/lib64/libcudart_static.a", "-ldl", "-lpthread", "-lrt"]

@@ -1,18 +1,11 @@
 # The native sources of @fulmen/accelerator-cuda's addons, listed once: binding.gyp includes this file, and the
-# tests that build a variant themselves (the AddressSanitizer build of the CUDA emulator) read it as JSON.
+# tests that build a variant themselves (the AddressSanitizer build of the CUDA emulator) read it as JSON. The
+# host engine's kernels, which the device backend over host memory also runs, are listed in
+# @fulmen/accelerator-host's sources.gypi (native/host-engine.cjs reads them from there).
 {
   "variables": {
-    "host_engine_sources": [
-      "native/engine_addon.cc",
-      "native/gemm_host.cc",
-      "native/elementwise_host.cc",
-      "native/conv_host.cc",
-      "native/pool_host.cc",
-      "native/transpose_host.cc",
-      "native/rows_host.cc",
-      "native/optimizer_host.cc",
-      "native/fused_layers_host.cc",
-      "native/parallel_host.cc",
+    "host_memory_device_sources": [
+      "native/device/host_memory_device_addon.cc",
       "native/device/host_memory_engine.cc"
     ],
     "device_napi_sources": [

@@ -28,7 +28,7 @@ interface Row {
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 async function benchAccelerator(accelerator: string): Promise<Row> {
-  if (accelerator === "host") await import("@fulmen/accelerator-cuda");
+  if (accelerator === "host") await import("@fulmen/accelerator-host");
   const fabric = new Fabric({ accelerator });
   await fabric.launch();
   manualSeed(0);
@@ -67,7 +67,7 @@ function available(accelerator: string): boolean {
     [
       "--input-type=module",
       "-e",
-      'import "@fulmen/accelerator-cuda"; import { acceleratorRegistry } from "@fulmen/core"; process.exit(acceleratorRegistry.has("host") && acceleratorRegistry.create("host").isAvailable() ? 0 : 1);',
+      'import "@fulmen/accelerator-host"; import { acceleratorRegistry } from "@fulmen/core"; process.exit(acceleratorRegistry.has("host") && acceleratorRegistry.create("host").isAvailable() ? 0 : 1);',
     ],
     { cwd: fileURLToPath(new URL(".", import.meta.url)) },
   );

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { manualSeed, nn, SGD, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 

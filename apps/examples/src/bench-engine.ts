@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { cpus } from "node:os";
-import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { AdamW, manualSeed, nn, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 import { CharGpt } from "./gpt/char-gpt";

@@ -15,7 +15,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { AdamW, manualSeed, nn, type Strategy, tf } from "@fulmen/core";
 import { Fabric } from "@fulmen/fabric";
 import { DeepSpeedStrategy } from "@fulmen/strategy-deepspeed";

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 // Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
-import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { Generator, seedEverything } from "@fulmen/core";
 import { Trainer } from "@fulmen/trainer";
 import { loadText, windowLoader } from "./gpt/char-data";

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 // Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
-import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { loadMnist } from "./data/mnist";
 import { trainMlpWithFabric } from "./train-mlp-fabric";
 

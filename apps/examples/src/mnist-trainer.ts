@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 // Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
-import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { CSVLogger, TensorBoardLogger } from "@fulmen/fabric";
 import { EarlyStopping, LearningRateMonitor, ModelCheckpoint, Trainer } from "@fulmen/trainer";
 import { MnistCnn, MnistDataModule } from "./mnist-cnn-module";

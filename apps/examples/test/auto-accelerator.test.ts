@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fastestAccelerator } from "./fastest-accelerator";
 
-// `accelerator: "auto"` in a fresh process whose script never imports @fulmen/accelerator-cuda: Fabric must find
+// `accelerator: "auto"` in a fresh process whose script never imports @fulmen/accelerator-host: Fabric must find
 // the installed engine package by name, as it finds the Gloo collectives.
 
 interface Chosen {
@@ -46,7 +46,7 @@ function packageDir(name: string, from = __filename): string {
 
 /**
  * A user's project in a temporary folder: @fulmen/fabric and what an engine copy needs, linked to this
- * workspace's builds, and @fulmen/accelerator-cuda as `engine` says: absent; "unbuilt", a copy whose native
+ * workspace's builds, and @fulmen/accelerator-host as `engine` says: absent; "unbuilt", a copy whose native
  * addon did not build (its dist, no build/Release), as on a machine without a compiler or OpenBLAS; or
  * "broken", a package that throws when it is loaded.
  */
@@ -55,11 +55,11 @@ function userProject(name: string, engine: "absent" | "unbuilt" | "broken"): str
   const modules = join(root, "node_modules");
   mkdirSync(join(modules, "@fulmen"), { recursive: true });
   mkdirSync(join(modules, "@tensorflow"), { recursive: true });
-  const engineDir = packageDir("@fulmen/accelerator-cuda");
+  const engineDir = packageDir("@fulmen/accelerator-host");
   for (const dep of ["@fulmen/fabric", "@fulmen/core"]) symlinkSync(packageDir(dep), join(modules, dep));
   for (const dep of ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-cpu"])
     symlinkSync(packageDir(dep, join(engineDir, "package.json")), join(modules, dep));
-  const copy = join(modules, "@fulmen/accelerator-cuda");
+  const copy = join(modules, "@fulmen/accelerator-host");
   if (engine === "unbuilt") {
     mkdirSync(join(copy, "build"), { recursive: true });
     cpSync(join(engineDir, "package.json"), join(copy, "package.json"));
@@ -71,7 +71,7 @@ function userProject(name: string, engine: "absent" | "unbuilt" | "broken"): str
   } else if (engine === "broken") {
     mkdirSync(copy);
     const exports = { ".": { import: "./index.mjs", require: "./index.cjs" } };
-    writeFileSync(join(copy, "package.json"), JSON.stringify({ name: "@fulmen/accelerator-cuda", exports }));
+    writeFileSync(join(copy, "package.json"), JSON.stringify({ name: "@fulmen/accelerator-host", exports }));
     for (const file of ["index.mjs", "index.cjs"])
       writeFileSync(
         join(copy, file),
@@ -127,7 +127,7 @@ describe('accelerator "auto" finds an installed engine package by itself', () =>
       expect.arrayContaining([
         "core/dist/index.cjs",
         "fabric/dist/index.cjs",
-        "accelerator-cuda/dist/index.cjs",
+        "accelerator-host/dist/index.cjs",
       ]),
     );
     expect(stderr).not.toMatch(/Warning/);
@@ -140,7 +140,7 @@ describe('accelerator "auto" finds an installed engine package by itself', () =>
     const warnings = stderr.split("\n").filter((line) => line.startsWith("Warning:"));
     expect(warnings).toHaveLength(1);
     expect(stderr).toMatch(/accelerator "auto" runs on "wasm"/);
-    expect(stderr).toMatch(/"host" accelerator of @fulmen\/accelerator-cuda cannot run here/);
+    expect(stderr).toMatch(/"host" accelerator of @fulmen\/accelerator-host cannot run here/);
     expect(stderr).toMatch(/not built: cblas\.h not found/);
     expect(stderr).toMatch(/apt-get install -y g\+\+ make python3 libopenblas-dev/);
     expect(stderr).toMatch(/Set accelerator: "wasm" to choose it yourself/);
@@ -155,12 +155,12 @@ describe('accelerator "auto" finds an installed engine package by itself', () =>
     expect([chosen.accelerator, chosen.again]).toEqual(["wasm", "wasm"]);
     const warnings = stderr.split("\n").filter((line) => line.startsWith("Warning:"));
     expect(warnings).toEqual([
-      'Warning: accelerator "auto" runs on "wasm": @fulmen/accelerator-cuda is installed but failed to load ' +
+      'Warning: accelerator "auto" runs on "wasm": @fulmen/accelerator-host is installed but failed to load ' +
         '(libopenblas.so.0: cannot open shared object file). Set accelerator: "wasm" to choose it yourself and ' +
         "silence this message.",
     ]);
     expect(chosen.named).toMatch(
-      /The accelerator "host" is provided by @fulmen\/accelerator-cuda, which is installed but failed to load \(libopenblas\.so\.0: cannot open shared object file\)\. Reinstall it/,
+      /The accelerator "host" is provided by @fulmen\/accelerator-host, which is installed but failed to load \(libopenblas\.so\.0: cannot open shared object file\)\. Reinstall it/,
     );
   });
 
@@ -170,7 +170,7 @@ describe('accelerator "auto" finds an installed engine package by itself', () =>
     expect([chosen.accelerator, chosen.again]).toEqual(["wasm", "wasm"]);
     expect(stderr).toBe("");
     expect(chosen.named).toMatch(
-      /provided by @fulmen\/accelerator-cuda, which is not loaded: install it in your project/,
+      /provided by @fulmen\/accelerator-host, which is not loaded: install it in your project/,
     );
   });
 });

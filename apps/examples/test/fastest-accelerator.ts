@@ -1,6 +1,6 @@
 // The examples register the native engine, as their entry scripts do; "auto" must then pick it wherever its addon
 // built, and wasm where it did not (a machine without a compiler or OpenBLAS).
-import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { acceleratorRegistry } from "@fulmen/core";
 
 /** The accelerator `accelerator: "auto"` should choose on this machine for the examples. */

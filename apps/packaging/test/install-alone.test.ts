@@ -236,4 +236,37 @@ describe("each package installs and imports on its own", () => {
     );
     expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("2 true");
   });
+
+  it('"fulmen" installs with its parts, builds the native CPU engine, and a user trains on "host" with one import', () => {
+    const dir = project("fulmen-alone", [
+      "fulmen",
+      "@fulmen/core",
+      "@fulmen/precision",
+      "@fulmen/fabric",
+      "@fulmen/trainer",
+      "@fulmen/accelerator-host",
+      "@fulmen/collective-gloo",
+      "@fulmen/native-build",
+    ]);
+    writeFileSync(
+      join(dir, "check.mjs"),
+      `import { Fabric, LightningModule, manualSeed, nn, SGD, tf, Trainer } from "fulmen";
+       const fabric = new Fabric({ accelerator: "auto" });
+       await fabric.launch();
+       manualSeed(1);
+       const model = new nn.Linear(2, 1);
+       const [m, opt] = fabric.setup(model, new SGD(model, { lr: 0.02 }));
+       const x = tf.tensor2d([[1, 2], [3, 4]]);
+       const losses = [];
+       for (let step = 0; step < 5; step++) {
+         opt.zeroGrad();
+         const loss = fabric.backward(() => tf.mean(tf.square(m.forward(x))));
+         losses.push(loss.dataSync()[0]);
+         loss.dispose();
+         opt.step();
+       }
+       console.log(fabric.accelerator.name, losses[4] < losses[0], typeof Trainer, typeof LightningModule);`,
+    );
+    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("host true function function");
+  });
 });

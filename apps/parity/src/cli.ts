@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 // Registers the native engine's accelerators ("host"), so `--accelerator host` can replay on it.
 import "@fulmen/accelerator-cuda";
+import "@fulmen/accelerator-host";
 import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { missing, passed, replayFile, resultsFile } from "./replay";

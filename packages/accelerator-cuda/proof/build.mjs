@@ -50,8 +50,8 @@ const jasmineCore = dirname(
 cpSync(join(jasmineCore, "jasmine-core"), join(out, "dist", "jasmine-core"), { recursive: true });
 for (const addon of addons)
   copyFileSync(join(root, "build", "Release", addon), join(out, "build", "Release", addon));
-// The host engine and the CUDA emulator too, for dry runs (--target device, --target emulated).
-for (const addon of ["fulmen_engine.node", "fulmen_cuda_emulation.node"]) {
+// The device backend over host memory and the CUDA emulator too, for dry runs (--target device, --target emulated).
+for (const addon of ["fulmen_host_memory_device.node", "fulmen_cuda_emulation.node"]) {
   const built = join(root, "build", "Release", addon);
   if (existsSync(built)) copyFileSync(built, join(out, "build", "Release", addon));
 }

@@ -10,20 +10,25 @@ export interface CudaEngineAddon {
   createCudaDevice(ordinal: number): NativeDevice;
 }
 
+/** The addon of the device backend over host memory (native/device/host_memory_device_addon.cc). */
+export interface HostMemoryDeviceAddon {
+  /** The device backend's engine over host memory, with the host build's kernels behind it. */
+  createHostMemoryDevice(): NativeDevice;
+}
+
 // From src/ and from the bundle in dist/ alike, the addons are in ../build/Release.
 const releaseDir = join(dirname(fileURLToPath(import.meta.url)), "..", "build", "Release");
-const loaded = new Map<string, CudaEngineAddon>();
+const loaded = new Map<string, unknown>();
 
-function load(file: string): CudaEngineAddon | null {
+function load<T>(file: string): T | null {
   const path = isAbsolute(file) ? file : join(releaseDir, file);
-  if (!loaded.has(path) && existsSync(path))
-    loaded.set(path, createRequire(import.meta.url)(path) as CudaEngineAddon);
-  return loaded.get(path) ?? null;
+  if (!loaded.has(path) && existsSync(path)) loaded.set(path, createRequire(import.meta.url)(path));
+  return (loaded.get(path) as T | undefined) ?? null;
 }
 
 /** The GPU engine's addon, or null where it was not built (no CUDA toolkit with nvcc when the package installed). */
 export function loadCudaEngine(): CudaEngineAddon | null {
-  return load("fulmen_cuda_engine.node");
+  return load<CudaEngineAddon>("fulmen_cuda_engine.node");
 }
 
 /**
@@ -31,5 +36,10 @@ export function loadCudaEngine(): CudaEngineAddon | null {
  * names another build of it to load instead (the sanitizer run's: test/gpu-proof.test.ts).
  */
 export function loadCudaEmulation(): CudaEngineAddon | null {
-  return load(process.env.FULMEN_CUDA_EMULATION_ADDON ?? "fulmen_cuda_emulation.node");
+  return load<CudaEngineAddon>(process.env.FULMEN_CUDA_EMULATION_ADDON ?? "fulmen_cuda_emulation.node");
+}
+
+/** The device backend over host memory's addon, or null where it was not built (no OpenBLAS at install). */
+export function loadHostMemoryDevice(): HostMemoryDeviceAddon | null {
+  return load<HostMemoryDeviceAddon>("fulmen_host_memory_device.node");
 }

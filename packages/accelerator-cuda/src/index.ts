@@ -1,4 +1,3 @@
-export type { PooledArrayConstructor } from "./buffer-pool";
 export {
   CUDA_BACKEND,
   CUDA_EMULATE_ENV,
@@ -7,7 +6,7 @@ export {
   type CudaProbe,
   probeCuda,
 } from "./cuda-accelerator";
-export { type CudaEngineAddon, loadCudaEngine } from "./cuda-engine";
+export { type CudaEngineAddon, type HostMemoryDeviceAddon, loadCudaEngine } from "./cuda-engine";
 export {
   CUDA_EMULATION_BACKEND,
   isCudaEmulationAvailable,
@@ -17,7 +16,3 @@ export { DeviceBackend, type DeviceBackendMemory } from "./device/device-backend
 export { HOST_MEMORY_DEVICE_BACKEND, registerHostMemoryDeviceBackend } from "./device/host-memory-device";
 export type { DeviceMemoryStats, NativeDevice } from "./device/native-device";
 export { registerDeviceBackend } from "./device/register-device-backend";
-export { HostAccelerator } from "./host-accelerator";
-export { HostEngineBackend } from "./host-backend";
-export { isEngineAvailable, loadEngine, type NativeEngine } from "./native-engine";
-export { HOST_BACKEND, registerHostBackend } from "./register-host-backend";

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { CudaAccelerator, isCudaEmulationAvailable } from "../src";
@@ -17,6 +17,11 @@ if (isCudaEmulationAvailable())
     ["the GPU engine's cuBLAS calls on the CUDA emulator", "emulated-cublas"],
   );
 if (new CudaAccelerator().isAvailable()) targets.push(["the GPU engine", "cuda"]);
+
+const hostEngineAddon = join(
+  dirname(require.resolve("@fulmen/accelerator-host/package.json")),
+  "build/Release/fulmen_engine.node",
+);
 
 describe.each(targets)("tfjs-core's backend conformance specs on %s", (label, target) => {
   it("every spec of the kernels the engine implements passes", async () => {
@@ -44,7 +49,8 @@ describe.each(targets)("tfjs-core's backend conformance specs on %s", (label, ta
         encoding: "utf8",
         timeout: 300_000,
         cwd: join(__dirname, ".."),
-        env: { ...process.env, FULMEN_CONFORMANCE: target },
+        // The bundle holds the host engine's code too; its addon stays in its own package.
+        env: { ...process.env, FULMEN_CONFORMANCE: target, FULMEN_HOST_ENGINE_ADDON: hostEngineAddon },
       });
       const last = run.stdout.trim().split("\n").at(-1) ?? "";
       expect(last.startsWith("{"), `${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`).toBe(true);

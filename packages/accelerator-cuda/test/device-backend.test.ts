@@ -1,3 +1,4 @@
+import { HOST_BACKEND, HostAccelerator } from "@fulmen/accelerator-host";
 import {
   AdamW,
   type AutocastState,
@@ -17,8 +18,6 @@ import {
   CUDA_BACKEND,
   CudaAccelerator,
   type DeviceBackend,
-  HOST_BACKEND,
-  HostAccelerator,
   isCudaEmulationAvailable,
   registerCudaEmulationBackend,
   registerHostMemoryDeviceBackend,

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,9 +12,13 @@ const toolkit = require("../native/cuda-toolkit.cjs") as {
 };
 const nvcc = toolkit.findCudaToolkit().nvcc;
 const sources = join(__dirname, "../native/cuda");
+// The arithmetic the device code shares with the host build, in the host engine's package (as binding.gyp finds it).
+const hostNative = execFileSync(process.execPath, [join(__dirname, "../native/host-engine.cjs"), "include"], {
+  encoding: "utf8",
+}).trim();
 
 describe("the GPU build's device code", () => {
-  it("lives beside the host build and shares its arithmetic", () => {
+  it("lives apart from the host build and shares its arithmetic", () => {
     const files = readdirSync(sources).filter((f) => f.endsWith(".cu"));
     expect(files.sort()).toEqual([
       "conv_pool_kernels.cu",
@@ -45,6 +49,7 @@ describe("the GPU build's device code", () => {
               "-Werror",
               "all-warnings",
               ...toolkit.gencodeFlags(nvcc!),
+              `-I${hostNative}`,
               "-c",
               join(sources, file),
               "-o",

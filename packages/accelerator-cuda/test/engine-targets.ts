@@ -1,8 +1,7 @@
+import { HOST_BACKEND, HostAccelerator } from "@fulmen/accelerator-host";
 import {
   CUDA_BACKEND,
   CudaAccelerator,
-  HOST_BACKEND,
-  HostAccelerator,
   isCudaEmulationAvailable,
   registerCudaEmulationBackend,
   registerHostMemoryDeviceBackend,

@@ -4,9 +4,13 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { gypiSources } from "./native-unit-test";
+import { gypiSources } from "../../../tooling/test-helpers/native-unit-test";
 
 const root = join(__dirname, "..");
+// The kernels' shared headers live in the host engine's package (native/host-engine.cjs finds them as gyp does).
+const hostNative = execFileSync(process.execPath, [join(root, "native/host-engine.cjs"), "include"], {
+  encoding: "utf8",
+}).trim();
 
 /** Node's C headers: the system's (Debian's nodejs), beside this Node, or node-gyp's cache. */
 function nodeHeaders(): string | null {
@@ -120,7 +124,8 @@ describe("the GPU proof bundle", () => {
           "-DNAPI_CPP_EXCEPTIONS",
           `-I${join(root, napi)}`,
           `-I${headers}`,
-          ...gypiSources("emulation_sources", "device_napi_sources").map((file) => join(root, file)),
+          `-I${hostNative}`,
+          ...gypiSources(root, "emulation_sources", "device_napi_sources"),
           "-o",
           addon,
           "-pthread",

@@ -1,3 +1,4 @@
+import type { HostEngineBackend } from "@fulmen/accelerator-host";
 import {
   ROUND_BFLOAT16_KERNEL,
   ROUND_FLOAT16_KERNEL,
@@ -6,7 +7,7 @@ import {
   tf,
 } from "@fulmen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeviceBackend, HostEngineBackend } from "../src";
+import type { DeviceBackend } from "../src";
 import { engineTargets, setUpTarget } from "./engine-targets";
 
 /** Edge cases of both formats, then a sweep of random magnitudes from subnormal to overflow. */

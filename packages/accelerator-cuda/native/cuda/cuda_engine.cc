@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "../gemm.h"
+#include "gemm.h"
 #include "cublas_loader.h"
 #include "device_kernels.h"
 #include "pinned_staging.h"

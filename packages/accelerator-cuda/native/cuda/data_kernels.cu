@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "../data_ops.h"
+#include "data_ops.h"
 #include "device_kernels.h"
 #include "launch.h"
 

@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "../conv.h"
-#include "../data_ops.h"
-#include "../optimizer.h"
-#include "../pool.h"
-#include "../elementwise.h"
-#include "../half_ops.h"
+#include "conv.h"
+#include "data_ops.h"
+#include "optimizer.h"
+#include "pool.h"
+#include "elementwise.h"
+#include "half_ops.h"
 
 namespace fulmen {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "../elementwise_ops.h"
-#include "../half_ops.h"
+#include "elementwise_ops.h"
+#include "half_ops.h"
 #include "device_kernels.h"
 #include "launch.h"
 

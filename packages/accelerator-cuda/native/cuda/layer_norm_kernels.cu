@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "../layer_norm_ops.h"
+#include "layer_norm_ops.h"
 #include "device_kernels.h"
 
 namespace fulmen {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "../optimizer_ops.h"
+#include "optimizer_ops.h"
 #include "device_kernels.h"
 #include "launch.h"
 

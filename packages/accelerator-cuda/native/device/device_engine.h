@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "../conv.h"
+#include "conv.h"
 #include "../cuda/caching_allocator.h"
-#include "../pool.h"
-#include "../data_ops.h"
-#include "../elementwise.h"
-#include "../half_ops.h"
-#include "../optimizer.h"
+#include "pool.h"
+#include "data_ops.h"
+#include "elementwise.h"
+#include "half_ops.h"
+#include "optimizer.h"
 
 namespace fulmen {
 

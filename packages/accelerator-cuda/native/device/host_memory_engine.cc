@@ -6,13 +6,13 @@
 #include <cstring>
 #include <vector>
 
-#include "../conv.h"
-#include "../fused_layers.h"
-#include "../gemm.h"
-#include "../half_ops.h"
-#include "../pool.h"
-#include "../transpose.h"
-#include "../rows.h"
+#include "conv.h"
+#include "fused_layers.h"
+#include "gemm.h"
+#include "half_ops.h"
+#include "pool.h"
+#include "transpose.h"
+#include "rows.h"
 
 namespace fulmen {
 

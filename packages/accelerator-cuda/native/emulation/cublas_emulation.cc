@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "../half_ops.h"
+#include "half_ops.h"
 
 namespace fulmen {
 

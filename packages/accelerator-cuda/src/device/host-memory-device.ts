@@ -1,4 +1,5 @@
-import { loadEngine } from "../native-engine";
+import { FulmenError } from "@fulmen/core";
+import { loadHostMemoryDevice } from "../cuda-engine";
 import { registerDeviceBackend } from "./register-device-backend";
 
 /**
@@ -11,7 +12,12 @@ export const HOST_MEMORY_DEVICE_BACKEND = "fulmen-device-host";
 
 /** Registers the device backend over host memory (once) and returns its tfjs backend name. */
 export function registerHostMemoryDeviceBackend(): string {
-  const engine = loadEngine();
-  registerDeviceBackend(HOST_MEMORY_DEVICE_BACKEND, () => engine.createHostMemoryDevice());
+  const addon = loadHostMemoryDevice();
+  if (addon === null)
+    throw new FulmenError(
+      "The device backend over host memory of @fulmen/accelerator-cuda is not built (it needs OpenBLAS: " +
+        "apt-get install -y g++ make python3 libopenblas-dev, then pnpm rebuild @fulmen/accelerator-cuda).",
+    );
+  registerDeviceBackend(HOST_MEMORY_DEVICE_BACKEND, () => addon.createHostMemoryDevice());
   return HOST_MEMORY_DEVICE_BACKEND;
 }

@@ -1,12 +1,12 @@
 // tfjs-core's own backend conformance specs, run against the native engine's host backend. esbuild bundles
 // this file (tfjs-core's test modules are extensionless ESM), jasmine runs it. Prints one JSON line of totals.
+
+import { HOST_BACKEND, HostAccelerator } from "@fulmen/accelerator-host";
 import { tf } from "@fulmen/core";
 import Jasmine from "jasmine";
 import {
   CUDA_BACKEND,
   CudaAccelerator,
-  HOST_BACKEND,
-  HostAccelerator,
   registerCudaEmulationBackend,
   registerHostMemoryDeviceBackend,
 } from "../../src/index";

@@ -4,7 +4,7 @@ import { loadPluginPackage } from "./plugin-packages";
 
 /**
  * Order in which `accelerator: "auto"` tries accelerators: the fastest registered and available one wins
- * (`cuda` and `host` exist once `@fulmen/accelerator-cuda` is loaded, which "auto" does when it is installed).
+ * (`host` exists once `@fulmen/accelerator-host` is loaded and `cuda` once `@fulmen/accelerator-cuda` is, which "auto" does when they are installed).
  */
 const AUTO_ACCELERATOR_ORDER = ["cuda", "host", "wasm", "cpu"];
 

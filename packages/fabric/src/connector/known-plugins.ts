@@ -42,21 +42,21 @@ for (const [name, packageName] of Object.entries(STRATEGY_PACKAGES)) {
 export const ACCELERATOR_PACKAGES: Readonly<Record<string, string>> = {
   cuda: "@fulmen/accelerator-cuda",
   gpu: "@fulmen/accelerator-cuda",
-  host: "@fulmen/accelerator-cuda",
+  host: "@fulmen/accelerator-host",
 };
 
 /** Engine packages `accelerator: "auto"` loads when they are installed, as it prefers their accelerators. */
-export const ENGINE_PACKAGES: readonly string[] = ["@fulmen/accelerator-cuda"];
+export const ENGINE_PACKAGES: readonly string[] = ["@fulmen/accelerator-cuda", "@fulmen/accelerator-host"];
 
 for (const name of ["cuda", "gpu"]) {
   acceleratorRegistry.knownIn(name, {
     packageName: "@fulmen/accelerator-cuda",
-    note: 'install it in your project (npm install @fulmen/accelerator-cuda; Fabric loads it by name), and opt in to its GPU build, which is not yet verified on a GPU, with FULMEN_CUDA_UNVERIFIED=1; its CPU build is the "host" accelerator',
+    note: 'install it in your project (npm install @fulmen/accelerator-cuda; Fabric loads it by name), and opt in to its GPU build, which is not yet verified on a GPU, with FULMEN_CUDA_UNVERIFIED=1; the native CPU engine is the "host" accelerator (@fulmen/accelerator-host)',
   });
 }
 acceleratorRegistry.knownIn("host", {
-  packageName: "@fulmen/accelerator-cuda",
-  note: "install it in your project (npm install @fulmen/accelerator-cuda; it builds the native engine and needs apt-get install -y g++ make python3 libopenblas-dev), and Fabric loads it by name",
+  packageName: "@fulmen/accelerator-host",
+  note: "install it in your project (npm install @fulmen/accelerator-host; it builds the native CPU engine and needs apt-get install -y g++ make python3 libopenblas-dev), and Fabric loads it by name",
 });
 precisionRegistry.knownIn("64-true", {
   packageName: "@fulmen/precision",

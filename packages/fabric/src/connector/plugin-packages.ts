@@ -1,5 +1,5 @@
 /**
- * Finding and loading optional plugin packages (`@fulmen/collective-gloo`, `@fulmen/accelerator-cuda`) by name,
+ * Finding and loading optional plugin packages (`@fulmen/collective-gloo`, `@fulmen/accelerator-host`, `@fulmen/accelerator-cuda`) by name,
  * as Lightning finds its optional integrations: the user installs the package and names what it provides.
  */
 import { existsSync, readFileSync } from "node:fs";

@@ -1,8 +1,12 @@
+import { kernelUtil } from "@fulmen/accelerator-host";
 import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
-import { type RangeAttrs, rangeValues } from "../../data-kernels";
 import type { DeviceBackend } from "../device-backend";
 import { type DeviceKernelFactory, ELEMENT_TYPE, filled, sizeOf, view } from "./shared";
+
+// Shared with the host engine's kernels (its backend_util).
+const { rangeValues } = kernelUtil;
+type RangeAttrs = kernelUtil.RangeAttrs;
 
 /** Identity and reshape are views: one more reference to the input's block, as tfjs's kernels do. */
 const identityKernel: DeviceKernelFactory = () => (args) => {

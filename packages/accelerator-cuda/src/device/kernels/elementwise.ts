@@ -1,9 +1,11 @@
+import { kernelUtil } from "@fulmen/accelerator-host";
 import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
-import { BINARY, COMPARE, UNARY } from "../../op-codes";
-import { reducedBlock, reducedShape, reduceInRuns } from "../../reduced-block";
 import type { DeviceBackend } from "../device-backend";
 import { type DeviceKernelFactory, sizeOf } from "./shared";
+
+// Shared with the host engine's kernels (its backend_util).
+const { BINARY, COMPARE, UNARY, reducedBlock, reducedShape, reduceInRuns } = kernelUtil;
 
 /** Broadcasting arithmetic (float32 out) or comparison (bool out) of two float32 tensors on the device. */
 function broadcastKernel(kernelName: string, code: number, output: "float32" | "bool"): DeviceKernelFactory {

@@ -1,3 +1,4 @@
+import { kernelUtil } from "@fulmen/accelerator-host";
 import {
   GELU_GRAD_KERNEL,
   GELU_KERNEL,
@@ -8,9 +9,12 @@ import {
   tf,
 } from "@fulmen/core";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { UPDATE_SPECS, type UpdateSpec } from "../../optimizer-updates";
 import type { DeviceBackend } from "../device-backend";
 import { optional, sizeOf, view } from "./shared";
+
+// Shared with the host engine's kernels (its backend_util).
+const { UPDATE_SPECS } = kernelUtil;
+type UpdateSpec = kernelUtil.UpdateSpec;
 
 interface LayerNormAttrs {
   eps: number;

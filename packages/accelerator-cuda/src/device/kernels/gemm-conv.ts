@@ -1,10 +1,13 @@
+import { kernelUtil } from "@fulmen/accelerator-host";
 import { tf } from "@fulmen/core";
 import type { BatchMatMulAttrs, TensorInfo } from "@tensorflow/tfjs-core";
-import { gemmShapeOf } from "../../batch-mat-mul";
-import { type ConvAttrs, convPlan } from "../../conv-shapes";
-import { type PoolAttrs, poolInfo, poolShape } from "../../pool-shapes";
 import type { DeviceBackend } from "../device-backend";
 import { type DeviceKernelFactory, sizeOf, view } from "./shared";
+
+// Shared with the host engine's kernels (its backend_util).
+const { gemmShapeOf, convPlan, poolInfo, poolShape } = kernelUtil;
+type ConvAttrs = kernelUtil.ConvAttrs;
+type PoolAttrs = kernelUtil.PoolAttrs;
 
 /** GEMMs, on half storage when both operands are there (tensor cores on a GPU), else on float32. */
 const batchMatMulKernel: DeviceKernelFactory = (fallback) => (args) => {

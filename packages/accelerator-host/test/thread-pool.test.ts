@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runNativeUnitTest } from "../../../tooling/test-helpers/native-unit-test";
 import { isEngineAvailable } from "../src";
-import { runNativeUnitTest } from "./native-unit-test";
 
 // The host engine's element-wise pool once lost a new worker's first wake-up (the worker read the generation
 // counter only once it ran), so resizing right after a resize, or running right after one, waited forever.
@@ -10,7 +10,9 @@ describe("the host engine's thread pool", () => {
   it("resizes and runs thousands of times under load, from several threads, nested, throwing and after fork", () => {
     // The C++ test loads every core itself and turns a hang into "hung in <phase>" with a watchdog; a forked child
     // that hangs is ended by SIGALRM. Nested work inside unsplit work once deadlocked on the pool's own lock.
-    expect(runNativeUnitTest("parallel_pool_test.cc", ["parallel_host.cc"])).toBeGreaterThan(3000);
+    expect(
+      runNativeUnitTest(join(__dirname, ".."), "parallel_pool_test.cc", ["parallel_host.cc"]),
+    ).toBeGreaterThan(3000);
   }, 180_000);
 
   describe.runIf(isEngineAvailable())("through the addon", () => {

@@ -5,8 +5,6 @@
 #include <vector>
 
 #include "conv.h"
-#include "device/device_napi.h"
-#include "device/host_memory_engine.h"
 #include "elementwise.h"
 #include "fused_layers.h"
 #include "gemm.h"
@@ -310,11 +308,6 @@ Napi::Value roundHalf(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// createHostMemoryDevice() → the device backend's engine over host memory (device/host_memory_engine.h)
-Napi::Value createHostMemoryDevice(const Napi::CallbackInfo& info) {
-  return fulmen::wrapDeviceEngine(info.Env(), fulmen::makeHostMemoryEngine());
-}
-
 Napi::Value threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fulmen::hostThreads()); }
 
 }  // namespace
@@ -350,7 +343,6 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, setThreads));
   exports.Set("threads", Napi::Function::New(env, threads));
   exports.Set("roundHalf", Napi::Function::New(env, roundHalf));
-  exports.Set("createHostMemoryDevice", Napi::Function::New(env, createHostMemoryDevice));
   return exports;
 }
 

@@ -59,6 +59,6 @@ describe('"host" where the native addon did not build', () => {
     expect(run.status, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout) as { reason: string; named: string };
     expect(out.reason).toMatch(/not built: it was never built/);
-    expect(out.named).toMatch(/pnpm rebuild @fulmen\/accelerator-cuda/);
+    expect(out.named).toMatch(/pnpm rebuild @fulmen\/accelerator-host/);
   });
 });

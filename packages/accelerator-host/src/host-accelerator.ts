@@ -74,5 +74,5 @@ export class HostAccelerator implements Accelerator {
 
 acceleratorRegistry.register("host", () => new HostAccelerator(), {
   description: "the native engine's CPU build: OpenBLAS GEMMs, tfjs CPU kernels for the rest",
-  packageName: "@fulmen/accelerator-cuda",
+  packageName: "@fulmen/accelerator-host",
 });

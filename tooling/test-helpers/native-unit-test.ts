@@ -5,11 +5,12 @@ import { join } from "node:path";
 import { expect } from "vitest";
 
 /**
- * Compiles one of native/test/'s C++ unit tests (warnings as errors), runs it, and returns the count it prints
- * after "ok" — failing the vitest test when it does not compile, fails, or prints anything else. `alongside`
- * names engine sources (relative to native/) the test links with; they are built with -pthread.
+ * Compiles one of a package's native/test/ C++ unit tests (warnings as errors), runs it, and returns the count it
+ * prints after "ok" — failing the vitest test when it does not compile, fails, or prints anything else.
+ * `packageRoot` is the package's folder; `alongside` names engine sources (relative to its native/) the test
+ * links with; they are built with -pthread.
  */
-export function runNativeUnitTest(source: string, alongside: string[] = []): number {
+export function runNativeUnitTest(packageRoot: string, source: string, alongside: string[] = []): number {
   const dir = mkdtempSync(join(tmpdir(), "fulmen-native-test-"));
   try {
     const binary = join(dir, "test");
@@ -20,8 +21,8 @@ export function runNativeUnitTest(source: string, alongside: string[] = []): num
       "-Wextra",
       "-Werror",
       ...(alongside.length > 0 ? ["-pthread"] : []),
-      join(__dirname, "../native/test", source),
-      ...alongside.map((file) => join(__dirname, "../native", file)),
+      join(packageRoot, "native/test", source),
+      ...alongside.map((file) => join(packageRoot, "native", file)),
       "-o",
       binary,
     ]);
@@ -35,11 +36,11 @@ export function runNativeUnitTest(source: string, alongside: string[] = []): num
 }
 
 /**
- * The native sources listed under `lists` in sources.gypi (the one list binding.gyp builds from), as paths
- * relative to the package: for tests that build a variant of an addon themselves.
+ * The native sources listed under `lists` in the sources.gypi of the package in `packageRoot` (the one list its
+ * binding.gyp builds from), as absolute paths: for tests that build a variant of an addon themselves.
  */
-export function gypiSources(...lists: string[]): string[] {
-  const text = readFileSync(join(__dirname, "../sources.gypi"), "utf8")
+export function gypiSources(packageRoot: string, ...lists: string[]): string[] {
+  const text = readFileSync(join(packageRoot, "sources.gypi"), "utf8")
     .split("\n")
     .filter((line) => !line.trimStart().startsWith("#"))
     .join("\n");
@@ -47,6 +48,6 @@ export function gypiSources(...lists: string[]): string[] {
   return lists.flatMap((name) => {
     const list = variables[name];
     if (list === undefined) throw new Error(`sources.gypi has no list '${name}'`);
-    return list;
+    return list.map((file) => join(packageRoot, file));
   });
 }

@@ -3,7 +3,6 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FulmenError } from "@fulmen/core";
-import type { NativeDevice } from "./device/native-device";
 
 /** The host engine's native entry points (see native/engine_addon.cc). */
 export interface NativeEngine {
@@ -167,24 +166,27 @@ export interface NativeEngine {
   threads(): number;
   /** out = x rounded to float16 (format 0) or bfloat16 (format 1) values. */
   roundHalf(format: 0 | 1, x: Float32Array, out: Float32Array): void;
-  /** The device backend's engine over host memory (native/device/host_memory_engine.cc). */
-  createHostMemoryDevice(): NativeDevice;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 let loaded: NativeEngine | null = null;
 
-/** Loads the engine's addon, or throws an error that says why it is missing and how to build it. */
+/**
+ * Loads the engine's addon, or throws an error that says why it is missing and how to build it.
+ * FULMEN_HOST_ENGINE_ADDON names the addon file to load instead (a bundle of this package placed elsewhere: the GPU
+ * package's conformance run).
+ */
 export function loadEngine(): NativeEngine {
   if (loaded !== null) return loaded;
-  const addon = join(packageRoot, "build", "Release", "fulmen_engine.node");
+  const addon =
+    process.env.FULMEN_HOST_ENGINE_ADDON ?? join(packageRoot, "build", "Release", "fulmen_engine.node");
   if (!existsSync(addon)) {
     const reasonFile = join(packageRoot, "build", "unavailable.txt");
     const reason = existsSync(reasonFile) ? readFileSync(reasonFile, "utf8").trim() : "it was never built";
     throw new FulmenError(
-      `The native engine of @fulmen/accelerator-cuda is not built: ${reason}\nInstall a C++ toolchain and ` +
+      `The native engine of @fulmen/accelerator-host is not built: ${reason}\nInstall a C++ toolchain and ` +
         "OpenBLAS (apt-get install -y g++ make python3 libopenblas-dev), then rebuild the package " +
-        "(pnpm rebuild @fulmen/accelerator-cuda, or npm rebuild @fulmen/accelerator-cuda).",
+        "(pnpm rebuild @fulmen/accelerator-host, or npm rebuild @fulmen/accelerator-host).",
     );
   }
   // OpenBLAS's idle workers spin for ~0.1 s (2^28 cycles) after each threaded product by default, taking the
