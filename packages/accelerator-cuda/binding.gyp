@@ -5,31 +5,6 @@
     "nvcc%": "<!(node native/cuda-toolkit.cjs nvcc)",
     "host_native%": "<!(node native/host-engine.cjs include)"
   },
-  "targets": [
-    {
-      "target_name": "fulmen_host_memory_device",
-      "sources": [
-        "<@(host_memory_device_sources)",
-        "<@(device_napi_sources)",
-        "<!@(node native/host-engine.cjs sources)"
-      ],
-      "include_dirs": ["<(host_native)"],
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
-      "libraries": ["-lopenblas"]
-    },
-    {
-      "target_name": "fulmen_cuda_emulation",
-      "sources": ["<@(emulation_sources)", "<@(device_napi_sources)"],
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "defines": ["FULMEN_CUDA_EMULATION"],
-      "include_dirs": ["<(host_native)"],
-      "cflags_cc": ["-std=c++20", "-O2", "-fexceptions", "-pthread", "-ffp-contract=off", "-fno-math-errno"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
-      "libraries": ["-pthread", "-ldl"]
-    }
-  ],
   "conditions": [
     [
       "cuda_home!=''",
@@ -53,7 +28,12 @@
         "targets": [
           {
             "target_name": "fulmen_cuda_engine",
-            "sources": ["<@(cuda_engine_sources)", "<@(device_napi_sources)"],
+            "sources": [
+              "native/cuda_engine_addon.cc",
+              "<@(cuda_engine_host_sources)",
+              "<@(cuda_kernel_sources)",
+              "<@(device_napi_sources)"
+            ],
             "rules": [
               {
                 "rule_name": "nvcc",

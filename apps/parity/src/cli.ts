@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 // Registers the native engine's accelerators ("host"), so `--accelerator host` can replay on it.
 import "@fulmen/accelerator-cuda";
 import "@fulmen/accelerator-host";
+import { emulatedCudaEnvironment } from "@fulmen/cuda-testbed";
 import { Fabric } from "@fulmen/fabric";
 import type { GoldenFile } from "./golden";
 import { missing, passed, replayFile, resultsFile } from "./replay";
@@ -17,14 +18,25 @@ function or option Fulmen does not implement are listed as MISS and counted apar
   --strict             exit 1 when a case is missing, too
   --out FILE           also write what Fulmen computed, in the golden format (several inputs: FILE-1, FILE-2, ...)
   --accelerator NAME   run on this accelerator: cpu (default), wasm, host (the native engine's CPU build),
-                       cuda (its GPU build; FULMEN_CUDA_EMULATE=1 runs that on the host CUDA emulator)
+                       cuda (its GPU build; FULMEN_CUDA_EMULATE=1 runs that on the host CUDA emulator,
+                       the repository's @fulmen/cuda-testbed)
   --via fabric|trainer replay whole training runs through Fabric (default) or the Trainer
   --devices N          replay whole training runs with DDP on N processes, each taking its share of every batch
                        (losses and first gradients reported as the mean over ranks); needs @fulmen/collective-gloo
   --strategy S         the strategy for whole training runs on several devices (default ddp): fsdp,
                        deepspeed_stage_1, deepspeed_stage_2, deepspeed_stage_3, ... (their packages found by name)`;
 
+/**
+ * FULMEN_CUDA_EMULATE=1 runs accelerator "cuda" on the host CUDA emulator; this tool of the repository finds the
+ * emulator's addon in the test bed itself (ranks it launches inherit the variable).
+ */
+function useTestbedEmulator(): void {
+  if (process.env.FULMEN_CUDA_EMULATE === "1" && !process.env.FULMEN_CUDA_EMULATION_ADDON)
+    Object.assign(process.env, emulatedCudaEnvironment());
+}
+
 async function main(argv: string[]): Promise<number> {
+  useTestbedEmulator();
   const options = {
     out: { type: "string" },
     accelerator: { type: "string", default: "cpu" },

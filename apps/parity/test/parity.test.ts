@@ -231,7 +231,8 @@ describe("pnpm parity", () => {
   // emulator, through the cuda accelerator's own setup — the GPU code path end to end, on any machine.
   it("replays both golden formats on the GPU engine's code (--accelerator cuda, CUDA emulator), DDP included", () => {
     const trajectories = join(root, "packages/core/test/fixtures/torch-trajectories.json");
-    const env = { ...process.env, FULMEN_CUDA_EMULATE: "1" };
+    // FULMEN_CUDA_EMULATE=1 alone: the CLI, a tool of this repository, finds the test bed's emulator itself.
+    const env = { ...process.env, FULMEN_CUDA_EMULATE: "1", FULMEN_CUDA_EMULATION_ADDON: "" };
     const run = spawnSync(process.execPath, [cli, "--accelerator", "cuda", trajectories, fixture], {
       encoding: "utf8",
       env,

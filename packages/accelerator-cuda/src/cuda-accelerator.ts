@@ -4,7 +4,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
 import "@tensorflow/tfjs-backend-cpu";
-import { type CudaEngineAddon, loadCudaEmulation, loadCudaEngine } from "./cuda-engine";
+import {
+  CUDA_EMULATION_ADDON_ENV,
+  type CudaEngineAddon,
+  loadCudaEmulation,
+  loadCudaEngine,
+} from "./cuda-engine";
 import { registerDeviceBackend } from "./device/register-device-backend";
 
 /** What the CUDA runtime reports (native/cuda_probe.cc). */
@@ -48,7 +53,8 @@ export const CUDA_UNVERIFIED_ENV = "FULMEN_CUDA_UNVERIFIED";
 
 /**
  * Set to 1 to run `accelerator: "cuda"` on the host CUDA emulator: the GPU engine's own code, launches and all,
- * on the CPU — slowly. For testing the GPU code path end to end (parity, DDP) on machines without a GPU.
+ * on the CPU — slowly. For testing the GPU code path end to end (parity, DDP) on machines without a GPU; the
+ * emulator's addon is named by FULMEN_CUDA_EMULATION_ADDON (the repository's @fulmen/cuda-testbed builds it).
  */
 export const CUDA_EMULATE_ENV = "FULMEN_CUDA_EMULATE";
 
@@ -110,17 +116,17 @@ export class CudaAccelerator implements Accelerator {
   private blocker(): string | null {
     if (emulating())
       return loadCudaEmulation() === null
-        ? `${CUDA_EMULATE_ENV}=1 asks for the host CUDA emulator, which was not built (it builds with the host engine: apt-get install -y g++ make python3 libopenblas-dev, then pnpm rebuild @fulmen/accelerator-cuda)`
+        ? `${CUDA_EMULATE_ENV}=1 asks for the host CUDA emulator, and ${CUDA_EMULATION_ADDON_ENV} names no built emulator (it is a development tool of Fulmen's repository: the private @fulmen/cuda-testbed package builds it, and its emulatedCudaEnvironment() gives both variables)`
         : null;
     const probe = probeCuda();
     if (probe === null || loadCudaEngine() === null)
-      return 'the GPU build of @fulmen/accelerator-cuda was not built (it needs the CUDA toolkit with nvcc when the package is installed, found through CUDA_PATH, CUDA_HOME, nvcc on PATH or /usr/local/cuda; then pnpm rebuild @fulmen/accelerator-cuda). Use accelerator "host", its CPU build';
+      return 'the GPU build of @fulmen/accelerator-cuda was not built (it needs the CUDA toolkit with nvcc when the package is installed, found through CUDA_PATH, CUDA_HOME, nvcc on PATH or /usr/local/cuda; then pnpm rebuild @fulmen/accelerator-cuda). Use accelerator "host" (@fulmen/accelerator-host), the native CPU engine';
     if (probe.count === 0)
       return `no usable NVIDIA GPU (${probe.error ?? "the CUDA runtime found no device"}); ${
         probe.error?.startsWith("cudaErrorInsufficientDriver")
           ? "this machine has no NVIDIA driver, or one older than this CUDA runtime needs"
           : "check the driver with nvidia-smi"
-      }. Use accelerator "host" (the engine's CPU build) or "wasm"`;
+      }. Use accelerator "host" (the native CPU engine) or "wasm"`;
     if (process.env[CUDA_UNVERIFIED_ENV] !== "1") {
       const names = (probe.devices ?? []).map(
         (d) => `${d.name} (${(d.memoryBytes / 2 ** 30).toFixed(0)} GiB, sm_${d.major}${d.minor})`,

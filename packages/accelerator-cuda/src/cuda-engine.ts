@@ -10,12 +10,6 @@ export interface CudaEngineAddon {
   createCudaDevice(ordinal: number): NativeDevice;
 }
 
-/** The addon of the device backend over host memory (native/device/host_memory_device_addon.cc). */
-export interface HostMemoryDeviceAddon {
-  /** The device backend's engine over host memory, with the host build's kernels behind it. */
-  createHostMemoryDevice(): NativeDevice;
-}
-
 // From src/ and from the bundle in dist/ alike, the addons are in ../build/Release.
 const releaseDir = join(dirname(fileURLToPath(import.meta.url)), "..", "build", "Release");
 const loaded = new Map<string, unknown>();
@@ -31,15 +25,15 @@ export function loadCudaEngine(): CudaEngineAddon | null {
   return load<CudaEngineAddon>("fulmen_cuda_engine.node");
 }
 
+/** The variable that names the addon of the GPU engine built for the host CUDA emulator (a path). */
+export const CUDA_EMULATION_ADDON_ENV = "FULMEN_CUDA_EMULATION_ADDON";
+
 /**
- * The GPU engine built for the host CUDA emulator, or null where it was not built. FULMEN_CUDA_EMULATION_ADDON
- * names another build of it to load instead (the sanitizer run's: test/gpu-proof.test.ts).
+ * The GPU engine built for the host CUDA emulator, from the addon FULMEN_CUDA_EMULATION_ADDON names, or null.
+ * The emulator is a development tool of Fulmen's repository (the private `@fulmen/cuda-testbed` package builds
+ * it, and its `emulatedCudaEnvironment()` gives this variable): no user install compiles it.
  */
 export function loadCudaEmulation(): CudaEngineAddon | null {
-  return load<CudaEngineAddon>(process.env.FULMEN_CUDA_EMULATION_ADDON ?? "fulmen_cuda_emulation.node");
-}
-
-/** The device backend over host memory's addon, or null where it was not built (no OpenBLAS at install). */
-export function loadHostMemoryDevice(): HostMemoryDeviceAddon | null {
-  return load<HostMemoryDeviceAddon>("fulmen_host_memory_device.node");
+  const path = process.env[CUDA_EMULATION_ADDON_ENV];
+  return path === undefined || path === "" ? null : load<CudaEngineAddon>(path);
 }

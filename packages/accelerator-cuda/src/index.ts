@@ -6,13 +6,12 @@ export {
   type CudaProbe,
   probeCuda,
 } from "./cuda-accelerator";
-export { type CudaEngineAddon, type HostMemoryDeviceAddon, loadCudaEngine } from "./cuda-engine";
 export {
-  CUDA_EMULATION_BACKEND,
-  isCudaEmulationAvailable,
-  registerCudaEmulationBackend,
-} from "./device/cuda-emulation";
+  CUDA_EMULATION_ADDON_ENV,
+  type CudaEngineAddon,
+  loadCudaEmulation,
+  loadCudaEngine,
+} from "./cuda-engine";
 export { DeviceBackend, type DeviceBackendMemory } from "./device/device-backend";
-export { HOST_MEMORY_DEVICE_BACKEND, registerHostMemoryDeviceBackend } from "./device/host-memory-device";
 export type { DeviceMemoryStats, NativeDevice } from "./device/native-device";
 export { registerDeviceBackend } from "./device/register-device-backend";

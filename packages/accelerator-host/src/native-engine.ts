@@ -171,15 +171,10 @@ export interface NativeEngine {
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 let loaded: NativeEngine | null = null;
 
-/**
- * Loads the engine's addon, or throws an error that says why it is missing and how to build it.
- * FULMEN_HOST_ENGINE_ADDON names the addon file to load instead (a bundle of this package placed elsewhere: the GPU
- * package's conformance run).
- */
+/** Loads the engine's addon, or throws an error that says why it is missing and how to build it. */
 export function loadEngine(): NativeEngine {
   if (loaded !== null) return loaded;
-  const addon =
-    process.env.FULMEN_HOST_ENGINE_ADDON ?? join(packageRoot, "build", "Release", "fulmen_engine.node");
+  const addon = join(packageRoot, "build", "Release", "fulmen_engine.node");
   if (!existsSync(addon)) {
     const reasonFile = join(packageRoot, "build", "unavailable.txt");
     const reason = existsSync(reasonFile) ? readFileSync(reasonFile, "utf8").trim() : "it was never built";

@@ -6,7 +6,9 @@
 // The package says what it needs in its package.json:
 //   "fulmenNative": { "addon": "fulmen_gloo", "header": "gloo/allreduce.h", "apt": "libgloo-dev",
 //                     "without": "multi-process strategies" }
-// `header` is looked for under /usr/include and its multiarch folders.
+// `header` is looked for under /usr/include and its multiarch folders. A prerequisite found elsewhere (a CUDA
+// toolkit) is asked for with `"requires": { "command": ["node", "native/cuda-toolkit.cjs", "nvcc"], "missing":
+// "no CUDA toolkit with nvcc was found" }`: an empty output of the command (run in the package) means it is missing.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -57,6 +59,16 @@ function headerInstalled(header) {
 if (existsSync(addon) && statSync(addon).mtimeMs >= newestSource() && !existsSync(unavailable))
   process.exit(0);
 rmSync(unavailable, { force: true });
+
+if (spec.requires) {
+  const [command, ...args] = spec.requires.command;
+  const probe = spawnSync(command === "node" ? process.execPath : command, args, {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (probe.status !== 0 || (probe.stdout ?? "").trim() === "")
+    giveUp(spec.requires.missing ?? `${spec.requires.command.join(" ")} found nothing`);
+}
 
 if (spec.header && !headerInstalled(spec.header))
   giveUp(`${spec.apt ?? spec.header} is not installed (no ${spec.header} under /usr/include)`);

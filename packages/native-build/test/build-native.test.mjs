@@ -39,6 +39,26 @@ describe("fulmen-build-native", () => {
     }
   });
 
+  it("gives up, saying so, when a prerequisite found by a command of the package is missing", () => {
+    const dir = fakePackage({
+      addon: "example",
+      requires: {
+        command: ["node", "-e", "process.stdout.write('')"],
+        missing: "no CUDA toolkit with nvcc was found",
+      },
+      without: "the GPU build",
+    });
+    try {
+      const run = spawnSync(process.execPath, [bin], { cwd: dir, encoding: "utf8" });
+      expect(run.status).toBe(0);
+      expect(run.stderr).toMatch(/not built \(no CUDA toolkit with nvcc was found\)/);
+      expect(run.stderr).toMatch(/except for the GPU build/);
+      expect(readFileSync(join(dir, "build", "unavailable.txt"), "utf8")).toMatch(/no CUDA toolkit/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a package that does not say which addon it builds", () => {
     const dir = fakePackage(undefined);
     try {

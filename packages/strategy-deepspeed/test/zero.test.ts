@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { emulatedCudaEnvironment } from "@fulmen/cuda-testbed";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   expectBytes,
@@ -141,7 +142,7 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
   });
 
   it("offload, on an accelerator with memory of its own (the GPU engine on the CUDA emulator): the same training, and only the gradient shards (stage 3) or the parameters and gradient shards (stage 2) stay on the device; parameters under the persistence threshold stay whole", () => {
-    const cuda = { accelerator: "cuda", env: { FULMEN_CUDA_EMULATE: "1" } };
+    const cuda = { accelerator: "cuda", env: emulatedCudaEnvironment() };
     // No persistent parameters (DeepSpeed's default threshold of 1e5 elements would keep every one of this
     // small model's whole).
     const config = { zero_optimization: { stage: 3, stage3_param_persistence_threshold: 0 } };

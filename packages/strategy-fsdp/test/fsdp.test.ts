@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { roundBfloat16 } from "@fulmen/core";
+import { emulatedCudaEnvironment } from "@fulmen/cuda-testbed";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   expectBytes,
@@ -247,7 +248,7 @@ describe("FSDP memory", () => {
 
 describe("FSDP cpuOffload", () => {
   it("on the GPU engine (CUDA emulator): trains as without it, with only the gradient shards left on the device", () => {
-    const cuda = { accelerator: "cuda", env: { FULMEN_CUDA_EMULATE: "1" } };
+    const cuda = { accelerator: "cuda", env: emulatedCudaEnvironment() };
     const kept = project.train({ strategy: "fsdp", devices: 2, steps: 3, ...cuda });
     const offloaded = project.train({ strategy: "fsdp_cpu_offload", devices: 2, steps: 3, ...cuda });
     expect(maxWeightDifference(kept[0]!, offloaded[0]!)).toBeLessThan(1e-5);

@@ -1,7 +1,7 @@
 #include "cublas_loader.h"
 
 #if defined(FULMEN_CUDA_EMULATION)
-#include "../emulation/cublas_emulation.h"
+#include "emulation/cublas_emulation.h"  // the emulator's, in @fulmen/cuda-testbed
 #endif
 
 #include <dlfcn.h>

@@ -1,10 +1,10 @@
 // The CUDA runtime API as the GPU build uses it, and its kernel launches as macros, so that the same sources
 // compile with nvcc for a GPU and, under FULMEN_CUDA_EMULATION, with g++ against the host emulator
-// (emulation/cuda_emulation.h), which CI runs on every build without a GPU.
+// (emulation/cuda_emulation.h in the repository's private @fulmen/cuda-testbed package), which CI runs without a GPU.
 #pragma once
 
 #if defined(FULMEN_CUDA_EMULATION)
-#include "../emulation/cuda_emulation.h"
+#include "emulation/cuda_emulation.h"  // the emulator's, in @fulmen/cuda-testbed
 #else
 #include <cuda_runtime.h>
 /** FULMEN_LAUNCH(grid, block, stream, kernel)(args...): `kernel` on `grid` blocks of `block` threads. */
