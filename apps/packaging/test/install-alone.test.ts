@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -32,12 +41,78 @@ function publishable(): Array<{ name: string; dir: string }> {
 // dependencies it does not declare: the checks run as a user's project would, without it.
 const { NODE_PATH: _ignored, ...userEnv } = process.env;
 
-function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: userEnv });
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv): string {
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
+}
+
+/**
+ * A machine without a compiler: PATH holds only node, npm, npx and the shell utilities npm needs (no g++, cc,
+ * make, python3 or node-gyp).
+ */
+function withoutCompilers(): NodeJS.ProcessEnv {
+  const bin = join(work, "no-compilers-bin");
+  mkdirSync(bin, { recursive: true });
+  for (const tool of ["node", "npm", "npx", "sh", "env", "ldd"]) {
+    const found = execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+    if (!existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool));
+  }
+  return { ...userEnv, PATH: bin };
+}
+
+/**
+ * A user's script: `imports`, then five SGD steps on a linear layer with Fabric on `accelerator`; it prints the
+ * accelerator's name, whether the loss fell, and `extra` (expressions after those).
+ */
+function trainingScript(imports: string, accelerator: string, extra: string): string {
+  return `${imports}
+    const fabric = new Fabric({ accelerator: "${accelerator}" });
+    await fabric.launch();
+    manualSeed(1);
+    const model = new nn.Linear(2, 1);
+    const [m, opt] = fabric.setup(model, new SGD(model, { lr: 0.02 }));
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const losses = [];
+    for (let step = 0; step < 5; step++) {
+      opt.zeroGrad();
+      const loss = fabric.backward(() => tf.mean(tf.square(m.forward(x))));
+      losses.push(loss.dataSync()[0]);
+      loss.dispose();
+      opt.step();
+    }
+    console.log(fabric.accelerator.name, losses[4] < losses[0], ${extra});`;
+}
+
+/** The native addons installed in a project, relative to its node_modules. */
+function addonsIn(dir: string): string[] {
+  return execFileSync("find", [join(dir, "node_modules"), "-name", "*.node"], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((path) => path.split("node_modules/")[1]!)
+    .sort();
+}
+
+/**
+ * Every addon of the project loads nothing but the C and C++ runtimes and libraries inside its own installed
+ * packages (ldd, as resolved on this machine, which has its own copies of them too).
+ */
+function expectOnlyPackagedLibraries(dir: string, env: NodeJS.ProcessEnv): void {
+  const runtimes = /^(linux-vdso\.so\.1|\/lib64\/ld-linux-x86-64\.so\.2|lib(c|m|stdc\+\+|gcc_s)\.so\.\d+)$/;
+  for (const addon of addonsIn(dir)) {
+    const libraries = run("ldd", [join(dir, "node_modules", addon)], dir, env)
+      .trim()
+      .split("\n");
+    for (const line of libraries) {
+      const [name, , path] = line.trim().split(/\s+/);
+      if (runtimes.test(name!)) continue;
+      expect(path, `${addon} loads ${name} from outside its package`).toMatch(
+        new RegExp(`^${join(dir, "node_modules", addon.split("/prebuilds/")[0]!)}/`),
+      );
+    }
+  }
 }
 
 /** An empty project with exactly these tarballs installed (npm, as a user outside the monorepo would). */
-function project(name: string, packages: string[]): string {
+function project(name: string, packages: string[], env: NodeJS.ProcessEnv = userEnv): string {
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
@@ -45,6 +120,7 @@ function project(name: string, packages: string[]): string {
     "npm",
     ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packages.map((p) => tarballs[p]!)],
     dir,
+    env,
   );
   return dir;
 }
@@ -206,14 +282,21 @@ describe("each package installs and imports on its own", () => {
     expect(run("npx", ["fulmen", "--help"], dir)).toContain("usage: fulmen fit|validate|test|predict");
   });
 
-  it("@fulmen/collective-gloo builds its addon at npm install, and Fabric trains with DDP on 2 processes", () => {
-    const dir = project("fabric-ddp", [
-      "@fulmen/fabric",
-      "@fulmen/core",
-      "@fulmen/precision",
-      "@fulmen/collective-gloo",
-      "@fulmen/native-build",
-    ]);
+  it("@fulmen/collective-gloo installs with no compiler and no install script: its prebuilt addon loads Gloo's libraries from beside it, and Fabric trains with DDP on 2 processes", () => {
+    const noCompilers = withoutCompilers();
+    const dir = project(
+      "fabric-ddp",
+      [
+        "@fulmen/fabric",
+        "@fulmen/core",
+        "@fulmen/precision",
+        "@fulmen/collective-gloo",
+        "@fulmen/native-build",
+      ],
+      noCompilers,
+    );
+    expect(addonsIn(dir)).toEqual(["@fulmen/collective-gloo/prebuilds/linux-x64-glibc/fulmen_gloo.node"]);
+    expectOnlyPackagedLibraries(dir, noCompilers);
     writeFileSync(
       join(dir, "check.mjs"),
       `import { manualSeed, nn, SGD, tf } from "@fulmen/core";
@@ -234,10 +317,10 @@ describe("each package installs and imports on its own", () => {
        const same = JSON.stringify(gathered[0]) === JSON.stringify(gathered[1]);
        if (fabric.globalRank === 0) console.log(fabric.worldSize, same);`,
     );
-    expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("2 true");
+    expect(run("node", ["check.mjs"], dir, noCompilers).trim().split("\n").at(-1)).toBe("2 true");
   });
 
-  it('"fulmen" installs with its parts, builds the native CPU engine, and a user trains on "host" with one import', () => {
+  it('"fulmen" installs with its parts (the native CPU engine prebuilt), and a user trains on "host" with one import', () => {
     const dir = project("fulmen-alone", [
       "fulmen",
       "@fulmen/core",
@@ -250,23 +333,50 @@ describe("each package installs and imports on its own", () => {
     ]);
     writeFileSync(
       join(dir, "check.mjs"),
-      `import { Fabric, LightningModule, manualSeed, nn, SGD, tf, Trainer } from "fulmen";
-       const fabric = new Fabric({ accelerator: "auto" });
-       await fabric.launch();
-       manualSeed(1);
-       const model = new nn.Linear(2, 1);
-       const [m, opt] = fabric.setup(model, new SGD(model, { lr: 0.02 }));
-       const x = tf.tensor2d([[1, 2], [3, 4]]);
-       const losses = [];
-       for (let step = 0; step < 5; step++) {
-         opt.zeroGrad();
-         const loss = fabric.backward(() => tf.mean(tf.square(m.forward(x))));
-         losses.push(loss.dataSync()[0]);
-         loss.dispose();
-         opt.step();
-       }
-       console.log(fabric.accelerator.name, losses[4] < losses[0], typeof Trainer, typeof LightningModule);`,
+      trainingScript(
+        'import { Fabric, LightningModule, manualSeed, nn, SGD, tf, Trainer } from "fulmen";',
+        "auto",
+        "typeof Trainer, typeof LightningModule",
+      ),
     );
     expect(run("node", ["check.mjs"], dir).trim().split("\n").at(-1)).toBe("host true function function");
+  });
+
+  it("@fulmen/accelerator-host installs with no compiler and no install script: its prebuilt engine needs only the C and C++ runtimes, and trains", () => {
+    const noCompilers = withoutCompilers();
+    expect(() =>
+      run("sh", ["-c", "command -v g++ || command -v cc || command -v make"], work, noCompilers),
+    ).toThrow();
+    const manifest = JSON.parse(
+      execFileSync("tar", ["-xOzf", tarballs["@fulmen/accelerator-host"]!, "package/package.json"], {
+        encoding: "utf8",
+      }),
+    ) as { scripts?: Record<string, string> };
+    expect(Object.keys(manifest.scripts ?? {}).filter((s) => /install/.test(s))).toEqual([]);
+    const dir = project(
+      "host-prebuilt",
+      [
+        "@fulmen/accelerator-host",
+        "@fulmen/core",
+        "@fulmen/fabric",
+        "@fulmen/precision",
+        "@fulmen/native-build",
+      ],
+      noCompilers,
+    );
+    expect(addonsIn(dir)).toEqual(["@fulmen/accelerator-host/prebuilds/linux-x64-glibc/fulmen_engine.node"]);
+    // OpenBLAS is linked in: ldd names nothing but the C and C++ runtimes.
+    expectOnlyPackagedLibraries(dir, noCompilers);
+    writeFileSync(
+      join(dir, "check.mjs"),
+      trainingScript(
+        'import "@fulmen/accelerator-host"; import { manualSeed, nn, SGD, tf } from "@fulmen/core"; import { Fabric } from "@fulmen/fabric";',
+        "host",
+        "tf.getBackend()",
+      ),
+    );
+    expect(run("node", ["check.mjs"], dir, noCompilers).trim().split("\n").at(-1)).toBe(
+      "host true fulmen-host",
+    );
   });
 });

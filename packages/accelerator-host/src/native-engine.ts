@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FulmenError } from "@fulmen/core";
+import { FulmenError, locateNativeAddon, prebuildPlatform } from "@fulmen/core";
 
 /** The host engine's native entry points (see native/engine_addon.cc). */
 export interface NativeEngine {
@@ -171,23 +171,38 @@ export interface NativeEngine {
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 let loaded: NativeEngine | null = null;
 
-/** Loads the engine's addon, or throws an error that says why it is missing and how to build it. */
+/** How to build the engine from source, for the errors below. */
+const BUILD_FROM_SOURCE =
+  "Build it from source: install a C++ toolchain and OpenBLAS (apt-get install -y g++ make python3 " +
+  "libopenblas-dev), then run `npx fulmen-build-native` in node_modules/@fulmen/accelerator-host (in Fulmen's " +
+  "repository: pnpm build).";
+
+/**
+ * Loads the engine's addon — a source build (build/Release) when there is one, else the prebuilt addon the
+ * package carries for this platform — or throws an error that says why there is none and how to get it.
+ */
 export function loadEngine(): NativeEngine {
   if (loaded !== null) return loaded;
-  const addon = join(packageRoot, "build", "Release", "fulmen_engine.node");
-  if (!existsSync(addon)) {
+  const addon = locateNativeAddon(packageRoot, "fulmen_engine");
+  if (addon === null) {
     const reasonFile = join(packageRoot, "build", "unavailable.txt");
-    const reason = existsSync(reasonFile) ? readFileSync(reasonFile, "utf8").trim() : "it was never built";
-    throw new FulmenError(
-      `The native engine of @fulmen/accelerator-host is not built: ${reason}\nInstall a C++ toolchain and ` +
-        "OpenBLAS (apt-get install -y g++ make python3 libopenblas-dev), then rebuild the package " +
-        "(pnpm rebuild @fulmen/accelerator-host, or npm rebuild @fulmen/accelerator-host).",
-    );
+    const reason = existsSync(reasonFile)
+      ? readFileSync(reasonFile, "utf8").trim()
+      : `no source build, and no prebuilt engine for ${prebuildPlatform()} in the package`;
+    throw new FulmenError(`The native engine of @fulmen/accelerator-host is not built: ${reason}
+${BUILD_FROM_SOURCE}`);
   }
   // OpenBLAS's idle workers spin for ~0.1 s (2^28 cycles) after each threaded product by default, taking the
   // core that the engine's own element-wise threads (or another rank) need next; read when the library loads.
   process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
-  loaded = createRequire(import.meta.url)(addon) as NativeEngine;
+  try {
+    loaded = createRequire(import.meta.url)(addon) as NativeEngine;
+  } catch (error) {
+    throw new FulmenError(
+      `The native engine of @fulmen/accelerator-host (${addon}) does not load here: ${(error as Error).message}
+${BUILD_FROM_SOURCE}`,
+    );
+  }
   return loaded;
 }
 

@@ -49,16 +49,17 @@ describe('"host" where the native addon did not build', () => {
     expect(out.auto).toBe("wasm");
     expect(out.reason).toMatch(/not built: g\+\+ not found \(node-gyp: make failed\)/);
     expect(out.reason).toMatch(/apt-get install -y g\+\+ make python3 libopenblas-dev/);
+    expect(out.reason).toMatch(/npx fulmen-build-native/);
     expect(out.named).toMatch(
       /The accelerator "host" is not available on this machine: .*not built: g\+\+ not found/,
     );
   });
 
-  it("says it was never built when the install left no reason", () => {
+  it("says it has neither a source build nor a prebuilt engine for this platform when nothing left a reason", () => {
     const run = runWithoutAddon(null);
     expect(run.status, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout) as { reason: string; named: string };
-    expect(out.reason).toMatch(/not built: it was never built/);
-    expect(out.named).toMatch(/pnpm rebuild @fulmen\/accelerator-host/);
+    expect(out.reason).toMatch(/not built: no source build, and no prebuilt engine for linux-x64-glibc/);
+    expect(out.named).toMatch(/npx fulmen-build-native. in node_modules\/@fulmen\/accelerator-host/);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FulmenError, type ReduceOp } from "@fulmen/core";
+import { FulmenError, locateNativeAddon, prebuildPlatform, type ReduceOp } from "@fulmen/core";
 
 /**
  * How a native collective runs: `false` now, `true` on a libuv worker (returns a Promise), `"start"` on a thread
@@ -91,28 +91,34 @@ export function isGlooAvailable(): boolean {
   }
 }
 
-/** Loads the addon, or throws an error that says why it is missing and how to build it. */
+/** How to build the addon from source, for the errors below. */
+const BUILD_FROM_SOURCE =
+  "Multi-process strategies need it. Build it from source: install a C++ toolchain and Gloo (Debian/Ubuntu: " +
+  "apt-get install -y g++ make python3 libgloo-dev), then run `npx fulmen-build-native` in " +
+  "node_modules/@fulmen/collective-gloo (in Fulmen's repository: pnpm build).";
+
+/**
+ * Loads the addon — a source build (build/Release) when there is one, else the prebuilt addon the package carries
+ * for this platform, with Gloo's libraries beside it — or throws an error that says why there is none and how to
+ * build it.
+ */
 export function loadGloo(): NativeModule {
   if (loaded !== null) return loaded;
-  const addon = join(packageRoot, "build", "Release", "fulmen_gloo.node");
-  const reasonFile = join(packageRoot, "build", "unavailable.txt");
-  if (!existsSync(addon)) {
+  const addon = locateNativeAddon(packageRoot, "fulmen_gloo");
+  if (addon === null) {
+    const reasonFile = join(packageRoot, "build", "unavailable.txt");
     const reason = existsSync(reasonFile)
       ? readFileSync(reasonFile, "utf8").trim()
-      : "it was never built (install scripts did not run)";
+      : `no source build, and no prebuilt addon for ${prebuildPlatform()} in the package`;
     throw new FulmenError(
-      `The Gloo collectives addon of @fulmen/collective-gloo is not built: ${reason}\n` +
-        "Multi-process strategies need it. Install a C++ toolchain and Gloo (Debian/Ubuntu: " +
-        "apt-get install -y g++ make python3 libgloo-dev), then rebuild the package " +
-        "(pnpm rebuild @fulmen/collective-gloo, or npm rebuild @fulmen/collective-gloo).",
+      `The Gloo collectives addon of @fulmen/collective-gloo is not built: ${reason}\n${BUILD_FROM_SOURCE}`,
     );
   }
   try {
     loaded = createRequire(import.meta.url)(addon) as NativeModule;
   } catch (error) {
     throw new FulmenError(
-      `The Gloo collectives addon failed to load (${(error as Error).message}). Is libgloo installed ` +
-        "(apt-get install -y libgloo-dev)? Rebuild with pnpm rebuild @fulmen/collective-gloo.",
+      `The Gloo collectives addon (${addon}) failed to load: ${(error as Error).message}\n${BUILD_FROM_SOURCE}`,
     );
   }
   return loaded;

@@ -156,6 +156,7 @@ export {
   type TensorReducer,
 } from "./plugins/collective";
 export type { Logger, RunStatus } from "./plugins/logger";
+export { locateNativeAddon, prebuildPlatform } from "./plugins/native-addon";
 export { Precision } from "./plugins/precision";
 export {
   acceleratorRegistry,
