@@ -42,15 +42,18 @@ const castKernel: KernelFactory = (_engine, fallback) => (args) => {
   return backend.makeTensorInfo(x.shape, dtype, out);
 };
 
+/** tfjs's OneHot attributes. */
+export interface OneHotAttrs {
+  depth: number;
+  onValue: number;
+  offValue: number;
+  dtype: tf.DataType;
+}
+
 /** One-hot rows of `offValue` with `onValue` at each in-range index (float32 or int32). */
 const oneHotKernel: KernelFactory = (_engine, fallback) => (args) => {
   const { indices } = args.inputs as { indices: TensorInfo };
-  const { depth, onValue, offValue, dtype } = args.attrs as {
-    depth: number;
-    onValue: number;
-    offValue: number;
-    dtype: tf.DataType;
-  };
+  const { depth, onValue, offValue, dtype } = args.attrs as unknown as OneHotAttrs;
   const backend = args.backend as HostEngineBackend;
   const ids = backend.stored(indices);
   const storage = dtype === "float32" ? Float32Array : dtype === "int32" ? Int32Array : null;

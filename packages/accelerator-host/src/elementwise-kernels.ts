@@ -3,7 +3,13 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import { BINARY, COMPARE, UNARY } from "./op-codes";
-import { reducedBlock, reducedShape, reduceInRuns } from "./reduced-block";
+import {
+  type ReductionAttrs,
+  reducedBlock,
+  reducedShape,
+  reduceInRuns,
+  reductionAxes,
+} from "./reduced-block";
 
 /**
  * A broadcasting kernel of two float32 tensors: arithmetic (float32 out) through `engine.binary`, comparisons
@@ -138,14 +144,8 @@ const extremumKernel =
   (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as HostEngineBackend;
-    // Max names its axes reductionIndices, Min names them axis.
-    const attrs = args.attrs as {
-      reductionIndices?: number | number[];
-      axis?: number | number[];
-      keepDims: boolean;
-    };
-    // null or absent: every axis (parseAxisParam's reading).
-    const axes = (kernelName === "Max" ? attrs.reductionIndices : attrs.axis) as number | number[];
+    const attrs = args.attrs as unknown as ReductionAttrs;
+    const axes = reductionAxes(kernelName, attrs);
     const keepDims = attrs.keepDims;
     const block = x.dtype === "float32" ? reducedBlock(x, axes) : null;
     if (block === null || block.reduce === 0) return backend.runFallback(kernelName, fallback, args);

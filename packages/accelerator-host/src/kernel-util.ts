@@ -6,8 +6,16 @@
  */
 export { type GemmShape, gemmShapeOf } from "./batch-mat-mul";
 export { type ConvAttrs, type ConvPlan, convPlan } from "./conv-shapes";
-export { type RangeAttrs, rangeValues } from "./data-kernels";
+export { type OneHotAttrs, type RangeAttrs, rangeValues } from "./data-kernels";
 export { BINARY, COMPARE, UNARY } from "./op-codes";
 export { UPDATE_SPECS, type UpdateSpec } from "./optimizer-updates";
-export { type PoolAttrs, poolInfo, poolShape } from "./pool-shapes";
-export { type ReducedBlock, reducedBlock, reducedShape, reduceInRuns } from "./reduced-block";
+export { type PoolAttrs, poolInfo, poolIsIdentity, poolShape } from "./pool-shapes";
+export {
+  type ReducedBlock,
+  type ReductionAttrs,
+  reducedBlock,
+  reducedShape,
+  reduceInRuns,
+  reductionAxes,
+} from "./reduced-block";
+export { type SplitAttrs, splitPlan } from "./split-plan";

@@ -2,7 +2,7 @@ import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
-import { type PoolAttrs, poolInfo, poolShape } from "./pool-shapes";
+import { type PoolAttrs, poolInfo, poolIsIdentity, poolShape } from "./pool-shapes";
 
 /** MaxPool or AvgPool of a float32 NHWC tensor. */
 const poolKernel =
@@ -13,9 +13,7 @@ const poolKernel =
     const backend = args.backend as HostEngineBackend;
     if (x.dtype !== "float32" || x.shape.length !== 4) return backend.runFallback(kernelName, fallback, args);
     const info = poolInfo(x, args.attrs as unknown as PoolAttrs);
-    // tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says.
-    if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape))
-      return backend.makeTensorInfo(x.shape, "float32", backend.floats(x).slice());
+    if (poolIsIdentity(info)) return backend.makeTensorInfo(x.shape, "float32", backend.floats(x).slice());
     const out = backend.allocate(Float32Array, tf.util.sizeFromShape(info.outShape));
     if (out.length > 0)
       (kernelName === "MaxPool" ? engine.maxPool : engine.avgPool)(backend.floats(x), out, poolShape(info));

@@ -38,3 +38,10 @@ export function poolShape(c: ReturnType<typeof poolInfo>): number[] {
     c.padInfo.left,
   ];
 }
+
+/** tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says. */
+export function poolIsIdentity(info: ReturnType<typeof poolInfo>): boolean {
+  return (
+    info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape)
+  );
+}

@@ -64,3 +64,18 @@ export function reduceInRuns(
   }
   return current;
 }
+
+/** The attributes naming a reduction's axes (tfjs's Sum, Mean, Max, Min). */
+export interface ReductionAttrs {
+  axis?: number | number[];
+  reductionIndices?: number | number[];
+  keepDims: boolean;
+}
+
+/**
+ * The axes a reduction kernel reduces over, as its attributes name them: Max names them `reductionIndices`, the
+ * others `axis`. Null or absent: every axis (tfjs's `parseAxisParam` reading).
+ */
+export function reductionAxes(kernelName: string, attrs: ReductionAttrs): number | number[] {
+  return (kernelName === "Max" ? attrs.reductionIndices : attrs.axis) as number | number[];
+}

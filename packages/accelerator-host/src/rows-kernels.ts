@@ -3,6 +3,7 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
+import { type SplitAttrs, splitPlan } from "./split-plan";
 
 /** Softmax over the last axis (the only one tfjs supports). */
 const softmaxKernel: KernelFactory = (engine, fallback) => (args) => {
@@ -37,25 +38,16 @@ const unsortedSegmentSumKernel: KernelFactory = (engine, fallback) => (args) => 
 const splitVKernel: KernelFactory = (engine, fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const backend = args.backend as HostEngineBackend;
-  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
   const values = backend.stored(x);
   if (!(values instanceof Float32Array || values instanceof Int32Array))
     return backend.runFallback("SplitV", fallback, args);
-  const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
-  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
-  const outer = tf.util.sizeFromShape(x.shape.slice(0, $axis));
-  const inner = tf.util.sizeFromShape(x.shape.slice($axis + 1));
-  const rowLength = x.shape[$axis]! * inner;
-  let offset = 0;
-  return sizes.map((s) => {
-    const shape = x.shape.map((d, i) => (i === $axis ? s : d));
+  const { outer, row, pieces } = splitPlan(x, args.attrs as unknown as SplitAttrs);
+  return pieces.map(({ shape, offset, width }) => {
     const out = backend.allocate(
       values.constructor as Float32ArrayConstructor | Int32ArrayConstructor,
-      outer * s * inner,
+      outer * width,
     );
-    const slab = s * inner;
-    engine.copySlabs(values, offset, rowLength, out, 0, slab, outer, slab);
-    offset += slab;
+    engine.copySlabs(values, offset, row, out, 0, width, outer, width);
     return backend.makeTensorInfo(shape, x.dtype, out);
   });
 };

@@ -7,6 +7,7 @@ import { type DeviceKernelFactory, ELEMENT_TYPE, filled, sizeOf, view } from "./
 // Shared with the host engine's kernels (its backend_util).
 const { rangeValues } = kernelUtil;
 type RangeAttrs = kernelUtil.RangeAttrs;
+type OneHotAttrs = kernelUtil.OneHotAttrs;
 
 /** Identity and reshape are views: one more reference to the input's block, as tfjs's kernels do. */
 const identityKernel: DeviceKernelFactory = () => (args) => {
@@ -70,12 +71,7 @@ const likeKernel =
 /** One-hot rows (float32, int32 or bool) from int32 indices; out-of-range indices give rows of `offValue`. */
 const oneHotKernel: DeviceKernelFactory = (fallback) => (args) => {
   const { indices } = args.inputs as { indices: TensorInfo };
-  const { depth, onValue, offValue, dtype } = args.attrs as {
-    depth: number;
-    onValue: number;
-    offValue: number;
-    dtype: tf.DataType;
-  };
+  const { depth, onValue, offValue, dtype } = args.attrs as unknown as OneHotAttrs;
   const backend = args.backend as DeviceBackend;
   const type = ELEMENT_TYPE[dtype];
   if (indices.dtype !== "int32" || type === undefined) return backend.runFallback("OneHot", fallback, args);

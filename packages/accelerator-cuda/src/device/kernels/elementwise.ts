@@ -5,7 +5,8 @@ import type { DeviceBackend } from "../device-backend";
 import { type DeviceKernelFactory, sizeOf } from "./shared";
 
 // Shared with the host engine's kernels (its backend_util).
-const { BINARY, COMPARE, UNARY, reducedBlock, reducedShape, reduceInRuns } = kernelUtil;
+const { BINARY, COMPARE, UNARY, reducedBlock, reducedShape, reduceInRuns, reductionAxes } = kernelUtil;
+type ReductionAttrs = kernelUtil.ReductionAttrs;
 
 /** Broadcasting arithmetic (float32 out) or comparison (bool out) of two float32 tensors on the device. */
 function broadcastKernel(kernelName: string, code: number, output: "float32" | "bool"): DeviceKernelFactory {
@@ -54,13 +55,8 @@ const reduceKernel =
   (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const backend = args.backend as DeviceBackend;
-    // Max names its axes reductionIndices; the others name them axis. Null or absent: every axis.
-    const attrs = args.attrs as {
-      axis?: number | number[];
-      reductionIndices?: number | number[];
-      keepDims: boolean;
-    };
-    const axes = (kernelName === "Max" ? attrs.reductionIndices : attrs.axis) as number | number[];
+    const attrs = args.attrs as unknown as ReductionAttrs;
+    const axes = reductionAxes(kernelName, attrs);
     const block = x.dtype === "float32" ? reducedBlock(x, axes) : null;
     const several = x.dtype === "float32" && tf.util.parseAxisParam(axes, x.shape).length > 0;
     if (block === null && kernelName === "Sum" && several)

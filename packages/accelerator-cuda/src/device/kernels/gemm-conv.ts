@@ -1,11 +1,10 @@
 import { kernelUtil } from "@fulmen/accelerator-host";
-import { tf } from "@fulmen/core";
 import type { BatchMatMulAttrs, TensorInfo } from "@tensorflow/tfjs-core";
 import type { DeviceBackend } from "../device-backend";
 import { type DeviceKernelFactory, sizeOf, view } from "./shared";
 
 // Shared with the host engine's kernels (its backend_util).
-const { gemmShapeOf, convPlan, poolInfo, poolShape } = kernelUtil;
+const { gemmShapeOf, convPlan, poolInfo, poolIsIdentity, poolShape } = kernelUtil;
 type ConvAttrs = kernelUtil.ConvAttrs;
 type PoolAttrs = kernelUtil.PoolAttrs;
 
@@ -65,9 +64,7 @@ const poolKernel =
     const backend = args.backend as DeviceBackend;
     if (x.dtype !== "float32" || x.shape.length !== 4) return backend.runFallback(kernelName, fallback, args);
     const info = poolInfo(x, args.attrs as unknown as PoolAttrs);
-    // tfjs's rule: a 1×1 pool that keeps the shape is the identity, whatever the padding says.
-    if (info.filterWidth === 1 && info.filterHeight === 1 && tf.util.arraysEqual(info.inShape, info.outShape))
-      return view(backend, x, x.shape);
+    if (poolIsIdentity(info)) return view(backend, x, x.shape);
     const out = backend.makeTensorInfo(info.outShape, "float32");
     if (sizeOf(out) > 0) backend.device.pool(kind, backend.address(x), backend.address(out), poolShape(info));
     return out;

@@ -1,7 +1,12 @@
+import { kernelUtil } from "@fulmen/accelerator-host";
 import { tf } from "@fulmen/core";
 import type { TensorInfo } from "@tensorflow/tfjs-core";
 import type { DeviceBackend } from "../device-backend";
 import { type DeviceKernelFactory, ELEMENT_BYTES, filled, sizeOf } from "./shared";
+
+// Shared with the host engine's kernels (its backend_util).
+const { splitPlan } = kernelUtil;
+type SplitAttrs = kernelUtil.SplitAttrs;
 
 /** Transposes of float32 and int32 tensors (4-byte elements). */
 const transposeKernel: DeviceKernelFactory = (fallback) => (args) => {
@@ -121,34 +126,24 @@ const concatKernel: DeviceKernelFactory = (fallback) => (args) => {
 /** Splitting along one axis: each output a block of columns of the input seen as [outer, row]. */
 const splitVKernel: DeviceKernelFactory = (fallback) => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
-  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
   const backend = args.backend as DeviceBackend;
   const bytes = ELEMENT_BYTES[x.dtype];
   if (bytes === undefined) return backend.runFallback("SplitV", fallback, args);
-  const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
-  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, $axis);
-  const outer = tf.util.sizeFromShape(x.shape.slice(0, $axis));
-  const inner = tf.util.sizeFromShape(x.shape.slice($axis + 1));
-  const row = x.shape[$axis]! * inner;
-  let offset = 0;
-  return sizes.map((s) => {
-    const out = backend.makeTensorInfo(
-      x.shape.map((d, i) => (i === $axis ? s : d)),
-      x.dtype,
-    );
-    if (outer * s * inner > 0)
+  const { outer, row, pieces } = splitPlan(x, args.attrs as unknown as SplitAttrs);
+  return pieces.map(({ shape, offset, width }) => {
+    const out = backend.makeTensorInfo(shape, x.dtype);
+    if (outer * width > 0)
       backend.device.copy2d(
         backend.address(x),
         row,
         offset,
         backend.address(out),
-        s * inner,
+        width,
         0,
         outer,
-        s * inner,
+        width,
         bytes,
       );
-    offset += s * inner;
     return out;
   });
 };
