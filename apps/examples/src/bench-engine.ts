@@ -2,8 +2,9 @@
  * `pnpm bench` (engine part): the native engine's host build (`accelerator: "host"`, OpenBLAS) against tfjs's
  * wasm and cpu backends on the same work in one run: a 1024³ float32 matmul, and training steps of an MLP
  * (784-512-512-10, batch 256, AdamW), of a small CNN (two 3×3 conv layers with max pooling, 28×28 inputs,
- * batch 64) and of a small transformer (the char GPT example: 2 blocks, d 64, 4 heads, 32 tokens, batch 32)
- * through Fabric. PyTorch is compared when Debian's python3-torch is installed
+ * batch 64), of a small transformer (the char GPT example: 2 blocks, d 64, 4 heads, 32 tokens, batch 32), of
+ * a recurrent tagger (embedding 32, `nn.LSTM` of 64 units, batch 32×32 tokens) and of a `nn.TransformerEncoderLayer`
+ * model (d 64, 4 heads, feed-forward 256, batch 32×32) through Fabric. PyTorch is compared when Debian's python3-torch is installed
  * (the bench says when it is not). Prints Markdown for BENCHMARKS.md.
  */
 import { spawnSync } from "node:child_process";
@@ -34,6 +35,28 @@ interface Figures {
   stepMs: number;
   cnnStepMs: number;
   gptStepMs: number;
+  lstmStepMs: number;
+  encoderStepMs: number;
+}
+
+/** Token embeddings, an LSTM over them (batch first) and a linear head per step: a recurrent language model. */
+class LstmTagger extends nn.Module {
+  embed = new nn.Embedding(64, 32);
+  lstm = new nn.LSTM(32, 64, { batchFirst: true });
+  head = new nn.Linear(64, 64);
+  forward(tokens: tf.Tensor): tf.Tensor {
+    return this.head.forward(this.lstm.forward(this.embed.forward(tokens))[0]);
+  }
+}
+
+/** Token embeddings, one `nn.TransformerEncoderLayer` (batch first, no dropout) and a linear head. */
+class EncoderModel extends nn.Module {
+  embed = new nn.Embedding(64, 64);
+  layer = new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 256, dropout: 0, batchFirst: true });
+  head = new nn.Linear(64, 64);
+  forward(tokens: tf.Tensor): tf.Tensor {
+    return this.head.forward(this.layer.forward(this.embed.forward(tokens)));
+  }
 }
 
 /** Median ms of an AdamW training step of `model` on (x, y) through `fabric`. */
@@ -132,8 +155,17 @@ async function measure(accelerator: string): Promise<Figures> {
     "int32",
   );
   const gptStepMs = trainingStepMs(fabric, gpt, tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
+  const lstmStepMs = trainingStepMs(fabric, new LstmTagger(), tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
+  const encoderStepMs = trainingStepMs(
+    fabric,
+    new EncoderModel(),
+    tokens,
+    next,
+    slow ? 1 : 10,
+    slow ? 1 : WARMUP,
+  );
   tf.dispose([a, b, x, y, images, labels, tokens, next]);
-  return { matmulMs, stepMs, cnnStepMs, gptStepMs };
+  return { matmulMs, stepMs, cnnStepMs, gptStepMs, lstmStepMs, encoderStepMs };
 }
 
 /** PyTorch on the same work (its default threads: all cores), when python3-torch is installed. */
@@ -182,25 +214,39 @@ g=Gpt(); go=torch.optim.AdamW(g.parameters(),lr=1e-3)
 ti=torch.tensor([[(r*7+c*3)%64 for c in range(32)] for r in range(32)]); tn=(ti+1)%64
 def gstep():
     go.zero_grad(); torch.nn.functional.cross_entropy(g(ti).reshape(-1,64),tn.reshape(-1)).backward(); go.step()
-print(mm, t(step, 15), t(cstep, 10), t(gstep, 10))`;
+class Tagger(nn.Module):
+    def __init__(s):
+        super().__init__(); s.embed=nn.Embedding(64,32); s.lstm=nn.LSTM(32,64,batch_first=True); s.head=nn.Linear(64,64)
+    def forward(s, i):
+        return s.head(s.lstm(s.embed(i))[0])
+class Encoder(nn.Module):
+    def __init__(s):
+        super().__init__(); s.embed=nn.Embedding(64,64)
+        s.layer=nn.TransformerEncoderLayer(64,4,dim_feedforward=256,dropout=0.0,batch_first=True); s.head=nn.Linear(64,64)
+    def forward(s, i):
+        return s.head(s.layer(s.embed(i)))
+def seqstep(model):
+    opt=torch.optim.AdamW(model.parameters(),lr=1e-3)
+    def run():
+        opt.zero_grad(); torch.nn.functional.cross_entropy(model(ti).reshape(-1,64),tn.reshape(-1)).backward(); opt.step()
+    return run
+print(mm, t(step, 15), t(cstep, 10), t(gstep, 10), t(seqstep(Tagger()), 10), t(seqstep(Encoder()), 10))`;
   // Debian's python3-torch belongs to the system Python, which a pyenv or venv python3 on PATH may hide.
   const pythons = ["/usr/bin/python3", "python3"];
   const run = pythons
     .map((python) => spawnSync(python, ["-c", script], { encoding: "utf8" }))
     .find((r) => r.status === 0);
   if (run === undefined) return "PyTorch is not installed here (Debian: apt-get install python3-torch)";
-  const [matmulMs, stepMs, cnnStepMs, gptStepMs] = run.stdout.trim().split(/\s+/).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { matmulMs, stepMs, cnnStepMs, gptStepMs };
+  const [matmulMs, stepMs, cnnStepMs, gptStepMs, lstmStepMs, encoderStepMs] = run.stdout
+    .trim()
+    .split(/\s+/)
+    .map(Number) as [number, number, number, number, number, number];
+  return { matmulMs, stepMs, cnnStepMs, gptStepMs, lstmStepMs, encoderStepMs };
 }
 
+const COLUMNS = ["matmulMs", "stepMs", "cnnStepMs", "gptStepMs", "lstmStepMs", "encoderStepMs"] as const;
 const formatRow = (name: string, r: Figures) =>
-  `| ${name} | ${r.matmulMs.toFixed(1)} | ${r.stepMs.toFixed(1)} | ${r.cnnStepMs.toFixed(1)} | ${r.gptStepMs.toFixed(1)} |`;
-const COLUMNS = ["matmulMs", "stepMs", "cnnStepMs", "gptStepMs"] as const;
+  `| ${name} | ${COLUMNS.map((c) => r[c].toFixed(1)).join(" | ")} |`;
 const medianOf = (list: Figures[]): Figures =>
   Object.fromEntries(COLUMNS.map((c) => [c, median(list.map((f) => f[c]))])) as unknown as Figures;
 
@@ -221,12 +267,12 @@ const rows = ["host", "wasm", "cpu"].map((accelerator) =>
 );
 if (figures.torch!.length > 0) rows.push(formatRow("PyTorch (CPU)", medianOf(figures.torch!)));
 console.log(
-  `\nNative engine (host build) vs tfjs backends, ${cpus().length} cores; medians of ${ROUNDS} alternating rounds (cpu: 1).\n`,
+  `\nNative engine (host build) vs tfjs backends, ${cpus().length} cores; medians of ${ROUNDS} alternating rounds (cpu: 1); OpenBLAS kernels ${process.env.OPENBLAS_CORETYPE ?? "as OpenBLAS detects them"} for the engine and PyTorch alike (PyTorch inherits the engine's OPENBLAS_CORETYPE).\n`,
 );
 console.log(
-  "| engine | 1024³ matmul ms | MLP step ms (batch 256) | CNN step ms (batch 64) | transformer step ms (batch 32×32) |",
+  "| engine | 1024³ matmul ms | MLP step ms (batch 256) | CNN step ms (batch 64) | transformer step ms (batch 32×32) | LSTM step ms (batch 32×32) | encoder layer step ms (batch 32×32) |",
 );
-console.log("| --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);
 if (torchMissing !== "") console.log(`\n${torchMissing}.`);
 else

@@ -27,6 +27,17 @@ describe("backward", () => {
     expect(b.grad).toBeNull();
   });
 
+  it("leaves out disposed parameters (a model let go after training, still listed by a Fabric)", () => {
+    const old = new nn.Linear(2, 2);
+    old.dispose();
+    expect(old.weight.isDisposed).toBe(true);
+    const w = new Parameter([1, 2]);
+    expect(w.isDisposed).toBe(false);
+    backward(() => tf.sum(w.data) as tf.Scalar, [...old.parameters(), w]).dispose();
+    expect(Array.from(w.grad!.dataSync())).toEqual([1, 1]);
+    w.dispose();
+  });
+
   it("rejects a closure that does not return a scalar", () => {
     const w = new Parameter([1, 2]);
     expect(() => backward(() => tf.mul(w.data, 2) as unknown as tf.Scalar, [w])).toThrow(/scalar loss/);

@@ -22,7 +22,8 @@ export function toParameterList(source: ParameterSource): Parameter[] {
  * optimizer.step();
  */
 export function backward(closure: () => tf.Scalar, params: ParameterSource): tf.Scalar {
-  const trainable = toParameterList(params).filter((p) => p.requiresGrad);
+  // A disposed parameter (a model let go after training, still in a Fabric's list) cannot be in this loss.
+  const trainable = toParameterList(params).filter((p) => p.requiresGrad && !p.isDisposed);
   if (trainable.length === 0) {
     throw new FulmenError(
       "backward: none of the given parameters requires a gradient; nothing to differentiate.",

@@ -50,6 +50,7 @@ export class Parameter {
   private trainable: boolean;
   /** Why the storage is released (see {@link Parameter.releaseStorage}), for the error on access. */
   private releasedBecause = "";
+  private disposed = false;
   /** What a parameter created under deferred initialisation gets when materialised, or null. */
   private pending: Pending | null = null;
   /** Whether the storage is a tensor lent by a sharding strategy (see {@link Parameter.lend}), not a variable. */
@@ -263,8 +264,14 @@ export class Parameter {
     this.grad = grad === null ? null : tf.keep(grad);
   }
 
+  /** Whether {@link Parameter.dispose} freed it (it then takes no part in any backward). */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   /** Frees the value and the gradient. */
   dispose(): void {
+    this.disposed = true;
     this.setGrad(null);
     if (!this.lent) this.storage?.dispose();
     this.lent = false;

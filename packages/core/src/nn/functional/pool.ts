@@ -186,18 +186,18 @@ export function poolNd(plan: PoolPlan, x: tf.Tensor): tf.Tensor {
   });
 }
 
-/** Pads (with the pooling's fill value) or crops an NHWC tensor to exactly the rows and columns the windows cover. */
+/**
+ * Pads an NHWC tensor (with the pooling's fill value) to the rows and columns the windows cover. Rows and columns
+ * past the last window (PyTorch's floor mode) stay: tfjs's "valid" windows stop at the same place, as the counts
+ * agree (PyTorch's ⌊(L + 2p − k)/s⌋ + 1 windows all fit in the first L + p, so tfjs makes as many there), and
+ * cropping them would cost a slice and, in backward, a pad of the whole tensor.
+ */
 function fitToWindows(plan: PoolPlan, x: tf.Tensor4D, [rows, cols]: [AxisPlan, AxisPlan]): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const cropH = Math.min(rows.after, 0);
-  const cropW = Math.min(cols.after, 0);
-  const cropped =
-    cropH < 0 || cropW < 0 ? (tf.slice(x, [0, 0, 0, 0], [n, h + cropH, w + cropW, c]) as tf.Tensor4D) : x;
   const padH: [number, number] = [rows.before, Math.max(rows.after, 0)];
   const padW: [number, number] = [cols.before, Math.max(cols.after, 0)];
-  if (padH[0] + padH[1] + padW[0] + padW[1] === 0) return cropped;
+  if (padH[0] + padH[1] + padW[0] + padW[1] === 0) return x;
   const fill = plan.kind.max ? Number.NEGATIVE_INFINITY : 0;
-  return tf.pad(cropped, [[0, 0], padH, padW, [0, 0]], fill) as tf.Tensor4D;
+  return tf.pad(x, [[0, 0], padH, padW, [0, 0]], fill) as tf.Tensor4D;
 }
 
 /** Pools each channel's plane as a one-channel NHWC image: a reshape either side, where a backend pools those fast. */
@@ -212,7 +212,10 @@ function poolChannelsLast(input: tf.Tensor4D, run: (x: tf.Tensor4D) => tf.Tensor
   return tf.transpose(run(tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D), [0, 3, 1, 2]);
 }
 
-/** Pools an NHWC tensor whose windows tile it exactly ("valid"); `plans` describe the original rows and columns. */
+/**
+ * Pools an NHWC tensor whose windows start at its first row and column ("valid", as many as `plans` say);
+ * `plans` describe the original rows and columns.
+ */
 function poolWindows(
   plan: PoolPlan,
   x: tf.Tensor4D,
