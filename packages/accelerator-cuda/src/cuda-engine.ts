@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { configureOpenBlas } from "@fulmen/accelerator-host";
 import type { NativeDevice } from "./device/native-device";
 
 /** The GPU build's addon (native/cuda_engine_addon.cc), or its build for the host CUDA emulator. */
@@ -35,5 +36,8 @@ export const CUDA_EMULATION_ADDON_ENV = "FULMEN_CUDA_EMULATION_ADDON";
  */
 export function loadCudaEmulation(): CudaEngineAddon | null {
   const path = process.env[CUDA_EMULATION_ADDON_ENV];
-  return path === undefined || path === "" ? null : load<CudaEngineAddon>(path);
+  if (path === undefined || path === "") return null;
+  // The emulator's build runs the host engine's kernels on OpenBLAS: the engine's OpenBLAS settings first.
+  configureOpenBlas();
+  return load<CudaEngineAddon>(path);
 }

@@ -193,6 +193,19 @@ function openblasCoreType(): string | null {
   return null;
 }
 
+/**
+ * Sets the engine's OpenBLAS settings in the environment, where not set already; OpenBLAS reads them once, when
+ * the library loads, so any addon that loads OpenBLAS into this process calls this first (the engine does). Its
+ * idle workers spin for ~0.1 s (2^28 cycles) after each threaded product by default, taking the core that the
+ * engine's own element-wise threads (or another rank) need next: OPENBLAS_THREAD_TIMEOUT shortens that. Its
+ * kernels follow {@link openblasCoreType}.
+ */
+export function configureOpenBlas(): void {
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
+  const coreType = openblasCoreType();
+  if (coreType !== null) process.env.OPENBLAS_CORETYPE ??= coreType;
+}
+
 /** How to build the engine from source, for the errors below. */
 const BUILD_FROM_SOURCE =
   "Build it from source: install a C++ toolchain and OpenBLAS (apt-get install -y g++ make python3 " +
@@ -214,11 +227,7 @@ export function loadEngine(): NativeEngine {
     throw new FulmenError(`The native engine of @fulmen/accelerator-host is not built: ${reason}
 ${BUILD_FROM_SOURCE}`);
   }
-  // OpenBLAS's idle workers spin for ~0.1 s (2^28 cycles) after each threaded product by default, taking the
-  // core that the engine's own element-wise threads (or another rank) need next; read when the library loads.
-  process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
-  const coreType = openblasCoreType();
-  if (coreType !== null) process.env.OPENBLAS_CORETYPE ??= coreType;
+  configureOpenBlas();
   try {
     loaded = createRequire(import.meta.url)(addon) as NativeEngine;
   } catch (error) {

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CudaEngineAddon, NativeDevice } from "@fulmen/accelerator-cuda";
+import { configureOpenBlas } from "@fulmen/accelerator-host";
 import { FulmenError } from "@fulmen/core";
 
 /** The test bed's addon (native/testbed_addon.cc): the emulated GPU engine and the device over host memory. */
@@ -35,6 +36,9 @@ export function loadTestbed(): TestbedAddon {
         "OpenBLAS (apt-get install -y g++ make python3 libopenblas-dev), then pnpm rebuild @fulmen/cuda-testbed.",
     );
   }
+  // It links OpenBLAS (the device over host memory runs the host build's kernels): the engine's settings first,
+  // so that both use the same kernels whichever loads OpenBLAS first.
+  configureOpenBlas();
   loaded = createRequire(import.meta.url)(TESTBED_ADDON) as TestbedAddon;
   return loaded;
 }

@@ -22,6 +22,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -40,6 +41,17 @@ if (!spec?.addon) {
 }
 const addon = join(root, "build", "Release", `${spec.addon}.node`);
 const prebuild = process.argv.includes("--prebuild");
+if (prebuild) {
+  // The prebuilt addon is built with other settings (a static link): the package's own build, which the
+  // workspace's tests load, is set aside meanwhile and put back whatever happens.
+  const build = join(root, "build");
+  const kept = join(root, `build.kept-${process.pid}`);
+  if (existsSync(build)) renameSync(build, kept);
+  process.on("exit", () => {
+    rmSync(build, { recursive: true, force: true });
+    if (existsSync(kept)) renameSync(kept, build);
+  });
+}
 const unavailable = join(root, "build", "unavailable.txt");
 
 function newestSource() {

@@ -132,8 +132,35 @@ type Defaulted =
   | "deterministic"
   | "defaultRootDir";
 
-/** The defaulted flags, resolved. */
-type DefaultedFlags = { [K in Defaulted]-?: NonNullable<TrainerOptions[K]> };
+/** The defaulted flags, resolved (each as {@link TrainerOptions} explains it, its default filled in). */
+interface DefaultedFlags {
+  /** Training batches per epoch: a count, or a fraction of the loader (default 1.0, all of it). */
+  limitTrainBatches: NonNullable<TrainerOptions["limitTrainBatches"]>;
+  /** Validation batches per run: a count, or a fraction of the loader (default 1.0). */
+  limitValBatches: NonNullable<TrainerOptions["limitValBatches"]>;
+  /** Test batches per run: a count, or a fraction of the loader (default 1.0). */
+  limitTestBatches: NonNullable<TrainerOptions["limitTestBatches"]>;
+  /** Prediction batches per run: a count, or a fraction of the loader (default 1.0). */
+  limitPredictBatches: NonNullable<TrainerOptions["limitPredictBatches"]>;
+  /** How often validation runs: a fraction of the epoch in [0, 1], or a count of training batches (default 1.0). */
+  valCheckInterval: NonNullable<TrainerOptions["valCheckInterval"]>;
+  /** Validation batches run before training to catch bugs early (default 2; -1: all of them). */
+  numSanityValSteps: NonNullable<TrainerOptions["numSanityValSteps"]>;
+  /** Step metrics go to the loggers every this many optimizer steps (default 50; 0: never). */
+  logEveryNSteps: NonNullable<TrainerOptions["logEveryNSteps"]>;
+  /** Whether a ModelCheckpoint is added when the callbacks have none (default true). */
+  enableCheckpointing: NonNullable<TrainerOptions["enableCheckpointing"]>;
+  /** Whether a progress bar is shown (default true). */
+  enableProgressBar: NonNullable<TrainerOptions["enableProgressBar"]>;
+  /** Whether the model summary is printed when fitting starts (default true). */
+  enableModelSummary: NonNullable<TrainerOptions["enableModelSummary"]>;
+  /** How gradientClipVal clips: by the global "norm" (default) or by "value". */
+  gradientClipAlgorithm: NonNullable<TrainerOptions["gradientClipAlgorithm"]>;
+  /** Whether only deterministic kernels may run: true, false (default) or "warn". */
+  deterministic: NonNullable<TrainerOptions["deterministic"]>;
+  /** Where logs and checkpoints go when no logger or callback says (default the working directory). */
+  defaultRootDir: NonNullable<TrainerOptions["defaultRootDir"]>;
+}
 
 /** Every flag resolved to a value. */
 export interface ResolvedTrainerOptions
