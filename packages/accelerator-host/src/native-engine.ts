@@ -198,7 +198,7 @@ function openblasCoreType(): string | null {
  * the library loads, so any addon that loads OpenBLAS into this process calls this first (the engine does). Its
  * idle workers spin for ~0.1 s (2^28 cycles) after each threaded product by default, taking the core that the
  * engine's own element-wise threads (or another rank) need next: OPENBLAS_THREAD_TIMEOUT shortens that. Its
- * kernels follow {@link openblasCoreType}.
+ * kernels are chosen by the CPU's instruction sets (OPENBLAS_CORETYPE, see below).
  */
 export function configureOpenBlas(): void {
   process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
