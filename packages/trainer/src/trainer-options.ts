@@ -117,20 +117,7 @@ export interface TrainerOptions {
 }
 
 /** The flags whose null means "the default" (Lightning's `Optional` flags that are not limits). */
-type Defaulted =
-  | "limitTrainBatches"
-  | "limitValBatches"
-  | "limitTestBatches"
-  | "limitPredictBatches"
-  | "valCheckInterval"
-  | "numSanityValSteps"
-  | "logEveryNSteps"
-  | "enableCheckpointing"
-  | "enableProgressBar"
-  | "enableModelSummary"
-  | "gradientClipAlgorithm"
-  | "deterministic"
-  | "defaultRootDir";
+type Defaulted = keyof DefaultedFlags;
 
 /** The defaulted flags, resolved (each as {@link TrainerOptions} explains it, its default filled in). */
 interface DefaultedFlags {
