@@ -29,6 +29,8 @@ export interface RunSummary {
   gradientFormats: { bfloat16: boolean; float16: boolean } | null;
   worldSize: number;
   name: string;
+  /** The accelerator the run computed on. */
+  accelerator: string;
 }
 
 /** What one rank of `sharded-fit.mjs` reports. */

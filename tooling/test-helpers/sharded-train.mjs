@@ -218,5 +218,6 @@ const summary = {
   gradientFormats,
   worldSize: fabric.worldSize,
   name: fabric.strategy.name,
+  accelerator: fabric.accelerator.name,
 };
 writeFileSync(`${out}.rank${fabric.globalRank}`, JSON.stringify(summary));

@@ -128,20 +128,20 @@ export class GlooCollective implements Collective {
     return this.async(this.group.allReduce(data, op, half, true) as Promise<void>);
   }
 
-  allGather<T extends CollectiveData>(data: T): T {
-    const out = this.gatherOutput(data);
+  allGather<T extends CollectiveData>(data: T, into?: T): T {
+    const out = this.gatherOutput(data, into);
     this.sync(() => this.group.allGather(data, out, false));
     return out;
   }
 
   async allGatherAsync<T extends CollectiveData>(data: T): Promise<T> {
-    const out = this.gatherOutput(data);
+    const out = this.gatherOutput(data, undefined);
     await this.async(this.group.allGather(data, out, true) as Promise<void>);
     return out;
   }
 
-  allGatherStart<T extends CollectiveData>(data: T): StartedCollective<T> {
-    const out = this.gatherOutput(data);
+  allGatherStart<T extends CollectiveData>(data: T, into?: T): StartedCollective<T> {
+    const out = this.gatherOutput(data, into);
     return this.started(this.group.allGather(data, out, "start") as NativeStarted, out);
   }
 
@@ -149,15 +149,16 @@ export class GlooCollective implements Collective {
     data: T,
     op: ReduceOp,
     options?: ReduceOptions,
+    into?: T,
   ): StartedCollective<T> {
     const half = this.prepareReduce(data, op, options, "reduceScatterStart");
-    const out = this.scatterOutput(data);
+    const out = this.scatterOutput(data, into);
     return this.started(this.group.reduceScatter(data, out, op, half, "start") as NativeStarted, out);
   }
 
-  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): T {
+  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions, into?: T): T {
     const half = this.prepareReduce(data, op, options, "reduceScatter");
-    const out = this.scatterOutput(data);
+    const out = this.scatterOutput(data, into);
     this.sync(() => this.group.reduceScatter(data, out, op, half, false));
     return out;
   }
@@ -168,7 +169,7 @@ export class GlooCollective implements Collective {
     options?: ReduceOptions,
   ): Promise<T> {
     const half = this.prepareReduce(data, op, options, "reduceScatterAsync");
-    const out = this.scatterOutput(data);
+    const out = this.scatterOutput(data, undefined);
     await this.async(this.group.reduceScatter(data, out, op, half, true) as Promise<void>);
     return out;
   }
@@ -247,17 +248,17 @@ export class GlooCollective implements Collective {
     return half;
   }
 
-  private gatherOutput<T extends CollectiveData>(data: T): T {
+  private gatherOutput<T extends CollectiveData>(data: T, into: T | undefined): T {
     this.checkOpen("allGather");
-    return new (data.constructor as TypedArrayConstructor<T>)(data.length * this.worldSize);
+    return outputArray(data, data.length * this.worldSize, into, "allGather");
   }
 
-  private scatterOutput<T extends ReducibleData>(data: T): T {
+  private scatterOutput<T extends ReducibleData>(data: T, into: T | undefined): T {
     if (data.length % this.worldSize !== 0)
       throw new FulmenError(
         `reduceScatter: ${data.length} elements do not split evenly over ${this.worldSize} ranks; pad the input to a multiple of the world size.`,
       );
-    return new (data.constructor as TypedArrayConstructor<T>)(data.length / this.worldSize);
+    return outputArray(data, data.length / this.worldSize, into, "reduceScatter");
   }
 
   private checkRoot(src: number): void {
@@ -306,4 +307,22 @@ export class GlooCollective implements Collective {
       this.inFlight--;
     }
   }
+}
+
+/**
+ * The array an operation on `data` writes its `length` elements of result into: the caller's `into` (checked:
+ * the native code writes exactly that many of `data`'s type), or a new one.
+ */
+function outputArray<T extends CollectiveData>(
+  data: T,
+  length: number,
+  into: T | undefined,
+  name: string,
+): T {
+  if (into === undefined) return new (data.constructor as TypedArrayConstructor<T>)(length);
+  if (into.constructor !== data.constructor || into.length !== length)
+    throw new FulmenError(
+      `${name}: the output array (${into.constructor.name}, ${into.length} elements) does not fit the result (${data.constructor.name}, ${length} elements); pass one that does, or none.`,
+    );
+  return into;
 }

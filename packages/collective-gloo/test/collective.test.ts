@@ -53,6 +53,13 @@ describe("Gloo collectives across real processes", () => {
         expect(out.startedScatter).toEqual([world * rank + ranksSum]);
         expect(out.startedMid).toBe(world);
         expect(out.startedWaitAgain).toEqual(out.startedGather);
+        expect(out.intoSame).toEqual([true, true, true, true]);
+        expect(out.into).toEqual([
+          Array.from({ length: world }, (_, r) => r + 10),
+          [world * rank],
+          Array.from({ length: world }, (_, r) => r + 20),
+          [1],
+        ]);
         // A synchronous collective would have frozen the 1 ms timer; on a worker thread it kept firing.
         expect(out.asyncTicks as number).toBeGreaterThanOrEqual(3);
         const errors = out.errors as string[];
@@ -61,6 +68,13 @@ describe("Gloo collectives across real processes", () => {
         expect(errors[2]).toMatch(/unknown reduce op 'prod'/);
         expect(errors[3]).toMatch(/do not split evenly over/);
         expect(errors[4]).toMatch(/src \d does not exist/);
+        expect(errors[5]).toMatch(
+          /allGather: the output array \(Float32Array, \d+ elements\) does not fit the result \(Float32Array, \d+ elements\)/,
+        );
+        expect(errors[6]).toMatch(/allGather: the output array \(Int32Array/);
+        expect(errors[7]).toMatch(
+          /reduceScatter: the output array \(Float32Array, 2 elements\) does not fit the result \(Float32Array, 1 elements\)/,
+        );
         // Every rank holds the same 16-bit results.
         expect(out["float16-sum"]).toEqual(results[0]!["float16-sum"]);
         expect(out["bfloat16-sum"]).toEqual(results[0]!["bfloat16-sum"]);

@@ -11,6 +11,16 @@ describe("SingleProcessCollective", () => {
     expect(Array.from(gathered)).toEqual([1, 2, 3]);
     expect(gathered).not.toBe(data);
     expect(() => c.broadcast(data, 1)).toThrow(/src 1 does not exist/);
+    // Into the caller's arrays, when given.
+    const into = new Float32Array(3);
+    expect(c.allGather(data, into)).toBe(into);
+    expect(Array.from(into)).toEqual([1, 2, 3]);
+    const scattered = new Float32Array(3);
+    expect(c.reduceScatterStart(data, "mean", undefined, scattered).wait()).toBe(scattered);
+    expect(Array.from(scattered)).toEqual([1, 2, 3]);
+    expect(() => c.allGather(data, new Float32Array(4))).toThrow(
+      /allGather: the output array \(4 elements\) does not fit the result \(3 elements\)/,
+    );
   });
 });
 

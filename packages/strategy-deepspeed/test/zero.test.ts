@@ -11,7 +11,14 @@ import {
 } from "../../../tooling/test-helpers/sharded-project";
 
 // A user's project: core, fabric and this package installed; the script asks for the strategy by name.
-const project = shardedProject(["core", "fabric", "precision", "accelerator-cuda", "strategy-deepspeed"]);
+const project = shardedProject([
+  "core",
+  "fabric",
+  "precision",
+  "accelerator-cuda",
+  "accelerator-host",
+  "strategy-deepspeed",
+]);
 afterAll(() => project.remove());
 
 /** ZeRO-3 whose parameters of at most 16 elements stay whole. */
@@ -49,6 +56,20 @@ describe("DeepSpeed ZeRO stages 1, 2 and 3 across real processes", () => {
         expectSameAsDdp(ddp, project.train({ strategy: "deepspeed_stage_3", devices }), "by name");
     });
   }
+
+  it("on the host engine, whose tensors' arrays are recycled from step to step: stages 2 and 3 train exactly like DDP there", () => {
+    const ddp = project.train({ strategy: "ddp", devices: 2, accelerator: "host" });
+    expect(ddp[0]!.accelerator).toBe("host");
+    for (const [label, run] of [
+      ["stage 2", { strategy: "deepspeed_stage_2" }],
+      ["stage 3", { deepspeed: stage3 }],
+      [
+        "stage 3 without overlap_comm",
+        { deepspeed: { config: { zero_optimization: { stage: 3, overlap_comm: false } } } },
+      ],
+    ] as const)
+      expectSameAsDdp(ddp, project.train({ ...run, devices: 2, accelerator: "host" }), `host, ${label}`);
+  });
 
   it("each rank holds ZeRO's bytes right after optimizer.step(): DDP 16Ψ, stage 1 8Ψ+8Ψ/N, stage 2 4Ψ+12Ψ/N, stage 3 16Ψ/N", () => {
     const formulas: Array<[string, number, (psi: number, n: number) => number]> = [

@@ -48,7 +48,9 @@ export function unitsByPolicy(root: Module, policy: AutoWrapPolicy | undefined):
     seen.add(module);
     let unwrapped = module.parameters(false).reduce((n, p) => n + p.size, 0);
     for (const child of module.children()) unwrapped += visit(child);
-    if (module !== root && unwrapped > 0 && unwrapped >= min) {
+    // A ModuleList has no forward to gather around: as PyTorch's size-based policy, it is never a unit itself
+    // and what its members leave unwrapped counts for its parent.
+    if (module !== root && !(module instanceof nn.ModuleList) && unwrapped > 0 && unwrapped >= min) {
       units.push(module);
       return 0;
     }

@@ -19,6 +19,7 @@ const project = shardedProject([
   "precision",
   "trainer",
   "accelerator-cuda",
+  "accelerator-host",
   "strategy-fsdp",
 ]);
 afterAll(() => project.remove());
@@ -52,6 +53,23 @@ describe("FSDP across real processes trains exactly like DDP", () => {
     // Two parameter groups (decay and no decay, two learning rates) whose parameters share units.
     const ddpGroups = project.train({ strategy: "ddp", devices: 2, groups: true });
     expectSameAsDdp(ddpGroups, project.train({ strategy: "fsdp", devices: 2, groups: true }), "two groups");
+  });
+
+  it("2 ranks on the host engine, whose tensors' arrays are recycled from step to step (gathered weights, reduced gradients and updated shards among them): FULL_SHARD trains exactly like DDP there", () => {
+    const ddp = project.train({ strategy: "ddp", devices: 2, accelerator: "host" });
+    expect(ddp[0]!.accelerator).toBe("host");
+    for (const fsdp of [{ policy: "blocks" }, { policy: "layers", checkpointing: true }] as Fsdp[])
+      expectSameAsDdp(
+        ddp,
+        project.train({ fsdp, devices: 2, accelerator: "host" }),
+        `host ${JSON.stringify(fsdp)}`,
+      );
+    const ddpGroups = project.train({ strategy: "ddp", devices: 2, groups: true, accelerator: "host" });
+    expectSameAsDdp(
+      ddpGroups,
+      project.train({ strategy: "fsdp", devices: 2, groups: true, accelerator: "host" }),
+      "host, two groups",
+    );
   });
 
   it("4 ranks: FULL_SHARD and SHARD_GRAD_OP", () => {

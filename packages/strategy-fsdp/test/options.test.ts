@@ -91,6 +91,13 @@ describe("autoWrapPolicy", () => {
     expect(unitsByPolicy(m, { minNumParams: 10 })).toEqual([(b0 as Block).fc, (b1 as Block).fc, head]);
     expect(() => unitsByPolicy(m, { minNumParams: -1 })).toThrow(/minNumParams/);
     m.dispose();
+    // A ModuleList is never a unit (it has no forward): its blocks are, and a list too small for a unit of its
+    // own leaves its parameters to its parent.
+    const list = new nn.ModuleList([new Block(), new Block()]);
+    const holder = new nn.Sequential(list, new nn.Linear(4, 2));
+    expect(unitsByPolicy(holder, { minNumParams: 25 })).toEqual([...list]);
+    expect(unitsByPolicy(holder, { minNumParams: 50 })).toEqual([]);
+    holder.dispose();
   });
 });
 

@@ -37,23 +37,31 @@ export interface Collective {
   /** Reduces `data` across processes in place (each process ends with the result). */
   allReduce(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): void;
   allReduceAsync(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): Promise<void>;
-  /** Concatenates every process's `data` in rank order (all inputs have the same length). */
-  allGather<T extends CollectiveData>(data: T): T;
+  /**
+   * Concatenates every process's `data` in rank order (all inputs have the same length). The result is written
+   * into `out` when given (`worldSize` times as long, the same type) — an implementation may ignore it, so read
+   * the returned array.
+   */
+  allGather<T extends CollectiveData>(data: T, out?: T): T;
   allGatherAsync<T extends CollectiveData>(data: T): Promise<T>;
-  /** Reduces `data` across processes and returns this rank's chunk (`data.length / worldSize` elements). */
-  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): T;
+  /**
+   * Reduces `data` across processes and returns this rank's chunk (`data.length / worldSize` elements), written
+   * into `out` when given (see {@link Collective.allGather}).
+   */
+  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions, out?: T): T;
   reduceScatterAsync<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): Promise<T>;
   /**
    * Starts {@link Collective.allGather} on a thread of its own and returns at once; its `wait()` gives the
    * result. What lets the sharded strategies gather the next unit's weights while tfjs computes the current one
    * (FSDP's prefetch). `data` must not change until then. Optional: without it, they gather when needed.
    */
-  allGatherStart?<T extends CollectiveData>(data: T): StartedCollective<T>;
+  allGatherStart?<T extends CollectiveData>(data: T, out?: T): StartedCollective<T>;
   /** Starts {@link Collective.reduceScatter} on a thread of its own (see {@link Collective.allGatherStart}). */
   reduceScatterStart?<T extends ReducibleData>(
     data: T,
     op: ReduceOp,
     options?: ReduceOptions,
+    out?: T,
   ): StartedCollective<T>;
   /** Copies `data` from `src` to every process in place. */
   broadcast(data: CollectiveData, src: number): void;
@@ -102,6 +110,14 @@ function checkOp(op: ReduceOp): void {
     throw new FulmenError(`Unknown reduce op '${op}'; use "sum", "mean", "max" or "min".`);
 }
 
+/** Checks that a caller's output array has the `length` elements an operation writes. */
+function checkOutput(length: number, out: CollectiveData, name: string): void {
+  if (out.length !== length)
+    throw new FulmenError(
+      `${name}: the output array (${out.length} elements) does not fit the result (${length} elements); pass one that does, or none.`,
+    );
+}
+
 /** The collective of a run with one process: every operation is the identity, with the right shapes. */
 export class SingleProcessCollective implements Collective {
   readonly rank = 0;
@@ -115,30 +131,41 @@ export class SingleProcessCollective implements Collective {
     this.allReduce(data, op);
   }
 
-  allGather<T extends CollectiveData>(data: T): T {
-    return data.slice() as T;
+  allGather<T extends CollectiveData>(data: T, out?: T): T {
+    if (out === undefined) return data.slice() as T;
+    checkOutput(data.length, out, "allGather");
+    out.set(data as never);
+    return out;
   }
 
   async allGatherAsync<T extends CollectiveData>(data: T): Promise<T> {
     return this.allGather(data);
   }
 
-  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp): T {
+  reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, _options?: ReduceOptions, out?: T): T {
     checkOp(op);
-    return data.slice() as T;
+    if (out === undefined) return data.slice() as T;
+    checkOutput(data.length, out, "reduceScatter");
+    out.set(data as never);
+    return out;
   }
 
   async reduceScatterAsync<T extends ReducibleData>(data: T, op: ReduceOp): Promise<T> {
     return this.reduceScatter(data, op);
   }
 
-  allGatherStart<T extends CollectiveData>(data: T): StartedCollective<T> {
-    const result = this.allGather(data);
+  allGatherStart<T extends CollectiveData>(data: T, out?: T): StartedCollective<T> {
+    const result = this.allGather(data, out);
     return { wait: () => result };
   }
 
-  reduceScatterStart<T extends ReducibleData>(data: T, op: ReduceOp): StartedCollective<T> {
-    const result = this.reduceScatter(data, op);
+  reduceScatterStart<T extends ReducibleData>(
+    data: T,
+    op: ReduceOp,
+    options?: ReduceOptions,
+    out?: T,
+  ): StartedCollective<T> {
+    const result = this.reduceScatter(data, op, options, out);
     return { wait: () => result };
   }
 

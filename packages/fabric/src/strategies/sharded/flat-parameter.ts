@@ -10,6 +10,7 @@ import {
   tf,
 } from "@fulmen/core";
 import { FlatShard } from "./flat-shard";
+import { HostStaging } from "./host-staging";
 
 /**
  * One sharded group of parameters (FSDP's FlatParameter, one of ZeRO's partitions): their flat layout, this
@@ -37,6 +38,8 @@ export class FlatParameter {
   private pending: Float32Array | null = null;
   /** How many times the values changed (see {@link FlatParameter.version}). */
   private changes = 0;
+  /** How values move between tensors and host arrays (the strategy's, with its accelerator's help). */
+  staging = new HostStaging();
 
   constructor(
     readonly params: Parameter[],
@@ -85,20 +88,42 @@ export class FlatParameter {
    */
   gatherValues(forCompute = false): Float32Array {
     const dtype = forCompute ? this.paramDtype : null;
-    const everyone = this.collective.allGather(this.shardForGather(dtype));
-    return dtype === null ? (everyone as Float32Array) : decodeHalf(everyone as Uint16Array, dtype);
+    const input = this.shardForGather(dtype);
+    try {
+      if (dtype === null) return this.collective.allGather(input as Float32Array, this.gatherTarget());
+      return decodeHalf(this.collective.allGather(input as Uint16Array), dtype);
+    } finally {
+      this.doneWithGatherInput(input);
+    }
   }
 
-  /** This rank's shard as it travels in an all-gather: float32, or the bits of `dtype`. */
+  /**
+   * An array for the whole padded flat buffer of the values, gathered to become the parameters' storage (as
+   * views): the accelerator's, taken back once those tensors are gone.
+   */
+  gatherTarget(): Float32Array {
+    return this.staging.tensorArray(this.layout.paddedNumel);
+  }
+
+  /**
+   * This rank's shard as it travels in an all-gather, float32 or the bits of `dtype`, in an array that stays as
+   * it is while the gather reads it; hand it back with {@link FlatParameter.doneWithGatherInput} once the gather
+   * is over.
+   */
   shardForGather(dtype: HalfDtype | null): Float32Array | Uint16Array {
-    return dtype === null ? this.shardData() : encodeHalf(this.shardData(), dtype);
-  }
-
-  /** This rank's shard of the values as stored (not to be written), for gathering. */
-  shardData(): Float32Array {
     if (!this.isSharded)
       throw new FulmenError(`The parameters of ${this.owner} are not sharded; there is nothing to gather.`);
-    return this.hostShard ?? (this.valueShard!.dataSync() as Float32Array);
+    if (this.hostShard !== null) return dtype === null ? this.hostShard : encodeHalf(this.hostShard, dtype);
+    const values = this.staging.copyOut(this.valueShard!);
+    if (dtype === null) return values;
+    const bits = encodeHalf(values, dtype);
+    this.staging.scratch.release(values);
+    return bits;
+  }
+
+  /** Takes back an array from {@link FlatParameter.shardForGather} once its gather is over. */
+  doneWithGatherInput(input: Float32Array | Uint16Array): void {
+    if (input instanceof Float32Array && input !== this.hostShard) this.staging.scratch.release(input);
   }
 
   /** Counts changes of the values (an optimizer step, a load), so a gathered copy knows when it is stale. */
@@ -126,14 +151,19 @@ export class FlatParameter {
    * device-side clone first), or of the slices of whole parameters.
    */
   hostValues(): Float32Array {
-    if (this.hostShard !== null) return this.hostShard.slice();
-    if (this.valueShard !== null) return Float32Array.from(this.valueShard.dataSync() as Float32Array);
-    const sliced = this.layout.shardOf((p) => p.data);
-    try {
-      return Float32Array.from(sliced.dataSync() as Float32Array);
-    } finally {
-      sliced.dispose();
+    // It becomes the storage of the updated shard.
+    const out = this.staging.tensorArray(this.layout.shardSize);
+    if (this.hostShard !== null) out.set(this.hostShard);
+    else if (this.valueShard !== null) this.staging.copy(this.valueShard, out);
+    else {
+      const sliced = this.layout.shardOf((p) => p.data);
+      try {
+        this.staging.copy(sliced, out);
+      } finally {
+        sliced.dispose();
+      }
     }
+    return out;
   }
 
   /** This rank's shard of the values, a new tensor the caller owns (sharded: the kept shard; else sliced from the parameters). */
@@ -158,8 +188,10 @@ export class FlatParameter {
       this.valueShard = tf.keep(shard);
       return;
     }
-    const full = this.collective.allGather(shard.dataSync() as Float32Array);
+    const input = this.staging.copyOut(shard);
     shard.dispose();
+    const full = this.collective.allGather(input, this.gatherTarget());
+    this.staging.scratch.release(input);
     this.layout.unflatten(full, (p, v) => p.assign(v));
   }
 
@@ -172,11 +204,17 @@ export class FlatParameter {
    */
   addGradients(grads: Array<tf.Tensor | null>, sync: boolean, defer?: (finish: () => void) => void): void {
     const byParam = new Map(this.params.map((p, i) => [p, grads[i] ?? null]));
-    let flat = this.layout.flatten((p) => (p.requiresGrad ? byParam.get(p)! : null));
+    const scratch = this.staging.scratch;
+    let flat = this.layout.flatten(
+      (p) => (p.requiresGrad ? byParam.get(p)! : null),
+      scratch.acquire(this.layout.paddedNumel),
+      (t, target, offset) => this.staging.copy(t, target, offset),
+    );
     // Gradients of parameters computed in half are half values (PyTorch's unsharded gradient in param_dtype).
     if (this.paramDtype !== null) flat = roundHalf(flat, this.paramDtype);
     if (this.pending !== null) {
       for (let i = 0; i < flat.length; i++) flat[i]! += this.pending[i]!;
+      scratch.release(this.pending);
       this.pending = null;
     }
     if (!sync) {
@@ -198,16 +236,25 @@ export class FlatParameter {
     const dtype = this.reduceDtype;
     const options = dtype === null ? undefined : { halfFormat: dtype };
     const input = dtype === null ? flat : encodeHalf(flat, dtype);
+    // The reduced shard becomes the gradient shard's storage.
+    const out = dtype === null ? this.staging.tensorArray(this.layout.shardSize) : undefined;
     let wait: () => Float32Array | Uint16Array;
     if (background && this.collective.reduceScatterStart !== undefined) {
-      const started = this.collective.reduceScatterStart(input, "mean", options);
+      const started = this.collective.reduceScatterStart<Float32Array | Uint16Array>(
+        input,
+        "mean",
+        options,
+        out,
+      );
       wait = () => started.wait();
     } else {
-      const reduced = this.collective.reduceScatter(input, "mean", options);
+      const reduced = this.collective.reduceScatter<Float32Array | Uint16Array>(input, "mean", options, out);
       wait = () => reduced;
     }
     return () => {
       const shard = wait();
+      // The collective has read the local gradients: their buffer can serve the next backward.
+      this.staging.scratch.release(flat);
       this.replicas?.allReduce(shard, "mean", options);
       this.addToShard(dtype === null ? (shard as Float32Array) : decodeHalf(shard as Uint16Array, dtype));
     };
@@ -264,6 +311,7 @@ export class FlatParameter {
 
   /** Clears the gradient shard (to null, or to zeros with `setToNone` false) and unsynchronised gradients. */
   zeroGrad(setToNone: boolean): void {
+    if (this.pending !== null) this.staging.scratch.release(this.pending);
     this.pending = null;
     if (this.gradShard === null) return;
     const old = this.gradShard;

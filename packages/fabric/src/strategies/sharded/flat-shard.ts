@@ -1,4 +1,4 @@
-import { type Parameter, tf } from "@fulmen/core";
+import { FulmenError, type Parameter, tf } from "@fulmen/core";
 
 /** The part of one parameter that falls in this rank's shard. */
 export interface ShardPiece {
@@ -66,13 +66,28 @@ export class FlatShard {
     });
   }
 
-  /** The whole padded flat buffer of the per-parameter tensors `of(param)` (zeros where it gives null). */
-  flatten(of: (param: Parameter) => tf.Tensor | null): Float32Array {
-    const flat = new Float32Array(this.paddedNumel);
+  /**
+   * The whole padded flat buffer of the per-parameter tensors `of(param)` (zeros where it gives null), written
+   * into `into` (of {@link FlatShard.paddedNumel} elements, any contents) when given, each tensor by `copy`.
+   */
+  flatten(
+    of: (param: Parameter) => tf.Tensor | null,
+    into?: Float32Array,
+    copy: (t: tf.Tensor, target: Float32Array, offset: number) => void = (t, target, offset) =>
+      target.set(t.dataSync() as Float32Array, offset),
+  ): Float32Array {
+    const flat = into ?? new Float32Array(this.paddedNumel);
+    if (flat.length !== this.paddedNumel)
+      throw new FulmenError(
+        `flatten: an array of ${flat.length} elements for a flat buffer of ${this.paddedNumel}.`,
+      );
     this.params.forEach((param, i) => {
       const value = of(param);
-      if (value !== null) flat.set(value.dataSync() as Float32Array, this.offsets[i]!);
+      const at = this.offsets[i]!;
+      if (value !== null) copy(value, flat, at);
+      else if (into !== undefined) flat.fill(0, at, at + param.size);
     });
+    if (into !== undefined) flat.fill(0, this.numel);
     return flat;
   }
 

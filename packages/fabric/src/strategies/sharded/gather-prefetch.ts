@@ -82,15 +82,15 @@ export class GatherPrefetch {
 /** Starts gathering a flat parameter's whole values for computing; they arrive at `wait()`. */
 function startGather(start: NonNullable<Collective["allGatherStart"]>, flat: FlatParameter): Prefetched {
   const dtype = flat.paramDtype;
-  // A copy: the shard's own storage may be let go (an engine's buffer) while the gather reads it.
-  const shard = flat.shardForGather(dtype).slice();
-  const started = start(shard);
+  const shard = flat.shardForGather(dtype);
+  const started = start<Float32Array | Uint16Array>(shard, dtype === null ? flat.gatherTarget() : undefined);
   let values: Float32Array | null = null;
   return {
     version: flat.version,
     wait: () => {
       if (values === null) {
         const everyone = started.wait();
+        flat.doneWithGatherInput(shard);
         values = dtype === null ? (everyone as Float32Array) : decodeHalf(everyone as Uint16Array, dtype);
       }
       return values;
@@ -111,12 +111,18 @@ function gatherTogether(
   const sizeA = a.layout.shardSize;
   const sizeB = b.layout.shardSize;
   const both = dtype === null ? new Float32Array(sizeA + sizeB) : new Uint16Array(sizeA + sizeB);
-  both.set(a.shardForGather(dtype), 0);
-  both.set(b.shardForGather(dtype), sizeA);
+  for (const [flat, at] of [
+    [a, 0],
+    [b, sizeA],
+  ] as const) {
+    const shard = flat.shardForGather(dtype);
+    both.set(shard, at);
+    flat.doneWithGatherInput(shard);
+  }
   const gathered = collective.allGather(both);
   const everyone = dtype === null ? (gathered as Float32Array) : decodeHalf(gathered as Uint16Array, dtype);
-  const fullA = new Float32Array(a.layout.paddedNumel);
-  const fullB = new Float32Array(b.layout.paddedNumel);
+  const fullA = a.gatherTarget();
+  const fullB = b.gatherTarget();
   for (let r = 0; r < collective.worldSize; r++) {
     const from = r * (sizeA + sizeB);
     fullA.set(everyone.subarray(from, from + sizeA), r * sizeA);

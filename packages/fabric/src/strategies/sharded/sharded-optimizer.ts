@@ -138,33 +138,85 @@ export class ShardedOptimizer {
    * only one shard's copies exist at once), then hands each updated shard back.
    */
   step(): void {
-    const groups = this.optimizer.paramGroups;
     for (const flat of this.ownFlats().filter((f) => this.hasGradient(f))) {
-      const values = flat.hostValues();
+      const parts = this.parts.flatMap((group, g) =>
+        group.filter((p) => p.flat === flat).map((part) => ({ part, g })),
+      );
       const grad = this.gradientsInParameters
         ? flat.layout.shardOf((p) => p.grad ?? tf.zerosLike(p.data))
         : flat.gradShard!;
       try {
-        groups.forEach((_, g) => {
-          const part = this.parts[g]!.find((p) => p.flat === flat);
-          if (part !== undefined) this.stepPart(part, g, values, grad);
-        });
+        if (parts.length === 1 && parts[0]!.part.pieces.length === flat.layout.pieces.length)
+          this.stepWholeShard(flat, parts[0]!.part, parts[0]!.g, grad);
+        else this.stepPieces(flat, parts, grad);
       } finally {
         if (this.gradientsInParameters) grad.dispose();
       }
-      flat.setValues(tf.tensor1d(values, "float32"));
     }
   }
 
   /**
-   * Runs the optimizer's own update on one part: a shard-sized parameter of the part's pieces, alone in its group
-   * (every other group empty for the call), with the part's state; writes the updated pieces back into `values`.
+   * One group steps every parameter of the flat parameter (the usual case): the shard's values and gradient are
+   * the step's parameter as they are (their first elements, short of the padding), with no host copy.
    */
-  private stepPart(part: GroupPart, g: number, values: Float32Array, grad: tf.Tensor1D): void {
-    const value = tf.tensor1d(gatherPieces(values, part.pieces), "float32");
+  private stepWholeShard(flat: FlatParameter, part: GroupPart, g: number, grad: tf.Tensor1D): void {
+    const { shardSize } = flat.layout;
+    const filled = part.pieces.reduce((n, piece) => n + piece.length, 0);
+    const values = flat.values();
+    const value = filled === shardSize ? values : (tf.slice(values, [0], [filled]) as tf.Tensor1D);
+    if (value !== values) values.dispose();
+    const updated = this.stepPart(
+      part,
+      g,
+      value,
+      tf.tidy(() => tf.slice(grad, [0], [filled])),
+    );
+    flat.setValues(
+      filled === shardSize
+        ? updated
+        : tf.tidy(() => {
+            const padded = tf.concat([updated, tf.zeros([shardSize - filled])]) as tf.Tensor1D;
+            updated.dispose();
+            return padded;
+          }),
+    );
+  }
+
+  /** Each group steps its pieces of the flat parameter, gathered from a host copy of the shard and put back. */
+  private stepPieces(
+    flat: FlatParameter,
+    parts: Array<{ part: GroupPart; g: number }>,
+    grad: tf.Tensor1D,
+  ): void {
+    const values = flat.hostValues();
+    const staging = flat.staging;
+    for (const { part, g } of parts) {
+      const value = tf.tensor1d(
+        gatherPieces(values, part.pieces, staging.tensorArray.bind(staging)),
+        "float32",
+      );
+      const updated = this.stepPart(
+        part,
+        g,
+        value,
+        tf.tidy(() => slicePieces(grad, part.pieces)),
+      );
+      const read = staging.copyOut(updated);
+      updated.dispose();
+      scatterPieces(values, part.pieces, read);
+      staging.scratch.release(read);
+    }
+    flat.setValues(tf.tensor1d(values, "float32"));
+  }
+
+  /**
+   * Runs the optimizer's own update on one part: a parameter of `value` (taken) with gradient `grad` (taken),
+   * alone in its group (every other group empty for the call), with the part's state; returns its new value.
+   */
+  private stepPart(part: GroupPart, g: number, value: tf.Tensor1D, grad: tf.Tensor1D): tf.Tensor1D {
     const param = new Parameter(value);
     value.dispose();
-    param.grad = tf.tidy(() => slicePieces(grad, part.pieces));
+    param.grad = grad;
     this.toDevice(part);
     if (part.state !== null) this.optimizer.state.set(param, part.state);
     const groups = this.optimizer.paramGroups;
@@ -174,6 +226,7 @@ export class ShardedOptimizer {
     });
     try {
       Optimizer_step(this.optimizer);
+      return tf.keep(tf.clone(param.data)) as tf.Tensor1D;
     } finally {
       groups.forEach((group, i) => {
         group.params = userParams[i]!;
@@ -181,7 +234,6 @@ export class ShardedOptimizer {
       part.state = this.optimizer.state.get(param) ?? null;
       this.toHost(part);
       this.optimizer.state.delete(param);
-      scatterPieces(values, part.pieces, param.data.dataSync() as Float32Array);
       param.dispose();
     }
   }
@@ -428,9 +480,13 @@ function shardState(part: GroupPart, byParam: Map<Parameter, ParamState>, g: num
   return sharded;
 }
 
-/** The pieces' elements of a shard-sized array, concatenated. */
-function gatherPieces(shard: Float32Array, pieces: ShardPiece[]): Float32Array {
-  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
+/** The pieces' elements of a shard-sized array, concatenated into an array from `allocate`. */
+function gatherPieces(
+  shard: Float32Array,
+  pieces: ShardPiece[],
+  allocate: (length: number) => Float32Array,
+): Float32Array {
+  const out = allocate(pieces.reduce((n, p) => n + p.length, 0));
   let k = 0;
   for (const piece of pieces) {
     out.set(shard.subarray(piece.at, piece.at + piece.length), k);

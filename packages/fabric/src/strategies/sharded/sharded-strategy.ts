@@ -41,6 +41,7 @@ import { allGatherValues, broadcastTensors } from "../parallel/tensor-collective
 import { FlatParameter } from "./flat-parameter";
 import { GatherPrefetch } from "./gather-prefetch";
 import { globalGradientNorm } from "./global-norm";
+import { HostStaging } from "./host-staging";
 import { ShardedOptimizer } from "./sharded-optimizer";
 import { assignParameters } from "./unit-assignment";
 import { isRecordingTape, UnitRun } from "./unit-run";
@@ -107,6 +108,8 @@ export abstract class ShardedStrategy extends DDPStrategy {
   private runs: UnitRun[] = [];
   /** Gathers units' parameters, the next unit's with them (made when the first unit runs: needs the collective). */
   private prefetch: GatherPrefetch | null = null;
+  /** How every flat parameter moves values between tensors and host arrays (made at the first setup). */
+  private staging: HostStaging | null = null;
   /** What ends the unit gradient reduction running in the background (at most one is in flight), or null. */
   private reduceInFlight: (() => void) | null = null;
   /** Tensors of the last gathered module state dict (callers do not own a state dict's tensors). */
@@ -218,6 +221,12 @@ export abstract class ShardedStrategy extends DDPStrategy {
     const flat = new FlatParameter(params, this.shardGroup, owner, this.hybridGroups?.replicas ?? null);
     flat.paramDtype = this.dtypes.param;
     flat.reduceDtype = this.dtypes.reduce;
+    this.staging ??= new HostStaging(this.accelerator ?? {});
+    flat.staging = this.staging;
+    // Two flat gradients live at once in a step (one reduced in the background while the next is made), and
+    // the shards being gathered.
+    const scratch = this.staging.scratch;
+    scratch.maxBytes = Math.max(scratch.maxBytes, 3 * 4 * flat.layout.paddedNumel);
     return flat;
   }
 

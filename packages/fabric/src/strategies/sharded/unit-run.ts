@@ -62,9 +62,11 @@ export class UnitRun {
       return tf.zerosLike(dy);
     });
     // Kept until the run settles (a tidy inside the model must not take them): backward writes into them again.
+    // Views of the gathered buffer, not copies: nothing writes it again, and an engine that recycles its arrays
+    // takes it back once every tensor viewing it is gone.
     this.values = this.flat.params.map((p, i) => {
       const at = this.flat.layout.offsets[i]!;
-      const slice = full.slice(at, at + p.size);
+      const slice = full.subarray(at, at + p.size);
       if (!p.requiresGrad) return tf.keep(this.marked(tf.tensor(slice, p.shape, "float32")));
       const value = marker(
         start,
@@ -140,7 +142,7 @@ export class UnitRun {
     const full = this.gather.forBackward(this.flat);
     this.flat.params.forEach((p, i) => {
       const at = this.flat.layout.offsets[i]!;
-      refillTensorStorage(this.values[i]!, full.slice(at, at + p.size));
+      refillTensorStorage(this.values[i]!, full.subarray(at, at + p.size));
     });
     this.lend();
     this.phase = "backward";
