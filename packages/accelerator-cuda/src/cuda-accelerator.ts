@@ -14,11 +14,35 @@ import { registerDeviceBackend } from "./device/register-device-backend";
 
 /** What the CUDA runtime reports (native/cuda_probe.cc). */
 export interface CudaProbe {
+  /** How many CUDA devices the runtime sees (`cudaGetDeviceCount`); 0 when it fails, with `error` set. */
   count: number;
+  /**
+   * Why the runtime found no device, as `cudaErrorName: description` (e.g. no driver, no GPU); absent when
+   * `cudaGetDeviceCount` succeeded.
+   */
   error?: string;
-  devices?: Array<{ name: string; memoryBytes: number; major: number; minor: number }>;
+  /** One entry per device, in CUDA's device order; absent when `error` is set. */
+  devices?: Array<{
+    /** The device's name (`cudaDeviceProp.name`), e.g. "NVIDIA H100 80GB HBM3". */
+    name: string;
+    /** The device's total global memory, in bytes. */
+    memoryBytes: number;
+    /** The major number of the device's compute capability (9 for an H100). */
+    major: number;
+    /** The minor number of the device's compute capability. */
+    minor: number;
+  }>;
   /** Whether cuBLAS loads (GEMMs on it) or not (the engine's tiled GEMM kernel), and why not. */
-  cublas: { loaded: boolean; library?: string; error?: string };
+  cublas: {
+    /** True when cuBLAS loaded and its entry points resolved, so GEMMs run on it. */
+    loaded: boolean;
+    /** The library opened: `FULMEN_CUBLAS_PATH`, or a name such as "libcublas.so.12"; absent when none. */
+    library?: string;
+    /**
+     * Why cuBLAS is not usable (not installed, an entry point missing, the emulator); absent when `loaded`.
+     */
+    error?: string;
+  };
 }
 
 const probePath = join(

@@ -6,11 +6,17 @@ const product = (dims: number[]) => dims.reduce((p, d) => p * d, 1);
 
 /** How a BatchMatMul maps onto the engine's batched GEMM (both builds share it). */
 export interface GemmShape {
+  /** How many matrices `a` holds: the product of its batch dimensions (1 when it has none). */
   batchA: number;
+  /** How many matrices `b` holds: the product of its batch dimensions (1 when it has none). */
   batchB: number;
+  /** The rows of each product: `a`'s second-to-last dimension, its last with `transposeA`. */
   m: number;
+  /** The columns of each product: `b`'s last dimension, its second-to-last with `transposeB`. */
   n: number;
+  /** The inner dimension the product sums over, shared by `a` and `b`. */
   k: number;
+  /** The output's shape: the larger batch's dimensions, then `[m, n]`. */
   outShape: number[];
 }
 

@@ -5,21 +5,38 @@ type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
 /** tfjs's Conv2D attributes (and its gradients' shapes). */
 export interface ConvAttrs {
+  /** The stride along height and width (one number for both). */
   strides: number | [number, number];
+  /**
+   * tfjs's padding: `"valid"`, `"same"`, a number for every side, or `[before, after]` pairs per dimension.
+   */
   pad: Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
+  /** The images' layout: `"NHWC"` (channels last, tfjs's default) or `"NCHW"` (channels first, PyTorch's). */
   dataFormat: "NHWC" | "NCHW";
+  /** The dilation along height and width (default 1; the gradients' plans always use 1). */
   dilations?: number | [number, number];
+  /** How output sizes that are not whole are rounded, with a numeric `pad` (tfjs's default: truncation). */
   dimRoundingMode?: "floor" | "round" | "ceil";
+  /** Conv2DBackpropInput's attribute: the shape of the input whose gradient is computed. */
   inputShape?: [number, number, number, number];
+  /**
+   * Conv2DBackpropFilter's attribute: the `[fH, fW, inC, outC]` shape of the filter whose gradient is
+   * computed.
+   */
   filterShape?: [number, number, number, number];
 }
 
 /** A convolution kernel's work as the engine does it: its two operands, the shape record and the output's shape. */
 export interface ConvPlan {
+  /** The first operand: `x` for the convolution and the filter gradient, `dy` for the input gradient. */
   first: TensorInfo;
+  /**
+   * The second operand: the filter for the convolution and the input gradient, `dy` for the filter gradient.
+   */
   second: TensorInfo;
   /** native/conv.h's Conv2DShape, in order (its last entry: 1 for channels-first). */
   shape: number[];
+  /** The result's shape: the convolution's output, the input's shape, or the filter's shape (by kind). */
   outShape: number[];
 }
 

@@ -44,9 +44,16 @@ const castKernel: KernelFactory = (_engine, fallback) => (args) => {
 
 /** tfjs's OneHot attributes. */
 export interface OneHotAttrs {
+  /**
+   * The length of each one-hot row: the output's last dimension (indices outside [0, depth) give all-off
+   * rows).
+   */
   depth: number;
+  /** The value at each row's index. */
   onValue: number;
+  /** The value everywhere else. */
   offValue: number;
+  /** The output's dtype (the engines run float32 and int32; others go to tfjs's kernel). */
   dtype: tf.DataType;
 }
 
@@ -173,9 +180,13 @@ const argMaxKernel: KernelFactory = (_engine, fallback) => (args) => {
  */
 /** tfjs's Range attributes. */
 export interface RangeAttrs {
+  /** The first value. */
   start: number;
+  /** The end, excluded. */
   stop: number;
+  /** The difference between consecutive values; a step of 1 with `stop < start` counts down, as in tfjs. */
   step: number;
+  /** The output's dtype (`rangeValues` makes float32 and int32 values; null for others). */
   dtype: tf.DataType;
 }
 

@@ -6,6 +6,12 @@ import { FulmenError, locateNativeAddon, prebuildPlatform } from "@fulmen/core";
 
 /** The host engine's native entry points (see native/engine_addon.cc). */
 export interface NativeEngine {
+  /**
+   * Row-major `out = op(a)·op(b)` for each of `max(batchA, batchB)` products, on OpenBLAS: `a` holds `batchA`
+   * [m, k] matrices ([k, m] with `transposeA`), `b` `batchB` [k, n] ones ([n, k] with `transposeB`), `out`
+   * the [m, n] results; an operand whose batch is 1 is shared by every product. Throws a RangeError when an
+   * array's length does not match its shape.
+   */
   batchMatMul(
     a: Float32Array,
     b: Float32Array,
@@ -18,6 +24,11 @@ export interface NativeEngine {
     transposeA: boolean,
     transposeB: boolean,
   ): void;
+  /**
+   * `out = a (op) b` with NumPy broadcasting: `a` and `b` of the shapes given are broadcast to `outShape`.
+   * `op` is an engine op code (`kernelUtil.BINARY`: Add 0, Sub 1, Multiply 2, RealDiv 3, Maximum 4,
+   * Minimum 5, SquaredDifference 6).
+   */
   binary(
     op: number,
     a: Float32Array,
@@ -27,6 +38,10 @@ export interface NativeEngine {
     out: Float32Array,
     outShape: number[],
   ): void;
+  /**
+   * `out = a (op) b` as tfjs's bool (1 or 0 bytes), `a` and `b` broadcast to `outShape`. `op` is an engine op
+   * code (`kernelUtil.COMPARE`: Greater 0, GreaterEqual 1, Less 2, LessEqual 3, Equal 4, NotEqual 5).
+   */
   compare(
     op: number,
     a: Float32Array,
@@ -36,9 +51,19 @@ export interface NativeEngine {
     out: Uint8Array,
     outShape: number[],
   ): void;
+  /** tfjs's Select: `out[i] = condition[i] ? t[i] : e[i]`, all of `out`'s length (no broadcasting). */
   select(condition: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  /**
+   * tfjs's ClipByValue over `out`'s length: values above `hi` become `hi`, below `lo` become `lo` (compared
+   * as doubles); NaN stays NaN.
+   */
   clip(x: Float32Array, out: Float32Array, lo: number, hi: number): void;
+  /** tfjs's AddN: the element-wise sum of `inputs` (each of `out`'s length), added in order in float32. */
   addN(inputs: Float32Array[], out: Float32Array): void;
+  /**
+   * The max (`max` true) or min over the middle axis of `x` seen as [outer, reduce, inner], into `out` of
+   * [outer, inner], with tfjs's rules: the first value kept on ties, NaN as soon as one is seen.
+   */
   extremumMiddle(
     x: Float32Array,
     out: Float32Array,
@@ -47,8 +72,20 @@ export interface NativeEngine {
     inner: number,
     max: boolean,
   ): void;
+  /**
+   * `out = op(x)` over `out`'s length. `op` is an engine op code (`kernelUtil.UNARY`: Sqrt 0, Relu 1, Exp 2,
+   * Log 3, Neg 4, Square 5, Abs 6, Tanh 7, Sigmoid 8, Rsqrt 9, Erf 10).
+   */
   unary(op: number, x: Float32Array, out: Float32Array): void;
+  /**
+   * tfjs's Step (relu's gradient): 1 where `x > 0`, `alpha` elsewhere, NaN stays NaN; over `out`'s length.
+   */
   step(x: Float32Array, out: Float32Array, alpha: number): void;
+  /**
+   * The sum over the middle axis of `x` seen as [outer, reduce, inner], into `out` of [outer, inner], in
+   * order in double as tfjs's CPU kernel sums; with `mean` true (default false) the mean as tfjs computes it
+   * (each value divided by `reduce`, then summed).
+   */
   sumMiddle(
     x: Float32Array,
     out: Float32Array,
@@ -57,6 +94,13 @@ export interface NativeEngine {
     inner: number,
     mean?: boolean,
   ): void;
+  /**
+   * 2-D convolution by im2col and GEMM. `kind` 0: `out` = conv of `first` (x) with `second` (the
+   * [fH, fW, inC, outC] filter); 1: `out` = the input gradient of `first` (dy) and `second` (the filter); 2:
+   * `out` = the filter gradient of `first` (x) and `second` (dy). `shape` holds 16 numbers: batch, inH, inW,
+   * inC, outH, outW, outC, fH, fW, strideH, strideW, dilationH, dilationW, padTop, padLeft, channelsFirst
+   * (1: x, dy and dx are NCHW; 0: NHWC), as `kernelUtil.convPlan` makes them.
+   */
   conv2d(
     kind: 0 | 1 | 2,
     first: Float32Array,
@@ -64,16 +108,38 @@ export interface NativeEngine {
     out: Float32Array,
     shape: number[],
   ): void;
+  /**
+   * tfjs's Transpose of 4-byte elements: `out` is `x` (of `shape`) with out's axis i being x's axis
+   * `perm[i]`.
+   */
   transpose(
     x: Float32Array | Int32Array,
     shape: number[],
     perm: number[],
     out: Float32Array | Int32Array,
   ): void;
+  /**
+   * tfjs's 2-D max pooling of channels-last `x` into `out`: each window's first strictly greatest value (NaN
+   * never wins). `shape` holds 12 numbers: batch, inH, inW, channels, outH, outW, filterH, filterW, strideH,
+   * strideW, padTop, padLeft (`kernelUtil.poolShape` makes them).
+   */
   maxPool(x: Float32Array, out: Float32Array, shape: number[]): void;
+  /**
+   * tfjs's 2-D average pooling (the mean over each window's pixels inside the input); `shape` as for maxPool.
+   */
   avgPool(x: Float32Array, out: Float32Array, shape: number[]): void;
+  /**
+   * The gradient of avgPool: each pixel of `dx` gets the sum of the `dy` of the windows over it divided by
+   * the filter's area; `shape` as for maxPool.
+   */
   avgPoolGrad(dy: Float32Array, dx: Float32Array, shape: number[]): void;
+  /**
+   * The gradient of maxPool: each output's `dy` goes to its window's winner in `x`; `shape` as for maxPool.
+   */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, shape: number[]): void;
+  /**
+   * Softmax over each of `rows` rows of `cols` values (`exp(x - max) / sum`), in tfjs's order of roundings.
+   */
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /**
    * Copies `rows` slabs of `slab` elements, slab r from src[srcStart + r·srcRow] to dst[dstStart + r·dstRow]
@@ -89,6 +155,10 @@ export interface NativeEngine {
     rows: number,
     slab: number,
   ): void;
+  /**
+   * tfjs's UnsortedSegmentSum over `n` rows of `inner` values: row s of `out` (`numSegments` rows) is the sum
+   * of the rows i of `x` with `ids[i] == s`; ids outside [0, numSegments) are dropped.
+   */
   unsortedSegmentSum(
     x: Float32Array,
     ids: Int32Array,
@@ -97,6 +167,12 @@ export interface NativeEngine {
     inner: number,
     numSegments: number,
   ): void;
+  /**
+   * One fused Adam / AdamW step (core's AdamBase), bit-identical to tfjs's op-by-op update: reads the
+   * parameter, gradient and moments and writes the new ones into the `Out` arrays; `maxExpAvgSq` and `maxOut`
+   * only with amsgrad (null otherwise). `hyper` is [lr, beta1, beta2, eps, weightDecay, stepSize,
+   * biasCorrection2Sqrt, decoupled, amsgrad, maximize], flags as 1 or 0.
+   */
   adamUpdate(
     param: Float32Array,
     grad: Float32Array,
@@ -109,6 +185,11 @@ export interface NativeEngine {
     maxOut: Float32Array | null,
     hyper: number[],
   ): void;
+  /**
+   * One fused RMSprop step (core's RMSprop): writes the new parameter and square average, the gradient
+   * average when centered and the momentum buffer when momentum > 0 (those inputs and outputs null
+   * otherwise). `hyper` is [lr, alpha, eps, weightDecay, momentum, centered, maximize], flags as 1 or 0.
+   */
   rmspropUpdate(
     param: Float32Array,
     grad: Float32Array,
@@ -121,6 +202,10 @@ export interface NativeEngine {
     bufferOut: Float32Array | null,
     hyper: number[],
   ): void;
+  /**
+   * One fused Adagrad step (core's Adagrad): writes the new parameter and sum of squared gradients. `hyper`
+   * is [clr, eps, weightDecay, maximize], `clr` the step's decayed learning rate, `maximize` 1 or 0.
+   */
   adagradUpdate(
     param: Float32Array,
     grad: Float32Array,
@@ -129,8 +214,17 @@ export interface NativeEngine {
     sumOut: Float32Array,
     hyper: number[],
   ): void;
+  /** Exact GELU, `y = 0.5·x·(1 + erf(x/√2))` over `y`'s length, each step rounded as tfjs's op-by-op GELU. */
   gelu(x: Float32Array, y: Float32Array): void;
+  /**
+   * GELU's gradient: `dx = dy·gelu'(x)` over `dx`'s length, in the float32 steps of tfjs's differentiation.
+   */
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /**
+   * Layer normalisation over each of `rows` rows of `cols` values: `y = (x - mean)·rstd·weight + bias`
+   * (`weight` and `bias` may be null), with the row's `mean` and `rstd = 1/√(biased variance + eps)` computed
+   * in double and written for the backward pass.
+   */
   layerNorm(
     x: Float32Array,
     weight: Float32Array | null,
@@ -142,6 +236,10 @@ export interface NativeEngine {
     cols: number,
     eps: number,
   ): void;
+  /**
+   * layerNorm's gradients from the forward pass's `mean` and `rstd`: `dx` always, `dWeight` and `dBias` (sums
+   * over rows) when not null; `weight` null when the forward pass had none. In double.
+   */
   layerNormGrad(
     dy: Float32Array,
     x: Float32Array,
@@ -154,6 +252,11 @@ export interface NativeEngine {
     rows: number,
     cols: number,
   ): void;
+  /**
+   * One fused SGD step (core's SGD): writes the new parameter, and the momentum buffer when momentum is on
+   * (`buffer` null while there is none yet, `bufferOut` null without momentum). `hyper` is [lr, momentum,
+   * dampening, weightDecay, nesterov, maximize, hasBuffer], flags as 1 or 0.
+   */
   sgdUpdate(
     param: Float32Array,
     grad: Float32Array,
@@ -162,7 +265,12 @@ export interface NativeEngine {
     bufferOut: Float32Array | null,
     hyper: number[],
   ): void;
+  /**
+   * Sets how many threads the engine uses (at least 1): OpenBLAS's and its own element-wise workers, which it
+   * restarts. `HostAccelerator.setup()` gives it the cores divided by the local ranks.
+   */
   setThreads(threads: number): void;
+  /** The threads set by {@link NativeEngine.setThreads} (1 until it is called). */
   threads(): number;
   /** out = x rounded to float16 (format 0) or bfloat16 (format 1) values. */
   roundHalf(format: 0 | 1, x: Float32Array, out: Float32Array): void;

@@ -11,8 +11,11 @@ import {
  * outputs (null likewise), then — on a device — the element count, then the hyperparameter list.
  */
 export interface UpdateSpec {
+  /** The core kernel this runs (`ADAM_UPDATE_KERNEL`, `SGD_UPDATE_KERNEL`, ... of `@fulmen/core`). */
   kernelName: string;
+  /** The engine method that runs it, on the host engine and on the device alike. */
   method: "adamUpdate" | "sgdUpdate" | "rmspropUpdate" | "adagradUpdate";
+  /** The kernel's input names, in the order the engine method takes them (an absent one passed as null). */
   inputs: readonly string[];
   /** Which of the contract's outputs these options produce, in order. */
   outputs(attrs: Record<string, unknown>): boolean[];

@@ -3,9 +3,15 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 
 /** tfjs's pooling attributes. */
 export interface PoolAttrs {
+  /** The window's height and width (one number for both). */
   filterSize: number | [number, number];
+  /** The stride along height and width (one number for both). */
   strides: number | [number, number];
+  /**
+   * tfjs's padding: `"valid"`, `"same"`, a number for every side, or `[before, after]` pairs per dimension.
+   */
   pad: Parameters<typeof tf.backend_util.computePool2DInfo>[4];
+  /** How output sizes that are not whole are rounded, with a numeric `pad` (tfjs's default: truncation). */
   dimRoundingMode?: "floor" | "round" | "ceil";
 }
 

@@ -12,9 +12,13 @@ export function reducedBlock(x: TensorInfo, axis: number | number[]) {
   const first = axes[0]!;
   const last = axes.at(-1)!;
   return {
+    /** The reduced axes, non-negative and sorted ascending. */
     axes,
+    /** The product of the dimensions before the reduced axes (1 when there are none). */
     outer: tf.util.sizeFromShape(x.shape.slice(0, first)),
+    /** The product of the reduced dimensions: how many values each output value reduces. */
     reduce: tf.util.sizeFromShape(x.shape.slice(first, last + 1)),
+    /** The product of the dimensions after the reduced axes (1 when there are none). */
     inner: tf.util.sizeFromShape(x.shape.slice(last + 1)),
   };
 }
@@ -67,8 +71,13 @@ export function reduceInRuns(
 
 /** The attributes naming a reduction's axes (tfjs's Sum, Mean, Max, Min). */
 export interface ReductionAttrs {
+  /**
+   * The axes Sum, Mean and Min reduce over (negative ones count from the end); absent or null: every axis.
+   */
   axis?: number | number[];
+  /** The axes Max reduces over (tfjs's name for them there); absent or null: every axis. */
   reductionIndices?: number | number[];
+  /** Whether the reduced axes stay in the output's shape as dimensions of 1. */
   keepDims: boolean;
 }
 

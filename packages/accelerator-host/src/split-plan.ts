@@ -3,7 +3,12 @@ import type { TensorInfo } from "@tensorflow/tfjs-core";
 
 /** tfjs's SplitV attributes. */
 export interface SplitAttrs {
+  /**
+   * How to split: a number of equal pieces (it must divide the axis), or the pieces' sizes along the axis
+   * (one of them may be -1: what the others leave).
+   */
   numOrSizeSplits: number | number[];
+  /** The axis to split along (negative counts from the end). */
   axis: number;
 }
 
@@ -14,7 +19,21 @@ export interface SplitAttrs {
 export function splitPlan(
   x: TensorInfo,
   attrs: SplitAttrs,
-): { outer: number; row: number; pieces: Array<{ shape: number[]; offset: number; width: number }> } {
+): {
+  /** How many rows: the product of the dimensions before the split axis. */
+  outer: number;
+  /** The elements in each row: the split axis's size times the product of the dimensions after it. */
+  row: number;
+  /** The outputs, in order. */
+  pieces: Array<{
+    /** The output's shape: the input's, with this piece's size along the split axis. */
+    shape: number[];
+    /** Where the piece's elements start in each row. */
+    offset: number;
+    /** How many elements of each row the piece takes. */
+    width: number;
+  }>;
+} {
   const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]!;
   const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits, axis);
   const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));

@@ -70,7 +70,9 @@ export class GlooCollective implements Collective {
 
   private constructor(
     private readonly group: NativeGroup,
+    /** This process's rank in the group, 0 to `worldSize - 1` (in a subgroup: its rank there). */
     readonly rank: number,
+    /** How many processes the group has (in a subgroup: its members). */
     readonly worldSize: number,
   ) {}
 
@@ -123,6 +125,10 @@ export class GlooCollective implements Collective {
     this.sync(() => this.group.allReduce(data, op, half, false));
   }
 
+  /**
+   * {@link GlooCollective.allReduce} on a libuv worker thread, keeping the event loop free; resolves when
+   * `data` holds the result. Leave `data` untouched until then.
+   */
   allReduceAsync(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): Promise<void> {
     const half = this.prepareReduce(data, op, options, "allReduceAsync");
     return this.async(this.group.allReduce(data, op, half, true) as Promise<void>);
@@ -134,6 +140,10 @@ export class GlooCollective implements Collective {
     return out;
   }
 
+  /**
+   * {@link GlooCollective.allGather} on a libuv worker thread; resolves to a new array of `worldSize` times
+   * `data`'s length, every rank's `data` in rank order.
+   */
   async allGatherAsync<T extends CollectiveData>(data: T): Promise<T> {
     const out = this.gatherOutput(data, undefined);
     await this.async(this.group.allGather(data, out, true) as Promise<void>);
@@ -163,6 +173,10 @@ export class GlooCollective implements Collective {
     return out;
   }
 
+  /**
+   * {@link GlooCollective.reduceScatter} on a libuv worker thread; resolves to a new array holding this
+   * rank's chunk of the reduction (`data.length / worldSize` elements; the length must divide evenly).
+   */
   async reduceScatterAsync<T extends ReducibleData>(
     data: T,
     op: ReduceOp,
@@ -179,6 +193,7 @@ export class GlooCollective implements Collective {
     this.sync(() => this.group.broadcast(data, src, false));
   }
 
+  /** {@link GlooCollective.broadcast} on a libuv worker thread; resolves when `data` holds `src`'s values. */
   broadcastAsync(data: CollectiveData, src: number): Promise<void> {
     this.checkRoot(src);
     return this.async(this.group.broadcast(data, src, true) as Promise<void>);
@@ -189,6 +204,7 @@ export class GlooCollective implements Collective {
     this.sync(() => this.group.barrier(false));
   }
 
+  /** {@link GlooCollective.barrier} on a libuv worker thread; resolves once every rank has reached it. */
   barrierAsync(): Promise<void> {
     this.checkOpen("barrierAsync");
     return this.async(this.group.barrier(true) as Promise<void>);

@@ -88,9 +88,13 @@ export interface InitModuleOptions {
 
 /** Options of {@link Fabric.clipGradients}: exactly one of `clipVal` and `maxNorm`. */
 export interface ClipGradientsOptions {
+  /** Clip by value: every gradient element is clamped to `[-clipVal, clipVal]`. */
   clipVal?: number;
+  /** Clip by norm: the gradients are scaled so that their joint `normType`-norm is at most `maxNorm`. */
   maxNorm?: number;
+  /** The p of the p-norm used with `maxNorm` (2, 1, `Infinity`, or any p > 0). Default 2. */
   normType?: number;
+  /** With `maxNorm`, throw when the total norm is NaN or infinite. Default true, as in Lightning. */
   errorIfNonfinite?: boolean;
 }
 
@@ -198,10 +202,12 @@ export class Fabric {
     return this.strategy.rootDevice;
   }
 
+  /** The number of processes in the run (devices × numNodes). */
   get worldSize(): number {
     return this.strategy.worldSize;
   }
 
+  /** This process's rank among all processes, from 0 to `worldSize - 1`. */
   get globalRank(): number {
     return this.strategy.globalRank;
   }
@@ -211,14 +217,17 @@ export class Fabric {
     return this.strategy.globalRank;
   }
 
+  /** This process's rank on its node, from 0 to devices - 1. */
   get localRank(): number {
     return this.strategy.localRank;
   }
 
+  /** The rank of this process's node, from 0 to numNodes - 1. */
   get nodeRank(): number {
     return this.strategy.nodeRank;
   }
 
+  /** Whether this process is global rank 0 (the one that should print and write files). */
   get isGlobalZero(): boolean {
     return this.strategy.globalRank === 0;
   }

@@ -2,9 +2,13 @@ import { FulmenError, heldGradientsOf, type Optimizer, type Parameter, tf } from
 
 /** Options of {@link GradScaler}, as in `torch.cuda.amp.GradScaler`. */
 export interface GradScalerOptions {
+  /** The scale the loss is multiplied by at first, greater than 0. Default 2^16 (65536). */
   initScale?: number;
+  /** What the scale is multiplied by after `growthInterval` clean updates, greater than 1. Default 2. */
   growthFactor?: number;
+  /** What the scale is multiplied by after an overflow, between 0 and 1 (exclusive). Default 0.5. */
   backoffFactor?: number;
+  /** The number of consecutive updates without inf/NaN gradients before the scale grows. Default 2000. */
   growthInterval?: number;
   /** A disabled scaler passes everything through unchanged (default true). */
   enabled?: boolean;
@@ -21,10 +25,15 @@ export interface GradScalerOptions {
 
 /** The serialisable state of a {@link GradScaler}. */
 export interface GradScalerStateDict {
+  /** The current scale factor. */
   scale: number;
+  /** The scaler's `growthFactor`; saved for reference, `loadStateDict` keeps the scaler's own. */
   growthFactor: number;
+  /** The scaler's `backoffFactor`; saved for reference, `loadStateDict` keeps the scaler's own. */
   backoffFactor: number;
+  /** The scaler's `growthInterval`; saved for reference, `loadStateDict` keeps the scaler's own. */
   growthInterval: number;
+  /** The number of consecutive updates without overflow since the scale last changed. */
   growthTracker: number;
   /** Overflows the scale still tolerates before backing off (absent in checkpoints of older versions). */
   hysteresisLeft?: number;
@@ -40,12 +49,22 @@ type StageState = "ready" | "unscaled" | "stepped";
  */
 export class GradScaler {
   private scaleValue: number;
+  /** What the scale is multiplied by after `growthInterval` clean updates (default 2). */
   readonly growthFactor: number;
+  /** What the scale is multiplied by after an overflow (default 0.5). */
   readonly backoffFactor: number;
+  /** The number of consecutive clean updates after which the scale grows (default 2000). */
   readonly growthInterval: number;
+  /** Whether the scaler is on; a disabled one passes everything through unchanged (default true). */
   readonly enabled: boolean;
+  /** How many overflows in a row the scale tolerates before backing off (default 1: at the first). */
   readonly hysteresis: number;
+  /** The lowest scale a back-off can reach (default 0, no floor). */
   readonly minScale: number;
+  /**
+   * Whether the scale changes with overflows (default true); when false it stays fixed and overflowing steps
+   * are only skipped.
+   */
   readonly dynamic: boolean;
   private growthTracker = 0;
   private hysteresisLeft: number;

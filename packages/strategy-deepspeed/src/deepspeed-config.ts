@@ -31,9 +31,13 @@ export interface ResolvedDeepSpeedConfig {
   fp16: {
     /** `loss_scale`: 0 for dynamic scaling, else this fixed scale. */
     lossScale: number;
+    /** `initial_scale_power`: the dynamic scale starts at 2^this (default 16, so 65536). */
     initialScalePower: number;
+    /** `loss_scale_window`: steps without overflow after which the scale grows (default 1000). */
     lossScaleWindow: number;
+    /** `hysteresis`: how many overflows in a row the scale tolerates before it backs off (default 2). */
     hysteresis: number;
+    /** `min_loss_scale`: the dynamic scale is never lowered below this (default 1). */
     minLossScale: number;
   } | null;
   /** What the config asks for that Fulmen does differently, one sentence each (the strategy prints them). */

@@ -102,6 +102,7 @@ function checkOptions(options: DeepSpeedStrategyOptions): {
  * hold the full state in the ordinary format, which loads on any number of ranks.
  */
 export class DeepSpeedStrategy extends ShardedStrategy {
+  /** The strategy's registered name, `"deepspeed"` (as Lightning's `strategy="deepspeed"`). */
   override readonly name: string = "deepspeed";
   /** The ZeRO stage. */
   readonly stage: 1 | 2 | 3;
@@ -130,7 +131,13 @@ export class DeepSpeedStrategy extends ShardedStrategy {
 
   private readonly offloading: { optimizer: boolean; parameters: boolean };
 
-  protected override get offload(): { parameters: boolean; optimizer: boolean } {
+  /** What is kept in host memory: `offloadOptimizer`, `offloadParameters` or the config's offload keys. */
+  protected override get offload(): {
+    /** Parameter shards in host memory (stage 3): `offloadParameters` or the config's `offload_param`. */
+    parameters: boolean;
+    /** Optimizer state in host memory between steps: `offloadOptimizer` or config `offload_optimizer`. */
+    optimizer: boolean;
+  } {
     return this.offloading;
   }
 
@@ -161,6 +168,7 @@ export class DeepSpeedStrategy extends ShardedStrategy {
     super.connect(accelerator, precision);
   }
 
+  /** Once the collective is connected, rank 0 prints the config's notes (keys Fulmen handles another way). */
   protected override onLaunched(collective: Collective): void {
     super.onLaunched(collective);
     if (collective.rank === 0)
@@ -183,7 +191,15 @@ export class DeepSpeedStrategy extends ShardedStrategy {
    * its parameter shards) and one `zero_pp_rank_R_mp_rank_00_optim_states` per rank, in safetensors, each with
    * the save's generation in its name (the folder's `fulmen-sharded.json`, written last, says which).
    */
-  protected override checkpointFiles(rank: number, generation: string): { model: string; optimizer: string } {
+  protected override checkpointFiles(
+    rank: number,
+    generation: string,
+  ): {
+    /** The model states file of `rank`: `[zero_pp_rank_R_]mp_rank_00_model_states.GENERATION.safetensors`. */
+    model: string;
+    /** The optimizer states file: `zero_pp_rank_R_mp_rank_00_optim_states.GENERATION.safetensors`. */
+    optimizer: string;
+  } {
     const model =
       this.stage === 3 || rank !== 0
         ? `zero_pp_rank_${rank}_mp_rank_00_model_states`

@@ -139,6 +139,7 @@ function derivedDtype(precision: string): MixedPrecisionDtype {
  * writes only its parts into a checkpoint folder.
  */
 export class FSDPStrategy extends ShardedStrategy {
+  /** The strategy's registered name, `"fsdp"` (as Lightning's `strategy="fsdp"`). */
   override readonly name: string = "fsdp";
   /** What is sharded. */
   readonly shardingStrategy: ShardingStrategy;
@@ -207,7 +208,13 @@ export class FSDPStrategy extends ShardedStrategy {
     return this.shardingStrategy === "HYBRID_SHARD";
   }
 
-  protected override get offload(): { parameters: boolean; optimizer: boolean } {
+  /** What `cpuOffload` moves to host memory: nothing under `NO_SHARD`, parameters only where sharded. */
+  protected override get offload(): {
+    /** Parameter shards kept in host memory: `cpuOffload` with `FULL_SHARD` or `HYBRID_SHARD`. */
+    parameters: boolean;
+    /** Optimizer state kept in host memory between steps: `cpuOffload` with any sharding but `NO_SHARD`. */
+    optimizer: boolean;
+  } {
     const on = this.cpuOffload && this.shardingStrategy !== "NO_SHARD";
     return { parameters: on && this.plan.parameters, optimizer: on };
   }

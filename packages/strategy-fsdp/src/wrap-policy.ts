@@ -12,7 +12,13 @@ export type ModuleClass = abstract new (...args: never[]) => Module;
 export type AutoWrapPolicy =
   | Set<ModuleClass>
   | ModuleClass[]
-  | { minNumParams: number }
+  | {
+      /**
+       * The size-based policy's threshold (PyTorch's `min_num_params`), in parameter elements: a module whose
+       * elements not already in a unit below it number at least this many becomes a unit; must be >= 0.
+       */
+      minNumParams: number;
+    }
   | ((module: Module, name: string) => boolean);
 
 /**

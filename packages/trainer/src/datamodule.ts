@@ -11,9 +11,16 @@ export abstract class LightningDataModule {
   setup(_stage: string): void {}
   /** Cleans up after a stage. */
   teardown(_stage: string): void {}
+  /** The training data, taken by `trainer.fit` when no `trainDataloaders` is passed; required by fit then. */
   trainDataloader?(): DataLoader<unknown, unknown>;
+  /**
+   * The validation data, taken by `trainer.fit` (optional there: without it fit does not validate) and by
+   * `trainer.validate` when no loader is passed.
+   */
   valDataloader?(): DataLoader<unknown, unknown>;
+  /** The test data, taken by `trainer.test` when no `dataloaders` is passed. */
   testDataloader?(): DataLoader<unknown, unknown>;
+  /** The prediction data, taken by `trainer.predict` when no `dataloaders` is passed. */
   predictDataloader?(): DataLoader<unknown, unknown>;
   /** State saved in checkpoints. */
   stateDict(): Record<string, unknown> {

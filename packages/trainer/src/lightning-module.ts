@@ -10,10 +10,19 @@ import {
 import type { Trainer } from "./trainer";
 
 /** What a training step may return: the loss, an object holding it under `loss`, or nothing to skip the batch. */
-export type TrainingStepOutput = tf.Scalar | { loss: tf.Scalar; [key: string]: unknown } | null | undefined;
+export type TrainingStepOutput =
+  | tf.Scalar
+  | {
+      /** The scalar loss that the backward pass starts from; the object's other entries are passed along. */
+      loss: tf.Scalar;
+      [key: string]: unknown;
+    }
+  | null
+  | undefined;
 
 /** A scheduler with Lightning's configuration (`lr_scheduler` dict). */
 export interface LRSchedulerConfig {
+  /** The scheduler to step: an `LRScheduler`, or a `ReduceLROnPlateau` (which needs `monitor`). */
   scheduler: LRScheduler | ReduceLROnPlateau;
   /** Step the scheduler every "epoch" (default) or every optimizer "step". */
   interval?: "epoch" | "step";
@@ -31,8 +40,18 @@ export interface LRSchedulerConfig {
 export type OptimizerConfig =
   | Optimizer
   | Optimizer[]
-  | { optimizer: Optimizer; lrScheduler?: LRScheduler | ReduceLROnPlateau | LRSchedulerConfig }
-  | Array<{ optimizer: Optimizer; lrScheduler?: LRScheduler | ReduceLROnPlateau | LRSchedulerConfig }>
+  | {
+      /** The optimizer. */
+      optimizer: Optimizer;
+      /** Its scheduler: a bare scheduler (stepped every epoch) or a configuration; none when absent. */
+      lrScheduler?: LRScheduler | ReduceLROnPlateau | LRSchedulerConfig;
+    }
+  | Array<{
+      /** The optimizer. */
+      optimizer: Optimizer;
+      /** Its scheduler: a bare scheduler (stepped every epoch) or a configuration; none when absent. */
+      lrScheduler?: LRScheduler | ReduceLROnPlateau | LRSchedulerConfig;
+    }>
   | [Optimizer[], Array<LRScheduler | ReduceLROnPlateau | LRSchedulerConfig>];
 
 /** Options of {@link LightningModule.log}, with Lightning's meaning (defaults depend on where it is called). */

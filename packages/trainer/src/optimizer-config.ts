@@ -3,11 +3,17 @@ import type { LRSchedulerConfig, OptimizerConfig } from "./lightning-module";
 
 /** A scheduler configuration with every field filled in. */
 export interface NormalizedSchedulerConfig {
+  /** The scheduler to step. */
   scheduler: LRScheduler | ReduceLROnPlateau;
+  /** Whether it is stepped every `"epoch"` (the default) or every optimizer `"step"`. */
   interval: "epoch" | "step";
+  /** It is stepped every this many intervals (default 1). */
   frequency: number;
+  /** The metric a ReduceLROnPlateau reads; null when none was given (other schedulers need none). */
   monitor: string | null;
+  /** Whether a missing monitored metric is an error (default true); when false, that step is skipped. */
   strict: boolean;
+  /** The name LearningRateMonitor logs its learning rate under; null for the default `lr-<Optimizer>`. */
   name: string | null;
   /** Index of the optimizer it drives. */
   optimizerIndex: number;

@@ -19,12 +19,20 @@ import {
  * with its camelCase spelling, an out-of-range value with the flag, the value and the range.
  */
 export interface TrainerOptions {
+  /** The accelerator, by name: `"auto"` (the default: the fastest available), `"cpu"`, `"wasm"`, … */
   accelerator?: string;
+  /**
+   * The strategy, by name: `"auto"` (the default: `"ddp"` when devices × numNodes is above 1, else
+   * `"single_device"`), `"ddp"`, …
+   */
   strategy?: string;
+  /** Devices (processes) per node: a count, -1 for all, or `"auto"` (the default). */
   devices?: number | "auto";
+  /** The number of nodes (machines) in the run (default 1). */
   numNodes?: number;
   /** null: "32-true", as in Lightning. */
   precision?: PrecisionInput | null;
+  /** A Precision or CheckpointIO instance, or a list of them (at most one of each kind); null: none. */
   plugins?: FabricPlugin | FabricPlugin[] | null;
   /**
    * Stop after this many epochs, ≥ 0 (-1: no limit). Unset or null: 1000 when neither maxSteps nor maxTime (nor a
@@ -38,7 +46,19 @@ export interface TrainerOptions {
   /** Train at least this many optimizer steps, ≥ 0. */
   minSteps?: number | null;
   /** Stop after this long: "DD:HH:MM:SS" or { days, hours, minutes, seconds }. */
-  maxTime?: string | { days?: number; hours?: number; minutes?: number; seconds?: number } | null;
+  maxTime?:
+    | string
+    | {
+        /** Days, ≥ 0 (default 0). */
+        days?: number;
+        /** Hours, ≥ 0 (default 0). */
+        hours?: number;
+        /** Minutes, ≥ 0 (default 0). */
+        minutes?: number;
+        /** Seconds, ≥ 0 (default 0). */
+        seconds?: number;
+      }
+    | null;
   /** Step the optimizers every this many batches, ≥ 1. */
   accumulateGradBatches?: number;
   /** Clip gradients to this norm or value, ≥ 0 (null or 0: no clipping). */
@@ -155,12 +175,22 @@ export interface ResolvedTrainerOptions
       Omit<TrainerOptions, "plugins" | "precision" | "maxTime" | "callbacks" | "logger" | Defaulted>
     >,
     DefaultedFlags {
+  /** The plugins passed to Fabric; undefined when none were given. */
   plugins: FabricPlugin | FabricPlugin[] | undefined;
+  /** The precision (default `"32-true"`). */
   precision: PrecisionInput;
+  /** The callbacks given, as a list (empty when none); the Trainer adds its default ones to its own copy. */
   callbacks: Callback[];
+  /**
+   * The `logger` flag: true (the default: a TensorBoardLogger), false (always under fastDevRun and
+   * barebones), or the loggers given.
+   */
   logger: boolean | Logger | Logger[];
+  /** `maxTime` in milliseconds; null when training has no time limit. */
   maxTimeMs: number | null;
+  /** The epoch limit applied: `maxEpochs` with its default filled in (1 under fastDevRun; -1: no limit). */
   maxEpochsResolved: number;
+  /** The batches per stage that `fastDevRun` runs: 0 when it is off, 1 for true, else its number. */
   fastDevBatches: number;
 }
 

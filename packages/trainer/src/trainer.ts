@@ -32,8 +32,11 @@ import {
 
 /** Options of {@link Trainer.fit}. */
 export interface FitOptions {
+  /** The training data; when absent, the datamodule's `trainDataloader()` (one of them is required). */
   trainDataloaders?: DataLoader<unknown, unknown>;
+  /** The validation data; when absent, the datamodule's `valDataloader()`, else fit does not validate. */
   valDataloaders?: DataLoader<unknown, unknown>;
+  /** A datamodule providing the loaders not passed here; its `prepareData` and `setup("fit")` are called. */
   datamodule?: LightningDataModule;
   /** Resume from a checkpoint: a path, "last" or "best" (from the ModelCheckpoint callback). */
   ckptPath?: string | null;
@@ -41,7 +44,12 @@ export interface FitOptions {
 
 /** Options of {@link Trainer.validate}, {@link Trainer.test} and {@link Trainer.predict}. */
 export interface EvaluateOptions {
+  /**
+   * The data to run on; when absent, the datamodule's `valDataloader()`, `testDataloader()` or
+   * `predictDataloader()` for the stage (one of them is required).
+   */
   dataloaders?: DataLoader<unknown, unknown>;
+  /** A datamodule providing the loader when none is passed; its `prepareData` and `setup(stage)` are run. */
   datamodule?: LightningDataModule;
   /** Load these weights first: a path, "last" or "best". */
   ckptPath?: string | null;
@@ -49,8 +57,14 @@ export interface EvaluateOptions {
 
 /** What the Trainer is doing. */
 export interface TrainerState {
+  /** The entry point running or last run (`"fit"`, `"validate"`, `"test"`, `"predict"`); null before any. */
   fn: Stage | null;
+  /**
+   * `"initializing"` until the first entry point starts, `"running"` during one, `"finished"` after it ends,
+   * `"interrupted"` after it failed with an error.
+   */
   status: "initializing" | "running" | "finished" | "interrupted";
+  /** The loop running now (`"sanity_check"` for the sanity check's validation); null between loops. */
   stage: "train" | "sanity_check" | "validate" | "test" | "predict" | null;
 }
 
@@ -59,18 +73,28 @@ export interface TrainerState {
  * flags, hooks, logging and checkpoints, on top of Fabric (accelerator, precision and strategy come from it).
  */
 export class Trainer {
+  /** The flags given to the constructor, checked and with every default filled in. */
   readonly options: ResolvedTrainerOptions;
   /** The Fabric that runs the loops (created on the first fit/validate/test/predict). */
   fabric: Fabric | null = null;
+  /**
+   * The callbacks in the order they are called: those given, then the defaults the flags add when none of
+   * that kind was given (ModelCheckpoint, ModelSummary, the progress bar).
+   */
   readonly callbacks: Callback[];
+  /** The loggers metrics go to (empty with `logger: false`); `logger` is the first. */
   readonly loggers: Logger[];
+  /** The optimizers from the module's `configureOptimizers`, set up by Fabric; empty until `fit`. */
   optimizers: Optimizer[] = [];
+  /** The schedulers from `configureOptimizers`, with every option filled in; empty until `fit`. */
   lrSchedulerConfigs: NormalizedSchedulerConfig[] = [];
+  /** The current training epoch, counted from 0; it goes up by one as each epoch ends. */
   currentEpoch = 0;
   /** Optimizer steps taken. */
   globalStep = 0;
   /** Set by a callback (EarlyStopping) or by you to end training after the current step. */
   shouldStop = false;
+  /** What the Trainer is doing: the entry point, its status and the loop running. */
   state: TrainerState = { fn: null, status: "initializing", stage: null };
   /** Training batches per epoch, as limited. */
   numTrainingBatches = 0;

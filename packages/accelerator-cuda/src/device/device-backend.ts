@@ -36,6 +36,9 @@ interface DeviceData {
 
 /** What `tf.memory()` adds for this backend. */
 export interface DeviceBackendMemory {
+  /**
+   * Whether tfjs should treat the counts as approximate; always false here (the allocator counts exactly).
+   */
   unreliable: boolean;
   /** Bytes in device blocks that tensors hold. */
   numBytesInDevice: number;
@@ -78,17 +81,24 @@ export class DeviceBackend extends KernelBackend {
   /** tfjs's CPU backend, private to this backend: where fallbacks run. */
   private readonly cpu = new MathBackendCPU();
 
-  constructor(readonly device: NativeDevice) {
+  constructor(
+    /** The native device whose memory holds the tensors and whose kernels this backend enqueues. */
+    readonly device: NativeDevice,
+  ) {
     super();
     this.data = new DataStorage(this, tf.engine());
   }
 
+  /**
+   * Copies `values` into a new device block (strings stay on the host) and returns the new tensor's data id.
+   */
   override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
     const dataId = { id: DeviceBackend.nextId++ };
     this.store(dataId, values, shape, dtype, 1);
     return dataId;
   }
 
+  /** Takes over a tensor tfjs moves here from another backend: `values` copied into a new device block. */
   override move(
     dataId: DataId,
     values: BackendValues,
@@ -124,7 +134,12 @@ export class DeviceBackend extends KernelBackend {
   }
 
   /** A half-stored tensor's format and 16-bit values; null for every other tensor. */
-  halfOf(t: TensorInfo): { format: 0 | 1; address: number } | null {
+  halfOf(t: TensorInfo): {
+    /** The 16-bit format of the stored values: 0 float16, 1 bfloat16. */
+    format: 0 | 1;
+    /** The device address of the 16-bit values (2 bytes each). */
+    address: number;
+  } | null {
     const stored = this.data.get(t.dataId);
     return stored.half === undefined ? null : { format: stored.half, address: stored.address };
   }
@@ -143,6 +158,10 @@ export class DeviceBackend extends KernelBackend {
     return { dataId, shape, dtype: "float32" };
   }
 
+  /**
+   * Downloads a tensor's values into a new typed array, after every kernel enqueued before it (on a GPU, a
+   * wait); half-stored tensors as float32, complex64 as interleaved parts, strings as kept.
+   */
   override readSync(dataId: DataId): BackendValues {
     const stored = this.data.get(dataId);
     if (stored.strings !== undefined) return stored.strings;
@@ -156,22 +175,30 @@ export class DeviceBackend extends KernelBackend {
     return values;
   }
 
+  /** {@link DeviceBackend.readSync}, resolved: the download itself is synchronous. */
   override async read(dataId: DataId): Promise<BackendValues> {
     return this.readSync(dataId);
   }
 
+  /** How many tfjs references the tensor's data has; 0 when it is not (or no longer) on this backend. */
   override refCount(dataId: DataId): number {
     return this.data.has(dataId) ? this.data.get(dataId).refCount : 0;
   }
 
+  /** Adds a reference to the tensor's data (a kernel output sharing an input's block). */
   override incRef(dataId: DataId): void {
     this.data.get(dataId).refCount++;
   }
 
+  /** How many tensors' data this backend holds (tfjs's leak checks count them). */
   override numDataIds(): number {
     return this.data.numDataIds();
   }
 
+  /**
+   * Drops a reference to the tensor's data (every one with `force`); at the last, releases its device blocks
+   * to the allocator and returns true. False while references remain.
+   */
   override disposeData(dataId: DataId, force = false): boolean {
     if (!this.data.has(dataId)) return true;
     const stored = this.data.get(dataId);
@@ -187,6 +214,7 @@ export class DeviceBackend extends KernelBackend {
     return true;
   }
 
+  /** What `tf.memory()` adds for this backend: the device allocator's held and cached bytes. */
   override memory(): DeviceBackendMemory {
     const stats: DeviceMemoryStats = this.device.memory();
     return {
@@ -204,6 +232,7 @@ export class DeviceBackend extends KernelBackend {
     return { kernelMs: tf.util.now() - start };
   }
 
+  /** True: {@link DeviceBackend.time} measures wall time up to the device's synchronisation. */
   override timerAvailable(): boolean {
     return true;
   }
@@ -212,6 +241,7 @@ export class DeviceBackend extends KernelBackend {
     return 32;
   }
 
+  /** Waits for the device's enqueued kernels (tfjs calls it when the backend is removed); frees nothing. */
   override dispose(): void {
     this.device.synchronize();
   }

@@ -9,6 +9,7 @@ export type HalfDtype = "bfloat16" | "float16";
  * even, with the format's overflow and subnormals), still stored as float32. Precision plugins provide them.
  */
 export interface HalfFormat {
+  /** Which half format this is: `"bfloat16"` or `"float16"`. */
   readonly dtype: HalfDtype;
   /** Rounds every element to the format; not differentiable (the autocast ops define the gradients). */
   round(t: tf.Tensor): tf.Tensor;
@@ -19,7 +20,12 @@ export interface HalfFormat {
  * inputs are) or "true" (the whole model in half).
  */
 export interface AutocastState {
+  /** The half format that ops run in inside the region. */
   format: HalfFormat;
+  /**
+   * `"mixed"`: matmul-class ops (Linear, Conv) run in half and other ops keep their inputs' precision;
+   * `"true"`: the whole model runs in half.
+   */
   mode: "mixed" | "true";
 }
 

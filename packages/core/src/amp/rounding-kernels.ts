@@ -7,7 +7,12 @@ import {
 } from "./half-rounding";
 
 /** Kernel names of the rounding ops, by half format. */
-export const ROUND_KERNELS = { bfloat16: ROUND_BFLOAT16_KERNEL, float16: ROUND_FLOAT16_KERNEL } as const;
+export const ROUND_KERNELS = {
+  /** Name of the kernel that rounds float32 values to bfloat16 (kept as float32). */
+  bfloat16: ROUND_BFLOAT16_KERNEL,
+  /** Name of the kernel that rounds float32 values to IEEE float16 (kept as float32). */
+  float16: ROUND_FLOAT16_KERNEL,
+} as const;
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 interface SyncBackend {

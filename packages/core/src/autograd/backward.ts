@@ -3,7 +3,12 @@ import { FulmenError } from "../utils/errors";
 import type { Parameter } from "./parameter";
 
 /** Anything that can list its parameters: a Module, or an iterable of parameters. */
-export type ParameterSource = Iterable<Parameter> | { parameters(): Parameter[] };
+export type ParameterSource =
+  | Iterable<Parameter>
+  | {
+      /** The parameters to differentiate, as a module's `parameters()` lists them. */
+      parameters(): Parameter[];
+    };
 
 /** Lists the parameters of a module or an iterable of parameters. */
 export function toParameterList(source: ParameterSource): Parameter[] {

@@ -224,6 +224,7 @@ export class Parameter {
     return this.trainable;
   }
 
+  /** Sets whether gradients are computed for this parameter (and whether its tfjs variable is trainable). */
   set requiresGrad(flag: boolean) {
     this.trainable = flag;
     if (this.storage !== null && !this.lent) this.storage.trainable = flag;

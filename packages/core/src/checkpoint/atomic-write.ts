@@ -9,18 +9,29 @@ import { FulmenError } from "../utils/errors";
  * ({@link nodeFileSystem}); pass another to write elsewhere or to test what happens when the disk fails.
  */
 export interface CheckpointFileSystem {
+  /** Opens `path` with Node's `flags` (`"wx"`, `"r"`, `"r+"`) and returns its file descriptor. */
   openSync(path: string, flags: string): number;
   /** Writes up to `length` bytes and returns how many it wrote, which may be fewer (a short write). */
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  /** Flushes the file (or folder) open as `fd` to disk; a save calls it before renaming the file. */
   fsyncSync(fd: number): void;
+  /** Closes `fd`. A network file system may report a failed write here, so it can throw. */
   closeSync(fd: number): void;
+  /** Renames `oldPath` to `newPath`, replacing any file there (the step that makes a save atomic). */
   renameSync(oldPath: string, newPath: string): void;
+  /** Copies `source` to `destination`; `mode` is Node's copy flags (`fs.constants.COPYFILE_EXCL` here). */
   copyFileSync(source: string, destination: string, mode: number): void;
+  /** Removes the file at `path`; with `force`, a missing file is no error. */
   rmSync(path: string, options: { force: boolean }): void;
+  /** The entries of the folder `path` (read to find temporary files that killed writers left). */
   readdirSync(path: string): string[];
+  /** The whole content of the file at `path`. */
   readFileSync(path: string): Uint8Array;
   /** The file's last modification time, in milliseconds since 1970 (as `fs.statSync(path).mtimeMs`). */
-  statSync(path: string): { mtimeMs: number };
+  statSync(path: string): {
+    /** The modification time, in milliseconds since 1970-01-01 UTC. */
+    mtimeMs: number;
+  };
 }
 
 /** Node's `fs`, as a {@link CheckpointFileSystem}. */

@@ -10,20 +10,38 @@ export { type CheckpointFileSystem, copyFileAtomic, nodeFileSystem, writeFileAto
 
 /** What a checkpoint file holds: named tensors and the JSON skeleton of the rest. */
 export interface CheckpointContents {
+  /** The checkpoint's tensors, by name: the skeleton refers to each as `{ $tensor: name }`. */
   tensors: Record<string, SafetensorsEntry>;
+  /** Everything else in the checkpoint, as JSON that refers to `tensors` by name. */
   skeleton: Skeleton;
   /**
    * Tensors of a sharded save that hold only this process's part of a larger tensor: per name, the whole
    * tensor's shape, where the part starts in it (flattened), and whether it belongs to an optimizer's state (a
    * strategy may keep those in files of their own, as DeepSpeed does). Absent in ordinary checkpoints.
    */
-  parts?: Record<string, { shape: number[]; from: number; optimizer?: boolean }>;
+  parts?: Record<
+    string,
+    {
+      /** The shape of the whole tensor this part belongs to. */
+      shape: number[];
+      /** The index, in the whole tensor flattened, of the part's first element. */
+      from: number;
+      /** True when the part belongs to an optimizer's state; absent or false for model state. */
+      optimizer?: boolean;
+    }
+  >;
 }
 
 /** Writes and reads checkpoint files (Lightning's CheckpointIO plugin). */
 export interface CheckpointIO {
+  /**
+   * Writes `contents` to `path` (Lightning's `save_checkpoint`). A save that fails should leave the previous
+   * file at `path` intact and throw.
+   */
   save(contents: CheckpointContents, path: string): void;
+  /** Reads the checkpoint at `path` (Lightning's `load_checkpoint`); a missing or bad one should throw. */
   load(path: string): CheckpointContents;
+  /** Deletes the checkpoint at `path` (Lightning's `remove_checkpoint`); a missing one should be no error. */
   remove(path: string): void;
 }
 

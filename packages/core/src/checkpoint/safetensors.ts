@@ -9,8 +9,11 @@ export type SafetensorsDtype = "F32" | "F16" | "BF16" | "I32" | "I64" | "BOOL";
 
 /** One tensor of a safetensors file: its dtype, shape and raw little-endian bytes. */
 export interface SafetensorsEntry {
+  /** The element type, as safetensors names it (`"F32"`, `"BF16"`, ...). */
   dtype: SafetensorsDtype;
+  /** The tensor's dims, each a non-negative integer; `[]` for a scalar. */
   shape: number[];
+  /** The elements, row-major and little-endian: the shape's element count times the dtype's size in bytes. */
   data: Uint8Array;
 }
 
@@ -19,7 +22,9 @@ export interface SafetensorsEntry {
  * (`__proto__`, `constructor`) is an ordinary entry.
  */
 export interface SafetensorsFile {
+  /** The tensors, by name. The name `__metadata__` is reserved and cannot be used. */
   tensors: Record<string, SafetensorsEntry>;
+  /** The header's `__metadata__` string map; empty when the file has none. */
   metadata: Record<string, string>;
 }
 

@@ -14,15 +14,21 @@ const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 
 
 /** Where one tensor's elements (flattened) live: `length` elements from `from`, in file `file`. */
 export interface ShardedChunk {
+  /** The index in `ShardedMetadata.files` of the file that holds the chunk, under the tensor's name. */
   file: number;
+  /** The index, in the whole tensor flattened, of the chunk's first element. */
   from: number;
+  /** The number of elements in the chunk. */
   length: number;
 }
 
 /** One tensor of a sharded checkpoint: its dtype and whole shape, and the chunks that cover it. */
 export interface ShardedTensor {
+  /** The tensor's dtype, the same in every chunk. */
   dtype: SafetensorsDtype;
+  /** The shape of the whole tensor (not of a chunk). */
   shape: number[];
+  /** The chunks that together cover every element of the tensor exactly once. */
   chunks: ShardedChunk[];
 }
 
@@ -32,11 +38,15 @@ export interface ShardedTensor {
  * (under the tensor's own name). Any number of ranks can read it back: each tensor is assembled from its chunks.
  */
 export interface ShardedMetadata {
+  /** The format's name and version: `"fulmen-sharded-checkpoint/1"`; a reader refuses any other. */
   format: string;
   /** Names this save's files apart from an earlier save's (which stay valid until this metadata replaces it). */
   generation: string;
+  /** The names of this save's tensor files in the folder (no path separators); chunks name them by index. */
   files: string[];
+  /** The checkpoint's JSON skeleton, whose `$tensor` references name entries of `tensors`. */
   skeleton: Skeleton;
+  /** Every tensor of the checkpoint, by name: its dtype, whole shape and chunks. */
   tensors: Record<string, ShardedTensor>;
 }
 

@@ -7,7 +7,9 @@ import { decodeTensor, encodeTensor, type StorageDtype } from "./tensor-codec";
 
 /** Anything with `stateDict()` / `loadStateDict()`: optimizers, schedulers, a GradScaler, precision plugins. */
 export interface Stateful {
+  /** The object's state, as a checkpoint saves it (tensors, numbers, strings, arrays and objects). */
   stateDict(): unknown;
+  /** Restores the object in place from a state its `stateDict()` returned (decoded from a checkpoint). */
   loadStateDict(state: never): unknown;
 }
 
@@ -55,7 +57,12 @@ export function encodeState(
   state: Record<string, unknown>,
   filters: Record<string, StateFilter> = {},
   onTensor?: (name: string, tensor: tf.Tensor) => void,
-): { tensors: Record<string, SafetensorsEntry>; skeleton: Skeleton } {
+): {
+  /** The state's tensors, by their dotted path in the state (`model.layer.weight`). */
+  tensors: Record<string, SafetensorsEntry>;
+  /** The rest of the state as JSON, with `$tensor` references to `tensors`. */
+  skeleton: Skeleton;
+} {
   const tensors: Record<string, SafetensorsEntry> = {};
   const encode = (value: unknown, path: string, filter?: StateFilter): Skeleton => {
     if (value instanceof tf.Tensor) {

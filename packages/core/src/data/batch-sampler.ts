@@ -8,8 +8,11 @@ import { type Sampler, samplerLength } from "./sampler";
  */
 export class BatchSampler implements Iterable<number[]> {
   constructor(
+    /** The sampler whose indices are grouped; read again at every pass. */
     readonly sampler: Sampler,
+    /** Indices per batch: a positive integer. */
     readonly batchSize: number,
+    /** Whether to drop the last batch when it has fewer than `batchSize` indices. */
     readonly dropLast: boolean,
   ) {
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
@@ -30,6 +33,7 @@ export class BatchSampler implements Iterable<number[]> {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
+  /** One pass over the sampler: its indices in lists of `batchSize` (a fresh list per batch). */
   *[Symbol.iterator](): Iterator<number[]> {
     let batch: number[] = [];
     for (const index of this.sampler) {

@@ -11,6 +11,7 @@ import { mergeBatches } from "./merge-batches";
  * Batches are built by each dataset's own `getBatch` (one call per dataset the batch touches) and joined.
  */
 export class ConcatDataset<T> implements Dataset<T> {
+  /** The datasets, in order (map-style ones only). */
   readonly datasets: readonly Dataset<T>[];
   /** Running totals of the datasets' lengths, as PyTorch's `cumulative_sizes`. */
   readonly cumulativeSizes: readonly number[];
@@ -36,12 +37,18 @@ export class ConcatDataset<T> implements Dataset<T> {
     });
   }
 
+  /** The total number of items: the sum of the datasets' lengths. */
   get length(): number {
     return this.cumulativeSizes[this.cumulativeSizes.length - 1]!;
   }
 
   /** Which dataset holds index `index` (negative counts from the end), and the index inside it. */
-  locate(index: number): { datasetIndex: number; sampleIndex: number } {
+  locate(index: number): {
+    /** The position in `datasets` of the dataset that holds the item. */
+    datasetIndex: number;
+    /** The item's index inside that dataset (never negative). */
+    sampleIndex: number;
+  } {
     const n = this.length;
     if (!Number.isInteger(index)) {
       throw new FulmenError(`ConcatDataset: index ${index} is not an integer; pass an integer index.`);
@@ -67,6 +74,7 @@ export class ConcatDataset<T> implements Dataset<T> {
     return { datasetIndex: lo, sampleIndex: lo === 0 ? i : i - this.cumulativeSizes[lo - 1]! };
   }
 
+  /** Item `index` (negative counts from the end), read from the dataset that holds it. */
   get(index: number): T {
     const { datasetIndex, sampleIndex } = this.locate(index);
     return this.datasets[datasetIndex]!.get(sampleIndex);

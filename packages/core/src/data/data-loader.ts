@@ -13,16 +13,28 @@ import { type Sampler, SequentialSampler, samplerLength } from "./sampler";
  * `DataLoader<{ x: Float32Array; y: number }, Batch>` is still a `DataLoader<unknown, unknown>` where an API
  * takes any loader (the Trainer's `trainDataloaders`), as a loader only ever hands its own samples to it.
  */
-export type CollateFn<T, B> = { collate(samples: T[]): B }["collate"];
+export type CollateFn<T, B> = {
+  /** Builds one batch from the samples of that batch, in order (PyTorch's `collate_fn`). */
+  collate(samples: T[]): B;
+}["collate"];
 
 /**
  * What a DataLoader takes as `batchSampler`: lists of indices, read again at every epoch, like a
  * {@link BatchSampler}; `length` (batches per epoch) and the inner `sampler` when known.
  */
-export type BatchSamplerLike = Iterable<number[]> & { readonly length?: number; readonly sampler?: Sampler };
+export type BatchSamplerLike = Iterable<number[]> & {
+  /** The number of batches per epoch; when absent, the loader's `length` counts them by iterating. */
+  readonly length?: number;
+  /** The sampler whose indices it groups; when absent, the loader's `sampler` is a `SequentialSampler`. */
+  readonly sampler?: Sampler;
+};
 
 /** Options of {@link DataLoader}, as in `torch.utils.data.DataLoader`. */
 export interface DataLoaderOptions<T, B> {
+  /**
+   * Samples per batch, a positive integer (default 1, or the `batchSampler`'s own `batchSize` when it has
+   * one). Cannot be combined with `batchSampler` unless it is 1.
+   */
   batchSize?: number;
   /** Reshuffle every epoch with `generator` (default false). Cannot be combined with `sampler`. */
   shuffle?: boolean;
@@ -61,7 +73,9 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
    * is then its `batchSize` when it has one, 1 otherwise.
    */
   readonly batchSize: number;
+  /** Whether each epoch visits the dataset in a new random order drawn from `generator` (default false). */
   readonly shuffle: boolean;
+  /** Whether the last batch is dropped when it has fewer than `batchSize` samples (default false). */
   readonly dropLast: boolean;
   /**
    * The sampler given, or with a `batchSampler` the one inside it (a {@link SequentialSampler} when it has none,
@@ -72,9 +86,11 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
   readonly batchSampler: BatchSamplerLike | null;
   /** The collate function ({@link defaultCollate} unless one was given), as PyTorch's `collate_fn`. */
   readonly collateFn: CollateFn<T, B>;
+  /** The random source for shuffling: the one given, or the seeded default generator. */
   readonly generator: Generator;
 
   constructor(
+    /** The dataset the batches are read from: map-style, or iterable (batched as its items come). */
     readonly dataset: Dataset<T> | IterableDataset<T>,
     options: DataLoaderOptions<T, B> = {},
   ) {
@@ -151,6 +167,10 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
     ) as unknown as B;
   }
 
+  /**
+   * One epoch: the batches in order (reshuffled first when `shuffle` is on). Each batch is new tensors that
+   * the caller owns and must dispose.
+   */
   *[Symbol.iterator](): Iterator<B> {
     const dataset = this.dataset;
     if (isIterableDataset(dataset)) {

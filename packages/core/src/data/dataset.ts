@@ -5,7 +5,9 @@ import { gatherRows } from "./gather-rows";
 
 /** A map-style dataset, like `torch.utils.data.Dataset`: a length and an item per index. */
 export interface Dataset<T> {
+  /** The number of items (PyTorch's `__len__`); valid indices are `0` to `length - 1`. */
   readonly length: number;
+  /** Item `index` (PyTorch's `__getitem__`); tensors in it are new ones the caller owns. */
   get(index: number): T;
   /**
    * Optional fast path, like PyTorch's `__getitems__`: the batch that `defaultCollate` would build from the items
@@ -38,6 +40,7 @@ export type Rows<T extends tf.Tensor[]> = { [K in keyof T]: T[K] extends tf.Tens
  * every tensor, and a DataLoader builds a batch at once (see {@link TensorDataset.getBatch}).
  */
 export class TensorDataset<T extends tf.Tensor[] = tf.Tensor[]> implements Dataset<Rows<T>> {
+  /** The number of rows: the tensors' shared first dimension. */
   readonly length: number;
   private readonly tensors: T;
 

@@ -3,10 +3,18 @@ import { FulmenError } from "../utils/errors";
 
 /** Options of {@link DistributedSampler}, as in `torch.utils.data.DistributedSampler`. */
 export interface DistributedSamplerOptions {
+  /** The number of processes that share the dataset (the world size): a positive integer. */
   numReplicas: number;
+  /** This process's rank among them, in `[0, numReplicas - 1]`. */
   rank: number;
+  /** Shuffle the indices, with an order that changes at every `setEpoch` (default true). */
   shuffle?: boolean;
+  /** The shuffle's seed, the same on every rank; each epoch shuffles with `seed + epoch` (default 0). */
   seed?: number;
+  /**
+   * Drop the dataset's last indices so that it splits evenly (default false: the list is padded by repeating
+   * its first indices instead, so some samples are seen twice per epoch).
+   */
   dropLast?: boolean;
 }
 
@@ -16,10 +24,15 @@ export interface DistributedSamplerOptions {
  * every `numReplicas`-th index starting at r. Every rank gets the same number of samples.
  */
 export class DistributedSampler implements Iterable<number> {
+  /** The number of processes that share the dataset. */
   readonly numReplicas: number;
+  /** This process's rank, in `[0, numReplicas - 1]`. */
   readonly rank: number;
+  /** Whether the indices are shuffled, per epoch (default true). */
   readonly shuffle: boolean;
+  /** The shuffle's base seed (default 0); epoch `e` shuffles with `seed + e`. */
   readonly seed: number;
+  /** Whether the tail is dropped to split evenly rather than padded with repeated indices (default false). */
   readonly dropLast: boolean;
   /** Samples per replica. */
   readonly numSamples: number;
@@ -27,6 +40,7 @@ export class DistributedSampler implements Iterable<number> {
   private epoch = 0;
 
   constructor(
+    /** The number of items in the dataset being split. */
     readonly datasetLength: number,
     options: DistributedSamplerOptions,
   ) {
@@ -78,6 +92,7 @@ export class DistributedSampler implements Iterable<number> {
     return out;
   }
 
+  /** This rank's indices for the current epoch ({@link DistributedSampler.indices}). */
   [Symbol.iterator](): Iterator<number> {
     return this.indices()[Symbol.iterator]();
   }

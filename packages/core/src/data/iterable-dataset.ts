@@ -7,6 +7,7 @@ import { FulmenError } from "../utils/errors";
  * items, which gives the loader a length.
  */
 export interface IterableDataset<T> extends Iterable<T> {
+  /** The number of items the stream yields, when known; a DataLoader's `length` needs it. */
   readonly length?: number;
 }
 
@@ -26,6 +27,7 @@ export function isIterableDataset(dataset: unknown): dataset is IterableDataset<
  * or undefined when one of them has none.
  */
 export class ChainDataset<T> implements IterableDataset<T> {
+  /** The iterable datasets, in the order they are read. */
   readonly datasets: readonly IterableDataset<T>[];
 
   constructor(datasets: Iterable<IterableDataset<T>>) {
@@ -41,6 +43,7 @@ export class ChainDataset<T> implements IterableDataset<T> {
     }
   }
 
+  /** The sum of the datasets' lengths, or undefined when one of them has none. */
   get length(): number | undefined {
     let total = 0;
     for (const d of this.datasets) {
@@ -50,6 +53,7 @@ export class ChainDataset<T> implements IterableDataset<T> {
     return total;
   }
 
+  /** The items of every dataset in turn, each dataset read only once the previous one is exhausted. */
   *[Symbol.iterator](): Iterator<T> {
     for (const d of this.datasets) yield* d;
   }

@@ -25,6 +25,7 @@ export class Subset<T> implements Dataset<T> {
   readonly indices: readonly number[];
 
   constructor(
+    /** The whole dataset the subset reads its items from. */
     readonly dataset: Dataset<T>,
     indices: Iterable<number>,
   ) {
@@ -37,6 +38,7 @@ export class Subset<T> implements Dataset<T> {
     }
   }
 
+  /** The number of items: the number of indices given (repeats count). */
   get length(): number {
     return this.indices.length;
   }

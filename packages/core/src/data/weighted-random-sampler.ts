@@ -19,12 +19,15 @@ export interface WeightedRandomSamplerOptions {
  * distribution is the same.
  */
 export class WeightedRandomSampler implements Iterable<number> {
+  /** The weight of each index: finite and non-negative, not necessarily summing to 1. */
   readonly weights: readonly number[];
+  /** Whether indices are drawn with replacement (default true). */
   readonly replacement: boolean;
   private readonly generator: Generator | undefined;
 
   constructor(
     weights: Iterable<number>,
+    /** The number of indices drawn per pass: a positive integer. */
     readonly numSamples: number,
     options: WeightedRandomSamplerOptions = {},
   ) {
@@ -74,6 +77,7 @@ export class WeightedRandomSampler implements Iterable<number> {
     this.generator = options.generator;
   }
 
+  /** The number of indices per pass: `numSamples`. */
   get length(): number {
     return this.numSamples;
   }
@@ -84,6 +88,7 @@ export class WeightedRandomSampler implements Iterable<number> {
     return this.replacement ? this.withReplacement(generator) : this.withoutReplacement(generator);
   }
 
+  /** One pass: `numSamples` freshly drawn indices ({@link WeightedRandomSampler.indices}). */
   [Symbol.iterator](): Iterator<number> {
     return this.indices()[Symbol.iterator]();
   }

@@ -42,7 +42,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 }
 
 /** Fan-in and fan-out of a weight of PyTorch layout (`[out, in, ...kernel]`). */
-export function calculateFanInAndFanOut(shape: readonly number[]): { fanIn: number; fanOut: number } {
+export function calculateFanInAndFanOut(shape: readonly number[]): {
+  /** `shape[1]` times the kernel size (the product of `shape[2:]`): the inputs each output sums over. */
+  fanIn: number;
+  /** `shape[0]` times the kernel size (the product of `shape[2:]`). */
+  fanOut: number;
+} {
   if (shape.length < 2) {
     throw new FulmenError(`Fan in and fan out need a tensor of at least 2 dimensions, got shape [${shape}].`);
   }
@@ -105,6 +110,7 @@ export interface KaimingOptions {
   mode?: "fan_in" | "fan_out";
   /** The non-linearity that follows (default "leaky_relu"). */
   nonlinearity?: Nonlinearity;
+  /** The random generator to draw from (default: the process-wide default generator, as in PyTorch). */
   generator?: Generator;
 }
 

@@ -19,8 +19,11 @@ export interface LoadStateDictOptions {
  * `["bn.runningMean", "bn.running_mean"]`).
  */
 export interface LoadStateDictResult {
+  /** Keys of the module's state dict that `stateDict` lacks; always empty with `strict: true`. */
   missingKeys: string[];
+  /** Keys of `stateDict` that the module does not have; always empty with `strict: true`. */
   unexpectedKeys: string[];
+  /** The keys of an older Fulmen version read under their PyTorch name, as `[old, new]` pairs. */
   renamedKeys: Array<[string, string]>;
 }
 

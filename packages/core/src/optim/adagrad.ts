@@ -11,10 +11,15 @@ import {
 
 /** Hyperparameters of {@link Adagrad}, as in `torch.optim.Adagrad`. */
 export interface AdagradOptions extends BaseOptimizerOptions {
+  /** Learning-rate decay: step t uses `lr / (1 + (t - 1) * lrDecay)` (default 0). */
   lrDecay: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Starting value of the sum of squared gradients (default 0). */
   initialAccumulatorValue: number;
+  /** Added to the denominator (default 1e-10). */
   eps: number;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
 }
 

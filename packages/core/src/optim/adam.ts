@@ -12,10 +12,18 @@ import {
 
 /** Hyperparameters of {@link Adam} and {@link AdamW}, as in `torch.optim.Adam`. */
 export interface AdamOptions extends BaseOptimizerOptions {
+  /** Decays of the first and second moments (default [0.9, 0.999]). */
   betas: [number, number];
+  /** Added to the denominator (default 1e-8). */
   eps: number;
+  /**
+   * Weight decay: an L2 penalty added to the gradient in {@link Adam} (default 0), a decoupled shrinking of
+   * the parameter by `lr * weightDecay` in {@link AdamW} (default 1e-2).
+   */
   weightDecay: number;
+  /** Use the AMSGrad variant, dividing by the running maximum of the second moment (default false). */
   amsgrad: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
 }
 
@@ -45,6 +53,7 @@ const adamDefaults = (): AdamOptions => ({
  * (L2), AdamW shrinks the parameter directly (decoupled).
  */
 abstract class AdamBase extends Optimizer<AdamOptions> {
+  /** Whether weight decay shrinks the parameter directly (AdamW), not as an L2 term in the gradient. */
   protected abstract readonly decoupledWeightDecay: boolean;
 
   protected override validate(options: Partial<AdamOptions>): void {
@@ -130,6 +139,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
 /** Adam with L2 weight decay and AMSGrad, equal to `torch.optim.Adam`. */
 export class Adam extends AdamBase {
+  /** False: Adam adds weight decay to the gradient as an L2 penalty. */
   protected readonly decoupledWeightDecay = false;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
@@ -139,6 +149,7 @@ export class Adam extends AdamBase {
 
 /** Adam with decoupled weight decay (default 0.01) and AMSGrad, equal to `torch.optim.AdamW`. */
 export class AdamW extends AdamBase {
+  /** True: AdamW multiplies the parameter by `1 - lr * weightDecay` before the Adam step. */
   protected readonly decoupledWeightDecay = true;
 
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {

@@ -11,18 +11,25 @@ export interface BaseOptimizerOptions {
 
 /** A parameter group: parameters sharing hyperparameters, like an entry of `optimizer.param_groups`. */
 export type ParamGroup<O extends BaseOptimizerOptions = BaseOptimizerOptions> = O & {
+  /** The group's parameters (PyTorch's `params`). */
   params: Parameter[];
   /** The learning rate a scheduler started from (set by LR schedulers, as PyTorch's `initial_lr`). */
   initialLr?: number;
 };
 
 /** A parameter group as passed to a constructor: the parameters, plus any hyperparameters that differ. */
-export type ParamGroupInput<O extends BaseOptimizerOptions> = Partial<O> & { params: Iterable<Parameter> };
+export type ParamGroupInput<O extends BaseOptimizerOptions> = Partial<O> & {
+  /** The group's parameters. */
+  params: Iterable<Parameter>;
+};
 
 /** What an optimizer accepts as parameters: parameters, or groups of them with their own hyperparameters. */
 export type ParamsInput<O extends BaseOptimizerOptions> =
   | Iterable<Parameter>
-  | { parameters(): Parameter[] }
+  | {
+      /** The parameters to optimize, as a module's `parameters()` lists them (one group, the defaults). */
+      parameters(): Parameter[];
+    }
   | Array<ParamGroupInput<O>>;
 
 /** The per-parameter state of an optimizer (moment estimates, step counts). */
@@ -30,8 +37,15 @@ export type ParamState = Record<string, tf.Tensor | number>;
 
 /** A serialisable optimizer state, like PyTorch's `optimizer.state_dict()`: parameters are referred to by index. */
 export interface OptimizerStateDict {
+  /** Per-parameter state, keyed by parameter number; parameters without state have no entry. */
   state: Record<number, ParamState>;
-  paramGroups: Array<Record<string, unknown> & { params: number[] }>;
+  /** Each group's hyperparameters, with its parameters as numbers. */
+  paramGroups: Array<
+    Record<string, unknown> & {
+      /** The numbers of the group's parameters (numbered in group order, from 0). */
+      params: number[];
+    }
+  >;
 }
 
 /**
@@ -149,7 +163,6 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
     return loss;
   }
 
-  /** Stores a state tensor, keeping it alive past the step and freeing the one it replaces. */
   /** Whether the current backend registers the fused update kernel `name` (see ADAM_UPDATE_KERNEL). */
   protected hasFusedKernel(name: string): boolean {
     return tf.getKernel(name, tf.getBackend()) !== undefined;
@@ -170,6 +183,7 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
       ) as tf.Tensor[];
   }
 
+  /** Stores a state tensor, keeping it alive past the step and freeing the one it replaces. */
   protected setState(state: ParamState, key: string, value: tf.Tensor): void {
     const old = state[key];
     state[key] = tf.keep(value);
@@ -289,9 +303,24 @@ export function advanceStep(state: ParamState): number {
  * Parameter groups as a state dict stores them: each parameter replaced by its number (in group order, each
  * parameter numbered once), with the map from parameter to number. Sharded optimizers number theirs the same way.
  */
-export function numberParamGroups<G extends { params: Parameter[] }>(
+export function numberParamGroups<
+  G extends {
+    /** The group's parameters. */
+    params: Parameter[];
+  },
+>(
   groups: G[],
-): { index: Map<Parameter, number>; paramGroups: Array<Omit<G, "params"> & { params: number[] }> } {
+): {
+  /** The number of each parameter. */
+  index: Map<Parameter, number>;
+  /** The groups, each with its parameters replaced by their numbers. */
+  paramGroups: Array<
+    Omit<G, "params"> & {
+      /** The numbers of the group's parameters. */
+      params: number[];
+    }
+  >;
+} {
   const index = new Map<Parameter, number>();
   const paramGroups = groups.map((group) => {
     const { params, ...options } = group;

@@ -11,11 +11,17 @@ import {
 
 /** Hyperparameters of {@link RMSprop}, as in `torch.optim.RMSprop`. */
 export interface RMSpropOptions extends BaseOptimizerOptions {
+  /** Smoothing constant: decay of the running average of squared gradients (default 0.99). */
   alpha: number;
+  /** Added to the denominator (default 1e-8). */
   eps: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Momentum factor (default 0: no momentum buffer). */
   momentum: number;
+  /** Normalise by an estimate of the gradient's variance, not its raw second moment (default false). */
   centered: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
 }
 

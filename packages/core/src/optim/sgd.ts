@@ -12,10 +12,15 @@ import {
 
 /** Hyperparameters of {@link SGD}, as in `torch.optim.SGD`. */
 export interface SGDOptions extends BaseOptimizerOptions {
+  /** Momentum factor (default 0). */
   momentum: number;
+  /** Dampening for momentum: the gradient enters the buffer scaled by `1 - dampening` (default 0). */
   dampening: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Use Nesterov momentum; needs momentum > 0 and zero dampening (default false). */
   nesterov: boolean;
+  /** Maximise the objective instead of minimising it (default false). */
   maximize: boolean;
 }
 

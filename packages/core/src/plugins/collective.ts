@@ -22,6 +22,7 @@ export interface ReduceOptions {
  * gradient code). Every started collective must be waited for.
  */
 export interface StartedCollective<T> {
+  /** Blocks until the collective has finished and returns its result; call it exactly once. */
   wait(): T;
 }
 
@@ -32,10 +33,13 @@ export interface StartedCollective<T> {
  * may be used inside tfjs's synchronous gradient code); the `Async` forms run off the event loop.
  */
 export interface Collective {
+  /** This process's rank in the collective, from 0 to `worldSize - 1`. */
   readonly rank: number;
+  /** The number of processes in the collective. */
   readonly worldSize: number;
   /** Reduces `data` across processes in place (each process ends with the result). */
   allReduce(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): void;
+  /** {@link Collective.allReduce} off the event loop: resolves once `data` holds the result. */
   allReduceAsync(data: ReducibleData, op: ReduceOp, options?: ReduceOptions): Promise<void>;
   /**
    * Concatenates every process's `data` in rank order (all inputs have the same length). The result is written
@@ -43,12 +47,14 @@ export interface Collective {
    * the returned array.
    */
   allGather<T extends CollectiveData>(data: T, out?: T): T;
+  /** {@link Collective.allGather} off the event loop: resolves to the concatenation, a new array. */
   allGatherAsync<T extends CollectiveData>(data: T): Promise<T>;
   /**
    * Reduces `data` across processes and returns this rank's chunk (`data.length / worldSize` elements), written
    * into `out` when given (see {@link Collective.allGather}).
    */
   reduceScatter<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions, out?: T): T;
+  /** {@link Collective.reduceScatter} off the event loop: resolves to this rank's reduced chunk. */
   reduceScatterAsync<T extends ReducibleData>(data: T, op: ReduceOp, options?: ReduceOptions): Promise<T>;
   /**
    * Starts {@link Collective.allGather} on a thread of its own and returns at once; its `wait()` gives the
@@ -65,9 +71,11 @@ export interface Collective {
   ): StartedCollective<T>;
   /** Copies `data` from `src` to every process in place. */
   broadcast(data: CollectiveData, src: number): void;
+  /** {@link Collective.broadcast} off the event loop: resolves once `data` holds rank `src`'s values. */
   broadcastAsync(data: CollectiveData, src: number): Promise<void>;
   /** Waits for every process. */
   barrier(): void;
+  /** {@link Collective.barrier} off the event loop: resolves once every process has reached it. */
   barrierAsync(): Promise<void>;
   /**
    * Splits the processes into subgroups (MPI's `Comm_split`, PyTorch's `new_subgroups_by_enumeration`): every
@@ -82,7 +90,9 @@ export interface Collective {
 
 /** How the processes of a run meet: what a collective backend needs to connect. */
 export interface CollectiveOptions {
+  /** This process's global rank, from 0 to `worldSize - 1` (`RANK`). */
   rank: number;
+  /** The number of processes that connect (`WORLD_SIZE`). */
   worldSize: number;
   /** Host of rank 0, which serves the rendezvous store (`MASTER_ADDR`). */
   mainAddress: string;
@@ -120,13 +130,16 @@ function checkOutput(length: number, out: CollectiveData, name: string): void {
 
 /** The collective of a run with one process: every operation is the identity, with the right shapes. */
 export class SingleProcessCollective implements Collective {
+  /** Always 0. */
   readonly rank = 0;
+  /** Always 1. */
   readonly worldSize = 1;
 
   allReduce(_data: ReducibleData, op: ReduceOp): void {
     checkOp(op);
   }
 
+  /** Checks `op` and leaves `data` as it is: the reduction of one process's data is that data. */
   async allReduceAsync(data: ReducibleData, op: ReduceOp): Promise<void> {
     this.allReduce(data, op);
   }
@@ -138,6 +151,7 @@ export class SingleProcessCollective implements Collective {
     return out;
   }
 
+  /** Resolves to a copy of `data`. */
   async allGatherAsync<T extends CollectiveData>(data: T): Promise<T> {
     return this.allGather(data);
   }
@@ -150,6 +164,7 @@ export class SingleProcessCollective implements Collective {
     return out;
   }
 
+  /** Checks `op` and resolves to a copy of `data` (the only rank's chunk is the whole). */
   async reduceScatterAsync<T extends ReducibleData>(data: T, op: ReduceOp): Promise<T> {
     return this.reduceScatter(data, op);
   }
@@ -173,12 +188,14 @@ export class SingleProcessCollective implements Collective {
     if (src !== 0) throw new RangeError(`broadcast: src ${src} does not exist in a world of one process.`);
   }
 
+  /** Leaves `data` as it is; rejects with a `RangeError` when `src` is not 0. */
   async broadcastAsync(data: CollectiveData, src: number): Promise<void> {
     this.broadcast(data, src);
   }
 
   barrier(): void {}
 
+  /** Resolves at once: there is no other process to wait for. */
   async barrierAsync(): Promise<void> {}
 
   async split(color: number): Promise<Collective> {

@@ -14,11 +14,13 @@ export interface PluginInfo {
 
 /** A registered plugin: how to make it, and how to describe it. */
 export interface PluginEntry<T> extends PluginInfo {
+  /** Makes a new instance of the plugin; `PluginRegistry.create` calls it each time the name is asked for. */
   factory: () => T;
 }
 
 /** A plugin that exists but lives in a package that is not installed (or not written yet). */
 export interface KnownElsewhere {
+  /** The npm package that provides the plugin (`@fulmen/strategy-fsdp`, say), named in the error message. */
   packageName: string;
   /** Why it cannot be used yet, when the package does not exist yet. */
   note?: string;
@@ -26,7 +28,9 @@ export interface KnownElsewhere {
 
 /** What a registry holds: kept apart from its methods so that every loaded copy of core can share one. */
 export interface PluginRegistryStore<T> {
+  /** The registered plugins, by name, in registration order. */
   readonly entries: Map<string, PluginEntry<T>>;
+  /** Names known to be provided by packages that have not registered them here, by name. */
   readonly elsewhere: Map<string, KnownElsewhere>;
 }
 
@@ -54,6 +58,7 @@ export class PluginRegistry<T> {
    * object's own; Fulmen's registries pass a store shared by the whole process.
    */
   constructor(
+    /** What the registry holds, in words for error messages (`"strategy"`, `"collective backend"`). */
     readonly kind: string,
     store: PluginRegistryStore<T> = { entries: new Map(), elsewhere: new Map() },
   ) {
@@ -77,7 +82,12 @@ export class PluginRegistry<T> {
   }
 
   /** The registered names with their descriptions, in registration order. */
-  list(): Array<{ name: string } & PluginInfo> {
+  list(): Array<
+    {
+      /** The name the plugin is registered under. */
+      name: string;
+    } & PluginInfo
+  > {
     return [...this.entries].map(([name, e]) => ({
       name,
       description: e.description,

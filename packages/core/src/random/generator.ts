@@ -2,7 +2,9 @@ import { FulmenError } from "../utils/errors";
 
 /** The serialisable state of a {@link Generator}: four 32-bit words and a cached normal sample. */
 export interface GeneratorState {
+  /** The four 32-bit words of the xoshiro128** state (unsigned integers). */
   s: [number, number, number, number];
+  /** The unused second normal sample of the last Box–Muller pair; null when there is none. */
   spareNormal: number | null;
 }
 

@@ -3,6 +3,7 @@ const BRAND = Symbol.for("@fulmen/core/FulmenError");
 
 /** An error raised by Fulmen for invalid input; its message names the problem and how to fix it. */
 export class FulmenError extends Error {
+  /** The error's name, `"FulmenError"` (shown before the message). */
   override name = "FulmenError";
 }
 

@@ -36,15 +36,28 @@ const FLAGS = {
 
 /** A parsed `fulmen run` command line. */
 export interface RunPlan {
+  /** The script to run: the first word of the command line that is not a flag. */
   script: string;
+  /** The words after the script, passed to it unchanged. */
   scriptArgs: string[];
+  /** `--devices`: the number of processes started on this node. Default 1. */
   devices: number;
+  /** `--num-nodes`: the number of nodes in the run. Default 1. */
   numNodes: number;
+  /** `--node-rank`: this node's rank, from 0 to `numNodes - 1`. Default 0. */
   nodeRank: number;
+  /** `--main-address`: the host of global rank 0. Default `"127.0.0.1"`. */
   mainAddress: string;
+  /** `--main-port`: global rank 0's rendezvous port. Default 29400. */
   mainPort: number;
+  /** `--accelerator`, passed to Fabric through `FULMEN_ACCELERATOR`; absent when not given. */
   accelerator?: string;
+  /**
+   * `--strategy`, passed to Fabric through `FULMEN_STRATEGY`; absent when not given, in which case the ranks
+   * get `"ddp"` when more than one process runs.
+   */
   strategy?: string;
+  /** `--precision`, passed to Fabric through `FULMEN_PRECISION`; absent when not given. */
   precision?: string;
 }
 

@@ -26,19 +26,38 @@ const PRECISION_ALIASES: Record<string, string> = {
 
 /** What the connector chose. */
 export interface Connection {
+  /** The accelerator chosen, already checked to be available. */
   accelerator: Accelerator;
+  /** The strategy chosen, already connected to the accelerator and the precision plugin. */
   strategy: Strategy;
+  /** The precision plugin chosen. */
   precision: Precision;
+  /** The number of devices (processes) per node, with `"auto"` and -1 resolved to a count. */
   devices: number;
+  /** The number of nodes in the run. */
   numNodes: number;
 }
 
 /** The connector's inputs (Fabric's constructor options that choose plugins). */
 export interface ConnectorOptions {
+  /**
+   * The accelerator: a registered name (`"cpu"`, `"wasm"`, `"cuda"`, …) or an instance. Default `"auto"`,
+   * the fastest registered accelerator that is available here.
+   */
   accelerator?: string | Accelerator;
+  /**
+   * The strategy: a registered name (`"ddp"`, …) or an instance. Default `"auto"`: `"ddp"` when
+   * devices × numNodes is above 1, else `"single_device"`.
+   */
   strategy?: string | Strategy;
+  /**
+   * Devices (processes) per node: a positive integer, -1 for all, or `"auto"` (the accelerator's own count).
+   * Default `"auto"`.
+   */
   devices?: number | "auto";
+  /** The number of nodes (machines) in the run. Default 1. */
   numNodes?: number;
+  /** The precision: a name (`"32-true"`, `"bf16-mixed"`, …), an alias, or a plugin. Default `"32-true"`. */
   precision?: PrecisionInput;
 }
 

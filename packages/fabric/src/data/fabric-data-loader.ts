@@ -58,6 +58,10 @@ function forEachTensor(value: unknown, fn: (t: tf.Tensor) => void): void {
  */
 export class FabricDataLoader<T, B> implements Iterable<B> {
   private epoch = 0;
+  /**
+   * The loader actually read: a copy of the original with a DistributedSampler when the data is sharded over
+   * several processes, else the original loader itself.
+   */
   readonly loader: DataLoader<T, B>;
   /** Whether batches are left to the caller (`keepBatches`). */
   readonly keepBatches: boolean;
@@ -120,6 +124,10 @@ export class FabricDataLoader<T, B> implements Iterable<B> {
     });
   }
 
+  /**
+   * One pass over the data (an epoch): advances the sampler's epoch first, and releases each batch's tensors
+   * when the next batch is drawn and when the pass ends, unless they were kept.
+   */
   *[Symbol.iterator](): Iterator<B> {
     if (hasSetEpoch(this.loader.sampler)) this.loader.sampler.setEpoch(this.epoch);
     this.epoch += 1;

@@ -9,11 +9,16 @@ import { allSet, intVar } from "./env-vars";
  * node), as in Lightning.
  */
 export class LSFEnvironment implements ClusterEnvironment {
+  /** The environment's name, `"lsf"`. */
   readonly name = "lsf";
   readonly creatorIsExternal = true;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
+  /**
+   * Whether this process runs inside an LSF job launched by `jsrun` (`LSB_JOBID`, `LSB_DJOB_RANKFILE`,
+   * `JSM_NAMESPACE_LOCAL_RANK` and `JSM_NAMESPACE_SIZE` are all set).
+   */
   static detect(env: NodeJS.ProcessEnv = process.env): boolean {
     return allSet(env, ["LSB_JOBID", "LSB_DJOB_RANKFILE", "JSM_NAMESPACE_LOCAL_RANK", "JSM_NAMESPACE_SIZE"]);
   }
@@ -33,27 +38,36 @@ export class LSFEnvironment implements ClusterEnvironment {
     return [...new Set(lines.slice(1))];
   }
 
+  /** Global rank 0's host: `MASTER_ADDR` when set, else the first compute host of the rank file. */
   mainAddress(): string {
     return this.env.MASTER_ADDR || this.computeHosts()[0]!;
   }
 
+  /** `MASTER_PORT` when set, else 10000 plus `LSB_JOBID` modulo 1000 (the same on every rank of the job). */
   mainPort(): number {
     if (this.env.MASTER_PORT) return intVar(this.env, "MASTER_PORT");
     return 10000 + (intVar(this.env, "LSB_JOBID") % 1000);
   }
 
+  /** The number of ranks, from `JSM_NAMESPACE_SIZE`. */
   worldSize(): number {
     return intVar(this.env, "JSM_NAMESPACE_SIZE");
   }
 
+  /** This process's rank among all ranks, from `JSM_NAMESPACE_RANK`. */
   globalRank(): number {
     return intVar(this.env, "JSM_NAMESPACE_RANK");
   }
 
+  /** This process's rank on its host, from `JSM_NAMESPACE_LOCAL_RANK`. */
   localRank(): number {
     return intVar(this.env, "JSM_NAMESPACE_LOCAL_RANK");
   }
 
+  /**
+   * The position of this host among the rank file's compute hosts (in order of first appearance); an error
+   * when this host is not listed.
+   */
   nodeRank(): number {
     const hosts = this.computeHosts();
     const index = hosts.indexOf(hostname());

@@ -9,6 +9,7 @@ import { expandSlurmHostList } from "./slurm-hostlist";
  * `FULMEN_STORE_SECRET` before `srun` (which hands it to every task): see `STORE_SECRET_VAR`.
  */
 export class SLURMEnvironment implements ClusterEnvironment {
+  /** The environment's name, `"slurm"`. */
   readonly name = "slurm";
   readonly creatorIsExternal = true;
 
@@ -19,6 +20,10 @@ export class SLURMEnvironment implements ClusterEnvironment {
     return env.SLURM_NTASKS !== undefined && !["bash", "interactive"].includes(env.SLURM_JOB_NAME ?? "");
   }
 
+  /**
+   * Global rank 0's host: `MASTER_ADDR` when set, else the first host of `SLURM_NODELIST` (or
+   * `SLURM_JOB_NODELIST`); an error when neither is set.
+   */
   mainAddress(): string {
     if (this.env.MASTER_ADDR) return this.env.MASTER_ADDR;
     const list = this.env.SLURM_NODELIST ?? this.env.SLURM_JOB_NODELIST;
@@ -26,24 +31,32 @@ export class SLURMEnvironment implements ClusterEnvironment {
     return expandSlurmHostList(list)[0]!;
   }
 
+  /**
+   * `MASTER_PORT` when set, else 15000 plus the last four digits of `SLURM_JOB_ID` (so that every task of the
+   * job agrees), or 12910 without a job id.
+   */
   mainPort(): number {
     if (this.env.MASTER_PORT) return intVar(this.env, "MASTER_PORT");
     const jobId = this.env.SLURM_JOB_ID;
     return jobId ? 15000 + (Number(jobId.slice(-4)) || 0) : 12910;
   }
 
+  /** The number of tasks in the job step, from `SLURM_NTASKS`. */
   worldSize(): number {
     return intVar(this.env, "SLURM_NTASKS");
   }
 
+  /** This task's rank among all tasks, from `SLURM_PROCID`. */
   globalRank(): number {
     return intVar(this.env, "SLURM_PROCID");
   }
 
+  /** This task's rank on its node, from `SLURM_LOCALID`. */
   localRank(): number {
     return intVar(this.env, "SLURM_LOCALID");
   }
 
+  /** This node's rank in the allocation, from `SLURM_NODEID`. */
   nodeRank(): number {
     return intVar(this.env, "SLURM_NODEID");
   }

@@ -11,20 +11,27 @@ export abstract class TorchVariablesEnvironment implements ClusterEnvironment {
   abstract readonly name: string;
   readonly creatorIsExternal = true;
 
-  constructor(protected readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    /** The environment variables read (default `process.env`). */
+    protected readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
+  /** Global rank 0's host, from `MASTER_ADDR`; `"127.0.0.1"` when it is unset or empty. */
   mainAddress(): string {
     return this.env.MASTER_ADDR || "127.0.0.1";
   }
 
+  /** The rendezvous port, from `MASTER_PORT` (an error when it is unset). */
   mainPort(): number {
     return intVar(this.env, "MASTER_PORT");
   }
 
+  /** The number of processes in the run, from `WORLD_SIZE` (an error when it is unset). */
   worldSize(): number {
     return intVar(this.env, "WORLD_SIZE");
   }
 
+  /** This process's rank among all processes, from `RANK` (an error when it is unset). */
   globalRank(): number {
     return intVar(this.env, "RANK");
   }

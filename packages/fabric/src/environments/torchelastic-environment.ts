@@ -6,6 +6,7 @@ import { TorchVariablesEnvironment } from "./torch-variables";
  * `WORLD_SIZE`, `LOCAL_RANK`, `GROUP_RANK`, `MASTER_ADDR`, `MASTER_PORT`.
  */
 export class TorchElasticEnvironment extends TorchVariablesEnvironment {
+  /** The environment's name, `"torchelastic"`. */
   readonly name = "torchelastic";
 
   /** torchrun sets these four together (plain `LOCAL_RANK` alone is Lightning's own launcher). */
@@ -16,10 +17,12 @@ export class TorchElasticEnvironment extends TorchVariablesEnvironment {
     );
   }
 
+  /** The rank within this node, from `LOCAL_RANK` (an error when it is unset). */
   localRank(): number {
     return intVar(this.env, "LOCAL_RANK");
   }
 
+  /** The node's rank, from `GROUP_RANK`; 0 when it is unset. */
   nodeRank(): number {
     return intVar(this.env, "GROUP_RANK", 0);
   }

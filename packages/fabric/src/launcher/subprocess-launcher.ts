@@ -5,8 +5,11 @@ import { LAUNCHED_BY_VAR, RankSupervisor } from "./rank-supervisor";
 
 /** Where this node's ranks sit in the run. */
 export interface LocalLaunchOptions {
+  /** The number of processes (local ranks) on this node. */
   devices: number;
+  /** The number of nodes in the run. */
   numNodes: number;
+  /** This node's rank, from 0 to `numNodes - 1`. */
   nodeRank: number;
 }
 

@@ -6,8 +6,14 @@ import { ExperimentDirectory } from "./version-dir";
 
 /** Options of {@link CSVLogger}, as Lightning's `CSVLogger(root_dir, name, version, prefix, flush_logs_every_n_steps)`. */
 export interface CSVLoggerOptions {
+  /** The folder under which the experiment's folders are created (required). */
   rootDir: string;
+  /** The experiment's name, the folder under `rootDir`. Default `"lightning_logs"`. */
   name?: string;
+  /**
+   * The experiment's version: a number gives the folder `version_N`, a string is used as the folder name
+   * as is. Default: the next free `version_N` under `rootDir/name`.
+   */
   version?: number | string;
   /** Prepended to every metric name (joined with "-"). */
   prefix?: string;

@@ -6,6 +6,7 @@ import { castToHalf, type HalfFormat, Precision, type tf, toFloat32, withAutocas
  */
 export abstract class HalfFormatPrecision extends Precision {
   protected constructor(
+    /** The 16-bit format used: float16 (`"16-…"` precisions) or bfloat16 (`"bf16-…"`). */
     readonly format: HalfFormat,
     private readonly mode: "mixed" | "true",
   ) {

@@ -4,11 +4,13 @@ import { Callback } from "./callback";
 
 /** Options of {@link EarlyStopping}, as Lightning's. */
 export interface EarlyStoppingOptions {
+  /** The name of the logged metric to watch (required), as logged with `this.log`, e.g. `"val_loss"`. */
   monitor: string;
   /** An improvement smaller than this does not count (default 0). */
   minDelta?: number;
   /** Checks without improvement before stopping (default 3). */
   patience?: number;
+  /** `"min"`: stop when the metric stops decreasing; `"max"`: when it stops increasing (default `"min"`). */
   mode?: "min" | "max";
   /** Fail when the metric is missing (default true). */
   strict?: boolean;
@@ -24,13 +26,24 @@ export interface EarlyStoppingOptions {
 
 /** Stops training when a monitored metric has stopped improving (Lightning's EarlyStopping). */
 export class EarlyStopping extends Callback {
+  /** The name of the metric watched. */
   readonly monitor: string;
+  /**
+   * The smallest change that counts as an improvement, signed as in Lightning: the given `minDelta`'s
+   * absolute value, negated in `"min"` mode (default 0).
+   */
   readonly minDelta: number;
+  /** The number of checks without improvement after which training stops (default 3). */
   readonly patience: number;
+  /** Whether lower (`"min"`, the default) or higher (`"max"`) values of the metric are better. */
   readonly mode: "min" | "max";
+  /** Whether a missing metric is an error (default true); when false, a check without it is skipped. */
   readonly strict: boolean;
+  /** Whether training stops when the metric becomes NaN or infinite (default true). */
   readonly checkFinite: boolean;
+  /** Training stops as soon as the metric is better than this value; null (the default) for no threshold. */
   readonly stoppingThreshold: number | null;
+  /** Training stops as soon as the metric is worse than this value; null (the default) for no threshold. */
   readonly divergenceThreshold: number | null;
   private readonly checkOnTrainEpochEnd: boolean | null;
   /** Checks since the last improvement. */

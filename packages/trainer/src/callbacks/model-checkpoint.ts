@@ -12,6 +12,7 @@ export interface ModelCheckpointOptions {
   filename?: string;
   /** The metric to rank checkpoints by; none keeps the latest. */
   monitor?: string | null;
+  /** Whether lower (`"min"`, the default) or higher (`"max"`) values of `monitor` are better. */
   mode?: "min" | "max";
   /** Keep the best k (-1: all, 0: none; default 1). */
   saveTopK?: number;
@@ -76,17 +77,38 @@ export function formatCheckpointName(
  * plus `last.ckpt` on request. Knows the best model's path and score.
  */
 export class ModelCheckpoint extends Callback {
+  /** The metric checkpoints are ranked by; null (the default) keeps the latest checkpoints instead. */
   readonly monitor: string | null;
+  /** Whether lower (`"min"`, the default) or higher (`"max"`) values of `monitor` are better. */
   readonly mode: "min" | "max";
+  /** How many checkpoints are kept: the best k, -1 for all, 0 for none (default 1). */
   readonly saveTopK: number;
+  /** Whether `last.ckpt`, a copy of the latest state, is also kept (default false). */
   readonly saveLast: boolean;
+  /** Save every this many training steps (global steps); null (the default) to not save by steps. */
   readonly everyNTrainSteps: number | null;
+  /**
+   * Save every this many epochs: default 1 when neither `everyNTrainSteps` nor `trainTimeInterval` is given,
+   * else 0 (never at epoch ends).
+   */
   readonly everyNEpochs: number;
+  /**
+   * Save when this many milliseconds of training have passed since the last save, checked after every
+   * training batch; null (the default) for no timer.
+   */
   readonly trainTimeInterval: number | null;
+  /** The file name template without extension (default `"{epoch}-{step}"`); see `formatCheckpointName`. */
   readonly filename: string;
+  /** Whether a `{name}` field is written as `name=value` rather than the bare value (default true). */
   readonly autoInsertMetricName: boolean;
+  /** Whether checkpoints hold only the model's weights, without optimizer and loop state (default false). */
   readonly saveWeightsOnly: boolean;
+  /** Whether a missing `monitor` metric is an error (default true); when false, that save is skipped. */
   readonly strict: boolean;
+  /**
+   * The folder checkpoints are written to. When none was given it is null until the trainer's setup, which
+   * fills in `<logDir>/checkpoints`.
+   */
   dirpath: string | null;
   /** Path of the best checkpoint so far. */
   bestModelPath = "";

@@ -5,8 +5,11 @@ import { Callback } from "./callback";
 
 /** One row of the summary table. */
 export interface SummaryRow {
+  /** The layer's dotted path in the module, e.g. `"encoder.0"`. */
   name: string;
+  /** The layer's class name. */
   type: string;
+  /** The number of parameter elements of the layer, its children's included. */
   params: number;
 }
 
@@ -25,9 +28,13 @@ export function summarize(
   module: LightningModule,
   maxDepth = 1,
 ): {
+  /** One row per listed layer, in the module's order. */
   rows: SummaryRow[];
+  /** The number of parameter elements that require gradients, in the whole module. */
   trainable: number;
+  /** The number of parameter elements in the whole module. */
   total: number;
+  /** The table as Lightning prints it, with the trainable, total and estimated size (MB, float32) lines. */
   text: string;
 } {
   const rows = module
@@ -69,6 +76,7 @@ export interface ModelSummaryOptions {
 
 /** Prints a table of the model's layers and parameter counts when fit starts (on rank 0). */
 export class ModelSummary extends Callback {
+  /** How many levels of nested layers are listed (default 1; -1 all; 0 prints nothing). */
   readonly maxDepth: number;
   private readonly print: (text: string) => void;
 

@@ -14,16 +14,26 @@ export type CliCommand = "fit" | "validate" | "test" | "predict";
 
 /** A class to build: `path/to/file.js#ExportName` and the object its constructor receives. */
 export interface ClassConfig {
+  /**
+   * `file#ExportName`: the module file to import and the export to build (the default export when `#…` is
+   * left out). A relative path is taken relative to the config file that names it, or to the working folder.
+   */
   classPath: string;
+  /** The object passed to the class's constructor (default `{}`). */
   initArgs?: Record<string, unknown>;
 }
 
 /** The merged configuration the CLI runs. */
 export interface CliConfig {
+  /** The seed passed to `seedEverything` before anything is built; absent or null to not seed. */
   seedEverything?: number | null;
+  /** The Trainer's options (default `{}`, the Trainer's defaults). */
   trainer?: TrainerOptions;
+  /** The LightningModule to build; required to run a subcommand. */
   model?: ClassConfig;
+  /** The LightningDataModule to build; absent or null for none. */
   data?: ClassConfig | null;
+  /** The checkpoint passed to the subcommand as `ckptPath`; absent or null for none. */
   ckptPath?: string | null;
 }
 
@@ -78,7 +88,14 @@ function flagValues(value: unknown): unknown {
 export function parseCli(
   argv: string[],
   cwd = process.cwd(),
-): { command: CliCommand; config: CliConfig; printConfig: boolean } {
+): {
+  /** The subcommand to run. */
+  command: CliCommand;
+  /** The configuration: the `--config` files merged in order, then the flags on top. */
+  config: CliConfig;
+  /** Whether `--print-config` was given: print the merged configuration instead of running. */
+  printConfig: boolean;
+} {
   const args = yargsParser(argv, {
     array: ["config"],
     boolean: ["print-config", "help"],
@@ -147,6 +164,7 @@ function resolvePaths(config: Record<string, unknown>, dir: string): Record<stri
 export class CliUsageError extends Error {
   constructor(
     message: string,
+    /** The process exit code: 0 after `--help`, 2 for a missing or unknown subcommand. */
     readonly exitCode: number,
   ) {
     super(message);

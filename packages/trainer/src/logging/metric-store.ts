@@ -6,13 +6,21 @@ export type LogContext = "train-step" | "eval-step" | "epoch-end";
 
 /** A logged value accumulated over a step or an epoch (its sum, count and how it reduces). */
 export interface Accumulator {
+  /** The sum of the logged values: weighted by their batch sizes, except with `reduceFx: "sum"`. */
   sum: number;
+  /** The sum of the batch sizes (the weights) of the logged values; the mean is `sum / weight`. */
   weight: number;
+  /** The largest value logged (`-Infinity` before the first). */
   max: number;
+  /** The smallest value logged (`Infinity` before the first). */
   min: number;
+  /** How the epoch's values reduce to one: `"mean"` (the default), `"sum"`, `"max"` or `"min"`. */
   reduceFx: NonNullable<LogOptions["reduceFx"]>;
+  /** Whether the epoch value is shown in the progress bar (the `progBar` log option). */
   progBar: boolean;
+  /** Whether the epoch value is sent to the loggers (the `logger` log option). */
   logger: boolean;
+  /** Whether the metric is logged both on step and on epoch, so its epoch value is named `name_epoch`. */
   forked: boolean;
 }
 

@@ -13,9 +13,11 @@ type GeneratorState = ReturnType<ReturnType<typeof getDefaultGenerator>["getStat
 
 /** How far the fit loop got, saved in checkpoints so that a run resumes at the batch after the last one done. */
 export interface FitLoopProgress {
+  /** The epoch (0-based) the loop is in, or last ran. */
   epoch: number;
   /** Batches of `epoch` already done (a mid-epoch checkpoint resumes after them). */
   batchesDone: number;
+  /** Whether `epoch`'s training batches are all done, so that a resumed fit starts at the next epoch. */
   epochFinished: boolean;
   /** The shuffle generator's state at the start of `epoch`, to replay its order. */
   shuffleState: GeneratorState | null;
@@ -23,6 +25,7 @@ export interface FitLoopProgress {
 
 /** The fit loop's part of a checkpoint (its `loops` entry). */
 export interface FitLoopState {
+  /** Where the loop stood when the checkpoint was saved. */
   progress: FitLoopProgress;
   /** The running aggregates of the epoch's training metrics. */
   trainMetrics: MetricStoreState;

@@ -26,7 +26,15 @@ export class SimpleProfiler {
   }
 
   /** The timings so far, by action, in milliseconds. */
-  timings(): Record<string, { totalMs: number; calls: number }> {
+  timings(): Record<
+    string,
+    {
+      /** The time spent in the action over all its calls, in milliseconds. */
+      totalMs: number;
+      /** How many times the action ran. */
+      calls: number;
+    }
+  > {
     return Object.fromEntries([...this.totals].map(([k, v]) => [k, { totalMs: v.total, calls: v.calls }]));
   }
 

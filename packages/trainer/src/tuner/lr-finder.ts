@@ -6,7 +6,9 @@ import { type FitOptions, Trainer } from "../trainer";
 
 /** Options of {@link lrFind}, as Lightning's `Tuner.lr_find`. */
 export interface LrFindOptions extends Pick<FitOptions, "trainDataloaders" | "datamodule"> {
+  /** The learning rate the sweep starts from, > 0 (default 1e-8). */
   minLr?: number;
+  /** The learning rate the sweep ends at, > `minLr` (default 1). */
   maxLr?: number;
   /** Steps of the sweep (default 100). */
   numTraining?: number;
@@ -16,11 +18,16 @@ export interface LrFindOptions extends Pick<FitOptions, "trainDataloaders" | "da
   earlyStopThreshold?: number | null;
   /** Write the suggestion into `module[attrName]` (default true). */
   updateAttr?: boolean;
+  /**
+   * The name of the module attribute and `hparams` entry the suggestion is written to, where they exist
+   * (default `"lr"`).
+   */
   attrName?: string;
 }
 
 /** What the sweep found. */
 export interface LrFindResult {
+  /** The learning rates tried, one per training step of the sweep, in order. */
   lrs: number[];
   /** Smoothed losses, one per rate. */
   losses: number[];

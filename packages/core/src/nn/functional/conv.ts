@@ -15,21 +15,27 @@ import { checkBias, checkOptions, type IntTuple, tuple } from "./tuples";
 
 /** Options of {@link conv1d} and {@link conv2d}, as `torch.nn.functional.conv2d`'s keywords. */
 export interface ConvOptions {
+  /** The step of the kernel over the input, one number or one per spatial dimension (default 1). */
   stride?: IntTuple;
   /** Zero padding on each side, or "valid" (none) or "same" (output size equals input size; stride 1 only). */
   padding?: IntTuple | "valid" | "same";
+  /** The spacing between kernel elements, one number or one per spatial dimension (default 1). */
   dilation?: IntTuple;
+  /** The number of blocked connections from input to output channels; must divide both (default 1). */
   groups?: number;
 }
 
 /** Options of {@link convTranspose1d} and {@link convTranspose2d}, as PyTorch's keywords. */
 export interface ConvTransposeOptions {
+  /** The factor the input is spread out by, one number or one per spatial dimension (default 1). */
   stride?: IntTuple;
   /** `dilation·(kernel − 1) − padding` zeros pad each side of the (spread) input. */
   padding?: IntTuple;
   /** Extra rows (columns) added to one side of the output, each less than the stride or the dilation. */
   outputPadding?: IntTuple;
+  /** The number of blocked connections from input to output channels; must divide both (default 1). */
   groups?: number;
+  /** The spacing between kernel elements, one number or one per spatial dimension (default 1). */
   dilation?: IntTuple;
 }
 

@@ -14,6 +14,10 @@ export * from "./losses/regression";
 
 /** Options of {@link crossEntropy}, as in `torch.nn.functional.cross_entropy`. */
 export interface CrossEntropyOptions {
+  /**
+   * `"mean"` (default) divides the summed loss by the summed weights of the targets not ignored (by the number
+   * of samples for class-probability targets); `"sum"` sums it; `"none"` gives the loss of every sample.
+   */
   reduction?: Reduction;
   /** Targets equal to this index contribute nothing (default -100); class indices only, as in PyTorch. */
   ignoreIndex?: number;
@@ -193,6 +197,7 @@ export function mseLoss(
 
 /** Options of {@link binaryCrossEntropyWithLogits}. */
 export interface BCEWithLogitsOptions {
+  /** `"mean"` (default) or `"sum"` of the element-wise losses, or `"none"` for the loss of every element. */
   reduction?: Reduction;
   /** A weight per element, broadcast against the input. */
   weight?: tf.Tensor;

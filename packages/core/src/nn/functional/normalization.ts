@@ -199,9 +199,11 @@ function machineEpsilon(dtype: string | undefined): number {
 
 /** What {@link instanceNormCore} computes: the output and, when it used input statistics, the next running ones. */
 export interface InstanceNormResult {
+  /** The normalised input, of the input's shape `[N, C, *]`. */
   output: tf.Tensor;
-  /** The running statistics after this batch (null unless running statistics were given and updated). */
+  /** The running mean after this batch, `[C]` (null unless running statistics were given and updated). */
   nextRunningMean: tf.Tensor | null;
+  /** The running variance after this batch, `[C]` (null unless running statistics were given and updated). */
   nextRunningVar: tf.Tensor | null;
 }
 

@@ -7,6 +7,7 @@ import { checkOptions, type IntTuple, tuple } from "./tuples";
 
 /** Options of every max and average pooling, as PyTorch's keywords (stride defaults to the kernel size). */
 export interface PoolOptions {
+  /** The step of the window, one number or one per spatial dimension; null or absent for the kernel size. */
   stride?: IntTuple | null;
   /** Implicit padding on both sides (−∞ for max pooling, zeros for average pooling). */
   padding?: IntTuple;

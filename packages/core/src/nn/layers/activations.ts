@@ -29,6 +29,7 @@ export class Sigmoid extends Module {
  * tanh approximation with `approximate: "tanh"`.
  */
 export class GELU extends Module {
+  /** `"none"`: exact `x·Φ(x)` via erf (default); `"tanh"`: PyTorch's tanh approximation. */
   readonly approximate: "none" | "tanh";
 
   constructor(options: F.GeluOptions = {}) {
@@ -91,7 +92,9 @@ export class Identity extends Module {
 /** Flattens dimensions `startDim..endDim` into one, like `torch.nn.Flatten` (defaults 1 and -1). */
 export class Flatten extends Module {
   constructor(
+    /** The first dimension to flatten (default 1, keeping the batch dimension); negative counts from the end. */
     readonly startDim = 1,
+    /** The last dimension to flatten, included (default -1, the last); negative counts from the end. */
     readonly endDim = -1,
   ) {
     super();

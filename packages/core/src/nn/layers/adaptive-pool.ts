@@ -13,6 +13,7 @@ abstract class AdaptivePool extends Module {
   constructor(
     owner: string,
     spatialDims: number,
+    /** The output's spatial size, one number or one per dimension; `null` keeps the input's size there. */
     readonly outputSize: AdaptiveSize,
     private readonly pool: (x: tf.Tensor, size: AdaptiveSize) => tf.Tensor,
   ) {

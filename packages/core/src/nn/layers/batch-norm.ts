@@ -6,13 +6,19 @@ import { Module } from "../module";
 
 /** Options of the batch-norm layers, as PyTorch's. */
 export interface BatchNormOptions {
+  /** Added to the variance before its square root, for numerical stability (default 1e-5). */
   eps?: number;
   /**
    * Weight of the current batch in the running statistics (default 0.1); `null` keeps a cumulative moving
    * average instead (weight 1/numBatchesTracked), as PyTorch's `momentum=None`.
    */
   momentum?: number | null;
+  /** Learn a per-feature `weight` and `bias` (default true). */
   affine?: boolean;
+  /**
+   * Keep running statistics and normalise with them in eval mode (default true); without them, batch
+   * statistics are used in both modes.
+   */
   trackRunningStats?: boolean;
 }
 
@@ -26,7 +32,9 @@ const BUFFER_KEYS = {
 } as const;
 
 abstract class BatchNormBase extends Module {
+  /** The learnable scale of shape `[numFeatures]`, initialised to ones, or null with `affine: false`. */
   weight: Parameter | null;
+  /** The learnable shift of shape `[numFeatures]`, initialised to zeros, or null with `affine: false`. */
   bias: Parameter | null;
   /** The running mean, state-dict key `running_mean` (null without trackRunningStats). */
   declare readonly runningMean: tf.Tensor | null;
@@ -34,11 +42,15 @@ abstract class BatchNormBase extends Module {
   declare readonly runningVar: tf.Tensor | null;
   /** The number of training batches seen (int32), state-dict key `num_batches_tracked`. */
   declare readonly numBatchesTracked: tf.Tensor | null;
+  /** Added to the variance before its square root (default 1e-5). */
   readonly eps: number;
+  /** Weight of the current batch in the running statistics (default 0.1); null for a cumulative average. */
   readonly momentum: number | null;
+  /** Whether running statistics are kept and used in eval mode (default true). */
   readonly trackRunningStats: boolean;
 
   constructor(
+    /** The number of features (channels) `C` of the input. */
     readonly numFeatures: number,
     options: BatchNormOptions,
   ) {
@@ -132,7 +144,12 @@ export class BatchNorm1d extends BatchNormBase {
     super(numFeatures, options);
   }
 
-  protected layout(x: tf.Tensor): { axes: number[]; shape: number[] } {
+  protected layout(x: tf.Tensor): {
+    /** The axes the statistics are taken over: all but the feature axis 1. */
+    axes: number[];
+    /** The shape per-feature values are reshaped to, to broadcast against the input. */
+    shape: number[];
+  } {
     if ((x.rank !== 2 && x.rank !== 3) || x.shape[1] !== this.numFeatures) {
       throw new FulmenError(
         `BatchNorm1d: expected [N, ${this.numFeatures}] or [N, ${this.numFeatures}, L], got shape [${x.shape}].`,
@@ -150,7 +167,12 @@ export class BatchNorm2d extends BatchNormBase {
     super(numFeatures, options);
   }
 
-  protected layout(x: tf.Tensor): { axes: number[]; shape: number[] } {
+  protected layout(x: tf.Tensor): {
+    /** The axes the statistics are taken over: all but the feature axis 1. */
+    axes: number[];
+    /** The shape per-feature values are reshaped to, to broadcast against the input. */
+    shape: number[];
+  } {
     if (x.rank !== 4 || x.shape[1] !== this.numFeatures) {
       throw new FulmenError(`BatchNorm2d: expected [N, ${this.numFeatures}, H, W], got shape [${x.shape}].`);
     }

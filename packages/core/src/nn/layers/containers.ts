@@ -69,6 +69,7 @@ export class ModuleList<M extends Module = Module> extends Module {
     return this;
   }
 
+  /** Iterates over the modules in order, as `for (const m of list)`. */
   [Symbol.iterator](): Iterator<M> {
     return (this.children() as M[])[Symbol.iterator]();
   }

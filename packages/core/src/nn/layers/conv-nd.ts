@@ -9,11 +9,15 @@ import type { PaddingMode } from "./conv-padding";
 
 /** Options of every N-d convolution module, as `torch.nn.Conv1d`/`Conv2d` take them (`T`: an int or a tuple). */
 export interface ConvNdOptions<T extends IntTuple> {
+  /** The step of the kernel over the input, one number or one per spatial dimension (default 1). */
   stride?: T;
   /** Padding on each side, or "valid" (none) or "same" (output size equals input size; stride 1 only). */
   padding?: T | "valid" | "same";
+  /** The spacing between kernel elements, one number or one per spatial dimension (default 1). */
   dilation?: T;
+  /** The number of blocked connections from input to output channels; must divide both (default 1). */
   groups?: number;
+  /** Whether to learn an additive bias `[outChannels]` (default true). */
   bias?: boolean;
   /** How the padding is filled: "zeros" (default), "reflect", "replicate" or "circular", as PyTorch's. */
   paddingMode?: PaddingMode;
@@ -27,13 +31,21 @@ const OPTION_NAMES = ["stride", "padding", "dilation", "groups", "bias", "paddin
  * forward through `nn.functional`'s convolution with the module's padding mode.
  */
 export abstract class ConvNd extends Module {
+  /** The learnable weight of shape `[outChannels, inChannels/groups, ...kernelSize]` (PyTorch's `weight`). */
   weight: Parameter;
+  /** The learnable bias of shape `[outChannels]` (PyTorch's `bias`), or null with `bias: false`. */
   bias: Parameter | null;
+  /** The kernel's size, one number per spatial dimension. */
   readonly kernelSize: number[];
+  /** The step of the kernel, one number per spatial dimension (default 1). */
   readonly stride: number[];
+  /** The spacing between kernel elements, one number per spatial dimension (default 1). */
   readonly dilation: number[];
+  /** The padding on each side, one number per spatial dimension (default 0), or `"valid"` or `"same"`. */
   readonly padding: number[] | "valid" | "same";
+  /** The number of blocked connections from input to output channels (default 1). */
   readonly groups: number;
+  /** How the padding is filled: `"zeros"` (default), `"reflect"`, `"replicate"` or `"circular"`. */
   readonly paddingMode: PaddingMode;
 
   /**
@@ -45,7 +57,9 @@ export abstract class ConvNd extends Module {
     private readonly owner: string,
     private readonly dims: 1 | 2,
     private readonly inputLayout: string,
+    /** The number of channels `C` of the input. */
     readonly inChannels: number,
+    /** The number of channels of the output. */
     readonly outChannels: number,
     kernelSize: IntTuple,
     options: ConvNdOptions<IntTuple>,

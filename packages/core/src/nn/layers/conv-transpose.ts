@@ -8,13 +8,17 @@ import { Module } from "../module";
 
 /** Options of {@link ConvTranspose1d} and {@link ConvTranspose2d}, as PyTorch's keywords. */
 export interface ConvTransposeModuleOptions {
+  /** The factor the input is spread out by, one number or one per spatial dimension (default 1). */
   stride?: IntTuple;
   /** `dilation·(kernel − 1) − padding` zeros pad each side of the spread input (PyTorch's meaning). */
   padding?: IntTuple;
   /** Extra size added to one side of the output, less than the stride or the dilation. */
   outputPadding?: IntTuple;
+  /** The number of blocked connections from input to output channels; must divide both (default 1). */
   groups?: number;
+  /** Whether to learn an additive bias `[outChannels]` (default true). */
   bias?: boolean;
+  /** The spacing between kernel elements, one number or one per spatial dimension (default 1). */
   dilation?: IntTuple;
   /** Only "zeros", as in PyTorch. */
   paddingMode?: "zeros";
@@ -38,19 +42,29 @@ const OPTION_NAMES = [
 
 /** What the 1-D and 2-D transposed convolutions share: arguments, parameters, initialisation, forward. */
 abstract class ConvTransposeNd extends Module {
+  /** The learnable weight of shape `[inChannels, outChannels/groups, ...kernelSize]` (PyTorch's `weight`). */
   weight: Parameter;
+  /** The learnable bias of shape `[outChannels]` (PyTorch's `bias`), or null with `bias: false`. */
   bias: Parameter | null;
+  /** The kernel's size, one number per spatial dimension. */
   readonly kernelSize: number[];
+  /** The factor the input is spread out by, one number per spatial dimension (default 1). */
   readonly stride: number[];
+  /** PyTorch's `padding`, one number per spatial dimension (default 0): it crops the output on each side. */
   readonly padding: number[];
+  /** Extra size added to one side of the output, one number per spatial dimension (default 0). */
   readonly outputPadding: number[];
+  /** The spacing between kernel elements, one number per spatial dimension (default 1). */
   readonly dilation: number[];
+  /** The number of blocked connections from input to output channels (default 1). */
   readonly groups: number;
 
   constructor(
     private readonly owner: string,
     private readonly spatialDims: 1 | 2,
+    /** The number of channels `C` of the input. */
     readonly inChannels: number,
+    /** The number of channels of the output. */
     readonly outChannels: number,
     kernelSize: IntTuple,
     options: ConvTransposeModuleOptions,

@@ -11,6 +11,7 @@ import { Module } from "../module";
  */
 export class Dropout extends Module {
   constructor(
+    /** The probability of zeroing each element during training, in [0, 1] (default 0.5). */
     readonly p = 0.5,
     private readonly generator: Generator = getDefaultGenerator(),
   ) {

@@ -26,14 +26,21 @@ export interface EmbeddingOptions {
 
 /** A lookup table, like `torch.nn.Embedding`: weight `[numEmbeddings, embeddingDim]` drawn from N(0, 1). */
 export class Embedding extends Module {
+  /** The learnable table `[numEmbeddings, embeddingDim]` (PyTorch's `weight`), drawn from N(0, 1). */
   weight: Parameter;
+  /** The index whose row is zero-initialised and gets no gradient, made non-negative; null if none. */
   readonly paddingIdx: number | null;
+  /** The largest norm of a looked-up row, larger ones being rescaled in place; null (default): no limit. */
   readonly maxNorm: number | null;
+  /** The p of the p-norm that `maxNorm` limits (default 2). */
   readonly normType: number;
+  /** Whether each row's gradient is divided by how often its index occurs in the batch (default false). */
   readonly scaleGradByFreq: boolean;
 
   constructor(
+    /** The number of rows of the table: indices range over `[0, numEmbeddings)`. */
     readonly numEmbeddings: number,
+    /** The size of each embedding vector. */
     readonly embeddingDim: number,
     options: EmbeddingOptions = {},
   ) {

@@ -18,13 +18,19 @@ export interface GroupNormOptions {
  * into groups normalised together over the channels and every spatial position; input `[N, C, *]`.
  */
 export class GroupNorm extends Module {
+  /** The learnable scale of shape `[numChannels]`, initialised to ones, or null with `affine: false`. */
   weight: Parameter | null;
+  /** The learnable shift of shape `[numChannels]`, initialised to zeros, or null with `affine: false`. */
   bias: Parameter | null;
+  /** Added to the variance before its square root (default 1e-5). */
   readonly eps: number;
+  /** Whether the layer has a per-channel `weight` and `bias` (default true). */
   readonly affine: boolean;
 
   constructor(
+    /** The number of groups the channels are split into; must divide `numChannels`. */
     readonly numGroups: number,
+    /** The number of channels `C` of the input. */
     readonly numChannels: number,
     options: GroupNormOptions = {},
   ) {

@@ -24,20 +24,30 @@ export interface InstanceNormOptions {
  * never counted by instance norm.
  */
 abstract class InstanceNorm extends Module {
+  /** The learnable scale of shape `[numFeatures]`, initialised to ones, or null without `affine: true`. */
   weight: Parameter | null;
+  /** The learnable shift of shape `[numFeatures]`, initialised to zeros, or null without `affine: true`. */
   bias: Parameter | null;
+  /** The running mean `[numFeatures]`, state-dict key `running_mean` (null without `trackRunningStats`). */
   declare readonly runningMean: tf.Tensor | null;
+  /** The running (unbiased) variance `[numFeatures]`, state-dict key `running_var` (null likewise). */
   declare readonly runningVar: tf.Tensor | null;
+  /** State-dict key `num_batches_tracked` (int32), kept but never counted, as in PyTorch; null likewise. */
   declare readonly numBatchesTracked: tf.Tensor | null;
+  /** Added to the variance before its square root (default 1e-5). */
   readonly eps: number;
+  /** Weight of each batch in the running statistics (default 0.1). */
   readonly momentum: number;
+  /** Whether the layer has a per-channel `weight` and `bias` (default false, as PyTorch). */
   readonly affine: boolean;
+  /** Whether running statistics are kept and used in eval mode (default false, as PyTorch). */
   readonly trackRunningStats: boolean;
 
   /** The rank of an unbatched input (a batched one has one more). */
   protected abstract readonly unbatchedRank: number;
 
   constructor(
+    /** The number of channels `C` of the input. */
     readonly numFeatures: number,
     options: InstanceNormOptions = {},
   ) {

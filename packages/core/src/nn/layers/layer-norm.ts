@@ -6,6 +6,7 @@ import { Module } from "../module";
 
 /** Options of {@link LayerNorm}. */
 export interface LayerNormOptions {
+  /** Added to the variance before its square root, for numerical stability (default 1e-5). */
   eps?: number;
   /** Learn a per-element scale and shift (default true). */
   elementwiseAffine?: boolean;
@@ -15,9 +16,13 @@ export interface LayerNormOptions {
 
 /** Layer normalisation over the trailing `normalizedShape` dimensions, like `torch.nn.LayerNorm` (biased variance). */
 export class LayerNorm extends Module {
+  /** The learnable scale of shape `normalizedShape` (ones at first); null with `elementwiseAffine: false`. */
   weight: Parameter | null;
+  /** The learnable shift of shape `normalizedShape` (zeros at first); null unless both options are true. */
   bias: Parameter | null;
+  /** The trailing dimensions normalised over, as a list (a number `d` given is stored as `[d]`). */
   readonly normalizedShape: number[];
+  /** Added to the variance before its square root (default 1e-5). */
   readonly eps: number;
 
   constructor(normalizedShape: number | number[], options: LayerNormOptions = {}) {

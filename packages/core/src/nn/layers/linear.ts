@@ -17,11 +17,15 @@ export interface LinearOptions {
  * (Kaiming-uniform with a = √5, bias U(±1/√fanIn)). Accepts inputs of any rank whose last dimension is inFeatures.
  */
 export class Linear extends Module {
+  /** The learnable weight of shape `[outFeatures, inFeatures]` (PyTorch's `weight`). */
   weight: Parameter;
+  /** The learnable bias of shape `[outFeatures]` (PyTorch's `bias`), or null with `bias: false`. */
   bias: Parameter | null;
 
   constructor(
+    /** The size of each input sample: the input's last dimension. */
     readonly inFeatures: number,
+    /** The size of each output sample: the output's last dimension. */
     readonly outFeatures: number,
     options: LinearOptions = {},
   ) {

@@ -69,23 +69,60 @@ const STATE_KEYS: ReadonlyArray<[string, string]> = [
  * and biasV). Inputs may be unbatched (`[L, E]`).
  */
 export class MultiheadAttention extends Module {
+  /** The model's feature size `E`: the query's last dimension and the output's. */
   readonly embedDim: number;
+  /** The number of parallel attention heads; divides `embedDim`. */
   readonly numHeads: number;
+  /** The key's feature size (default `embedDim`). */
   readonly kdim: number;
+  /** The value's feature size (default `embedDim`). */
   readonly vdim: number;
+  /** The feature size of each head, `embedDim / numHeads`. */
   readonly headDim: number;
+  /** Dropout probability on the attention weights in training mode (default 0). */
   readonly dropout: number;
+  /** Whether inputs and output are `[batch, seq, feature]` (default false: `[seq, batch, feature]`). */
   readonly batchFirst: boolean;
+  /** Whether a zero position is appended to the projected keys and values (default false). */
   readonly addZeroAttn: boolean;
   /** Whether query, key and value share one packed projection (`in_proj_weight`). */
   readonly qkvSameEmbedDim: boolean;
+  /**
+   * The packed query, key and value projections `[3·embedDim, embedDim]` (PyTorch's `in_proj_weight`), or
+   * null when `kdim` or `vdim` differ from `embedDim`.
+   */
   inProjWeight: Parameter | null;
+  /**
+   * The query projection `[embedDim, embedDim]` (PyTorch's `q_proj_weight`), or null when `inProjWeight` is
+   * used.
+   */
   qProjWeight: Parameter | null;
+  /**
+   * The key projection `[embedDim, kdim]` (PyTorch's `k_proj_weight`), or null when `inProjWeight` is used.
+   */
   kProjWeight: Parameter | null;
+  /**
+   * The value projection `[embedDim, vdim]` (PyTorch's `v_proj_weight`), or null when `inProjWeight` is used.
+   */
   vProjWeight: Parameter | null;
+  /**
+   * The packed query, key and value projection biases `[3·embedDim]` (PyTorch's `in_proj_bias`), or null with
+   * `bias: false`.
+   */
   inProjBias: Parameter | null;
+  /**
+   * The learned key appended to the key sequence, `[1, 1, embedDim]` (PyTorch's `bias_k`), or null without
+   * `addBiasKv`.
+   */
   biasK: Parameter | null;
+  /**
+   * The learned value appended to the value sequence, `[1, 1, embedDim]` (PyTorch's `bias_v`), or null
+   * without `addBiasKv`.
+   */
   biasV: Parameter | null;
+  /**
+   * The output projection, `embedDim` to `embedDim` (PyTorch's `out_proj`), with a bias unless `bias: false`.
+   */
   outProj: Linear;
 
   constructor(embedDim: number, numHeads: number, options: MultiheadAttentionOptions = {}) {

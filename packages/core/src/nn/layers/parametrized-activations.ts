@@ -10,7 +10,10 @@ import { Module } from "../module";
 
 /** `x > 0 ? x : negativeSlope·x`, like `torch.nn.LeakyReLU` (default slope 0.01). */
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  constructor(
+    /** The slope for negative inputs (default 0.01). */
+    readonly negativeSlope = 0.01,
+  ) {
     super();
     checkNumber("LeakyReLU", "negativeSlope", negativeSlope, Number.isFinite, "a finite number");
   }
@@ -26,7 +29,10 @@ export class LeakyReLU extends Module {
 
 /** The exponential linear unit, like `torch.nn.ELU` (default alpha 1). */
 export class ELU extends Module {
-  constructor(readonly alpha = 1) {
+  constructor(
+    /** The scale of the negative part, `alpha·(exp(x) - 1)` for x ≤ 0 (default 1). */
+    readonly alpha = 1,
+  ) {
     super();
     checkNumber("ELU", "alpha", alpha, Number.isFinite, "a finite number");
   }
@@ -42,7 +48,9 @@ export class ELU extends Module {
 
 /** `log(1 + exp(beta·x)) / beta`, the identity above `beta·x > threshold`, like `torch.nn.Softplus` (1, 20). */
 export class Softplus extends Module {
+  /** The sharpness: `log(1 + exp(beta·x)) / beta` (default 1). */
   readonly beta: number;
+  /** Where `beta·x` exceeds this, the output is `x` itself, for numerical stability (default 20). */
   readonly threshold: number;
 
   constructor(beta = 1, threshold = 20) {
@@ -61,7 +69,9 @@ export class Softplus extends Module {
 
 /** `clamp(x, minVal, maxVal)`, like `torch.nn.Hardtanh` (defaults -1, 1; gradient 0 at the bounds). */
 export class Hardtanh extends Module {
+  /** The lower bound of the output (default -1). */
   readonly minVal: number;
+  /** The upper bound of the output (default 1). */
   readonly maxVal: number;
 
   constructor(minVal = -1, maxVal = 1) {

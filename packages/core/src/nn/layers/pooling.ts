@@ -26,9 +26,13 @@ export type AvgPool2dOptions = AvgPoolOptions;
 abstract class PoolNd extends Module {
   /** The window, stride, padding and dilation, one entry per spatial dimension (as the module was given them). */
   readonly kernelSize: number[];
+  /** The step of the window, one number per spatial dimension (default: the kernel size). */
   readonly stride: number[];
+  /** The implicit padding on both sides, one number per spatial dimension (default 0). */
   readonly padding: number[];
+  /** The spacing between a window's taps, per spatial dimension (default 1; always 1 when averaging). */
   readonly dilation: number[];
+  /** Whether the output size is rounded up, pooling a partial window at the end (default false). */
   readonly ceilMode: boolean;
 
   protected constructor(private readonly plan: PoolPlan) {
@@ -45,6 +49,7 @@ abstract class PoolNd extends Module {
     return poolNd(this.plan, x);
   }
 
+  /** The kernel size, stride, padding and ceil mode, and the dilation when it is not 1, for `toString`. */
   protected override extraRepr(): string {
     const dilated = this.dilation.some((d) => d > 1);
     return `kernelSize=[${this.kernelSize}], stride=[${this.stride}], padding=[${this.padding}], ceilMode=${this.ceilMode}${dilated ? `, dilation=[${this.dilation}]` : ""}`;
@@ -77,7 +82,9 @@ export class MaxPool1d extends PoolNd {
  * counts only what lies within input and padding, as PyTorch does. `divisorOverride` replaces the divisor.
  */
 export class AvgPool2d extends PoolNd {
+  /** Whether the zero padding counts in each window's divisor (default true). */
   readonly countIncludePad: boolean;
+  /** The divisor of every window's sum in place of its size; null (default) for none. */
   readonly divisorOverride: number | null;
 
   constructor(kernelSize: IntTuple, options: AvgPoolOptions = {}) {
@@ -87,6 +94,7 @@ export class AvgPool2d extends PoolNd {
     this.divisorOverride = plan.kind.max ? null : plan.kind.divisorOverride;
   }
 
+  /** The pooling's arguments and `countIncludePad`, for `toString`. */
   protected override extraRepr(): string {
     return `${super.extraRepr()}, countIncludePad=${this.countIncludePad}`;
   }
@@ -100,6 +108,7 @@ export type AvgPool1dOptions = Omit<AvgPoolOptions, "divisorOverride">;
  * a height-1 image.
  */
 export class AvgPool1d extends PoolNd {
+  /** Whether the zero padding counts in each window's divisor (default true). */
   readonly countIncludePad: boolean;
 
   constructor(kernelSize: IntTuple, options: AvgPool1dOptions = {}) {

@@ -9,10 +9,13 @@ import { Module } from "../module";
  * `init` (defaults 1 and 0.25); one slope for all, or one per channel (dimension 1 of the input).
  */
 export class PReLU extends Module {
+  /** The learnable slopes of shape `[numParameters]` (PyTorch's `weight`), filled with `init` at first. */
   weight: Parameter;
 
   constructor(
+    /** The number of slopes: 1 (default), shared by all channels, or the number of channels of the input. */
     readonly numParameters = 1,
+    /** The initial value of every slope (default 0.25). */
     readonly init = 0.25,
   ) {
     super();

@@ -17,8 +17,11 @@ export interface RMSNormOptions {
  * `torch.nn.RMSNorm`: `x / sqrt(mean(x²) + eps) · weight` (no shift, no centring).
  */
 export class RMSNorm extends Module {
+  /** The learnable scale of shape `normalizedShape` (ones at first); null with `elementwiseAffine: false`. */
   weight: Parameter | null;
+  /** The trailing dimensions normalised over, as a list (a number `d` given is stored as `[d]`). */
   readonly normalizedShape: number[];
+  /** Added to the mean square; null (default) for the machine epsilon of the input's dtype. */
   readonly eps: number | null;
 
   constructor(normalizedShape: number | number[], options: RMSNormOptions = {}) {

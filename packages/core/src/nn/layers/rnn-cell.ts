@@ -24,14 +24,23 @@ export interface RNNCellOptions extends RNNCellBaseOptions {
  * the checks of a batched `[B, input]` or unbatched `[input]` step.
  */
 abstract class RNNCellBase extends Module {
+  /**
+   * The input-hidden weights `[gates·hiddenSize, inputSize]` (PyTorch's `weight_ih`), the gates stacked in
+   * PyTorch's order: 1 for RNNCell, 4 (i, f, g, o) for LSTMCell, 3 (r, z, n) for GRUCell.
+   */
   weight_ih: Parameter;
+  /** The hidden-hidden weights `[gates·hiddenSize, hiddenSize]` (PyTorch's `weight_hh`), gates as above. */
   weight_hh: Parameter;
+  /** The input-hidden bias `[gates·hiddenSize]` (PyTorch's `bias_ih`), or null with `bias: false`. */
   bias_ih: Parameter | null;
+  /** The hidden-hidden bias `[gates·hiddenSize]` (PyTorch's `bias_hh`), or null with `bias: false`. */
   bias_hh: Parameter | null;
 
   protected constructor(
     private readonly owner: string,
+    /** The number of features of the input: its last dimension. */
     readonly inputSize: number,
+    /** The number of features of the hidden state (and of an LSTM's cell state). */
     readonly hiddenSize: number,
     gates: number,
     bias: boolean | undefined,

@@ -51,10 +51,15 @@ function gatesOf(mode: RecurrentMode): number {
  * with batchFirst) or unbatched `[T, I]` inputs.
  */
 abstract class RNNBase extends Module {
+  /** The number of stacked recurrent layers (default 1). */
   readonly numLayers: number;
+  /** Whether the layers have the biases `bias_ih_lK` and `bias_hh_lK` (default true). */
   readonly bias: boolean;
+  /** Whether batched inputs and outputs are `[batch, time, features]` (default false: time first). */
   readonly batchFirst: boolean;
+  /** Dropout probability on each layer's output except the last, in training mode only (default 0). */
   readonly dropout: number;
+  /** Whether each layer also runs backwards in time, doubling the output's features (default false). */
   readonly bidirectional: boolean;
   /** The LSTM projection size (0: none). */
   readonly projSize: number;
@@ -69,8 +74,11 @@ abstract class RNNBase extends Module {
 
   protected constructor(
     private readonly owner: string,
+    /** PyTorch's mode string: `"RNN_TANH"`, `"RNN_RELU"`, `"LSTM"` or `"GRU"`. */
     protected readonly mode: RecurrentMode,
+    /** The number of features of each input step: the input's last dimension. */
     readonly inputSize: number,
+    /** The number of features of the hidden state h (of the cell state c for an LSTM with `projSize`). */
     readonly hiddenSize: number,
     options: RNNBaseOptions & { projSize?: number },
   ) {
@@ -135,7 +143,14 @@ abstract class RNNBase extends Module {
     input: tf.Tensor,
     h0: tf.Tensor | undefined,
     c0: tf.Tensor | undefined,
-  ): { output: tf.Tensor; hN: tf.Tensor; cN?: tf.Tensor } {
+  ): {
+    /** The last layer's h at every step, in the input's layout, its features `directions · outputHidden`. */
+    output: tf.Tensor;
+    /** Every layer and direction's last h: `[layers·directions, B, outputHidden]` (no `B` unbatched). */
+    hN: tf.Tensor;
+    /** An LSTM's last cell states, `[layers·directions, B, hiddenSize]` (no `B` unbatched); else absent. */
+    cN?: tf.Tensor;
+  } {
     const owner = this.owner;
     if (!(input instanceof tf.Tensor)) {
       throw new FulmenError(`${owner}: expected a tensor input, got ${describeValue(input)}.`);
@@ -203,6 +218,7 @@ abstract class RNNBase extends Module {
     return batched ? given : tf.expandDims(given, 1);
   }
 
+  /** The sizes and every option that differs from its default, for `toString`. */
   protected override extraRepr(): string {
     const parts = [`${this.inputSize}`, `${this.hiddenSize}`];
     if (this.numLayers !== 1) parts.push(`numLayers=${this.numLayers}`);
@@ -254,6 +270,7 @@ export class RNN extends RNNBase {
     return [r.output, r.hN];
   }
 
+  /** The base sizes and options, and the nonlinearity when it is `relu`, for `toString`. */
   protected override extraRepr(): string {
     return `${super.extraRepr()}${this.nonlinearity === "relu" ? ", nonlinearity='relu'" : ""}`;
   }

@@ -17,7 +17,10 @@ function checkDim(owner: string, dim: number | null): void {
  * (dimension 0 for inputs of 0, 1 or 3 dimensions, else 1); pass one.
  */
 export class Softmax extends Module {
-  constructor(readonly dim: number | null = null) {
+  constructor(
+    /** The dimension to normalise along (negative counts from the end); null (default): the legacy choice. */
+    readonly dim: number | null = null,
+  ) {
     super();
     checkDim("Softmax", dim);
   }
@@ -33,7 +36,10 @@ export class Softmax extends Module {
 
 /** `log(softmax(x))` along `dim`, like `torch.nn.LogSoftmax` (the same legacy default dim as {@link Softmax}). */
 export class LogSoftmax extends Module {
-  constructor(readonly dim: number | null = null) {
+  constructor(
+    /** The dimension to normalise along (negative counts from the end); null (default): the legacy choice. */
+    readonly dim: number | null = null,
+  ) {
     super();
     checkDim("LogSoftmax", dim);
   }
@@ -49,7 +55,10 @@ export class LogSoftmax extends Module {
 
 /** The gated linear unit along `dim` (default -1), like `torch.nn.GLU`. */
 export class GLU extends Module {
-  constructor(readonly dim = -1) {
+  constructor(
+    /** The dimension split in halves `a`, `b` for `a·sigmoid(b)` (default -1); its size must be even. */
+    readonly dim = -1,
+  ) {
     super();
     checkDim("GLU", dim);
   }

@@ -42,18 +42,31 @@ const FORWARD_OPTIONS = [
  * `linear1`, `linear2`, `norm1`, `norm2`, `norm3`.
  */
 export class TransformerDecoderLayer extends Module {
+  /** The self-attention over the target (PyTorch's `self_attn`). */
   selfAttn: MultiheadAttention;
+  /** The cross-attention from the target to the memory (PyTorch's `multihead_attn`). */
   multiheadAttn: MultiheadAttention;
+  /** The feed-forward block's first projection, `dModel` to `dimFeedforward`. */
   linear1: Linear;
+  /** The dropout between the feed-forward block's activation and `linear2`. */
   dropout: Dropout;
+  /** The feed-forward block's second projection, `dimFeedforward` to `dModel`. */
   linear2: Linear;
+  /** The LayerNorm of the self-attention block. */
   norm1: LayerNorm;
+  /** The LayerNorm of the cross-attention block. */
   norm2: LayerNorm;
+  /** The LayerNorm of the feed-forward block. */
   norm3: LayerNorm;
+  /** The dropout on the self-attention's output, before the residual sum. */
   dropout1: Dropout;
+  /** The dropout on the cross-attention's output, before the residual sum. */
   dropout2: Dropout;
+  /** The dropout on the feed-forward block's output, before the residual sum. */
   dropout3: Dropout;
+  /** Whether each block normalises its input (pre-norm) rather than the residual sum (default false). */
   readonly normFirst: boolean;
+  /** Whether inputs and output are `[batch, seq, feature]` (default false: `[seq, batch, feature]`). */
   readonly batchFirst: boolean;
   /** The activation as given (a module given here is a child, as in PyTorch). */
   activation: TransformerActivation;
@@ -139,8 +152,11 @@ export interface TransformerDecoderOptions {
  * `layers.0.…`, then `norm.…`), with an optional final norm.
  */
 export class TransformerDecoder extends Module {
+  /** The `numLayers` deep copies of the decoder layer, run in order. */
   layers: ModuleList<TransformerDecoderLayer>;
+  /** The normalisation applied to the last layer's output, or null (default) for none. */
   norm: Module | null;
+  /** The number of stacked layers. */
   readonly numLayers: number;
 
   constructor(

@@ -82,15 +82,25 @@ export function layerSettings(
  * `linear2`, `norm1`, `norm2`.
  */
 export class TransformerEncoderLayer extends Module {
+  /** The self-attention (PyTorch's `self_attn`). */
   selfAttn: MultiheadAttention;
+  /** The feed-forward block's first projection, `dModel` to `dimFeedforward`. */
   linear1: Linear;
+  /** The dropout between the feed-forward block's activation and `linear2`. */
   dropout: Dropout;
+  /** The feed-forward block's second projection, `dimFeedforward` to `dModel`. */
   linear2: Linear;
+  /** The LayerNorm of the self-attention block. */
   norm1: LayerNorm;
+  /** The LayerNorm of the feed-forward block. */
   norm2: LayerNorm;
+  /** The dropout on the self-attention's output, before the residual sum. */
   dropout1: Dropout;
+  /** The dropout on the feed-forward block's output, before the residual sum. */
   dropout2: Dropout;
+  /** Whether each block normalises its input (pre-norm) rather than the residual sum (default false). */
   readonly normFirst: boolean;
+  /** Whether inputs and output are `[batch, seq, feature]` (default false: `[seq, batch, feature]`). */
   readonly batchFirst: boolean;
   /** The activation as given (a module given here is a child, as in PyTorch). */
   activation: TransformerActivation;
@@ -166,7 +176,9 @@ export interface TransformerEncoderOptions {
 
 /** Options of {@link TransformerEncoder.forward}, PyTorch's keywords in camelCase. */
 export interface TransformerEncoderForwardOptions {
+  /** Every layer's self-attention mask, `[S, S]` or `[N·nhead, S, S]`: true = blocked, or float added. */
   mask?: tf.Tensor | null;
+  /** `[N, S]`: boolean true = padding, ignored as a key (or float, added). */
   srcKeyPaddingMask?: tf.Tensor | null;
   /** A hint that mask is the causal mask (it needs mask, as in PyTorch). */
   isCausal?: boolean;
@@ -177,8 +189,11 @@ export interface TransformerEncoderForwardOptions {
  * `layers.0.…`, then `norm.…`), with an optional final norm.
  */
 export class TransformerEncoder extends Module {
+  /** The `numLayers` deep copies of the encoder layer, run in order. */
   layers: ModuleList<TransformerEncoderLayer>;
+  /** The normalisation applied to the last layer's output, or null (default) for none. */
   norm: Module | null;
+  /** The number of stacked layers. */
   readonly numLayers: number;
 
   constructor(

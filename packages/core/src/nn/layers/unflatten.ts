@@ -7,9 +7,11 @@ import { Module } from "../module";
  * entry may be -1, inferred from the others; the product must equal the dimension's size.
  */
 export class Unflatten extends Module {
+  /** The sizes `dim` is expanded into, one of them possibly -1 (inferred from the others). */
   readonly unflattenedSize: readonly number[];
 
   constructor(
+    /** The dimension to expand; negative counts from the end. */
     readonly dim: number,
     unflattenedSize: readonly number[],
   ) {

@@ -8,6 +8,7 @@ import { Module } from "../module";
  * `alignCorners`.
  */
 export class Upsample extends Module {
+  /** A copy of the options given: the size or scale factor, mode and `alignCorners` of every forward. */
   readonly options: Readonly<InterpolateOptions>;
 
   constructor(options: InterpolateOptions = {}) {

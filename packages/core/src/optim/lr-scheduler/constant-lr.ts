@@ -3,14 +3,19 @@ import { type AnyOptimizer, LRScheduler } from "./lr-scheduler";
 
 /** Options of {@link ConstantLR}. */
 export interface ConstantLROptions {
+  /** Factor applied to the learning rate until `totalIters` steps are done, in [0, 1] (default 1/3). */
   factor?: number;
+  /** The number of steps the factor applies for (default 5). */
   totalIters?: number;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
 /** Scales the learning rate by `factor` for the first `totalIters` steps, like `torch.optim.lr_scheduler.ConstantLR`. */
 export class ConstantLR extends LRScheduler {
+  /** The factor the learning rate is multiplied by for the first `totalIters` steps. */
   readonly factor: number;
+  /** The number of steps the factor applies for; from this step on the base rate is back. */
   readonly totalIters: number;
 
   constructor(optimizer: AnyOptimizer, options: ConstantLROptions = {}) {

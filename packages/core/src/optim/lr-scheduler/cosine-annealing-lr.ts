@@ -3,14 +3,19 @@ import { type AnyOptimizer, LRScheduler, pyMod } from "./lr-scheduler";
 
 /** Options of {@link CosineAnnealingLR} (PyTorch's `T_max`, `eta_min`). */
 export interface CosineAnnealingLROptions {
+  /** The number of steps in half a cosine period, from the base rate down to `etaMin` (PyTorch's `T_max`). */
   tMax: number;
+  /** The minimum learning rate (PyTorch's `eta_min`; default 0). */
   etaMin?: number;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
 /** Cosine annealing from the base rate to `etaMin` over `tMax` steps, like `torch.optim.lr_scheduler.CosineAnnealingLR`. */
 export class CosineAnnealingLR extends LRScheduler {
+  /** The number of steps from the base rate down to `etaMin` (PyTorch's `T_max`). */
   readonly tMax: number;
+  /** The minimum learning rate (PyTorch's `eta_min`). */
   readonly etaMin: number;
 
   constructor(optimizer: AnyOptimizer, options: CosineAnnealingLROptions) {

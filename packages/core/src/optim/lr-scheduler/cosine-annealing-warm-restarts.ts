@@ -4,9 +4,13 @@ import { type AnyOptimizer, LRScheduler } from "./lr-scheduler";
 
 /** Options of {@link CosineAnnealingWarmRestarts} (PyTorch's `T_0`, `T_mult`, `eta_min`). */
 export interface CosineAnnealingWarmRestartsOptions {
+  /** The number of steps before the first restart: a positive integer (PyTorch's `T_0`). */
   t0: number;
+  /** The factor the period grows by after each restart: an integer >= 1 (PyTorch's `T_mult`; default 1). */
   tMult?: number;
+  /** The minimum learning rate (PyTorch's `eta_min`; default 0). */
   etaMin?: number;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
@@ -15,10 +19,15 @@ export interface CosineAnnealingWarmRestartsOptions {
  * `torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`. `step(epoch)` accepts fractional epochs.
  */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
+  /** The number of steps before the first restart (PyTorch's `T_0`). */
   readonly t0: number;
+  /** The factor the period grows by after each restart (PyTorch's `T_mult`). */
   readonly tMult: number;
+  /** The minimum learning rate (PyTorch's `eta_min`). */
   readonly etaMin: number;
+  /** The length of the current period, in steps (PyTorch's `T_i`). */
   tI: number;
+  /** Steps since the last restart (PyTorch's `T_cur`); fractional after a fractional `step(epoch)`. */
   tCur: number;
 
   constructor(optimizer: AnyOptimizer, options: CosineAnnealingWarmRestartsOptions) {

@@ -3,9 +3,13 @@ import { type AnyOptimizer, LRScheduler } from "./lr-scheduler";
 
 /** Options of {@link LinearLR}. */
 export interface LinearLROptions {
+  /** The factor applied to the base rate at the first step, in (0, 1] (default 1/3). */
   startFactor?: number;
+  /** The factor reached after `totalIters` steps and kept from then on, in [0, 1] (default 1). */
   endFactor?: number;
+  /** The number of steps over which the factor moves from `startFactor` to `endFactor` (default 5). */
   totalIters?: number;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
@@ -14,8 +18,11 @@ export interface LinearLROptions {
  * `torch.optim.lr_scheduler.LinearLR`.
  */
 export class LinearLR extends LRScheduler {
+  /** The factor applied to the base rate at the first step. */
   readonly startFactor: number;
+  /** The factor reached after `totalIters` steps and kept from then on. */
   readonly endFactor: number;
+  /** The number of steps over which the factor moves from `startFactor` to `endFactor`. */
   readonly totalIters: number;
 
   constructor(optimizer: AnyOptimizer, options: LinearLROptions = {}) {

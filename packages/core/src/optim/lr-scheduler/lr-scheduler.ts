@@ -19,10 +19,13 @@ export abstract class LRScheduler {
   lastEpoch: number;
   /** Each group's learning rate at the start. */
   baseLrs: number[];
+  /** Steps taken, the initial one included (PyTorch's `_step_count`); restarts at 1 with `initialStep()`. */
   protected stepCount = 0;
+  /** The learning rates set by the last step (PyTorch's `_last_lr`), as `getLastLr()` returns them. */
   protected lastLrs: number[] = [];
 
   protected constructor(
+    /** The optimizer whose parameter groups' learning rates this scheduler sets. */
     readonly optimizer: AnyOptimizer,
     lastEpoch = -1,
   ) {

@@ -4,14 +4,19 @@ import { type AnyOptimizer, LRScheduler } from "./lr-scheduler";
 
 /** Options of {@link MultiStepLR}. */
 export interface MultiStepLROptions {
+  /** Step indices (integers) at which the rate is multiplied by `gamma`; a repeated one counts twice. */
   milestones: number[];
+  /** The factor the learning rate is multiplied by at each milestone (default 0.1). */
   gamma?: number;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
 /** Multiplies the learning rate by `gamma` at each milestone, like `torch.optim.lr_scheduler.MultiStepLR`. */
 export class MultiStepLR extends LRScheduler {
+  /** The step indices at which the learning rate is multiplied by `gamma`, sorted in increasing order. */
   readonly milestones: number[];
+  /** The factor the learning rate is multiplied by at each milestone. */
   readonly gamma: number;
 
   constructor(optimizer: AnyOptimizer, options: MultiStepLROptions) {

@@ -8,16 +8,33 @@ export interface OneCycleLROptions {
   maxLr: number | number[];
   /** The cycle length; or give `epochs` and `stepsPerEpoch`. */
   totalSteps?: number;
+  /** The number of epochs: with `stepsPerEpoch`, the cycle has `epochs * stepsPerEpoch` steps. */
   epochs?: number;
+  /** The number of steps per epoch, used with `epochs` when `totalSteps` is not given. */
   stepsPerEpoch?: number;
+  /** The fraction of the cycle spent raising the learning rate, in [0, 1] (default 0.3). */
   pctStart?: number;
+  /** How values are annealed within a phase: `"cos"` (cosine) or `"linear"` (default `"cos"`). */
   annealStrategy?: "cos" | "linear";
+  /**
+   * Cycle the momentum (or Adam's beta1) inversely to the learning rate (default true); the optimizer must
+   * then have `momentum` or `betas`.
+   */
   cycleMomentum?: boolean;
+  /** The lowest momentum, at the peak learning rate; one for all groups or one per group (default 0.85). */
   baseMomentum?: number | number[];
+  /** The highest momentum, at the start and end of the cycle; one for all or one per group (default 0.95). */
   maxMomentum?: number | number[];
+  /** The starting learning rate is `maxLr / divFactor` (default 25). */
   divFactor?: number;
+  /** The final learning rate is the starting one divided by `finalDivFactor` (default 1e4). */
   finalDivFactor?: number;
+  /**
+   * Use three phases, as PyTorch's `three_phase`: up to `maxLr`, back down to the starting rate, then down to
+   * the final rate (default false: up to `maxLr`, then down to the final rate).
+   */
   threePhase?: boolean;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
@@ -26,10 +43,15 @@ export type OneCycleValue = "initialLr" | "maxLr" | "minLr" | "maxMomentum" | "b
 
 /** One phase of the cycle: the step it ends at and the values it anneals between. */
 export interface OneCyclePhase {
+  /** The step at which the phase ends and the next one starts (need not be an integer). */
   endStep: number;
+  /** The value the learning rate anneals from. */
   startLr: OneCycleValue;
+  /** The value the learning rate anneals to. */
   endLr: OneCycleValue;
+  /** The value the momentum anneals from. */
   startMomentum: OneCycleValue;
+  /** The value the momentum anneals to. */
   endMomentum: OneCycleValue;
 }
 
@@ -62,11 +84,17 @@ function perGroup(name: string, value: number | number[], groups: number): numbe
  * (or Adam's beta1) cycles inversely between `maxMomentum` and `baseMomentum`.
  */
 export class OneCycleLR extends LRScheduler {
+  /** The number of steps in the cycle; stepping past it throws. */
   readonly totalSteps: number;
+  /** How values are annealed within a phase: `"cos"` (cosine) or `"linear"`. */
   readonly annealStrategy: "cos" | "linear";
+  /** Whether the momentum (or Adam's beta1) is cycled inversely to the learning rate. */
   readonly cycleMomentum: boolean;
+  /** Whether the cycled momentum is `betas[0]` (the optimizer has `betas`, as Adam does), not `momentum`. */
   readonly useBeta1: boolean;
+  /** The phases of the cycle, in order (two, or three with `threePhase`). */
   readonly phases: OneCyclePhase[];
+  /** Per parameter group, the learning rates and momenta that the phases anneal between. */
   readonly groupValues: Array<Record<OneCycleValue, number>>;
 
   constructor(optimizer: AnyOptimizer, options: OneCycleLROptions) {

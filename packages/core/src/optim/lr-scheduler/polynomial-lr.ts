@@ -3,14 +3,19 @@ import { type AnyOptimizer, LRScheduler } from "./lr-scheduler";
 
 /** Options of {@link PolynomialLR}. */
 export interface PolynomialLROptions {
+  /** The number of steps over which the learning rate decays to zero (default 5). */
   totalIters?: number;
+  /** The power of the polynomial: the factor is `(1 - step / totalIters) ** power` (default 1). */
   power?: number;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
 /** Decays the learning rate polynomially to zero over `totalIters` steps, like `torch.optim.lr_scheduler.PolynomialLR`. */
 export class PolynomialLR extends LRScheduler {
+  /** The number of steps over which the learning rate decays to zero. */
   readonly totalIters: number;
+  /** The power of the polynomial: the factor is `(1 - step / totalIters) ** power`. */
   readonly power: number;
 
   constructor(optimizer: AnyOptimizer, options: PolynomialLROptions = {}) {

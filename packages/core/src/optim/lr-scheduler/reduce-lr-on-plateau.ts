@@ -6,10 +6,18 @@ import type { AnyOptimizer, SchedulerStateDict } from "./lr-scheduler";
 export interface ReduceLROnPlateauOptions {
   /** Whether the metric should go down ("min", default) or up ("max"). */
   mode?: "min" | "max";
+  /** The factor the learning rate is multiplied by on a plateau, < 1 (default 0.1). */
   factor?: number;
+  /** The number of steps without improvement tolerated before the rate is reduced (default 10). */
   patience?: number;
+  /** The least change that counts as an improvement, relative or absolute (`thresholdMode`; default 1e-4). */
   threshold?: number;
+  /**
+   * How `threshold` applies: "rel" (default) requires beating `best * (1 - threshold)` in "min" mode
+   * (`best * (1 + threshold)` in "max" mode), "abs" requires beating `best - threshold` (`best + threshold`).
+   */
   thresholdMode?: "rel" | "abs";
+  /** The number of steps to wait after a reduction before counting bad steps again (default 0). */
   cooldown?: number;
   /** A floor for the learning rate, one for all groups or one per group. */
   minLr?: number | number[];
@@ -33,21 +41,34 @@ const NAMES = [
  * `torch.optim.lr_scheduler.ReduceLROnPlateau`. `step(metric)` takes the metric.
  */
 export class ReduceLROnPlateau {
+  /** Whether the metric should go down ("min") or up ("max"). */
   readonly mode: "min" | "max";
+  /** The factor the learning rate is multiplied by on a plateau. */
   readonly factor: number;
+  /** The number of steps without improvement tolerated before the rate is reduced. */
   readonly patience: number;
+  /** The least change that counts as an improvement, relative or absolute per `thresholdMode`. */
   readonly threshold: number;
+  /** Whether `threshold` is relative to the best metric ("rel") or absolute ("abs"). */
   readonly thresholdMode: "rel" | "abs";
+  /** The number of steps to wait after a reduction before counting bad steps again. */
   readonly cooldown: number;
+  /** Each group's floor for the learning rate. */
   readonly minLrs: number[];
+  /** Reductions of the learning rate smaller than this are ignored. */
   readonly eps: number;
+  /** The best metric seen so far (starts at +Infinity in "min" mode, -Infinity in "max" mode). */
   best: number;
+  /** Consecutive steps without improvement (PyTorch's `num_bad_epochs`). */
   numBadEpochs = 0;
+  /** Steps left in the current cooldown (0 when not in one). */
   cooldownCounter = 0;
+  /** The number of steps taken, i.e. of metrics recorded. */
   lastEpoch = 0;
   private lastLrs: number[];
 
   constructor(
+    /** The optimizer whose parameter groups' learning rates this scheduler reduces. */
     readonly optimizer: AnyOptimizer,
     options: ReduceLROnPlateauOptions = {},
   ) {

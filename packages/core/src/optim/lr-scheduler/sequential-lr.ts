@@ -8,6 +8,7 @@ import { type AnyOptimizer, LRScheduler } from "./lr-scheduler";
  */
 export class SequentialLR extends LRScheduler {
   private readonly schedulers: LRScheduler[];
+  /** The steps at which the next scheduler takes over (one fewer than the schedulers). */
   readonly milestones: number[];
 
   constructor(

@@ -3,14 +3,19 @@ import { type AnyOptimizer, LRScheduler } from "./lr-scheduler";
 
 /** Options of {@link StepLR}. */
 export interface StepLROptions {
+  /** The period of the decay, in steps: a positive integer (PyTorch's `step_size`). */
   stepSize: number;
+  /** The factor the learning rate is multiplied by every `stepSize` steps (default 0.1). */
   gamma?: number;
+  /** The last step taken, to resume a schedule (default -1; otherwise each group needs `initialLr`). */
   lastEpoch?: number;
 }
 
 /** Multiplies the learning rate by `gamma` every `stepSize` steps, like `torch.optim.lr_scheduler.StepLR`. */
 export class StepLR extends LRScheduler {
+  /** The period of the decay, in steps (PyTorch's `step_size`). */
   readonly stepSize: number;
+  /** The factor the learning rate is multiplied by every `stepSize` steps. */
   readonly gamma: number;
 
   constructor(optimizer: AnyOptimizer, options: StepLROptions) {

@@ -24,6 +24,7 @@ export function tfRecord(data: Uint8Array): Buffer {
 
 /** An `events.out.tfevents.*` file that TensorBoard reads: a version record, then one record per event. */
 export class EventFileWriter {
+  /** The file's path: `logDir/events.out.tfevents.<seconds>.<host>.<pid>.<n>`. */
   readonly path: string;
   private fd: number | null;
 

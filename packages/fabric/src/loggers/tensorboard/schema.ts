@@ -77,7 +77,9 @@ const root = protobuf.Root.fromJSON(descriptor);
 
 /** The protobuf message types of TensorBoard event files. */
 export const tensorboardTypes = {
+  /** TensorFlow's `Event`: one record of an event file (wall time, step, and a file version or a summary). */
   Event: root.lookupType("Event"),
+  /** The hparams plugin's `HParamsPluginData`: the summary content behind TensorBoard's HPARAMS tab. */
   HParamsPluginData: root.lookupType("HParamsPluginData"),
 };
 

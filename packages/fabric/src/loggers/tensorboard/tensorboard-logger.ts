@@ -8,8 +8,14 @@ import { HPARAM_TYPE, SESSION_STATUS, tensorboardTypes } from "./schema";
 
 /** Options of {@link TensorBoardLogger}, as Lightning's `TensorBoardLogger(root_dir, name, version, default_hp_metric, prefix)`. */
 export interface TensorBoardLoggerOptions {
+  /** The folder under which the experiment's folders are created (required). */
   rootDir: string;
+  /** The experiment's name, the folder under `rootDir`. Default `"lightning_logs"`. */
   name?: string;
+  /**
+   * The experiment's version: a number gives the folder `version_N`, a string is used as the folder name
+   * as is. Default: the next free `version_N` under `rootDir/name`.
+   */
   version?: number | string;
   /** With hyperparameters, also log `hp_metric = -1` so TensorBoard's HPARAMS tab shows the run (default true). */
   defaultHpMetric?: boolean;

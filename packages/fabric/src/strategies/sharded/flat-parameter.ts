@@ -19,6 +19,7 @@ import { HostStaging } from "./host-staging";
  * only gathered around the forward and backward of the unit that owns them.
  */
 export class FlatParameter {
+  /** The layout of the parameters in the flat buffer and this rank's shard of it. */
   readonly layout: FlatShard;
   /** This rank's shard of the reduced gradient (summed over synchronised backward passes since zeroGrad), or null. */
   gradShard: tf.Tensor1D | null = null;
@@ -38,10 +39,14 @@ export class FlatParameter {
   private pending: Float32Array | null = null;
   /** How many times the values changed (see {@link FlatParameter.version}). */
   private changes = 0;
-  /** How values move between tensors and host arrays (the strategy's, with its accelerator's help). */
+  /**
+   * How values move between tensors and host arrays (the strategy's, with its accelerator's help).
+   * @internal
+   */
   staging = new HostStaging();
 
   constructor(
+    /** The parameters, in the order they are laid out in the flat buffer. */
     readonly params: Parameter[],
     private readonly collective: Collective,
     /** What owns the parameters, for error messages ("unit 'layers.0' (Block)"). */

@@ -2,6 +2,7 @@ import { FulmenError, type Parameter, tf } from "@fulmen/core";
 
 /** The part of one parameter that falls in this rank's shard. */
 export interface ShardPiece {
+  /** The parameter. */
   param: Parameter;
   /** First element of the parameter (flattened) in the shard. */
   from: number;
@@ -30,6 +31,7 @@ export class FlatShard {
   readonly pieces: ShardPiece[];
 
   constructor(
+    /** The parameters, in the order they are laid out in the flat buffer. */
     readonly params: Parameter[],
     rank: number,
     worldSize: number,

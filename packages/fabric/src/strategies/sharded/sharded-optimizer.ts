@@ -54,6 +54,7 @@ export class ShardedOptimizer {
   localParts: ((tensor: tf.Tensor, from: number, shape: number[]) => void) | null = null;
 
   constructor(
+    /** The user's optimizer, whose step, zeroGrad and state dict methods the sharded ones replace. */
     readonly optimizer: Optimizer,
     /** Flat parameters covering every trainable parameter of the optimizer. */
     readonly flats: FlatParameter[],

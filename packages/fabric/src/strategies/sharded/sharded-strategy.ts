@@ -66,8 +66,11 @@ const FLAT_CHUNK = 4 * 1024 * 1024;
  * statistics) are stored in from their next update.
  */
 export interface ShardedDtypes {
+  /** The dtype units' parameters are gathered and computed in (FSDP's `param_dtype`); null: float32. */
   param: HalfDtype | null;
+  /** The dtype gradients are reduced in across ranks (FSDP's `reduce_dtype`); null: float32. */
   reduce: HalfDtype | null;
+  /** The dtype buffer updates (running statistics) are stored in (FSDP's `buffer_dtype`); null: float32. */
   buffer: HalfDtype | null;
 }
 
@@ -191,7 +194,12 @@ export abstract class ShardedStrategy extends DDPStrategy {
    * parameter shards, and the optimizer state (stepped on the device, kept on the host between steps). None by
    * default; only where the accelerator has memory of its own.
    */
-  protected get offload(): { parameters: boolean; optimizer: boolean } {
+  protected get offload(): {
+    /** Keep the parameter shards in host memory between uses (DeepSpeed's `offload_param`, FSDP's cpuOffload). */
+    parameters: boolean;
+    /** Keep the optimizer state in host memory between steps (DeepSpeed's `offload_optimizer`). */
+    optimizer: boolean;
+  } {
     return { parameters: false, optimizer: false };
   }
 
@@ -553,7 +561,15 @@ export abstract class ShardedStrategy extends DDPStrategy {
    * model (and, on rank 0, every whole tensor) and one for its parts of the optimizer state; the same name for
    * both by default. A file a rank has nothing for is not written.
    */
-  protected checkpointFiles(rank: number, generation: string): { model: string; optimizer: string } {
+  protected checkpointFiles(
+    rank: number,
+    generation: string,
+  ): {
+    /** The file (in the checkpoint folder) of the rank's parts of the model. */
+    model: string;
+    /** The file of the rank's parts of the optimizer state. */
+    optimizer: string;
+  } {
     const name = shardFileName(rank, generation);
     return { model: name, optimizer: name };
   }

@@ -3,7 +3,14 @@ import { FulmenError, type Module, type Parameter } from "@fulmen/core";
 /** Which unit owns which parameters, from {@link assignParameters}. */
 export interface UnitAssignment {
   /** Per unit (in module order), its name and the parameters it owns. */
-  units: Array<{ name: string; module: Module; owned: Parameter[] }>;
+  units: Array<{
+    /** The unit's dotted name in the root module ("layers.0"). */
+    name: string;
+    /** The unit. */
+    module: Module;
+    /** The parameters the unit owns (none of a unit inside it, none shared with another unit). */
+    owned: Parameter[];
+  }>;
   /** Parameters outside every unit (the root's). */
   rootParams: Parameter[];
 }

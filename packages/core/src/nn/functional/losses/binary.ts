@@ -6,6 +6,7 @@ import { asFloat, checkReduction, type Reduction, reduce } from "./common";
 
 /** Options of {@link binaryCrossEntropy}, as in `torch.nn.functional.binary_cross_entropy`. */
 export interface BCELossOptions {
+  /** `"mean"` (default) or `"sum"` of the element-wise losses, or `"none"` for the loss of every element. */
   reduction?: Reduction;
   /** A weight per element, broadcast against the input. */
   weight?: tf.Tensor;

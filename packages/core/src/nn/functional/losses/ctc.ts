@@ -19,7 +19,9 @@ export type Lengths = tf.Tensor | number[] | number;
 
 /** {@link CTCLossOptions} with the lengths by keyword. */
 export interface CTCLossKeywordOptions extends CTCLossOptions {
+  /** Each sample's number of time steps in `logProbs`, at most `T`: one integer per sample. */
   inputLengths: Lengths;
+  /** Each sample's number of target labels (at most `S` with padded targets `[N, S]`): one per sample. */
   targetLengths: Lengths;
 }
 

@@ -9,6 +9,7 @@ const COSINE_EPSILON = 1e-12;
 
 /** Options of {@link cosineEmbeddingLoss}, as in `torch.nn.functional.cosine_embedding_loss`. */
 export interface CosineEmbeddingLossOptions {
+  /** `"mean"` (default) or `"sum"` of the per-pair losses, or `"none"` for the loss of every pair. */
   reduction?: Reduction;
   /** Dissimilar pairs (y = -1) cost `max(0, cos - margin)` (default 0). */
   margin?: number;
@@ -75,6 +76,7 @@ export function cosineEmbeddingLoss(
 
 /** Options of {@link marginRankingLoss}, as in `torch.nn.functional.margin_ranking_loss`. */
 export interface MarginRankingLossOptions {
+  /** `"mean"` (default) or `"sum"` of the per-element losses, or `"none"` for the loss of every element. */
   reduction?: Reduction;
   /** Default 0. */
   margin?: number;
@@ -125,6 +127,7 @@ export function marginRankingLoss(
 
 /** Options of {@link tripletMarginLoss}, as in `torch.nn.functional.triplet_margin_loss`. */
 export interface TripletMarginLossOptions {
+  /** `"mean"` (default) or `"sum"` of the per-triplet losses, or `"none"` for the loss of every triplet. */
   reduction?: Reduction;
   /** Default 1. */
   margin?: number;

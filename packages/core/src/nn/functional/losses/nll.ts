@@ -6,6 +6,10 @@ import { checkReduction, type Reduction, range, weightedMean } from "./common";
 
 /** Options of {@link nllLoss}, as in `torch.nn.functional.nll_loss`. */
 export interface NLLLossOptions {
+  /**
+   * `"mean"` (default) divides the summed loss by the summed weights of the targets not ignored; `"sum"` sums
+   * it; `"none"` gives the loss of every target, of the target's shape.
+   */
   reduction?: Reduction;
   /** A weight per class, `[C]`. */
   weight?: tf.Tensor;

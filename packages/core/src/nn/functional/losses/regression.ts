@@ -68,6 +68,7 @@ export function l1Loss(
 
 /** Options of {@link smoothL1Loss}, as in `torch.nn.functional.smooth_l1_loss`. */
 export interface SmoothL1LossOptions {
+  /** `"mean"` (default) or `"sum"` of the element-wise losses, or `"none"` for the loss of every element. */
   reduction?: Reduction;
   /** Where the quadratic part ends (default 1); 0 gives the L1 loss. */
   beta?: number;
@@ -111,6 +112,7 @@ export function smoothL1Loss(
 
 /** Options of {@link huberLoss}, as in `torch.nn.functional.huber_loss`. */
 export interface HuberLossOptions {
+  /** `"mean"` (default) or `"sum"` of the element-wise losses, or `"none"` for the loss of every element. */
   reduction?: Reduction;
   /** Where the quadratic part ends (default 1); must be positive. */
   delta?: number;
