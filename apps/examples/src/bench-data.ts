@@ -67,7 +67,7 @@ function available(accelerator: string): boolean {
     [
       "--input-type=module",
       "-e",
-      'import "@fulmen/accelerator-host"; import { acceleratorRegistry } from "@fulmen/core"; process.exit(acceleratorRegistry.has("host") && acceleratorRegistry.create("host").isAvailable() ? 0 : 1);',
+      'import "@fulmen/accelerator-host"; import { acceleratorRegistry } from "@fulmen/core/plugin"; process.exit(acceleratorRegistry.has("host") && acceleratorRegistry.create("host").isAvailable() ? 0 : 1);',
     ],
     { cwd: fileURLToPath(new URL(".", import.meta.url)) },
   );

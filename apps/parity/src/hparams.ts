@@ -1,4 +1,4 @@
-import { toCamelCase } from "@fulmen/core";
+import { toCamelCase } from "@fulmen/core/plugin";
 
 /** PyTorch keyword arguments (`weight_decay`, `T_max`) as Fulmen options (`weightDecay`, `tMax`). */
 export function toFulmenOptions(hparams: Record<string, unknown> | undefined): Record<string, unknown> {

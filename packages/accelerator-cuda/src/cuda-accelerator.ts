@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
+import { type Accelerator, FulmenError, tf } from "@fulmen/core";
+import { acceleratorRegistry } from "@fulmen/core/plugin";
 import "@tensorflow/tfjs-backend-cpu";
 import {
   CUDA_EMULATION_ADDON_ENV,

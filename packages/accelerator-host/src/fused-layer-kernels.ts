@@ -1,3 +1,4 @@
+import { tf } from "@fulmen/core";
 import {
   GELU_GRAD_KERNEL,
   GELU_KERNEL,
@@ -5,8 +6,7 @@ import {
   LAYER_NORM_KERNEL,
   ROUND_BFLOAT16_KERNEL,
   ROUND_FLOAT16_KERNEL,
-  tf,
-} from "@fulmen/core";
+} from "@fulmen/core/plugin";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 import type { NativeEngine } from "./native-engine";

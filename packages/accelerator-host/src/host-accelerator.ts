@@ -1,5 +1,6 @@
 import { cpus } from "node:os";
-import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
+import { type Accelerator, FulmenError, tf } from "@fulmen/core";
+import { acceleratorRegistry } from "@fulmen/core/plugin";
 import "@tensorflow/tfjs-backend-cpu";
 import { HostEngineBackend } from "./host-backend";
 import { isEngineAvailable, loadEngine } from "./native-engine";

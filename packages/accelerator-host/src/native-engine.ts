@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FulmenError, locateNativeAddon, prebuildPlatform } from "@fulmen/core";
+import { FulmenError } from "@fulmen/core";
+import { locateNativeAddon, prebuildPlatform } from "@fulmen/core/plugin";
 
 /** The host engine's native entry points (see native/engine_addon.cc). */
 export interface NativeEngine {

@@ -3,7 +3,7 @@ import {
   ADAM_UPDATE_KERNEL,
   RMSPROP_UPDATE_KERNEL,
   SGD_UPDATE_KERNEL,
-} from "@fulmen/core";
+} from "@fulmen/core/plugin";
 
 /**
  * One of core's fused optimizer-update kernels as the engine runs it, on the host and on a device alike: the

@@ -1,4 +1,5 @@
-import { declareBackendFeatures, tf } from "@fulmen/core";
+import { tf } from "@fulmen/core";
+import { declareBackendFeatures } from "@fulmen/core/plugin";
 import type { KernelFunc } from "@tensorflow/tfjs-core";
 import { nativeBatchMatMul } from "./batch-mat-mul";
 import { CONV_KERNELS } from "./conv-kernels";

@@ -1,4 +1,5 @@
-import { backendHasKernels, GELU_KERNEL, LAYER_NORM_KERNEL, manualSeed, nn, tf } from "@fulmen/core";
+import { manualSeed, nn, tf } from "@fulmen/core";
+import { backendHasKernels, GELU_KERNEL, LAYER_NORM_KERNEL } from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOST_BACKEND, HostAccelerator } from "../src";
 

@@ -1,4 +1,4 @@
-import { collectiveRegistry } from "@fulmen/core";
+import { collectiveRegistry } from "@fulmen/core/plugin";
 import { GlooCollective } from "./gloo-collective";
 
 export { GlooCollective, type GlooCollectiveOptions } from "./gloo-collective";

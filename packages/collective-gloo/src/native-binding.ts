@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FulmenError, locateNativeAddon, prebuildPlatform, type ReduceOp } from "@fulmen/core";
+import { FulmenError, type ReduceOp } from "@fulmen/core";
+import { locateNativeAddon, prebuildPlatform } from "@fulmen/core/plugin";
 
 /**
  * How a native collective runs: `false` now, `true` on a libuv worker (returns a Promise), `"start"` on a thread

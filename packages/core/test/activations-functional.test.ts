@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FulmenError, halfFormatOf, markHalf, nn, tf, toCamelCase, withAutocast } from "../src/index";
+import { FulmenError, nn, tf } from "../src/index";
+import { halfFormatOf, markHalf, toCamelCase, withAutocast } from "../src/plugin";
 
 /** A tensor as the golden files store it. */
 interface Flat {

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { backendFeatures, declareBackendFeatures, manualSeed, nn, tf } from "../src/index";
+import { manualSeed, nn, tf } from "../src/index";
+import { backendFeatures, declareBackendFeatures } from "../src/plugin";
 
 /** Runs `fn` with tfjs's cpu backend declaring (or not) channels-first layers: its kernels run NCHW too. */
 async function withChannelsFirst<T>(on: boolean, fn: () => T | Promise<T>): Promise<T> {

@@ -4,13 +4,12 @@ import {
   checkpoint,
   FulmenError,
   type HalfFormat,
-  halfFormatOf,
   manualSeed,
-  markHalf,
   nn,
   Parameter,
   tf,
 } from "../src/index";
+import { halfFormatOf, markHalf } from "../src/plugin";
 
 /** A block with dropout and BatchNorm (random masks and running statistics are what recomputation can get wrong). */
 class Block extends nn.Module {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { backward, declareBackendFeatures, manualSeed, nn, tf } from "../src/index";
+import { backward, manualSeed, nn, tf } from "../src/index";
+import { declareBackendFeatures } from "../src/plugin";
 
 interface ConvSpec {
   stride: [number, number];

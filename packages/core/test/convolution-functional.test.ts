@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { declareBackendFeatures, nn, tf } from "../src/index";
+import { nn, tf } from "../src/index";
+import { declareBackendFeatures } from "../src/plugin";
 
 interface Flat {
   shape: number[];

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  deferParameterInit,
-  hasDeferredParameters,
-  manualSeed,
-  materializeDeferred,
-  nn,
-  type tf,
-  tf as tfjs,
-} from "../src/index";
+import { deferParameterInit, manualSeed, nn, type tf, tf as tfjs } from "../src/index";
+import { hasDeferredParameters, materializeDeferred } from "../src/plugin";
 
 class Net extends nn.Module {
   emb = new nn.Embedding(20, 8, { paddingIdx: 0 });

@@ -2,24 +2,37 @@ import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it } from "vitest";
 
 // Both builds of core in one process, as a `require()` user whose plugin package is `import()`ed gets them: the
-// ES module build (dist/index.js) and the CommonJS build (dist/index.cjs), each with its own module variables.
-type Core = typeof import("../src/index");
+// ES module build (dist/index.js, dist/plugin.js) and the CommonJS build (dist/index.cjs, dist/plugin.cjs), each
+// with its own module variables; each build's two entries (the user API and `@fulmen/core/plugin`) share them.
+type Core = typeof import("../src/index") & typeof import("../src/plugin");
 let esm: Core;
 let cjs: Core;
+let esmEntries: [Record<string, unknown>, Record<string, unknown>];
+let cjsEntries: [Record<string, unknown>, Record<string, unknown>];
 
 beforeAll(async () => {
-  // A computed path: the typecheck runs before the build, so the compiler must not look for dist/ itself.
-  const esmBuild = "../dist/index.js";
-  esm = (await import(/* @vite-ignore */ esmBuild)) as Core;
-  cjs = createRequire(import.meta.url)("../dist/index.cjs") as Core;
+  // Computed paths: the typecheck runs before the build, so the compiler must not look for dist/ itself.
+  const esmBuild = ["../dist/index.js", "../dist/plugin.js"];
+  esmEntries = [await import(/* @vite-ignore */ esmBuild[0]!), await import(/* @vite-ignore */ esmBuild[1]!)];
+  const require = createRequire(import.meta.url);
+  cjsEntries = [require("../dist/index.cjs"), require("../dist/plugin.cjs")];
+  esm = { ...esmEntries[0], ...esmEntries[1] } as Core;
+  cjs = { ...cjsEntries[0], ...cjsEntries[1] } as Core;
 });
 
 const info = { description: "a probe", packageName: "dual-build-test" };
 
 describe("the ES module and CommonJS builds of core share one process-wide state", () => {
-  it("are two copies of the code", () => {
+  it("are two copies of the code, each with one copy behind its two entries", () => {
     expect(esm.PluginRegistry).not.toBe(cjs.PluginRegistry);
     expect(esm.acceleratorRegistry).not.toBe(cjs.acceleratorRegistry);
+    for (const [user, plugin] of [esmEntries, cjsEntries]) {
+      for (const name of ["Strategy", "Precision", "SingleProcessCollective", "LightningEnvironment"])
+        expect(plugin[name], name).toBe(user[name]);
+      // The plugin authors' API is not in the user API.
+      expect(user.acceleratorRegistry).toBeUndefined();
+      expect(plugin.acceleratorRegistry).toBeDefined();
+    }
   });
 
   it("see each other's plugins in every registry", () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  backward,
-  decodeSkeleton,
-  disposeDecoded,
-  encodeState,
-  LBFGS,
-  type LBFGSOptions,
-  type OptimizerStateDict,
-  Parameter,
-  tf,
-} from "../src/index";
+import { backward, LBFGS, type LBFGSOptions, type OptimizerStateDict, Parameter, tf } from "../src/index";
+import { decodeSkeleton, disposeDecoded, encodeState } from "../src/plugin";
 
 // LBFGS's iterations are checked against PyTorch by the parity replay of test/fixtures/torch-optim.json
 // (apps/parity, kind "lbfgs"); these tests cover its API, state and memory.

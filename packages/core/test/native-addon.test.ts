@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { locateNativeAddon, prebuildPlatform } from "../src";
+import { locateNativeAddon, prebuildPlatform } from "../src/plugin";
 
 const root = mkdtempSync(join(tmpdir(), "fulmen-addon-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

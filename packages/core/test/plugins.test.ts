@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LightningEnvironment, PluginRegistry, SingleProcessCollective } from "../src/index";
+import { LightningEnvironment, SingleProcessCollective } from "../src/index";
+import { PluginRegistry } from "../src/plugin";
 
 describe("SingleProcessCollective", () => {
   it("is the identity for a world of one, with the right shapes", () => {

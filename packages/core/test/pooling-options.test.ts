@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { declareBackendFeatures, nn, tf } from "../src/index";
+import { nn, tf } from "../src/index";
+import { declareBackendFeatures } from "../src/plugin";
 
 /** `[1, 1, h, w]` holding 0, 1, 2, … in row-major order (or the given values). */
 function plane(h: number, w: number, values?: number[]): tf.Tensor4D {

@@ -2,15 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  encodeTensor,
-  isShardedCheckpoint,
-  SafetensorsCheckpointIO,
-  type ShardedMetadata,
-  shardFileName,
-  tf,
-  writeShardedMetadata,
-} from "../src/index";
+import { isShardedCheckpoint, SafetensorsCheckpointIO, tf } from "../src/index";
+import { encodeTensor, type ShardedMetadata, shardFileName, writeShardedMetadata } from "../src/plugin";
 
 const folders: string[] = [];
 afterAll(() => {

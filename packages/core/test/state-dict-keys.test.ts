@@ -4,17 +4,15 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   backward,
-  decodeSkeleton,
-  encodeState,
   Module,
   nn,
   Parameter,
-  restoreState,
   SafetensorsCheckpointIO,
   SGD,
   type StateDict,
   tf,
 } from "../src/index";
+import { decodeSkeleton, encodeState, restoreState } from "../src/plugin";
 
 /** A state dict as PyTorch's BatchNorm1d(2) saves it. */
 function torchBatchNorm(): StateDict {

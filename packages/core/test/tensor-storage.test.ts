@@ -1,17 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { FulmenError, type HalfFormat, nn, Parameter, roundBfloat16Array, tf } from "../src/index";
 import {
   currentBufferFormat,
-  FulmenError,
   forgetFreedStorage,
   freeTensorStorage,
-  type HalfFormat,
-  nn,
-  Parameter,
   refillTensorStorage,
-  roundBfloat16Array,
-  tf,
   withBufferFormat,
-} from "../src/index";
+} from "../src/plugin";
 
 describe("freeing a tensor's storage under the tape", () => {
   it("frees a gathered weight after forward and refills it for backward: gradients as if it had stayed", () => {

@@ -5,9 +5,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   Adam,
   decodeSafetensors,
-  decodeSkeleton,
-  decodeTensor,
-  encodeState,
   exportWeights,
   Module,
   nn,
@@ -15,6 +12,7 @@ import {
   type StateDict,
   tf,
 } from "../src/index";
+import { decodeSkeleton, decodeTensor, encodeState } from "../src/plugin";
 
 /**
  * Weights move both ways between PyTorch 1.13 and Fulmen, on the fixtures of fixtures/gen_weights.py: PyTorch's

@@ -1,18 +1,12 @@
 import { CUDA_BACKEND, CudaAccelerator, type DeviceBackend } from "@fulmen/accelerator-cuda";
 import { HOST_BACKEND, HostAccelerator } from "@fulmen/accelerator-host";
+import { AdamW, backward, type HalfFormat, manualSeed, nn, roundFloat16Array, tf } from "@fulmen/core";
 import {
-  AdamW,
   type AutocastState,
-  backward,
-  type HalfFormat,
-  manualSeed,
-  nn,
   ROUND_BFLOAT16_KERNEL,
   ROUND_FLOAT16_KERNEL,
-  roundFloat16Array,
-  tf,
   withAutocast,
-} from "@fulmen/core";
+} from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KERNEL_CASES, poolingCnn, sumsInAnotherOrder, TinyTransformer } from "../proof/cases";
 import {

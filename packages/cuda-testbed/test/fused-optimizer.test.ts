@@ -1,17 +1,10 @@
+import { Adagrad, Adam, AdamW, type Optimizer, Parameter, RMSprop, SGD, tf } from "@fulmen/core";
 import {
   ADAGRAD_UPDATE_KERNEL,
   ADAM_UPDATE_KERNEL,
-  Adagrad,
-  Adam,
-  AdamW,
-  type Optimizer,
-  Parameter,
   RMSPROP_UPDATE_KERNEL,
-  RMSprop,
-  SGD,
   SGD_UPDATE_KERNEL,
-  tf,
-} from "@fulmen/core";
+} from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineTargets, setUpTarget } from "./engine-targets";
 

@@ -1,12 +1,7 @@
 import type { DeviceBackend } from "@fulmen/accelerator-cuda";
 import type { HostEngineBackend } from "@fulmen/accelerator-host";
-import {
-  ROUND_BFLOAT16_KERNEL,
-  ROUND_FLOAT16_KERNEL,
-  roundBfloat16Array,
-  roundFloat16Array,
-  tf,
-} from "@fulmen/core";
+import { roundBfloat16Array, roundFloat16Array, tf } from "@fulmen/core";
+import { ROUND_BFLOAT16_KERNEL, ROUND_FLOAT16_KERNEL } from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineTargets, setUpTarget } from "./engine-targets";
 

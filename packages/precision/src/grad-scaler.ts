@@ -1,4 +1,5 @@
-import { FulmenError, heldGradientsOf, type Optimizer, type Parameter, tf } from "@fulmen/core";
+import { FulmenError, type Optimizer, type Parameter, tf } from "@fulmen/core";
+import { heldGradientsOf } from "@fulmen/core/plugin";
 
 /** Options of {@link GradScaler}, as in `torch.cuda.amp.GradScaler`. */
 export interface GradScalerOptions {

@@ -1,4 +1,5 @@
-import { type HalfFormat, type Module, markHalf, type Optimizer, precisionRegistry, tf } from "@fulmen/core";
+import { type HalfFormat, type Module, type Optimizer, tf } from "@fulmen/core";
+import { markHalf, precisionRegistry } from "@fulmen/core/plugin";
 import { bfloat16, float16 } from "./half/formats";
 import { HalfFormatPrecision } from "./half/half-format-precision";
 

@@ -4,9 +4,9 @@ import {
   type HalfFormat,
   type Optimizer,
   type ParameterSource,
-  precisionRegistry,
   tf,
 } from "@fulmen/core";
+import { precisionRegistry } from "@fulmen/core/plugin";
 import { GradScaler, type GradScalerStateDict } from "./grad-scaler";
 import { bfloat16, float16 } from "./half/formats";
 import { HalfFormatPrecision } from "./half/half-format-precision";

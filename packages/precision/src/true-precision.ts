@@ -1,4 +1,5 @@
-import { Precision, precisionRegistry } from "@fulmen/core";
+import { Precision } from "@fulmen/core";
+import { precisionRegistry } from "@fulmen/core/plugin";
 
 /**
  * `"32-true"`: everything in float32, the tfjs native format, which is the base class's behaviour: modules are

@@ -1,14 +1,5 @@
-import {
-  backward,
-  manualSeed,
-  nn,
-  roundBfloat16,
-  roundFloat16,
-  SGD,
-  type tf as TF,
-  tf,
-  withAutocast,
-} from "@fulmen/core";
+import { backward, manualSeed, nn, roundBfloat16, roundFloat16, SGD, type tf as TF, tf } from "@fulmen/core";
+import { withAutocast } from "@fulmen/core/plugin";
 import { describe, expect, it } from "vitest";
 import { bfloat16, float16, HalfPrecision, MixedPrecision } from "../src/index";
 

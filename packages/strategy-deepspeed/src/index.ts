@@ -1,5 +1,5 @@
 /** @fulmen/strategy-deepspeed: DeepSpeed's ZeRO stages 1, 2 and 3 for Fulmen (Lightning's `DeepSpeedStrategy`). */
-import { strategyRegistry } from "@fulmen/core";
+import { strategyRegistry } from "@fulmen/core/plugin";
 import { DeepSpeedStrategy } from "./deepspeed-strategy";
 
 export { type DeepSpeedJson, type ResolvedDeepSpeedConfig, readDeepSpeedConfig } from "./deepspeed-config";

@@ -1,11 +1,5 @@
-import {
-  type Accelerator,
-  checkOptionNames,
-  FulmenError,
-  type HalfDtype,
-  type Module,
-  type Precision,
-} from "@fulmen/core";
+import { type Accelerator, FulmenError, type HalfDtype, type Module, type Precision } from "@fulmen/core";
+import { checkOptionNames } from "@fulmen/core/plugin";
 import {
   type ParallelStrategyOptions,
   type ShardedDtypes,

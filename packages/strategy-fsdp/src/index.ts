@@ -1,5 +1,5 @@
 /** @fulmen/strategy-fsdp: fully sharded data parallel for Fulmen (Lightning's `FSDPStrategy`). */
-import { strategyRegistry } from "@fulmen/core";
+import { strategyRegistry } from "@fulmen/core/plugin";
 import { FSDPStrategy } from "./fsdp-strategy";
 
 export {

@@ -350,7 +350,8 @@ fabric.save(process.argv[2], { model, step: 2 });
     const load = join(project.folder, "crash-load.mjs");
     writeFileSync(
       load,
-      `import { SafetensorsCheckpointIO, decodeSkeleton } from "@fulmen/core";
+      `import { SafetensorsCheckpointIO } from "@fulmen/core";
+import { decodeSkeleton } from "@fulmen/core/plugin";
 try {
   const contents = new SafetensorsCheckpointIO().load(process.argv[2]);
   console.log(JSON.stringify(decodeSkeleton(contents.skeleton, contents.tensors).step ?? null));

@@ -1,4 +1,5 @@
-import { checkNumber, describeValue, FulmenError } from "@fulmen/core";
+import { FulmenError } from "@fulmen/core";
+import { checkNumber, describeValue } from "@fulmen/core/plugin";
 
 /**
  * The range checks of the Trainer's flags, one rule per flag as Lightning's (`max_epochs` ≥ -1, `max_steps` ≥ -1,

@@ -1,4 +1,5 @@
-import { checkNumber, checkOptionNames, describeValue, FulmenError, type Logger } from "@fulmen/core";
+import { FulmenError, type Logger } from "@fulmen/core";
+import { checkNumber, checkOptionNames, describeValue } from "@fulmen/core/plugin";
 import type { FabricPlugin, PrecisionInput } from "@fulmen/fabric";
 import type { Callback } from "./callbacks/callback";
 import {

@@ -5,13 +5,13 @@ import { join } from "node:path";
 import {
   Adam,
   decodeSafetensors,
-  decodeSkeleton,
   manualSeed,
   nn,
   SafetensorsCheckpointIO,
   type StateDict,
   tf,
 } from "@fulmen/core";
+import { decodeSkeleton } from "@fulmen/core/plugin";
 import { Fabric } from "@fulmen/fabric";
 import { describe, expect, it } from "vitest";
 

@@ -1,4 +1,5 @@
-import { type Optimizer, Precision, precisionRegistry, tf } from "@fulmen/core";
+import { type Optimizer, Precision, tf } from "@fulmen/core";
+import { precisionRegistry } from "@fulmen/core/plugin";
 
 /**
  * float32 training that refuses to apply a step whose gradients hold NaN or infinity (a bad batch, a

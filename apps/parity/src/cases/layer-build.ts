@@ -1,4 +1,5 @@
-import { FulmenError, Module, nn, type tf, toCamelCase } from "@fulmen/core";
+import { FulmenError, Module, nn, type tf } from "@fulmen/core";
+import { toCamelCase } from "@fulmen/core/plugin";
 import { MissingFeature } from "../golden";
 import { toFulmenOptions } from "../hparams";
 import { decodeTensor, isFlatTensor } from "./layer-tensors";

@@ -1,4 +1,5 @@
-import { declareBackendFeatures, tf } from "@fulmen/core";
+import { tf } from "@fulmen/core";
+import { declareBackendFeatures } from "@fulmen/core/plugin";
 import type { KernelFunc } from "@tensorflow/tfjs-core";
 import { DeviceBackend } from "./device-backend";
 import { DEVICE_FUSED_KERNELS, DEVICE_KERNELS } from "./device-kernels";

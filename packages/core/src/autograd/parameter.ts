@@ -12,7 +12,8 @@ const DEFERRED_REASON =
 /**
  * Runs `fn` with parameter creation deferred (Lightning's `init_module(empty_init=True)`, PyTorch's meta device):
  * parameters made inside keep their shape but no value, and initialisers (`init.*_`, layers' `resetParameters`)
- * skip them; {@link materializeDeferred} (or a strategy's setup, unit by unit) gives them their values later.
+ * skip them; `materializeDeferred` from `@fulmen/core/plugin` (or a strategy's setup, unit by unit) gives them
+ * their values later.
  */
 export function deferParameterInit<T>(fn: () => T): T {
   return withDepth(initState, fn);

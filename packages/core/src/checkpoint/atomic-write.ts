@@ -184,20 +184,20 @@ function shortWrite(written: number, total: number): Error {
 }
 
 /**
- * Puts a fully written temporary file in place of `path`: flushes it, renames it over `path`, flushes the folder
- * and removes what killed writers left there. On any failure the temporary file is removed and `path` is as it
- * was.
+ * Replaces `path` through a temporary file in its folder: `create` makes that file and opens it, `fill` writes
+ * it, then it is flushed and renamed over `path`, the folder is flushed and what killed writers left there is
+ * removed. On any failure the temporary file is removed and `path` is as it was.
  */
 function commit(
   path: string,
-  temporary: string,
-  fill: (fd: number) => void,
-  open: () => number,
   fileSystem: CheckpointFileSystem,
+  create: (temporary: string) => number,
+  fill: (fd: number) => void = () => {},
 ): void {
+  const temporary = temporaryPath(path);
   let fd: number | null = null;
   try {
-    fd = open();
+    fd = create(temporary);
     fill(fd);
     fileSystem.fsyncSync(fd);
     const closing = fd;
@@ -236,10 +236,11 @@ export function writeFileAtomic(
   bytes: Uint8Array,
   fileSystem: CheckpointFileSystem = nodeFileSystem,
 ): void {
-  const temporary = temporaryPath(path);
   commit(
     path,
-    temporary,
+    fileSystem,
+    // "wx": never open (and so never truncate) a file that already exists.
+    (temporary) => fileSystem.openSync(temporary, "wx"),
     (fd) => {
       let written = 0;
       while (written < bytes.length) {
@@ -248,9 +249,6 @@ export function writeFileAtomic(
         written += n;
       }
     },
-    // "wx": never open (and so never truncate) a file that already exists.
-    () => fileSystem.openSync(temporary, "wx"),
-    fileSystem,
   );
 }
 
@@ -263,23 +261,17 @@ export function copyFileAtomic(
   path: string,
   fileSystem: CheckpointFileSystem = nodeFileSystem,
 ): void {
-  const temporary = temporaryPath(path);
-  commit(
-    path,
-    temporary,
-    () => {},
-    () => {
-      try {
-        fileSystem.copyFileSync(source, temporary, fs.constants.COPYFILE_EXCL);
-      } catch (e) {
-        const missing = (e as NodeJS.ErrnoException).code === "ENOENT" && !fs.existsSync(source);
-        if (missing)
-          throw Object.assign(new Error(`its source '${source}' does not exist`), { code: "COPY_SOURCE" });
-        throw e;
-      }
-      // Reopen the copy to flush it: copyFileSync does not.
-      return fileSystem.openSync(temporary, "r+");
-    },
-    fileSystem,
-  );
+  // The copy is the whole content: made and reopened (to be flushed) in one step, with nothing left to write.
+  commit(path, fileSystem, (temporary) => {
+    try {
+      fileSystem.copyFileSync(source, temporary, fs.constants.COPYFILE_EXCL);
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === "ENOENT" && !fs.existsSync(source);
+      if (missing)
+        throw Object.assign(new Error(`its source '${source}' does not exist`), { code: "COPY_SOURCE" });
+      throw e;
+    }
+    // Reopen the copy to flush it: copyFileSync does not.
+    return fileSystem.openSync(temporary, "r+");
+  });
 }

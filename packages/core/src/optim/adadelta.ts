@@ -2,12 +2,14 @@ import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
 import { checkNumber } from "../utils/options";
 import {
+  advanceStep,
   type BaseOptimizerOptions,
   Optimizer,
   type ParamGroup,
   type ParamState,
   type ParamsInput,
 } from "./optimizer";
+import { movingAverage, penalizedGradient, previousOrZeros } from "./update-terms";
 
 /** Hyperparameters of {@link Adadelta}, as in `torch.optim.Adadelta`. */
 export interface AdadeltaOptions extends BaseOptimizerOptions {
@@ -37,9 +39,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     super.validate(options);
     if (options.rho !== undefined)
       checkNumber("Adadelta", "rho", options.rho, (v) => v >= 0 && v <= 1, "in [0, 1]");
-    if (options.eps !== undefined) checkNumber("Adadelta", "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined)
-      checkNumber("Adadelta", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    this.checkNonNegative(options, ["eps", "weightDecay"]);
   }
 
   protected updateParameter(
@@ -48,16 +48,14 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     group: ParamGroup<AdadeltaOptions>,
     state: ParamState,
   ): void {
-    state.step = (typeof state.step === "number" ? state.step : 0) + 1;
+    advanceStep(state);
     const { rho, eps } = group;
-    let g = group.maximize ? tf.neg(grad) : grad;
-    if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
-    const sqPrev = state.squareAvg instanceof tf.Tensor ? state.squareAvg : tf.zerosLike(param.data);
-    const accPrev = state.accDelta instanceof tf.Tensor ? state.accDelta : tf.zerosLike(param.data);
-    const squareAvg = tf.add(tf.mul(sqPrev, rho), tf.mul(tf.mul(g, g), 1 - rho));
+    const g = penalizedGradient(grad, param.data, group);
+    const accPrev = previousOrZeros(state, "accDelta", param.data);
+    const squareAvg = movingAverage(previousOrZeros(state, "squareAvg", param.data), tf.mul(g, g), rho);
     const std = tf.sqrt(tf.add(squareAvg, eps));
     const delta = tf.mul(tf.div(tf.sqrt(tf.add(accPrev, eps)), std), g);
-    const accDelta = tf.add(tf.mul(accPrev, rho), tf.mul(tf.mul(delta, delta), 1 - rho));
+    const accDelta = movingAverage(accPrev, tf.mul(delta, delta), rho);
     this.setState(state, "squareAvg", squareAvg);
     this.setState(state, "accDelta", accDelta);
     param.data.assign(tf.sub(param.data, tf.mul(delta, group.lr)));

@@ -1,13 +1,14 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
-import { checkNumber } from "../utils/options";
 import {
+  advanceStep,
   type BaseOptimizerOptions,
   Optimizer,
   type ParamGroup,
   type ParamState,
   type ParamsInput,
 } from "./optimizer";
+import { penalizedGradient } from "./update-terms";
 
 /** Hyperparameters of {@link Adagrad}, as in `torch.optim.Adagrad`. */
 export interface AdagradOptions extends BaseOptimizerOptions {
@@ -53,21 +54,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   protected override validate(options: Partial<AdagradOptions>): void {
     super.validate(options);
-    if (options.lrDecay !== undefined)
-      checkNumber("Adagrad", "lrDecay", options.lrDecay, (v) => v >= 0, ">= 0");
-    if (options.eps !== undefined) checkNumber("Adagrad", "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined) {
-      checkNumber("Adagrad", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
-    }
-    if (options.initialAccumulatorValue !== undefined) {
-      checkNumber(
-        "Adagrad",
-        "initialAccumulatorValue",
-        options.initialAccumulatorValue,
-        (v) => v >= 0,
-        ">= 0",
-      );
-    }
+    this.checkNonNegative(options, ["lrDecay", "eps", "weightDecay", "initialAccumulatorValue"]);
   }
 
   protected updateParameter(
@@ -76,8 +63,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     group: ParamGroup<AdagradOptions>,
     state: ParamState,
   ): void {
-    const step = (typeof state.step === "number" ? state.step : 0) + 1;
-    state.step = step;
+    const step = advanceStep(state);
     const clr = group.lr / (1 + (step - 1) * group.lrDecay);
     const sumPrev =
       state.sum instanceof tf.Tensor
@@ -93,8 +79,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
       param.data.assign(paramOut!);
       return;
     }
-    let g = group.maximize ? tf.neg(grad) : grad;
-    if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
+    const g = penalizedGradient(grad, param.data, group);
     const sum = tf.add(sumPrev, tf.mul(g, g));
     this.setState(state, "sum", sum);
     const std = tf.add(tf.sqrt(sum), group.eps);

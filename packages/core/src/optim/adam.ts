@@ -1,21 +1,11 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
-import { checkBetas } from "./check-betas";
-import {
-  advanceStep,
-  type BaseOptimizerOptions,
-  Optimizer,
-  type ParamGroup,
-  type ParamState,
-  type ParamsInput,
-} from "./optimizer";
+import { AdamFamilyOptimizer, type AdamFamilyOptions, adamFamilyDefaults } from "./adam-family";
+import { advanceStep, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer";
+import { previousOrZeros } from "./update-terms";
 
 /** Hyperparameters of {@link Adam} and {@link AdamW}, as in `torch.optim.Adam`. */
-export interface AdamOptions extends BaseOptimizerOptions {
-  /** Decays of the first and second moments (default [0.9, 0.999]). */
-  betas: [number, number];
-  /** Added to the denominator (default 1e-8). */
-  eps: number;
+export interface AdamOptions extends AdamFamilyOptions {
   /**
    * Weight decay: an L2 penalty added to the gradient in {@link Adam} (default 0), a decoupled shrinking of
    * the parameter by `lr * weightDecay` in {@link AdamW} (default 1e-2).
@@ -41,9 +31,7 @@ export const ADAM_UPDATE_KERNEL = "FulmenAdamUpdate";
 // A function, so that no two optimizers share one betas array.
 const adamDefaults = (): AdamOptions => ({
   lr: 1e-3,
-  betas: [0.9, 0.999],
-  eps: 1e-8,
-  weightDecay: 0,
+  ...adamFamilyDefaults(),
   amsgrad: false,
   maximize: false,
 });
@@ -52,15 +40,9 @@ const adamDefaults = (): AdamOptions => ({
  * Shared by Adam and AdamW, which differ only in how weight decay is applied: Adam adds it to the gradient
  * (L2), AdamW shrinks the parameter directly (decoupled).
  */
-abstract class AdamBase extends Optimizer<AdamOptions> {
+abstract class AdamBase extends AdamFamilyOptimizer<AdamOptions> {
   /** Whether weight decay shrinks the parameter directly (AdamW), not as an L2 term in the gradient. */
   protected abstract readonly decoupledWeightDecay: boolean;
-
-  protected override validate(options: Partial<AdamOptions>): void {
-    super.validate(options);
-    this.checkNonNegative(options, ["eps", "weightDecay"]);
-    if (options.betas !== undefined) checkBetas(this.constructor.name, options.betas);
-  }
 
   protected updateParameter(
     param: Parameter,
@@ -80,18 +62,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       if (this.decoupledWeightDecay) value = tf.mul(value, 1 - group.lr * group.weightDecay);
       else g = tf.add(g, tf.mul(value, group.weightDecay));
     }
-    const expAvgPrev = state.expAvg instanceof tf.Tensor ? state.expAvg : tf.zerosLike(param.data);
-    const expAvgSqPrev = state.expAvgSq instanceof tf.Tensor ? state.expAvgSq : tf.zerosLike(param.data);
-    const expAvg = tf.add(tf.mul(expAvgPrev, beta1), tf.mul(g, 1 - beta1));
-    const expAvgSq = tf.add(tf.mul(expAvgSqPrev, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
-    this.setState(state, "expAvg", expAvg);
-    this.setState(state, "expAvgSq", expAvgSq);
+    const [expAvg, expAvgSq] = this.updateMoments(state, g, param.data, group.betas);
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
     let second = expAvgSq;
     if (group.amsgrad) {
-      const maxPrev = state.maxExpAvgSq instanceof tf.Tensor ? state.maxExpAvgSq : tf.zerosLike(param.data);
-      second = tf.maximum(maxPrev, expAvgSq);
+      second = tf.maximum(previousOrZeros(state, "maxExpAvgSq", param.data), expAvgSq);
       this.setState(state, "maxExpAvgSq", second);
     }
     const denom = tf.add(tf.div(tf.sqrt(second), biasCorrection2Sqrt), group.eps);
@@ -108,8 +84,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     step: number,
   ): void {
     const [beta1, beta2] = group.betas;
-    const previous = (key: string) =>
-      state[key] instanceof tf.Tensor ? (state[key] as tf.Tensor) : tf.zerosLike(param.data);
+    const previous = (key: string) => previousOrZeros(state, key, param.data);
     const inputs: Record<string, tf.Tensor> = {
       param: param.data,
       grad,

@@ -1,13 +1,14 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
-import { checkNumber } from "../utils/options";
 import {
+  advanceStep,
   type BaseOptimizerOptions,
   Optimizer,
   type ParamGroup,
   type ParamState,
   type ParamsInput,
 } from "./optimizer";
+import { movingAverage, penalizedGradient, previousOrZeros } from "./update-terms";
 
 /** Hyperparameters of {@link RMSprop}, as in `torch.optim.RMSprop`. */
 export interface RMSpropOptions extends BaseOptimizerOptions {
@@ -57,13 +58,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected override validate(options: Partial<RMSpropOptions>): void {
     super.validate(options);
-    if (options.alpha !== undefined) checkNumber("RMSprop", "alpha", options.alpha, (v) => v >= 0, ">= 0");
-    if (options.eps !== undefined) checkNumber("RMSprop", "eps", options.eps, (v) => v >= 0, ">= 0");
-    if (options.momentum !== undefined)
-      checkNumber("RMSprop", "momentum", options.momentum, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined) {
-      checkNumber("RMSprop", "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
-    }
+    this.checkNonNegative(options, ["alpha", "eps", "momentum", "weightDecay"]);
   }
 
   protected updateParameter(
@@ -72,20 +67,18 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     group: ParamGroup<RMSpropOptions>,
     state: ParamState,
   ): void {
-    state.step = (typeof state.step === "number" ? state.step : 0) + 1;
+    advanceStep(state);
     if (this.hasFusedKernel(RMSPROP_UPDATE_KERNEL)) {
       this.fusedUpdate(param, grad, group, state);
       return;
     }
-    let g = group.maximize ? tf.neg(grad) : grad;
-    if (group.weightDecay !== 0) g = tf.add(g, tf.mul(param.data, group.weightDecay));
-    const sqPrev = state.squareAvg instanceof tf.Tensor ? state.squareAvg : tf.zerosLike(param.data);
-    const squareAvg = tf.add(tf.mul(sqPrev, group.alpha), tf.mul(tf.mul(g, g), 1 - group.alpha));
+    const g = penalizedGradient(grad, param.data, group);
+    const previous = (key: string) => previousOrZeros(state, key, param.data);
+    const squareAvg = movingAverage(previous("squareAvg"), tf.mul(g, g), group.alpha);
     this.setState(state, "squareAvg", squareAvg);
     let avg: tf.Tensor;
     if (group.centered) {
-      const gaPrev = state.gradAvg instanceof tf.Tensor ? state.gradAvg : tf.zerosLike(param.data);
-      const gradAvg = tf.add(tf.mul(gaPrev, group.alpha), tf.mul(g, 1 - group.alpha));
+      const gradAvg = movingAverage(previous("gradAvg"), g, group.alpha);
       this.setState(state, "gradAvg", gradAvg);
       avg = tf.sqrt(tf.sub(squareAvg, tf.mul(gradAvg, gradAvg)));
     } else {
@@ -93,9 +86,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     }
     avg = tf.add(avg, group.eps);
     if (group.momentum > 0) {
-      const bufPrev =
-        state.momentumBuffer instanceof tf.Tensor ? state.momentumBuffer : tf.zerosLike(param.data);
-      const buf = tf.add(tf.mul(bufPrev, group.momentum), tf.div(g, avg));
+      const buf = tf.add(tf.mul(previous("momentumBuffer"), group.momentum), tf.div(g, avg));
       this.setState(state, "momentumBuffer", buf);
       param.data.assign(tf.sub(param.data, tf.mul(buf, group.lr)));
     } else {
@@ -110,8 +101,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     group: ParamGroup<RMSpropOptions>,
     state: ParamState,
   ): void {
-    const previous = (key: string) =>
-      state[key] instanceof tf.Tensor ? (state[key] as tf.Tensor) : tf.zerosLike(param.data);
+    const previous = (key: string) => previousOrZeros(state, key, param.data);
     const momentum = group.momentum > 0;
     const inputs: Record<string, tf.Tensor> = { param: param.data, grad, squareAvg: previous("squareAvg") };
     if (group.centered) inputs.gradAvg = previous("gradAvg");

@@ -1,7 +1,6 @@
 import type { Parameter } from "../autograd/parameter";
 import { tf } from "../runtime/tfjs";
 import { FulmenError } from "../utils/errors";
-import { checkNumber } from "../utils/options";
 import {
   type BaseOptimizerOptions,
   Optimizer,
@@ -9,6 +8,7 @@ import {
   type ParamState,
   type ParamsInput,
 } from "./optimizer";
+import { penalizedGradient } from "./update-terms";
 
 /** Hyperparameters of {@link SGD}, as in `torch.optim.SGD`. */
 export interface SGDOptions extends BaseOptimizerOptions {
@@ -46,11 +46,7 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected override validate(options: Partial<SGDOptions>): void {
     super.validate(options);
-    const owner = "SGD";
-    if (options.momentum !== undefined)
-      checkNumber(owner, "momentum", options.momentum, (v) => v >= 0, ">= 0");
-    if (options.weightDecay !== undefined)
-      checkNumber(owner, "weightDecay", options.weightDecay, (v) => v >= 0, ">= 0");
+    this.checkNonNegative(options, ["momentum", "weightDecay"]);
     const momentum = options.momentum ?? this.defaults?.momentum ?? 0;
     const dampening = options.dampening ?? this.defaults?.dampening ?? 0;
     if ((options.nesterov ?? this.defaults?.nesterov) && (momentum <= 0 || dampening !== 0)) {
@@ -68,8 +64,7 @@ export class SGD extends Optimizer<SGDOptions> {
       this.fusedUpdate(param, grad, group, state);
       return;
     }
-    let d = group.maximize ? tf.neg(grad) : grad;
-    if (group.weightDecay !== 0) d = tf.add(d, tf.mul(param.data, group.weightDecay));
+    let d = penalizedGradient(grad, param.data, group);
     if (group.momentum !== 0) {
       const previous = state.momentumBuffer;
       const buf =

@@ -4,13 +4,11 @@ import {
   type HalfFormat,
   manualSeed,
   nn,
-  ROUND_BFLOAT16_KERNEL,
-  ROUND_FLOAT16_KERNEL,
   roundBfloat16Array,
   roundFloat16Array,
   tf,
-  withAutocast,
 } from "@fulmen/core";
+import { ROUND_BFLOAT16_KERNEL, ROUND_FLOAT16_KERNEL, withAutocast } from "@fulmen/core/plugin";
 import { assert, type CheckRun, close, labels } from "../harness";
 
 /** A half format rounding through the backend's kernel, or (on tfjs's cpu, the reference) through core's. */

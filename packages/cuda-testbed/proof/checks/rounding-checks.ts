@@ -1,10 +1,5 @@
-import {
-  ROUND_BFLOAT16_KERNEL,
-  ROUND_FLOAT16_KERNEL,
-  roundBfloat16Array,
-  roundFloat16Array,
-  tf,
-} from "@fulmen/core";
+import { roundBfloat16Array, roundFloat16Array, tf } from "@fulmen/core";
+import { ROUND_BFLOAT16_KERNEL, ROUND_FLOAT16_KERNEL } from "@fulmen/core/plugin";
 import { assert, type CheckRun } from "../harness";
 
 /** The backend's float16/bfloat16 rounding kernels: bit for bit core's, over 100k values of every magnitude. */

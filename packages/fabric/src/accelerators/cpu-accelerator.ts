@@ -1,4 +1,5 @@
-import { type Accelerator, acceleratorRegistry, tf } from "@fulmen/core";
+import { type Accelerator, tf } from "@fulmen/core";
+import { acceleratorRegistry } from "@fulmen/core/plugin";
 
 /** The pure-JavaScript `cpu` backend of tfjs: always available, one device. */
 export class CpuAccelerator implements Accelerator {

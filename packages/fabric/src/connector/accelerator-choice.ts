@@ -1,4 +1,5 @@
-import { type Accelerator, acceleratorRegistry, FulmenError } from "@fulmen/core";
+import { type Accelerator, FulmenError } from "@fulmen/core";
+import { acceleratorRegistry } from "@fulmen/core/plugin";
 import { ACCELERATOR_PACKAGES, ENGINE_PACKAGES } from "./known-plugins";
 import { loadPluginPackage } from "./plugin-packages";
 

@@ -1,10 +1,5 @@
-import {
-  type Accelerator,
-  FulmenError,
-  type Precision,
-  precisionRegistry,
-  type Strategy,
-} from "@fulmen/core";
+import { type Accelerator, FulmenError, type Precision, type Strategy } from "@fulmen/core";
+import { precisionRegistry } from "@fulmen/core/plugin";
 import "@fulmen/precision";
 import "../accelerators/cpu-accelerator";
 import "../accelerators/wasm/wasm-accelerator";

@@ -1,4 +1,4 @@
-import { acceleratorRegistry, precisionRegistry, strategyRegistry } from "@fulmen/core";
+import { acceleratorRegistry, precisionRegistry, strategyRegistry } from "@fulmen/core/plugin";
 
 // Names Lightning users know whose implementation is not part of this package: the connector's errors say where
 // each one lives, or that it is not available yet.

@@ -1,5 +1,4 @@
 import {
-  checkOptionNames,
   DataLoader,
   DistributedSampler,
   FulmenError,
@@ -7,6 +6,7 @@ import {
   type Strategy,
   tf,
 } from "@fulmen/core";
+import { checkOptionNames } from "@fulmen/core/plugin";
 
 /** Options of {@link Fabric.setupDataloaders}. */
 export interface SetupDataloadersOptions {

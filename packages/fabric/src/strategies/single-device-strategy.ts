@@ -1,4 +1,5 @@
-import { Strategy, strategyRegistry } from "@fulmen/core";
+import { Strategy } from "@fulmen/core";
+import { strategyRegistry } from "@fulmen/core/plugin";
 
 /**
  * One process on one device (Lightning's `SingleDeviceStrategy`): the base `Strategy`'s defaults, whose

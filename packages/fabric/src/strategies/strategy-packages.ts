@@ -1,4 +1,5 @@
-import { FulmenError, type Strategy, strategyRegistry } from "@fulmen/core";
+import { FulmenError, type Strategy } from "@fulmen/core";
+import { strategyRegistry } from "@fulmen/core/plugin";
 import { STRATEGY_PACKAGES } from "../connector/known-plugins";
 import { loadPluginPackage } from "../connector/plugin-packages";
 

@@ -1,4 +1,5 @@
-import { castToHalf, type HalfFormat, Precision, type tf, toFloat32, withAutocast } from "@fulmen/core";
+import { castToHalf, type HalfFormat, Precision, type tf } from "@fulmen/core";
+import { toFloat32, withAutocast } from "@fulmen/core/plugin";
 
 /**
  * What the half precisions share: float inputs are cast to the half format, outputs come back as float32

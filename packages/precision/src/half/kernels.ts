@@ -1,7 +1,7 @@
-import { ensureRoundingKernels } from "@fulmen/core";
+import { ensureRoundingKernels } from "@fulmen/core/plugin";
 
 // Core's rounding kernels, re-exported under the names this package has always had.
-export { ROUND_KERNELS } from "@fulmen/core";
+export { ROUND_KERNELS } from "@fulmen/core/plugin";
 
 /**
  * Registers core's rounding kernels for a backend that reads synchronously (cpu, wasm). Core's half formats

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { copyFileAtomic, copyShardedCheckpoint, FulmenError, isShardedCheckpoint } from "@fulmen/core";
+import { copyFileAtomic, FulmenError, isShardedCheckpoint } from "@fulmen/core";
+import { copyShardedCheckpoint } from "@fulmen/core/plugin";
 import type { Trainer } from "../trainer";
 import { Callback } from "./callback";
 

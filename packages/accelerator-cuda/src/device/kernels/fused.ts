@@ -1,4 +1,5 @@
 import { kernelUtil } from "@fulmen/accelerator-host";
+import { tf } from "@fulmen/core";
 import {
   GELU_GRAD_KERNEL,
   GELU_KERNEL,
@@ -6,8 +7,7 @@ import {
   LAYER_NORM_KERNEL,
   ROUND_BFLOAT16_KERNEL,
   ROUND_FLOAT16_KERNEL,
-  tf,
-} from "@fulmen/core";
+} from "@fulmen/core/plugin";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { DeviceBackend } from "../device-backend";
 import { optional, sizeOf, view } from "./shared";

@@ -210,6 +210,21 @@ function checkCell(owner: string, input: tf.Tensor, hx: tf.Tensor, w: tf.Tensor)
   }
 }
 
+/**
+ * One step of a cell whose state is a single tensor (Elman RNNs, the GRU): checks the shapes, naming `owner`,
+ * then projects the input and runs {@link step} on it.
+ */
+function singleStateCell(
+  owner: string,
+  mode: Exclude<RecurrentMode, "LSTM">,
+  input: tf.Tensor,
+  hx: tf.Tensor,
+  w: RecurrentWeights,
+): tf.Tensor {
+  checkCell(owner, input, hx, w.weightIh);
+  return tf.tidy(() => step(mode, linear(input, w.weightIh, w.biasIh), hx, null, w)[0]);
+}
+
 /** One Elman step `tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)`, like `torch.rnn_tanh_cell`. Inputs `[B, I]`, `[B, H]`. */
 export function rnnTanhCell(
   input: tf.Tensor,
@@ -219,10 +234,7 @@ export function rnnTanhCell(
   biasIh?: tf.Tensor | null,
   biasHh?: tf.Tensor | null,
 ): tf.Tensor {
-  checkCell("rnnTanhCell", input, hx, weightIh);
-  return tf.tidy(
-    () => step("RNN_TANH", linear(input, weightIh, biasIh), hx, null, { weightIh, weightHh, biasHh })[0],
-  );
+  return singleStateCell("rnnTanhCell", "RNN_TANH", input, hx, { weightIh, weightHh, biasIh, biasHh });
 }
 
 /** One Elman step with ReLU, like `torch.rnn_relu_cell`. Inputs `[B, I]`, `[B, H]`. */
@@ -234,10 +246,7 @@ export function rnnReluCell(
   biasIh?: tf.Tensor | null,
   biasHh?: tf.Tensor | null,
 ): tf.Tensor {
-  checkCell("rnnReluCell", input, hx, weightIh);
-  return tf.tidy(
-    () => step("RNN_RELU", linear(input, weightIh, biasIh), hx, null, { weightIh, weightHh, biasHh })[0],
-  );
+  return singleStateCell("rnnReluCell", "RNN_RELU", input, hx, { weightIh, weightHh, biasIh, biasHh });
 }
 
 /** One LSTM step (gates i, f, g, o), like `torch.lstm_cell`: returns `[h, c]`. Inputs `[B, I]`, `[B, H]`, `[B, H]`. */
@@ -272,8 +281,5 @@ export function gruCell(
   biasIh?: tf.Tensor | null,
   biasHh?: tf.Tensor | null,
 ): tf.Tensor {
-  checkCell("gruCell", input, hx, weightIh);
-  return tf.tidy(
-    () => step("GRU", linear(input, weightIh, biasIh), hx, null, { weightIh, weightHh, biasHh })[0],
-  );
+  return singleStateCell("gruCell", "GRU", input, hx, { weightIh, weightHh, biasIh, biasHh });
 }

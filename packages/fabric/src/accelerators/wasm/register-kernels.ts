@@ -1,4 +1,5 @@
-import { ensureRoundingKernels, tf } from "@fulmen/core";
+import { tf } from "@fulmen/core";
+import { ensureRoundingKernels } from "@fulmen/core/plugin";
 import { fastBatchMatMul } from "./kernels/batch-mat-mul";
 import { conv2DBackpropFilter, conv2DBackpropInput } from "./kernels/conv2d-backprop";
 import { fastGatherV2 } from "./kernels/gather-rows";

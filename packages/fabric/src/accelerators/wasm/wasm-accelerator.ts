@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
-import { type Accelerator, acceleratorRegistry, FulmenError, tf } from "@fulmen/core";
+import { type Accelerator, FulmenError, tf } from "@fulmen/core";
+import { acceleratorRegistry } from "@fulmen/core/plugin";
 import { withoutAddedProcessHandlers } from "./process-handlers";
 import { registerWasmKernels } from "./register-kernels";
 

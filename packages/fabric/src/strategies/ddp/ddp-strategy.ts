@@ -3,10 +3,10 @@ import {
   FulmenError,
   type Module,
   type ParameterSource,
-  strategyRegistry,
   type tf,
   toParameterList,
 } from "@fulmen/core";
+import { strategyRegistry } from "@fulmen/core/plugin";
 import { ParallelStrategy, type ParallelStrategyOptions } from "../parallel/parallel-strategy";
 import { broadcastTensors } from "../parallel/tensor-collectives";
 import { type GradientCompression, GradientReducer } from "./gradient-reducer";

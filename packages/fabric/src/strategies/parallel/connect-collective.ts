@@ -1,4 +1,5 @@
-import { type Collective, type CollectiveOptions, collectiveRegistry, FulmenError } from "@fulmen/core";
+import { type Collective, type CollectiveOptions, FulmenError } from "@fulmen/core";
+import { collectiveRegistry } from "@fulmen/core/plugin";
 import { importPluginPackage } from "../../connector/plugin-packages";
 
 /** Packages that register collective backends, by backend name. */

@@ -4,16 +4,15 @@ import {
   AdamW,
   type Collective,
   FulmenError,
-  numberParamGroups,
   type Optimizer,
   type OptimizerStateDict,
   Parameter,
   type ParamState,
   RMSprop,
   SGD,
-  setHeldGradients,
   tf,
 } from "@fulmen/core";
+import { numberParamGroups, setHeldGradients } from "@fulmen/core/plugin";
 import type { FlatParameter } from "./flat-parameter";
 import type { ShardPiece } from "./flat-shard";
 

@@ -10,30 +10,32 @@ import {
   checkpoint,
   clipGradNorm_,
   clipGradValue_,
-  encodeState,
   FulmenError,
   type HalfDtype,
   type HalfFormat,
   halfFormat,
-  hasDeferredParameters,
   type Module,
-  markHalf,
-  materializeDeferred,
   type Optimizer,
   Parameter,
   type ParameterSource,
   type Precision,
-  removeOtherGenerations,
   type SafetensorsEntry,
-  type ShardedMetadata,
   type StateDict,
-  type StateFilter,
-  shardFileName,
   tf,
   toParameterList,
+} from "@fulmen/core";
+import {
+  encodeState,
+  hasDeferredParameters,
+  markHalf,
+  materializeDeferred,
+  removeOtherGenerations,
+  type ShardedMetadata,
+  type StateFilter,
+  shardFileName,
   withBufferFormat,
   writeShardedMetadata,
-} from "@fulmen/core";
+} from "@fulmen/core/plugin";
 import { DDPStrategy, type DDPStrategyOptions } from "../ddp/ddp-strategy";
 import type { GradientCompression } from "../ddp/gradient-reducer";
 import { verifySameModelOnEveryRank } from "../ddp/model-agreement";

@@ -1,16 +1,13 @@
+import { type HalfFormat, type Parameter, type tf as TF, tf } from "@fulmen/core";
 import {
   forgetFreedStorage,
   freeTensorStorage,
-  type HalfFormat,
   halfFormatOf,
   markHalf,
-  type Parameter,
   refillTensorStorage,
   replaceTensorLeaves,
-  type tf as TF,
   tensorLeaves,
-  tf,
-} from "@fulmen/core";
+} from "@fulmen/core/plugin";
 import type { FlatParameter } from "./flat-parameter";
 import type { GatherPrefetch } from "./gather-prefetch";
 

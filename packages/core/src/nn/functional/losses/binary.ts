@@ -1,8 +1,7 @@
 import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
-import { checkOptionNames } from "../../../utils/options";
-import { asFloat, checkReduction, type Reduction, reduce } from "./common";
+import { asFloat, checkLossOptions, type Reduction, reduce } from "./common";
 
 /** Options of {@link binaryCrossEntropy}, as in `torch.nn.functional.binary_cross_entropy`. */
 export interface BCELossOptions {
@@ -60,9 +59,7 @@ export function binaryCrossEntropy(
   options: BCELossOptions = {},
 ): tf.Tensor {
   const owner = "binaryCrossEntropy";
-  checkOptionNames(owner, options, ["reduction", "weight"]);
-  const reduction = options.reduction ?? "mean";
-  checkReduction(owner, reduction);
+  const reduction = checkLossOptions(owner, options, ["reduction", "weight"]);
   if (!tf.util.arraysEqual(input.shape, target.shape)) {
     throw new FulmenError(
       `${owner}: target shape [${target.shape}] differs from input shape [${input.shape}]; PyTorch requires the same shape (reshape the target).`,

@@ -1,5 +1,6 @@
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
+import { checkOptionNames } from "../../../utils/options";
 
 /** How a loss reduces its per-element values, as in PyTorch. */
 export type Reduction = "mean" | "sum" | "none";
@@ -28,6 +29,26 @@ export function checkReduction(owner: string, reduction: string, extra: readonly
       `${owner}: unknown reduction '${String(reduction)}'; use ${valid.map((r) => `"${r}"`).join(", ")}.`,
     );
   }
+}
+
+/**
+ * The opening every functional loss shares: checks the option names (`names`, "reduction" among them) and the
+ * reduction before any work, and returns the reduction ("mean" when unset, as in PyTorch). `extra` lists the
+ * reductions the loss takes beyond PyTorch's three (kl_div's "batchmean").
+ */
+export function checkLossOptions<R extends string>(
+  owner: string,
+  options: {
+    /** The loss's reduction, if given. */
+    reduction?: R;
+  },
+  names: readonly string[],
+  extra: readonly string[] = [],
+): R | "mean" {
+  checkOptionNames(owner, options, names);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(owner, reduction, extra);
+  return reduction;
 }
 
 /** Sums `grad` (of the broadcast shape) down to `shape`, the gradient of a broadcast operand. */

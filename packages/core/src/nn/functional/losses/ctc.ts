@@ -2,7 +2,7 @@ import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
 import { checkOptionNames } from "../../../utils/options";
-import { checkReduction, type Reduction } from "./common";
+import { checkLossOptions, type Reduction } from "./common";
 
 /** Options of {@link ctcLoss}, as in `torch.nn.functional.ctc_loss`. */
 export interface CTCLossOptions {
@@ -173,9 +173,7 @@ export function ctcLoss(
     }
     [inputLengths, targetLengths, options] = [third, fourth, fifth ?? {}];
   }
-  checkOptionNames(owner, options, ["blank", "reduction", "zeroInfinity"]);
-  const reduction = options.reduction ?? "mean";
-  checkReduction(owner, reduction);
+  const reduction = checkLossOptions(owner, options, ["blank", "reduction", "zeroInfinity"]);
   const blank = options.blank ?? 0;
   const zeroInfinity = options.zeroInfinity ?? false;
   if (logProbs.rank !== 3 && logProbs.rank !== 2) {

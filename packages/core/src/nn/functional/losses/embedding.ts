@@ -1,11 +1,18 @@
 import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
-import { checkNumber, checkOptionNames } from "../../../utils/options";
-import { asFloat, checkReduction, type Reduction, reduce } from "./common";
+import { checkNumber } from "../../../utils/options";
+import { asFloat, checkLossOptions, type Reduction, reduce } from "./common";
 
 /** PyTorch's `EPSILON` added to each squared magnitude in `cosine_embedding_loss`. */
 const COSINE_EPSILON = 1e-12;
+
+/** The `margin` option, or the loss's default `fallback` when unset, refused unless finite. */
+function checkedMargin(owner: string, margin: number | undefined, fallback: number): number {
+  const value = margin ?? fallback;
+  checkNumber(owner, "margin", value, Number.isFinite, "a finite number");
+  return value;
+}
 
 /** Options of {@link cosineEmbeddingLoss}, as in `torch.nn.functional.cosine_embedding_loss`. */
 export interface CosineEmbeddingLossOptions {
@@ -41,11 +48,8 @@ export function cosineEmbeddingLoss(
   options: CosineEmbeddingLossOptions = {},
 ): tf.Tensor {
   const owner = "cosineEmbeddingLoss";
-  checkOptionNames(owner, options, ["reduction", "margin"]);
-  const reduction = options.reduction ?? "mean";
-  checkReduction(owner, reduction);
-  const margin = options.margin ?? 0;
-  checkNumber(owner, "margin", margin, Number.isFinite, "a finite number");
+  const reduction = checkLossOptions(owner, options, ["reduction", "margin"]);
+  const margin = checkedMargin(owner, options.margin, 0);
   if (target.rank > 1) {
     throw new FulmenError(
       `${owner}: the target must be [N] or a scalar (one label per pair); got [${target.shape}].`,
@@ -107,11 +111,8 @@ export function marginRankingLoss(
   options: MarginRankingLossOptions = {},
 ): tf.Tensor {
   const owner = "marginRankingLoss";
-  checkOptionNames(owner, options, ["reduction", "margin"]);
-  const reduction = options.reduction ?? "mean";
-  checkReduction(owner, reduction);
-  const margin = options.margin ?? 0;
-  checkNumber(owner, "margin", margin, Number.isFinite, "a finite number");
+  const reduction = checkLossOptions(owner, options, ["reduction", "margin"]);
+  const margin = checkedMargin(owner, options.margin, 0);
   if (input1.rank !== input2.rank || input1.rank !== target.rank) {
     throw new FulmenError(
       `${owner}: all input tensors should have the same number of dimensions, got [${input1.shape}], [${input2.shape}] and [${target.shape}].`,
@@ -174,13 +175,10 @@ export function tripletMarginLoss(
   options: TripletMarginLossOptions = {},
 ): tf.Tensor {
   const owner = "tripletMarginLoss";
-  checkOptionNames(owner, options, ["reduction", "margin", "p", "eps", "swap"]);
-  const reduction = options.reduction ?? "mean";
-  checkReduction(owner, reduction);
-  const margin = options.margin ?? 1;
+  const reduction = checkLossOptions(owner, options, ["reduction", "margin", "p", "eps", "swap"]);
+  const margin = checkedMargin(owner, options.margin, 1);
   const p = options.p ?? 2;
   const eps = options.eps ?? 1e-6;
-  checkNumber(owner, "margin", margin, Number.isFinite, "a finite number");
   checkNumber(owner, "p", p, (v) => v > 0, "positive (1, 2, Infinity or any p > 0)");
   checkNumber(owner, "eps", eps, Number.isFinite, "a finite number");
   if (anchor.rank !== positive.rank || anchor.rank !== negative.rank || anchor.rank === 0) {

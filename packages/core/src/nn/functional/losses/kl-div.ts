@@ -1,7 +1,6 @@
 import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
-import { checkOptionNames } from "../../../utils/options";
-import { asFloat, broadcastPair, checkReduction, type Reduction, reduce } from "./common";
+import { asFloat, broadcastPair, checkLossOptions, type Reduction, reduce } from "./common";
 
 /** Options of {@link klDiv}, as in `torch.nn.functional.kl_div`. */
 export interface KLDivOptions {
@@ -49,9 +48,7 @@ export function klDiv(
 export function klDiv(input: tf.Tensor, target: tf.Tensor, options: KLDivOptions): tf.Tensor;
 export function klDiv(input: tf.Tensor, target: tf.Tensor, options: KLDivOptions = {}): tf.Tensor {
   const owner = "klDiv";
-  checkOptionNames(owner, options, ["reduction", "logTarget"]);
-  const reduction = options.reduction ?? "mean";
-  checkReduction(owner, reduction, ["batchmean"]);
+  const reduction = checkLossOptions(owner, options, ["reduction", "logTarget"], ["batchmean"]);
   return tf.tidy(() => {
     const [x, t] = broadcastPair(owner, toFloat32(input), asFloat(target));
     const loss = options.logTarget ? tf.mul(tf.exp(t), tf.sub(t, x)) : tf.sub(xlogx(t), tf.mul(t, x));

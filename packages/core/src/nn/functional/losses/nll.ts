@@ -1,8 +1,7 @@
 import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
-import { checkOptionNames } from "../../../utils/options";
-import { checkReduction, type Reduction, range, weightedMean } from "./common";
+import { checkLossOptions, type Reduction, range, weightedMean } from "./common";
 
 /** Options of {@link nllLoss}, as in `torch.nn.functional.nll_loss`. */
 export interface NLLLossOptions {
@@ -51,9 +50,7 @@ export function nllLoss(
   options: NLLLossOptions = {},
 ): tf.Tensor {
   const owner = "nllLoss";
-  checkOptionNames(owner, options, ["reduction", "weight", "ignoreIndex"]);
-  const reduction = options.reduction ?? "mean";
-  checkReduction(owner, reduction);
+  const reduction = checkLossOptions(owner, options, ["reduction", "weight", "ignoreIndex"]);
   const ignoreIndex = options.ignoreIndex ?? -100;
   return tf.tidy(() => {
     const t = Array.isArray(target) ? tf.tensor(target, undefined, "int32") : target;
