@@ -11,6 +11,7 @@ import type { KernelFactory } from "./kernel-factory";
 import type { NativeEngine } from "./native-engine";
 import { registerOptimizerKernels } from "./optimizer-kernels";
 import { POOL_KERNELS } from "./pool-kernels";
+import { registerRecurrentKernels } from "./recurrent-kernels";
 import { ROW_KERNELS } from "./rows-kernels";
 import { TRANSPOSE_KERNELS } from "./transpose-kernels";
 
@@ -53,4 +54,5 @@ export function registerHostBackend(engine: NativeEngine): void {
   }
   registerOptimizerKernels(engine, HOST_BACKEND);
   registerFusedLayerKernels(engine, HOST_BACKEND);
+  registerRecurrentKernels(HOST_BACKEND);
 }

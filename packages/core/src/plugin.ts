@@ -59,10 +59,13 @@ export {
   backendHasKernels,
   fusedGelu,
   fusedLayerNorm,
+  fusedLstmCell,
   GELU_GRAD_KERNEL,
   GELU_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
+  LSTM_CELL_GRAD_KERNEL,
+  LSTM_CELL_KERNEL,
 } from "./nn/fused-kernels";
 export { ADAGRAD_UPDATE_KERNEL } from "./optim/adagrad";
 export { ADAM_UPDATE_KERNEL } from "./optim/adam";

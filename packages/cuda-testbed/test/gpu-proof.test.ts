@@ -108,7 +108,9 @@ describe("the GPU proof bundle", () => {
     const dir = mkdtempSync(join(tmpdir(), "fulmen-asan-"));
     try {
       const addon = join(dir, "fulmen_cuda_testbed.node");
-      const napi = createRequire(join(root, "package.json"))("node-addon-api").include_dir as string;
+      // node-addon-api's headers sit in its package folder (its include_dir is that folder relative to the
+      // working directory it was loaded from, which a workspace-wide test run does not make this package's).
+      const napi = dirname(createRequire(join(root, "package.json")).resolve("node-addon-api/package.json"));
       const headers = nodeHeaders();
       expect(headers, "Node's C headers (node_api.h) are needed to build the sanitized addon").not.toBeNull();
       execFileSync(
@@ -125,7 +127,7 @@ describe("the GPU proof bundle", () => {
           "-shared",
           "-DFULMEN_CUDA_EMULATION",
           "-DNAPI_CPP_EXCEPTIONS",
-          `-I${join(root, napi)}`,
+          `-I${napi}`,
           `-I${headers}`,
           `-I${join(root, "native")}`,
           `-I${join(cudaRoot, "native")}`,

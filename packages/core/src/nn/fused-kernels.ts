@@ -23,6 +23,22 @@ export const LAYER_NORM_KERNEL = "FulmenLayerNorm";
  */
 export const LAYER_NORM_GRAD_KERNEL = "FulmenLayerNormGrad";
 
+/**
+ * Kernel name of a fused LSTM cell update (gates in PyTorch's order i, f, g, o): inputs `{gates [B, 4H], c [B,
+ * H]}` (the summed input and hidden projections, and the previous cell state), outputs `[h, cy]` with
+ * `cy = σ(f)·c + σ(i)·tanh(g)` and `h = σ(o)·tanh(cy)`. Registered with {@link LSTM_CELL_GRAD_KERNEL}, the LSTM
+ * layers and `lstmCell` run each time step's update as one kernel instead of a dozen ops (and two dozen in
+ * backward).
+ */
+export const LSTM_CELL_KERNEL = "FulmenLstmCell";
+
+/**
+ * Kernel name of the fused LSTM cell update's gradient: inputs `{dh, dcy, gates, c, cy}`, attrs `{wrt}`; output
+ * the gradient with respect to `gates` (`wrt: "gates"`, `[B, 4H]`) or to `c` (`wrt: "c"`, `[B, H]`) — one per
+ * call, as tfjs's tape asks for each input's gradient in a scope of its own.
+ */
+export const LSTM_CELL_GRAD_KERNEL = "FulmenLstmCellGrad";
+
 /** Whether the current backend registers every one of `names`. */
 export function backendHasKernels(...names: string[]): boolean {
   const backend = tf.getBackend();
@@ -84,4 +100,37 @@ export function fusedLayerNorm(
     };
   });
   return op(x, ...affine);
+}
+
+// The gradient of the fused LSTM update, for tfjs's tape (a kernel with two outputs: customGrad takes one).
+// Registered once per process: a second copy of core (its other build) finds it there.
+if (tf.getGradient(LSTM_CELL_KERNEL) === undefined)
+  tf.registerGradient({
+    kernelName: LSTM_CELL_KERNEL,
+    inputsToSave: ["gates", "c"],
+    outputsToSave: [false, true],
+    gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [dh, dcy] = dys as tf.Tensor[];
+      const [gates, c, cy] = saved;
+      const inputs = { dh: dh!, dcy: dcy!, gates: gates!, c: c!, cy: cy! };
+      const grad = (wrt: string) => () =>
+        tf
+          .engine()
+          .runKernel(
+            LSTM_CELL_GRAD_KERNEL,
+            inputs as unknown as tf.NamedTensorMap,
+            { wrt } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor;
+      return { gates: grad("gates"), c: grad("c") };
+    },
+  });
+
+/**
+ * One LSTM cell update through the backend's fused kernels (check {@link backendHasKernels} first): `gates`
+ * `[B, 4H]` (input and hidden projections summed, PyTorch's gate order i, f, g, o) and the previous cell state
+ * `c` `[B, H]` give the new hidden and cell states `[h, cy]`.
+ */
+export function fusedLstmCell(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [h, cy] = run(LSTM_CELL_KERNEL, { gates, c }) as tf.Tensor[];
+  return [h!, cy!];
 }

@@ -2,6 +2,7 @@ import type { Generator } from "../../random/generator";
 import { getDefaultGenerator } from "../../random/seed";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
+import { backendHasKernels, fusedLstmCell, LSTM_CELL_GRAD_KERNEL, LSTM_CELL_KERNEL } from "../fused-kernels";
 import { dropout } from "./dropout";
 
 /**
@@ -85,9 +86,8 @@ function step(
     case "RNN_RELU":
       return [tf.relu(tf.add(gi, gh)), null];
     case "LSTM": {
-      const [i, f, g, o] = tf.split(tf.add(gi, gh), 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const cy = tf.add(tf.mul(tf.sigmoid(f), c!), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-      let hy = tf.mul(tf.sigmoid(o), tf.tanh(cy));
+      const [h, cy] = lstmUpdate(tf.add(gi, gh), c!);
+      let hy = h;
       if (w.weightHr != null) hy = tf.matMul(hy, w.weightHr, false, true);
       return [hy, cy];
     }
@@ -101,6 +101,17 @@ function step(
       return [tf.add(tf.mul(tf.sub(h, n), z), n), null];
     }
   }
+}
+
+/**
+ * The LSTM cell update from the summed gates `[B, 4H]` and the cell state: the backend's fused kernels where it
+ * has them (the host engine), else op by op.
+ */
+function lstmUpdate(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (backendHasKernels(LSTM_CELL_KERNEL, LSTM_CELL_GRAD_KERNEL)) return fusedLstmCell(gates, c);
+  const [i, f, g, o] = tf.split(gates, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const cy = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+  return [tf.mul(tf.sigmoid(o), tf.tanh(cy)), cy];
 }
 
 /** Runs one layer in one direction over `x [T, B, I]`; returns the outputs `[T, B, H]` and the final states. */

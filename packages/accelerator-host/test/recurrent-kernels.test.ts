@@ -1,0 +1,84 @@
+import { manualSeed, nn, tf } from "@fulmen/core";
+import { backendHasKernels, LSTM_CELL_GRAD_KERNEL, LSTM_CELL_KERNEL } from "@fulmen/core/plugin";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HOST_BACKEND, HostAccelerator } from "../src";
+
+/** The largest difference relative to 1 + |expected|. */
+function worst(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length);
+  let most = 0;
+  for (let i = 0; i < actual.length; i++)
+    most = Math.max(most, Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!)));
+  return most;
+}
+
+/**
+ * An LSTM's outputs, final states, and the gradients of a loss that reads the outputs and both final states
+ * with respect to every weight, the input and the initial states, on `backend`.
+ */
+async function lstmRun(
+  backend: string,
+  options: ConstructorParameters<typeof nn.LSTM>[2],
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  manualSeed(5);
+  const lstm = new nn.LSTM(6, 8, options);
+  const x = tf.randomNormal([5, 3, 6], 0, 1, "float32", 7);
+  const layers = (options?.numLayers ?? 1) * (options?.bidirectional ? 2 : 1);
+  const h0 = tf.randomNormal([layers, 3, options?.projSize ?? 8], 0, 1, "float32", 8);
+  const c0 = tf.randomNormal([layers, 3, 8], 0, 1, "float32", 9);
+  const params = lstm.parameters();
+  const grads = tf.grads((input: tf.Tensor, h: tf.Tensor, c: tf.Tensor, ...weights: tf.Tensor[]) => {
+    params.forEach((p, i) => {
+      p.lend(weights[i]!);
+    });
+    const [out, [hn, cn]] = lstm.forward(input, [h, c]);
+    return tf.addN([tf.sum(tf.sin(out)), tf.sum(tf.square(hn)), tf.sum(tf.mul(cn, 0.5))]);
+  });
+  const weights = params.map((p) => tf.clone(p.data));
+  const [out, [hn, cn]] = lstm.forward(x, [h0, c0]);
+  const all = [out, hn, cn, ...grads([x, h0, c0, ...weights])];
+  const values = all.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+  tf.dispose([...all, x, h0, c0, ...weights]);
+  lstm.dispose();
+  return values;
+}
+
+describe("the fused LSTM cell on the host engine", () => {
+  beforeAll(async () => {
+    await new HostAccelerator().setup();
+    expect(backendHasKernels(LSTM_CELL_KERNEL, LSTM_CELL_GRAD_KERNEL)).toBe(true);
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  for (const options of [{}, { numLayers: 2, bidirectional: true }, { projSize: 4 }]) {
+    it(`gives tfjs's op-by-op LSTM's outputs, states and gradients (${JSON.stringify(options)})`, async () => {
+      const host = await lstmRun(HOST_BACKEND, options);
+      const cpu = await lstmRun("cpu", options);
+      expect(host.length).toBe(cpu.length);
+      host.forEach((values, k) => {
+        expect(worst(values, cpu[k]!), `result ${k}`).toBeLessThan(1e-5);
+      });
+    });
+  }
+
+  it("keeps the tensor count flat across training steps", async () => {
+    await tf.setBackend(HOST_BACKEND);
+    manualSeed(1);
+    const lstm = new nn.LSTM(4, 8, { batchFirst: true });
+    const x = tf.randomNormal([2, 6, 4]);
+    const step = () =>
+      tf.tidy(() => {
+        const { grads, value } = tf.variableGrads(() => tf.sum(lstm.forward(x)[0]) as tf.Scalar);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    lstm.dispose();
+  });
+});
