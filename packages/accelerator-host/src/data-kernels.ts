@@ -248,6 +248,96 @@ const reshapeKernel: KernelFactory = (_engine, fallback) => (args) => {
   return { dataId: x.dataId, shape: $shape, dtype: x.dtype };
 };
 
+/** ExpandDims: a new axis of size 1 at `dim` (negative counts from the end), the same memory. */
+const expandDimsKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { input } = args.inputs as { input: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  if (input.dtype === "complex64") return backend.runFallback("ExpandDims", fallback, args);
+  const { dim } = args.attrs as { dim: number };
+  const rank = input.shape.length;
+  // tfjs's own check and message.
+  if (dim < 0)
+    tf.util.assert(-(rank + 1) <= dim, () => `Axis must be in the interval [${-(rank + 1)}, ${rank}]`);
+  const at = dim < 0 ? rank + dim + 1 : dim;
+  const shape = [...input.shape.slice(0, at), 1, ...input.shape.slice(at)];
+  backend.incRef(input.dataId);
+  return { dataId: input.dataId, shape, dtype: input.dtype };
+};
+
+/**
+ * Reverse of a float32/int32 tensor along `dims` (a transposed convolution's flipped kernel): each output
+ * element read from the mirrored input position, runs of the innermost axis copied whole where it is not
+ * reversed.
+ */
+const reverseKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const values = backend.stored(x);
+  if (!(values instanceof Float32Array || values instanceof Int32Array) || x.shape.length === 0)
+    return backend.runFallback("Reverse", fallback, args);
+  const { dims } = args.attrs as { dims: number | number[] };
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(dims, x.shape);
+  const flipped = x.shape.map((_, d) => axes.includes(d));
+  const out = backend.allocate(
+    values.constructor as Float32ArrayConstructor | Int32ArrayConstructor,
+    values.length,
+  );
+  const inner = x.shape[rank - 1]!;
+  const strides = tf.util.computeStrides(x.shape);
+  const index = new Array<number>(rank).fill(0);
+  for (let at = 0; at < values.length; at += inner) {
+    let from = 0;
+    for (let d = 0; d < rank - 1; d++)
+      from += (flipped[d] ? x.shape[d]! - 1 - index[d]! : index[d]!) * strides[d]!;
+    if (flipped[rank - 1]) for (let j = 0; j < inner; j++) out[at + j] = values[from + inner - 1 - j]!;
+    else out.set(values.subarray(from, from + inner), at);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++index[d]! < x.shape[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return backend.makeTensorInfo(x.shape, x.dtype, out);
+};
+
+/**
+ * PadV2 (constant padding) of a float32/int32 tensor: the output filled with the constant, then each run of the
+ * innermost axis copied to its place — the gradient of a slice (a transposed convolution's cropped output).
+ */
+const padKernel: KernelFactory = (_engine, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const values = backend.stored(x);
+  if (!(values instanceof Float32Array || values instanceof Int32Array) || x.shape.length === 0)
+    return backend.runFallback("PadV2", fallback, args);
+  const { paddings, constantValue } = args.attrs as unknown as {
+    paddings: Array<[number, number]>;
+    constantValue: number;
+  };
+  const rank = x.shape.length;
+  const outShape = x.shape.map((size, d) => paddings[d]![0] + size + paddings[d]![1]);
+  const out = backend.allocate(
+    values.constructor as Float32ArrayConstructor | Int32ArrayConstructor,
+    tf.util.sizeFromShape(outShape),
+  );
+  out.fill(constantValue);
+  const inner = x.shape[rank - 1]!;
+  if (values.length > 0) {
+    const outStrides = tf.util.computeStrides(outShape);
+    const index = new Array<number>(rank).fill(0);
+    for (let at = 0; at < values.length; at += inner) {
+      let to = paddings[rank - 1]![0];
+      for (let d = 0; d < rank - 1; d++) to += (index[d]! + paddings[d]![0]) * outStrides[d]!;
+      out.set(values.subarray(at, at + inner), to);
+      for (let d = rank - 2; d >= 0; d--) {
+        if (++index[d]! < x.shape[d]!) break;
+        index[d] = 0;
+      }
+    }
+  }
+  return backend.makeTensorInfo(outShape, x.dtype, out);
+};
+
 /** The engine's data-movement and creation kernels, by tfjs kernel name. */
 export const DATA_KERNELS: Record<string, KernelFactory> = {
   Cast: castKernel,
@@ -260,4 +350,7 @@ export const DATA_KERNELS: Record<string, KernelFactory> = {
   Range: rangeKernel,
   Identity: identityKernel,
   Reshape: reshapeKernel,
+  ExpandDims: expandDimsKernel,
+  Reverse: reverseKernel,
+  PadV2: padKernel,
 };

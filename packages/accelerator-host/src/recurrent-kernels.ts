@@ -1,9 +1,14 @@
 import { tf } from "@fulmen/core";
-import { LSTM_CELL_GRAD_KERNEL, LSTM_CELL_KERNEL } from "@fulmen/core/plugin";
+import {
+  GRU_CELL_GRAD_KERNEL,
+  GRU_CELL_KERNEL,
+  LSTM_CELL_GRAD_KERNEL,
+  LSTM_CELL_KERNEL,
+} from "@fulmen/core/plugin";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
 
-// Hand-written here rather than in the C++ engine: an LSTM step's update is a few thousand elements of
+// Hand-written here rather than in the C++ engine: an LSTM or GRU step's update is a few thousand elements of
 // element-wise work (microseconds); what it costs op by op is a dozen kernel dispatches and tape entries per
 // time step, forward and twice that backward, which one kernel each way removes.
 
@@ -73,8 +78,71 @@ const lstmCellGradKernel: KernelFunc = (args) => {
   return backend.makeTensorInfo(forGates ? [batch, width] : [batch, hidden], "float32", out);
 };
 
-/** Registers the engine's fused recurrent kernels (core's LSTM cell pair) for `backendName`. */
+/** `{gi, gh, h}` → `hy` (core's GRU_CELL_KERNEL contract). */
+const gruCellKernel: KernelFunc = (args) => {
+  const { gi, gh, h } = args.inputs as { gi: TensorInfo; gh: TensorInfo; h: TensorInfo };
+  const backend = args.backend as HostEngineBackend;
+  const [batch, width] = gi.shape as [number, number];
+  const hidden = width / 3;
+  const [x, hp, hPrev] = [gi, gh, h].map((t) => backend.floats(t)) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  const hy = backend.allocate(Float32Array, batch * hidden);
+  for (let b = 0; b < batch; b++) {
+    const row = b * width;
+    for (let j = 0; j < hidden; j++) {
+      const at = b * hidden + j;
+      const r = sigmoid(x[row + j]! + hp[row + j]!);
+      const z = sigmoid(x[row + hidden + j]! + hp[row + hidden + j]!);
+      const n = Math.tanh(x[row + 2 * hidden + j]! + r * hp[row + 2 * hidden + j]!);
+      hy[at] = (hPrev[at]! - n) * z + n;
+    }
+  }
+  return backend.makeTensorInfo([batch, hidden], "float32", hy);
+};
+
+/** `{dhy, gi, gh, h}` → the gradient for `gi`, `gh` or `h` (core's GRU_CELL_GRAD_KERNEL contract). */
+const gruCellGradKernel: KernelFunc = (args) => {
+  const inputs = args.inputs as Record<"dhy" | "gi" | "gh" | "h", TensorInfo>;
+  const { wrt } = args.attrs as unknown as { wrt: "gi" | "gh" | "h" };
+  const backend = args.backend as HostEngineBackend;
+  const [batch, width] = inputs.gi.shape as [number, number];
+  const hidden = width / 3;
+  const [dhy, x, hp, hPrev] = [inputs.dhy, inputs.gi, inputs.gh, inputs.h].map((t) => backend.floats(t)) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  const out = backend.allocate(Float32Array, batch * (wrt === "h" ? hidden : width));
+  for (let b = 0; b < batch; b++) {
+    const row = b * width;
+    for (let j = 0; j < hidden; j++) {
+      const at = b * hidden + j;
+      const z = sigmoid(x[row + hidden + j]! + hp[row + hidden + j]!);
+      if (wrt === "h") {
+        out[at] = dhy[at]! * z;
+        continue;
+      }
+      const r = sigmoid(x[row + j]! + hp[row + j]!);
+      const hn = hp[row + 2 * hidden + j]!;
+      const n = Math.tanh(x[row + 2 * hidden + j]! + r * hn);
+      // Through n's pre-activation (gi_n + r·gh_n), then r's and z's.
+      const dnPre = dhy[at]! * (1 - z) * (1 - n * n);
+      out[row + j] = dnPre * hn * r * (1 - r);
+      out[row + hidden + j] = dhy[at]! * (hPrev[at]! - n) * z * (1 - z);
+      out[row + 2 * hidden + j] = wrt === "gi" ? dnPre : dnPre * r;
+    }
+  }
+  return backend.makeTensorInfo(wrt === "h" ? [batch, hidden] : [batch, width], "float32", out);
+};
+
+/** Registers the engine's fused recurrent kernels (core's LSTM and GRU cell pairs) for `backendName`. */
 export function registerRecurrentKernels(backendName: string): void {
   tf.registerKernel({ kernelName: LSTM_CELL_KERNEL, backendName, kernelFunc: lstmCellKernel });
   tf.registerKernel({ kernelName: LSTM_CELL_GRAD_KERNEL, backendName, kernelFunc: lstmCellGradKernel });
+  tf.registerKernel({ kernelName: GRU_CELL_KERNEL, backendName, kernelFunc: gruCellKernel });
+  tf.registerKernel({ kernelName: GRU_CELL_GRAD_KERNEL, backendName, kernelFunc: gruCellGradKernel });
 }

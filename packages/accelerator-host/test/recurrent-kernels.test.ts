@@ -1,5 +1,11 @@
 import { manualSeed, nn, tf } from "@fulmen/core";
-import { backendHasKernels, LSTM_CELL_GRAD_KERNEL, LSTM_CELL_KERNEL } from "@fulmen/core/plugin";
+import {
+  backendHasKernels,
+  GRU_CELL_GRAD_KERNEL,
+  GRU_CELL_KERNEL,
+  LSTM_CELL_GRAD_KERNEL,
+  LSTM_CELL_KERNEL,
+} from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOST_BACKEND, HostAccelerator } from "../src";
 
@@ -43,6 +49,58 @@ async function lstmRun(
   lstm.dispose();
   return values;
 }
+
+/**
+ * A GRU's outputs, final state, and the gradients of a loss reading both with respect to every weight, the
+ * input and the initial state, on `backend`.
+ */
+async function gruRun(
+  backend: string,
+  options: ConstructorParameters<typeof nn.GRU>[2],
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  manualSeed(6);
+  const gru = new nn.GRU(5, 7, options);
+  const x = tf.randomNormal([4, 3, 5], 0, 1, "float32", 17);
+  const layers = (options?.numLayers ?? 1) * (options?.bidirectional ? 2 : 1);
+  const h0 = tf.randomNormal([layers, 3, 7], 0, 1, "float32", 18);
+  const params = gru.parameters();
+  const grads = tf.grads((input: tf.Tensor, h: tf.Tensor, ...weights: tf.Tensor[]) => {
+    params.forEach((p, i) => {
+      p.lend(weights[i]!);
+    });
+    const [out, hn] = gru.forward(input, h);
+    return tf.add(tf.sum(tf.cos(out)), tf.sum(tf.square(hn)));
+  });
+  const weights = params.map((p) => tf.clone(p.data));
+  const [out, hn] = gru.forward(x, h0);
+  const all = [out, hn, ...grads([x, h0, ...weights])];
+  const values = all.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+  tf.dispose([...all, x, h0, ...weights]);
+  gru.dispose();
+  return values;
+}
+
+describe("the fused GRU cell on the host engine", () => {
+  beforeAll(async () => {
+    await new HostAccelerator().setup();
+    expect(backendHasKernels(GRU_CELL_KERNEL, GRU_CELL_GRAD_KERNEL)).toBe(true);
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  for (const options of [{}, { numLayers: 2, bidirectional: true, batchFirst: false }]) {
+    it(`gives tfjs's op-by-op GRU's outputs, state and gradients (${JSON.stringify(options)})`, async () => {
+      const host = await gruRun(HOST_BACKEND, options);
+      const cpu = await gruRun("cpu", options);
+      expect(host.length).toBe(cpu.length);
+      host.forEach((values, k) => {
+        expect(worst(values, cpu[k]!), `result ${k}`).toBeLessThan(1e-5);
+      });
+    });
+  }
+});
 
 describe("the fused LSTM cell on the host engine", () => {
   beforeAll(async () => {

@@ -58,10 +58,13 @@ export {
 export {
   backendHasKernels,
   fusedGelu,
+  fusedGruCell,
   fusedLayerNorm,
   fusedLstmCell,
   GELU_GRAD_KERNEL,
   GELU_KERNEL,
+  GRU_CELL_GRAD_KERNEL,
+  GRU_CELL_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
   LSTM_CELL_GRAD_KERNEL,

@@ -39,6 +39,20 @@ export const LSTM_CELL_KERNEL = "FulmenLstmCell";
  */
 export const LSTM_CELL_GRAD_KERNEL = "FulmenLstmCellGrad";
 
+/**
+ * Kernel name of a fused GRU cell update (gates in PyTorch's order r, z, n): inputs `{gi [B, 3H], gh [B, 3H],
+ * h [B, H]}` (the input and hidden projections, biases included, and the previous hidden state), output `hy`
+ * with `r = σ(gi_r + gh_r)`, `z = σ(gi_z + gh_z)`, `n = tanh(gi_n + r·gh_n)`, `hy = (h - n)·z + n`. Registered
+ * with {@link GRU_CELL_GRAD_KERNEL}, the GRU layers and `gruCell` use it.
+ */
+export const GRU_CELL_KERNEL = "FulmenGruCell";
+
+/**
+ * Kernel name of the fused GRU cell update's gradient: inputs `{dhy, gi, gh, h}`, attrs `{wrt}`; output the
+ * gradient with respect to `gi` or `gh` (`[B, 3H]`) or `h` (`[B, H]`), one per call.
+ */
+export const GRU_CELL_GRAD_KERNEL = "FulmenGruCellGrad";
+
 /** Whether the current backend registers every one of `names`. */
 export function backendHasKernels(...names: string[]): boolean {
   const backend = tf.getBackend();
@@ -133,4 +147,33 @@ if (tf.getGradient(LSTM_CELL_KERNEL) === undefined)
 export function fusedLstmCell(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor] {
   const [h, cy] = run(LSTM_CELL_KERNEL, { gates, c }) as tf.Tensor[];
   return [h!, cy!];
+}
+
+// The gradient of the fused GRU update for tfjs's tape, registered once per process (see the LSTM's).
+if (tf.getGradient(GRU_CELL_KERNEL) === undefined)
+  tf.registerGradient({
+    kernelName: GRU_CELL_KERNEL,
+    inputsToSave: ["gi", "gh", "h"],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [gi, gh, h] = saved;
+      const inputs = { dhy: dy as tf.Tensor, gi: gi!, gh: gh!, h: h! };
+      const grad = (wrt: string) => () =>
+        tf
+          .engine()
+          .runKernel(
+            GRU_CELL_GRAD_KERNEL,
+            inputs as unknown as tf.NamedTensorMap,
+            { wrt } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor;
+      return { gi: grad("gi"), gh: grad("gh"), h: grad("h") };
+    },
+  });
+
+/**
+ * One GRU cell update through the backend's fused kernels (check {@link backendHasKernels} first): the input
+ * and hidden projections `gi`, `gh` `[B, 3H]` (biases included, PyTorch's gate order r, z, n) and the previous
+ * hidden state `h` `[B, H]` give the new hidden state.
+ */
+export function fusedGruCell(gi: tf.Tensor, gh: tf.Tensor, h: tf.Tensor): tf.Tensor {
+  return run(GRU_CELL_KERNEL, { gi, gh, h }) as tf.Tensor;
 }

@@ -2,7 +2,15 @@ import type { Generator } from "../../random/generator";
 import { getDefaultGenerator } from "../../random/seed";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
-import { backendHasKernels, fusedLstmCell, LSTM_CELL_GRAD_KERNEL, LSTM_CELL_KERNEL } from "../fused-kernels";
+import {
+  backendHasKernels,
+  fusedGruCell,
+  fusedLstmCell,
+  GRU_CELL_GRAD_KERNEL,
+  GRU_CELL_KERNEL,
+  LSTM_CELL_GRAD_KERNEL,
+  LSTM_CELL_KERNEL,
+} from "../fused-kernels";
 import { dropout } from "./dropout";
 
 /**
@@ -92,6 +100,7 @@ function step(
       return [hy, cy];
     }
     case "GRU": {
+      if (backendHasKernels(GRU_CELL_KERNEL, GRU_CELL_GRAD_KERNEL)) return [fusedGruCell(gi, gh, h), null];
       const [ir, iz, inn] = tf.split(gi, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
       const [hr, hz, hn] = tf.split(gh, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
       const r = tf.sigmoid(tf.add(ir, hr));

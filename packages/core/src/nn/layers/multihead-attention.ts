@@ -303,14 +303,18 @@ export class MultiheadAttention extends Module {
 
   /** The input projections, batch-major: `q [N, L, E]`, `k [N, S, E]`, `v [N, S, E]`. */
   private project(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
-    const e = this.embedDim;
-    const bias = (i: number) =>
-      this.inProjBias === null ? null : tf.slice(this.inProjBias.data, [i * e], [e]);
-    const weight = (i: number) =>
+    // The packed weight and bias split in one op: its gradient is one concatenation, where three slices' would
+    // be three zero-padded copies of the whole packed shape.
+    const biases = this.inProjBias === null ? null : tf.split(this.inProjBias.data, 3, 0);
+    const weights =
       this.inProjWeight !== null
-        ? tf.slice(this.inProjWeight.data, [i * e, 0], [e, e])
-        : [this.qProjWeight, this.kProjWeight, this.vProjWeight][i]!.data;
-    return [q, k, v].map((x, i) => linear(x, weight(i), bias(i))) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        ? tf.split(this.inProjWeight.data, 3, 0)
+        : [this.qProjWeight, this.kProjWeight, this.vProjWeight].map((p) => p!.data);
+    return [q, k, v].map((x, i) => linear(x, weights[i]!, biases?.[i] ?? null)) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
   }
 
   /**
