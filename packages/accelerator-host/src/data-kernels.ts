@@ -75,6 +75,25 @@ const oneHotKernel: KernelFactory = (_engine, fallback) => (args) => {
 };
 
 /**
+ * Calls `visit(index, at)` for every run of the innermost axis of a row-major `shape` (at least rank 1): `index`
+ * the run's coordinates on the outer axes (one array, updated in place: read it, do not keep it), `at` its first
+ * element. The walk the data-movement kernels below share, each mapping a run to its place elsewhere.
+ */
+function forEachRow(shape: readonly number[], visit: (index: readonly number[], at: number) => void): void {
+  const rank = shape.length;
+  const inner = shape[rank - 1]!;
+  const length = tf.util.sizeFromShape(shape as number[]);
+  const index = new Array<number>(rank - 1).fill(0);
+  for (let at = 0; at < length; at += inner) {
+    visit(index, at);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++index[d]! < shape[d]!) break;
+      index[d] = 0;
+    }
+  }
+}
+
+/**
  * Slice of a float32/int32 tensor: a view on the input's memory when the slice is one contiguous block (as
  * tfjs's kernel returns), otherwise its rows of the innermost dimension copied run by run.
  */
@@ -96,16 +115,11 @@ const sliceKernel: KernelFactory = (_engine, fallback) => (args) => {
   const out = backend.allocate(values.constructor as Float32ArrayConstructor | Int32ArrayConstructor, length);
   const rank = sizes.length;
   const inner = sizes[rank - 1]!;
-  const index = new Array<number>(rank - 1).fill(0);
-  for (let at = 0; at < length; at += inner) {
+  forEachRow(sizes, (index, at) => {
     let offset = begin[rank - 1]!;
     for (let d = 0; d < rank - 1; d++) offset += (begin[d]! + index[d]!) * strides[d]!;
     out.set(values.subarray(offset, offset + inner), at);
-    for (let d = rank - 2; d >= 0; d--) {
-      if (++index[d]! < sizes[d]!) break;
-      index[d] = 0;
-    }
-  }
+  });
   return backend.makeTensorInfo(sizes, x.dtype, out);
 };
 
@@ -285,18 +299,13 @@ const reverseKernel: KernelFactory = (_engine, fallback) => (args) => {
   );
   const inner = x.shape[rank - 1]!;
   const strides = tf.util.computeStrides(x.shape);
-  const index = new Array<number>(rank).fill(0);
-  for (let at = 0; at < values.length; at += inner) {
+  forEachRow(x.shape, (index, at) => {
     let from = 0;
     for (let d = 0; d < rank - 1; d++)
       from += (flipped[d] ? x.shape[d]! - 1 - index[d]! : index[d]!) * strides[d]!;
     if (flipped[rank - 1]) for (let j = 0; j < inner; j++) out[at + j] = values[from + inner - 1 - j]!;
     else out.set(values.subarray(from, from + inner), at);
-    for (let d = rank - 2; d >= 0; d--) {
-      if (++index[d]! < x.shape[d]!) break;
-      index[d] = 0;
-    }
-  }
+  });
   return backend.makeTensorInfo(x.shape, x.dtype, out);
 };
 
@@ -324,16 +333,11 @@ const padKernel: KernelFactory = (_engine, fallback) => (args) => {
   const inner = x.shape[rank - 1]!;
   if (values.length > 0) {
     const outStrides = tf.util.computeStrides(outShape);
-    const index = new Array<number>(rank).fill(0);
-    for (let at = 0; at < values.length; at += inner) {
+    forEachRow(x.shape, (index, at) => {
       let to = paddings[rank - 1]![0];
       for (let d = 0; d < rank - 1; d++) to += (index[d]! + paddings[d]![0]) * outStrides[d]!;
       out.set(values.subarray(at, at + inner), to);
-      for (let d = rank - 2; d >= 0; d--) {
-        if (++index[d]! < x.shape[d]!) break;
-        index[d] = 0;
-      }
-    }
+    });
   }
   return backend.makeTensorInfo(outShape, x.dtype, out);
 };
