@@ -13,6 +13,7 @@
       "native/rows_host.cc",
       "native/optimizer_host.cc",
       "native/fused_layers_host.cc",
+      "native/rnn_host.cc",
       "native/parallel_host.cc"
     ]
   }

@@ -5,6 +5,9 @@ export default libraryConfig({
   // every class and registry whichever entry a program imports (an `instanceof` across them must hold).
   entry: ["src/index.ts", "src/plugin.ts"],
   splitting: true,
+  // tsup turns the split ES chunks into CommonJS with sucrase, whose class-field transform leaves classes
+  // anonymous (a class's name would read "_class": error reports, module summaries, messages naming a class).
+  keepNames: true,
   // tfjs-core's gradient and chained-op registrations cannot be imported by Node directly (extensionless ESM
   // imports), so they are bundled; tfjs-core itself stays an ordinary external dependency.
   noExternal: [/^@tensorflow\/tfjs-core\/dist\//],

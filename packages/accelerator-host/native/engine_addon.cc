@@ -9,6 +9,7 @@
 #include "fused_layers.h"
 #include "gemm.h"
 #include "pool.h"
+#include "rnn.h"
 #include "transpose.h"
 #include "optimizer.h"
 #include "rows.h"
@@ -279,6 +280,37 @@ Napi::Value geluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// lstmCell(gates, c, h, cy, act, batch, hidden) and lstmCellGrad(dh, dcy, c, act, out, batch, hidden, wrtGates)
+Napi::Value lstmCell(const Napi::CallbackInfo& info) {
+  fulmen::hostLstmCell(floats(info[0]), floats(info[1]), info[2].As<Napi::Float32Array>().Data(),
+                       info[3].As<Napi::Float32Array>().Data(), info[4].As<Napi::Float32Array>().Data(),
+                       info[5].As<Napi::Number>().Int64Value(), info[6].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value lstmCellGrad(const Napi::CallbackInfo& info) {
+  fulmen::hostLstmCellGrad(floats(info[0]), floats(info[1]), floats(info[2]), floats(info[3]),
+                           info[4].As<Napi::Float32Array>().Data(), info[5].As<Napi::Number>().Int64Value(),
+                           info[6].As<Napi::Number>().Int64Value(), info[7].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
+// gruCell(gi, gh, h, hy, act, batch, hidden) and gruCellGrad(dhy, gh, h, act, out, batch, hidden, wrt)
+Napi::Value gruCell(const Napi::CallbackInfo& info) {
+  fulmen::hostGruCell(floats(info[0]), floats(info[1]), floats(info[2]), info[3].As<Napi::Float32Array>().Data(),
+                      info[4].As<Napi::Float32Array>().Data(), info[5].As<Napi::Number>().Int64Value(),
+                      info[6].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value gruCellGrad(const Napi::CallbackInfo& info) {
+  fulmen::hostGruCellGrad(floats(info[0]), floats(info[1]), floats(info[2]), floats(info[3]),
+                          info[4].As<Napi::Float32Array>().Data(), info[5].As<Napi::Number>().Int64Value(),
+                          info[6].As<Napi::Number>().Int64Value(),
+                          static_cast<fulmen::GruGradOf>(info[7].As<Napi::Number>().Int32Value()));
+  return info.Env().Undefined();
+}
+
 // layerNorm(x, weight|null, bias|null, y, mean, rstd, rows, cols, eps)
 Napi::Value layerNorm(const Napi::CallbackInfo& info) {
   fulmen::hostLayerNorm(floats(info[0]), maybeFloats(info[1]), maybeFloats(info[2]),
@@ -336,6 +368,10 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("sgdUpdate", Napi::Function::New(env, sgdUpdate));
   exports.Set("rmspropUpdate", Napi::Function::New(env, rmspropUpdate));
   exports.Set("adagradUpdate", Napi::Function::New(env, adagradUpdate));
+  exports.Set("lstmCell", Napi::Function::New(env, lstmCell));
+  exports.Set("lstmCellGrad", Napi::Function::New(env, lstmCellGrad));
+  exports.Set("gruCell", Napi::Function::New(env, gruCell));
+  exports.Set("gruCellGrad", Napi::Function::New(env, gruCellGrad));
   exports.Set("gelu", Napi::Function::New(env, gelu));
   exports.Set("geluGrad", Napi::Function::New(env, geluGrad));
   exports.Set("layerNorm", Napi::Function::New(env, layerNorm));

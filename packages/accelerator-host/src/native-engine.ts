@@ -215,6 +215,54 @@ export interface NativeEngine {
     sumOut: Float32Array,
     hyper: number[],
   ): void;
+  /**
+   * LSTM cell update (gate order i, f, g, o): `gates [batch, 4·hidden]` and `c` into `h`, `cy` and the
+   * activations `act [batch, 5·hidden]` (σ(i), σ(f), tanh(g), σ(o), tanh(cy)).
+   */
+  lstmCell(
+    gates: Float32Array,
+    c: Float32Array,
+    h: Float32Array,
+    cy: Float32Array,
+    act: Float32Array,
+    batch: number,
+    hidden: number,
+  ): void;
+  /** The LSTM cell update's gradient into `out` from the forward's `act`: of the gates (`wrtGates`) or of `c`. */
+  lstmCellGrad(
+    dh: Float32Array,
+    dcy: Float32Array,
+    c: Float32Array,
+    act: Float32Array,
+    out: Float32Array,
+    batch: number,
+    hidden: number,
+    wrtGates: boolean,
+  ): void;
+  /**
+   * GRU cell update (gate order r, z, n): `gi`, `gh [batch, 3·hidden]` and `h` into `hy` and the activations
+   * `act [batch, 3·hidden]` (r, z, n).
+   */
+  gruCell(
+    gi: Float32Array,
+    gh: Float32Array,
+    h: Float32Array,
+    hy: Float32Array,
+    act: Float32Array,
+    batch: number,
+    hidden: number,
+  ): void;
+  /** The GRU cell update's gradient into `out` from the forward's `act`: of `gi` (`wrt` 0), `gh` (1) or `h` (2). */
+  gruCellGrad(
+    dhy: Float32Array,
+    gh: Float32Array,
+    h: Float32Array,
+    act: Float32Array,
+    out: Float32Array,
+    batch: number,
+    hidden: number,
+    wrt: 0 | 1 | 2,
+  ): void;
   /** Exact GELU, `y = 0.5·x·(1 + erf(x/√2))` over `y`'s length, each step rounded as tfjs's op-by-op GELU. */
   gelu(x: Float32Array, y: Float32Array): void;
   /**

@@ -7,142 +7,87 @@ import {
 } from "@fulmen/core/plugin";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
+import type { NativeEngine } from "./native-engine";
 
-// Hand-written here rather than in the C++ engine: an LSTM or GRU step's update is a few thousand elements of
-// element-wise work (microseconds); what it costs op by op is a dozen kernel dispatches and tape entries per
-// time step, forward and twice that backward, which one kernel each way removes.
+// An LSTM or GRU time step's update is a few thousand elements of element-wise work; op by op it costs a dozen
+// kernel dispatches and tape entries forward and twice that backward, which one native kernel each way removes
+// (native/rnn_host.cc).
 
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+/** `[B, 4H]` gates and `[B, H]` cell state → `[h, cy, act]` (core's LSTM_CELL_KERNEL contract). */
+function lstmCellKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { gates, c } = args.inputs as { gates: TensorInfo; c: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    const [batch, width] = gates.shape as [number, number];
+    const hidden = width / 4;
+    const h = backend.allocate(Float32Array, batch * hidden);
+    const cy = backend.allocate(Float32Array, batch * hidden);
+    const act = backend.allocate(Float32Array, batch * 5 * hidden);
+    engine.lstmCell(backend.floats(gates), backend.floats(c), h, cy, act, batch, hidden);
+    return [
+      backend.makeTensorInfo([batch, hidden], "float32", h),
+      backend.makeTensorInfo([batch, hidden], "float32", cy),
+      backend.makeTensorInfo([batch, 5 * hidden], "float32", act),
+    ];
+  };
+}
 
-/** `[B, 4H]` gates and `[B, H]` cell state → `[h, cy]` (core's LSTM_CELL_KERNEL contract). */
-const lstmCellKernel: KernelFunc = (args) => {
-  const { gates, c } = args.inputs as { gates: TensorInfo; c: TensorInfo };
-  const backend = args.backend as HostEngineBackend;
-  const [batch, width] = gates.shape as [number, number];
-  const hidden = width / 4;
-  const g = backend.floats(gates);
-  const cPrev = backend.floats(c);
-  const h = backend.allocate(Float32Array, batch * hidden);
-  const cy = backend.allocate(Float32Array, batch * hidden);
-  for (let b = 0; b < batch; b++) {
-    const row = b * width;
-    for (let j = 0; j < hidden; j++) {
-      const at = b * hidden + j;
-      const cell =
-        sigmoid(g[row + hidden + j]!) * cPrev[at]! +
-        sigmoid(g[row + j]!) * Math.tanh(g[row + 2 * hidden + j]!);
-      cy[at] = cell;
-      // From the stored (rounded) cell state, as the op-by-op path computes tanh(cy).
-      h[at] = sigmoid(g[row + 3 * hidden + j]!) * Math.tanh(cy[at]!);
-    }
-  }
-  return [
-    backend.makeTensorInfo([batch, hidden], "float32", h),
-    backend.makeTensorInfo([batch, hidden], "float32", cy),
-  ];
-};
+/** `{dh, dcy, c, act}` → the gradient for `gates` or for `c` (core's LSTM_CELL_GRAD_KERNEL contract). */
+function lstmCellGradKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { dh, dcy, c, act } = args.inputs as Record<"dh" | "dcy" | "c" | "act", TensorInfo>;
+    const { wrt } = args.attrs as unknown as { wrt: "gates" | "c" };
+    const backend = args.backend as HostEngineBackend;
+    const [batch, hidden] = c.shape as [number, number];
+    const shape = wrt === "gates" ? [batch, 4 * hidden] : [batch, hidden];
+    const out = backend.allocate(Float32Array, shape[0]! * shape[1]!);
+    const read = (t: TensorInfo) => backend.floats(t);
+    engine.lstmCellGrad(read(dh), read(dcy), read(c), read(act), out, batch, hidden, wrt === "gates");
+    return backend.makeTensorInfo(shape, "float32", out);
+  };
+}
 
-/** `{dh, dcy, gates, c, cy}` → the gradient for `gates` or for `c` (core's LSTM_CELL_GRAD_KERNEL contract). */
-const lstmCellGradKernel: KernelFunc = (args) => {
-  const inputs = args.inputs as Record<"dh" | "dcy" | "gates" | "c" | "cy", TensorInfo>;
-  const { wrt } = args.attrs as unknown as { wrt: "gates" | "c" };
-  const backend = args.backend as HostEngineBackend;
-  const [batch, width] = inputs.gates.shape as [number, number];
-  const hidden = width / 4;
-  const [dh, dcy, g, cPrev, cy] = [inputs.dh, inputs.dcy, inputs.gates, inputs.c, inputs.cy].map((t) =>
-    backend.floats(t),
-  ) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const forGates = wrt === "gates";
-  const out = backend.allocate(Float32Array, batch * (forGates ? width : hidden));
-  for (let b = 0; b < batch; b++) {
-    const row = b * width;
-    for (let j = 0; j < hidden; j++) {
-      const at = b * hidden + j;
-      const f = sigmoid(g[row + hidden + j]!);
-      const o = sigmoid(g[row + 3 * hidden + j]!);
-      const tc = Math.tanh(cy[at]!);
-      // The gradient reaching the new cell state: its own, and through h = o·tanh(cy).
-      const dCell = dcy[at]! + dh[at]! * o * (1 - tc * tc);
-      if (!forGates) {
-        out[at] = dCell * f;
-        continue;
-      }
-      const i = sigmoid(g[row + j]!);
-      const cand = Math.tanh(g[row + 2 * hidden + j]!);
-      out[row + j] = dCell * cand * i * (1 - i);
-      out[row + hidden + j] = dCell * cPrev[at]! * f * (1 - f);
-      out[row + 2 * hidden + j] = dCell * i * (1 - cand * cand);
-      out[row + 3 * hidden + j] = dh[at]! * tc * o * (1 - o);
-    }
-  }
-  return backend.makeTensorInfo(forGates ? [batch, width] : [batch, hidden], "float32", out);
-};
+/** `{gi, gh, h}` → `[hy, act]` (core's GRU_CELL_KERNEL contract). */
+function gruCellKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { gi, gh, h } = args.inputs as { gi: TensorInfo; gh: TensorInfo; h: TensorInfo };
+    const backend = args.backend as HostEngineBackend;
+    const [batch, width] = gi.shape as [number, number];
+    const hidden = width / 3;
+    const hy = backend.allocate(Float32Array, batch * hidden);
+    const act = backend.allocate(Float32Array, batch * width);
+    engine.gruCell(backend.floats(gi), backend.floats(gh), backend.floats(h), hy, act, batch, hidden);
+    return [
+      backend.makeTensorInfo([batch, hidden], "float32", hy),
+      backend.makeTensorInfo([batch, width], "float32", act),
+    ];
+  };
+}
 
-/** `{gi, gh, h}` → `hy` (core's GRU_CELL_KERNEL contract). */
-const gruCellKernel: KernelFunc = (args) => {
-  const { gi, gh, h } = args.inputs as { gi: TensorInfo; gh: TensorInfo; h: TensorInfo };
-  const backend = args.backend as HostEngineBackend;
-  const [batch, width] = gi.shape as [number, number];
-  const hidden = width / 3;
-  const [x, hp, hPrev] = [gi, gh, h].map((t) => backend.floats(t)) as [
-    Float32Array,
-    Float32Array,
-    Float32Array,
-  ];
-  const hy = backend.allocate(Float32Array, batch * hidden);
-  for (let b = 0; b < batch; b++) {
-    const row = b * width;
-    for (let j = 0; j < hidden; j++) {
-      const at = b * hidden + j;
-      const r = sigmoid(x[row + j]! + hp[row + j]!);
-      const z = sigmoid(x[row + hidden + j]! + hp[row + hidden + j]!);
-      const n = Math.tanh(x[row + 2 * hidden + j]! + r * hp[row + 2 * hidden + j]!);
-      hy[at] = (hPrev[at]! - n) * z + n;
-    }
-  }
-  return backend.makeTensorInfo([batch, hidden], "float32", hy);
-};
+const GRU_GRAD_OF = { gi: 0, gh: 1, h: 2 } as const;
 
-/** `{dhy, gi, gh, h}` → the gradient for `gi`, `gh` or `h` (core's GRU_CELL_GRAD_KERNEL contract). */
-const gruCellGradKernel: KernelFunc = (args) => {
-  const inputs = args.inputs as Record<"dhy" | "gi" | "gh" | "h", TensorInfo>;
-  const { wrt } = args.attrs as unknown as { wrt: "gi" | "gh" | "h" };
-  const backend = args.backend as HostEngineBackend;
-  const [batch, width] = inputs.gi.shape as [number, number];
-  const hidden = width / 3;
-  const [dhy, x, hp, hPrev] = [inputs.dhy, inputs.gi, inputs.gh, inputs.h].map((t) => backend.floats(t)) as [
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-  ];
-  const out = backend.allocate(Float32Array, batch * (wrt === "h" ? hidden : width));
-  for (let b = 0; b < batch; b++) {
-    const row = b * width;
-    for (let j = 0; j < hidden; j++) {
-      const at = b * hidden + j;
-      const z = sigmoid(x[row + hidden + j]! + hp[row + hidden + j]!);
-      if (wrt === "h") {
-        out[at] = dhy[at]! * z;
-        continue;
-      }
-      const r = sigmoid(x[row + j]! + hp[row + j]!);
-      const hn = hp[row + 2 * hidden + j]!;
-      const n = Math.tanh(x[row + 2 * hidden + j]! + r * hn);
-      // Through n's pre-activation (gi_n + r·gh_n), then r's and z's.
-      const dnPre = dhy[at]! * (1 - z) * (1 - n * n);
-      out[row + j] = dnPre * hn * r * (1 - r);
-      out[row + hidden + j] = dhy[at]! * (hPrev[at]! - n) * z * (1 - z);
-      out[row + 2 * hidden + j] = wrt === "gi" ? dnPre : dnPre * r;
-    }
-  }
-  return backend.makeTensorInfo(wrt === "h" ? [batch, hidden] : [batch, width], "float32", out);
-};
+/** `{dhy, gh, h, act}` → the gradient for `gi`, `gh` or `h` (core's GRU_CELL_GRAD_KERNEL contract). */
+function gruCellGradKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { dhy, gh, h, act } = args.inputs as Record<"dhy" | "gh" | "h" | "act", TensorInfo>;
+    const { wrt } = args.attrs as unknown as { wrt: keyof typeof GRU_GRAD_OF };
+    const backend = args.backend as HostEngineBackend;
+    const [batch, hidden] = h.shape as [number, number];
+    const shape = wrt === "h" ? [batch, hidden] : [batch, 3 * hidden];
+    const out = backend.allocate(Float32Array, shape[0]! * shape[1]!);
+    const read = (t: TensorInfo) => backend.floats(t);
+    engine.gruCellGrad(read(dhy), read(gh), read(h), read(act), out, batch, hidden, GRU_GRAD_OF[wrt]);
+    return backend.makeTensorInfo(shape, "float32", out);
+  };
+}
 
 /** Registers the engine's fused recurrent kernels (core's LSTM and GRU cell pairs) for `backendName`. */
-export function registerRecurrentKernels(backendName: string): void {
-  tf.registerKernel({ kernelName: LSTM_CELL_KERNEL, backendName, kernelFunc: lstmCellKernel });
-  tf.registerKernel({ kernelName: LSTM_CELL_GRAD_KERNEL, backendName, kernelFunc: lstmCellGradKernel });
-  tf.registerKernel({ kernelName: GRU_CELL_KERNEL, backendName, kernelFunc: gruCellKernel });
-  tf.registerKernel({ kernelName: GRU_CELL_GRAD_KERNEL, backendName, kernelFunc: gruCellGradKernel });
+export function registerRecurrentKernels(engine: NativeEngine, backendName: string): void {
+  const kernels: Array<[string, KernelFunc]> = [
+    [LSTM_CELL_KERNEL, lstmCellKernel(engine)],
+    [LSTM_CELL_GRAD_KERNEL, lstmCellGradKernel(engine)],
+    [GRU_CELL_KERNEL, gruCellKernel(engine)],
+    [GRU_CELL_GRAD_KERNEL, gruCellGradKernel(engine)],
+  ];
+  for (const [kernelName, kernelFunc] of kernels) tf.registerKernel({ kernelName, backendName, kernelFunc });
 }

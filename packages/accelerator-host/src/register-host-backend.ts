@@ -54,5 +54,5 @@ export function registerHostBackend(engine: NativeEngine): void {
   }
   registerOptimizerKernels(engine, HOST_BACKEND);
   registerFusedLayerKernels(engine, HOST_BACKEND);
-  registerRecurrentKernels(HOST_BACKEND);
+  registerRecurrentKernels(engine, HOST_BACKEND);
 }

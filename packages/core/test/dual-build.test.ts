@@ -29,6 +29,10 @@ describe("the ES module and CommonJS builds of core share one process-wide state
     for (const [user, plugin] of [esmEntries, cjsEntries]) {
       for (const name of ["Strategy", "Precision", "SingleProcessCollective", "LightningEnvironment"])
         expect(plugin[name], name).toBe(user[name]);
+      // Classes keep their names in both builds (the CommonJS chunks are rewritten from the ES ones).
+      for (const name of ["FulmenError", "Generator", "Module", "AdamW", "Strategy"])
+        expect((user[name] ?? plugin[name]) as { name: string }, name).toHaveProperty("name", name);
+      expect((user.nn as { Linear: { name: string } }).Linear.name).toBe("Linear");
       // The plugin authors' API is not in the user API.
       expect(user.acceleratorRegistry).toBeUndefined();
       expect(plugin.acceleratorRegistry).toBeDefined();

@@ -25,30 +25,31 @@ export const LAYER_NORM_GRAD_KERNEL = "FulmenLayerNormGrad";
 
 /**
  * Kernel name of a fused LSTM cell update (gates in PyTorch's order i, f, g, o): inputs `{gates [B, 4H], c [B,
- * H]}` (the summed input and hidden projections, and the previous cell state), outputs `[h, cy]` with
- * `cy = σ(f)·c + σ(i)·tanh(g)` and `h = σ(o)·tanh(cy)`. Registered with {@link LSTM_CELL_GRAD_KERNEL}, the LSTM
- * layers and `lstmCell` run each time step's update as one kernel instead of a dozen ops (and two dozen in
- * backward).
+ * H]}` (the summed input and hidden projections, and the previous cell state), outputs `[h, cy, act]` with
+ * `cy = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(cy)` and `act [B, 5H]` the activations σ(i), σ(f), tanh(g), σ(o),
+ * tanh(cy) (kept for the gradient). Registered with {@link LSTM_CELL_GRAD_KERNEL}, the LSTM layers and
+ * `lstmCell` run each time step's update as one kernel instead of a dozen ops (and two dozen in backward).
  */
 export const LSTM_CELL_KERNEL = "FulmenLstmCell";
 
 /**
- * Kernel name of the fused LSTM cell update's gradient: inputs `{dh, dcy, gates, c, cy}`, attrs `{wrt}`; output
- * the gradient with respect to `gates` (`wrt: "gates"`, `[B, 4H]`) or to `c` (`wrt: "c"`, `[B, H]`) — one per
+ * Kernel name of the fused LSTM cell update's gradient: inputs `{dh, dcy, c, act}`, attrs `{wrt}`; output the
+ * gradient with respect to `gates` (`wrt: "gates"`, `[B, 4H]`) or to `c` (`wrt: "c"`, `[B, H]`) — one per
  * call, as tfjs's tape asks for each input's gradient in a scope of its own.
  */
 export const LSTM_CELL_GRAD_KERNEL = "FulmenLstmCellGrad";
 
 /**
  * Kernel name of a fused GRU cell update (gates in PyTorch's order r, z, n): inputs `{gi [B, 3H], gh [B, 3H],
- * h [B, H]}` (the input and hidden projections, biases included, and the previous hidden state), output `hy`
- * with `r = σ(gi_r + gh_r)`, `z = σ(gi_z + gh_z)`, `n = tanh(gi_n + r·gh_n)`, `hy = (h - n)·z + n`. Registered
- * with {@link GRU_CELL_GRAD_KERNEL}, the GRU layers and `gruCell` use it.
+ * h [B, H]}` (the input and hidden projections, biases included, and the previous hidden state), outputs
+ * `[hy, act]` with `r = σ(gi_r + gh_r)`, `z = σ(gi_z + gh_z)`, `n = tanh(gi_n + r·gh_n)`, `hy = (h - n)·z + n`
+ * and `act [B, 3H]` the activations r, z, n (kept for the gradient). Registered with
+ * {@link GRU_CELL_GRAD_KERNEL}, the GRU layers and `gruCell` use it.
  */
 export const GRU_CELL_KERNEL = "FulmenGruCell";
 
 /**
- * Kernel name of the fused GRU cell update's gradient: inputs `{dhy, gi, gh, h}`, attrs `{wrt}`; output the
+ * Kernel name of the fused GRU cell update's gradient: inputs `{dhy, gh, h, act}`, attrs `{wrt}`; output the
  * gradient with respect to `gi` or `gh` (`[B, 3H]`) or `h` (`[B, H]`), one per call.
  */
 export const GRU_CELL_GRAD_KERNEL = "FulmenGruCellGrad";
@@ -116,26 +117,17 @@ export function fusedLayerNorm(
   return op(x, ...affine);
 }
 
-// The gradient of the fused LSTM update, for tfjs's tape (a kernel with two outputs: customGrad takes one).
+// The gradient of the fused LSTM update, for tfjs's tape (a kernel with several outputs: customGrad takes one).
 // Registered once per process: a second copy of core (its other build) finds it there.
 if (tf.getGradient(LSTM_CELL_KERNEL) === undefined)
   tf.registerGradient({
     kernelName: LSTM_CELL_KERNEL,
-    inputsToSave: ["gates", "c"],
-    outputsToSave: [false, true],
+    inputsToSave: ["c"],
+    outputsToSave: [false, false, true],
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [dh, dcy] = dys as tf.Tensor[];
-      const [gates, c, cy] = saved;
-      const inputs = { dh: dh!, dcy: dcy!, gates: gates!, c: c!, cy: cy! };
-      const grad = (wrt: string) => () =>
-        tf
-          .engine()
-          .runKernel(
-            LSTM_CELL_GRAD_KERNEL,
-            inputs as unknown as tf.NamedTensorMap,
-            { wrt } as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor;
-      return { gates: grad("gates"), c: grad("c") };
+      const [c, act] = saved;
+      return gradsOf(LSTM_CELL_GRAD_KERNEL, { dh: dh!, dcy: dcy!, c: c!, act: act! }, ["gates", "c"]);
     },
   });
 
@@ -145,27 +137,43 @@ if (tf.getGradient(LSTM_CELL_KERNEL) === undefined)
  * `c` `[B, H]` give the new hidden and cell states `[h, cy]`.
  */
 export function fusedLstmCell(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  const [h, cy] = run(LSTM_CELL_KERNEL, { gates, c }) as tf.Tensor[];
+  const [h, cy, act] = run(LSTM_CELL_KERNEL, { gates, c }) as tf.Tensor[];
+  // The tape keeps its own copy of the activations where it records one.
+  act!.dispose();
   return [h!, cy!];
+}
+
+/** One gradient kernel's outputs by input name, each computed when tfjs's tape asks for it (`{wrt: name}`). */
+function gradsOf(
+  kernel: string,
+  inputs: Record<string, tf.Tensor>,
+  names: string[],
+): Record<string, () => tf.Tensor> {
+  return Object.fromEntries(
+    names.map((wrt) => [
+      wrt,
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            kernel,
+            inputs as unknown as tf.NamedTensorMap,
+            { wrt } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor,
+    ]),
+  );
 }
 
 // The gradient of the fused GRU update for tfjs's tape, registered once per process (see the LSTM's).
 if (tf.getGradient(GRU_CELL_KERNEL) === undefined)
   tf.registerGradient({
     kernelName: GRU_CELL_KERNEL,
-    inputsToSave: ["gi", "gh", "h"],
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [gi, gh, h] = saved;
-      const inputs = { dhy: dy as tf.Tensor, gi: gi!, gh: gh!, h: h! };
-      const grad = (wrt: string) => () =>
-        tf
-          .engine()
-          .runKernel(
-            GRU_CELL_GRAD_KERNEL,
-            inputs as unknown as tf.NamedTensorMap,
-            { wrt } as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor;
-      return { gi: grad("gi"), gh: grad("gh"), h: grad("h") };
+    inputsToSave: ["gh", "h"],
+    outputsToSave: [false, true],
+    gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [dhy] = dys as tf.Tensor[];
+      const [gh, h, act] = saved;
+      return gradsOf(GRU_CELL_GRAD_KERNEL, { dhy: dhy!, gh: gh!, h: h!, act: act! }, ["gi", "gh", "h"]);
     },
   });
 
@@ -175,5 +183,7 @@ if (tf.getGradient(GRU_CELL_KERNEL) === undefined)
  * hidden state `h` `[B, H]` give the new hidden state.
  */
 export function fusedGruCell(gi: tf.Tensor, gh: tf.Tensor, h: tf.Tensor): tf.Tensor {
-  return run(GRU_CELL_KERNEL, { gi, gh, h }) as tf.Tensor;
+  const [hy, act] = run(GRU_CELL_KERNEL, { gi, gh, h }) as tf.Tensor[];
+  act!.dispose();
+  return hy!;
 }
