@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   backward,
   DataLoader,
@@ -132,5 +136,47 @@ describe("Trainer automatic optimization with LBFGS (a closure-based optimizer)"
     await expect(runFit({ precision: "16-mixed" })).rejects.toThrow(
       /Native AMP .* and the LBFGS optimizer are not compatible/,
     );
+  });
+});
+
+describe("LBFGS under the Trainer with DDP", () => {
+  interface RankResult {
+    weights: number[][];
+    evaluations: number;
+    tensorCounts: number[];
+  }
+  const run = (devices: number): RankResult[] => {
+    const dir = mkdtempSync(join(tmpdir(), "fulmen-ddp-lbfgs-"));
+    try {
+      const out = join(dir, "out.json");
+      const child = spawnSync(
+        process.execPath,
+        [join(__dirname, "fixtures/ddp-lbfgs.mjs"), String(devices), out],
+        {
+          encoding: "utf8",
+          timeout: 120_000,
+        },
+      );
+      expect(child.status, child.stderr).toBe(0);
+      return Array.from(
+        { length: devices },
+        (_, r) => JSON.parse(readFileSync(r === 0 ? out : `${out}.rank${r}`, "utf8")) as RankResult,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("every rank's line search sees the loss averaged over ranks: 2 ranks train as 1 on the whole batch", () => {
+    const [single] = run(1);
+    const [zero, one] = run(2);
+    // With each rank's own loss the ranks' line searches diverged and the next evaluation's collectives hung.
+    expect(zero!.evaluations).toBe(single!.evaluations);
+    expect(one!.evaluations).toBe(zero!.evaluations);
+    expect(one!.weights).toEqual(zero!.weights);
+    zero!.weights.flat().forEach((w, i) => {
+      expect(Math.abs(w - single!.weights.flat()[i]!)).toBeLessThan(1e-5);
+    });
+    expect(new Set(zero!.tensorCounts).size).toBe(1);
   });
 });

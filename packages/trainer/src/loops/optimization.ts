@@ -66,8 +66,9 @@ export function automaticOptimizationStep(
  * Automatic optimization for an optimizer that re-evaluates the loss inside its step (LBFGS): as Lightning always
  * does, zero_grad + `trainingStep` + backward become a closure given to `optimizer.step(closure)`, which calls it
  * as often as it needs. After each backward come `onAfterBackward`, `onBeforeOptimizerStep` and gradient clipping
- * (Lightning's `_after_closure`), so the optimizer reads clipped gradients. Like Lightning's `Closure`, the
- * batch's loss is that of the LAST evaluation. Returns it (or null when `trainingStep` returned none at once).
+ * (Lightning's `_after_closure`), so the optimizer reads clipped gradients. Under several processes the loss the
+ * optimizer reads is the mean over ranks (the gradients are averaged too). Like Lightning's `Closure`, the
+ * batch's loss is this rank's of the LAST evaluation. Returns it (or null when `trainingStep` returned none).
  */
 function closureOptimizationStep(
   trainer: Trainer,
@@ -104,7 +105,13 @@ function closureOptimizationStep(
     callHook(trainer, "onAfterBackward");
     callHook(trainer, "onBeforeOptimizerStep", optimizer);
     clipGradients(trainer, optimizer);
-    return loss;
+    if (trainer.worldSize === 1) return loss;
+    // Every rank's optimizer sees the loss averaged over ranks, the function whose gradient the averaged
+    // gradients are: with its own loss each rank's line search would decide differently, and the collectives of
+    // the next evaluation would never meet.
+    const mean = fabric.allReduce(loss, { reduceOp: "mean" }) as tf.Scalar;
+    loss.dispose();
+    return mean;
   };
   let result: unknown;
   try {
