@@ -60,7 +60,11 @@ export function backendHasKernels(...names: string[]): boolean {
   return names.every((name) => tf.getKernel(name, backend) !== undefined);
 }
 
-function run(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number | boolean> = {}) {
+function run(
+  name: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, number | boolean | string> = {},
+) {
   return tf
     .engine()
     .runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
@@ -149,19 +153,7 @@ function gradsOf(
   inputs: Record<string, tf.Tensor>,
   names: string[],
 ): Record<string, () => tf.Tensor> {
-  return Object.fromEntries(
-    names.map((wrt) => [
-      wrt,
-      () =>
-        tf
-          .engine()
-          .runKernel(
-            kernel,
-            inputs as unknown as tf.NamedTensorMap,
-            { wrt } as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor,
-    ]),
-  );
+  return Object.fromEntries(names.map((wrt) => [wrt, () => run(kernel, inputs, { wrt }) as tf.Tensor]));
 }
 
 // The gradient of the fused GRU update for tfjs's tape, registered once per process (see the LSTM's).
