@@ -47,7 +47,7 @@ FULMEN_HD inline float unaryOp(float x) {
   if constexpr (Op == UnaryOp::Neg) return static_cast<float>(-v);
   if constexpr (Op == UnaryOp::Square) return static_cast<float>(v * v);
   if constexpr (Op == UnaryOp::Abs) return static_cast<float>(fabs(v));
-  if constexpr (Op == UnaryOp::Tanh) return static_cast<float>(tanh(v));
+  if constexpr (Op == UnaryOp::Tanh) return static_cast<float>(tanhForFloat(v));
   // Beyond ±708 the float32 result is 1 or 0 whatever e^-v's exact size.
   if constexpr (Op == UnaryOp::Sigmoid) return static_cast<float>(1.0 / (1.0 + expInRange(-v, -708.0, 709.0)));
   if constexpr (Op == UnaryOp::Rsqrt) return static_cast<float>(1.0 / sqrt(v));

@@ -324,16 +324,17 @@ describe("the native engine's host build", () => {
     }
   });
 
-  it("exp, sigmoid, erf and softmax (vectorised exponential) equal tfjs's cpu kernels over 200k inputs", async () => {
+  it("exp, sigmoid, tanh, erf and softmax (vectorised exponential) equal tfjs's cpu kernels over 200k inputs", async () => {
     // A dense sweep of [-120, 120] plus the edges where float32 results turn to 0, subnormals and ∞.
     const edges = [
-      -745, -709, -708, -104, -103.97, -103.28, -87.34, 88.72, 88.73, 89, 708, 709, 710, 1e-8, -1e-8,
+      -745, -709, -708, -104, -103.97, -103.28, -87.34, 88.72, 88.73, 89, 708, 709, 710, 1e-8, -1e-8, 0.125,
+      -0.125, 0.12499999, 9.01, -9.02, 19.9, 20.1, 1e-30, -3e-39, 0, -0,
     ];
     const values = Float32Array.from([
       ...Array.from({ length: 200_000 }, (_, i) => -120 + i * 0.0012),
       ...edges,
     ]);
-    for (const op of ["exp", "sigmoid", "erf"] as const) {
+    for (const op of ["exp", "sigmoid", "tanh", "erf"] as const) {
       const [h, c] = await onBoth(() => tf[op](tf.tensor1d(values)));
       let differing = 0;
       for (let i = 0; i < c.length; i++) if (!Object.is(h[i], c[i])) differing++;
