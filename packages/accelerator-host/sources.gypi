@@ -14,6 +14,7 @@
       "native/optimizer_host.cc",
       "native/fused_layers_host.cc",
       "native/rnn_host.cc",
+      "native/rnn_sequence_host.cc",
       "native/parallel_host.cc"
     ]
   }

@@ -2,6 +2,9 @@
 // no data moves between the backend and the engine.
 #include <napi.h>
 
+#include <initializer_list>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "conv.h"
@@ -311,6 +314,78 @@ Napi::Value gruCellGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The shape arguments of the sequence kernels (steps, batch, hidden, reverse) from info[at..at+3], and a check
+// that each array argument holds the elements its role needs (a mismatch would read or write out of bounds).
+fulmen::RecurrenceShape recurrenceShape(const Napi::CallbackInfo& info, size_t at) {
+  return {info[at].As<Napi::Number>().Int64Value(), info[at + 1].As<Napi::Number>().Int64Value(),
+          info[at + 2].As<Napi::Number>().Int64Value(), info[at + 3].As<Napi::Boolean>().Value()};
+}
+
+void checkSizes(const Napi::CallbackInfo& info, const char* kernel, std::initializer_list<std::pair<size_t, int64_t>> sizes) {
+  for (const auto& [index, elements] : sizes) {
+    if (info[index].IsNull()) continue;
+    if (info[index].As<Napi::Float32Array>().ElementLength() != static_cast<size_t>(elements))
+      throw Napi::RangeError::New(info.Env(), std::string(kernel) + ": argument " + std::to_string(index) +
+                                                  " has the wrong number of elements for its shape");
+  }
+}
+
+float* mutableFloats(const Napi::Value& v) { return v.As<Napi::Float32Array>().Data(); }
+
+// lstmSequence(gi, weightHh, biasHh|null, h0, c0, output, hN, cN, cells, act, steps, batch, hidden, reverse)
+Napi::Value lstmSequence(const Napi::CallbackInfo& info) {
+  const fulmen::RecurrenceShape s = recurrenceShape(info, 10);
+  const int64_t T = s.steps, B = s.batch, H = s.hidden;
+  checkSizes(info, "lstmSequence", {{0, T * B * 4 * H}, {1, 4 * H * H}, {2, 4 * H}, {3, B * H}, {4, B * H},
+                                    {5, T * B * H}, {6, B * H}, {7, B * H}, {8, T * B * H}, {9, T * B * 5 * H}});
+  fulmen::hostLstmSequence(floats(info[0]), floats(info[1]), maybeFloats(info[2]), floats(info[3]), floats(info[4]),
+                           mutableFloats(info[5]), mutableFloats(info[6]), mutableFloats(info[7]),
+                           mutableFloats(info[8]), mutableFloats(info[9]), s);
+  return info.Env().Undefined();
+}
+
+// lstmSequenceGrad(dOutput, dhN, dcN, weightHh, h0, c0, output, cells, act, dgi, dWeightHh, dBiasHh, dh0, dc0,
+//                  steps, batch, hidden, reverse)
+Napi::Value lstmSequenceGrad(const Napi::CallbackInfo& info) {
+  const fulmen::RecurrenceShape s = recurrenceShape(info, 14);
+  const int64_t T = s.steps, B = s.batch, H = s.hidden;
+  checkSizes(info, "lstmSequenceGrad",
+             {{0, T * B * H}, {1, B * H}, {2, B * H}, {3, 4 * H * H}, {4, B * H}, {5, B * H}, {6, T * B * H},
+              {7, T * B * H}, {8, T * B * 5 * H}, {9, T * B * 4 * H}, {10, 4 * H * H}, {11, 4 * H}, {12, B * H},
+              {13, B * H}});
+  fulmen::hostLstmSequenceGrad(floats(info[0]), floats(info[1]), floats(info[2]), floats(info[3]), floats(info[4]),
+                               floats(info[5]), floats(info[6]), floats(info[7]), floats(info[8]),
+                               mutableFloats(info[9]), mutableFloats(info[10]), mutableFloats(info[11]),
+                               mutableFloats(info[12]), mutableFloats(info[13]), s);
+  return info.Env().Undefined();
+}
+
+// gruSequence(gi, weightHh, biasHh|null, h0, output, hN, gh, act, steps, batch, hidden, reverse)
+Napi::Value gruSequence(const Napi::CallbackInfo& info) {
+  const fulmen::RecurrenceShape s = recurrenceShape(info, 8);
+  const int64_t T = s.steps, B = s.batch, H = s.hidden;
+  checkSizes(info, "gruSequence", {{0, T * B * 3 * H}, {1, 3 * H * H}, {2, 3 * H}, {3, B * H}, {4, T * B * H},
+                                   {5, B * H}, {6, T * B * 3 * H}, {7, T * B * 3 * H}});
+  fulmen::hostGruSequence(floats(info[0]), floats(info[1]), maybeFloats(info[2]), floats(info[3]),
+                          mutableFloats(info[4]), mutableFloats(info[5]), mutableFloats(info[6]),
+                          mutableFloats(info[7]), s);
+  return info.Env().Undefined();
+}
+
+// gruSequenceGrad(dOutput, dhN, weightHh, h0, output, gh, act, dgi, dWeightHh, dBiasHh, dh0, steps, batch, hidden,
+//                 reverse)
+Napi::Value gruSequenceGrad(const Napi::CallbackInfo& info) {
+  const fulmen::RecurrenceShape s = recurrenceShape(info, 11);
+  const int64_t T = s.steps, B = s.batch, H = s.hidden;
+  checkSizes(info, "gruSequenceGrad",
+             {{0, T * B * H}, {1, B * H}, {2, 3 * H * H}, {3, B * H}, {4, T * B * H}, {5, T * B * 3 * H},
+              {6, T * B * 3 * H}, {7, T * B * 3 * H}, {8, 3 * H * H}, {9, 3 * H}, {10, B * H}});
+  fulmen::hostGruSequenceGrad(floats(info[0]), floats(info[1]), floats(info[2]), floats(info[3]), floats(info[4]),
+                              floats(info[5]), floats(info[6]), mutableFloats(info[7]), mutableFloats(info[8]),
+                              mutableFloats(info[9]), mutableFloats(info[10]), s);
+  return info.Env().Undefined();
+}
+
 // layerNorm(x, weight|null, bias|null, y, mean, rstd, rows, cols, eps)
 Napi::Value layerNorm(const Napi::CallbackInfo& info) {
   fulmen::hostLayerNorm(floats(info[0]), maybeFloats(info[1]), maybeFloats(info[2]),
@@ -372,6 +447,10 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("lstmCellGrad", Napi::Function::New(env, lstmCellGrad));
   exports.Set("gruCell", Napi::Function::New(env, gruCell));
   exports.Set("gruCellGrad", Napi::Function::New(env, gruCellGrad));
+  exports.Set("lstmSequence", Napi::Function::New(env, lstmSequence));
+  exports.Set("lstmSequenceGrad", Napi::Function::New(env, lstmSequenceGrad));
+  exports.Set("gruSequence", Napi::Function::New(env, gruSequence));
+  exports.Set("gruSequenceGrad", Napi::Function::New(env, gruSequenceGrad));
   exports.Set("gelu", Napi::Function::New(env, gelu));
   exports.Set("geluGrad", Napi::Function::New(env, geluGrad));
   exports.Set("layerNorm", Napi::Function::New(env, layerNorm));

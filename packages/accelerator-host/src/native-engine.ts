@@ -263,6 +263,92 @@ export interface NativeEngine {
     hidden: number,
     wrt: 0 | 1 | 2,
   ): void;
+  /**
+   * An LSTM layer in one direction over a whole sequence (`steps` × `batch` rows, `hidden` units; `reverse`
+   * runs from the last step): per step `gates = gi[t] + (h·W_hhᵀ + b_hh)` and the cell update. `gi [T, B, 4H]`
+   * (the input projection with `b_ih`), `weightHh [4H, H]`, `biasHh [4H]` or null, `h0`, `c0 [B, H]` into
+   * `output [T, B, H]`, `hN`, `cN [B, H]`, and for the gradient `cells [T, B, H]`, `act [T, B, 5H]`.
+   */
+  lstmSequence(
+    gi: Float32Array,
+    weightHh: Float32Array,
+    biasHh: Float32Array | null,
+    h0: Float32Array,
+    c0: Float32Array,
+    output: Float32Array,
+    hN: Float32Array,
+    cN: Float32Array,
+    cells: Float32Array,
+    act: Float32Array,
+    steps: number,
+    batch: number,
+    hidden: number,
+    reverse: boolean,
+  ): void;
+  /**
+   * lstmSequence's gradient from `dOutput`, `dhN`, `dcN` and the forward's values into `dgi [T, B, 4H]`,
+   * `dWeightHh [4H, H]`, `dBiasHh [4H]`, `dh0` and `dc0 [B, H]`.
+   */
+  lstmSequenceGrad(
+    dOutput: Float32Array,
+    dhN: Float32Array,
+    dcN: Float32Array,
+    weightHh: Float32Array,
+    h0: Float32Array,
+    c0: Float32Array,
+    output: Float32Array,
+    cells: Float32Array,
+    act: Float32Array,
+    dgi: Float32Array,
+    dWeightHh: Float32Array,
+    dBiasHh: Float32Array,
+    dh0: Float32Array,
+    dc0: Float32Array,
+    steps: number,
+    batch: number,
+    hidden: number,
+    reverse: boolean,
+  ): void;
+  /**
+   * A GRU layer in one direction over a whole sequence: per step `gh[t] = h·W_hhᵀ + b_hh` and the cell update.
+   * `gi [T, B, 3H]` (with `b_ih`), `weightHh [3H, H]`, `biasHh [3H]` or null, `h0 [B, H]` into `output [T, B, H]`,
+   * `hN [B, H]`, and for the gradient `gh`, `act [T, B, 3H]`.
+   */
+  gruSequence(
+    gi: Float32Array,
+    weightHh: Float32Array,
+    biasHh: Float32Array | null,
+    h0: Float32Array,
+    output: Float32Array,
+    hN: Float32Array,
+    gh: Float32Array,
+    act: Float32Array,
+    steps: number,
+    batch: number,
+    hidden: number,
+    reverse: boolean,
+  ): void;
+  /**
+   * gruSequence's gradient from `dOutput`, `dhN` and the forward's values into `dgi [T, B, 3H]`,
+   * `dWeightHh [3H, H]`, `dBiasHh [3H]` and `dh0 [B, H]`.
+   */
+  gruSequenceGrad(
+    dOutput: Float32Array,
+    dhN: Float32Array,
+    weightHh: Float32Array,
+    h0: Float32Array,
+    output: Float32Array,
+    gh: Float32Array,
+    act: Float32Array,
+    dgi: Float32Array,
+    dWeightHh: Float32Array,
+    dBiasHh: Float32Array,
+    dh0: Float32Array,
+    steps: number,
+    batch: number,
+    hidden: number,
+    reverse: boolean,
+  ): void;
   /** Exact GELU, `y = 0.5·x·(1 + erf(x/√2))` over `y`'s length, each step rounded as tfjs's op-by-op GELU. */
   gelu(x: Float32Array, y: Float32Array): void;
   /**

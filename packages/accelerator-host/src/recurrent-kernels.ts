@@ -2,8 +2,12 @@ import { tf } from "@fulmen/core";
 import {
   GRU_CELL_GRAD_KERNEL,
   GRU_CELL_KERNEL,
+  GRU_SEQUENCE_GRAD_KERNEL,
+  GRU_SEQUENCE_KERNEL,
   LSTM_CELL_GRAD_KERNEL,
   LSTM_CELL_KERNEL,
+  LSTM_SEQUENCE_GRAD_KERNEL,
+  LSTM_SEQUENCE_KERNEL,
 } from "@fulmen/core/plugin";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
@@ -81,6 +85,158 @@ function gruCellGradKernel(engine: NativeEngine): KernelFunc {
   };
 }
 
+/** A sequence kernel's sizes from `gi [T, B, gates·H]`: steps, batch and hidden units. */
+function sequenceShape(gi: TensorInfo, gates: number): [number, number, number] {
+  const [steps, batch, width] = gi.shape as [number, number, number];
+  return [steps, batch, width / gates];
+}
+
+/** Output arrays for `shapes`, and a function that hands them to tfjs as the kernel's outputs. */
+function outputsOf(backend: HostEngineBackend, shapes: number[][]) {
+  const arrays = shapes.map((shape) =>
+    backend.allocate(
+      Float32Array,
+      shape.reduce((p, d) => p * d, 1),
+    ),
+  );
+  return {
+    arrays,
+    infos: () => arrays.map((values, i) => backend.makeTensorInfo(shapes[i]!, "float32", values)),
+  };
+}
+
+/** `{gi, weightHh, biasHh?, h0, c0}` → `[output, hN, cN, cells, act]` (core's LSTM_SEQUENCE_KERNEL contract). */
+function lstmSequenceKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { gi, weightHh, biasHh, h0, c0 } = args.inputs as Record<string, TensorInfo>;
+    const backend = args.backend as HostEngineBackend;
+    const [T, B, H] = sequenceShape(gi!, 4);
+    const out = outputsOf(backend, [
+      [T, B, H],
+      [B, H],
+      [B, H],
+      [T, B, H],
+      [T, B, 5 * H],
+    ]);
+    const [output, hN, cN, cells, act] = out.arrays as [Float32Array, ...Float32Array[]];
+    const read = (t: TensorInfo) => backend.floats(t);
+    const bias = biasHh === undefined ? null : read(biasHh);
+    engine.lstmSequence(
+      read(gi!),
+      read(weightHh!),
+      bias,
+      read(h0!),
+      read(c0!),
+      output,
+      hN!,
+      cN!,
+      cells!,
+      act!,
+      T,
+      B,
+      H,
+      args.attrs?.reverse === true,
+    );
+    return out.infos();
+  };
+}
+
+/** `{dOutput, dhN, dcN, weightHh, h0, c0, output, cells, act}` → `[dgi, dWeightHh, dBiasHh, dh0, dc0]`. */
+function lstmSequenceGradKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const i = args.inputs as Record<string, TensorInfo>;
+    const backend = args.backend as HostEngineBackend;
+    const [T, B, H] = sequenceShape(i.act!, 5);
+    const out = outputsOf(backend, [[T, B, 4 * H], [4 * H, H], [4 * H], [B, H], [B, H]]);
+    const [dgi, dWeightHh, dBiasHh, dh0, dc0] = out.arrays as [Float32Array, ...Float32Array[]];
+    const read = (name: string) => backend.floats(i[name]!);
+    engine.lstmSequenceGrad(
+      read("dOutput"),
+      read("dhN"),
+      read("dcN"),
+      read("weightHh"),
+      read("h0"),
+      read("c0"),
+      read("output"),
+      read("cells"),
+      read("act"),
+      dgi,
+      dWeightHh!,
+      dBiasHh!,
+      dh0!,
+      dc0!,
+      T,
+      B,
+      H,
+      args.attrs?.reverse === true,
+    );
+    return out.infos();
+  };
+}
+
+/** `{gi, weightHh, biasHh?, h0}` → `[output, hN, gh, act]` (core's GRU_SEQUENCE_KERNEL contract). */
+function gruSequenceKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const { gi, weightHh, biasHh, h0 } = args.inputs as Record<string, TensorInfo>;
+    const backend = args.backend as HostEngineBackend;
+    const [T, B, H] = sequenceShape(gi!, 3);
+    const out = outputsOf(backend, [
+      [T, B, H],
+      [B, H],
+      [T, B, 3 * H],
+      [T, B, 3 * H],
+    ]);
+    const [output, hN, gh, act] = out.arrays as [Float32Array, ...Float32Array[]];
+    const read = (t: TensorInfo) => backend.floats(t);
+    const bias = biasHh === undefined ? null : read(biasHh);
+    engine.gruSequence(
+      read(gi!),
+      read(weightHh!),
+      bias,
+      read(h0!),
+      output,
+      hN!,
+      gh!,
+      act!,
+      T,
+      B,
+      H,
+      args.attrs?.reverse === true,
+    );
+    return out.infos();
+  };
+}
+
+/** `{dOutput, dhN, weightHh, h0, output, gh, act}` → `[dgi, dWeightHh, dBiasHh, dh0]`. */
+function gruSequenceGradKernel(engine: NativeEngine): KernelFunc {
+  return (args) => {
+    const i = args.inputs as Record<string, TensorInfo>;
+    const backend = args.backend as HostEngineBackend;
+    const [T, B, H] = sequenceShape(i.act!, 3);
+    const out = outputsOf(backend, [[T, B, 3 * H], [3 * H, H], [3 * H], [B, H]]);
+    const [dgi, dWeightHh, dBiasHh, dh0] = out.arrays as [Float32Array, ...Float32Array[]];
+    const read = (name: string) => backend.floats(i[name]!);
+    engine.gruSequenceGrad(
+      read("dOutput"),
+      read("dhN"),
+      read("weightHh"),
+      read("h0"),
+      read("output"),
+      read("gh"),
+      read("act"),
+      dgi,
+      dWeightHh!,
+      dBiasHh!,
+      dh0!,
+      T,
+      B,
+      H,
+      args.attrs?.reverse === true,
+    );
+    return out.infos();
+  };
+}
+
 /** Registers the engine's fused recurrent kernels (core's LSTM and GRU cell pairs) for `backendName`. */
 export function registerRecurrentKernels(engine: NativeEngine, backendName: string): void {
   const kernels: Array<[string, KernelFunc]> = [
@@ -88,6 +244,10 @@ export function registerRecurrentKernels(engine: NativeEngine, backendName: stri
     [LSTM_CELL_GRAD_KERNEL, lstmCellGradKernel(engine)],
     [GRU_CELL_KERNEL, gruCellKernel(engine)],
     [GRU_CELL_GRAD_KERNEL, gruCellGradKernel(engine)],
+    [LSTM_SEQUENCE_KERNEL, lstmSequenceKernel(engine)],
+    [LSTM_SEQUENCE_GRAD_KERNEL, lstmSequenceGradKernel(engine)],
+    [GRU_SEQUENCE_KERNEL, gruSequenceKernel(engine)],
+    [GRU_SEQUENCE_GRAD_KERNEL, gruSequenceGradKernel(engine)],
   ];
   for (const [kernelName, kernelFunc] of kernels) tf.registerKernel({ kernelName, backendName, kernelFunc });
 }

@@ -3,8 +3,12 @@ import {
   backendHasKernels,
   GRU_CELL_GRAD_KERNEL,
   GRU_CELL_KERNEL,
+  GRU_SEQUENCE_GRAD_KERNEL,
+  GRU_SEQUENCE_KERNEL,
   LSTM_CELL_GRAD_KERNEL,
   LSTM_CELL_KERNEL,
+  LSTM_SEQUENCE_GRAD_KERNEL,
+  LSTM_SEQUENCE_KERNEL,
 } from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOST_BACKEND, HostAccelerator } from "../src";
@@ -81,6 +85,106 @@ async function gruRun(
   return values;
 }
 
+/** Runs `fn` with the host engine's `kernels` unregistered (the layers then take their step-by-step path). */
+async function without<T>(kernels: string[], fn: () => Promise<T>): Promise<T> {
+  const configs = kernels.map((name) => tf.getKernel(name, HOST_BACKEND)!);
+  for (const name of kernels) tf.unregisterKernel(name, HOST_BACKEND);
+  try {
+    return await fn();
+  } finally {
+    for (const config of configs) tf.registerKernel(config);
+  }
+}
+
+/** Whether two runs' results are bit-identical (`exact` of them) and the rest within `tolerance`. */
+function expectClose(
+  actual: Float32Array[],
+  expected: Float32Array[],
+  exact: number,
+  tolerance: number,
+): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((values, k) => {
+    if (k < exact) expect(Array.from(values), `result ${k}`).toEqual(Array.from(expected[k]!));
+    else expect(worst(values, expected[k]!), `result ${k}`).toBeLessThan(tolerance);
+  });
+}
+
+describe("the whole-sequence LSTM and GRU kernels on the host engine", () => {
+  beforeAll(async () => {
+    await new HostAccelerator().setup();
+    expect(backendHasKernels(LSTM_SEQUENCE_KERNEL, LSTM_SEQUENCE_GRAD_KERNEL)).toBe(true);
+    expect(backendHasKernels(GRU_SEQUENCE_KERNEL, GRU_SEQUENCE_GRAD_KERNEL)).toBe(true);
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+  const cases = [{}, { numLayers: 2, bidirectional: true }, { bias: false }];
+
+  for (const options of cases) {
+    it(`give the step-by-step path's LSTM outputs bit for bit, and its gradients (${JSON.stringify(options)})`, async () => {
+      const fused = await lstmRun(HOST_BACKEND, options);
+      const stepwise = await without([LSTM_SEQUENCE_KERNEL], () => lstmRun(HOST_BACKEND, options));
+      // Outputs and final states: the same GEMMs and roundings. Gradients: the weight gradient is summed over
+      // all steps in one product instead of step by step.
+      expectClose(fused, stepwise, 3, 1e-6);
+      expectClose(fused, await lstmRun("cpu", options), 0, 1e-5);
+    });
+
+    it(`give the step-by-step path's GRU outputs bit for bit, and its gradients (${JSON.stringify(options)})`, async () => {
+      const fused = await gruRun(HOST_BACKEND, options);
+      const stepwise = await without([GRU_SEQUENCE_KERNEL], () => gruRun(HOST_BACKEND, options));
+      expectClose(fused, stepwise, 2, 1e-6);
+      expectClose(fused, await gruRun("cpu", options), 0, 1e-5);
+    });
+  }
+
+  it("are what the layers run: one kernel per layer and direction each way, no per-step cells", async () => {
+    await tf.setBackend(HOST_BACKEND);
+    manualSeed(3);
+    const lstm = new nn.LSTM(4, 8, { bidirectional: true });
+    const gru = new nn.GRU(4, 8);
+    const x = tf.randomNormal([6, 2, 4]);
+    const profile = await tf.profile(() => {
+      const dx = tf.grad((input: tf.Tensor) =>
+        tf.add(tf.sum(lstm.forward(input)[0]), tf.sum(gru.forward(input)[0])),
+      )(x);
+      dx.dispose();
+    });
+    const count = (name: string) => profile.kernels.filter((k) => k.name === name).length;
+    expect(count(LSTM_SEQUENCE_KERNEL)).toBe(2);
+    expect(count(LSTM_SEQUENCE_GRAD_KERNEL)).toBe(2);
+    expect(count(GRU_SEQUENCE_KERNEL)).toBe(1);
+    expect(count(GRU_SEQUENCE_GRAD_KERNEL)).toBe(1);
+    expect(count(LSTM_CELL_KERNEL) + count(GRU_CELL_KERNEL)).toBe(0);
+    tf.dispose(x);
+    lstm.dispose();
+    gru.dispose();
+  });
+
+  it("keep the tensor count flat across training steps (LSTM and GRU, both directions)", async () => {
+    await tf.setBackend(HOST_BACKEND);
+    manualSeed(2);
+    const lstm = new nn.LSTM(4, 8, { batchFirst: true, bidirectional: true });
+    const gru = new nn.GRU(4, 8, { batchFirst: true, bidirectional: true });
+    const x = tf.randomNormal([2, 6, 4]);
+    const step = () =>
+      tf.tidy(() => {
+        const { grads, value } = tf.variableGrads(
+          () => tf.add(tf.sum(lstm.forward(x)[0]), tf.sum(gru.forward(x)[1])) as tf.Scalar,
+        );
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    lstm.dispose();
+    gru.dispose();
+  });
+});
+
 describe("the fused GRU cell on the host engine", () => {
   beforeAll(async () => {
     await new HostAccelerator().setup();
@@ -92,7 +196,7 @@ describe("the fused GRU cell on the host engine", () => {
 
   for (const options of [{}, { numLayers: 2, bidirectional: true, batchFirst: false }]) {
     it(`gives tfjs's op-by-op GRU's outputs, state and gradients (${JSON.stringify(options)})`, async () => {
-      const host = await gruRun(HOST_BACKEND, options);
+      const host = await without([GRU_SEQUENCE_KERNEL], () => gruRun(HOST_BACKEND, options));
       const cpu = await gruRun("cpu", options);
       expect(host.length).toBe(cpu.length);
       host.forEach((values, k) => {
@@ -113,7 +217,7 @@ describe("the fused LSTM cell on the host engine", () => {
 
   for (const options of [{}, { numLayers: 2, bidirectional: true }, { projSize: 4 }]) {
     it(`gives tfjs's op-by-op LSTM's outputs, states and gradients (${JSON.stringify(options)})`, async () => {
-      const host = await lstmRun(HOST_BACKEND, options);
+      const host = await without([LSTM_SEQUENCE_KERNEL], () => lstmRun(HOST_BACKEND, options));
       const cpu = await lstmRun("cpu", options);
       expect(host.length).toBe(cpu.length);
       host.forEach((values, k) => {

@@ -70,6 +70,15 @@ export {
   LSTM_CELL_GRAD_KERNEL,
   LSTM_CELL_KERNEL,
 } from "./nn/fused-kernels";
+export {
+  type FusedSequenceResult,
+  fusedGruSequence,
+  fusedLstmSequence,
+  GRU_SEQUENCE_GRAD_KERNEL,
+  GRU_SEQUENCE_KERNEL,
+  LSTM_SEQUENCE_GRAD_KERNEL,
+  LSTM_SEQUENCE_KERNEL,
+} from "./nn/fused-sequence-kernels";
 export { ADAGRAD_UPDATE_KERNEL } from "./optim/adagrad";
 export { ADAM_UPDATE_KERNEL } from "./optim/adam";
 export { type HeldGradients, heldGradientsOf, setHeldGradients } from "./optim/held-gradients";

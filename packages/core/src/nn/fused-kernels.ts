@@ -60,7 +60,8 @@ export function backendHasKernels(...names: string[]): boolean {
   return names.every((name) => tf.getKernel(name, backend) !== undefined);
 }
 
-function run(
+/** Runs a kernel of the current backend by name (the fused kernels have no tfjs op of their own). */
+export function runFusedKernel(
   name: string,
   inputs: Record<string, tf.Tensor>,
   attrs: Record<string, number | boolean | string> = {},
@@ -74,8 +75,9 @@ const fusedGeluOp = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc, save: tf.Tens
   const input = x as tf.Tensor;
   (save as tf.GradSaveFunc)([input]);
   return {
-    value: run(GELU_KERNEL, { x: input }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(GELU_GRAD_KERNEL, { dy, x: saved[0]! }) as tf.Tensor,
+    value: runFusedKernel(GELU_KERNEL, { x: input }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      runFusedKernel(GELU_GRAD_KERNEL, { dy, x: saved[0]! }) as tf.Tensor,
   };
 });
 
@@ -102,7 +104,7 @@ export function fusedLayerNorm(
     const named: Record<string, tf.Tensor> = { x: input! };
     if (weight !== null) named.weight = params[0]!;
     if (bias !== null) named.bias = params[weight !== null ? 1 : 0]!;
-    const [y, mean, rstd] = run(LAYER_NORM_KERNEL, named, { eps, normalizedSize }) as tf.Tensor[];
+    const [y, mean, rstd] = runFusedKernel(LAYER_NORM_KERNEL, named, { eps, normalizedSize }) as tf.Tensor[];
     save([input!, mean!, rstd!, ...(weight !== null ? [named.weight!] : [])]);
     return {
       value: y!,
@@ -110,7 +112,7 @@ export function fusedLayerNorm(
         const [sx, sMean, sRstd, sWeight] = saved;
         const inputs: Record<string, tf.Tensor> = { dy, x: sx!, mean: sMean!, rstd: sRstd! };
         if (sWeight !== undefined) inputs.weight = sWeight;
-        return run(LAYER_NORM_GRAD_KERNEL, inputs, {
+        return runFusedKernel(LAYER_NORM_GRAD_KERNEL, inputs, {
           normalizedSize,
           hasWeight: weight !== null,
           hasBias: bias !== null,
@@ -141,7 +143,7 @@ if (tf.getGradient(LSTM_CELL_KERNEL) === undefined)
  * `c` `[B, H]` give the new hidden and cell states `[h, cy]`.
  */
 export function fusedLstmCell(gates: tf.Tensor, c: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  const [h, cy, act] = run(LSTM_CELL_KERNEL, { gates, c }) as tf.Tensor[];
+  const [h, cy, act] = runFusedKernel(LSTM_CELL_KERNEL, { gates, c }) as tf.Tensor[];
   // The tape keeps its own copy of the activations where it records one.
   act!.dispose();
   return [h!, cy!];
@@ -153,7 +155,9 @@ function gradsOf(
   inputs: Record<string, tf.Tensor>,
   names: string[],
 ): Record<string, () => tf.Tensor> {
-  return Object.fromEntries(names.map((wrt) => [wrt, () => run(kernel, inputs, { wrt }) as tf.Tensor]));
+  return Object.fromEntries(
+    names.map((wrt) => [wrt, () => runFusedKernel(kernel, inputs, { wrt }) as tf.Tensor]),
+  );
 }
 
 // The gradient of the fused GRU update for tfjs's tape, registered once per process (see the LSTM's).
@@ -175,7 +179,7 @@ if (tf.getGradient(GRU_CELL_KERNEL) === undefined)
  * hidden state `h` `[B, H]` give the new hidden state.
  */
 export function fusedGruCell(gi: tf.Tensor, gh: tf.Tensor, h: tf.Tensor): tf.Tensor {
-  const [hy, act] = run(GRU_CELL_KERNEL, { gi, gh, h }) as tf.Tensor[];
+  const [hy, act] = runFusedKernel(GRU_CELL_KERNEL, { gi, gh, h }) as tf.Tensor[];
   act!.dispose();
   return hy!;
 }

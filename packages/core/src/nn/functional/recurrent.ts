@@ -11,6 +11,15 @@ import {
   LSTM_CELL_GRAD_KERNEL,
   LSTM_CELL_KERNEL,
 } from "../fused-kernels";
+import {
+  type FusedSequenceResult,
+  fusedGruSequence,
+  fusedLstmSequence,
+  GRU_SEQUENCE_GRAD_KERNEL,
+  GRU_SEQUENCE_KERNEL,
+  LSTM_SEQUENCE_GRAD_KERNEL,
+  LSTM_SEQUENCE_KERNEL,
+} from "../fused-sequence-kernels";
 import { dropout } from "./dropout";
 
 /**
@@ -135,6 +144,8 @@ function runDirection(
   const [T, B, I] = x.shape as [number, number, number];
   const gates = w.weightIh.shape[0]!;
   const projected = tf.reshape(linear(tf.reshape(x, [T * B, I]), w.weightIh, w.biasIh), [T, B, gates]);
+  const fused = T > 0 ? fusedSequence(mode, projected, w, h0, c0, reverse) : null;
+  if (fused !== null) return fused;
   const steps = unstack0(projected);
   const outputs: tf.Tensor[] = new Array(T);
   let h = h0;
@@ -145,6 +156,30 @@ function runDirection(
     outputs[t] = h;
   }
   return { output: tf.stack(outputs, 0), h, c };
+}
+
+/**
+ * The whole direction through the backend's sequence kernels where it has them (LSTMs without a projection,
+ * GRUs): the same values as the loop below, in one kernel each way. Null where the loop must run.
+ */
+function fusedSequence(
+  mode: RecurrentMode,
+  projected: tf.Tensor,
+  w: RecurrentWeights,
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+  reverse: boolean,
+): FusedSequenceResult | null {
+  const biasHh = w.biasHh ?? null;
+  if (
+    mode === "LSTM" &&
+    w.weightHr == null &&
+    backendHasKernels(LSTM_SEQUENCE_KERNEL, LSTM_SEQUENCE_GRAD_KERNEL)
+  )
+    return fusedLstmSequence(projected, w.weightHh, biasHh, h0, c0!, reverse);
+  if (mode === "GRU" && backendHasKernels(GRU_SEQUENCE_KERNEL, GRU_SEQUENCE_GRAD_KERNEL))
+    return fusedGruSequence(projected, w.weightHh, biasHh, h0, reverse);
+  return null;
 }
 
 /**
