@@ -59,9 +59,19 @@ class EncoderModel extends nn.Module {
   }
 }
 
+/** The host engine's count of kernels it left to tfjs's cpu implementation (other backends have none). */
+interface FallbackCounting {
+  fallbackStats?: () => Record<string, number>;
+  resetFallbackStats?: () => void;
+}
+
+/** Kernels each model's training step left to tfjs's fallback on the host engine, per step, by model. */
+const hostFallbacks = new Map<string, Record<string, number>>();
+
 /** Median ms of an AdamW training step of `model` on (x, y) through `fabric`. */
 function trainingStepMs(
   fabric: Fabric,
+  label: string,
   model: nn.Module & { forward(x: tf.Tensor): tf.Tensor },
   x: tf.Tensor,
   y: tf.Tensor,
@@ -69,6 +79,8 @@ function trainingStepMs(
   warmup = WARMUP,
 ): number {
   const [m, optimizer] = fabric.setup(model, new AdamW(model, { lr: 1e-3 }));
+  const backend = tf.backend() as unknown as FallbackCounting;
+  backend.resetFallbackStats?.();
   const ms = timeMs(
     () =>
       tf.tidy(() => {
@@ -84,6 +96,12 @@ function trainingStepMs(
     repeats,
     warmup,
   );
+  const fallbacks = backend.fallbackStats?.();
+  if (fallbacks !== undefined)
+    hostFallbacks.set(
+      label,
+      Object.fromEntries(Object.entries(fallbacks).map(([k, n]) => [k, n / (repeats + warmup)])),
+    );
   model.dispose();
   optimizer.disposeState();
   return ms;
@@ -117,7 +135,7 @@ async function measure(accelerator: string): Promise<Figures> {
     Array.from({ length: 256 }, (_, i) => i % 10),
     "int32",
   );
-  const stepMs = trainingStepMs(fabric, mlp, x, y, slow ? 3 : 15, slow ? 1 : WARMUP);
+  const stepMs = trainingStepMs(fabric, "MLP", mlp, x, y, slow ? 3 : 15, slow ? 1 : WARMUP);
   const cnn = new nn.Sequential(
     new nn.Conv2d(1, 16, 3),
     new nn.ReLU(),
@@ -133,7 +151,7 @@ async function measure(accelerator: string): Promise<Figures> {
     Array.from({ length: 64 }, (_, i) => i % 10),
     "int32",
   );
-  const cnnStepMs = trainingStepMs(fabric, cnn, images, labels, slow ? 2 : 10, slow ? 1 : WARMUP);
+  const cnnStepMs = trainingStepMs(fabric, "CNN", cnn, images, labels, slow ? 2 : 10, slow ? 1 : WARMUP);
   const gpt = new CharGpt({
     vocabSize: 64,
     blockSize: 32,
@@ -154,10 +172,11 @@ async function measure(accelerator: string): Promise<Figures> {
     undefined,
     "int32",
   );
-  const gptStepMs = trainingStepMs(fabric, gpt, tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
-  const lstmStepMs = trainingStepMs(fabric, new LstmTagger(), tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
+  const gptStepMs = trainingStepMs(fabric, "transformer", gpt, tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
+  const lstmStepMs = trainingStepMs(fabric, "LSTM", new LstmTagger(), tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
   const encoderStepMs = trainingStepMs(
     fabric,
+    "encoder layer",
     new EncoderModel(),
     tokens,
     next,
@@ -274,6 +293,14 @@ console.log(
 );
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);
+console.log(
+  `\nKernels the host engine left to tfjs's cpu implementation, per training step: ${[...hostFallbacks]
+    .map(([model, counts]) => {
+      const list = Object.entries(counts).map(([kernel, n]) => `${kernel} ×${n}`);
+      return `${model} ${list.length === 0 ? "none" : list.join(", ")}`;
+    })
+    .join("; ")}.`,
+);
 if (torchMissing !== "") console.log(`\n${torchMissing}.`);
 else
   for (const c of COLUMNS) {

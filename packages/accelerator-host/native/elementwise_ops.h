@@ -55,31 +55,21 @@ FULMEN_HD inline float unaryOp(float x) {
   return 0;
 }
 
-// The float32 constants tfjs's op-by-op GELU multiplies by (JavaScript numbers stored in float32 tensors).
-constexpr float kGeluHalf = 0.5f;
-constexpr float kGeluInvSqrt2 = static_cast<float>(0.70710678118654752440);  // Math.SQRT1_2
-constexpr float kGeluErfSlope = static_cast<float>(1.12837916709551257390);  // 2/√π
+// GELU as PyTorch's CPU kernels compute it (aten/src/ATen/native/cpu/Activation.cpp, vectorised path): float32
+// arithmetic, erf by Abramowitz–Stegun 7.1.26 — the formula tfjs's erf uses too, which tfjs evaluates in double.
+// In float32 the pair vectorises twice as wide and without double divisions (~5× faster here than the double
+// evaluation this replaced); results differ from tfjs's op-by-op GELU by float32 rounding only.
+constexpr float kGeluAlpha = static_cast<float>(0.70710678118654752440);                    // 1/√2
+constexpr float kGeluBeta = static_cast<float>(1.12837916709551257390 * 0.70710678118654752440 * 0.5);  // 1/√(2π)
 
-/** 0.5·x·(1 + erf(x/√2)), each step rounded to float32 as tfjs's op-by-op GELU rounds it. */
-FULMEN_HD inline float geluValue(float x) {
-  const float half = kGeluHalf * x;
-  const float u = x * kGeluInvSqrt2;
-  const float s = 1.0f + static_cast<float>(erfLikeTfjs(u));
-  return half * s;
-}
+/** `x·0.5·(1 + erf(x/√2))`, PyTorch's evaluation order. */
+FULMEN_HD inline float geluValue(float x) { return x * 0.5f * (1.0f + erfFloatLikeTorch(x * kGeluAlpha)); }
 
-// tfjs differentiates y = (0.5·x)·(1 + erf(x·c)) node by node, newest first: dh = dy·s, ds = dy·h (= de);
-// du = de·(e^(-u²)·2/√π); the x·c node gives du·c, then the 0.5·x node gives dh·0.5, added to it.
+/** GELU's gradient `dy·(Φ(x) + x·φ(x))`, PyTorch's: `cdf = 0.5·(1 + erf(x/√2))`, `pdf = β·e^(-x²/2)`. */
 FULMEN_HD inline float geluGradValue(float dy, float x) {
-  const float half = kGeluHalf * x;
-  const float u = x * kGeluInvSqrt2;
-  const float s = 1.0f + static_cast<float>(erfLikeTfjs(u));
-  const float dh = dy * s;
-  const float de = dy * half;
-  const float square = u * u;
-  const float slope = static_cast<float>(expForFloat(static_cast<double>(-square))) * kGeluErfSlope;
-  const float du = de * slope;
-  return du * kGeluInvSqrt2 + dh * kGeluHalf;
+  const float cdf = 0.5f * (1.0f + erfFloatLikeTorch(x * kGeluAlpha));
+  const float pdf = kGeluBeta * expFloat(x * x * -0.5f);
+  return dy * (cdf + x * pdf);
 }
 
 }  // namespace fulmen

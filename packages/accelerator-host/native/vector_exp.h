@@ -7,6 +7,7 @@
 // within ~1e-15 (relative) of a float32 rounding boundary — the same exposure tfjs's own double Math.exp has.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -79,6 +80,50 @@ FULMEN_HD inline double tanhForFloat(double x) {
   const double magnitude = a < 0.125 ? small : large;
   const double result = x < 0 ? -magnitude : magnitude;
   return (x != x || x == 0) ? x : result;  // NaN, and ±0 with its sign
+}
+
+/**
+ * e^x in float32 arithmetic, branch-free (Cephes's expf: Cody–Waite reduction, a degree-5 polynomial; within
+ * 2 ulp): for the kernels that follow PyTorch's float32 CPU formulas, which use an exp of this accuracy
+ * (Sleef's, 1 ulp). Below -87.34 it is 0 (no subnormals), above 88.72 ∞; NaN passes through.
+ */
+FULMEN_HD inline float expFloat(float x) {
+  const float clamped = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kShift = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low bits
+  const float shifted = clamped * kLog2e + kShift;
+  const float k = shifted - kShift;
+  const float r = (clamped - k * 0.693359375f) - k * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * (r * r) + r + 1.0f;
+  int32_t bits;
+  memcpy(&bits, &shifted, sizeof bits);
+  const int32_t scaleBits = (bits - 0x4B400000 + 127) << 23;  // 2^k, k in [-126, 127]
+  float scale;
+  memcpy(&scale, &scaleBits, sizeof scale);
+  const float result = x < -87.33654f ? 0.0f : (x > 88.72284f ? INFINITY : y * scale);
+  return x != x ? x : result;
+}
+
+/**
+ * erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7) in float32 arithmetic, the formula and precision of
+ * PyTorch's vectorised CPU erf (the one its GELU uses): `sign(x)·(1 - (poly(t)·t)·e^(-x²))`, `t = 1/(1 + p|x|)`.
+ */
+FULMEN_HD inline float erfFloatLikeTorch(float x) {
+  const float v = x < 0 ? -x : x;
+  const float t = 1.0f / (0.3275911f * v + 1.0f);
+  float poly = 1.061405429f;
+  poly = poly * t + -1.453152027f;
+  poly = poly * t + 1.421413741f;
+  poly = poly * t + -0.284496736f;
+  poly = poly * t + 0.254829592f;
+  const float magnitude = 1.0f - (poly * t) * expFloat(-(v * v));
+  return x < 0 ? -magnitude : (x > 0 ? magnitude : x);  // ±0 and NaN as they are
 }
 
 }  // namespace fulmen

@@ -2,8 +2,10 @@ import { tf } from "../runtime/tfjs";
 
 /**
  * Kernel name of a fused exact GELU forward pass: inputs `{x}` (float32), output `y = 0.5·x·(1 + erf(x/√2))`
- * with tfjs's erf. A backend that registers it and {@link GELU_GRAD_KERNEL} (Fulmen's native engine does) runs
- * `nn.GELU` as two kernels instead of a dozen; elsewhere GELU runs op by op.
+ * with erf by Abramowitz–Stegun 7.1.26 (the formula of both tfjs's erf and PyTorch's vectorised CPU erf; the
+ * native engines evaluate it in float32 as PyTorch does). A backend that registers it and
+ * {@link GELU_GRAD_KERNEL} (Fulmen's native engines do) runs `nn.GELU` as two kernels instead of a dozen;
+ * elsewhere GELU runs op by op.
  */
 export const GELU_KERNEL = "FulmenGelu";
 
