@@ -172,8 +172,24 @@ async function measure(accelerator: string): Promise<Figures> {
     undefined,
     "int32",
   );
-  const gptStepMs = trainingStepMs(fabric, "transformer", gpt, tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
-  const lstmStepMs = trainingStepMs(fabric, "LSTM", new LstmTagger(), tokens, next, slow ? 1 : 10, slow ? 1 : WARMUP);
+  const gptStepMs = trainingStepMs(
+    fabric,
+    "transformer",
+    gpt,
+    tokens,
+    next,
+    slow ? 1 : 10,
+    slow ? 1 : WARMUP,
+  );
+  const lstmStepMs = trainingStepMs(
+    fabric,
+    "LSTM",
+    new LstmTagger(),
+    tokens,
+    next,
+    slow ? 1 : 10,
+    slow ? 1 : WARMUP,
+  );
   const encoderStepMs = trainingStepMs(
     fabric,
     "encoder layer",
