@@ -15,6 +15,7 @@
       "native/fused_layers_host.cc",
       "native/rnn_host.cc",
       "native/rnn_sequence_host.cc",
+      "native/attention_host.cc",
       "native/parallel_host.cc"
     ]
   }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "attention.h"
 #include "conv.h"
 #include "elementwise.h"
 #include "fused_layers.h"
@@ -386,6 +387,47 @@ Napi::Value gruSequenceGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The attention kernels' shape arguments from info[at..at+10]: outer, inner, L, S, E, Ev, the mask's four
+// strides, scale.
+fulmen::AttentionShape attentionShape(const Napi::CallbackInfo& info, size_t at) {
+  auto num = [&](size_t i) { return info[at + i].As<Napi::Number>().Int64Value(); };
+  return {num(0), num(1), num(2), num(3), num(4), num(5), num(6), num(7), num(8), num(9),
+          info[at + 10].As<Napi::Number>().FloatValue()};
+}
+
+// The mask's element count for its strides (the largest offset plus one), 0 without one.
+int64_t attentionBiasSize(const fulmen::AttentionShape& s) {
+  return (s.outer - 1) * s.strideOuter + (s.inner - 1) * s.strideInner + (s.L - 1) * s.strideRow +
+         (s.S - 1) * s.strideCol + 1;
+}
+
+// attention(q, k, v, bias|null, output, weights, outer, inner, L, S, E, Ev, strideOuter, strideInner, strideRow,
+//           strideCol, scale)
+Napi::Value attention(const Napi::CallbackInfo& info) {
+  const fulmen::AttentionShape s = attentionShape(info, 6);
+  const int64_t N = s.outer * s.inner;
+  checkSizes(info, "attention", {{0, N * s.L * s.E}, {1, N * s.S * s.E}, {2, N * s.S * s.Ev},
+                                 {3, attentionBiasSize(s)}, {4, N * s.L * s.Ev}, {5, N * s.L * s.S}});
+  fulmen::hostAttention(floats(info[0]), floats(info[1]), floats(info[2]), maybeFloats(info[3]),
+                        mutableFloats(info[4]), mutableFloats(info[5]), s);
+  return info.Env().Undefined();
+}
+
+// attentionGrad(dOutput, dWeights|null, q, k, v, weights, dq, dk, dv, dBias|null, outer, inner, L, S, E, Ev,
+//               strideOuter, strideInner, strideRow, strideCol, scale)
+Napi::Value attentionGrad(const Napi::CallbackInfo& info) {
+  const fulmen::AttentionShape s = attentionShape(info, 10);
+  const int64_t N = s.outer * s.inner;
+  checkSizes(info, "attentionGrad",
+             {{0, N * s.L * s.Ev}, {1, N * s.L * s.S}, {2, N * s.L * s.E}, {3, N * s.S * s.E}, {4, N * s.S * s.Ev},
+              {5, N * s.L * s.S}, {6, N * s.L * s.E}, {7, N * s.S * s.E}, {8, N * s.S * s.Ev},
+              {9, attentionBiasSize(s)}});
+  fulmen::hostAttentionGrad(floats(info[0]), maybeFloats(info[1]), floats(info[2]), floats(info[3]),
+                            floats(info[4]), floats(info[5]), mutableFloats(info[6]), mutableFloats(info[7]),
+                            mutableFloats(info[8]), maybeFloats(info[9]), s);
+  return info.Env().Undefined();
+}
+
 // layerNorm(x, weight|null, bias|null, y, mean, rstd, rows, cols, eps)
 Napi::Value layerNorm(const Napi::CallbackInfo& info) {
   fulmen::hostLayerNorm(floats(info[0]), maybeFloats(info[1]), maybeFloats(info[2]),
@@ -447,6 +489,8 @@ static Napi::Object initEngine(Napi::Env env, Napi::Object exports) {
   exports.Set("lstmCellGrad", Napi::Function::New(env, lstmCellGrad));
   exports.Set("gruCell", Napi::Function::New(env, gruCell));
   exports.Set("gruCellGrad", Napi::Function::New(env, gruCellGrad));
+  exports.Set("attention", Napi::Function::New(env, attention));
+  exports.Set("attentionGrad", Napi::Function::New(env, attentionGrad));
   exports.Set("lstmSequence", Napi::Function::New(env, lstmSequence));
   exports.Set("lstmSequenceGrad", Napi::Function::New(env, lstmSequenceGrad));
   exports.Set("gruSequence", Napi::Function::New(env, gruSequence));

@@ -5,6 +5,24 @@ import { fileURLToPath } from "node:url";
 import { FulmenError } from "@fulmen/core";
 import { locateNativeAddon, prebuildPlatform } from "@fulmen/core/plugin";
 
+/**
+ * The attention kernels' shape arguments: outer and inner product counts, L, S, E, Ev, the mask's strides
+ * (outer, inner, row, column) and the scale.
+ */
+export type AttentionShapeArgs = [
+  outer: number,
+  inner: number,
+  L: number,
+  S: number,
+  E: number,
+  Ev: number,
+  strideOuter: number,
+  strideInner: number,
+  strideRow: number,
+  strideCol: number,
+  scale: number,
+];
+
 /** The host engine's native entry points (see native/engine_addon.cc). */
 export interface NativeEngine {
   /**
@@ -262,6 +280,37 @@ export interface NativeEngine {
     batch: number,
     hidden: number,
     wrt: 0 | 1 | 2,
+  ): void;
+  /**
+   * Scaled dot-product attention: `weights = softmax((q·scale)·kᵀ + bias)`, `output = weights·v` for
+   * `outer·inner` products of q `[L, E]`, k `[S, E]`, v `[S, Ev]`; the additive mask `bias` (or null) read at
+   * `o·strideOuter + i·strideInner + l·strideRow + s·strideCol` (0 strides where it broadcasts).
+   */
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    bias: Float32Array | null,
+    output: Float32Array,
+    weights: Float32Array,
+    ...shape: AttentionShapeArgs
+  ): void;
+  /**
+   * attention's gradient from `dOutput`, `dWeights` (or null) and the forward's weights into `dq`, `dk`, `dv` and
+   * `dBias` (the mask's layout, summed where it broadcasts; null when not wanted).
+   */
+  attentionGrad(
+    dOutput: Float32Array,
+    dWeights: Float32Array | null,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    weights: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    dBias: Float32Array | null,
+    ...shape: AttentionShapeArgs
   ): void;
   /**
    * An LSTM layer in one direction over a whole sequence (`steps` × `batch` rows, `hidden` units; `reverse`

@@ -1,6 +1,7 @@
 import { tf } from "@fulmen/core";
 import { declareBackendFeatures } from "@fulmen/core/plugin";
 import type { KernelFunc } from "@tensorflow/tfjs-core";
+import { registerAttentionKernels } from "./attention-kernels";
 import { nativeBatchMatMul } from "./batch-mat-mul";
 import { CONV_KERNELS } from "./conv-kernels";
 import { DATA_KERNELS } from "./data-kernels";
@@ -55,4 +56,5 @@ export function registerHostBackend(engine: NativeEngine): void {
   registerOptimizerKernels(engine, HOST_BACKEND);
   registerFusedLayerKernels(engine, HOST_BACKEND);
   registerRecurrentKernels(engine, HOST_BACKEND);
+  registerAttentionKernels(engine, HOST_BACKEND);
 }

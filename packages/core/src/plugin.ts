@@ -56,6 +56,13 @@ export {
   materializing,
 } from "./nn/deferred-init";
 export {
+  ATTENTION_GRAD_KERNEL,
+  ATTENTION_KERNEL,
+  type AttentionBiasLayout,
+  attentionBiasLayout,
+  fusedAttention,
+} from "./nn/fused-attention-kernels";
+export {
   backendHasKernels,
   fusedGelu,
   fusedGruCell,

@@ -13,29 +13,19 @@ export interface CharGptConfig {
   totalSteps: number;
 }
 
-/** Multi-head self-attention that only looks back (a causal mask), as in GPT. */
+/** Multi-head self-attention that only looks back (causal), as in GPT. */
 class CausalSelfAttention extends Module {
   qkv: nn.Linear;
   proj: nn.Linear;
-  drop: nn.Dropout;
-  declare mask: tf.Tensor2D;
 
   constructor(
     private readonly dModel: number,
     private readonly heads: number,
-    dropout: number,
-    blockSize: number,
+    private readonly dropout: number,
   ) {
     super();
     this.qkv = new nn.Linear(dModel, 3 * dModel);
     this.proj = new nn.Linear(dModel, dModel);
-    this.drop = new nn.Dropout(dropout);
-    // -1e9 above the diagonal: a position attends to itself and the past only. Made once, as GPT-2 does.
-    this.registerBuffer(
-      "mask",
-      tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([blockSize, blockSize]), -1, 0)), -1e9)),
-      false,
-    );
   }
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
@@ -48,10 +38,12 @@ class CausalSelfAttention extends Module {
       tf.Tensor4D,
       tf.Tensor4D,
     ];
-    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd));
-    const mask = t === this.mask.shape[0] ? this.mask : tf.slice(this.mask, [0, 0], [t, t]);
-    const attention = this.drop.forward(tf.softmax(tf.add(scores, mask)));
-    const out = tf.reshape(tf.transpose(tf.matMul(attention, v), [0, 2, 1, 3]), [b, t, this.dModel]);
+    // As PyTorch's GPTs do today: one call, which the native engine runs as one kernel each way.
+    const attended = nn.functional.scaledDotProductAttention(q, k, v, {
+      isCausal: true,
+      dropoutP: this.training ? this.dropout : 0,
+    });
+    const out = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [b, t, this.dModel]);
     return this.proj.forward(out) as tf.Tensor3D;
   }
 }
@@ -63,10 +55,10 @@ class Block extends Module {
   ln2: nn.LayerNorm;
   mlp: nn.Sequential;
 
-  constructor(dModel: number, heads: number, dropout: number, blockSize: number) {
+  constructor(dModel: number, heads: number, dropout: number) {
     super();
     this.ln1 = new nn.LayerNorm(dModel);
-    this.attn = new CausalSelfAttention(dModel, heads, dropout, blockSize);
+    this.attn = new CausalSelfAttention(dModel, heads, dropout);
     this.ln2 = new nn.LayerNorm(dModel);
     this.mlp = new nn.Sequential(
       new nn.Linear(dModel, 4 * dModel),
@@ -96,10 +88,7 @@ export class CharGpt extends LightningModule {
     this.tokenEmbedding = new nn.Embedding(config.vocabSize, config.dModel);
     this.positionEmbedding = new nn.Embedding(config.blockSize, config.dModel);
     this.blocks = new nn.ModuleList(
-      Array.from(
-        { length: config.layers },
-        () => new Block(config.dModel, config.heads, config.dropout, config.blockSize),
-      ),
+      Array.from({ length: config.layers }, () => new Block(config.dModel, config.heads, config.dropout)),
     );
     this.lnF = new nn.LayerNorm(config.dModel);
     this.head = new nn.Linear(config.dModel, config.vocabSize);

@@ -1,5 +1,7 @@
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
+import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, fusedAttention } from "../fused-attention-kernels";
+import { backendHasKernels } from "../fused-kernels";
 import { dropout } from "./dropout";
 
 /*
@@ -19,12 +21,39 @@ export function attend(
   scale: number,
   dropoutP: number,
 ): { output: tf.Tensor; weights: tf.Tensor } {
+  const fused = fusedPath(q, k, v, bias, scale, dropoutP);
+  if (fused !== undefined) return fused;
   return tf.tidy(() => {
     let scores = tf.matMul(tf.mul(q, scale), k, false, true);
     if (bias !== null) scores = tf.add(scores, bias);
     const weights = dropout(tf.softmax(scores, -1), { p: dropoutP });
     return { output: tf.matMul(weights, v), weights };
   });
+}
+
+/**
+ * The backend's fused attention kernels where it has them and the call fits them: no dropout, float32 q, k and v
+ * with the same leading dimensions, a mask that broadcasts as the kernel reads it. Undefined: run op by op.
+ */
+function fusedPath(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  bias: tf.Tensor | null,
+  scale: number,
+  dropoutP: number,
+): { output: tf.Tensor; weights: tf.Tensor } | undefined {
+  if (dropoutP !== 0 || !backendHasKernels(ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL)) return undefined;
+  if (
+    [q, k, v].some((t) => t.dtype !== "float32" || t.rank < 2) ||
+    (bias !== null && bias.dtype !== "float32")
+  )
+    return undefined;
+  const lead = q.shape.slice(0, -2);
+  const sameLead = (t: tf.Tensor) => tf.util.arraysEqual(t.shape.slice(0, -2), lead);
+  if (!sameLead(k) || !sameLead(v) || q.shape.at(-1) !== k.shape.at(-1) || k.shape.at(-2) !== v.shape.at(-2))
+    return undefined;
+  return fusedAttention(q, k, v, bias, scale);
 }
 
 /** A lower-triangular causal mask `[L, S]` as an additive bias: 0 where `j <= i`, −∞ above the diagonal. */
