@@ -16,6 +16,7 @@ struct AttentionShape {
   int64_t outer, inner, L, S, E, Ev;
   int64_t strideOuter, strideInner, strideRow, strideCol;
   float scale;
+  bool causal;  // query l sees keys s <= l only (PyTorch's is_causal), as an added 0/−∞ mask would
 };
 
 /**

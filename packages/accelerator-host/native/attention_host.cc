@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -47,6 +48,13 @@ FULMEN_VECTOR_CLONES void softmaxGradRows(const float* dW, const float* w, float
   }
 }
 
+// −∞ where a key lies after its query (x + −∞ is what adding a 0/−∞ causal mask gives; x + 0 is x).
+void maskFuture(float* scores, const AttentionShape& s, int64_t products) {
+  for (int64_t n = 0; n < products; n++)
+    for (int64_t l = 0; l < s.L; l++)
+      for (int64_t c = l + 1; c < s.S; c++) scores[(n * s.L + l) * s.S + c] = -INFINITY;
+}
+
 FULMEN_VECTOR_CLONES void addInPlace(float* out, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] += x[i];
 }
@@ -61,6 +69,7 @@ void hostAttention(const float* q, const float* k, const float* v, const float* 
   hostBatchMatMul(qs.data(), k, weights, n, n, static_cast<int>(s.L), static_cast<int>(s.S), static_cast<int>(s.E),
                   false, true);
   if (bias != nullptr) addBias(weights, bias, s, N);
+  if (s.causal) maskFuture(weights, s, N);
   hostSoftmax(weights, weights, N * s.L, s.S);
   hostBatchMatMul(weights, v, output, n, n, static_cast<int>(s.L), static_cast<int>(s.Ev), static_cast<int>(s.S),
                   false, false);

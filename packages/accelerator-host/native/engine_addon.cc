@@ -387,12 +387,12 @@ Napi::Value gruSequenceGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The attention kernels' shape arguments from info[at..at+10]: outer, inner, L, S, E, Ev, the mask's four
-// strides, scale.
+// The attention kernels' shape arguments from info[at..at+11]: outer, inner, L, S, E, Ev, the mask's four
+// strides, scale, causal.
 fulmen::AttentionShape attentionShape(const Napi::CallbackInfo& info, size_t at) {
   auto num = [&](size_t i) { return info[at + i].As<Napi::Number>().Int64Value(); };
   return {num(0), num(1), num(2), num(3), num(4), num(5), num(6), num(7), num(8), num(9),
-          info[at + 10].As<Napi::Number>().FloatValue()};
+          info[at + 10].As<Napi::Number>().FloatValue(), info[at + 11].As<Napi::Boolean>().Value()};
 }
 
 // The mask's element count for its strides (the largest offset plus one), 0 without one.
@@ -402,7 +402,7 @@ int64_t attentionBiasSize(const fulmen::AttentionShape& s) {
 }
 
 // attention(q, k, v, bias|null, output, weights, outer, inner, L, S, E, Ev, strideOuter, strideInner, strideRow,
-//           strideCol, scale)
+//           strideCol, scale, causal)
 Napi::Value attention(const Napi::CallbackInfo& info) {
   const fulmen::AttentionShape s = attentionShape(info, 6);
   const int64_t N = s.outer * s.inner;
@@ -414,7 +414,7 @@ Napi::Value attention(const Napi::CallbackInfo& info) {
 }
 
 // attentionGrad(dOutput, dWeights|null, q, k, v, weights, dq, dk, dv, dBias|null, outer, inner, L, S, E, Ev,
-//               strideOuter, strideInner, strideRow, strideCol, scale)
+//               strideOuter, strideInner, strideRow, strideCol, scale, causal)
 Napi::Value attentionGrad(const Napi::CallbackInfo& info) {
   const fulmen::AttentionShape s = attentionShape(info, 10);
   const int64_t N = s.outer * s.inner;

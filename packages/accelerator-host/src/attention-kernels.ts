@@ -10,7 +10,7 @@ import type { AttentionShapeArgs, NativeEngine } from "./native-engine";
 /** The engine's shape arguments from `q [N, L, E]`, `k [N, S, E]`, `v [N, S, Ev]` and core's attrs. */
 function shapeArgs(q: TensorInfo, k: TensorInfo, v: TensorInfo, attrs: NamedAttrMap): AttentionShapeArgs {
   const [, l, e] = q.shape as [number, number, number];
-  const a = attrs as unknown as Record<string, number>;
+  const a = attrs as unknown as Record<string, number> & { causal?: boolean };
   return [
     a.outer!,
     a.inner!,
@@ -23,6 +23,7 @@ function shapeArgs(q: TensorInfo, k: TensorInfo, v: TensorInfo, attrs: NamedAttr
     a.strideRow!,
     a.strideCol!,
     a.scale!,
+    a.causal === true,
   ];
 }
 

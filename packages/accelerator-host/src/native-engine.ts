@@ -7,7 +7,7 @@ import { locateNativeAddon, prebuildPlatform } from "@fulmen/core/plugin";
 
 /**
  * The attention kernels' shape arguments: outer and inner product counts, L, S, E, Ev, the mask's strides
- * (outer, inner, row, column) and the scale.
+ * (outer, inner, row, column), the scale, and whether keys after their query are masked.
  */
 export type AttentionShapeArgs = [
   outer: number,
@@ -21,6 +21,7 @@ export type AttentionShapeArgs = [
   strideRow: number,
   strideCol: number,
   scale: number,
+  causal: boolean,
 ];
 
 /** The host engine's native entry points (see native/engine_addon.cc). */

@@ -6,9 +6,10 @@ import { runFusedKernel } from "./fused-kernels";
 
 /**
  * Kernel name of scaled dot-product attention: inputs `{q [N, L, E], k [N, S, E], v [N, S, Ev], bias?}`, attrs
- * `{scale, outer, inner, strideOuter, strideInner, strideRow, strideCol, biasShape}`; outputs
+ * `{scale, causal, outer, inner, strideOuter, strideInner, strideRow, strideCol, biasShape}`; outputs
  * `[output [N, L, Ev], weights [N, L, S]]` with `weights = softmax((q·scale)·kᵀ + bias)` and
- * `output = weights·v`. The N = outer·inner products read the additive mask `bias` at
+ * `output = weights·v`, and with `causal` each query seeing the keys up to its own position only (PyTorch's
+ * `is_causal`: as adding a 0/−∞ mask would). The N = outer·inner products read the additive mask `bias` at
  * `o·strideOuter + i·strideInner + l·strideRow + s·strideCol` (0 along what it broadcasts over; see
  * {@link attentionBiasLayout}). `nn.functional.scaledDotProductAttention` and `nn.MultiheadAttention` use it
  * (without dropout) where the backend registers it and {@link ATTENTION_GRAD_KERNEL}.
@@ -104,7 +105,7 @@ if (tf.getGradient(ATTENTION_KERNEL) === undefined)
  * Attention through the backend's fused kernels (check `backendHasKernels` for {@link ATTENTION_KERNEL} and
  * its gradient first): q `[...lead, L, E]`, k `[...lead, S, E]`, v `[...lead, S, Ev]` with the same leading
  * dimensions, `bias` an additive mask broadcastable to `[...lead, L, S]` as {@link attentionBiasLayout} allows
- * (undefined result when it does not: run op by op). Returns the output `[...lead, L, Ev]` and the weights.
+ * (undefined result when it does not: run op by op); `causal` masks the keys after each query. Returns the output `[...lead, L, Ev]` and the weights.
  */
 export function fusedAttention(
   q: tf.Tensor,
@@ -112,6 +113,7 @@ export function fusedAttention(
   v: tf.Tensor,
   bias: tf.Tensor | null,
   scale: number,
+  causal = false,
 ): { output: tf.Tensor; weights: tf.Tensor } | undefined {
   const lead = q.shape.slice(0, -2);
   const [l, e] = q.shape.slice(-2) as [number, number];
@@ -126,7 +128,7 @@ export function fusedAttention(
       v: tf.reshape(v, [n, s, ev]),
     };
     if (bias !== null) inputs.bias = bias;
-    const attrs = { ...layout, scale, biasShape: bias === null ? [] : bias.shape };
+    const attrs = { ...layout, scale, causal, biasShape: bias === null ? [] : bias.shape };
     const [output, weights] = runFusedKernel(
       ATTENTION_KERNEL,
       inputs,

@@ -11,7 +11,8 @@ import { dropout } from "./dropout";
 
 /**
  * `softmax(q·kᵀ·scale + bias) · v` over the last two dimensions, with optional dropout on the weights.
- * Returns the output and the (post-dropout) weights; `bias` is additive (0 or −∞ for masks).
+ * Returns the output and the (post-dropout) weights; `bias` is additive (0 or −∞ for masks); `causal` hides
+ * from each query the keys after its position (PyTorch's `is_causal`).
  */
 export function attend(
   q: tf.Tensor,
@@ -20,12 +21,14 @@ export function attend(
   bias: tf.Tensor | null,
   scale: number,
   dropoutP: number,
+  causal = false,
 ): { output: tf.Tensor; weights: tf.Tensor } {
-  const fused = fusedPath(q, k, v, bias, scale, dropoutP);
+  const fused = fusedPath(q, k, v, bias, scale, dropoutP, causal);
   if (fused !== undefined) return fused;
   return tf.tidy(() => {
     let scores = tf.matMul(tf.mul(q, scale), k, false, true);
     if (bias !== null) scores = tf.add(scores, bias);
+    if (causal) scores = tf.add(scores, causalBias(q.shape.at(-2)!, k.shape.at(-2)!));
     const weights = dropout(tf.softmax(scores, -1), { p: dropoutP });
     return { output: tf.matMul(weights, v), weights };
   });
@@ -42,6 +45,7 @@ function fusedPath(
   bias: tf.Tensor | null,
   scale: number,
   dropoutP: number,
+  causal: boolean,
 ): { output: tf.Tensor; weights: tf.Tensor } | undefined {
   if (dropoutP !== 0 || !backendHasKernels(ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL)) return undefined;
   if (
@@ -53,7 +57,7 @@ function fusedPath(
   const sameLead = (t: tf.Tensor) => tf.util.arraysEqual(t.shape.slice(0, -2), lead);
   if (!sameLead(k) || !sameLead(v) || q.shape.at(-1) !== k.shape.at(-1) || k.shape.at(-2) !== v.shape.at(-2))
     return undefined;
-  return fusedAttention(q, k, v, bias, scale);
+  return fusedAttention(q, k, v, bias, scale, causal);
 }
 
 /** A lower-triangular causal mask `[L, S]` as an additive bias: 0 where `j <= i`, −∞ above the diagonal. */

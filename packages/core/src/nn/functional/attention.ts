@@ -2,7 +2,7 @@ import { toFloat32 } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
-import { attend, causalBias, maskToBias } from "./attention-core";
+import { attend, maskToBias } from "./attention-core";
 
 /** Options of {@link scaledDotProductAttention}, as in `torch.nn.functional.scaled_dot_product_attention`. */
 export interface ScaledDotProductAttentionOptions {
@@ -67,12 +67,8 @@ export function scaledDotProductAttention(
   const scale = options.scale ?? 1 / Math.sqrt(e);
   checkNumber(owner, "scale", scale, Number.isFinite, "a finite number");
   return tf.tidy(() => {
-    const l = query.shape[query.rank - 2]!;
-    const s = key.shape[key.rank - 2]!;
-    let bias: tf.Tensor | null = null;
-    if (options.isCausal === true) bias = causalBias(l, s);
-    if (mask !== null) bias = maskToBias(mask, false, owner, "attnMask");
+    const bias = mask === null ? null : maskToBias(mask, false, owner, "attnMask");
     const [q, k, v] = [query, key, value].map(toFloat32) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    return attend(q, k, v, bias, scale, dropoutP).output;
+    return attend(q, k, v, bias, scale, dropoutP, options.isCausal === true).output;
   });
 }
