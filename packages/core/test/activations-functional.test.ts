@@ -122,12 +122,19 @@ describe("activation gradients at the kinks follow PyTorch's derivatives.yaml", 
     );
   });
 
-  it("hardtanh is 0 at its bounds, hardsigmoid 0 at ±3, hardswish -0.5 at -3 and 1 at 3", () => {
+  it("hardtanh is 0 at its bounds, hardsigmoid 0 at ±3, hardswish -0.5 at -3 and 1.5 at 3 in a short tensor", () => {
     expect(gradAt((x) => F.hardtanh(x, { minVal: -2, maxVal: 2 }), [-2, 2, 0, -3, 3])).toEqual([
       0, 0, 1, 0, 0,
     ]);
     expectClose(gradAt(F.hardsigmoid, [-3, 3, 0]), [0, 0, 1 / 6]);
-    expectClose(gradAt(F.hardswish, [-3, 3, 0, -4, 4]), [-0.5, 1, 0.5, 0, 1]);
+    // five elements: all in PyTorch's scalar CPU loop, whose middle branch includes 3 (torch 1.13 gives 1.5)
+    expectClose(gradAt(F.hardswish, [-3, 3, 0, -4, 4]), [-0.5, 1.5, 0.5, 0, 1]);
+  });
+
+  it("hardswish at exactly 3 is 1 in PyTorch's vectorised steps of 16 and 1.5 in the scalar tail after them", () => {
+    // torch 1.13 on 17 threes: sixteen 1s (one vectorised step), then 1.5 for the last element
+    expectClose(gradAt(F.hardswish, new Array<number>(17).fill(3)), [...new Array<number>(16).fill(1), 1.5]);
+    expectClose(gradAt(F.hardswish, new Array<number>(32).fill(3)), new Array<number>(32).fill(1));
   });
 
   it("softplus is the identity above the threshold and stays finite where exp overflows; so does mish", () => {

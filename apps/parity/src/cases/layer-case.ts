@@ -23,7 +23,7 @@ class Errors {
     this.note(name, tensorError(actual, expected));
   }
 
-  scalar(name: string, actual: number, expected: number): void {
+  scalar(name: string, actual: number, expected: number | string): void {
     this.note(name, scalarError(actual, expected));
   }
 
@@ -166,7 +166,7 @@ function replayModule(c: GoldenCase, name: string, module: Module): CaseOutcome 
   expectedExtras.forEach((e, i) => {
     errors.tensor(`extra_outputs[${i}]`, extras[i] ?? { shape: [-1], dtype: "float32", data: [] }, e);
   });
-  errors.scalar("scalar", scalar, field<number>(c, "scalar"));
+  errors.scalar("scalar", scalar, field<number | string>(c, "scalar"));
   const expectedParamGrads = field<Record<string, FlatTensor>>(c, "param_grads");
   const paramGrads: Record<string, FlatTensor> = {};
   params.forEach(([key], i) => {
@@ -233,7 +233,7 @@ export function runLossCase(c: GoldenCase): CaseOutcome {
     const errors = new Errors();
     const output = encodeTensor(outputs[0]!);
     errors.tensor("output", output, field<FlatTensor>(c, "output"));
-    errors.scalar("scalar", scalar, field<number>(c, "scalar"));
+    errors.scalar("scalar", scalar, field<number | string>(c, "scalar"));
     const inputGrad = encodeTensor(grads[0]!);
     errors.tensor("input_grad", inputGrad, field<FlatTensor>(c, "input_grad"));
     const targetGrad = expectedTargetGrad != null ? encodeTensor(grads[1]!) : null;
@@ -265,7 +265,7 @@ export function runLoss2Case(c: GoldenCase): CaseOutcome {
     const errors = new Errors();
     const output = encodeTensor(outputs[0]!);
     errors.tensor("output", output, field<FlatTensor>(c, "output"));
-    errors.scalar("scalar", scalar, field<number>(c, "scalar"));
+    errors.scalar("scalar", scalar, field<number | string>(c, "scalar"));
     const expectedGrads = field<FlatTensor[]>(c, "input_grads");
     const inputGrads = grads.map((g) => encodeTensor(g));
     inputGrads.forEach((g, i) => {

@@ -70,9 +70,13 @@ export function tensorError(actual: FlatTensor, expected: FlatTensor): number {
   return worst;
 }
 
-/** The same error for plain numbers (a case's scalar). */
-export function scalarError(actual: number, expected: number): number {
-  if (actual === expected) return 0;
-  const err = Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
+/**
+ * The same error for plain numbers (a case's scalar); the expected one may be spelled "nan", "inf" or "-inf" as in
+ * tensors (a loss over an all-ignored batch is NaN in PyTorch), and matching NaNs count as equal.
+ */
+export function scalarError(actual: number, expected: number | string): number {
+  const e = toNumber(expected);
+  if (actual === e || (Number.isNaN(actual) && Number.isNaN(e))) return 0;
+  const err = Math.abs(actual - e) / Math.max(1, Math.abs(e));
   return Number.isNaN(err) ? Number.POSITIVE_INFINITY : err;
 }

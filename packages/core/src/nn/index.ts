@@ -22,7 +22,12 @@ export {
   SiLU,
   Tanh,
 } from "./layers/activations";
-export { AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from "./layers/adaptive-pool";
+export {
+  AdaptiveAvgPool1d,
+  AdaptiveAvgPool2d,
+  AdaptiveMaxPool1d,
+  AdaptiveMaxPool2d,
+} from "./layers/adaptive-pool";
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from "./layers/batch-norm";
 export { ModuleList, Sequential, type UnaryModule } from "./layers/containers";
 export type { ConvNdOptions } from "./layers/conv-nd";

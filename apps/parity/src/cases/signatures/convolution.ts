@@ -77,6 +77,7 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
   },
   AdaptiveAvgPool1d: ADAPTIVE,
   AdaptiveAvgPool2d: ADAPTIVE,
+  AdaptiveMaxPool1d: ADAPTIVE_MAX,
   AdaptiveMaxPool2d: ADAPTIVE_MAX,
   Upsample: {
     params: [

@@ -229,9 +229,17 @@ export function mish(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * `x·relu6(x + 3)/6`, like `F.hardswish`, with PyTorch's gradient: 0 below -3, `x/3 + 0.5` on [-3, 3), 1 from
- * 3 up. That is the rule of PyTorch's vectorised CPU kernel, which computes all but a tensor's last few
- * elements; its scalar tail (and a tensor of under 8 elements) gives 1.5 at exactly 3.
+ * Elements handled per step by PyTorch 1.13's vectorised CPU loop on float32 (two AVX2 vectors of 8): the
+ * elements after the last full step of a tensor go through its scalar loop instead.
+ */
+const TORCH_CPU_VECTOR_STEP = 16;
+
+/**
+ * `x·relu6(x + 3)/6`, like `F.hardswish`, with PyTorch's gradient: 0 below -3, `x/3 + 0.5` on [-3, 3), 1 above
+ * 3. At exactly 3 PyTorch's two CPU loops disagree: the vectorised one (every full step of 16 elements) gives 1,
+ * the scalar one (the last `numel % 16` elements of the tensor, in row-major order) gives `3/3 + 0.5 = 1.5`; both
+ * are reproduced, position by position. (Above PyTorch's parallel grain of 32768 elements each thread's chunk
+ * has its own scalar tail, which depends on the thread count and is not modelled.)
  */
 export function hardswish(x: tf.Tensor): tf.Tensor {
   const op = tf.customGrad((v: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
@@ -244,11 +252,14 @@ export function hardswish(x: tf.Tensor): tf.Tensor {
         tf.tidy(() => {
           const s = saved[0]!;
           const middle = tf.add(tf.div(s, 3), 0.5);
-          const slope = tf.where(
-            tf.less(s, -3),
-            tf.zerosLike(s),
-            tf.where(tf.less(s, 3), middle, tf.onesLike(s)),
-          );
+          const tailStart = s.size - (s.size % TORCH_CPU_VECTOR_STEP);
+          // the middle branch ends before 3 in the vectorised loop, at 3 inclusive in the scalar tail
+          let inMiddle = tf.less(s, 3);
+          if (tailStart < s.size) {
+            const inTail = tf.reshape(tf.greaterEqual(tf.range(0, s.size, 1, "int32"), tailStart), s.shape);
+            inMiddle = tf.where(inTail, tf.lessEqual(s, 3), inMiddle);
+          }
+          const slope = tf.where(tf.less(s, -3), tf.zerosLike(s), tf.where(inMiddle, middle, tf.onesLike(s)));
           return tf.mul(dy, slope);
         }),
     };

@@ -95,6 +95,20 @@ export function adaptiveMaxPool2d(input: tf.Tensor, outputSize: AdaptiveSize): t
   });
 }
 
+/**
+ * Adaptive max pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.functional.adaptive_max_pool1d`
+ * without `returnIndices`: the maximum of bin i, [⌊i·L/out⌋, ⌈(i + 1)·L/out⌉), the gradient to its first maximum.
+ */
+export function adaptiveMaxPool1d(input: tf.Tensor, outputSize: AdaptiveSize): tf.Tensor {
+  return tf.tidy(() => {
+    const owner = "adaptiveMaxPool1d";
+    const { batch, spatial } = prepare(owner, input, 1);
+    const [out] = adaptiveSizes(owner, outputSize, spatial);
+    const y = binMax(batch, 2, spatial[0]!, out!);
+    return batch === input ? y : tf.squeeze(y, [0]);
+  });
+}
+
 /** Adaptive average pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.functional.adaptive_avg_pool1d`. */
 export function adaptiveAvgPool1d(input: tf.Tensor, outputSize: AdaptiveSize): tf.Tensor {
   return adaptiveAvg("adaptiveAvgPool1d", 1, input, outputSize);

@@ -4,8 +4,8 @@ import { adaptiveAvg } from "./adaptive-pool";
 import { applyAlongAxis, sparseRows } from "./axis-matrix";
 import { checkOptions } from "./tuples";
 
-/** The resampling modes of {@link interpolate}: nearest neighbours or (bi)linear interpolation. */
-export type InterpolateMode = "nearest" | "nearest-exact" | "linear" | "bilinear" | "area";
+/** The resampling modes of {@link interpolate}: nearest neighbours, (bi)linear or bicubic interpolation, or area. */
+export type InterpolateMode = "nearest" | "nearest-exact" | "linear" | "bilinear" | "bicubic" | "area";
 
 /** Options of {@link interpolate} and `nn.Upsample`, as PyTorch's keywords. */
 export interface InterpolateOptions {
@@ -13,9 +13,12 @@ export interface InterpolateOptions {
   size?: number | readonly number[] | null;
   /** The factor each spatial size is multiplied by (output size ⌊in · factor⌋); or give `size`. */
   scaleFactor?: number | readonly number[] | null;
-  /** "nearest" (default), "nearest-exact", "linear" (3-D input), "bilinear" (4-D input) or "area" (adaptive average pooling). */
+  /**
+   * "nearest" (default), "nearest-exact", "linear" (3-D input), "bilinear" or "bicubic" (4-D input) or "area"
+   * (adaptive average pooling).
+   */
   mode?: InterpolateMode;
-  /** Linear modes only: map the corner pixels' centres onto each other (default false). */
+  /** Interpolating modes only (linear, bilinear, bicubic): map the corner pixels' centres onto each other (default false). */
   alignCorners?: boolean | null;
   /** Compute the sampling scale from the sizes (in/out) instead of from `scaleFactor` (default false). */
   recomputeScaleFactor?: boolean | null;
@@ -29,7 +32,20 @@ export const INTERPOLATE_OPTIONS = [
   "alignCorners",
   "recomputeScaleFactor",
 ] as const;
-const MODES: readonly InterpolateMode[] = ["nearest", "nearest-exact", "linear", "bilinear", "area"];
+const MODES: readonly InterpolateMode[] = [
+  "nearest",
+  "nearest-exact",
+  "linear",
+  "bilinear",
+  "bicubic",
+  "area",
+];
+/** The modes that interpolate, and so take `alignCorners`. */
+const INTERPOLATING: readonly InterpolateMode[] = ["linear", "bilinear", "bicubic"];
+/** The spatial dimensions each interpolating mode needs (PyTorch refuses the others). */
+const MODE_DIMS: Partial<Record<InterpolateMode, number>> = { linear: 1, bilinear: 2, bicubic: 2 };
+/** PyTorch's cubic convolution constant (`A` of `get_cubic_upsample_coefficients`). */
+const CUBIC_A = -0.75;
 
 /** Float32 rounding, as PyTorch's float kernels compute their source indices. */
 const f32 = Math.fround;
@@ -52,6 +68,7 @@ function axisRows(
     }
     return sparseRows(out, length, entries);
   }
+  if (mode === "bicubic") return cubicRows(length, out, scaleFactor, alignCorners);
   // area_pixel_compute_scale / area_pixel_compute_source_index (linear, not cubic)
   const scale = alignCorners
     ? out > 1
@@ -65,6 +82,39 @@ function axisRows(
     const hi = lo < length - 1 ? lo + 1 : lo;
     const lambda = Math.min(Math.max(f32(src - lo), 0), 1);
     entries.push([i, lo, f32(1 - lambda)], [i, hi, lambda]);
+  }
+  return sparseRows(out, length, entries);
+}
+
+/**
+ * Bicubic rows along one axis, as PyTorch 1.13's separable CPU kernel (`HelperInterpCubic`) weighs them: the
+ * source index is not clamped at 0 (cubic), the four taps `⌊src⌋ - 1 … ⌊src⌋ + 2` are clamped to the axis (so
+ * border taps add up on the edge entry), and the weights are Keys' cubic convolution with A = -0.75, all in float32.
+ */
+function cubicRows(
+  length: number,
+  out: number,
+  scaleFactor: number | null,
+  alignCorners: boolean,
+): Float32Array {
+  const scale = alignCorners
+    ? out > 1
+      ? f32((length - 1) / (out - 1))
+      : 0
+    : f32(scaleFactor !== null ? 1 / scaleFactor : length / out);
+  // cubic_convolution1 (|x| ≤ 1) and cubic_convolution2 (1 < |x| < 2) of UpSample.h
+  const near = (x: number) => f32(f32(f32(f32(f32((CUBIC_A + 2) * x) - (CUBIC_A + 3)) * x) * x) + 1);
+  const far = (x: number) =>
+    f32(f32(f32(f32(f32(f32(CUBIC_A * x) - 5 * CUBIC_A) * x) + 8 * CUBIC_A) * x) - 4 * CUBIC_A);
+  const entries: Array<[number, number, number]> = [];
+  for (let i = 0; i < out; i++) {
+    const src = alignCorners ? f32(scale * i) : f32(f32(scale * f32(i + 0.5)) - 0.5);
+    const base = Math.floor(src);
+    const t = f32(src - base);
+    const weights = [far(f32(t + 1)), near(t), near(f32(1 - t)), far(f32(f32(1 - t) + 1))];
+    weights.forEach((w, k) => {
+      entries.push([i, Math.min(Math.max(base - 1 + k, 0), length - 1), w]);
+    });
   }
   return sparseRows(out, length, entries);
 }
@@ -89,9 +139,9 @@ export function checkInterpolateOptions(owner: string, options: InterpolateOptio
   if (!MODES.includes(mode)) {
     throw new FulmenError(`${owner}: unknown mode '${String(mode)}'; use one of ${MODES.join(", ")}.`);
   }
-  if ((options.alignCorners ?? null) !== null && mode !== "linear" && mode !== "bilinear") {
+  if ((options.alignCorners ?? null) !== null && !INTERPOLATING.includes(mode)) {
     throw new FulmenError(
-      `${owner}: alignCorners applies to the interpolating modes (linear, bilinear) only; leave it unset for ${mode}.`,
+      `${owner}: alignCorners applies to the interpolating modes (${INTERPOLATING.join(", ")}) only; leave it unset for ${mode}.`,
     );
   }
   if ((options.size == null) === (options.scaleFactor == null)) {
@@ -101,9 +151,10 @@ export function checkInterpolateOptions(owner: string, options: InterpolateOptio
 
 /**
  * Resamples `[N, C, L]` or `[N, C, H, W]` input like `torch.nn.functional.interpolate` (PyTorch 1.13 without
- * antialias): nearest (PyTorch's legacy ⌊dst · scale⌋ source), nearest-exact, linear (3-D) and bilinear (4-D)
- * with or without `alignCorners`, area (adaptive average pooling), to a `size` or by a `scaleFactor`. The sampling is a fixed linear map per
- * spatial axis, so the gradient is exact.
+ * antialias): nearest (PyTorch's legacy ⌊dst · scale⌋ source), nearest-exact, linear (3-D), bilinear and bicubic
+ * (4-D) with or without `alignCorners`, area (adaptive average pooling), to a `size` or by a `scaleFactor`. The
+ * sampling is a fixed linear map per spatial axis (bicubic too: PyTorch's kernel is separable), so the gradient is
+ * exact.
  */
 export function interpolate(input: tf.Tensor, options: InterpolateOptions = {}): tf.Tensor {
   return resample("interpolate", input, options);
@@ -119,9 +170,10 @@ export function resample(owner: string, input: tf.Tensor, options: InterpolateOp
       `${owner}: expected [N, C, L] or [N, C, H, W] input, got shape [${input.shape}] (PyTorch wants the batch dimension too).`,
     );
   }
-  if ((mode === "linear" && spatialDims !== 1) || (mode === "bilinear" && spatialDims !== 2)) {
+  const modeDims = MODE_DIMS[mode];
+  if (modeDims !== undefined && spatialDims !== modeDims) {
     throw new FulmenError(
-      `${owner}: got ${input.rank}-D input, but ${mode} mode needs ${mode === "linear" ? 3 : 4}-D input.`,
+      `${owner}: got ${input.rank}-D input, but ${mode} mode needs ${modeDims + 2}-D input.`,
     );
   }
   const alignCorners = options.alignCorners ?? null;

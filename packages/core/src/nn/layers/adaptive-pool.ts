@@ -3,6 +3,7 @@ import {
   type AdaptiveSize,
   adaptiveAvgPool1d,
   adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
   adaptiveMaxPool2d,
   adaptiveSizes,
 } from "../functional/adaptive-pool";
@@ -52,6 +53,17 @@ export class AdaptiveAvgPool1d extends AdaptivePool {
 export class AdaptiveAvgPool2d extends AdaptivePool {
   constructor(outputSize: AdaptiveSize) {
     super("AdaptiveAvgPool2d", 2, outputSize, adaptiveAvgPool2d);
+  }
+}
+
+/**
+ * Adaptive max pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.AdaptiveMaxPool1d`: output bin i is
+ * the maximum of [⌊i·L/out⌋, ⌈(i + 1)·L/out⌉), its gradient going to the bin's first maximum. `returnIndices` is
+ * not supported.
+ */
+export class AdaptiveMaxPool1d extends AdaptivePool {
+  constructor(outputSize: AdaptiveSize) {
+    super("AdaptiveMaxPool1d", 1, outputSize, adaptiveMaxPool1d);
   }
 }
 

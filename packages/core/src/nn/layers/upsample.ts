@@ -4,7 +4,7 @@ import { Module } from "../module";
 
 /**
  * Upsamples `[N, C, L]` or `[N, C, H, W]` input, like `torch.nn.Upsample`: `nn.functional.interpolate` with the
- * module's size or scale factor, mode ("nearest" default, "nearest-exact", "linear", "bilinear") and
+ * module's size or scale factor, mode ("nearest" default, "nearest-exact", "linear", "bilinear", "bicubic", "area") and
  * `alignCorners`.
  */
 export class Upsample extends Module {
