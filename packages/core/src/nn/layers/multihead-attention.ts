@@ -349,7 +349,11 @@ export class MultiheadAttention extends Module {
           `${OWNER}: keyPaddingMask has shape [${kpm.shape}] but must be [${want}] (${batched ? "batch, source" : "source"}).`,
         );
       }
-      const k = tf.reshape(maskToBias(kpm, true, OWNER, "keyPaddingMask"), [n, 1, 1, s]);
+      // PyTorch 1.13 merges a boolean attnMask with the padding mask by logical or: a float padding mask then
+      // blocks wherever it is nonzero. (PyTorch 2 adds it as a float bias instead, and deprecates the mix.)
+      const merged =
+        attnMask !== null && attnMask.dtype === "bool" && kpm.dtype !== "bool" ? tf.notEqual(kpm, 0) : kpm;
+      const k = tf.reshape(maskToBias(merged, true, OWNER, "keyPaddingMask"), [n, 1, 1, s]);
       bias = bias === null ? k : tf.add(bias, k);
     }
     return bias;
