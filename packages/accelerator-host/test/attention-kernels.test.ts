@@ -1,6 +1,7 @@
 import { manualSeed, nn, tf } from "@fulmen/core";
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, backendHasKernels } from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectFlatTensorCount } from "../../../tooling/test-helpers/tensor-count";
 import { HOST_BACKEND, HostAccelerator } from "../src";
 
 /** The largest difference relative to 1 + |expected|. */
@@ -177,15 +178,7 @@ describe("fused attention on the host engine", () => {
     manualSeed(3);
     const layer = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true });
     const x = tf.randomNormal([2, 5, 8]);
-    const step = () =>
-      tf.tidy(() => {
-        const { grads, value } = tf.variableGrads(() => tf.sum(layer.forward(x)) as tf.Scalar);
-        tf.dispose([value, ...Object.values(grads)]);
-      });
-    step();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) step();
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatTensorCount(tf, () => tf.sum(layer.forward(x)) as tf.Scalar);
     x.dispose();
     layer.dispose();
   });

@@ -11,6 +11,7 @@ import {
   LSTM_SEQUENCE_KERNEL,
 } from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectFlatTensorCount } from "../../../tooling/test-helpers/tensor-count";
 import { HOST_BACKEND, HostAccelerator } from "../src";
 
 /** The largest difference relative to 1 + |expected|. */
@@ -168,17 +169,10 @@ describe("the whole-sequence LSTM and GRU kernels on the host engine", () => {
     const lstm = new nn.LSTM(4, 8, { batchFirst: true, bidirectional: true });
     const gru = new nn.GRU(4, 8, { batchFirst: true, bidirectional: true });
     const x = tf.randomNormal([2, 6, 4]);
-    const step = () =>
-      tf.tidy(() => {
-        const { grads, value } = tf.variableGrads(
-          () => tf.add(tf.sum(lstm.forward(x)[0]), tf.sum(gru.forward(x)[1])) as tf.Scalar,
-        );
-        tf.dispose([value, ...Object.values(grads)]);
-      });
-    step();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) step();
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatTensorCount(
+      tf,
+      () => tf.add(tf.sum(lstm.forward(x)[0]), tf.sum(gru.forward(x)[1])) as tf.Scalar,
+    );
     x.dispose();
     lstm.dispose();
     gru.dispose();
@@ -231,15 +225,7 @@ describe("the fused LSTM cell on the host engine", () => {
     manualSeed(1);
     const lstm = new nn.LSTM(4, 8, { batchFirst: true });
     const x = tf.randomNormal([2, 6, 4]);
-    const step = () =>
-      tf.tidy(() => {
-        const { grads, value } = tf.variableGrads(() => tf.sum(lstm.forward(x)[0]) as tf.Scalar);
-        tf.dispose([value, ...Object.values(grads)]);
-      });
-    step();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) step();
-    expect(tf.memory().numTensors).toBe(before);
+    expectFlatTensorCount(tf, () => tf.sum(lstm.forward(x)[0]) as tf.Scalar);
     x.dispose();
     lstm.dispose();
   });
