@@ -1,8 +1,8 @@
 import { manualSeed, nn, tf } from "@fulmen/core";
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, backendHasKernels } from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectFlatTensorCount } from "../../../tooling/test-helpers/tensor-count";
 import { HOST_BACKEND, HostAccelerator } from "../src";
+import { expectFlatTensorCount } from "./tensor-count";
 
 /** The largest difference relative to 1 + |expected|. */
 function worst(actual: Float32Array, expected: Float32Array): number {
@@ -178,7 +178,7 @@ describe("fused attention on the host engine", () => {
     manualSeed(3);
     const layer = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0, batchFirst: true });
     const x = tf.randomNormal([2, 5, 8]);
-    expectFlatTensorCount(tf, () => tf.sum(layer.forward(x)) as tf.Scalar);
+    expectFlatTensorCount(() => tf.sum(layer.forward(x)) as tf.Scalar);
     x.dispose();
     layer.dispose();
   });

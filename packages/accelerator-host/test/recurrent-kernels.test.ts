@@ -11,8 +11,8 @@ import {
   LSTM_SEQUENCE_KERNEL,
 } from "@fulmen/core/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectFlatTensorCount } from "../../../tooling/test-helpers/tensor-count";
 import { HOST_BACKEND, HostAccelerator } from "../src";
+import { expectFlatTensorCount } from "./tensor-count";
 
 /** The largest difference relative to 1 + |expected|. */
 function worst(actual: Float32Array, expected: Float32Array): number {
@@ -169,10 +169,7 @@ describe("the whole-sequence LSTM and GRU kernels on the host engine", () => {
     const lstm = new nn.LSTM(4, 8, { batchFirst: true, bidirectional: true });
     const gru = new nn.GRU(4, 8, { batchFirst: true, bidirectional: true });
     const x = tf.randomNormal([2, 6, 4]);
-    expectFlatTensorCount(
-      tf,
-      () => tf.add(tf.sum(lstm.forward(x)[0]), tf.sum(gru.forward(x)[1])) as tf.Scalar,
-    );
+    expectFlatTensorCount(() => tf.add(tf.sum(lstm.forward(x)[0]), tf.sum(gru.forward(x)[1])) as tf.Scalar);
     x.dispose();
     lstm.dispose();
     gru.dispose();
@@ -225,7 +222,7 @@ describe("the fused LSTM cell on the host engine", () => {
     manualSeed(1);
     const lstm = new nn.LSTM(4, 8, { batchFirst: true });
     const x = tf.randomNormal([2, 6, 4]);
-    expectFlatTensorCount(tf, () => tf.sum(lstm.forward(x)[0]) as tf.Scalar);
+    expectFlatTensorCount(() => tf.sum(lstm.forward(x)[0]) as tf.Scalar);
     x.dispose();
     lstm.dispose();
   });

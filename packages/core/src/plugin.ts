@@ -60,6 +60,7 @@ export {
   ATTENTION_KERNEL,
   type AttentionBiasLayout,
   attentionBiasLayout,
+  type FusedAttentionResult,
   fusedAttention,
 } from "./nn/fused-attention-kernels";
 export {

@@ -101,6 +101,14 @@ if (tf.getGradient(ATTENTION_KERNEL) === undefined)
     },
   });
 
+/** What {@link fusedAttention} returns. */
+export interface FusedAttentionResult {
+  /** `[...lead, L, Ev]`, the attended values. */
+  output: tf.Tensor;
+  /** `[...lead, L, S]`, the attention weights (each row sums to 1). */
+  weights: tf.Tensor;
+}
+
 /**
  * Attention through the backend's fused kernels (check `backendHasKernels` for {@link ATTENTION_KERNEL} and
  * its gradient first): q `[...lead, L, E]`, k `[...lead, S, E]`, v `[...lead, S, Ev]` with the same leading
@@ -114,7 +122,7 @@ export function fusedAttention(
   bias: tf.Tensor | null,
   scale: number,
   causal = false,
-): { output: tf.Tensor; weights: tf.Tensor } | undefined {
+): FusedAttentionResult | undefined {
   const lead = q.shape.slice(0, -2);
   const [l, e] = q.shape.slice(-2) as [number, number];
   const [s, ev] = [k.shape.at(-2)!, v.shape.at(-1)!];

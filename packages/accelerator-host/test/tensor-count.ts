@@ -1,19 +1,12 @@
+import { tf } from "@fulmen/core";
 import { expect } from "vitest";
-
-/** The parts of tfjs the check uses (passed in: this folder cannot resolve the packages' own tfjs). */
-interface Tfjs<Scalar> {
-  tidy(fn: () => void): void;
-  variableGrads(loss: () => Scalar): { value: Scalar; grads: Record<string, unknown> };
-  dispose(tensors: unknown[]): void;
-  memory(): { numTensors: number };
-}
 
 /**
  * Differentiates `loss` with respect to every trainable variable once to warm up (pools, lazily made buffers),
  * then `repeats` more times, and expects tfjs's live tensor count not to have moved: a forward or backward
  * pass that leaks one tensor a step fails.
  */
-export function expectFlatTensorCount<Scalar>(tf: Tfjs<Scalar>, loss: () => Scalar, repeats = 3): void {
+export function expectFlatTensorCount(loss: () => tf.Scalar, repeats = 3): void {
   const step = () =>
     tf.tidy(() => {
       const { grads, value } = tf.variableGrads(loss);
