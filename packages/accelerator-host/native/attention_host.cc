@@ -6,6 +6,7 @@
 #include "gemm.h"
 #include "parallel.h"
 #include "rows.h"
+#include "scratch.h"
 #include "vector_clones.h"
 
 namespace fulmen {
@@ -63,10 +64,10 @@ FULMEN_VECTOR_CLONES void addInPlace(float* out, const float* x, int64_t n) {
 void hostAttention(const float* q, const float* k, const float* v, const float* bias, float* output, float* weights,
                    const AttentionShape& s) {
   const int64_t N = s.outer * s.inner;
-  std::vector<float> qs(static_cast<size_t>(N * s.L * s.E));
-  scaled(q, s.scale, qs.data(), static_cast<int64_t>(qs.size()));
+  float* qs = scratchFloats(0, static_cast<size_t>(N * s.L * s.E));
+  scaled(q, s.scale, qs, N * s.L * s.E);
   const int n = static_cast<int>(N);
-  hostBatchMatMul(qs.data(), k, weights, n, n, static_cast<int>(s.L), static_cast<int>(s.S), static_cast<int>(s.E),
+  hostBatchMatMul(qs, k, weights, n, n, static_cast<int>(s.L), static_cast<int>(s.S), static_cast<int>(s.E),
                   false, true);
   if (bias != nullptr) addBias(weights, bias, s, N);
   if (s.causal) maskFuture(weights, s, N);
@@ -83,18 +84,19 @@ void hostAttentionGrad(const float* dOutput, const float* dWeights, const float*
             E = static_cast<int>(s.E), Ev = static_cast<int>(s.Ev);
   // dv = weightsᵀ·dOutput; the weights' gradient dO·vᵀ (plus what reached them directly).
   hostBatchMatMul(weights, dOutput, dv, n, n, S, Ev, L, true, false);
-  std::vector<float> dW(static_cast<size_t>(N * block)), dS(static_cast<size_t>(N * block));
-  hostBatchMatMul(dOutput, v, dW.data(), n, n, L, S, Ev, false, true);
-  if (dWeights != nullptr) addInPlace(dW.data(), dWeights, N * block);
+  float* dW = scratchFloats(0, static_cast<size_t>(N * block));
+  float* dS = scratchFloats(1, static_cast<size_t>(N * block));
+  hostBatchMatMul(dOutput, v, dW, n, n, L, S, Ev, false, true);
+  if (dWeights != nullptr) addInPlace(dW, dWeights, N * block);
   parallelFor(N * s.L, 256, [&](int64_t begin, int64_t end) {
-    softmaxGradRows(dW.data() + begin * s.S, weights + begin * s.S, dS.data() + begin * s.S, end - begin, s.S);
+    softmaxGradRows(dW + begin * s.S, weights + begin * s.S, dS + begin * s.S, end - begin, s.S);
   });
   // dq = (dS·k)·scale, dk = dSᵀ·(q·scale): through the scaled query, as the op-by-op path.
-  hostBatchMatMul(dS.data(), k, dq, n, n, L, E, S, false, false);
+  hostBatchMatMul(dS, k, dq, n, n, L, E, S, false, false);
   scaled(dq, s.scale, dq, N * s.L * s.E);
-  std::vector<float> qs(static_cast<size_t>(N * s.L * s.E));
-  scaled(q, s.scale, qs.data(), static_cast<int64_t>(qs.size()));
-  hostBatchMatMul(dS.data(), qs.data(), dk, n, n, S, E, L, true, false);
+  float* qs = scratchFloats(0, static_cast<size_t>(N * s.L * s.E));  // dW is no longer needed
+  scaled(q, s.scale, qs, N * s.L * s.E);
+  hostBatchMatMul(dS, qs, dk, n, n, S, E, L, true, false);
   if (dBias == nullptr) return;
   // The mask's gradient: dS summed over the dimensions it broadcasts over (zero strides), in double.
   const int64_t biasSize = ((s.outer - 1) * s.strideOuter + (s.inner - 1) * s.strideInner +
@@ -102,7 +104,7 @@ void hostAttentionGrad(const float* dOutput, const float* dWeights, const float*
   std::vector<double> sums(static_cast<size_t>(biasSize), 0.0);
   for (int64_t p = 0; p < N; p++) {
     double* b = sums.data() + biasOffset(s, p);
-    const float* g = dS.data() + p * block;
+    const float* g = dS + p * block;
     for (int64_t l = 0; l < s.L; l++)
       for (int64_t c = 0; c < s.S; c++) b[l * s.strideRow + c * s.strideCol] += g[l * s.S + c];
   }

@@ -8,6 +8,7 @@
 
 #include "gemm.h"
 #include "rnn.h"
+#include "scratch.h"
 #include "vector_clones.h"
 
 namespace fulmen {
@@ -75,12 +76,13 @@ int64_t timeOf(const RecurrenceShape& s, int64_t k) { return s.reverse ? s.steps
 
 // The previous hidden state of every step, in time order ([T, B, H]): h0 for the first step processed, else the
 // output of the step before it. The rows the weight gradient's one GEMM multiplies.
-std::vector<float> previousStates(const float* h0, const float* output, const RecurrenceShape& s) {
+// (In scratch slot 7.)
+const float* previousStates(const float* h0, const float* output, const RecurrenceShape& s) {
   const int64_t block = s.batch * s.hidden;
-  std::vector<float> prev(static_cast<size_t>(s.steps * block));
+  float* prev = scratchFloats(7, static_cast<size_t>(s.steps * block));
   for (int64_t k = 0; k < s.steps; k++) {
     const float* from = k == 0 ? h0 : output + timeOf(s, k - 1) * block;
-    std::memcpy(prev.data() + timeOf(s, k) * block, from, static_cast<size_t>(block) * sizeof(float));
+    std::memcpy(prev + timeOf(s, k) * block, from, static_cast<size_t>(block) * sizeof(float));
   }
   return prev;
 }
@@ -88,9 +90,9 @@ std::vector<float> previousStates(const float* h0, const float* output, const Re
 // `dWeightHh [G, H] = dGatesᵀ [G, T·B] · previous states [T·B, H]`, and the bias gradient, over all steps at once.
 void weightGradients(const float* dGates, const float* h0, const float* output, int64_t gates, float* dWeightHh,
                      float* dBiasHh, const RecurrenceShape& s) {
-  const std::vector<float> prev = previousStates(h0, output, s);
+  const float* prev = previousStates(h0, output, s);
   const int rows = static_cast<int>(s.steps * s.batch);
-  hostBatchMatMul(dGates, prev.data(), dWeightHh, 1, 1, static_cast<int>(gates), static_cast<int>(s.hidden), rows,
+  hostBatchMatMul(dGates, prev, dWeightHh, 1, 1, static_cast<int>(gates), static_cast<int>(s.hidden), rows,
                   true, false);
   columnSums(dGates, rows, gates, dBiasHh);
 }
@@ -99,15 +101,15 @@ void weightGradients(const float* dGates, const float* h0, const float* output, 
 void hostLstmSequence(const float* gi, const float* weightHh, const float* biasHh, const float* h0, const float* c0,
                       float* output, float* hN, float* cN, float* cells, float* act, const RecurrenceShape& s) {
   const int64_t B = s.batch, H = s.hidden, G = 4 * H;
-  std::vector<float> gates(static_cast<size_t>(B * G));
+  float* gates = scratchFloats(0, static_cast<size_t>(B * G));
   const float* h = h0;
   const float* c = c0;
   for (int64_t k = 0; k < s.steps; k++) {
     const int64_t t = timeOf(s, k);
-    hostBatchMatMul(h, weightHh, gates.data(), 1, 1, static_cast<int>(B), static_cast<int>(G), static_cast<int>(H),
+    hostBatchMatMul(h, weightHh, gates, 1, 1, static_cast<int>(B), static_cast<int>(G), static_cast<int>(H),
                     false, true);
-    addBiasThenInput(gates.data(), biasHh, gi + t * B * G, B, G);
-    hostLstmCell(gates.data(), c, output + t * B * H, cells + t * B * H, act + t * B * 5 * H, B, H);
+    addBiasThenInput(gates, biasHh, gi + t * B * G, B, G);
+    hostLstmCell(gates, c, output + t * B * H, cells + t * B * H, act + t * B * 5 * H, B, H);
     h = output + t * B * H;
     c = cells + t * B * H;
   }
@@ -161,21 +163,21 @@ void hostGruSequenceGrad(const float* dOutput, const float* dhN, const float* we
                          float* dBiasHh, float* dh0, const RecurrenceShape& s) {
   const int64_t B = s.batch, H = s.hidden, G = 3 * H, block = B * H;
   std::vector<float> dh(dhN, dhN + block), dhStep(static_cast<size_t>(block)), dhDirect(static_cast<size_t>(block));
-  std::vector<float> dgh(static_cast<size_t>(s.steps * B * G));
+  float* dgh = scratchFloats(0, static_cast<size_t>(s.steps * B * G));
   for (int64_t k = s.steps - 1; k >= 0; k--) {
     const int64_t t = timeOf(s, k);
     const float* hPrev = k == 0 ? h0 : output + timeOf(s, k - 1) * block;
     addInto(dhStep.data(), dh.data(), dOutput + t * block, block);
     for (int64_t b = 0; b < B; b++)
       gruGradRow(dhStep.data() + b * H, gh + (t * B + b) * G, hPrev + b * H, act + (t * B + b) * G,
-                 dgi + (t * B + b) * G, dgh.data() + (t * B + b) * G, dhDirect.data() + b * H, H);
+                 dgi + (t * B + b) * G, dgh + (t * B + b) * G, dhDirect.data() + b * H, H);
     // The previous state's gradient: directly through the update, and through h·W_hhᵀ.
-    hostBatchMatMul(dgh.data() + t * B * G, weightHh, dh.data(), 1, 1, static_cast<int>(B), static_cast<int>(H),
+    hostBatchMatMul(dgh + t * B * G, weightHh, dh.data(), 1, 1, static_cast<int>(B), static_cast<int>(H),
                     static_cast<int>(G), false, false);
     addInto(dh.data(), dh.data(), dhDirect.data(), block);
   }
   std::memcpy(dh0, dh.data(), static_cast<size_t>(block) * sizeof(float));
-  weightGradients(dgh.data(), h0, output, G, dWeightHh, dBiasHh, s);
+  weightGradients(dgh, h0, output, G, dWeightHh, dBiasHh, s);
 }
 
 }  // namespace fulmen

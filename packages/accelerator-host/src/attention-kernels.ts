@@ -46,7 +46,7 @@ function attentionKernel(engine: NativeEngine): KernelFunc {
   };
 }
 
-/** `{dOutput, dWeights, q, k, v, weights}` → `[dq, dk, dv, dBias]` (core's ATTENTION_GRAD_KERNEL contract). */
+/** `{dOutput, dWeights?, q, k, v, weights}` → `[dq, dk, dv, dBias]` (core's ATTENTION_GRAD_KERNEL contract). */
 function attentionGradKernel(engine: NativeEngine): KernelFunc {
   return (args) => {
     const i = args.inputs as Record<string, TensorInfo>;
@@ -71,7 +71,7 @@ function attentionGradKernel(engine: NativeEngine): KernelFunc {
     const read = (name: string) => backend.floats(i[name]!);
     engine.attentionGrad(
       read("dOutput"),
-      read("dWeights"),
+      i.dWeights === undefined ? null : read("dWeights"),
       read("q"),
       read("k"),
       read("v"),

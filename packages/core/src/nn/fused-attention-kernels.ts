@@ -17,7 +17,7 @@ import { runFusedKernel } from "./fused-kernels";
 export const ATTENTION_KERNEL = "FulmenAttention";
 
 /**
- * Kernel name of the attention kernel's gradient: inputs `{dOutput, dWeights, q, k, v, weights}`, the forward's
+ * Kernel name of the attention kernel's gradient: inputs `{dOutput, dWeights?, q, k, v, weights}`, the forward's
  * attrs plus `hasBias`; outputs `[dq, dk, dv, dBias]` (`dBias` flat, the mask's element count; empty without a
  * mask).
  */
@@ -105,15 +105,48 @@ if (tf.getGradient(ATTENTION_KERNEL) === undefined)
 export interface FusedAttentionResult {
   /** `[...lead, L, Ev]`, the attended values. */
   output: tf.Tensor;
-  /** `[...lead, L, S]`, the attention weights (each row sums to 1). */
-  weights: tf.Tensor;
+  /** `[...lead, L, S]`, the attention weights (each row sums to 1); null unless asked for. */
+  weights: tf.Tensor | null;
+}
+
+/**
+ * The output alone, differentiable: the weights are kept for the gradient but are no output of the op, so
+ * tfjs's tape has no gradient of them to fill with zeros (an `[N, L, S]` array a step).
+ */
+function outputOnly(inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor {
+  const names = Object.keys(inputs);
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const named = Object.fromEntries(names.map((name, i) => [name, args[i] as tf.Tensor]));
+    const [output, weights] = runFusedKernel(
+      ATTENTION_KERNEL,
+      named,
+      attrs as Record<string, number>,
+    ) as tf.Tensor[];
+    save([named.q!, named.k!, named.v!, weights!]);
+    return {
+      value: output!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [q, k, v, w] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const grads = runFusedKernel(
+          ATTENTION_GRAD_KERNEL,
+          { dOutput: dy, q, k, v, weights: w },
+          { ...(attrs as Record<string, number>), hasBias: names.includes("bias") },
+        ) as tf.Tensor[];
+        const biasShape = attrs.biasShape as number[];
+        return names.map((name, i) => (name === "bias" ? tf.reshape(grads[3]!, biasShape) : grads[i]!));
+      },
+    };
+  });
+  return op(...names.map((name) => inputs[name]!));
 }
 
 /**
  * Attention through the backend's fused kernels (check `backendHasKernels` for {@link ATTENTION_KERNEL} and
  * its gradient first): q `[...lead, L, E]`, k `[...lead, S, E]`, v `[...lead, S, Ev]` with the same leading
  * dimensions, `bias` an additive mask broadcastable to `[...lead, L, S]` as {@link attentionBiasLayout} allows
- * (undefined result when it does not: run op by op); `causal` masks the keys after each query. Returns the output `[...lead, L, Ev]` and the weights.
+ * (undefined result when it does not: run op by op); `causal` masks the keys after each query. Returns the
+ * output `[...lead, L, Ev]`, and the weights when `needWeights` (then differentiable too).
  */
 export function fusedAttention(
   q: tf.Tensor,
@@ -122,6 +155,7 @@ export function fusedAttention(
   bias: tf.Tensor | null,
   scale: number,
   causal = false,
+  needWeights = true,
 ): FusedAttentionResult | undefined {
   const lead = q.shape.slice(0, -2);
   const [l, e] = q.shape.slice(-2) as [number, number];
@@ -129,7 +163,7 @@ export function fusedAttention(
   const layout = attentionBiasLayout(lead, bias === null ? null : bias.shape, l, s);
   const n = product(lead);
   if (layout === undefined || n * l * s * e * ev === 0) return undefined;
-  return tf.tidy(() => {
+  const result = tf.tidy((): { output: tf.Tensor; weights?: tf.Tensor } => {
     const inputs: Record<string, tf.Tensor> = {
       q: tf.reshape(q, [n, l, e]),
       k: tf.reshape(k, [n, s, e]),
@@ -137,6 +171,7 @@ export function fusedAttention(
     };
     if (bias !== null) inputs.bias = bias;
     const attrs = { ...layout, scale, causal, biasShape: bias === null ? [] : bias.shape };
+    if (!needWeights) return { output: tf.reshape(outputOnly(inputs, attrs), [...lead, l, ev]) };
     const [output, weights] = runFusedKernel(
       ATTENTION_KERNEL,
       inputs,
@@ -144,4 +179,5 @@ export function fusedAttention(
     ) as [tf.Tensor, tf.Tensor];
     return { output: tf.reshape(output, [...lead, l, ev]), weights: tf.reshape(weights, [...lead, l, s]) };
   });
+  return { output: result.output, weights: result.weights ?? null };
 }

@@ -12,7 +12,8 @@ import { dropout } from "./dropout";
 /**
  * `softmax(q·kᵀ·scale + bias) · v` over the last two dimensions, with optional dropout on the weights.
  * Returns the output and the (post-dropout) weights; `bias` is additive (0 or −∞ for masks); `causal` hides
- * from each query the keys after its position (PyTorch's `is_causal`).
+ * from each query the keys after its position (PyTorch's `is_causal`); without `needWeights` the weights may be
+ * null (the fused kernels then keep them for the gradient only).
  */
 export function attend(
   q: tf.Tensor,
@@ -21,9 +22,9 @@ export function attend(
   bias: tf.Tensor | null,
   scale: number,
   dropoutP: number,
-  causal = false,
-): { output: tf.Tensor; weights: tf.Tensor } {
-  const fused = fusedPath(q, k, v, bias, scale, dropoutP, causal);
+  { causal = false, needWeights = true }: { causal?: boolean; needWeights?: boolean } = {},
+): { output: tf.Tensor; weights: tf.Tensor | null } {
+  const fused = fusedPath(q, k, v, bias, scale, dropoutP, causal, needWeights);
   if (fused !== undefined) return fused;
   return tf.tidy(() => {
     let scores = tf.matMul(tf.mul(q, scale), k, false, true);
@@ -46,7 +47,8 @@ function fusedPath(
   scale: number,
   dropoutP: number,
   causal: boolean,
-): { output: tf.Tensor; weights: tf.Tensor } | undefined {
+  needWeights: boolean,
+): { output: tf.Tensor; weights: tf.Tensor | null } | undefined {
   if (dropoutP !== 0 || !backendHasKernels(ATTENTION_KERNEL, ATTENTION_GRAD_KERNEL)) return undefined;
   if (
     [q, k, v].some((t) => t.dtype !== "float32" || t.rank < 2) ||
@@ -57,7 +59,7 @@ function fusedPath(
   const sameLead = (t: tf.Tensor) => tf.util.arraysEqual(t.shape.slice(0, -2), lead);
   if (!sameLead(k) || !sameLead(v) || q.shape.at(-1) !== k.shape.at(-1) || k.shape.at(-2) !== v.shape.at(-2))
     return undefined;
-  return fusedAttention(q, k, v, bias, scale, causal);
+  return fusedAttention(q, k, v, bias, scale, causal, needWeights);
 }
 
 /** A lower-triangular causal mask `[L, S]` as an additive bias: 0 where `j <= i`, −∞ above the diagonal. */

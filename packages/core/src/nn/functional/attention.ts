@@ -69,6 +69,7 @@ export function scaledDotProductAttention(
   return tf.tidy(() => {
     const bias = mask === null ? null : maskToBias(mask, false, owner, "attnMask");
     const [q, k, v] = [query, key, value].map(toFloat32) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    return attend(q, k, v, bias, scale, dropoutP, options.isCausal === true).output;
+    return attend(q, k, v, bias, scale, dropoutP, { causal: options.isCausal === true, needWeights: false })
+      .output;
   });
 }

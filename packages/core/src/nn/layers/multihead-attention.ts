@@ -238,11 +238,11 @@ export class MultiheadAttention extends Module {
         bias = padLastDim(bias);
       }
       const dropoutP = this.training ? this.dropout : 0;
-      const { output, weights } = attend(qh, kh, vh, bias, 1 / Math.sqrt(d), dropoutP);
+      const { output, weights } = attend(qh, kh, vh, bias, 1 / Math.sqrt(d), dropoutP, { needWeights });
       const merged = tf.reshape(tf.transpose(output, [0, 2, 1, 3]), [n, l, this.embedDim]);
       let out = this.outProj.forward(merged);
       out = !batched ? tf.squeeze(out, [0]) : this.batchFirst ? out : tf.transpose(out, [1, 0, 2]);
-      if (!needWeights) return [out];
+      if (!needWeights || weights === null) return [out];
       let w = average ? tf.div(tf.sum(weights, 1), h) : weights;
       if (!batched) w = tf.squeeze(w, [0]);
       return [out, w];
