@@ -4,22 +4,23 @@
  * `--devices N` and `--strategy` (e.g. `--devices 2 --strategy fsdp` or `deepspeed_stage_3`: parameters,
  * gradients and AdamW's state sharded over 2 processes; each transformer block is an FSDP unit).
  */
-import { parseArgs } from "node:util";
 // Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
 import "@fulmen/accelerator-host";
 import { Generator, seedEverything } from "@fulmen/core";
 import { Trainer } from "@fulmen/trainer";
+import { exampleArgs } from "./cli";
 import { loadText, windowLoader } from "./gpt/char-data";
 import { CharGpt } from "./gpt/char-gpt";
 
-const { values } = parseArgs({
-  options: {
-    steps: { type: "string", default: "600" },
-    accelerator: { type: "string", default: "auto" },
-    devices: { type: "string", default: "1" },
-    strategy: { type: "string", default: "auto" },
+const values = exampleArgs(
+  "pnpm example:gpt: a character-level GPT trained with the Trainer, then sampled.",
+  {
+    steps: { help: "optimizer steps", default: "600", count: true },
+    accelerator: { help: "auto, host, wasm or cpu", default: "auto" },
+    devices: { help: "processes on this machine", default: "1", count: true },
+    strategy: { help: "auto, ddp, fsdp, deepspeed_stage_2, deepspeed_stage_3, ...", default: "auto" },
   },
-});
+);
 const steps = Number(values.steps);
 const devices = Number(values.devices);
 seedEverything(1);

@@ -5,19 +5,17 @@
  * processes on this machine, batch 64 per process; under `fulmen run` or a scheduler the ranks come from the
  * environment).
  */
-import { parseArgs } from "node:util";
 // Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
 import "@fulmen/accelerator-host";
+import { exampleArgs } from "./cli";
 import { loadMnist } from "./data/mnist";
 import { trainMlpWithFabric } from "./train-mlp-fabric";
 
-const { values } = parseArgs({
-  options: {
-    accelerator: { type: "string", default: "auto" },
-    precision: { type: "string", default: "32-true" },
-    epochs: { type: "string", default: "10" },
-    devices: { type: "string" },
-  },
+const values = exampleArgs("pnpm example: an MLP on the MNIST digits, trained with Fabric.", {
+  accelerator: { help: "auto, host, wasm or cpu", default: "auto" },
+  precision: { help: "32-true, bf16-mixed or 16-mixed", default: "32-true" },
+  epochs: { help: "passes over the training digits", default: "10", count: true },
+  devices: { help: "processes on this machine (more than 1: DDP)", count: true },
 });
 const devices = values.devices === undefined ? undefined : Number(values.devices);
 const started = performance.now();

@@ -4,21 +4,22 @@
  * Options: `--epochs N`, `--accelerator host|wasm|cpu` (default: the fastest installed), `--root DIR`,
  * `--devices N` (N > 1: DDP over N processes, batch 64 per process; only rank 0 writes logs and checkpoints).
  */
-import { parseArgs } from "node:util";
 // Registers "host", the native engine's CPU build, which accelerator "auto" then prefers over wasm and cpu.
 import "@fulmen/accelerator-host";
 import { CSVLogger, TensorBoardLogger } from "@fulmen/fabric";
 import { EarlyStopping, LearningRateMonitor, ModelCheckpoint, Trainer } from "@fulmen/trainer";
+import { exampleArgs } from "./cli";
 import { MnistCnn, MnistDataModule } from "./mnist-cnn-module";
 
-const { values } = parseArgs({
-  options: {
-    epochs: { type: "string", default: "5" },
-    accelerator: { type: "string", default: "auto" },
-    root: { type: "string", default: "mnist_logs" },
-    devices: { type: "string", default: "1" },
+const values = exampleArgs(
+  "A CNN on the MNIST digits with the Trainer: checkpoints, early stopping, loggers.",
+  {
+    epochs: { help: "most passes over the training digits", default: "5", count: true },
+    accelerator: { help: "auto, host, wasm or cpu", default: "auto" },
+    root: { help: "folder for logs and checkpoints", default: "mnist_logs" },
+    devices: { help: "processes on this machine", default: "1", count: true },
   },
-});
+);
 const devices = Number(values.devices);
 const epochs = Number(values.epochs);
 const data = new MnistDataModule(64);
