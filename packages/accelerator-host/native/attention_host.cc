@@ -64,7 +64,8 @@ FULMEN_VECTOR_CLONES void addInPlace(float* out, const float* x, int64_t n) {
 void hostAttention(const float* q, const float* k, const float* v, const float* bias, float* output, float* weights,
                    const AttentionShape& s) {
   const int64_t N = s.outer * s.inner;
-  float* qs = scratchFloats(0, static_cast<size_t>(N * s.L * s.E));
+  const ScratchFloats scaledQ(0, static_cast<size_t>(N * s.L * s.E));
+  float* qs = scaledQ.data();
   scaled(q, s.scale, qs, N * s.L * s.E);
   const int n = static_cast<int>(N);
   hostBatchMatMul(qs, k, weights, n, n, static_cast<int>(s.L), static_cast<int>(s.S), static_cast<int>(s.E),
@@ -84,8 +85,9 @@ void hostAttentionGrad(const float* dOutput, const float* dWeights, const float*
             E = static_cast<int>(s.E), Ev = static_cast<int>(s.Ev);
   // dv = weightsᵀ·dOutput; the weights' gradient dO·vᵀ (plus what reached them directly).
   hostBatchMatMul(weights, dOutput, dv, n, n, S, Ev, L, true, false);
-  float* dW = scratchFloats(0, static_cast<size_t>(N * block));
-  float* dS = scratchFloats(1, static_cast<size_t>(N * block));
+  const ScratchFloats weightsGrad(0, static_cast<size_t>(N * block)), scoresGrad(1, static_cast<size_t>(N * block));
+  float* dW = weightsGrad.data();
+  float* dS = scoresGrad.data();
   hostBatchMatMul(dOutput, v, dW, n, n, L, S, Ev, false, true);
   if (dWeights != nullptr) addInPlace(dW, dWeights, N * block);
   parallelFor(N * s.L, 256, [&](int64_t begin, int64_t end) {
@@ -94,7 +96,8 @@ void hostAttentionGrad(const float* dOutput, const float* dWeights, const float*
   // dq = (dS·k)·scale, dk = dSᵀ·(q·scale): through the scaled query, as the op-by-op path.
   hostBatchMatMul(dS, k, dq, n, n, L, E, S, false, false);
   scaled(dq, s.scale, dq, N * s.L * s.E);
-  float* qs = scratchFloats(0, static_cast<size_t>(N * s.L * s.E));  // dW is no longer needed
+  const ScratchFloats scaledQ(2, static_cast<size_t>(N * s.L * s.E));
+  float* qs = scaledQ.data();
   scaled(q, s.scale, qs, N * s.L * s.E);
   hostBatchMatMul(dS, qs, dk, n, n, S, E, L, true, false);
   if (dBias == nullptr) return;

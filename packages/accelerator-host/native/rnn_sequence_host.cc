@@ -76,23 +76,22 @@ int64_t timeOf(const RecurrenceShape& s, int64_t k) { return s.reverse ? s.steps
 
 // The previous hidden state of every step, in time order ([T, B, H]): h0 for the first step processed, else the
 // output of the step before it. The rows the weight gradient's one GEMM multiplies.
-// (In scratch slot 7.)
-const float* previousStates(const float* h0, const float* output, const RecurrenceShape& s) {
+// (Into `prev`, [T, B, H].)
+void previousStates(const float* h0, const float* output, const RecurrenceShape& s, float* prev) {
   const int64_t block = s.batch * s.hidden;
-  float* prev = scratchFloats(7, static_cast<size_t>(s.steps * block));
   for (int64_t k = 0; k < s.steps; k++) {
     const float* from = k == 0 ? h0 : output + timeOf(s, k - 1) * block;
     std::memcpy(prev + timeOf(s, k) * block, from, static_cast<size_t>(block) * sizeof(float));
   }
-  return prev;
 }
 
 // `dWeightHh [G, H] = dGatesᵀ [G, T·B] · previous states [T·B, H]`, and the bias gradient, over all steps at once.
 void weightGradients(const float* dGates, const float* h0, const float* output, int64_t gates, float* dWeightHh,
                      float* dBiasHh, const RecurrenceShape& s) {
-  const float* prev = previousStates(h0, output, s);
+  const ScratchFloats prev(7, static_cast<size_t>(s.steps * s.batch * s.hidden));
+  previousStates(h0, output, s, prev.data());
   const int rows = static_cast<int>(s.steps * s.batch);
-  hostBatchMatMul(dGates, prev, dWeightHh, 1, 1, static_cast<int>(gates), static_cast<int>(s.hidden), rows,
+  hostBatchMatMul(dGates, prev.data(), dWeightHh, 1, 1, static_cast<int>(gates), static_cast<int>(s.hidden), rows,
                   true, false);
   columnSums(dGates, rows, gates, dBiasHh);
 }
@@ -101,7 +100,8 @@ void weightGradients(const float* dGates, const float* h0, const float* output, 
 void hostLstmSequence(const float* gi, const float* weightHh, const float* biasHh, const float* h0, const float* c0,
                       float* output, float* hN, float* cN, float* cells, float* act, const RecurrenceShape& s) {
   const int64_t B = s.batch, H = s.hidden, G = 4 * H;
-  float* gates = scratchFloats(0, static_cast<size_t>(B * G));
+  const ScratchFloats gateValues(0, static_cast<size_t>(B * G));
+  float* gates = gateValues.data();
   const float* h = h0;
   const float* c = c0;
   for (int64_t k = 0; k < s.steps; k++) {
@@ -163,7 +163,8 @@ void hostGruSequenceGrad(const float* dOutput, const float* dhN, const float* we
                          float* dBiasHh, float* dh0, const RecurrenceShape& s) {
   const int64_t B = s.batch, H = s.hidden, G = 3 * H, block = B * H;
   std::vector<float> dh(dhN, dhN + block), dhStep(static_cast<size_t>(block)), dhDirect(static_cast<size_t>(block));
-  float* dgh = scratchFloats(0, static_cast<size_t>(s.steps * B * G));
+  const ScratchFloats hiddenGatesGrad(0, static_cast<size_t>(s.steps * B * G));
+  float* dgh = hiddenGatesGrad.data();
   for (int64_t k = s.steps - 1; k >= 0; k--) {
     const int64_t t = timeOf(s, k);
     const float* hPrev = k == 0 ? h0 : output + timeOf(s, k - 1) * block;

@@ -173,6 +173,24 @@ describe("fused attention on the host engine", () => {
     tf.dispose([perBatch, middle]);
   });
 
+  it("gives the op-by-op values where its temporaries outgrow the kept scratch arrays (8M scores)", async () => {
+    await tf.setBackend(HOST_BACKEND);
+    const q = tf.randomNormal([4, 8, 512, 8], 0, 1, "float32", 21);
+    const run = () =>
+      tf.tidy(() => {
+        const [dq] = tf.grads((input: tf.Tensor) =>
+          tf.sum(tf.square(nn.functional.scaledDotProductAttention(input, q, q, { isCausal: true }))),
+        )([q]);
+        const output = nn.functional.scaledDotProductAttention(q, q, q, { isCausal: true });
+        return [output.dataSync(), dq!.dataSync()].map((values) => Float32Array.from(values));
+      });
+    const fused = run();
+    const opByOp = await withoutKernels(async () => run());
+    expect(Array.from(fused[0]!)).toEqual(Array.from(opByOp[0]!));
+    expect(worst(fused[1]!, opByOp[1]!)).toBeLessThan(1e-6);
+    q.dispose();
+  });
+
   it("keeps the tensor count flat across training steps", async () => {
     await tf.setBackend(HOST_BACKEND);
     manualSeed(3);
