@@ -2,6 +2,7 @@ import { tf } from "@fulmen/core";
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL } from "@fulmen/core/plugin";
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
+import { outputsOf } from "./kernel-outputs";
 import type { AttentionShapeArgs, NativeEngine } from "./native-engine";
 
 // Scaled dot-product attention as one native kernel each way (native/attention_host.cc): the scale, the two
@@ -34,15 +35,15 @@ function attentionKernel(engine: NativeEngine): KernelFunc {
     const backend = args.backend as HostEngineBackend;
     const shape = shapeArgs(q!, k!, v!, args.attrs ?? {});
     const [n, l, s, ev] = [q!.shape[0]!, shape[2], shape[3], shape[5]];
-    const output = backend.allocate(Float32Array, n * l * ev);
-    const weights = backend.allocate(Float32Array, n * l * s);
+    const out = outputsOf(backend, [
+      [n, l, ev],
+      [n, l, s],
+    ]);
+    const [output, weights] = out.arrays as [Float32Array, Float32Array];
     const read = (t: TensorInfo) => backend.floats(t);
     const mask = bias === undefined ? null : read(bias);
     engine.attention(read(q!), read(k!), read(v!), mask, output, weights, ...shape);
-    return [
-      backend.makeTensorInfo([n, l, ev], "float32", output),
-      backend.makeTensorInfo([n, l, s], "float32", weights),
-    ];
+    return out.infos();
   };
 }
 
@@ -55,19 +56,8 @@ function attentionGradKernel(engine: NativeEngine): KernelFunc {
     const shape = shapeArgs(i.q!, i.k!, i.v!, attrs);
     const biasShape = attrs.biasShape as number[];
     const biasSize = attrs.hasBias === true ? biasShape.reduce((p, d) => p * d, 1) : 0;
-    const outs = [i.q!.shape, i.k!.shape, i.v!.shape, [biasSize]].map((s) => ({
-      shape: s,
-      values: backend.allocate(
-        Float32Array,
-        s.reduce((p, d) => p * d, 1),
-      ),
-    }));
-    const [dq, dk, dv, dBias] = outs.map((o) => o.values) as [
-      Float32Array,
-      Float32Array,
-      Float32Array,
-      Float32Array,
-    ];
+    const out = outputsOf(backend, [i.q!.shape, i.k!.shape, i.v!.shape, [biasSize]]);
+    const [dq, dk, dv, dBias] = out.arrays as [Float32Array, Float32Array, Float32Array, Float32Array];
     const read = (name: string) => backend.floats(i[name]!);
     engine.attentionGrad(
       read("dOutput"),
@@ -82,7 +72,7 @@ function attentionGradKernel(engine: NativeEngine): KernelFunc {
       biasSize > 0 ? dBias : null,
       ...shape,
     );
-    return outs.map((o) => backend.makeTensorInfo(o.shape, "float32", o.values));
+    return out.infos();
   };
 }
 

@@ -11,6 +11,7 @@ import {
 } from "@fulmen/core/plugin";
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import type { HostEngineBackend } from "./host-backend";
+import { outputsOf } from "./kernel-outputs";
 import type { NativeEngine } from "./native-engine";
 
 // An LSTM or GRU time step's update is a few thousand elements of element-wise work; op by op it costs a dozen
@@ -89,20 +90,6 @@ function gruCellGradKernel(engine: NativeEngine): KernelFunc {
 function sequenceShape(gi: TensorInfo, gates: number): [number, number, number] {
   const [steps, batch, width] = gi.shape as [number, number, number];
   return [steps, batch, width / gates];
-}
-
-/** Output arrays for `shapes`, and a function that hands them to tfjs as the kernel's outputs. */
-function outputsOf(backend: HostEngineBackend, shapes: number[][]) {
-  const arrays = shapes.map((shape) =>
-    backend.allocate(
-      Float32Array,
-      shape.reduce((p, d) => p * d, 1),
-    ),
-  );
-  return {
-    arrays,
-    infos: () => arrays.map((values, i) => backend.makeTensorInfo(shapes[i]!, "float32", values)),
-  };
 }
 
 /** `{gi, weightHh, biasHh?, h0, c0}` → `[output, hN, cN, cells, act]` (core's LSTM_SEQUENCE_KERNEL contract). */
