@@ -1,6 +1,6 @@
 import { runClipNormCase, runClipValueCase } from "./cases/clip-case";
 import { runGradScalerCase } from "./cases/grad-scaler-case";
-import { runLoss2Case, runLossCase, runModuleCase } from "./cases/layer-case";
+import { runFunctionCase, runLoss2Case, runLossCase, runModuleCase } from "./cases/layer-case";
 import { runLbfgsCase } from "./cases/lbfgs-case";
 import { runOptimizerCase } from "./cases/optimizer-case";
 import { runPlateauCase, runSchedulerCase } from "./cases/scheduler-case";
@@ -23,6 +23,7 @@ export const RUNNERS: Record<string, CaseRunner> = {
   module: runModuleCase,
   loss: runLossCase,
   loss2: runLoss2Case,
+  function: runFunctionCase,
 };
 
 /** Whether an outcome is within its tolerance. */

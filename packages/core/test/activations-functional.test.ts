@@ -75,6 +75,16 @@ describe("nn.functional activations against PyTorch's torch.nn.functional", () =
       "log_softmax",
       "glu",
       "prelu",
+      "relu6",
+      "logsigmoid",
+      "softsign",
+      "tanhshrink",
+      "celu",
+      "threshold",
+      "hardshrink",
+      "softshrink",
+      "softmin",
+      "rrelu",
     ])
       expect(fns.has(fn), fn).toBe(true);
   });

@@ -159,13 +159,21 @@ function isModuleSpec(value: unknown): value is ModuleSpec {
   );
 }
 
-/** The keywords with every module-valued one built (`TransformerEncoder(..., norm=LayerNorm(8))`). */
+/** A keyword value as Python had it: JSON has no infinities or NaN, so the golden files spell them "inf", "-inf", "nan". */
+function pythonValue(value: unknown): unknown {
+  if (value === "inf") return Number.POSITIVE_INFINITY;
+  if (value === "-inf") return Number.NEGATIVE_INFINITY;
+  if (value === "nan") return Number.NaN;
+  return value;
+}
+
+/** The keywords with special numbers decoded and every module-valued one built (`TransformerEncoder(..., norm=LayerNorm(8))`). */
 function buildModuleKeywords(
   kwargs: Record<string, unknown> | undefined,
 ): Record<string, unknown> | undefined {
   if (kwargs === undefined) return undefined;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(kwargs)) out[k] = isModuleSpec(v) ? buildModule(v) : v;
+  for (const [k, v] of Object.entries(kwargs)) out[k] = isModuleSpec(v) ? buildModule(v) : pythonValue(v);
   return out;
 }
 
@@ -174,7 +182,8 @@ function buildModuleKeywords(
  * and, where the function's signature is known, without the arguments equal to PyTorch's defaults (an
  * explicit `weight=None` means no weight).
  */
-export function functionalOptions(fn: string, kwargs: Record<string, unknown>): Record<string, unknown> {
+export function functionalOptions(fn: string, given: Record<string, unknown>): Record<string, unknown> {
+  const kwargs = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, pythonValue(v)]));
   const params = Object.hasOwn(FUNCTION_SIGNATURES, fn) ? FUNCTION_SIGNATURES[fn] : undefined;
   if (params === undefined) return toOptions(kwargs);
   return toOptions(Object.fromEntries(bindArguments(`nn.functional.${fn}`, params, [], kwargs)));

@@ -73,6 +73,11 @@ function forwardAndGrads(
   targets: tf.Tensor[],
 ): { outputs: tf.Tensor[]; scalar: number; grads: tf.Tensor[] } {
   let outputs: tf.Tensor[] = [];
+  if (targets.length === 0) {
+    // nothing to differentiate (a parameterless layer PyTorch has no derivative for): the forward pass alone
+    outputs = forward().map((t) => tf.keep(t));
+    return { outputs, scalar: scalarOf(outputs[0]!, r).dataSync()[0]!, grads: [] };
+  }
   const { value, grads } = tf.engine().gradients(
     () => {
       outputs = forward().map((t) => tf.keep(t));
@@ -281,5 +286,38 @@ function lossOptions(c: GoldenCase): Record<string, unknown> {
   return functionalOptions(field<string>(c, "fn"), {
     ...(c.kwargs as Record<string, unknown> | undefined),
     ...(c.tensor_kwargs as Record<string, unknown> | undefined),
+  });
+}
+
+/**
+ * Replays a `function` case, one `torch.nn.functional` call: `nn.functional.<camelName>(...inputs, options)`
+ * with PyTorch's keywords in camelCase; compares the output, `sum(output · R)` and the gradient of every input
+ * PyTorch recorded one for.
+ */
+export function runFunctionCase(c: GoldenCase): CaseOutcome {
+  return scoped(() => {
+    const name = field<string>(c, "name");
+    const inputs = field<FlatTensor[]>(c, "inputs").map(decodeTensor);
+    const expectedGrads = field<Array<FlatTensor | null>>(c, "input_grads");
+    const differentiated = inputs.filter((_, i) => expectedGrads[i] != null);
+    const options = functionalOptions(field<string>(c, "fn"), (c.kwargs as Record<string, unknown>) ?? {});
+    const { outputs, scalar, grads } = forwardAndGrads(
+      () => [callFunctional(field<string>(c, "fn"), inputs, options)],
+      c.R as FlatTensor | null,
+      differentiated,
+    );
+    const errors = new Errors();
+    const output = encodeTensor(outputs[0]!);
+    errors.tensor("output", output, field<FlatTensor>(c, "output"));
+    errors.scalar("scalar", scalar, field<number | string>(c, "scalar"));
+    let next = 0;
+    const inputGrads = expectedGrads.map((expected, i) => {
+      if (expected == null) return null;
+      const actual = encodeTensor(grads[next++]!);
+      errors.tensor(`input_grads[${i}]`, actual, expected);
+      return actual;
+    });
+    tf.dispose(outputs);
+    return outcome(`function ${name}`, errors, { output, scalar, input_grads: inputGrads });
   });
 }

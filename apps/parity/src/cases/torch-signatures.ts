@@ -11,6 +11,7 @@ import * as convolutionFamily from "./signatures/convolution";
 import * as lossesFamily from "./signatures/losses";
 import * as normalizationFamily from "./signatures/normalization";
 import * as recurrentFamily from "./signatures/recurrent";
+import * as utilityFamily from "./signatures/utility";
 
 /**
  * PyTorch's constructor and function signatures for the `torch.nn` names Fulmen implements, so that a golden
@@ -189,6 +190,7 @@ export const MODULE_SIGNATURES: Readonly<Record<string, TorchSignature>> = {
   ...lossesFamily.modules,
   ...attentionFamily.modules,
   ...recurrentFamily.modules,
+  ...utilityFamily.modules,
 };
 
 /** Every family's `torch.nn.functional` functions, by PyTorch's name. */
@@ -200,6 +202,7 @@ export const FUNCTION_SIGNATURES: Readonly<Record<string, readonly TorchParam[]>
   ...lossesFamily.functions,
   ...attentionFamily.functions,
   ...recurrentFamily.functions,
+  ...utilityFamily.functions,
 };
 
 /** Whether two argument values are equal as Python compares them (numbers, strings, lists, None). */

@@ -15,12 +15,16 @@ export {
   Hardsigmoid,
   Hardswish,
   Identity,
+  LogSigmoid,
   Mish,
   ReLU,
+  ReLU6,
   SELU,
   Sigmoid,
   SiLU,
+  Softsign,
   Tanh,
+  Tanhshrink,
 } from "./layers/activations";
 export {
   AdaptiveAvgPool1d,
@@ -40,7 +44,15 @@ export {
 } from "./layers/conv-transpose";
 export { Conv1d, type Conv1dOptions, type Size1d } from "./layers/conv1d";
 export { Conv2d, type Conv2dOptions, type Size2d } from "./layers/conv2d";
-export { Dropout } from "./layers/dropout";
+export { CosineSimilarity, PairwiseDistance } from "./layers/distance";
+export {
+  AlphaDropout,
+  Dropout,
+  Dropout1d,
+  Dropout2d,
+  Dropout3d,
+  FeatureAlphaDropout,
+} from "./layers/dropout";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding";
 export { GroupNorm, type GroupNormOptions } from "./layers/group-norm";
 export { InstanceNorm1d, InstanceNorm2d, type InstanceNormOptions } from "./layers/instance-norm";
@@ -67,7 +79,35 @@ export {
   type MultiheadAttentionForwardOptions,
   type MultiheadAttentionOptions,
 } from "./layers/multihead-attention";
-export { ELU, Hardtanh, LeakyReLU, Softplus } from "./layers/parametrized-activations";
+export {
+  CircularPad1d,
+  CircularPad2d,
+  CircularPad3d,
+  ConstantPad1d,
+  ConstantPad2d,
+  ConstantPad3d,
+  type PaddingSize,
+  ReflectionPad1d,
+  ReflectionPad2d,
+  ReflectionPad3d,
+  ReplicationPad1d,
+  ReplicationPad2d,
+  ReplicationPad3d,
+  ZeroPad1d,
+  ZeroPad2d,
+  ZeroPad3d,
+} from "./layers/padding";
+export {
+  CELU,
+  ELU,
+  Hardshrink,
+  Hardtanh,
+  LeakyReLU,
+  RReLU,
+  Softplus,
+  Softshrink,
+  Threshold,
+} from "./layers/parametrized-activations";
 export {
   AvgPool1d,
   type AvgPool1dOptions,
@@ -96,7 +136,8 @@ export {
   type RNNCellBaseOptions,
   type RNNCellOptions,
 } from "./layers/rnn-cell";
-export { GLU, LogSoftmax, Softmax } from "./layers/softmax";
+export { ChannelShuffle, PixelShuffle, PixelUnshuffle } from "./layers/shuffle";
+export { GLU, LogSoftmax, Softmax, Softmax2d, Softmin } from "./layers/softmax";
 export { deepCopyModule, type TransformerActivation } from "./layers/transformer-common";
 export {
   TransformerDecoder,

@@ -1,4 +1,4 @@
-import { FACTORY, type TorchParam, type TorchSignature } from "./common";
+import { FACTORY, REQUIRED, type TorchParam, type TorchSignature } from "./common";
 
 /** A module whose only PyTorch argument is `inplace`, which Fulmen has no use for. */
 const INPLACE_ONLY: TorchSignature = { params: [["inplace", false]], positional: 0, options: false };
@@ -58,6 +58,39 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
   },
   Tanh: NO_ARGUMENTS,
   Sigmoid: NO_ARGUMENTS,
+  ReLU6: INPLACE_ONLY,
+  LogSigmoid: NO_ARGUMENTS,
+  Softsign: NO_ARGUMENTS,
+  Tanhshrink: NO_ARGUMENTS,
+  CELU: {
+    params: [
+      ["alpha", 1.0],
+      ["inplace", false],
+    ],
+    positional: 1,
+    options: false,
+  },
+  Threshold: {
+    params: [
+      ["threshold", REQUIRED],
+      ["value", REQUIRED],
+      ["inplace", false],
+    ],
+    positional: 2,
+    options: false,
+  },
+  Hardshrink: { params: [["lambd", 0.5]], positional: 1, options: false },
+  Softshrink: { params: [["lambd", 0.5]], positional: 1, options: false },
+  RReLU: {
+    params: [
+      ["lower", 1 / 8],
+      ["upper", 1 / 3],
+      ["inplace", false],
+    ],
+    positional: 2,
+    options: false,
+  },
+  Softmin: { params: [["dim", null]], positional: 1, options: false },
 };
 
 const INPLACE: readonly TorchParam[] = [["inplace", false]];
@@ -92,5 +125,19 @@ export const functions: Readonly<Record<string, readonly TorchParam[]>> = {
     ["dtype", null],
   ],
   glu: [["dim", -1]],
+  relu6: INPLACE,
+  logsigmoid: [],
+  softsign: [],
+  tanhshrink: [],
+  celu: [["alpha", 1.0], ...INPLACE],
+  threshold: [["threshold", REQUIRED], ["value", REQUIRED], ...INPLACE],
+  hardshrink: [["lambd", 0.5]],
+  softshrink: [["lambd", 0.5]],
+  rrelu: [["lower", 1 / 8], ["upper", 1 / 3], ["training", false], ...INPLACE],
+  softmin: [
+    ["dim", null],
+    ["_stacklevel", 3],
+    ["dtype", null],
+  ],
   one_hot: [["num_classes", -1]],
 };

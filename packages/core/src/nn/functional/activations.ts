@@ -1,8 +1,9 @@
-import { currentAutocast, followInputOp, toFloat32 } from "../../amp/autocast";
+import { followInputOp } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
 import { backendHasKernels, fusedGelu, GELU_GRAD_KERNEL, GELU_KERNEL } from "../fused-kernels";
+import { float32UnderAutocast, pointwise } from "./pointwise";
 
 /**
  * PyTorch's activation functions (`torch.nn.functional.relu` …), shared by the activation modules. Their
@@ -49,35 +50,6 @@ export interface HardtanhOptions {
 export interface DimOptions {
   /** The dimension (negative counts from the end). */
   dim?: number;
-}
-
-/**
- * Runs `fn` as PyTorch's autocast runs softmax, log_softmax and softplus: in float32 inside a mixed autocast
- * region (a half input is upcast), else in the input's precision.
- */
-function float32UnderAutocast(fn: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): tf.Tensor {
-  if (currentAutocast()?.mode === "mixed") return fn(toFloat32(x));
-  return followInputOp(fn, x);
-}
-
-/**
- * An element-wise op with its derivative written out, as PyTorch's backward formula: `value(x)` and
- * `slope(x)` (dy/dx), both of the saved input. tfjs cannot differentiate through the comparisons these use.
- */
-function pointwise(
-  value: (x: tf.Tensor) => tf.Tensor,
-  slope: (x: tf.Tensor) => tf.Tensor,
-  precision: (fn: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor) => tf.Tensor = followInputOp,
-): (x: tf.Tensor) => tf.Tensor {
-  const op = tf.customGrad((v: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-    const input = v as tf.Tensor;
-    (save as tf.GradSaveFunc)([input]);
-    return {
-      value: tf.tidy(() => value(input)),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => tf.mul(dy, slope(saved[0]!))),
-    };
-  });
-  return (x) => precision((v) => op(v), x);
 }
 
 /** `max(0, x)`, like `F.relu`; its gradient at 0 is 0, as PyTorch's. */

@@ -1,12 +1,42 @@
 import { tf } from "../../runtime/tfjs";
 import { checkOptionNames } from "../../utils/options";
 import * as F from "../functional/activations";
+import { logsigmoid, softsign, tanhshrink } from "../functional/smooth-activations";
+import { relu6 } from "../functional/threshold-activations";
 import { Module } from "../module";
 
 /** `max(0, x)`, like `torch.nn.ReLU`. */
 export class ReLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return F.relu(x);
+  }
+}
+
+/** `min(max(0, x), 6)`, like `torch.nn.ReLU6` (gradient 0 at 0 and 6, as PyTorch's). */
+export class ReLU6 extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return relu6(x);
+  }
+}
+
+/** `log(sigmoid(x))`, computed stably, like `torch.nn.LogSigmoid`. */
+export class LogSigmoid extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return logsigmoid(x);
+  }
+}
+
+/** `x / (1 + |x|)`, like `torch.nn.Softsign`. */
+export class Softsign extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return softsign(x);
+  }
+}
+
+/** `x − tanh(x)`, like `torch.nn.Tanhshrink`. */
+export class Tanhshrink extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tanhshrink(x);
   }
 }
 

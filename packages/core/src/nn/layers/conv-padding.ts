@@ -59,8 +59,10 @@ function edge(
   if (mode === "replicate") {
     begin[axis] = atEnd ? size - 1 : 0;
     extent[axis] = 1;
-    const reps = x.shape.map((_, i) => (i === axis ? count : 1));
-    return tf.tile(tf.slice(x, begin, extent), reps);
+    // a broadcasting product rather than tile (or broadcastTo, which is tile): tfjs has no gradient for tile
+    // above 4 dimensions (ReplicationPad3d); ×1 is exact
+    const padded = x.shape.map((s, i) => (i === axis ? count : s));
+    return tf.mul(tf.slice(x, begin, extent), tf.ones(padded, x.dtype));
   }
   // circular: the end wraps around to pad the start and vice versa
   begin[axis] = atEnd ? 0 : size - count;

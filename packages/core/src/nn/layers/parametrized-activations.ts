@@ -1,6 +1,16 @@
+import type { Generator } from "../../random/generator";
+import { getDefaultGenerator } from "../../random/seed";
 import type { tf } from "../../runtime/tfjs";
 import { checkNumber } from "../../utils/options";
 import * as F from "../functional/activations";
+import { celu, celuAlpha, rrelu, rreluBounds } from "../functional/smooth-activations";
+import {
+  hardshrink,
+  shrinkLambda,
+  softshrink,
+  threshold as thresholdFunction,
+  thresholdOptions,
+} from "../functional/threshold-activations";
 import { Module } from "../module";
 
 /**
@@ -85,5 +95,116 @@ export class Hardtanh extends Module {
 
   protected override extraRepr(): string {
     return `minVal=${this.minVal}, maxVal=${this.maxVal}`;
+  }
+}
+
+/** `max(0, x) + min(0, alpha·(exp(x/alpha) − 1))`, like `torch.nn.CELU` (default alpha 1). */
+export class CELU extends Module {
+  /** The scale of the negative part (default 1; not 0). */
+  readonly alpha: number;
+
+  constructor(alpha = 1) {
+    super();
+    this.alpha = celuAlpha("CELU", { alpha });
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return celu(x, { alpha: this.alpha });
+  }
+
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** `x > threshold ? x : value`, like `torch.nn.Threshold(threshold, value)`. */
+export class Threshold extends Module {
+  /** Inputs at or below this are replaced. */
+  readonly threshold: number;
+  /** What replaces them. */
+  readonly value: number;
+
+  constructor(threshold: number, value: number) {
+    super();
+    ({ threshold: this.threshold, value: this.value } = thresholdOptions("Threshold", { threshold, value }));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return thresholdFunction(x, { threshold: this.threshold, value: this.value });
+  }
+
+  protected override extraRepr(): string {
+    return `threshold=${this.threshold}, value=${this.value}`;
+  }
+}
+
+/** `|x| > lambd ? x : 0`, like `torch.nn.Hardshrink` (default lambd 0.5). */
+export class Hardshrink extends Module {
+  /** The half-width of the band around 0 that becomes 0 (default 0.5). */
+  readonly lambd: number;
+
+  constructor(lambd = 0.5) {
+    super();
+    this.lambd = shrinkLambda("Hardshrink", { lambd });
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return hardshrink(x, { lambd: this.lambd });
+  }
+
+  protected override extraRepr(): string {
+    return `lambd=${this.lambd}`;
+  }
+}
+
+/** `x ∓ lambd` outside `[−lambd, lambd]`, 0 inside, like `torch.nn.Softshrink` (default lambd 0.5). */
+export class Softshrink extends Module {
+  /** The half-width of the band around 0 that becomes 0 (default 0.5). */
+  readonly lambd: number;
+
+  constructor(lambd = 0.5) {
+    super();
+    this.lambd = shrinkLambda("Softshrink", { lambd });
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return softshrink(x, { lambd: this.lambd });
+  }
+
+  protected override extraRepr(): string {
+    return `lambd=${this.lambd}`;
+  }
+}
+
+/**
+ * The randomized leaky ReLU, like `torch.nn.RReLU(lower, upper)` (defaults 1/8, 1/3): in training each negative
+ * element is scaled by a slope drawn from `[lower, upper]`; in eval mode by their mean.
+ */
+export class RReLU extends Module {
+  /** The lowest random slope (default 1/8). */
+  readonly lower: number;
+  /** The highest random slope (default 1/3). */
+  readonly upper: number;
+
+  constructor(
+    lower = 1 / 8,
+    upper = 1 / 3,
+    private readonly generator: Generator = getDefaultGenerator(),
+  ) {
+    super();
+    ({ lower: this.lower, upper: this.upper } = rreluBounds("RReLU", lower, upper));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return rrelu(x, {
+      lower: this.lower,
+      upper: this.upper,
+      training: this.training,
+      generator: this.generator,
+    });
+  }
+
+  protected override extraRepr(): string {
+    return `lower=${this.lower}, upper=${this.upper}`;
   }
 }

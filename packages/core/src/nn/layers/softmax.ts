@@ -1,6 +1,7 @@
 import type { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import * as F from "../functional/activations";
+import { softmin } from "../functional/smooth-activations";
 import { Module } from "../module";
 
 /** Checks a module's `dim` (null allowed where PyTorch allows None). */
@@ -69,5 +70,36 @@ export class GLU extends Module {
 
   protected override extraRepr(): string {
     return `dim=${this.dim}`;
+  }
+}
+
+/** `softmax(−x)` along `dim`, like `torch.nn.Softmin` (the same legacy default dim as {@link Softmax}). */
+export class Softmin extends Module {
+  constructor(
+    /** The dimension to normalise along (negative counts from the end); null (default): the legacy choice. */
+    readonly dim: number | null = null,
+  ) {
+    super();
+    checkDim("Softmin", dim);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return softmin(x, this.dim ?? F.implicitSoftmaxDim(x.rank));
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim ?? "None"}`;
+  }
+}
+
+/** Softmax over the channels of every pixel of `(N, C, H, W)` or `(C, H, W)`, like `torch.nn.Softmax2d`. */
+export class Softmax2d extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    if (x.rank !== 3 && x.rank !== 4) {
+      throw new FulmenError(
+        `Softmax2d: expects a 3D (C, H, W) or 4D (N, C, H, W) input, got shape [${x.shape}].`,
+      );
+    }
+    return F.softmax(x, -3);
   }
 }

@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+import { FulmenError, Generator, nn, tf } from "../src/index";
+
+/**
+ * The utility layers whose numbers PyTorch cannot pin down (random masks and slopes in training) or that must
+ * refuse bad input; their deterministic numbers are in torch-layers-utility.json and
+ * torch-layers-activations.json (replayed by apps/parity).
+ */
+
+const F = nn.functional;
+
+function values(t: tf.Tensor): number[] {
+  return Array.from(t.dataSync());
+}
+
+describe("channel-wise dropout (Dropout1d/2d/3d)", () => {
+  it("zeroes whole channels in training and scales the kept ones by 1/(1-p)", () => {
+    tf.tidy(() => {
+      const x = tf.ones([6, 8, 3, 3]);
+      const y = new nn.Dropout2d(0.5, new Generator(3)).forward(x);
+      const perChannel = tf.reshape(y, [48, 9]).arraySync() as number[][];
+      let kept = 0;
+      for (const channel of perChannel) {
+        expect(new Set(channel).size, `channel ${channel}`).toBe(1);
+        expect([0, 2]).toContain(channel[0]);
+        if (channel[0] === 2) kept++;
+      }
+      expect(kept).toBeGreaterThan(10);
+      expect(kept).toBeLessThan(38);
+    });
+  });
+
+  it("reads (C, L) and (C, D, H, W) as unbatched, and a 3D input to dropout2d as (N, C, L) as PyTorch does", () => {
+    tf.tidy(() => {
+      const one = new Generator(5);
+      const y1 = F.dropout1d(tf.ones([16, 5]), { p: 0.5, generator: one });
+      for (const row of y1.arraySync() as number[][]) expect(new Set(row).size).toBe(1);
+      const y3 = F.dropout3d(tf.ones([16, 2, 2, 2]), { p: 0.5, generator: one });
+      for (const channel of tf.reshape(y3, [16, 8]).arraySync() as number[][])
+        expect(new Set(channel).size).toBe(1);
+      const y2 = F.dropout2d(tf.ones([2, 16, 4]), { p: 0.5, generator: one });
+      for (const channel of tf.reshape(y2, [32, 4]).arraySync() as number[][])
+        expect(new Set(channel).size).toBe(1);
+    });
+  });
+
+  it("is the identity in eval mode or with p 0, repeats with the same seed, and refuses a 4D input to dropout1d", () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 3, 4]);
+      const layer = new nn.Dropout1d(0.4);
+      layer.eval();
+      expect(layer.forward(x)).toBe(x);
+      expect(F.dropout2d(x, { p: 0 })).toBe(x);
+      const a = F.dropout1d(x, { p: 0.4, generator: new Generator(9) });
+      const b = F.dropout1d(x, { p: 0.4, generator: new Generator(9) });
+      expect(values(a)).toEqual(values(b));
+      expect(() => F.dropout1d(tf.ones([1, 2, 3, 4]))).toThrow(/dropout1d: expects a 2D \(C, L\) or 3D/);
+      expect(() => new nn.Dropout3d(1.5)).toThrow(FulmenError);
+    });
+  });
+});
+
+describe("alpha dropout", () => {
+  it("keeps a standard normal input's mean and variance, dropped elements at SELU's scaled saturation", () => {
+    tf.tidy(() => {
+      const p = 0.2;
+      const x = tf.randomNormal([40000], 0, 1, "float32", 11);
+      const y = F.alphaDropout(x, { p, generator: new Generator(2) });
+      const { mean, variance } = tf.moments(y);
+      expect(Math.abs(mean.dataSync()[0]!)).toBeLessThan(0.03);
+      expect(Math.abs(variance.dataSync()[0]! - 1)).toBeLessThan(0.05);
+      const alpha = 1.7580993408473766;
+      const a = 1 / Math.sqrt((alpha * alpha * p + 1) * (1 - p));
+      const dropped = alpha * a * (p - 1);
+      const xs = values(x);
+      const ys = values(y);
+      let droppedCount = 0;
+      ys.forEach((v, i) => {
+        if (Math.abs(v - dropped) < 1e-6) droppedCount++;
+        else expect(v).toBeCloseTo(a * xs[i]! + alpha * a * p, 5);
+      });
+      expect(droppedCount / ys.length).toBeGreaterThan(0.18);
+      expect(droppedCount / ys.length).toBeLessThan(0.22);
+    });
+  });
+
+  it("FeatureAlphaDropout drops whole channels to the same value", () => {
+    tf.tidy(() => {
+      const y = new nn.FeatureAlphaDropout(0.5, new Generator(4)).forward(tf.zeros([4, 8, 5]));
+      for (const channel of tf.reshape(y, [32, 5]).arraySync() as number[][])
+        expect(new Set(channel).size).toBe(1);
+    });
+  });
+});
+
+describe("RReLU", () => {
+  it("draws a slope in [lower, upper] per negative element in training; its gradient is the slope used", () => {
+    tf.tidy(() => {
+      const x = tf.tensor1d([-1, -2, -3, -4, -5, -6, -7, -8, 1, 2, 0]);
+      const layer = new nn.RReLU(0.1, 0.3, new Generator(7));
+      const y = values(layer.forward(x));
+      const slopes = y.slice(0, 8).map((v, i) => v / -(i + 1));
+      for (const s of slopes) {
+        expect(s).toBeGreaterThanOrEqual(0.1 - 1e-6);
+        expect(s).toBeLessThanOrEqual(0.3 + 1e-6);
+      }
+      expect(new Set(slopes.map((s) => s.toFixed(5))).size).toBeGreaterThan(4);
+      expect(y.slice(8, 10)).toEqual([1, 2]);
+      const again = new nn.RReLU(0.1, 0.3, new Generator(7));
+      const grad = values(tf.grad((v: tf.Tensor) => tf.sum(again.forward(v)))(x));
+      grad.slice(0, 8).forEach((g, i) => {
+        expect(g).toBeCloseTo(slopes[i]!, 5);
+      });
+      expect(grad.slice(8, 10)).toEqual([1, 1]);
+      layer.eval();
+      expect(values(layer.forward(tf.tensor1d([-2])))[0]).toBeCloseTo(-0.4, 6);
+    });
+  });
+});
+
+describe("bad input is refused with a message naming the fix", () => {
+  it.each([
+    ["threshold without a value", () => F.threshold(tf.ones([2]), { threshold: 1 } as never), /give both/],
+    ["a negative lambd", () => new nn.Hardshrink(-1), /lambd/],
+    ["CELU alpha 0", () => new nn.CELU(0), /alpha/],
+    ["rrelu upper below lower", () => new nn.RReLU(0.5, 0.1), /upper/],
+    [
+      "pixelShuffle channels not divisible",
+      () => F.pixelShuffle(tf.ones([1, 6, 2, 2]), 2),
+      /divisible by upscaleFactor²/,
+    ],
+    [
+      "pixelUnshuffle size not divisible",
+      () => F.pixelUnshuffle(tf.ones([1, 1, 3, 4]), 2),
+      /divisible by downscaleFactor/,
+    ],
+    ["a non-integer factor", () => new nn.PixelShuffle(1.5), /positive integer/],
+    [
+      "channelShuffle of a 2D input",
+      () => F.channelShuffle(tf.ones([2, 4]), 2),
+      /at least one dimension after C/,
+    ],
+    [
+      "cosineSimilarity of shapes that do not broadcast",
+      () => F.cosineSimilarity(tf.ones([2, 3]), tf.ones([4, 3])),
+      /do not broadcast/,
+    ],
+    ["normalize with a negative p", () => F.normalize(tf.ones([2, 3]), { p: -1 }), /p -1/],
+    ["a dim out of range", () => F.normalize(tf.ones([2, 3]), { dim: 2 }), /dim 2 is out of range/],
+    ["a padding tuple of the wrong length", () => new nn.ReflectionPad2d([1, 2, 3]), /4 integers/],
+    ["Softmax2d of a 2D input", () => new nn.Softmax2d().forward(tf.ones([2, 3])), /3D \(C, H, W\) or 4D/],
+    ["an unknown option", () => F.softshrink(tf.ones([2]), { lamda: 1 } as never), /unknown option 'lamda'/],
+  ])("%s", (_, run, message) => {
+    expect(run).toThrow(FulmenError);
+    expect(run).toThrow(message);
+  });
+});
+
+describe("the new functions' call forms", () => {
+  it("threshold, pixelShuffle and softmin take PyTorch's positional arguments or an options object alike", () => {
+    tf.tidy(() => {
+      const x = tf.tensor2d([
+        [-1, 0.5, 2, 0.25],
+        [3, -0.5, 0.75, 1],
+      ]);
+      expect(values(F.threshold(x, 0.5, -2))).toEqual(values(F.threshold(x, { threshold: 0.5, value: -2 })));
+      const image = tf.randomNormal([1, 4, 2, 2]);
+      expect(values(F.pixelShuffle(image, 2))).toEqual(values(F.pixelShuffle(image, { upscaleFactor: 2 })));
+      expect(values(F.pixelUnshuffle(F.pixelShuffle(image, 2), 2))).toEqual(values(image));
+      expect(values(F.softmin(x, 1))).toEqual(values(F.softmin(x, { dim: 1 })));
+    });
+  });
+});
+
+describe("no tensor leaks", () => {
+  it("keeps the tensor count flat across training steps through every new layer", () => {
+    const model = new nn.Sequential(
+      new nn.ReflectionPad2d(1),
+      new nn.ReplicationPad2d([1, 0, 0, 1]),
+      new nn.CircularPad2d([1, 0, 1, 0]),
+      new nn.ConstantPad2d(1, 0.5),
+      new nn.PixelUnshuffle(2),
+      new nn.ChannelShuffle(2),
+      new nn.PixelShuffle(2),
+      new nn.Dropout2d(0.2),
+      new nn.AlphaDropout(0.1),
+      new nn.ReLU6(),
+      new nn.CELU(0.5),
+      new nn.RReLU(),
+      new nn.Softshrink(0.1),
+      new nn.Hardshrink(0.05),
+      new nn.Threshold(-0.5, 0),
+      new nn.LogSigmoid(),
+      new nn.Softsign(),
+      new nn.Tanhshrink(),
+      new nn.Softmax2d(),
+    );
+    const x = tf.randomNormal([2, 4, 4, 4]);
+    const distance = new nn.PairwiseDistance(3);
+    const cosine = new nn.CosineSimilarity(-1);
+    const step = () =>
+      tf.tidy(() => {
+        const grad = tf.grad((v: tf.Tensor) => {
+          const y = model.forward(v);
+          const flat = tf.reshape(y, [2, -1]);
+          const pair = tf.sum(distance.forward(flat, tf.reverse(flat, 0)));
+          return tf.add(pair, tf.sum(cosine.forward(flat, F.normalize(flat, { p: 1 }))));
+        })(x);
+        return grad.dataSync()[0];
+      });
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});
