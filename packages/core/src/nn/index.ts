@@ -56,6 +56,13 @@ export {
 export { Embedding, type EmbeddingOptions } from "./layers/embedding";
 export { GroupNorm, type GroupNormOptions } from "./layers/group-norm";
 export { InstanceNorm1d, InstanceNorm2d, type InstanceNormOptions } from "./layers/instance-norm";
+export {
+  type KeyedEntries,
+  ModuleDict,
+  ParameterDict,
+  type ParameterLike,
+  ParameterList,
+} from "./layers/keyed-containers";
 export { LayerNorm, type LayerNormOptions } from "./layers/layer-norm";
 export { Linear, type LinearOptions } from "./layers/linear";
 export {
@@ -138,6 +145,11 @@ export {
 } from "./layers/rnn-cell";
 export { ChannelShuffle, PixelShuffle, PixelUnshuffle } from "./layers/shuffle";
 export { GLU, LogSoftmax, Softmax, Softmax2d, Softmin } from "./layers/softmax";
+export {
+  Transformer,
+  type TransformerForwardOptions,
+  type TransformerOptions,
+} from "./layers/transformer";
 export { deepCopyModule, type TransformerActivation } from "./layers/transformer-common";
 export {
   TransformerDecoder,

@@ -58,6 +58,27 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
     positional: 2,
     options: true,
   },
+  // every argument in Fulmen's options object (PyTorch 2.x adds bias after norm_first)
+  Transformer: {
+    params: [
+      ["d_model", 512],
+      ["nhead", 8],
+      ["num_encoder_layers", 6],
+      ["num_decoder_layers", 6],
+      ["dim_feedforward", 2048],
+      ["dropout", 0.1],
+      ["activation", "relu"],
+      ["custom_encoder", null],
+      ["custom_decoder", null],
+      ["layer_norm_eps", 1e-5],
+      ["batch_first", false],
+      ["norm_first", false],
+      ["bias", true],
+      ...FACTORY,
+    ],
+    positional: 0,
+    options: true,
+  },
 };
 
 /** PyTorch's signatures of the attention family's `torch.nn.functional` functions (after the tensor arguments). */
