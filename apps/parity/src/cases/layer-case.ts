@@ -1,4 +1,4 @@
-import { type Module, type StateDict, tf } from "@fulmen/core";
+import { type Module, nn, type StateDict, tf } from "@fulmen/core";
 import { type CaseOutcome, field, type GoldenCase } from "../golden";
 import { buildModule, callFunctional, functionalOptions, type ModuleSpec, toOptions } from "./layer-build";
 import { decodeTensor, encodeTensor, type FlatTensor, scalarError, tensorError } from "./layer-tensors";
@@ -157,7 +157,9 @@ function replayModule(c: GoldenCase, name: string, module: Module): CaseOutcome 
   const forwardOptions = toOptions(c.forward_kwargs as Record<string, unknown> | undefined);
   const extraArgs = Object.keys(forwardOptions).length > 0 ? [forwardOptions] : [];
   const params = module.namedParameters();
-  const forward = module.forward.bind(module) as (...args: unknown[]) => unknown;
+  const bound = module.forward.bind(module) as (...args: unknown[]) => unknown;
+  const packed = c.packed as PackedSpec | undefined;
+  const forward = packed === undefined ? bound : packedForward(bound, packed);
   const { outputs, scalar, grads } = forwardAndGrads(
     () => flattenOutputs(forward(...inputs, ...extraArgs)),
     c.R as FlatTensor | null,
@@ -214,6 +216,32 @@ function replayModule(c: GoldenCase, name: string, module: Module): CaseOutcome 
   }
   tf.dispose(outputs);
   return outcome(`module ${name}`, errors, results);
+}
+
+/** A case's packing of its first input (`torch.nn.utils.rnn.pack_padded_sequence`'s arguments). */
+interface PackedSpec {
+  lengths: number[];
+  batch_first?: boolean;
+  enforce_sorted?: boolean;
+}
+
+/**
+ * A recurrent layer's forward over the first input packed as the case says, its packed output padded back, as
+ * a program using `nn.utils.rnn` does (the tensors are freed by the case's scope).
+ */
+function packedForward(
+  forward: (...args: unknown[]) => unknown,
+  spec: PackedSpec,
+): (...args: unknown[]) => unknown {
+  const batchFirst = spec.batch_first ?? false;
+  return (first, ...rest) => {
+    const sequence = nn.utils.rnn.packPaddedSequence(first as tf.Tensor, spec.lengths, {
+      batchFirst,
+      enforceSorted: spec.enforce_sorted ?? true,
+    });
+    const [output, states] = forward(sequence, ...rest) as [nn.utils.rnn.PackedSequence, unknown];
+    return [nn.utils.rnn.padPackedSequence(output, { batchFirst })[0], states];
+  };
 }
 
 /**

@@ -132,6 +132,7 @@ export {
   type GRUOptions,
   LSTM,
   type LSTMOptions,
+  type RecurrentRun,
   RNN,
   type RNNBaseOptions,
   type RNNOptions,
@@ -174,3 +175,4 @@ export {
   Module,
   type StateDict,
 } from "./module";
+export * as utils from "./utils/index";

@@ -59,6 +59,12 @@ export interface RecurrentSequenceOptions {
   training: boolean;
   /** The generator dropout masks come from (default: the core's default generator). */
   generator?: Generator;
+  /**
+   * Each batch entry's length (a packed sequence's): its recurrence stops there, so its final state is the
+   * state at its last step (the first, for the reverse direction, which starts at its last step), and its
+   * outputs after it are 0. Absent: every entry runs all `T` steps.
+   */
+  lengths?: readonly number[];
 }
 
 /** What {@link recurrentSequence} returns. */
@@ -140,11 +146,12 @@ function runDirection(
   h0: tf.Tensor,
   c0: tf.Tensor | null,
   reverse: boolean,
+  lengths?: readonly number[],
 ): { output: tf.Tensor; h: tf.Tensor; c: tf.Tensor | null } {
   const [T, B, I] = x.shape as [number, number, number];
   const gates = w.weightIh.shape[0]!;
   const projected = tf.reshape(linear(tf.reshape(x, [T * B, I]), w.weightIh, w.biasIh), [T, B, gates]);
-  const fused = T > 0 ? fusedSequence(mode, projected, w, h0, c0, reverse) : null;
+  const fused = T > 0 && lengths === undefined ? fusedSequence(mode, projected, w, h0, c0, reverse) : null;
   if (fused !== null) return fused;
   const steps = unstack0(projected);
   const outputs: tf.Tensor[] = new Array(T);
@@ -152,10 +159,29 @@ function runDirection(
   let c = c0;
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
-    [h, c] = step(mode, steps[t]!, h, c, w);
-    outputs[t] = h;
+    const [hNext, cNext] = step(mode, steps[t]!, h, c, w);
+    const running = lengths === undefined ? null : runningAt(lengths, t);
+    if (running === null) {
+      [h, c] = [hNext, cNext];
+      outputs[t] = h;
+      continue;
+    }
+    // entries past their length keep their state (the reverse direction: have not started yet) and output 0
+    h = tf.where(running, hNext, h);
+    if (c !== null) c = tf.where(running, cNext!, c);
+    outputs[t] = tf.where(running, hNext, tf.zerosLike(hNext));
   }
   return { output: tf.stack(outputs, 0), h, c };
+}
+
+/** `[B, 1]`: which batch entries are still running at step `t`, or null when all are. */
+function runningAt(lengths: readonly number[], t: number): tf.Tensor | null {
+  if (lengths.every((n) => n > t)) return null;
+  return tf.tensor2d(
+    lengths.map((n) => (n > t ? 1 : 0)),
+    [lengths.length, 1],
+    "bool",
+  );
 }
 
 /**
@@ -212,6 +238,14 @@ export function recurrentSequence(
       `recurrentSequence: ${mode === "LSTM" ? "an LSTM needs an initial cell state c0" : `mode ${mode} takes no cell state; pass null`}.`,
     );
   }
+  if (options.lengths !== undefined) {
+    const [T, B] = x.shape as [number, number];
+    if (options.lengths.length !== B || options.lengths.some((n) => !Number.isInteger(n) || n < 1 || n > T)) {
+      throw new FulmenError(
+        `recurrentSequence: lengths must give each of the ${B} batch entries a whole number of steps in 1..${T}, got [${options.lengths}].`,
+      );
+    }
+  }
   const generator = options.generator ?? getDefaultGenerator();
   return tf.tidy(() => stackedLayers(x, weights, h0, c0, options, generator));
 }
@@ -236,7 +270,15 @@ function stackedLayers(
     const outs: tf.Tensor[] = [];
     for (let d = 0; d < directions; d++) {
       const k = layer * directions + d;
-      const r = runDirection(mode, layerInput, weights[k]!, hs[k]!, cs === null ? null : cs[k]!, d === 1);
+      const r = runDirection(
+        mode,
+        layerInput,
+        weights[k]!,
+        hs[k]!,
+        cs === null ? null : cs[k]!,
+        d === 1,
+        options.lengths,
+      );
       outs.push(r.output);
       hN.push(r.h);
       if (r.c !== null) cN.push(r.c);

@@ -2,9 +2,25 @@ import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames, describeValue } from "../../utils/options";
-import { type RecurrentMode, type RecurrentWeights, recurrentSequence } from "../functional/recurrent";
+import {
+  type RecurrentMode,
+  type RecurrentSequenceOptions,
+  type RecurrentWeights,
+  recurrentSequence,
+} from "../functional/recurrent";
 import { uniform_ } from "../init";
 import { Module } from "../module";
+import { PackedSequence, paddedTimeMajor } from "../utils/rnn";
+
+/** What a recurrent layer's run gives: the output (a tensor, or packed like a packed input) and final states. */
+export type RecurrentRun<O> = {
+  /** The last layer's h at every step, in the input's layout, its features `directions · outputHidden`. */
+  output: O;
+  /** Every layer and direction's last h: `[layers·directions, B, outputHidden]` (no `B` unbatched). */
+  hN: tf.Tensor;
+  /** An LSTM's last cell states, `[layers·directions, B, hiddenSize]` (no `B` unbatched); else absent. */
+  cN?: tf.Tensor;
+};
 
 /** Options shared by {@link RNN}, {@link LSTM} and {@link GRU} (PyTorch's keywords in camelCase). */
 export interface RNNBaseOptions {
@@ -143,28 +159,31 @@ abstract class RNNBase extends Module {
     input: tf.Tensor,
     h0: tf.Tensor | undefined,
     c0: tf.Tensor | undefined,
-  ): {
-    /** The last layer's h at every step, in the input's layout, its features `directions · outputHidden`. */
-    output: tf.Tensor;
-    /** Every layer and direction's last h: `[layers·directions, B, outputHidden]` (no `B` unbatched). */
-    hN: tf.Tensor;
-    /** An LSTM's last cell states, `[layers·directions, B, hiddenSize]` (no `B` unbatched); else absent. */
-    cN?: tf.Tensor;
-  } {
+  ): RecurrentRun<tf.Tensor>;
+  /** Runs the recurrence over a packed sequence, each sequence stopping at its own length. */
+  protected run(
+    input: tf.Tensor | PackedSequence,
+    h0: tf.Tensor | undefined,
+    c0: tf.Tensor | undefined,
+  ): RecurrentRun<tf.Tensor | PackedSequence>;
+  protected run(
+    input: tf.Tensor | PackedSequence,
+    h0: tf.Tensor | undefined,
+    c0: tf.Tensor | undefined,
+  ): RecurrentRun<tf.Tensor | PackedSequence> {
     const owner = this.owner;
+    if (input instanceof PackedSequence) return this.runPacked(input, h0, c0);
     if (!(input instanceof tf.Tensor)) {
-      throw new FulmenError(`${owner}: expected a tensor input, got ${describeValue(input)}.`);
+      throw new FulmenError(
+        `${owner}: expected a tensor or a PackedSequence input, got ${describeValue(input)}.`,
+      );
     }
     if (input.rank !== 2 && input.rank !== 3) {
       throw new FulmenError(
         `${owner}: expected a 3-D input ${this.batchFirst ? "[batch, time, features]" : "[time, batch, features]"} or an unbatched 2-D [time, features], got shape [${input.shape}].`,
       );
     }
-    if (input.shape[input.rank - 1] !== this.inputSize) {
-      throw new FulmenError(
-        `${owner}: input's last dimension is ${input.shape[input.rank - 1]} (shape [${input.shape}]) but inputSize is ${this.inputSize}.`,
-      );
-    }
+    this.checkFeatures(input);
     const batched = input.rank === 3;
     return tf.tidy(() => {
       // unbatched input is [T, I] whatever batchFirst says, as in PyTorch
@@ -174,30 +193,104 @@ abstract class RNNBase extends Module {
       const h = this.initialState("h0", h0, [states, batch, this.outputHidden], batched);
       const c =
         this.mode === "LSTM" ? this.initialState("c0", c0, [states, batch, this.hiddenSize], batched) : null;
-      const weights: RecurrentWeights[] = this.weightSets.map((w) => ({
-        weightIh: w.ih.data,
-        weightHh: w.hh.data,
-        biasIh: w.bih?.data ?? null,
-        biasHh: w.bhh?.data ?? null,
-        weightHr: w.hr?.data ?? null,
-      }));
-      const r = recurrentSequence(x, weights, h, c, {
-        mode: this.mode,
-        numLayers: this.numLayers,
-        bidirectional: this.bidirectional,
-        dropout: this.dropout,
-        training: this.training,
-      });
+      const r = recurrentSequence(x, this.weightTensors(), h, c, this.sequenceOptions());
       const output = !batched
         ? tf.squeeze(r.output, [1])
         : this.batchFirst
           ? tf.transpose(r.output, [1, 0, 2])
           : r.output;
       const hN = batched ? r.hN : tf.squeeze(r.hN, [1]);
-      const result: { output: tf.Tensor; hN: tf.Tensor; cN?: tf.Tensor } = { output, hN };
+      const result: RecurrentRun<tf.Tensor> = { output, hN };
       if (r.cN !== undefined) result.cN = batched ? r.cN : tf.squeeze(r.cN, [1]);
       return result;
     });
+  }
+
+  /**
+   * The recurrence over a packed sequence, as PyTorch runs one: the initial states given in the batch's original
+   * order, each sequence's recurrence stopping at its own length; the output packed like the input and the
+   * final states (each sequence's state at its last step) in the original order.
+   */
+  private runPacked(
+    sequence: PackedSequence,
+    h0: tf.Tensor | undefined,
+    c0: tf.Tensor | undefined,
+  ): RecurrentRun<PackedSequence> {
+    if (sequence.data.rank !== 2) {
+      throw new FulmenError(
+        `${this.owner}: a packed input's data must be [sum of lengths, inputSize], got shape [${sequence.data.shape}].`,
+      );
+    }
+    this.checkFeatures(sequence.data);
+    const lengths = sequence.sortedLengths();
+    const steps = sequence.batchSizes.length;
+    const batch = lengths.length;
+    const { data, hN, cN } = tf.tidy(() => {
+      const x = paddedTimeMajor(sequence, steps, 0, false);
+      const states = this.numLayers * (this.bidirectional ? 2 : 1);
+      const toSorted = (t: tf.Tensor | null) =>
+        t === null || sequence.sortedIndices === null
+          ? t
+          : tf.gather(t, tf.tensor1d([...sequence.sortedIndices], "int32"), 1);
+      const toOriginal = (t: tf.Tensor) =>
+        sequence.unsortedIndices === null
+          ? t
+          : tf.gather(t, tf.tensor1d([...sequence.unsortedIndices], "int32"), 1);
+      const h = toSorted(this.initialState("h0", h0, [states, batch, this.outputHidden], true))!;
+      const c =
+        this.mode === "LSTM"
+          ? toSorted(this.initialState("c0", c0, [states, batch, this.hiddenSize], true))
+          : null;
+      const r = recurrentSequence(x, this.weightTensors(), h, c, { ...this.sequenceOptions(), lengths });
+      // the packed rows: step t's first batchSizes[t] (sorted) entries
+      const rows: number[] = [];
+      sequence.batchSizes.forEach((size, t) => {
+        for (let k = 0; k < size; k++) rows.push(t * batch + k);
+      });
+      const features = r.output.shape[2]!;
+      const packed = tf.gather(tf.reshape(r.output, [steps * batch, features]), tf.tensor1d(rows, "int32"));
+      return { data: packed, hN: toOriginal(r.hN), cN: r.cN === undefined ? undefined : toOriginal(r.cN) };
+    });
+    const output = new PackedSequence(
+      data,
+      sequence.batchSizes,
+      sequence.sortedIndices,
+      sequence.unsortedIndices,
+    );
+    const result: RecurrentRun<PackedSequence> = { output, hN };
+    if (cN !== undefined) result.cN = cN;
+    return result;
+  }
+
+  /** Throws unless the input's last dimension is `inputSize`. */
+  private checkFeatures(input: tf.Tensor): void {
+    if (input.shape[input.rank - 1] !== this.inputSize) {
+      throw new FulmenError(
+        `${this.owner}: input's last dimension is ${input.shape[input.rank - 1]} (shape [${input.shape}]) but inputSize is ${this.inputSize}.`,
+      );
+    }
+  }
+
+  /** The weights of every layer and direction as {@link recurrentSequence} takes them. */
+  private weightTensors(): RecurrentWeights[] {
+    return this.weightSets.map((w) => ({
+      weightIh: w.ih.data,
+      weightHh: w.hh.data,
+      biasIh: w.bih?.data ?? null,
+      biasHh: w.bhh?.data ?? null,
+      weightHr: w.hr?.data ?? null,
+    }));
+  }
+
+  /** The layer's recurrence options for {@link recurrentSequence}. */
+  private sequenceOptions(): RecurrentSequenceOptions {
+    return {
+      mode: this.mode,
+      numLayers: this.numLayers,
+      bidirectional: this.bidirectional,
+      dropout: this.dropout,
+      training: this.training,
+    };
   }
 
   /** The given initial state checked against `shape` (batched layout), or zeros. */
@@ -265,7 +358,10 @@ export class RNN extends RNNBase {
    * `[layers·directions, B, hidden]` (unbatched `[layers·directions, hidden]`), zeros when absent. Returns
    * `[output, hN]`.
    */
-  forward(input: tf.Tensor, hx?: tf.Tensor | null): [tf.Tensor, tf.Tensor] {
+  forward(input: tf.Tensor, hx?: tf.Tensor | null): [tf.Tensor, tf.Tensor];
+  /** A packed batch (`nn.utils.rnn.packPaddedSequence`): returns `[packed output, hN]`, hN in the batch's order. */
+  forward(input: PackedSequence, hx?: tf.Tensor | null): [PackedSequence, tf.Tensor];
+  forward(input: tf.Tensor | PackedSequence, hx?: tf.Tensor | null): [tf.Tensor | PackedSequence, tf.Tensor] {
     const r = this.run(input, hx ?? undefined, undefined);
     return [r.output, r.hN];
   }
@@ -291,10 +387,16 @@ export class LSTM extends RNNBase {
    * c0 `[layers·directions, B, hidden]` (no batch dimension for an unbatched input), zeros when absent.
    * Returns `[output, [hN, cN]]`.
    */
+  forward(input: tf.Tensor, hx?: readonly [tf.Tensor, tf.Tensor] | null): [tf.Tensor, [tf.Tensor, tf.Tensor]];
+  /** A packed batch: returns `[packed output, [hN, cN]]`, the states in the batch's order. */
   forward(
-    input: tf.Tensor,
+    input: PackedSequence,
     hx?: readonly [tf.Tensor, tf.Tensor] | null,
-  ): [tf.Tensor, [tf.Tensor, tf.Tensor]] {
+  ): [PackedSequence, [tf.Tensor, tf.Tensor]];
+  forward(
+    input: tf.Tensor | PackedSequence,
+    hx?: readonly [tf.Tensor, tf.Tensor] | null,
+  ): [tf.Tensor | PackedSequence, [tf.Tensor, tf.Tensor]] {
     if (hx != null && (!Array.isArray(hx) || hx.length !== 2)) {
       throw new FulmenError(
         `LSTM: hx must be a pair [h0, c0] of tensors (or absent for zeros), got ${describeValue(hx)}.`,
@@ -317,7 +419,10 @@ export class GRU extends RNNBase {
   }
 
   /** As {@link RNN.forward}: returns `[output, hN]`. */
-  forward(input: tf.Tensor, hx?: tf.Tensor | null): [tf.Tensor, tf.Tensor] {
+  forward(input: tf.Tensor, hx?: tf.Tensor | null): [tf.Tensor, tf.Tensor];
+  /** A packed batch: returns `[packed output, hN]`, hN in the batch's order. */
+  forward(input: PackedSequence, hx?: tf.Tensor | null): [PackedSequence, tf.Tensor];
+  forward(input: tf.Tensor | PackedSequence, hx?: tf.Tensor | null): [tf.Tensor | PackedSequence, tf.Tensor] {
     const r = this.run(input, hx ?? undefined, undefined);
     return [r.output, r.hN];
   }
