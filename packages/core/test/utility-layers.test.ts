@@ -172,6 +172,54 @@ describe("the new functions' call forms", () => {
   });
 });
 
+describe("Unfold/Fold, EmbeddingBag, Bilinear and LocalResponseNorm", () => {
+  it("fold inverts unfold where windows do not overlap, and counts overlaps where they do", () => {
+    tf.tidy(() => {
+      const image = tf.randomNormal([2, 3, 4, 6]);
+      const cols = F.unfold(image, [2, 3], { stride: [2, 3] });
+      expect(cols.shape).toEqual([2, 18, 4]);
+      expect(values(F.fold(cols, [4, 6], [2, 3], { stride: [2, 3] }))).toEqual(values(image));
+      // overlapping 2×2 windows with stride 1: each pixel is counted once per window covering it
+      const ones = F.fold(F.unfold(tf.ones([1, 1, 3, 3]), 2), 3, 2);
+      expect(values(ones)).toEqual([1, 2, 1, 2, 4, 2, 1, 2, 1]);
+    });
+  });
+
+  it("EmbeddingBag matches its bags summed by hand and refuses what it does not implement", () => {
+    tf.tidy(() => {
+      const bag = new nn.EmbeddingBag(5, 2, { mode: "sum" });
+      const w = bag.weight.data;
+      const y = bag.forward(tf.tensor1d([0, 3, 3, 4], "int32"), [0, 1]);
+      const expected = tf.stack([
+        tf.gather(w, 0),
+        tf.add(tf.add(tf.gather(w, 3), tf.gather(w, 3)), tf.gather(w, 4)),
+      ]);
+      expect(values(y)).toEqual(values(expected));
+      expect(() => new nn.EmbeddingBag(5, 2, { maxNorm: 1 } as never)).toThrow(
+        /maxNorm is not implemented yet/,
+      );
+      expect(() => bag.forward(tf.tensor1d([0, 7], "int32"), [0])).toThrow(/index 7 is out of range/);
+      expect(() => bag.forward(tf.tensor1d([0, 1], "int32"))).toThrow(/without offsets/);
+      expect(() => bag.forward(tf.tensor1d([0, 1], "int32"), [1])).toThrow(/starting at 0/);
+      expect(() =>
+        new nn.EmbeddingBag(5, 2).forward(tf.tensor2d([[0, 1]], [1, 2], "int32"), null, tf.ones([1, 2])),
+      ).toThrow(/perSampleWeights go with mode 'sum' only/);
+      bag.dispose();
+    });
+  });
+
+  it("Bilinear and LocalResponseNorm refuse mismatched shapes", () => {
+    const bilinear = new nn.Bilinear(3, 4, 2);
+    expect(() => bilinear.forward(tf.ones([2, 3]), tf.ones([2, 5]))).toThrow(
+      /expected inputs \[\*, 3\] and \[\*, 4\]/,
+    );
+    expect(() => new nn.LocalResponseNorm(2).forward(tf.ones([2, 3]))).toThrow(/3 or more dimensions/);
+    expect(() => F.unfold(tf.ones([1, 1, 2, 2]), 3)).toThrow(/does not fit/);
+    expect(() => F.fold(tf.ones([1, 5, 4]), 3, 2)).toThrow(/expected \(N, C·4, 4\) columns/);
+    bilinear.dispose();
+  });
+});
+
 describe("no tensor leaks", () => {
   it("keeps the tensor count flat across training steps through every new layer", () => {
     const model = new nn.Sequential(
@@ -194,6 +242,9 @@ describe("no tensor leaks", () => {
       new nn.Softsign(),
       new nn.Tanhshrink(),
       new nn.Softmax2d(),
+      new nn.LocalResponseNorm(3),
+      new nn.Unfold(2, { padding: 1 }),
+      new nn.Fold(12, 2),
     );
     const x = tf.randomNormal([2, 4, 4, 4]);
     const distance = new nn.PairwiseDistance(3);

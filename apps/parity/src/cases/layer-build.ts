@@ -189,6 +189,27 @@ export function functionalOptions(fn: string, given: Record<string, unknown>): R
   return toOptions(Object.fromEntries(bindArguments(`nn.functional.${fn}`, params, [], kwargs)));
 }
 
+/**
+ * A function case's arguments after its tensors, as Fulmen's functions take them: PyTorch's required
+ * non-tensor parameters positionally, in order (`fold(x, outputSize, kernelSize, options)`,
+ * `threshold(x, threshold, value)`), then the other keywords in the options object.
+ */
+export function functionalArguments(fn: string, given: Record<string, unknown>): unknown[] {
+  const params = Object.hasOwn(FUNCTION_SIGNATURES, fn) ? FUNCTION_SIGNATURES[fn]! : [];
+  const kwargs = { ...given };
+  const positional: unknown[] = [];
+  for (const [name, defaultValue] of params) {
+    if (defaultValue !== REQUIRED) continue;
+    if (!(name in kwargs))
+      throw new Error(`nn.functional.${fn}: the case gives no '${name}', which PyTorch requires`);
+    positional.push(pythonValue(kwargs[name]));
+    delete kwargs[name];
+  }
+  const options = functionalOptions(fn, kwargs);
+  // no options object where there are none: it would land on an optional tensor (bilinear's bias)
+  return Object.keys(options).length > 0 ? [...positional, options] : positional;
+}
+
 /** The Fulmen name of a `torch.nn.functional` function (`binary_cross_entropy_with_logits` → `binaryCrossEntropyWithLogits`). */
 export function functionalName(fn: string): string {
   return toCamelCase(fn);
@@ -198,13 +219,9 @@ export function functionalName(fn: string): string {
  * Calls `nn.functional.<camelName>(...tensors, options)`; a function or option Fulmen lacks is a
  * {@link MissingFeature}.
  */
-export function callFunctional(
-  fn: string,
-  tensors: tf.Tensor[],
-  options: Record<string, unknown>,
-): tf.Tensor {
+export function callFunctional(fn: string, tensors: tf.Tensor[], ...rest: unknown[]): tf.Tensor {
   const name = functionalName(fn);
   const f = (nn.functional as unknown as Record<string, unknown>)[name];
   if (typeof f !== "function") throw new MissingFeature(`nn.functional.${name}`);
-  return withOptions(`nn.functional.${name}`, () => (f as LossFunction)(...tensors, options));
+  return withOptions(`nn.functional.${name}`, () => (f as LossFunction)(...tensors, ...rest));
 }

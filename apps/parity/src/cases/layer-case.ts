@@ -1,6 +1,13 @@
 import { type Module, nn, type StateDict, tf } from "@fulmen/core";
 import { type CaseOutcome, field, type GoldenCase } from "../golden";
-import { buildModule, callFunctional, functionalOptions, type ModuleSpec, toOptions } from "./layer-build";
+import {
+  buildModule,
+  callFunctional,
+  functionalArguments,
+  functionalOptions,
+  type ModuleSpec,
+  toOptions,
+} from "./layer-build";
 import { decodeTensor, encodeTensor, type FlatTensor, scalarError, tensorError } from "./layer-tensors";
 
 /**
@@ -328,9 +335,9 @@ export function runFunctionCase(c: GoldenCase): CaseOutcome {
     const inputs = field<FlatTensor[]>(c, "inputs").map(decodeTensor);
     const expectedGrads = field<Array<FlatTensor | null>>(c, "input_grads");
     const differentiated = inputs.filter((_, i) => expectedGrads[i] != null);
-    const options = functionalOptions(field<string>(c, "fn"), (c.kwargs as Record<string, unknown>) ?? {});
+    const args = functionalArguments(field<string>(c, "fn"), (c.kwargs as Record<string, unknown>) ?? {});
     const { outputs, scalar, grads } = forwardAndGrads(
-      () => [callFunctional(field<string>(c, "fn"), inputs, options)],
+      () => [callFunctional(field<string>(c, "fn"), inputs, ...args)],
       c.R as FlatTensor | null,
       differentiated,
     );

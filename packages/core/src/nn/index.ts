@@ -33,6 +33,7 @@ export {
   AdaptiveMaxPool2d,
 } from "./layers/adaptive-pool";
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from "./layers/batch-norm";
+export { Bilinear, type BilinearOptions } from "./layers/bilinear";
 export { ModuleList, Sequential, type UnaryModule } from "./layers/containers";
 export type { ConvNdOptions } from "./layers/conv-nd";
 export type { PaddingMode } from "./layers/conv-padding";
@@ -54,6 +55,8 @@ export {
   FeatureAlphaDropout,
 } from "./layers/dropout";
 export { Embedding, type EmbeddingOptions } from "./layers/embedding";
+export { EmbeddingBag, type EmbeddingBagModuleOptions } from "./layers/embedding-bag";
+export { Fold, Unfold } from "./layers/fold";
 export { GroupNorm, type GroupNormOptions } from "./layers/group-norm";
 export { InstanceNorm1d, InstanceNorm2d, type InstanceNormOptions } from "./layers/instance-norm";
 export {
@@ -65,20 +68,29 @@ export {
 } from "./layers/keyed-containers";
 export { LayerNorm, type LayerNormOptions } from "./layers/layer-norm";
 export { Linear, type LinearOptions } from "./layers/linear";
+export { LocalResponseNorm } from "./layers/local-response-norm";
 export {
   BCELoss,
   BCEWithLogitsLoss,
   CosineEmbeddingLoss,
   CrossEntropyLoss,
   CTCLoss,
+  GaussianNLLLoss,
+  HingeEmbeddingLoss,
   HuberLoss,
   KLDivLoss,
   L1Loss,
   MarginRankingLoss,
   MSELoss,
+  MultiLabelMarginLoss,
+  MultiLabelSoftMarginLoss,
+  MultiMarginLoss,
   NLLLoss,
+  PoissonNLLLoss,
   SmoothL1Loss,
+  SoftMarginLoss,
   TripletMarginLoss,
+  TripletMarginWithDistanceLoss,
 } from "./layers/losses";
 export {
   generateSquareSubsequentMask,

@@ -32,6 +32,32 @@ const TRIPLET: readonly TorchParam[] = [
 ];
 
 const CTC: readonly TorchParam[] = [["blank", 0], REDUCTION, ["zero_infinity", false]];
+const WEIGHT_ONLY: readonly TorchParam[] = BCE;
+const MULTI_MARGIN: readonly TorchParam[] = [
+  ["p", 1],
+  ["margin", 1.0],
+  ["weight", null],
+  SIZE_AVERAGE,
+  REDUCE,
+  REDUCTION,
+];
+const HINGE: readonly TorchParam[] = [["margin", 1.0], SIZE_AVERAGE, REDUCE, REDUCTION];
+const POISSON: readonly TorchParam[] = [
+  ["log_input", true],
+  ["full", false],
+  SIZE_AVERAGE,
+  ["eps", 1e-8],
+  REDUCE,
+  REDUCTION,
+];
+// PyTorch takes these two modules' arguments by keyword only; `var` and the triplet come as tensors.
+const GAUSSIAN: readonly TorchParam[] = [["full", false], ["eps", 1e-6], REDUCTION];
+const TRIPLET_DISTANCE: readonly TorchParam[] = [
+  ["distance_function", null],
+  ["margin", 1.0],
+  ["swap", false],
+  REDUCTION,
+];
 
 /** PyTorch's signatures of the losses family's `torch.nn` classes, by name (PyTorch 1.13). */
 export const modules: Readonly<Record<string, TorchSignature>> = {
@@ -45,6 +71,14 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
   MarginRankingLoss: lossModule(MARGIN_ZERO),
   TripletMarginLoss: lossModule(TRIPLET),
   CTCLoss: lossModule(CTC),
+  SoftMarginLoss: lossModule(L1),
+  MultiLabelSoftMarginLoss: lossModule(WEIGHT_ONLY),
+  MultiMarginLoss: lossModule(MULTI_MARGIN),
+  MultiLabelMarginLoss: lossModule(L1),
+  HingeEmbeddingLoss: lossModule(HINGE),
+  PoissonNLLLoss: lossModule(POISSON),
+  GaussianNLLLoss: lossModule(GAUSSIAN),
+  TripletMarginWithDistanceLoss: lossModule(TRIPLET_DISTANCE),
 };
 
 /** PyTorch's signatures of the losses family's `torch.nn.functional` functions (after the tensor arguments). */
@@ -60,4 +94,12 @@ export const functions: Readonly<Record<string, readonly TorchParam[]>> = {
   triplet_margin_loss: TRIPLET,
   // The lengths come by keyword in the options object (ctcLoss takes them there too).
   ctc_loss: [["input_lengths", REQUIRED], ["target_lengths", REQUIRED], ...CTC],
+  soft_margin_loss: L1,
+  multilabel_soft_margin_loss: WEIGHT_ONLY,
+  multi_margin_loss: MULTI_MARGIN,
+  multilabel_margin_loss: L1,
+  hinge_embedding_loss: HINGE,
+  poisson_nll_loss: POISSON,
+  gaussian_nll_loss: GAUSSIAN,
+  triplet_margin_with_distance_loss: TRIPLET_DISTANCE,
 };

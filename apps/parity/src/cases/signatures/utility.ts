@@ -1,9 +1,16 @@
-import { REQUIRED, type TorchParam, type TorchSignature } from "./common";
+import { FACTORY, REQUIRED, type TorchParam, type TorchSignature } from "./common";
 
 /**
  * PyTorch's signatures of the utility layers (padding, shuffles, distances, Softmax2d, the dropout variants) and
  * of their `torch.nn.functional` forms. Fulmen's modules take these positionally, as PyTorch's do.
  */
+
+/** Unfold's and Fold's window keywords after the sizes. */
+const WINDOW: readonly TorchParam[] = [
+  ["dilation", 1],
+  ["padding", 0],
+  ["stride", 1],
+];
 
 /** A padding module whose only argument is `padding`. */
 const PADDING: TorchSignature = { params: [["padding", REQUIRED]], positional: 1, options: false };
@@ -69,6 +76,50 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
   Dropout3d: DROPOUT,
   AlphaDropout: DROPOUT,
   FeatureAlphaDropout: DROPOUT,
+  Bilinear: {
+    params: [
+      ["in1_features", REQUIRED],
+      ["in2_features", REQUIRED],
+      ["out_features", REQUIRED],
+      ["bias", true],
+      ...FACTORY,
+    ],
+    positional: 3,
+    options: true,
+  },
+  LocalResponseNorm: {
+    params: [
+      ["size", REQUIRED],
+      ["alpha", 1e-4],
+      ["beta", 0.75],
+      ["k", 1.0],
+    ],
+    positional: 4,
+    options: false,
+  },
+  Unfold: { params: [["kernel_size", REQUIRED], ...WINDOW], positional: 1, options: true },
+  Fold: {
+    params: [["output_size", REQUIRED], ["kernel_size", REQUIRED], ...WINDOW],
+    positional: 2,
+    options: true,
+  },
+  EmbeddingBag: {
+    params: [
+      ["num_embeddings", REQUIRED],
+      ["embedding_dim", REQUIRED],
+      ["max_norm", null],
+      ["norm_type", 2.0],
+      ["scale_grad_by_freq", false],
+      ["mode", "mean"],
+      ["sparse", false],
+      ["_weight", null],
+      ["include_last_offset", false],
+      ["padding_idx", null],
+      ...FACTORY,
+    ],
+    positional: 2,
+    options: true,
+  },
 };
 
 /** The utility family's `torch.nn.functional` functions (after the tensor arguments). */
@@ -91,4 +142,13 @@ export const functions: Readonly<Record<string, readonly TorchParam[]>> = {
   pixel_shuffle: [["upscale_factor", REQUIRED]],
   pixel_unshuffle: [["downscale_factor", REQUIRED]],
   channel_shuffle: [["groups", REQUIRED]],
+  bilinear: [["bias", null]],
+  local_response_norm: [
+    ["size", REQUIRED],
+    ["alpha", 1e-4],
+    ["beta", 0.75],
+    ["k", 1.0],
+  ],
+  unfold: [["kernel_size", REQUIRED], ...WINDOW],
+  fold: [["output_size", REQUIRED], ["kernel_size", REQUIRED], ...WINDOW],
 };

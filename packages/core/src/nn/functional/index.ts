@@ -4,11 +4,15 @@
  */
 export * from "./activations";
 export * from "./attention";
+export * from "./bilinear";
 export * from "./convolution";
 export * from "./distance";
 export * from "./dropout";
 export * from "./embedding";
+export * from "./embedding-bag";
+export * from "./fold";
 export * from "./linear";
+export * from "./local-response-norm";
 export * from "./losses";
 export * from "./normalization";
 export * from "./recurrent";

@@ -9,6 +9,8 @@ export type { Reduction } from "./losses/common";
 export * from "./losses/ctc";
 export * from "./losses/embedding";
 export * from "./losses/kl-div";
+export * from "./losses/likelihood";
+export * from "./losses/margin";
 export * from "./losses/nll";
 export * from "./losses/regression";
 

@@ -1,5 +1,6 @@
 import { tf } from "../../runtime/tfjs";
-import { checkOptionNames } from "../../utils/options";
+import { FulmenError } from "../../utils/errors";
+import { checkNumber, checkOptionNames } from "../../utils/options";
 import {
   type BCELossOptions,
   type BCEWithLogitsOptions,
@@ -11,22 +12,38 @@ import {
   cosineEmbeddingLoss,
   crossEntropy,
   ctcLoss,
+  type GaussianNLLLossOptions,
+  gaussianNllLoss,
+  type HingeEmbeddingLossOptions,
   type HuberLossOptions,
+  hingeEmbeddingLoss,
   huberLoss,
   type KLDivOptions,
   klDiv,
   type Lengths,
   l1Loss,
   type MarginRankingLossOptions,
+  type MultiLabelMarginLossOptions,
+  type MultiLabelSoftMarginLossOptions,
+  type MultiMarginLossOptions,
   marginRankingLoss,
   mseLoss,
+  multilabelMarginLoss,
+  multilabelSoftMarginLoss,
+  multiMarginLoss,
   type NLLLossOptions,
   nllLoss,
+  type PoissonNLLLossOptions,
+  poissonNllLoss,
   type Reduction,
   type SmoothL1LossOptions,
+  type SoftMarginLossOptions,
   smoothL1Loss,
+  softMarginLoss,
   type TripletMarginLossOptions,
+  type TripletMarginWithDistanceLossOptions,
   tripletMarginLoss,
+  tripletMarginWithDistanceLoss,
 } from "../functional/losses";
 import { Module } from "../module";
 
@@ -225,5 +242,127 @@ export class CTCLoss extends Module {
 
   forward(logProbs: tf.Tensor, targets: tf.Tensor, inputLengths: Lengths, targetLengths: Lengths): tf.Tensor {
     return ctcLoss(logProbs, targets, inputLengths, targetLengths, this.options);
+  }
+}
+
+/** The module form of {@link softMarginLoss}, like `torch.nn.SoftMarginLoss`. */
+export class SoftMarginLoss extends Module {
+  constructor(private readonly options: SoftMarginLossOptions = {}) {
+    super();
+    checkOptionNames("SoftMarginLoss", options, ["reduction"]);
+  }
+
+  forward(input: tf.Tensor, target: tf.Tensor): tf.Tensor {
+    return softMarginLoss(input, target, this.options);
+  }
+}
+
+/**
+ * The module form of {@link multilabelSoftMarginLoss}, like `torch.nn.MultiLabelSoftMarginLoss` (its `weight`
+ * is a buffer, as in PyTorch).
+ */
+export class MultiLabelSoftMarginLoss extends BufferedLoss<MultiLabelSoftMarginLossOptions> {
+  constructor(options: MultiLabelSoftMarginLossOptions = {}) {
+    super("MultiLabelSoftMarginLoss", options, ["weight", "reduction"]);
+  }
+
+  forward(input: tf.Tensor, target: tf.Tensor): tf.Tensor {
+    return multilabelSoftMarginLoss(input, target, this.current());
+  }
+}
+
+/**
+ * The module form of {@link multiMarginLoss}, like `torch.nn.MultiMarginLoss` (its `weight` is a buffer, as in
+ * PyTorch); `p` and `weight` are checked at construction, as PyTorch checks them.
+ */
+export class MultiMarginLoss extends BufferedLoss<MultiMarginLossOptions> {
+  constructor(options: MultiMarginLossOptions = {}) {
+    super("MultiMarginLoss", options, ["p", "margin", "weight", "reduction"]);
+    const owner = "MultiMarginLoss";
+    checkNumber(
+      owner,
+      "p",
+      options.p ?? 1,
+      (v) => v === 1 || v === 2,
+      "1 or 2 (PyTorch supports only p == 1 and p == 2)",
+    );
+    checkNumber(owner, "margin", options.margin ?? 1, Number.isFinite, "a finite number");
+    if (options.weight !== undefined && options.weight.rank !== 1) {
+      throw new FulmenError(
+        `${owner}: weight must be one-dimensional, one weight per class, got [${options.weight.shape}]; reshape it to [C].`,
+      );
+    }
+  }
+
+  forward(input: tf.Tensor, target: tf.Tensor): tf.Tensor {
+    return multiMarginLoss(input, target, this.current());
+  }
+}
+
+/** The module form of {@link multilabelMarginLoss}, like `torch.nn.MultiLabelMarginLoss`. */
+export class MultiLabelMarginLoss extends Module {
+  constructor(private readonly options: MultiLabelMarginLossOptions = {}) {
+    super();
+    checkOptionNames("MultiLabelMarginLoss", options, ["reduction"]);
+  }
+
+  forward(input: tf.Tensor, target: tf.Tensor): tf.Tensor {
+    return multilabelMarginLoss(input, target, this.options);
+  }
+}
+
+/** The module form of {@link hingeEmbeddingLoss}, like `torch.nn.HingeEmbeddingLoss`. */
+export class HingeEmbeddingLoss extends Module {
+  constructor(private readonly options: HingeEmbeddingLossOptions = {}) {
+    super();
+    checkOptionNames("HingeEmbeddingLoss", options, ["margin", "reduction"]);
+  }
+
+  forward(input: tf.Tensor, target: tf.Tensor): tf.Tensor {
+    return hingeEmbeddingLoss(input, target, this.options);
+  }
+}
+
+/** The module form of {@link poissonNllLoss}, like `torch.nn.PoissonNLLLoss`. */
+export class PoissonNLLLoss extends Module {
+  constructor(private readonly options: PoissonNLLLossOptions = {}) {
+    super();
+    checkOptionNames("PoissonNLLLoss", options, ["logInput", "full", "eps", "reduction"]);
+  }
+
+  forward(input: tf.Tensor, target: tf.Tensor): tf.Tensor {
+    return poissonNllLoss(input, target, this.options);
+  }
+}
+
+/** The module form of {@link gaussianNllLoss}, like `torch.nn.GaussianNLLLoss`: `forward(input, target, var)`. */
+export class GaussianNLLLoss extends Module {
+  constructor(private readonly options: GaussianNLLLossOptions = {}) {
+    super();
+    checkOptionNames("GaussianNLLLoss", options, ["full", "eps", "reduction"]);
+  }
+
+  forward(input: tf.Tensor, target: tf.Tensor, variance: tf.Tensor): tf.Tensor {
+    return gaussianNllLoss(input, target, variance, this.options);
+  }
+}
+
+/**
+ * The module form of {@link tripletMarginWithDistanceLoss}, like `torch.nn.TripletMarginWithDistanceLoss`
+ * (without a `distanceFunction`, PyTorch's pairwise distance).
+ */
+export class TripletMarginWithDistanceLoss extends Module {
+  constructor(private readonly options: TripletMarginWithDistanceLossOptions = {}) {
+    super();
+    checkOptionNames("TripletMarginWithDistanceLoss", options, [
+      "distanceFunction",
+      "margin",
+      "swap",
+      "reduction",
+    ]);
+  }
+
+  forward(anchor: tf.Tensor, positive: tf.Tensor, negative: tf.Tensor): tf.Tensor {
+    return tripletMarginWithDistanceLoss(anchor, positive, negative, this.options);
   }
 }

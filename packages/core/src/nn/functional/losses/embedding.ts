@@ -2,7 +2,7 @@ import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
 import { checkNumber } from "../../../utils/options";
-import { asFloat, checkLossOptions, type Reduction, reduce } from "./common";
+import { asFloat, checkLossOptions, type Reduction, reduce, sumToShape } from "./common";
 
 /** PyTorch's `EPSILON` added to each squared magnitude in `cosine_embedding_loss`. */
 const COSINE_EPSILON = 1e-12;
@@ -196,4 +196,130 @@ export function tripletMarginLoss(
     const loss = tf.maximum(tf.sub(tf.add(distPos, margin), distNeg), 0);
     return reduce(loss, reduction, owner);
   });
+}
+
+/** A distance between two batches of embeddings, `(x1, x2) => d`, for {@link tripletMarginWithDistanceLoss}. */
+export type DistanceFunction = (x1: tf.Tensor, x2: tf.Tensor) => tf.Tensor;
+
+/** Options of {@link tripletMarginWithDistanceLoss}, as in `torch.nn.functional.triplet_margin_with_distance_loss`. */
+export interface TripletMarginWithDistanceLossOptions {
+  /** `"mean"` (default) or `"sum"` of the per-triplet losses, or `"none"` for the loss of every triplet. */
+  reduction?: Reduction;
+  /**
+   * The distance of two tensors, returning one non-negative value per pair; default PyTorch's
+   * `pairwise_distance` (the 2-norm of `x1 - x2 + 1e-6` over the last dimension). Its tensors are freed after
+   * the call, and it is differentiated like any other tfjs code.
+   */
+  distanceFunction?: DistanceFunction;
+  /** Default 1. */
+  margin?: number;
+  /** Use the positive–negative distance when it is smaller than the anchor–negative one (default false). */
+  swap?: boolean;
+}
+
+/**
+ * `min(a, b)` with PyTorch's gradient: the whole gradient to the smaller operand, half to each where they are
+ * equal (tfjs's minimum gives it all to `a` there). Operands that broadcast get theirs summed back.
+ */
+const torchMinimum = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const save = args.pop() as tf.GradSaveFunc;
+  const [a, b] = args as [tf.Tensor, tf.Tensor];
+  save([a, b]);
+  return {
+    value: tf.minimum(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+      const tie = tf.equal(sa, sb);
+      const half = tf.mul(dy, 0.5);
+      const zeros = tf.zerosLike(dy);
+      const da = tf.where(tie, half, tf.where(tf.less(sa, sb), dy, zeros));
+      const db = tf.where(tie, half, tf.where(tf.less(sb, sa), dy, zeros));
+      return [sumToShape(da, sa.shape), sumToShape(db, sb.shape)];
+    },
+  };
+}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * Triplet margin loss with any distance, like `torch.nn.functional.triplet_margin_with_distance_loss`:
+ * `max(0, d(a, p) - d(a, n) + margin)` with `d` the `distanceFunction` (default PyTorch's `pairwise_distance`,
+ * the 2-norm of `x1 - x2 + 1e-6` over the last dimension), and with `swap` the smaller of `d(a, n)` and
+ * `d(p, n)` (half the gradient to each where they are equal, as PyTorch's `torch.min`).
+ */
+export function tripletMarginWithDistanceLoss(
+  anchor: tf.Tensor,
+  positive: tf.Tensor,
+  negative: tf.Tensor,
+  options?: TripletMarginWithDistanceLossOptions & { reduction?: "mean" | "sum" },
+): tf.Scalar;
+/** With `reduction: "none"`: the loss of every triplet. */
+export function tripletMarginWithDistanceLoss(
+  anchor: tf.Tensor,
+  positive: tf.Tensor,
+  negative: tf.Tensor,
+  options: TripletMarginWithDistanceLossOptions,
+): tf.Tensor;
+export function tripletMarginWithDistanceLoss(
+  anchor: tf.Tensor,
+  positive: tf.Tensor,
+  negative: tf.Tensor,
+  options: TripletMarginWithDistanceLossOptions = {},
+): tf.Tensor {
+  const owner = "tripletMarginWithDistanceLoss";
+  const reduction = checkLossOptions(owner, options, ["reduction", "distanceFunction", "margin", "swap"]);
+  const margin = checkedMargin(owner, options.margin, 1);
+  const custom = options.distanceFunction;
+  if (custom !== undefined && typeof custom !== "function") {
+    throw new FulmenError(
+      `${owner}: distanceFunction must be a function (x1, x2) => tf.Tensor, got ${typeof custom}; leave it out for the pairwise distance.`,
+    );
+  }
+  if (custom === undefined) checkTripletShapes(owner, anchor, positive, negative);
+  return tf.tidy(() => {
+    const a = toFloat32(anchor);
+    const pos = toFloat32(positive);
+    const neg = toFloat32(negative);
+    const distance = (x1: tf.Tensor, x2: tf.Tensor, which: string): tf.Tensor => {
+      if (custom === undefined) return pairwiseDistance(x1, x2, 2, 1e-6);
+      const d = custom(x1, x2);
+      if (!(d instanceof tf.Tensor)) {
+        throw new FulmenError(
+          `${owner}: distanceFunction returned ${d === null ? "null" : typeof d} for ${which}, not a tf.Tensor; return one distance per pair as a tensor.`,
+        );
+      }
+      return asFloat(d);
+    };
+    const distPos = distance(a, pos, "(anchor, positive)");
+    let distNeg = distance(a, neg, "(anchor, negative)");
+    if (options.swap) distNeg = torchMinimum(distNeg, distance(pos, neg, "(positive, negative)"));
+    let diff: tf.Tensor;
+    try {
+      diff = tf.sub(distPos, distNeg);
+    } catch {
+      throw new FulmenError(
+        `${owner}: the distances of [${distPos.shape}] and [${distNeg.shape}] do not broadcast; the distance function must give one value per triplet, of the same shape for every pair.`,
+      );
+    }
+    // PyTorch's clamp(min=0) passes the gradient where the loss is exactly 0; tf.maximum's does too.
+    const loss = tf.maximum(tf.add(diff, margin), 0);
+    return reduce(loss, reduction, owner);
+  });
+}
+
+/** The default distance's shape rule: anchor, positive and negative are 1-D or more and broadcast. */
+function checkTripletShapes(owner: string, a: tf.Tensor, p: tf.Tensor, n: tf.Tensor): void {
+  let fits = a.rank > 0 && p.rank > 0 && n.rank > 0;
+  if (fits) {
+    try {
+      tf.broadcast_util.assertAndGetBroadcastShape(a.shape, p.shape);
+      tf.broadcast_util.assertAndGetBroadcastShape(a.shape, n.shape);
+      tf.broadcast_util.assertAndGetBroadcastShape(p.shape, n.shape);
+    } catch {
+      fits = false;
+    }
+  }
+  if (!fits) {
+    throw new FulmenError(
+      `${owner}: anchor [${a.shape}], positive [${p.shape}] and negative [${n.shape}] must be 1-D or more and of the same shape (or shapes that broadcast) for the pairwise distance.`,
+    );
+  }
 }
