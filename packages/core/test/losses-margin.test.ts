@@ -407,3 +407,26 @@ describe("no tensor leaks", () => {
     w.dispose();
   });
 });
+
+describe("tripletMarginLoss with swap at a tie", () => {
+  it("splits the gradient between both negative distances, as PyTorch's torch.min", () => {
+    // torch 1.13: F.triplet_margin_loss(a, p, n, swap=True, margin=5.0) with p == a (d(a, n) == d(p, n))
+    const a = tf.tensor2d([[1, 2, 3]]);
+    const p = tf.tensor2d([[1, 2, 3]]);
+    const n = tf.tensor2d([[0, 1, 5]]);
+    const grads = tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+      nn.functional.tripletMarginLoss(x, y, z, { swap: true, margin: 5 }),
+    )([a, p, n]);
+    const expected = [
+      [0.3732259273529053, 0.3732259273529053, 0.9855983257293701],
+      [-0.7814745903015137, -0.7814745903015137, -0.16910219192504883],
+      [0.4082486629486084, 0.4082486629486084, -0.8164961338043213],
+    ];
+    grads.forEach((g, i) => {
+      Array.from(g.dataSync()).forEach((v, j) => {
+        expect(v).toBeCloseTo(expected[i]![j]!, 6);
+      });
+    });
+    tf.dispose([a, p, n, ...grads]);
+  });
+});

@@ -2,6 +2,7 @@ import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
 import { checkNumber } from "../../../utils/options";
+import { pairwiseDistance as pairwiseDistanceFunction } from "../distance";
 import { asFloat, checkLossOptions, type Reduction, reduce, sumToShape } from "./common";
 
 /** PyTorch's `EPSILON` added to each squared magnitude in `cosine_embedding_loss`. */
@@ -140,20 +141,16 @@ export interface TripletMarginLossOptions {
   swap?: boolean;
 }
 
-/** PyTorch's `pairwise_distance`: the p-norm of `x1 - x2 + eps` over the last dimension. */
+/** PyTorch's `pairwise_distance` (the p-norm of `x1 - x2 + eps` over the last dimension), as the losses call it. */
 function pairwiseDistance(x1: tf.Tensor, x2: tf.Tensor, p: number, eps: number): tf.Tensor {
-  const d = tf.add(tf.sub(x1, x2), eps);
-  const axis = Math.max(x1.rank, x2.rank) - 1;
-  if (p === 2) return tf.sqrt(tf.sum(tf.square(d), axis));
-  if (p === 1) return tf.sum(tf.abs(d), axis);
-  if (p === Number.POSITIVE_INFINITY) return tf.max(tf.abs(d), axis);
-  return tf.pow(tf.sum(tf.pow(tf.abs(d), p), axis), 1 / p);
+  return pairwiseDistanceFunction(x1, x2, { p, eps });
 }
 
 /**
  * Triplet margin loss, like `torch.nn.functional.triplet_margin_loss`:
  * `max(0, margin + d(a, p) - d(a, n))` with `d` PyTorch's `pairwise_distance` (the p-norm of `x1 - x2 + eps`
- * over the last dimension), and with `swap` the smaller of `d(a, n)` and `d(p, n)`.
+ * over the last dimension), and with `swap` the smaller of `d(a, n)` and `d(p, n)` (half the gradient to each
+ * where they are equal, as PyTorch's `torch.min`).
  */
 export function tripletMarginLoss(
   anchor: tf.Tensor,
@@ -192,7 +189,7 @@ export function tripletMarginLoss(
     const neg = toFloat32(negative);
     const distPos = pairwiseDistance(a, pos, p, eps);
     let distNeg = pairwiseDistance(a, neg, p, eps);
-    if (options.swap) distNeg = tf.minimum(distNeg, pairwiseDistance(pos, neg, p, eps));
+    if (options.swap) distNeg = torchMinimum(distNeg, pairwiseDistance(pos, neg, p, eps));
     const loss = tf.maximum(tf.sub(tf.add(distPos, margin), distNeg), 0);
     return reduce(loss, reduction, owner);
   });
