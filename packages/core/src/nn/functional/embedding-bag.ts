@@ -1,6 +1,7 @@
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkOptionNames, describeValue } from "../../utils/options";
+import { resolvePaddingIdx } from "./embedding";
 
 /** How {@link embeddingBag} reduces each bag. */
 export type EmbeddingBagMode = "sum" | "mean" | "max";
@@ -91,13 +92,7 @@ export function embeddingBag(
   if (bad !== undefined) {
     throw new FulmenError(`${owner}: index ${bad} is out of range for ${rows} embeddings.`);
   }
-  let paddingIdx = options.paddingIdx ?? null;
-  if (paddingIdx !== null) {
-    if (!Number.isInteger(paddingIdx) || paddingIdx >= rows || paddingIdx < -rows) {
-      throw new FulmenError(`${owner}: paddingIdx must be within [-${rows}, ${rows}), got ${paddingIdx}.`);
-    }
-    if (paddingIdx < 0) paddingIdx += rows;
-  }
+  const paddingIdx = resolvePaddingIdx(owner, options.paddingIdx, rows);
   // each bag's positions, without the padding index's
   const bags = bagsOf(owner, input, options).map((bag) => bag.filter((p) => indices[p] !== paddingIdx));
   const dim = weight.shape[1]!;

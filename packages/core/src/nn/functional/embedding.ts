@@ -95,6 +95,19 @@ function lookup(
   return op(table);
 }
 
+/** A `paddingIdx` checked against a table of `rows` rows and made non-negative; null when none is given. */
+export function resolvePaddingIdx(
+  owner: string,
+  paddingIdx: number | null | undefined,
+  rows: number,
+): number | null {
+  if (paddingIdx == null) return null;
+  if (!Number.isInteger(paddingIdx) || paddingIdx >= rows || paddingIdx < -rows) {
+    throw new FulmenError(`${owner}: paddingIdx must be within [-${rows}, ${rows}), got ${paddingIdx}.`);
+  }
+  return paddingIdx < 0 ? paddingIdx + rows : paddingIdx;
+}
+
 /**
  * Looks `indices` (int32) up in `weight` `[numEmbeddings, dim]`, like `F.embedding`, with PyTorch's
  * `padding_idx`, `max_norm` (in place: `weight` must be a `tf.Variable`), `norm_type` and
@@ -115,13 +128,7 @@ export function embedding(
     );
   }
   const rows = weight.shape[0]!;
-  let paddingIdx = options.paddingIdx ?? null;
-  if (paddingIdx !== null) {
-    if (!Number.isInteger(paddingIdx) || paddingIdx >= rows || paddingIdx < -rows) {
-      throw new FulmenError(`embedding: paddingIdx must be within [-${rows}, ${rows}), got ${paddingIdx}.`);
-    }
-    if (paddingIdx < 0) paddingIdx += rows;
-  }
+  const paddingIdx = resolvePaddingIdx("embedding", options.paddingIdx, rows);
   const normType = options.normType ?? 2;
   checkNumber("embedding", "normType", normType, (v) => v > 0, "a positive number or Infinity");
   const maxNorm = options.maxNorm ?? null;

@@ -2,7 +2,7 @@ import { Parameter } from "../../autograd/parameter";
 import type { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
-import { zeroRow } from "../functional/embedding";
+import { resolvePaddingIdx, zeroRow } from "../functional/embedding";
 import { type EmbeddingBagMode, embeddingBag } from "../functional/embedding-bag";
 import { normal_ } from "../init";
 import { Module } from "../module";
@@ -58,16 +58,7 @@ export class EmbeddingBag extends Module {
       throw new FulmenError(`EmbeddingBag: mode must be 'sum', 'mean' or 'max', got '${String(this.mode)}'.`);
     }
     this.includeLastOffset = options.includeLastOffset ?? false;
-    let paddingIdx = options.paddingIdx ?? null;
-    if (paddingIdx !== null) {
-      if (!Number.isInteger(paddingIdx) || paddingIdx >= numEmbeddings || paddingIdx < -numEmbeddings) {
-        throw new FulmenError(
-          `EmbeddingBag: paddingIdx must be within [-${numEmbeddings}, ${numEmbeddings}), got ${paddingIdx}.`,
-        );
-      }
-      if (paddingIdx < 0) paddingIdx += numEmbeddings;
-    }
-    this.paddingIdx = paddingIdx;
+    this.paddingIdx = resolvePaddingIdx("EmbeddingBag", options.paddingIdx, numEmbeddings);
     this.weight = Parameter.full([numEmbeddings, embeddingDim], 0);
     this.resetParameters();
   }

@@ -2,7 +2,7 @@ import { Parameter } from "../../autograd/parameter";
 import type { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
-import { embedding, zeroRow } from "../functional/embedding";
+import { embedding, resolvePaddingIdx, zeroRow } from "../functional/embedding";
 import { normal_ } from "../init";
 import { Module } from "../module";
 
@@ -60,16 +60,7 @@ export class Embedding extends Module {
       (v) => Number.isInteger(v) && v > 0,
       "a positive integer",
     );
-    let paddingIdx = options.paddingIdx ?? null;
-    if (paddingIdx !== null) {
-      if (!Number.isInteger(paddingIdx) || paddingIdx >= numEmbeddings || paddingIdx < -numEmbeddings) {
-        throw new FulmenError(
-          `Embedding: paddingIdx must be within [-${numEmbeddings}, ${numEmbeddings}), got ${paddingIdx}.`,
-        );
-      }
-      if (paddingIdx < 0) paddingIdx += numEmbeddings;
-    }
-    this.paddingIdx = paddingIdx;
+    this.paddingIdx = resolvePaddingIdx("Embedding", options.paddingIdx, numEmbeddings);
     this.maxNorm = options.maxNorm ?? null;
     if (this.maxNorm !== null)
       checkNumber(

@@ -96,3 +96,17 @@ export function weightedMean(sum: tf.Tensor, total: tf.Tensor): tf.Tensor {
   const nanIfEmpty = tf.where(empty, tf.fill(total.shape, Number.NaN), tf.zerosLike(total));
   return tf.add(tf.div(sum, safeTotal), nanIfEmpty);
 }
+
+/**
+ * `test(x)`, a comparison of labels, as one op whose gradient to `x` is 0: tfjs has no gradient for comparisons
+ * and refuses to differentiate a target that reaches one (PyTorch's masks carry none).
+ */
+export function labelMask(x: tf.Tensor, test: (labels: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const labels = args[0] as tf.Tensor;
+    save([labels]);
+    return { value: test(labels), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => tf.zerosLike(saved[0]!) };
+  }) as (labels: tf.Tensor) => tf.Tensor;
+  return f(x);
+}

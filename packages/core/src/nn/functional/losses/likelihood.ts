@@ -2,7 +2,7 @@ import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
 import { checkNumber } from "../../../utils/options";
-import { asFloat, broadcastPair, checkLossOptions, type Reduction, reduce } from "./common";
+import { asFloat, broadcastPair, checkLossOptions, labelMask, type Reduction, reduce } from "./common";
 
 /** Options of {@link poissonNllLoss}, as in `torch.nn.functional.poisson_nll_loss`. */
 export interface PoissonNLLLossOptions {
@@ -14,20 +14,6 @@ export interface PoissonNLLLossOptions {
   full?: boolean;
   /** Added to the rate inside the log when `logInput` is false (default 1e-8). */
   eps?: number;
-}
-
-/**
- * `test(x)`, a comparison of labels, as one op whose gradient to `x` is 0: tfjs has no gradient for comparisons
- * and refuses to differentiate a target that reaches one (PyTorch's masks carry none).
- */
-function labelMask(x: tf.Tensor, test: (labels: tf.Tensor) => tf.Tensor): tf.Tensor {
-  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const save = args.pop() as tf.GradSaveFunc;
-    const labels = args[0] as tf.Tensor;
-    save([labels]);
-    return { value: test(labels), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => tf.zerosLike(saved[0]!) };
-  }) as (labels: tf.Tensor) => tf.Tensor;
-  return f(x);
 }
 
 /**
