@@ -227,3 +227,85 @@ describe("the fused LSTM cell on the host engine", () => {
     lstm.dispose();
   });
 });
+
+/**
+ * A packed batch (lengths 5, 2, 4, 1: four stretches of running sequences) through a bidirectional LSTM and a
+ * GRU: the packed outputs, final states and the gradients of a loss reading them with respect to the padded
+ * input, the initial states and every weight, on `backend`.
+ */
+async function packedRun(backend: string): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  manualSeed(9);
+  const lstm = new nn.LSTM(3, 5, { bidirectional: true, numLayers: 2 });
+  const gru = new nn.GRU(3, 4, { bidirectional: true });
+  const x = tf.randomNormal([5, 4, 3], 0, 1, "float32", 21);
+  const h0 = tf.randomNormal([4, 4, 5], 0, 1, "float32", 22);
+  const c0 = tf.randomNormal([4, 4, 5], 0, 1, "float32", 23);
+  const params = [...lstm.parameters(), ...gru.parameters()];
+  const R = nn.utils.rnn;
+  const loss = (input: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => {
+    const packed = R.packPaddedSequence(input, [5, 2, 4, 1], { enforceSorted: false });
+    const [out, [hn, cn]] = lstm.forward(packed, [h, c]);
+    const [gout, gh] = gru.forward(packed);
+    return tf.addN([
+      tf.sum(tf.sin(out.data)),
+      tf.sum(tf.square(hn)),
+      tf.sum(tf.mul(cn, 0.5)),
+      tf.sum(tf.cos(gout.data)),
+      tf.sum(gh),
+    ]);
+  };
+  const grads = tf.grads((input: tf.Tensor, h: tf.Tensor, c: tf.Tensor, ...weights: tf.Tensor[]) => {
+    params.forEach((p, i) => {
+      p.lend(weights[i]!);
+    });
+    return loss(input, h, c);
+  });
+  const weights = params.map((p) => tf.clone(p.data));
+  const value = loss(x, h0, c0);
+  const all = [value, ...grads([x, h0, c0, ...weights])];
+  const values = all.map((t) => Float32Array.from(t.dataSync() as Float32Array));
+  tf.dispose([...all, x, h0, c0, ...weights]);
+  lstm.dispose();
+  gru.dispose();
+  return values;
+}
+
+describe("packed sequences on the host engine", () => {
+  beforeAll(async () => {
+    await new HostAccelerator().setup();
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  it("run each stretch of equally many running sequences as one whole-sequence kernel call", async () => {
+    await tf.setBackend(HOST_BACKEND);
+    manualSeed(4);
+    const lstm = new nn.LSTM(3, 5, { bidirectional: true });
+    const x = tf.randomNormal([5, 4, 3]);
+    const profile = await tf.profile(() => {
+      const dx = tf.grad((input: tf.Tensor) => {
+        const packed = nn.utils.rnn.packPaddedSequence(input, [5, 2, 4, 1], { enforceSorted: false });
+        return tf.sum(lstm.forward(packed)[0].data);
+      })(x);
+      dx.dispose();
+    });
+    const count = (name: string) => profile.kernels.filter((k) => k.name === name).length;
+    // four stretches (4, 3, 2 and 1 sequences running) in each direction, no per-step cells
+    expect(count(LSTM_SEQUENCE_KERNEL)).toBe(8);
+    expect(count(LSTM_SEQUENCE_GRAD_KERNEL)).toBe(8);
+    expect(count(LSTM_CELL_KERNEL)).toBe(0);
+    x.dispose();
+    lstm.dispose();
+  });
+
+  it("give the step-by-step path's values and gradients, and tfjs's cpu backend's", async () => {
+    const fused = await packedRun(HOST_BACKEND);
+    const stepwise = await without([LSTM_SEQUENCE_KERNEL, GRU_SEQUENCE_KERNEL], () =>
+      packedRun(HOST_BACKEND),
+    );
+    expectClose(fused, stepwise, 0, 1e-6);
+    expectClose(fused, await packedRun("cpu"), 0, 1e-5);
+  });
+});

@@ -151,8 +151,12 @@ function runDirection(
   const [T, B, I] = x.shape as [number, number, number];
   const gates = w.weightIh.shape[0]!;
   const projected = tf.reshape(linear(tf.reshape(x, [T * B, I]), w.weightIh, w.biasIh), [T, B, gates]);
-  const fused = T > 0 && lengths === undefined ? fusedSequence(mode, projected, w, h0, c0, reverse) : null;
-  if (fused !== null) return fused;
+  if (T > 0 && hasFusedSequence(mode, w)) {
+    if (lengths === undefined) return fusedSequence(mode, projected, w, h0, c0, reverse)!;
+    if (lengths.every((n, i) => i === 0 || n <= lengths[i - 1]!)) {
+      return segmentedSequence(mode, projected, w, h0, c0, reverse, lengths);
+    }
+  }
   const steps = unstack0(projected);
   const outputs: tf.Tensor[] = new Array(T);
   let h = h0;
@@ -182,6 +186,86 @@ function runningAt(lengths: readonly number[], t: number): tf.Tensor | null {
     [lengths.length, 1],
     "bool",
   );
+}
+
+/** Whether the backend has whole-sequence kernels for this recurrence (LSTMs without a projection, GRUs). */
+function hasFusedSequence(mode: RecurrentMode, w: RecurrentWeights): boolean {
+  if (mode === "LSTM")
+    return w.weightHr == null && backendHasKernels(LSTM_SEQUENCE_KERNEL, LSTM_SEQUENCE_GRAD_KERNEL);
+  return mode === "GRU" && backendHasKernels(GRU_SEQUENCE_KERNEL, GRU_SEQUENCE_GRAD_KERNEL);
+}
+
+/**
+ * A packed batch (lengths non-increasing, as packing sorts them) through the whole-sequence kernels: while the
+ * number of running sequences stays the same, they are a prefix of the batch, so each such stretch of steps is
+ * one kernel call on that prefix. Forward, sequences drop out as they end (their state frozen); in reverse
+ * they join at their last step with their initial state. Outputs after a sequence's end are 0, as in the
+ * step-by-step loop, whose values these equal.
+ */
+function segmentedSequence(
+  mode: RecurrentMode,
+  projected: tf.Tensor,
+  w: RecurrentWeights,
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+  reverse: boolean,
+  lengths: readonly number[],
+): { output: tf.Tensor; h: tf.Tensor; c: tf.Tensor | null } {
+  const [T, B] = projected.shape as [number, number];
+  const H = h0.shape[1]!;
+  // stretches [start, end) of steps with the same number of running sequences
+  const running = (t: number) => lengths.filter((n) => n > t).length;
+  const stretches: Array<{ start: number; end: number; size: number }> = [];
+  for (let t = 0; t < T; t++) {
+    const size = running(t);
+    const last = stretches.at(-1);
+    if (last !== undefined && last.size === size) last.end = t + 1;
+    else stretches.push({ start: t, end: t + 1, size });
+  }
+  const rows = (x: tf.Tensor, from: number, to: number) => tf.slice(x, [from, 0], [to - from, -1]);
+  const padBatch = (out: tf.Tensor, size: number) =>
+    size === B ? out : tf.concat([out, tf.zeros([out.shape[0]!, B - size, H])], 1);
+  // one split in time (its gradient one concat), then each piece's running prefix: slicing the whole input per
+  // stretch would make the gradient pad and add a full-size tensor per stretch
+  const inputs =
+    stretches.length === 1
+      ? [projected]
+      : tf.split(
+          projected,
+          stretches.map((r) => r.end - r.start),
+          0,
+        );
+  const pieces = new Array<tf.Tensor>(stretches.length);
+  let h = h0;
+  let c = c0;
+  const order = reverse ? [...stretches.keys()].reverse() : [...stretches.keys()];
+  let carried = 0; // how many sequences carry a state from the previous stretch (reverse: the later one)
+  for (const k of order) {
+    const { start, end, size } = stretches[k]!;
+    if (size === 0) {
+      pieces[k] = tf.zeros([end - start, B, H]);
+      continue;
+    }
+    const gi = size === B ? inputs[k]! : tf.slice(inputs[k]!, [0, 0, 0], [end - start, size, -1]);
+    // in reverse, sequences [carried, size) start here, at their last step, from their initial state
+    const hIn =
+      reverse && carried < size
+        ? tf.concat([rows(h, 0, carried), rows(h0, carried, size)], 0)
+        : rows(h, 0, size);
+    const cIn =
+      c === null
+        ? null
+        : reverse && carried < size
+          ? tf.concat([rows(c, 0, carried), rows(c0!, carried, size)], 0)
+          : rows(c, 0, size);
+    const r = fusedSequence(mode, gi, w, hIn, cIn, reverse)!;
+    pieces[k] = padBatch(r.output, size);
+    // the sequences that did not run keep their state (forward: ended; they hold their final state)
+    h = size === B ? r.h : tf.concat([r.h, rows(h, size, B)], 0);
+    if (c !== null) c = size === B ? r.c! : tf.concat([r.c!, rows(c, size, B)], 0);
+    carried = size;
+  }
+  return { output: tf.concat(pieces, 0), h, c };
 }
 
 /**
