@@ -13,7 +13,7 @@ function parity(...args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
 }
 
-describe("pnpm parity: the convolution family (Conv1d, ConvTranspose1d/2d, 1-D and adaptive pooling, Upsample, Unflatten)", () => {
+describe("pnpm parity: the convolution family (Conv1d/3d, ConvTranspose1d/2d/3d, 1-D, 3-D and adaptive pooling, Upsample, Unflatten, 3-D norms)", () => {
   it("passes every case of torch-layers-convolution.json on the cpu backend, none missing", () => {
     const run = parity("--strict", fixture);
     const lines = run.stdout.trim().split("\n");
@@ -30,6 +30,14 @@ describe("pnpm parity: the convolution family (Conv1d, ConvTranspose1d/2d, 1-D a
       "AdaptiveMaxPool2d",
       "Upsample",
       "Unflatten",
+      "Conv3d",
+      "ConvTranspose3d",
+      "MaxPool3d",
+      "AvgPool3d",
+      "AdaptiveAvgPool3d",
+      "AdaptiveMaxPool3d",
+      "BatchNorm3d",
+      "InstanceNorm3d",
     ]) {
       expect(
         golden.cases.some((c) => c.module === type),

@@ -126,8 +126,9 @@ describe("convolution family: PyTorch's errors and edge behaviour", () => {
     );
     expect(() => F.conv2d(tf.zeros([1, 3, 4, 4]), tf.zeros([2, 2, 3, 3]))).toThrow(/expects 2/);
     expect(() => new nn.Unflatten(1, [4, -1]).forward(tf.zeros([2, 6]))).toThrow(/do not multiply/);
-    expect(() => new nn.Upsample({ scaleFactor: 2, mode: "trilinear" as never })).toThrow(
-      /unknown mode 'trilinear'/,
+    expect(() => new nn.Upsample({ scaleFactor: 2, mode: "bogus" as never })).toThrow(/unknown mode 'bogus'/);
+    expect(() => F.interpolate(tf.zeros([1, 1, 2, 2]), { size: 3, mode: "trilinear" })).toThrow(
+      /trilinear mode needs 5-D input/,
     );
     expect(() => F.interpolate(tf.zeros([1, 1, 2]), { size: 3, mode: "bicubic" })).toThrow(
       /bicubic mode needs 4-D input/,

@@ -220,6 +220,46 @@ describe("Unfold/Fold, EmbeddingBag, Bilinear and LocalResponseNorm", () => {
   });
 });
 
+describe("affineGrid and gridSample", () => {
+  it("the identity map samples the input back, and nearest sampling has a zero gradient to the grid", () => {
+    tf.tidy(() => {
+      const image = tf.randomNormal([2, 3, 4, 5]);
+      const identity = tf.tensor3d([
+        [
+          [1, 0, 0],
+          [0, 1, 0],
+        ],
+        [
+          [1, 0, 0],
+          [0, 1, 0],
+        ],
+      ]);
+      for (const alignCorners of [false, true]) {
+        const grid = F.affineGrid(identity, [2, 3, 4, 5], { alignCorners });
+        const back = F.gridSample(image, grid, { alignCorners });
+        expect(tf.max(tf.abs(tf.sub(back, image))).dataSync()[0]).toBeLessThan(1e-5);
+      }
+      const grid = F.affineGrid(identity, [2, 3, 4, 5]);
+      const dGrid = tf.grad((g: tf.Tensor) => tf.sum(F.gridSample(image, g, { mode: "nearest" })))(grid);
+      expect(Array.from(dGrid.dataSync()).every((v) => v === 0)).toBe(true);
+    });
+  });
+
+  it("refuses what it does not implement, naming it", () => {
+    const image = tf.zeros([1, 1, 2, 2]);
+    const grid = tf.zeros([1, 2, 2, 2]);
+    expect(() => F.gridSample(image, grid, { mode: "bicubic" as never })).toThrow(
+      /bicubic is not implemented yet/,
+    );
+    expect(() => F.gridSample(tf.zeros([1, 1, 2, 2, 2]), grid)).toThrow(/5-D volumes are not implemented/);
+    expect(() => F.affineGrid(tf.zeros([1, 2, 3]), [1, 1, 2, 2, 2])).toThrow(
+      /5-D volumes are not implemented/,
+    );
+    expect(() => F.affineGrid(tf.zeros([2, 2, 3]), [1, 1, 2, 2])).toThrow(/theta must be \[1, 2, 3\]/);
+    tf.dispose([image, grid]);
+  });
+});
+
 describe("no tensor leaks", () => {
   it("keeps the tensor count flat across training steps through every new layer", () => {
     const model = new nn.Sequential(

@@ -29,10 +29,12 @@ export {
 export {
   AdaptiveAvgPool1d,
   AdaptiveAvgPool2d,
+  AdaptiveAvgPool3d,
   AdaptiveMaxPool1d,
   AdaptiveMaxPool2d,
+  AdaptiveMaxPool3d,
 } from "./layers/adaptive-pool";
-export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from "./layers/batch-norm";
+export { BatchNorm1d, BatchNorm2d, BatchNorm3d, type BatchNormOptions } from "./layers/batch-norm";
 export { Bilinear, type BilinearOptions } from "./layers/bilinear";
 export { ModuleList, Sequential, type UnaryModule } from "./layers/containers";
 export type { ConvNdOptions } from "./layers/conv-nd";
@@ -40,11 +42,13 @@ export type { PaddingMode } from "./layers/conv-padding";
 export {
   ConvTranspose1d,
   ConvTranspose2d,
+  ConvTranspose3d,
   type ConvTransposeForwardOptions,
   type ConvTransposeModuleOptions,
 } from "./layers/conv-transpose";
 export { Conv1d, type Conv1dOptions, type Size1d } from "./layers/conv1d";
 export { Conv2d, type Conv2dOptions, type Size2d } from "./layers/conv2d";
+export { Conv3d, type Conv3dOptions, type Size3d } from "./layers/conv3d";
 export { CosineSimilarity, PairwiseDistance } from "./layers/distance";
 export {
   AlphaDropout,
@@ -58,7 +62,12 @@ export { Embedding, type EmbeddingOptions } from "./layers/embedding";
 export { EmbeddingBag, type EmbeddingBagModuleOptions } from "./layers/embedding-bag";
 export { Fold, Unfold } from "./layers/fold";
 export { GroupNorm, type GroupNormOptions } from "./layers/group-norm";
-export { InstanceNorm1d, InstanceNorm2d, type InstanceNormOptions } from "./layers/instance-norm";
+export {
+  InstanceNorm1d,
+  InstanceNorm2d,
+  InstanceNorm3d,
+  type InstanceNormOptions,
+} from "./layers/instance-norm";
 export {
   type KeyedEntries,
   ModuleDict,
@@ -137,6 +146,7 @@ export {
   type MaxPool2dOptions,
   type Pool2dOptions,
 } from "./layers/pooling";
+export { AvgPool3d, MaxPool3d } from "./layers/pooling3d";
 export { PReLU } from "./layers/prelu";
 export { RMSNorm, type RMSNormOptions } from "./layers/rms-norm";
 export {

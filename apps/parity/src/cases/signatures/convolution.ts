@@ -61,9 +61,24 @@ const ADAPTIVE_MAX: TorchSignature = {
 /** PyTorch's signatures of the convolution family's `torch.nn` classes, by name. */
 export const modules: Readonly<Record<string, TorchSignature>> = {
   Conv1d: CONV,
+  Conv3d: CONV,
   ConvTranspose1d: CONV_TRANSPOSE,
   ConvTranspose2d: CONV_TRANSPOSE,
+  ConvTranspose3d: CONV_TRANSPOSE,
   MaxPool1d: MAX_POOL,
+  MaxPool3d: MAX_POOL,
+  AvgPool3d: {
+    params: [
+      ["kernel_size", REQUIRED],
+      ["stride", null],
+      ["padding", 0],
+      ["ceil_mode", false],
+      ["count_include_pad", true],
+      ["divisor_override", null],
+    ],
+    positional: 1,
+    options: true,
+  },
   AvgPool1d: {
     params: [
       ["kernel_size", REQUIRED],
@@ -77,8 +92,10 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
   },
   AdaptiveAvgPool1d: ADAPTIVE,
   AdaptiveAvgPool2d: ADAPTIVE,
+  AdaptiveAvgPool3d: ADAPTIVE,
   AdaptiveMaxPool1d: ADAPTIVE_MAX,
   AdaptiveMaxPool2d: ADAPTIVE_MAX,
+  AdaptiveMaxPool3d: ADAPTIVE_MAX,
   Upsample: {
     params: [
       ["size", null],

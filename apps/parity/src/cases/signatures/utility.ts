@@ -151,4 +151,13 @@ export const functions: Readonly<Record<string, readonly TorchParam[]>> = {
   ],
   unfold: [["kernel_size", REQUIRED], ...WINDOW],
   fold: [["output_size", REQUIRED], ["kernel_size", REQUIRED], ...WINDOW],
+  grid_sample: [
+    ["mode", "bilinear"],
+    ["padding_mode", "zeros"],
+    ["align_corners", null],
+  ],
+  affine_grid: [
+    ["size", REQUIRED],
+    ["align_corners", null],
+  ],
 };

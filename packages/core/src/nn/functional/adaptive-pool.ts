@@ -1,7 +1,7 @@
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { applyAlongAxis, sparseRows } from "./axis-matrix";
-import { asBatch } from "./conv";
+import { asBatch, spatialLayout } from "./conv";
 import { maxOverTaps } from "./pool";
 
 /** An adaptive pooling's output size: one per spatial dimension, `null` keeping the input's size there. */
@@ -28,8 +28,12 @@ export function adaptiveSizes(owner: string, size: AdaptiveSize, spatial: readon
 }
 
 /** The batched input, its spatial sizes, and whether it came unbatched. */
-function prepare(owner: string, x: tf.Tensor, spatialDims: 1 | 2): { batch: tf.Tensor; spatial: number[] } {
-  const batch = asBatch(owner, x, spatialDims, spatialDims === 1 ? "C, L" : "C, H, W");
+function prepare(
+  owner: string,
+  x: tf.Tensor,
+  spatialDims: 1 | 2 | 3,
+): { batch: tf.Tensor; spatial: number[] } {
+  const batch = asBatch(owner, x, spatialDims, spatialLayout(spatialDims));
   const spatial = batch.shape.slice(2);
   if (spatial.some((s) => s < 1)) {
     throw new FulmenError(`${owner}: input of shape [${x.shape}] has an empty spatial dimension.`);
@@ -41,7 +45,12 @@ function prepare(owner: string, x: tf.Tensor, spatialDims: 1 | 2): { batch: tf.T
  * Adaptive average pooling over the last `spatialDims` axes: per axis a matrix that averages each bin (bins
  * may overlap and differ in size, as PyTorch's), so the gradient spreads each output's over its bin.
  */
-export function adaptiveAvg(owner: string, spatialDims: 1 | 2, x: tf.Tensor, size: AdaptiveSize): tf.Tensor {
+export function adaptiveAvg(
+  owner: string,
+  spatialDims: 1 | 2 | 3,
+  x: tf.Tensor,
+  size: AdaptiveSize,
+): tf.Tensor {
   return tf.tidy(() => {
     const { batch, spatial } = prepare(owner, x, spatialDims);
     const outs = adaptiveSizes(owner, size, spatial);
@@ -120,4 +129,29 @@ export function adaptiveAvgPool1d(input: tf.Tensor, outputSize: AdaptiveSize): t
  */
 export function adaptiveAvgPool2d(input: tf.Tensor, outputSize: AdaptiveSize): tf.Tensor {
   return adaptiveAvg("adaptiveAvgPool2d", 2, input, outputSize);
+}
+
+/**
+ * Adaptive average pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like
+ * `torch.nn.functional.adaptive_avg_pool3d`: bin i of an axis covers [⌊i·L/out⌋, ⌈(i + 1)·L/out⌉).
+ */
+export function adaptiveAvgPool3d(input: tf.Tensor, outputSize: AdaptiveSize): tf.Tensor {
+  return adaptiveAvg("adaptiveAvgPool3d", 3, input, outputSize);
+}
+
+/**
+ * Adaptive max pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like
+ * `torch.nn.functional.adaptive_max_pool3d` without `returnIndices`: the maximum of each bin, the gradient to its
+ * first maximum in depth-row-column order (taken over columns, then rows, then depth, which finds the same entry).
+ */
+export function adaptiveMaxPool3d(input: tf.Tensor, outputSize: AdaptiveSize): tf.Tensor {
+  return tf.tidy(() => {
+    const owner = "adaptiveMaxPool3d";
+    const { batch, spatial } = prepare(owner, input, 3);
+    const [outD, outH, outW] = adaptiveSizes(owner, outputSize, spatial);
+    const cols = binMax(batch, 4, spatial[2]!, outW!);
+    const rows = binMax(cols, 3, spatial[1]!, outH!);
+    const y = binMax(rows, 2, spatial[0]!, outD!);
+    return batch === input ? y : tf.squeeze(y, [0]);
+  });
 }

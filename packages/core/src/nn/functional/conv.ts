@@ -11,9 +11,10 @@ import {
   spatialPadding,
   spreadAxes,
 } from "../layers/conv-padding";
+import { convolveNcdhw, resolvePads } from "./conv3d";
 import { checkBias, checkOptions, type IntTuple, tuple } from "./tuples";
 
-/** Options of {@link conv1d} and {@link conv2d}, as `torch.nn.functional.conv2d`'s keywords. */
+/** Options of {@link conv1d}, {@link conv2d} and {@link conv3d}, as `torch.nn.functional.conv2d`'s keywords. */
 export interface ConvOptions {
   /** The step of the kernel over the input, one number or one per spatial dimension (default 1). */
   stride?: IntTuple;
@@ -25,7 +26,7 @@ export interface ConvOptions {
   groups?: number;
 }
 
-/** Options of {@link convTranspose1d} and {@link convTranspose2d}, as PyTorch's keywords. */
+/** Options of {@link convTranspose1d}, {@link convTranspose2d} and {@link convTranspose3d}, as PyTorch's keywords. */
 export interface ConvTransposeOptions {
   /** The factor the input is spread out by, one number or one per spatial dimension (default 1). */
   stride?: IntTuple;
@@ -160,7 +161,7 @@ function tfPadding(
 }
 
 /** Checks a convolution's weight rank, channel counts and bias size against its input. */
-function checkConvShapes(
+export function checkConvShapes(
   owner: string,
   input: tf.Tensor,
   weight: tf.Tensor,
@@ -187,18 +188,23 @@ function checkConvShapes(
   }
 }
 
+/** The input's layout without the batch dimension, for messages. */
+export function spatialLayout(spatialDims: number): string {
+  return spatialDims === 1 ? "C, L" : spatialDims === 2 ? "C, H, W" : "C, D, H, W";
+}
+
 /** A 1-D tensor argument lifted to 2-D (a height of 1) so that the 2-D machinery runs it. */
 function lift1d(t: tf.Tensor): tf.Tensor4D {
   return tf.expandDims(t, 2) as tf.Tensor4D;
 }
 
 /**
- * Runs a 2-D convolution on batched NCHW input (or a 1-D one on NCL input as a height-1 image); the shared
- * core of {@link conv1d}, {@link conv2d} and the Conv1d/Conv2d modules.
+ * Runs a 2-D convolution on batched NCHW input (or a 1-D one on NCL input as a height-1 image, or a 3-D one on
+ * NCDHW input); the shared core of {@link conv1d}, {@link conv2d}, {@link conv3d} and the ConvNd modules.
  */
 export function convNd(
   owner: string,
-  spatialDims: 1 | 2,
+  spatialDims: 1 | 2 | 3,
   x: tf.Tensor,
   weight: tf.Tensor,
   bias: tf.Tensor | null,
@@ -208,9 +214,19 @@ export function convNd(
   const dilation = tuple(owner, "dilation", options.dilation ?? 1, spatialDims, 1);
   const groups = checkGroups(owner, options.groups ?? 1);
   const paddingMode = checkPaddingMode(owner, options.paddingMode ?? "zeros");
-  const layout = spatialDims === 1 ? "C, L" : "C, H, W";
-  const batch = asBatch(owner, x, spatialDims, layout);
+  const batch = asBatch(owner, x, spatialDims, spatialLayout(spatialDims));
   checkConvShapes(owner, batch, weight, bias, groups, spatialDims, false);
+  if (spatialDims === 3) {
+    const three = (v: number[]): [number, number, number] => [v[0]!, v[1]!, v[2]!];
+    const y = convolveNcdhw(owner, batch as tf.Tensor5D, weight, bias, {
+      stride: three(stride),
+      padding: resolvePads(owner, options.padding ?? 0, weight.shape.slice(2), stride, dilation),
+      dilation: three(dilation),
+      groups,
+      paddingMode,
+    });
+    return batch === x ? y : tf.squeeze(y, [0]);
+  }
   const two = (v: number[]): [number, number] => (spatialDims === 1 ? [1, v[0]!] : [v[0]!, v[1]!]);
   const kernel = two(weight.shape.slice(2));
   const padding = resolvePadding(
@@ -239,11 +255,11 @@ export function convNd(
  * `[in, out/groups, ...kernel]`, as PyTorch's: the input spread out by the stride (zeros between), padded by
  * `dilation·(k − 1) − padding` on each side (and `outputPadding` more at the end; cropped where negative),
  * then convolved at stride 1 with the flipped, transposed kernel. Every op has an exact gradient on every
- * backend (tfjs's conv2dTranspose has no dilation and no groups).
+ * backend (tfjs's conv2dTranspose has no dilation and no groups). 1-D runs as 2-D with a height of 1.
  */
 export function convTransposeNd(
   owner: string,
-  spatialDims: 1 | 2,
+  spatialDims: 1 | 2 | 3,
   x: tf.Tensor,
   weight: tf.Tensor,
   bias: tf.Tensor | null,
@@ -261,71 +277,70 @@ export function convTransposeNd(
       );
     }
   });
-  const layout = spatialDims === 1 ? "C, L" : "C, H, W";
-  const batch = asBatch(owner, x, spatialDims, layout);
+  const batch = asBatch(owner, x, spatialDims, spatialLayout(spatialDims));
   checkConvShapes(owner, batch, weight, bias, groups, spatialDims, true);
-  const lift = <T>(v: T[], one: T): [T, T] => (spatialDims === 1 ? [one, v[0]!] : [v[0]!, v[1]!]);
-  const input4 = spatialDims === 1 ? lift1d(batch) : (batch as tf.Tensor4D);
-  const weight4 = spatialDims === 1 ? lift1d(weight) : (weight as tf.Tensor4D);
+  const lifted = spatialDims === 1;
+  const lift = (v: number[], one: number): number[] => (lifted ? [one, ...v] : v);
+  const input = lifted ? lift1d(batch) : batch;
+  const w = lifted ? lift1d(weight) : weight;
   const s = lift(stride, 1);
   const p = lift(padding, 0);
   const op = lift(outputPadding, 0);
   const d = lift(dilation, 1);
-  const kernel: [number, number] = [weight4.shape[2], weight4.shape[3]];
+  const kernel = w.shape.slice(2);
+  const axes = kernel.map((_, i) => 2 + i);
   const y = tf.tidy(() => {
-    const spread = spreadInput(input4, s);
+    const spread = s.every((v) => v === 1) ? input : spreadAxes(input, axes, s);
     // Pads per side of the spread input; a negative pad crops instead.
-    const before = [0, 1].map((i) => d[i]! * (kernel[i]! - 1) - p[i]!);
-    const after = [0, 1].map((i) => before[i]! + op[i]!);
-    const cropped = cropNegative(spread, before, after);
-    const padding2: SpatialPadding = [
-      [Math.max(before[0]!, 0), Math.max(after[0]!, 0)],
-      [Math.max(before[1]!, 0), Math.max(after[1]!, 0)],
-    ];
-    const convWeight = transposedToConvWeight(weight4, groups);
-    return convolveNchw(owner, cropped, convWeight, bias, {
+    const before = kernel.map((k, i) => d[i]! * (k - 1) - p[i]!);
+    const after = before.map((b, i) => b + op[i]!);
+    const cropped = cropNegative(owner, spread, before, after);
+    const pads = before.map((b, i): [number, number] => [Math.max(b, 0), Math.max(after[i]!, 0)]);
+    const convWeight = transposedToConvWeight(w, groups);
+    if (spatialDims === 3) {
+      return convolveNcdhw(owner, cropped as tf.Tensor5D, convWeight, bias, {
+        stride: [1, 1, 1],
+        padding: pads,
+        dilation: [d[0]!, d[1]!, d[2]!],
+        groups,
+        paddingMode: "zeros",
+      });
+    }
+    return convolveNchw(owner, cropped as tf.Tensor4D, convWeight, bias, {
       stride: [1, 1],
-      padding: padding2,
-      dilation: d,
+      padding: [pads[0]!, pads[1]!],
+      dilation: [d[0]!, d[1]!],
       groups,
       paddingMode: "zeros",
     });
   });
-  const out = spatialDims === 1 ? tf.squeeze(y, [2]) : y;
+  const out = lifted ? tf.squeeze(y, [2]) : y;
   return batch === x ? out : tf.squeeze(out, [0]);
 }
 
-/** NCHW input with `stride − 1` zeros between its rows and columns. */
-function spreadInput(x: tf.Tensor4D, stride: [number, number]): tf.Tensor4D {
-  if (stride[0] === 1 && stride[1] === 1) return x;
-  return spreadAxes(x, [2, 3], stride) as tf.Tensor4D;
-}
-
-/** Crops the rows and columns of negative pads from an NCHW tensor's ends. */
-function cropNegative(x: tf.Tensor4D, before: number[], after: number[]): tf.Tensor4D {
-  const [n, c, h, w] = x.shape;
-  const top = Math.max(-before[0]!, 0);
-  const left = Math.max(-before[1]!, 0);
-  const height = h - top - Math.max(-after[0]!, 0);
-  const width = w - left - Math.max(-after[1]!, 0);
-  if (height < 1 || width < 1) {
+/** Crops the entries of negative pads from the ends of a batched tensor's spatial dimensions. */
+function cropNegative(owner: string, x: tf.Tensor, before: number[], after: number[]): tf.Tensor {
+  const begin = x.shape.map((_, i) => (i < 2 ? 0 : Math.max(-before[i - 2]!, 0)));
+  const size = x.shape.map((n, i) => (i < 2 ? n : n - begin[i]! - Math.max(-after[i - 2]!, 0)));
+  if (size.some((n) => n < 1)) {
     throw new FulmenError(
-      `ConvTranspose: padding is too large for an input of shape [${x.shape}]; the output would be empty.`,
+      `${owner}: padding is too large for an input of shape [${x.shape}]; the output would be empty. Use less padding.`,
     );
   }
-  if (top === 0 && left === 0 && height === h && width === w) return x;
-  return tf.slice(x, [0, 0, top, left], [n, c, height, width]);
+  if (begin.every((b) => b === 0) && size.every((n, i) => n === x.shape[i])) return x;
+  return tf.slice(x, begin, size);
 }
 
 /**
- * A transposed convolution's weight `[in, out/groups, kH, kW]` as the equivalent convolution's
- * `[out, in/groups, kH, kW]`: per group, in and out swapped and the kernel flipped.
+ * A transposed convolution's weight `[in, out/groups, ...kernel]` as the equivalent convolution's
+ * `[out, in/groups, ...kernel]`: per group, in and out swapped and the kernel flipped.
  */
-function transposedToConvWeight(weight: tf.Tensor4D, groups: number): tf.Tensor4D {
-  const flipped = tf.reverse(weight, [2, 3]);
+function transposedToConvWeight(weight: tf.Tensor, groups: number): tf.Tensor {
+  const spatial = weight.shape.slice(2).map((_, i) => 2 + i);
+  const flipped = tf.reverse(weight, spatial);
   const parts = groups === 1 ? [flipped] : tf.split(flipped, groups, 0);
-  const swapped = parts.map((w) => tf.transpose(w, [1, 0, 2, 3]));
-  return (swapped.length === 1 ? swapped[0]! : tf.concat(swapped, 0)) as tf.Tensor4D;
+  const swapped = parts.map((w) => tf.transpose(w, [1, 0, ...spatial]));
+  return swapped.length === 1 ? swapped[0]! : tf.concat(swapped, 0);
 }
 
 /**
@@ -386,4 +401,34 @@ export function convTranspose2d(
   checkBias("convTranspose2d", bias);
   checkOptions("convTranspose2d", options, TRANSPOSE_OPTIONS);
   return tf.tidy(() => convTransposeNd("convTranspose2d", 2, input, weight, bias, options));
+}
+
+/**
+ * A 3-D convolution over `[N, C, D, H, W]` (or unbatched `[C, D, H, W]`) input with a weight `[out, in/groups,
+ * kD, kH, kW]` and an optional bias `[out]`, like `torch.nn.functional.conv3d` (the computation of `nn.Conv3d`).
+ */
+export function conv3d(
+  input: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null = null,
+  options: ConvOptions = {},
+): tf.Tensor {
+  checkBias("conv3d", bias);
+  checkOptions("conv3d", options, CONV_OPTIONS);
+  return tf.tidy(() => convNd("conv3d", 3, input, weight, bias, options));
+}
+
+/**
+ * A 3-D transposed convolution over `[N, C, D, H, W]` (or `[C, D, H, W]`) input with a weight `[in, out/groups,
+ * kD, kH, kW]`, like `torch.nn.functional.conv_transpose3d`.
+ */
+export function convTranspose3d(
+  input: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor | null = null,
+  options: ConvTransposeOptions = {},
+): tf.Tensor {
+  checkBias("convTranspose3d", bias);
+  checkOptions("convTranspose3d", options, TRANSPOSE_OPTIONS);
+  return tf.tidy(() => convTransposeNd("convTranspose3d", 3, input, weight, bias, options));
 }

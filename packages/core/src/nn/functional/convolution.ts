@@ -8,8 +8,10 @@ export {
   type ConvTransposeOptions,
   conv1d,
   conv2d,
+  conv3d,
   convTranspose1d,
   convTranspose2d,
+  convTranspose3d,
 } from "./conv";
 export { type InterpolateMode, type InterpolateOptions, interpolate } from "./interpolate";
 export { type PadMode, type PadOptions, pad } from "./pad";
@@ -22,4 +24,5 @@ export {
   maxPool2d,
   type PoolOptions,
 } from "./pool";
+export { avgPool3d, maxPool3d } from "./pool3d";
 export type { IntTuple } from "./tuples";

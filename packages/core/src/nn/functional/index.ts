@@ -11,6 +11,7 @@ export * from "./dropout";
 export * from "./embedding";
 export * from "./embedding-bag";
 export * from "./fold";
+export * from "./grid-sample";
 export * from "./linear";
 export * from "./local-response-norm";
 export * from "./losses";

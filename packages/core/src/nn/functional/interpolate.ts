@@ -4,8 +4,15 @@ import { adaptiveAvg } from "./adaptive-pool";
 import { applyAlongAxis, sparseRows } from "./axis-matrix";
 import { checkOptions } from "./tuples";
 
-/** The resampling modes of {@link interpolate}: nearest neighbours, (bi)linear or bicubic interpolation, or area. */
-export type InterpolateMode = "nearest" | "nearest-exact" | "linear" | "bilinear" | "bicubic" | "area";
+/** The resampling modes of {@link interpolate}: nearest neighbours, (bi/tri)linear or bicubic interpolation, or area. */
+export type InterpolateMode =
+  | "nearest"
+  | "nearest-exact"
+  | "linear"
+  | "bilinear"
+  | "bicubic"
+  | "trilinear"
+  | "area";
 
 /** Options of {@link interpolate} and `nn.Upsample`, as PyTorch's keywords. */
 export interface InterpolateOptions {
@@ -14,11 +21,11 @@ export interface InterpolateOptions {
   /** The factor each spatial size is multiplied by (output size ⌊in · factor⌋); or give `size`. */
   scaleFactor?: number | readonly number[] | null;
   /**
-   * "nearest" (default), "nearest-exact", "linear" (3-D input), "bilinear" or "bicubic" (4-D input) or "area"
-   * (adaptive average pooling).
+   * "nearest" (default), "nearest-exact", "linear" (3-D input), "bilinear" or "bicubic" (4-D input), "trilinear"
+   * (5-D input) or "area" (adaptive average pooling).
    */
   mode?: InterpolateMode;
-  /** Interpolating modes only (linear, bilinear, bicubic): map the corner pixels' centres onto each other (default false). */
+  /** Interpolating modes only (linear, bilinear, bicubic, trilinear): map the corner pixels' centres onto each other (default false). */
   alignCorners?: boolean | null;
   /** Compute the sampling scale from the sizes (in/out) instead of from `scaleFactor` (default false). */
   recomputeScaleFactor?: boolean | null;
@@ -38,12 +45,18 @@ const MODES: readonly InterpolateMode[] = [
   "linear",
   "bilinear",
   "bicubic",
+  "trilinear",
   "area",
 ];
 /** The modes that interpolate, and so take `alignCorners`. */
-const INTERPOLATING: readonly InterpolateMode[] = ["linear", "bilinear", "bicubic"];
+const INTERPOLATING: readonly InterpolateMode[] = ["linear", "bilinear", "bicubic", "trilinear"];
 /** The spatial dimensions each interpolating mode needs (PyTorch refuses the others). */
-const MODE_DIMS: Partial<Record<InterpolateMode, number>> = { linear: 1, bilinear: 2, bicubic: 2 };
+const MODE_DIMS: Partial<Record<InterpolateMode, number>> = {
+  linear: 1,
+  bilinear: 2,
+  bicubic: 2,
+  trilinear: 3,
+};
 /** PyTorch's cubic convolution constant (`A` of `get_cubic_upsample_coefficients`). */
 const CUBIC_A = -0.75;
 
@@ -150,9 +163,9 @@ export function checkInterpolateOptions(owner: string, options: InterpolateOptio
 }
 
 /**
- * Resamples `[N, C, L]` or `[N, C, H, W]` input like `torch.nn.functional.interpolate` (PyTorch 1.13 without
- * antialias): nearest (PyTorch's legacy ⌊dst · scale⌋ source), nearest-exact, linear (3-D), bilinear and bicubic
- * (4-D) with or without `alignCorners`, area (adaptive average pooling), to a `size` or by a `scaleFactor`. The
+ * Resamples `[N, C, L]`, `[N, C, H, W]` or `[N, C, D, H, W]` input like `torch.nn.functional.interpolate` (PyTorch
+ * 1.13 without antialias): nearest (PyTorch's legacy ⌊dst · scale⌋ source), nearest-exact, linear (3-D), bilinear
+ * and bicubic (4-D), trilinear (5-D) with or without `alignCorners`, area (adaptive average pooling), to a `size` or by a `scaleFactor`. The
  * sampling is a fixed linear map per spatial axis (bicubic too: PyTorch's kernel is separable), so the gradient is
  * exact.
  */
@@ -165,9 +178,9 @@ export function resample(owner: string, input: tf.Tensor, options: InterpolateOp
   checkInterpolateOptions(owner, options);
   const mode = options.mode ?? "nearest";
   const spatialDims = input.rank - 2;
-  if (spatialDims !== 1 && spatialDims !== 2) {
+  if (spatialDims !== 1 && spatialDims !== 2 && spatialDims !== 3) {
     throw new FulmenError(
-      `${owner}: expected [N, C, L] or [N, C, H, W] input, got shape [${input.shape}] (PyTorch wants the batch dimension too).`,
+      `${owner}: expected [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got shape [${input.shape}] (PyTorch wants the batch dimension too).`,
     );
   }
   const modeDims = MODE_DIMS[mode];

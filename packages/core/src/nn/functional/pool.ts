@@ -75,6 +75,11 @@ export function avgPoolPlan(
   kernelSize: IntTuple,
   options: AvgPoolOptions,
 ): PoolPlan {
+  return basePlan(owner, spatialDims, kernelSize, options, 1, avgKind(owner, options));
+}
+
+/** Checks an average pooling's options and resolves its divisor's rules (every average pooling's). */
+export function avgKind(owner: string, options: AvgPoolOptions): PoolPlan["kind"] {
   checkOptions(owner, options, AVG_POOL_OPTIONS);
   const countIncludePad = options.countIncludePad ?? true;
   if (typeof countIncludePad !== "boolean") {
@@ -90,11 +95,7 @@ export function avgPoolPlan(
       "a positive integer",
     );
   }
-  return basePlan(owner, spatialDims, kernelSize, options, 1, {
-    max: false,
-    countIncludePad,
-    divisorOverride,
-  });
+  return { max: false, countIncludePad, divisorOverride };
 }
 
 function basePlan(
@@ -139,7 +140,7 @@ function extent(plan: PoolPlan): [number, number] {
 }
 
 /** One spatial dimension of a pooling: output size and the input range each window covers. */
-interface AxisPlan {
+export interface AxisPlan {
   /** Number of windows. */
   out: number;
   /** Padding to add before the input (PyTorch's padding) and after it (or, negative, input to drop). */
@@ -152,7 +153,13 @@ interface AxisPlan {
  * window would start at or past L + p (inside the right padding only). `kernel` is the window's extent,
  * `(k − 1)·d + 1` with dilation.
  */
-function planAxis(length: number, kernel: number, stride: number, padding: number, ceil: boolean): AxisPlan {
+export function planAxis(
+  length: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  ceil: boolean,
+): AxisPlan {
   const span = length + 2 * padding - kernel;
   let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
   if (ceil && (out - 1) * stride >= length + padding) out -= 1;
@@ -259,6 +266,18 @@ function divisors(
   const k = plan.kernelSize[axis];
   const s = plan.stride[axis];
   const p = plan.padding[axis];
+  return axisDivisors(k, s, p, axisPlan, length, countIncludePad);
+}
+
+/** {@link divisors} of one axis with kernel `k`, stride `s` and padding `p` (the 3-D poolings' too). */
+export function axisDivisors(
+  k: number,
+  s: number,
+  p: number,
+  axisPlan: AxisPlan,
+  length: number,
+  countIncludePad: boolean,
+): number[] {
   return Array.from({ length: axisPlan.out }, (_, i) => {
     const start = i * s - p;
     const end = Math.min(start + k, length + p);
@@ -287,7 +306,7 @@ function dilatedMaxPool(plan: PoolPlan, x: tf.Tensor4D, outH: number, outW: numb
  * `count` entries of `x` along `axis`, `step` apart from `begin`: a strided slice built from slice, pad and
  * reshape, which have gradients on every backend (tfjs's StridedSlice has none).
  */
-function everyNth(x: tf.Tensor, axis: number, begin: number, count: number, step: number): tf.Tensor {
+export function everyNth(x: tf.Tensor, axis: number, begin: number, count: number, step: number): tf.Tensor {
   const shape = x.shape;
   const start = shape.map((_, i) => (i === axis ? begin : 0));
   const size = shape.map((d, i) => (i === axis ? (count - 1) * step + 1 : d));

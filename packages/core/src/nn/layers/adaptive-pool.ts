@@ -3,8 +3,10 @@ import {
   type AdaptiveSize,
   adaptiveAvgPool1d,
   adaptiveAvgPool2d,
+  adaptiveAvgPool3d,
   adaptiveMaxPool1d,
   adaptiveMaxPool2d,
+  adaptiveMaxPool3d,
   adaptiveSizes,
 } from "../functional/adaptive-pool";
 import { Module } from "../module";
@@ -74,5 +76,25 @@ export class AdaptiveMaxPool1d extends AdaptivePool {
 export class AdaptiveMaxPool2d extends AdaptivePool {
   constructor(outputSize: AdaptiveSize) {
     super("AdaptiveMaxPool2d", 2, outputSize, adaptiveMaxPool2d);
+  }
+}
+
+/**
+ * Adaptive average pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like `torch.nn.AdaptiveAvgPool3d`
+ * (`null` in the size keeps that dimension's input size).
+ */
+export class AdaptiveAvgPool3d extends AdaptivePool {
+  constructor(outputSize: AdaptiveSize) {
+    super("AdaptiveAvgPool3d", 3, outputSize, adaptiveAvgPool3d);
+  }
+}
+
+/**
+ * Adaptive max pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like `torch.nn.AdaptiveMaxPool3d`; the
+ * gradient goes to each bin's first maximum. `returnIndices` is not supported.
+ */
+export class AdaptiveMaxPool3d extends AdaptivePool {
+  constructor(outputSize: AdaptiveSize) {
+    super("AdaptiveMaxPool3d", 3, outputSize, adaptiveMaxPool3d);
   }
 }

@@ -179,3 +179,24 @@ export class BatchNorm2d extends BatchNormBase {
     return { axes: [0, 2, 3], shape: [1, this.numFeatures, 1, 1] };
   }
 }
+
+/** Batch normalisation over NCDHW input (`[N, C, D, H, W]`), like `torch.nn.BatchNorm3d`. */
+export class BatchNorm3d extends BatchNormBase {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options);
+  }
+
+  protected layout(x: tf.Tensor): {
+    /** The axes the statistics are taken over: all but the feature axis 1. */
+    axes: number[];
+    /** The shape per-feature values are reshaped to, to broadcast against the input. */
+    shape: number[];
+  } {
+    if (x.rank !== 5 || x.shape[1] !== this.numFeatures) {
+      throw new FulmenError(
+        `BatchNorm3d: expected [N, ${this.numFeatures}, D, H, W], got shape [${x.shape}]; an unbatched volume needs a batch dimension (x.expandDims(0)).`,
+      );
+    }
+    return { axes: [0, 2, 3, 4], shape: [1, this.numFeatures, 1, 1, 1] };
+  }
+}

@@ -7,7 +7,7 @@ import { defaultLayerInit_ } from "../init";
 import { Module } from "../module";
 import type { PaddingMode } from "./conv-padding";
 
-/** Options of every N-d convolution module, as `torch.nn.Conv1d`/`Conv2d` take them (`T`: an int or a tuple). */
+/** Options of every N-d convolution module, as `torch.nn.Conv1d`/`Conv2d`/`Conv3d` take them (`T`: an int or a tuple). */
 export interface ConvNdOptions<T extends IntTuple> {
   /** The step of the kernel over the input, one number or one per spatial dimension (default 1). */
   stride?: T;
@@ -26,7 +26,7 @@ export interface ConvNdOptions<T extends IntTuple> {
 const OPTION_NAMES = ["stride", "padding", "dilation", "groups", "bias", "paddingMode"] as const;
 
 /**
- * What `Conv1d` and `Conv2d` share (PyTorch's `_ConvNd`): argument checks, the weight `[outChannels,
+ * What `Conv1d`, `Conv2d` and `Conv3d` share (PyTorch's `_ConvNd`): argument checks, the weight `[outChannels,
  * inChannels/groups, ...kernelSize]` and bias `[outChannels]` with PyTorch's default initialisation, and a
  * forward through `nn.functional`'s convolution with the module's padding mode.
  */
@@ -55,7 +55,7 @@ export abstract class ConvNd extends Module {
    */
   protected constructor(
     private readonly owner: string,
-    private readonly dims: 1 | 2,
+    private readonly dims: 1 | 2 | 3,
     private readonly inputLayout: string,
     /** The number of channels `C` of the input. */
     readonly inChannels: number,

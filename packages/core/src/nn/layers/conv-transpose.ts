@@ -1,12 +1,12 @@
 import { Parameter } from "../../autograd/parameter";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
-import { checkGroups, convTransposeNd } from "../functional/conv";
+import { checkGroups, convTransposeNd, spatialLayout } from "../functional/conv";
 import { checkOptions, type IntTuple, tuple } from "../functional/tuples";
 import { defaultLayerInit_ } from "../init";
 import { Module } from "../module";
 
-/** Options of {@link ConvTranspose1d} and {@link ConvTranspose2d}, as PyTorch's keywords. */
+/** Options of {@link ConvTranspose1d}, {@link ConvTranspose2d} and {@link ConvTranspose3d}, as PyTorch's keywords. */
 export interface ConvTransposeModuleOptions {
   /** The factor the input is spread out by, one number or one per spatial dimension (default 1). */
   stride?: IntTuple;
@@ -40,7 +40,7 @@ const OPTION_NAMES = [
   "paddingMode",
 ] as const;
 
-/** What the 1-D and 2-D transposed convolutions share: arguments, parameters, initialisation, forward. */
+/** What the 1-D, 2-D and 3-D transposed convolutions share: arguments, parameters, initialisation, forward. */
 abstract class ConvTransposeNd extends Module {
   /** The learnable weight of shape `[inChannels, outChannels/groups, ...kernelSize]` (PyTorch's `weight`). */
   weight: Parameter;
@@ -61,7 +61,7 @@ abstract class ConvTransposeNd extends Module {
 
   constructor(
     private readonly owner: string,
-    private readonly spatialDims: 1 | 2,
+    private readonly spatialDims: 1 | 2 | 3,
     /** The number of channels `C` of the input. */
     readonly inChannels: number,
     /** The number of channels of the output. */
@@ -114,7 +114,7 @@ abstract class ConvTransposeNd extends Module {
     return tf.tidy(() => {
       const rank = this.spatialDims + 2;
       if (x.rank !== rank && x.rank !== rank - 1) {
-        const layout = this.spatialDims === 1 ? "C, L" : "C, H, W";
+        const layout = spatialLayout(this.spatialDims);
         throw new FulmenError(
           `${this.owner}: expected input [N, ${layout}] or [${layout}], got shape [${x.shape}].`,
         );
@@ -196,5 +196,20 @@ export class ConvTranspose2d extends ConvTransposeNd {
     options: ConvTransposeModuleOptions = {},
   ) {
     super("ConvTranspose2d", 2, inChannels, outChannels, kernelSize, options);
+  }
+}
+
+/**
+ * A 3-D transposed convolution over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like `torch.nn.ConvTranspose3d`:
+ * weight `[inChannels, outChannels/groups, kD, kH, kW]`, stride, padding, outputPadding, dilation and groups.
+ */
+export class ConvTranspose3d extends ConvTransposeNd {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: IntTuple,
+    options: ConvTransposeModuleOptions = {},
+  ) {
+    super("ConvTranspose3d", 3, inChannels, outChannels, kernelSize, options);
   }
 }

@@ -5,7 +5,7 @@ import { checkNumber, checkOptionNames } from "../../utils/options";
 import { instanceNormCore } from "../functional/normalization";
 import { Module } from "../module";
 
-/** Options of {@link InstanceNorm1d} and {@link InstanceNorm2d}. */
+/** Options of {@link InstanceNorm1d}, {@link InstanceNorm2d} and {@link InstanceNorm3d}. */
 export interface InstanceNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -125,4 +125,11 @@ export class InstanceNorm1d extends InstanceNorm {
 /** Instance normalisation of `[N, C, H, W]` or unbatched `[C, H, W]` inputs, like `torch.nn.InstanceNorm2d`. */
 export class InstanceNorm2d extends InstanceNorm {
   protected readonly unbatchedRank = 3;
+}
+
+/**
+ * Instance normalisation of `[N, C, D, H, W]` or unbatched `[C, D, H, W]` inputs, like `torch.nn.InstanceNorm3d`.
+ */
+export class InstanceNorm3d extends InstanceNorm {
+  protected readonly unbatchedRank = 4;
 }

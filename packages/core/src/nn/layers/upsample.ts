@@ -3,9 +3,9 @@ import { checkInterpolateOptions, type InterpolateOptions, resample } from "../f
 import { Module } from "../module";
 
 /**
- * Upsamples `[N, C, L]` or `[N, C, H, W]` input, like `torch.nn.Upsample`: `nn.functional.interpolate` with the
- * module's size or scale factor, mode ("nearest" default, "nearest-exact", "linear", "bilinear", "bicubic", "area") and
- * `alignCorners`.
+ * Upsamples `[N, C, L]`, `[N, C, H, W]` or `[N, C, D, H, W]` input, like `torch.nn.Upsample`:
+ * `nn.functional.interpolate` with the module's size or scale factor, mode ("nearest" default, "nearest-exact",
+ * "linear", "bilinear", "bicubic", "trilinear", "area") and `alignCorners`.
  */
 export class Upsample extends Module {
   /** A copy of the options given: the size or scale factor, mode and `alignCorners` of every forward. */
