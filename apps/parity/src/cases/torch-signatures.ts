@@ -1,6 +1,8 @@
 import * as activationsFamily from "./signatures/activations";
 import * as attentionFamily from "./signatures/attention";
 import {
+  AVG_POOL,
+  BATCH_NORM,
   FACTORY,
   LEGACY_REDUCTION,
   REQUIRED,
@@ -27,19 +29,6 @@ export {
   type TorchParam,
   type TorchSignature,
 } from "./signatures/common";
-
-const BATCH_NORM: TorchSignature = {
-  params: [
-    ["num_features", REQUIRED],
-    ["eps", 1e-5],
-    ["momentum", 0.1],
-    ["affine", true],
-    ["track_running_stats", true],
-    ...FACTORY,
-  ],
-  positional: 1,
-  options: true,
-};
 
 /** `torch.nn` classes, by name. */
 const CORE_MODULES: Readonly<Record<string, TorchSignature>> = {
@@ -106,18 +95,7 @@ const CORE_MODULES: Readonly<Record<string, TorchSignature>> = {
     positional: 1,
     options: true,
   },
-  AvgPool2d: {
-    params: [
-      ["kernel_size", REQUIRED],
-      ["stride", null],
-      ["padding", 0],
-      ["ceil_mode", false],
-      ["count_include_pad", true],
-      ["divisor_override", null],
-    ],
-    positional: 1,
-    options: true,
-  },
+  AvgPool2d: AVG_POOL,
   Dropout: {
     params: [
       ["p", 0.5],

@@ -28,3 +28,31 @@ export const LEGACY_REDUCTION: readonly TorchParam[] = [
   ["size_average", null],
   ["reduce", null],
 ];
+
+/** `torch.nn.BatchNorm1d/2d/3d`'s signature. */
+export const BATCH_NORM: TorchSignature = {
+  params: [
+    ["num_features", REQUIRED],
+    ["eps", 1e-5],
+    ["momentum", 0.1],
+    ["affine", true],
+    ["track_running_stats", true],
+    ...FACTORY,
+  ],
+  positional: 1,
+  options: true,
+};
+
+/** `torch.nn.AvgPool2d/3d`'s signature (AvgPool1d has no divisor override). */
+export const AVG_POOL: TorchSignature = {
+  params: [
+    ["kernel_size", REQUIRED],
+    ["stride", null],
+    ["padding", 0],
+    ["ceil_mode", false],
+    ["count_include_pad", true],
+    ["divisor_override", null],
+  ],
+  positional: 1,
+  options: true,
+};

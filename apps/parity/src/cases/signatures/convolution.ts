@@ -1,4 +1,4 @@
-import { FACTORY, REQUIRED, type TorchParam, type TorchSignature } from "./common";
+import { AVG_POOL, FACTORY, REQUIRED, type TorchParam, type TorchSignature } from "./common";
 
 const CONV: TorchSignature = {
   params: [
@@ -67,18 +67,7 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
   ConvTranspose3d: CONV_TRANSPOSE,
   MaxPool1d: MAX_POOL,
   MaxPool3d: MAX_POOL,
-  AvgPool3d: {
-    params: [
-      ["kernel_size", REQUIRED],
-      ["stride", null],
-      ["padding", 0],
-      ["ceil_mode", false],
-      ["count_include_pad", true],
-      ["divisor_override", null],
-    ],
-    positional: 1,
-    options: true,
-  },
+  AvgPool3d: AVG_POOL,
   AvgPool1d: {
     params: [
       ["kernel_size", REQUIRED],

@@ -1,4 +1,4 @@
-import { FACTORY, REQUIRED, type TorchParam, type TorchSignature } from "./common";
+import { BATCH_NORM, FACTORY, REQUIRED, type TorchParam, type TorchSignature } from "./common";
 
 const INSTANCE_NORM: TorchSignature = {
   params: [
@@ -13,23 +13,9 @@ const INSTANCE_NORM: TorchSignature = {
   options: true,
 };
 
-/** `torch.nn.BatchNorm3d`'s (BatchNorm1d/2d's live with the core classes). */
-const BATCH_NORM_3D: TorchSignature = {
-  params: [
-    ["num_features", REQUIRED],
-    ["eps", 1e-5],
-    ["momentum", 0.1],
-    ["affine", true],
-    ["track_running_stats", true],
-    ...FACTORY,
-  ],
-  positional: 1,
-  options: true,
-};
-
 /** PyTorch's signatures of the normalization family's `torch.nn` classes, by name. */
 export const modules: Readonly<Record<string, TorchSignature>> = {
-  BatchNorm3d: BATCH_NORM_3D,
+  BatchNorm3d: BATCH_NORM,
   GroupNorm: {
     params: [
       ["num_groups", REQUIRED],
