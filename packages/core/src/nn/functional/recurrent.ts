@@ -60,9 +60,9 @@ export interface RecurrentSequenceOptions {
   /** The generator dropout masks come from (default: the core's default generator). */
   generator?: Generator;
   /**
-   * Each batch entry's length (a packed sequence's): its recurrence stops there, so its final state is the
-   * state at its last step (the first, for the reverse direction, which starts at its last step), and its
-   * outputs after it are 0. Absent: every entry runs all `T` steps.
+   * Each batch entry's length, non-increasing (a packed sequence's): its recurrence stops there, so its final
+   * state is the state at its last step (the first, for the reverse direction, which starts at its last step),
+   * and its outputs after it are 0. Absent: every entry runs all `T` steps.
    */
   lengths?: readonly number[];
 }
@@ -151,41 +151,35 @@ function runDirection(
   const [T, B, I] = x.shape as [number, number, number];
   const gates = w.weightIh.shape[0]!;
   const projected = tf.reshape(linear(tf.reshape(x, [T * B, I]), w.weightIh, w.biasIh), [T, B, gates]);
-  if (T > 0 && hasFusedSequence(mode, w)) {
-    if (lengths === undefined) return fusedSequence(mode, projected, w, h0, c0, reverse)!;
-    if (lengths.every((n, i) => i === 0 || n <= lengths[i - 1]!)) {
-      return segmentedSequence(mode, projected, w, h0, c0, reverse, lengths);
-    }
-  }
+  return lengths === undefined
+    ? wholeSequence(mode, projected, w, h0, c0, reverse)
+    : segmentedSequence(mode, projected, w, h0, c0, reverse, lengths);
+}
+
+/**
+ * Every step of `projected` `[T, B, gates]` for every batch entry: the backend's whole-sequence kernels where it
+ * has them, else one step at a time.
+ */
+function wholeSequence(
+  mode: RecurrentMode,
+  projected: tf.Tensor,
+  w: RecurrentWeights,
+  h0: tf.Tensor,
+  c0: tf.Tensor | null,
+  reverse: boolean,
+): { output: tf.Tensor; h: tf.Tensor; c: tf.Tensor | null } {
+  const T = projected.shape[0]!;
+  if (T > 0 && hasFusedSequence(mode, w)) return fusedSequence(mode, projected, w, h0, c0, reverse)!;
   const steps = unstack0(projected);
   const outputs: tf.Tensor[] = new Array(T);
   let h = h0;
   let c = c0;
   for (let k = 0; k < T; k++) {
     const t = reverse ? T - 1 - k : k;
-    const [hNext, cNext] = step(mode, steps[t]!, h, c, w);
-    const running = lengths === undefined ? null : runningAt(lengths, t);
-    if (running === null) {
-      [h, c] = [hNext, cNext];
-      outputs[t] = h;
-      continue;
-    }
-    // entries past their length keep their state (the reverse direction: have not started yet) and output 0
-    h = tf.where(running, hNext, h);
-    if (c !== null) c = tf.where(running, cNext!, c);
-    outputs[t] = tf.where(running, hNext, tf.zerosLike(hNext));
+    [h, c] = step(mode, steps[t]!, h, c, w);
+    outputs[t] = h;
   }
   return { output: tf.stack(outputs, 0), h, c };
-}
-
-/** `[B, 1]`: which batch entries are still running at step `t`, or null when all are. */
-function runningAt(lengths: readonly number[], t: number): tf.Tensor | null {
-  if (lengths.every((n) => n > t)) return null;
-  return tf.tensor2d(
-    lengths.map((n) => (n > t ? 1 : 0)),
-    [lengths.length, 1],
-    "bool",
-  );
 }
 
 /** Whether the backend has whole-sequence kernels for this recurrence (LSTMs without a projection, GRUs). */
@@ -196,9 +190,9 @@ function hasFusedSequence(mode: RecurrentMode, w: RecurrentWeights): boolean {
 }
 
 /**
- * A packed batch (lengths non-increasing, as packing sorts them) through the whole-sequence kernels: while the
- * number of running sequences stays the same, they are a prefix of the batch, so each such stretch of steps is
- * one kernel call on that prefix. Forward, sequences drop out as they end (their state frozen); in reverse
+ * A packed batch (lengths non-increasing, as packing sorts them): while the number of running sequences stays the
+ * same, they are a prefix of the batch, so each such stretch of steps runs unmasked on that prefix — one
+ * whole-sequence kernel call where the backend has them. Forward, sequences drop out as they end (their state frozen); in reverse
  * they join at their last step with their initial state. Outputs after a sequence's end are 0, as in the
  * step-by-step loop, whose values these equal.
  */
@@ -258,7 +252,7 @@ function segmentedSequence(
         : reverse && carried < size
           ? tf.concat([rows(c, 0, carried), rows(c0!, carried, size)], 0)
           : rows(c, 0, size);
-    const r = fusedSequence(mode, gi, w, hIn, cIn, reverse)!;
+    const r = wholeSequence(mode, gi, w, hIn, cIn, reverse);
     pieces[k] = padBatch(r.output, size);
     // the sequences that did not run keep their state (forward: ended; they hold their final state)
     h = size === B ? r.h : tf.concat([r.h, rows(h, size, B)], 0);
@@ -324,9 +318,13 @@ export function recurrentSequence(
   }
   if (options.lengths !== undefined) {
     const [T, B] = x.shape as [number, number];
-    if (options.lengths.length !== B || options.lengths.some((n) => !Number.isInteger(n) || n < 1 || n > T)) {
+    const lengths = options.lengths;
+    if (
+      lengths.length !== B ||
+      lengths.some((n, i) => !Number.isInteger(n) || n < 1 || n > T || (i > 0 && n > lengths[i - 1]!))
+    ) {
       throw new FulmenError(
-        `recurrentSequence: lengths must give each of the ${B} batch entries a whole number of steps in 1..${T}, got [${options.lengths}].`,
+        `recurrentSequence: lengths must give each of the ${B} batch entries a whole number of steps in 1..${T}, longest first (as packing sorts them), got [${lengths}].`,
       );
     }
   }
