@@ -69,7 +69,7 @@ function failedOutcome(c: GoldenCase, e: unknown): CaseOutcome {
     // A combination Fulmen refuses as not implemented yet (a precision under a sharded strategy) is missing too.
     ...(e instanceof MissingFeature
       ? { missing: e.feature }
-      : e instanceof Error && /is not implemented yet/.test(e.message)
+      : e instanceof Error && /(is|are) not implemented yet/.test(e.message)
         ? { missing: e.message }
         : { error: e instanceof Error ? e.message : String(e) }),
   };

@@ -121,7 +121,7 @@ describe("RReLU", () => {
 describe("bad input is refused with a message naming the fix", () => {
   it.each([
     ["threshold without a value", () => F.threshold(tf.ones([2]), { threshold: 1 } as never), /give both/],
-    ["a negative lambd", () => new nn.Hardshrink(-1), /lambd/],
+    ["a negative softshrink lambd", () => new nn.Softshrink(-1), /lambd/],
     ["CELU alpha 0", () => new nn.CELU(0), /alpha/],
     ["rrelu upper below lower", () => new nn.RReLU(0.5, 0.1), /upper/],
     [
@@ -249,7 +249,7 @@ describe("affineGrid and gridSample", () => {
     const image = tf.zeros([1, 1, 2, 2]);
     const grid = tf.zeros([1, 2, 2, 2]);
     expect(() => F.gridSample(image, grid, { mode: "bicubic" as never })).toThrow(
-      /bicubic is not implemented yet/,
+      /mode 'bicubic' is not implemented yet/,
     );
     expect(() => F.gridSample(tf.zeros([1, 1, 2, 2, 2]), grid)).toThrow(/5-D volumes are not implemented/);
     expect(() => F.affineGrid(tf.zeros([1, 2, 3]), [1, 1, 2, 2, 2])).toThrow(
@@ -304,5 +304,32 @@ describe("no tensor leaks", () => {
     for (let i = 0; i < 3; i++) step();
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
+  });
+});
+
+describe("F.batchNorm", () => {
+  it("matches BatchNorm2d in training (output and the running statistics updated in place) and in eval", () => {
+    const layer = new nn.BatchNorm2d(3, { momentum: 0.3 });
+    const runningMean = tf.variable(tf.zeros([3]));
+    const runningVar = tf.variable(tf.ones([3]));
+    tf.tidy(() => {
+      const x = tf.randomNormal([4, 3, 2, 2], 1, 2);
+      const options = { weight: layer.weight!.data, bias: layer.bias!.data, momentum: 0.3 };
+      const y = F.batchNorm(x, runningMean, runningVar, { ...options, training: true });
+      expect(values(y)).toEqual(values(layer.forward(x)));
+      expect(values(runningMean)).toEqual(values(layer.runningMean!));
+      expect(values(runningVar)).toEqual(values(layer.runningVar!));
+      layer.eval();
+      const evalOut = F.batchNorm(x, runningMean, runningVar, options);
+      const max = tf.max(tf.abs(tf.sub(evalOut, layer.forward(x)))).dataSync()[0]!;
+      expect(max).toBeLessThan(1e-6);
+      expect(() => F.batchNorm(x, null, null)).toThrow(/pass runningMean and runningVar, or training: true/);
+      expect(() => F.batchNorm(x, tf.zeros([3]), tf.ones([3]), { training: true })).toThrow(
+        /must be tf.Variables/,
+      );
+      expect(values(F.batchNorm(x, null, null, { training: true })).length).toBe(48);
+    });
+    tf.dispose([runningMean, runningVar]);
+    layer.dispose();
   });
 });

@@ -135,7 +135,7 @@ export function buildModule(spec: ModuleSpec): Module {
   } else {
     // With a known signature the children are the leading positional arguments (TransformerEncoder's layer),
     // followed by the case's own; a keyword whose value is a module spec (its `norm`) is built too.
-    const positional = [...(spec.children ?? []).map(buildModule), ...(spec.args ?? [])];
+    const positional = [...(spec.children ?? []).map(buildModule), ...(spec.args ?? []).map(pythonValue)];
     const kwargs = buildModuleKeywords(spec.kwargs);
     const options = toOptions(kwargs);
     args =

@@ -283,8 +283,9 @@ export function hardtanh(x: tf.Tensor, options: HardtanhOptions = {}): tf.Tensor
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const s = saved[0]!;
-          const inside = tf.logicalAnd(tf.greater(s, minVal), tf.less(s, maxVal));
-          return tf.where(inside, dy, tf.zerosLike(dy));
+          // not (x <= min or x >= max): a NaN passes the gradient, as PyTorch's
+          const outside = tf.logicalOr(tf.lessEqual(s, minVal), tf.greaterEqual(s, maxVal));
+          return tf.where(outside, tf.zerosLike(dy), dy);
         }),
     };
   });

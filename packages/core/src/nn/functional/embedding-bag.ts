@@ -1,6 +1,7 @@
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkOptionNames, describeValue } from "../../utils/options";
+import { detached } from "./detached";
 import { resolvePaddingIdx } from "./embedding";
 
 /** How {@link embeddingBag} reduces each bag. */
@@ -96,6 +97,8 @@ export function embeddingBag(
   // each bag's positions, without the padding index's
   const bags = bagsOf(owner, input, options).map((bag) => bag.filter((p) => indices[p] !== paddingIdx));
   const dim = weight.shape[1]!;
+  // no index at all (every bag empty): zeros, as PyTorch's
+  if (bags.every((b) => b.length === 0)) return tf.zeros([bags.length, dim], weight.dtype);
   return tf.tidy(() => {
     const longest = Math.max(1, ...bags.map((b) => b.length));
     // [B, longest] positions into the flat input, -1 where a bag is shorter
@@ -123,12 +126,18 @@ export function embeddingBag(
     const mask = tf.expandDims(valid, 2);
     const counts = bags.map((b) => b.length);
     if (mode === "max") {
+      // The first largest element of each bag and dimension, picked by a constant one-hot mask so that only it
+      // gets the gradient (a max over an index repeated in a bag would give every copy the full gradient;
+      // PyTorch's `max_indices` keep one).
       const masked = tf.where(
         tf.cast(mask, "bool"),
         vectors,
         tf.fill(vectors.shape, Number.NEGATIVE_INFINITY),
       );
-      const best = tf.max(masked, 1);
+      const first = detached(tf.argMax(masked, 1));
+      const slotIds = tf.reshape(tf.range(0, longest, 1, "int32"), [1, longest, 1]);
+      const pick = tf.cast(tf.equal(tf.expandDims(first, 1), slotIds), vectors.dtype);
+      const best = tf.sum(tf.mul(vectors, pick), 1);
       // an empty bag gives zeros, as PyTorch's
       const nonEmpty = tf.tensor2d(
         counts.map((c) => (c > 0 ? 1 : 0)),

@@ -1,6 +1,7 @@
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkOptionNames, describeValue } from "../../utils/options";
+import { detached } from "./detached";
 import { pointwise } from "./pointwise";
 
 /**
@@ -47,7 +48,7 @@ export function affineGrid(
   checkOptionNames("affineGrid", options, ["alignCorners"]);
   if (!Array.isArray(size) || size.length !== 4 || size.some((s) => !Number.isInteger(s) || s < 1)) {
     throw new FulmenError(
-      `affineGrid: size must be the output's [N, C, H, W] (4-D; 5-D volumes are not implemented), got ${describeValue(size)}.`,
+      `affineGrid: size must be the output's [N, C, H, W] (4-D; 5-D volumes are not implemented yet), got ${describeValue(size)}.`,
     );
   }
   const [n, , h, w] = size as [number, number, number, number];
@@ -132,14 +133,6 @@ function sourceCoordinate(
 }
 
 /**
- * A copy of `t` outside the gradient tape: the integer tap positions carry no gradient, and tfjs (which has no
- * stop-gradient) would otherwise try to differentiate the comparisons made on them.
- */
-function detached(t: tf.Tensor): tf.Tensor {
-  return tf.tensor(t.dataSync(), t.shape, t.dtype);
-}
-
-/**
  * `y` with `grid` among its inputs, for a zero gradient: nearest sampling does not depend on the grid smoothly
  * (PyTorch's gradient is 0), and tfjs refuses to differentiate with respect to a tensor an output does not use.
  */
@@ -175,7 +168,9 @@ export function gridSample(input: tf.Tensor, grid: tf.Tensor, options: GridSampl
   const paddingMode = options.paddingMode ?? "zeros";
   if (mode !== "bilinear" && mode !== "nearest") {
     throw new FulmenError(
-      `gridSample: mode ${describeValue(mode)} is not implemented; use 'bilinear' or 'nearest'${mode === "bicubic" ? " (bicubic is not implemented yet)" : ""}.`,
+      mode === "bicubic"
+        ? "gridSample: mode 'bicubic' is not implemented yet; use 'bilinear' or 'nearest'."
+        : `gridSample: unknown mode ${describeValue(mode)}; use 'bilinear' or 'nearest'.`,
     );
   }
   if (!["zeros", "border", "reflection"].includes(paddingMode)) {
@@ -185,7 +180,9 @@ export function gridSample(input: tf.Tensor, grid: tf.Tensor, options: GridSampl
   }
   if (input.rank !== 4 || grid.rank !== 4 || grid.shape[3] !== 2 || grid.shape[0] !== input.shape[0]) {
     throw new FulmenError(
-      `gridSample: expected input [N, C, H, W] and grid [N, Hout, Wout, 2] with the same N (5-D volumes are not implemented), got [${input.shape}] and [${grid.shape}].`,
+      input.rank === 5
+        ? "gridSample: 5-D volumes are not implemented yet; sample 4-D [N, C, H, W] inputs."
+        : `gridSample: expected input [N, C, H, W] and grid [N, Hout, Wout, 2] with the same N, got [${input.shape}] and [${grid.shape}].`,
     );
   }
   const ac = options.alignCorners ?? false;

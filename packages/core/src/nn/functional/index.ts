@@ -72,6 +72,8 @@ export * from "./linear";
 export * from "./local-response-norm";
 export * from "./losses";
 export {
+  type BatchNormFunctionOptions,
+  batchNorm,
   type GroupNormFunctionOptions,
   groupNorm,
   type InstanceNormFunctionOptions,

@@ -2,7 +2,7 @@ import { toFloat32 } from "../../amp/autocast";
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
-import { type Reduction, range, reduce, sumToShape, weightedMean } from "./losses/common";
+import { classMask, type Reduction, range, reduce, sumToShape, weightedMean } from "./losses/common";
 
 export * from "./losses/binary";
 export type { Reduction } from "./losses/common";
@@ -109,7 +109,7 @@ export function crossEntropy(
       // oneHot gives all-zero rows for indices outside [0, C), so ignored targets drop out of the sum and of
       // the count without a mask: fewer ops on the hot path, same result.
       // One explicit cast: the wasm backend's OneHot ignores a float32 dtype (it writes int32 bits).
-      const oneHot = tf.cast(tf.oneHot(flatTarget, numClasses), "float32");
+      const oneHot = classMask(flatTarget, numClasses);
       const total = tf.neg(tf.sum(tf.mul(oneHot, logp)));
       return reduction === "sum" ? total : weightedMean(total, tf.sum(oneHot));
     }

@@ -310,3 +310,100 @@ export function instanceNorm(x: tf.Tensor, options: InstanceNormFunctionOptions 
   }
   return result.output;
 }
+
+/** Options of {@link batchNorm}, `F.batch_norm`'s keywords after the running statistics. */
+export interface BatchNormFunctionOptions {
+  /** Per-channel scale (none by default). */
+  weight?: tf.Tensor | null;
+  /** Per-channel shift (none by default). */
+  bias?: tf.Tensor | null;
+  /** Normalise with the batch's statistics and update the running ones (default false: use the running ones). */
+  training?: boolean;
+  /** Weight of this batch in the running statistics (default 0.1). */
+  momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+}
+
+/**
+ * Batch normalisation, like `F.batch_norm(input, running_mean, running_var, ...)`, on `[N, C, *]`: each channel
+ * normalised over the batch and every spatial position. In training the batch's statistics are used and, as in
+ * PyTorch, running statistics given are updated in place (pass `tf.Variable`s; null for none); otherwise the
+ * running statistics are required and used.
+ */
+export function batchNorm(
+  x: tf.Tensor,
+  runningMean: tf.Tensor | null,
+  runningVar: tf.Tensor | null,
+  options: BatchNormFunctionOptions = {},
+): tf.Tensor {
+  const owner = "batchNorm";
+  checkOptionNames(owner, options, ["weight", "bias", "training", "momentum", "eps"]);
+  const training = options.training ?? false;
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  checkEps(owner, eps);
+  checkNumber(owner, "momentum", momentum, (v) => v >= 0 && v <= 1, "a number in [0, 1]");
+  if ((runningMean == null) !== (runningVar == null)) {
+    throw new FulmenError(`${owner}: give both runningMean and runningVar, or neither (null).`);
+  }
+  if (x.rank < 2) {
+    throw new FulmenError(`${owner}: expected an input of shape [N, C, *], got [${x.shape}].`);
+  }
+  const c = x.shape[1]!;
+  const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
+  const count = axes.reduce((s, a) => s * x.shape[a]!, 1);
+  if (!training && runningMean == null) {
+    throw new FulmenError(
+      `${owner}: without training the running statistics are what it normalises with; pass runningMean and runningVar, or training: true.`,
+    );
+  }
+  if (training && count <= 1) {
+    throw new FulmenError(
+      `${owner}: expected more than 1 value per channel when training, got input of shape [${x.shape}].`,
+    );
+  }
+  const updates = training && runningMean != null;
+  if (updates && !(runningMean instanceof tf.Variable && runningVar instanceof tf.Variable)) {
+    throw new FulmenError(
+      `${owner}: running statistics are updated in place when training, so runningMean and runningVar must be tf.Variables (or null).`,
+    );
+  }
+  for (const [name, t] of [
+    ["runningMean", runningMean],
+    ["runningVar", runningVar],
+  ] as const) {
+    if (t != null && t.size !== c) {
+      throw new FulmenError(`${owner}: ${name} has ${t.size} values but the input has ${c} channels.`);
+    }
+  }
+  const weight = options.weight ?? null;
+  const bias = options.bias ?? null;
+  return tf.tidy(() => {
+    const output = normPrecision(x, (v) => {
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (training) {
+        ({ mean, variance } = tf.moments(v, axes, true));
+        if (updates) {
+          // PyTorch stores the unbiased variance and normalises with the biased one.
+          const unbiased = tf.mul(tf.reshape(variance, [c]), count / (count - 1));
+          (runningMean as tf.Variable).assign(
+            tf.add(tf.mul(runningMean!, 1 - momentum), tf.mul(tf.reshape(mean, [c]), momentum)),
+          );
+          (runningVar as tf.Variable).assign(
+            tf.add(tf.mul(runningVar!, 1 - momentum), tf.mul(unbiased, momentum)),
+          );
+        }
+      } else {
+        mean = perChannel(owner, "runningMean", runningMean!, c, v.rank);
+        variance = perChannel(owner, "runningVar", runningVar!, c, v.rank);
+      }
+      let y = tf.div(tf.sub(v, mean), tf.sqrt(tf.add(variance, eps)));
+      if (weight !== null) y = tf.mul(y, perChannel(owner, "weight", weight, c, v.rank));
+      if (bias !== null) y = tf.add(y, perChannel(owner, "bias", bias, c, v.rank));
+      return y;
+    });
+    return output;
+  });
+}

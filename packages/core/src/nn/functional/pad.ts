@@ -18,8 +18,8 @@ const MODES: readonly PadMode[] = ["constant", "reflect", "replicate", "circular
 
 /**
  * Pads a tensor like `torch.nn.functional.pad`: `pad` lists (before, after) counts starting from the LAST
- * dimension — `[left, right]` pads the last, `[left, right, top, bottom]` the last two, and so on. Constant
- * padding may pad any dimension and a negative count crops; the other modes pad at most the last three
+ * dimension — `[left, right]` pads the last, `[left, right, top, bottom]` the last two, and so on. A negative
+ * count crops that side. Constant padding may pad any dimension; the other modes pad at most the last three
  * dimensions and never the first (PyTorch's `(N, C, ...)` or unbatched `(C, ...)` input), by at most the
  * size (less than it for reflect).
  */
@@ -85,5 +85,22 @@ function modePad(x: tf.Tensor, pads: readonly AxisPadding[], mode: Exclude<PadMo
     );
   }
   // PyTorch's padding order: the last dimension first, then the ones before it (its corners copy the padded rows).
-  return padAxes(x, pads, mode, "pad");
+  // A negative count crops that side after the others are padded: PyTorch maps output i to input i − before.
+  const grown = pads.map(
+    ([axis, before, after]): AxisPadding => [axis, Math.max(before, 0), Math.max(after, 0)],
+  );
+  const padded = padAxes(x, grown, mode, "pad");
+  if (pads.every(([, before, after]) => before >= 0 && after >= 0)) return padded;
+  const begin = padded.shape.map(() => 0);
+  const size = [...padded.shape];
+  for (const [axis, before, after] of pads) {
+    begin[axis] = Math.max(-before, 0);
+    size[axis] = padded.shape[axis]! - Math.max(-before, 0) - Math.max(-after, 0);
+    if (size[axis]! < 0) {
+      throw new FulmenError(
+        `pad: padding [${before}, ${after}] of dimension ${axis} (size ${x.shape[axis]}) leaves a negative size.`,
+      );
+    }
+  }
+  return tf.slice(padded, begin, size);
 }

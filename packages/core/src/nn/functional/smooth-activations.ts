@@ -2,6 +2,7 @@ import { followInputOp } from "../../amp/autocast";
 import type { Generator } from "../../random/generator";
 import { drawSeed, getDefaultGenerator } from "../../random/seed";
 import { tf } from "../../runtime/tfjs";
+import { FulmenError } from "../../utils/errors";
 import { checkNumber, checkOptionNames } from "../../utils/options";
 import { type DimOptions, softmax } from "./activations";
 import { pointwise } from "./pointwise";
@@ -80,6 +81,9 @@ export function celu(x: tf.Tensor, options: CeluOptions = {}): tf.Tensor {
 
 /** `softmax(−x)` along `dim`, like `F.softmin` (a number or `{ dim }`). */
 export function softmin(x: tf.Tensor, dim: number | DimOptions): tf.Tensor {
+  if (typeof dim !== "number" && dim?.dim === undefined) {
+    throw new FulmenError("softmin: pass the dimension to work along, e.g. softmin(x, { dim: -1 }).");
+  }
   return tf.tidy(() => softmax(tf.neg(x), dim));
 }
 

@@ -24,12 +24,15 @@ export interface ShrinkOptions {
   lambd?: number;
 }
 
-/** `min(max(0, x), 6)`, like `F.relu6`; its gradient is 0 at 0 and at 6, as PyTorch's (`hardtanh_backward`). */
+/**
+ * `min(max(0, x), 6)`, like `F.relu6`; its gradient is 0 at and beyond 0 and 6, as PyTorch's
+ * (`hardtanh_backward`), and passes through a NaN.
+ */
 export function relu6(x: tf.Tensor): tf.Tensor {
   return followInputOp(
     masked(
       (v) => tf.clipByValue(v, 0, 6),
-      (v) => tf.logicalAnd(tf.greater(v, 0), tf.less(v, 6)),
+      (v) => tf.logicalNot(tf.logicalOr(tf.lessEqual(v, 0), tf.greaterEqual(v, 6))),
     ),
     x,
   );
@@ -49,8 +52,8 @@ export function thresholdOptions(owner: string, options: ThresholdOptions): Thre
 }
 
 /**
- * `x > threshold ? x : value`, like `F.threshold(x, threshold, value)`: pass both as numbers or in an options
- * object. The gradient flows where `x > threshold` (PyTorch's `threshold_backward`).
+ * `x <= threshold ? value : x`, like `F.threshold(x, threshold, value)` (a NaN stays NaN): pass both as numbers
+ * or in an options object. The gradient flows where not `x <= threshold` (PyTorch's `threshold_backward`).
  */
 export function threshold(
   x: tf.Tensor,
@@ -64,30 +67,40 @@ export function threshold(
   const { threshold: t, value: v } = options;
   return followInputOp(
     masked(
-      (input) => tf.where(tf.greater(input, t), input, tf.fill(input.shape, v, input.dtype)),
-      (input) => tf.greater(input, t),
+      (input) => tf.where(tf.lessEqual(input, t), tf.fill(input.shape, v, input.dtype), input),
+      (input) => tf.logicalNot(tf.lessEqual(input, t)),
     ),
     x,
   );
 }
 
-/** Checks a shrink's `lambd`; returns it with its default. */
-export function shrinkLambda(owner: string, options: ShrinkOptions | undefined): number {
+/**
+ * Checks a shrink's `lambd`; returns it with its default. PyTorch's softshrink requires lambd ≥ 0; its
+ * hardshrink takes any (a negative band keeps every element).
+ */
+export function shrinkLambda(
+  owner: string,
+  options: ShrinkOptions | undefined,
+  allowNegative = false,
+): number {
   checkOptionNames(owner, options, ["lambd"]);
   const lambd = options?.lambd ?? 0.5;
-  // PyTorch's softshrink requires lambd >= 0; a negative band would make hardshrink the identity anyway.
-  checkNumber(owner, "lambd", lambd, (v) => v >= 0 && Number.isFinite(v), "a finite number ≥ 0");
+  if (allowNegative) checkNumber(owner, "lambd", lambd, Number.isFinite, "a finite number");
+  else checkNumber(owner, "lambd", lambd, (v) => v >= 0 && Number.isFinite(v), "a finite number ≥ 0");
   return lambd;
 }
 
-/** Where `|x| > lambd`: the elements the shrinks keep (and pass the gradient through). */
+/**
+ * Where not `-lambd ≤ x ≤ lambd`: the elements the shrinks keep and pass the gradient through, a NaN included
+ * (PyTorch's `hardshrink`, `hardshrink_backward` and `softshrink_backward`).
+ */
 function outsideBand(x: tf.Tensor, lambd: number): tf.Tensor {
-  return tf.logicalOr(tf.greater(x, lambd), tf.less(x, -lambd));
+  return tf.logicalNot(tf.logicalAnd(tf.greaterEqual(x, -lambd), tf.lessEqual(x, lambd)));
 }
 
-/** `|x| > lambd ? x : 0`, like `F.hardshrink` (default lambd 0.5). */
+/** `|x| > lambd ? x : 0`, like `F.hardshrink` (default lambd 0.5; a NaN stays NaN). */
 export function hardshrink(x: tf.Tensor, options: ShrinkOptions = {}): tf.Tensor {
-  const lambd = shrinkLambda("hardshrink", options);
+  const lambd = shrinkLambda("hardshrink", options, true);
   return followInputOp(
     masked(
       (v) => tf.where(outsideBand(v, lambd), v, tf.zerosLike(v)),
@@ -97,7 +110,10 @@ export function hardshrink(x: tf.Tensor, options: ShrinkOptions = {}): tf.Tensor
   );
 }
 
-/** `x - lambd` above `lambd`, `x + lambd` below `-lambd`, 0 between, like `F.softshrink` (default lambd 0.5). */
+/**
+ * `x - lambd` above `lambd`, `x + lambd` below `-lambd`, 0 between, like `F.softshrink` (default lambd 0.5). As
+ * PyTorch's, a NaN gives 0 forward but passes the gradient backward.
+ */
 export function softshrink(x: tf.Tensor, options: ShrinkOptions = {}): tf.Tensor {
   const lambd = shrinkLambda("softshrink", options);
   return followInputOp(

@@ -145,7 +145,7 @@ export class Hardshrink extends Module {
 
   constructor(lambd = 0.5) {
     super();
-    this.lambd = shrinkLambda("Hardshrink", { lambd });
+    this.lambd = shrinkLambda("Hardshrink", { lambd }, true);
   }
 
   forward(x: tf.Tensor): tf.Tensor {

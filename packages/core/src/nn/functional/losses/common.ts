@@ -110,3 +110,12 @@ export function labelMask(x: tf.Tensor, test: (labels: tf.Tensor) => tf.Tensor):
   }) as (labels: tf.Tensor) => tf.Tensor;
   return f(x);
 }
+
+/**
+ * `[..., depth]` rows of 1.0 at each index (all 0 for an index outside `[0, depth)`), like `tf.oneHot` in float32
+ * but for any depth: tfjs's oneHot refuses a depth of 1, which a loss over one class has.
+ */
+export function classMask(indices: tf.Tensor, depth: number): tf.Tensor {
+  const ids = indices.dtype === "int32" ? indices : tf.cast(indices, "int32");
+  return tf.cast(tf.equal(tf.expandDims(ids, -1), tf.range(0, depth, 1, "int32")), "float32");
+}

@@ -2,7 +2,15 @@ import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
 import { checkNumber } from "../../../utils/options";
-import { asFloat, broadcastPair, checkLossOptions, labelMask, type Reduction, reduce } from "./common";
+import {
+  asFloat,
+  broadcastPair,
+  checkLossOptions,
+  classMask,
+  labelMask,
+  type Reduction,
+  reduce,
+} from "./common";
 
 /** Options of {@link softMarginLoss}, as in `torch.nn.functional.soft_margin_loss`. */
 export interface SoftMarginLossOptions {
@@ -208,7 +216,7 @@ export function multiMarginLoss(
     }
     const x = tf.reshape(toFloat32(input), [numSamples, numClasses]);
     const flatTarget = tf.reshape(t, [numSamples]);
-    const oneHot = tf.cast(tf.oneHot(flatTarget, numClasses), "float32");
+    const oneHot = classMask(flatTarget, numClasses);
     const xTarget = tf.sum(tf.mul(x, oneHot), 1, true);
     // PyTorch's kernel: z = margin - x_y + x_i, counted (and differentiated) only where z > 0 — relu's slope.
     let terms = tf.relu(tf.add(tf.sub(margin, xTarget), x));
@@ -323,7 +331,7 @@ export function multilabelMarginLoss(
     const { indices, positions, isTarget } = multilabelMasks(owner, t, numSamples, numClasses);
     const x = tf.reshape(toFloat32(input), [numSamples, numClasses]);
     // x at each target position j: [N, C_j], by a one-hot sum over the classes (exact, and differentiable).
-    const oneHot = tf.cast(tf.oneHot(indices, numClasses), "float32");
+    const oneHot = classMask(indices, numClasses);
     const xTarget = tf.sum(tf.mul(oneHot, tf.expandDims(x, 1)), 2);
     // z[n, j, i] = 1 - x_{y_j} + x_i, counted where position j is a target and class i is not one.
     const z = tf.add(tf.sub(1, tf.expandDims(xTarget, 2)), tf.expandDims(x, 1));

@@ -1,7 +1,7 @@
 import { toFloat32 } from "../../../amp/autocast";
 import { tf } from "../../../runtime/tfjs";
 import { FulmenError } from "../../../utils/errors";
-import { checkLossOptions, type Reduction, range, weightedMean } from "./common";
+import { checkLossOptions, classMask, type Reduction, range, weightedMean } from "./common";
 
 /** Options of {@link nllLoss}, as in `torch.nn.functional.nll_loss`. */
 export interface NLLLossOptions {
@@ -87,7 +87,7 @@ export function nllLoss(
     const flatTarget = tf.reshape(t, [-1]);
     const valid = tf.notEqual(flatTarget, ignoreIndex);
     const safeTarget = tf.where(valid, flatTarget, tf.zerosLike(flatTarget));
-    const oneHot = tf.cast(tf.oneHot(safeTarget, numClasses), "float32");
+    const oneHot = classMask(safeTarget, numClasses);
     const validF = tf.cast(valid, "float32");
     const sampleWeight =
       weight === undefined ? validF : tf.mul(validF, tf.sum(tf.mul(oneHot, asRow(weight)), 1));
