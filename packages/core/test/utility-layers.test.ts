@@ -333,3 +333,60 @@ describe("F.batchNorm", () => {
     layer.dispose();
   });
 });
+
+describe("max pooling's indices and max unpooling", () => {
+  it("returns [output, indices] with returnIndices, typed, and unpooling puts the maxima back", () => {
+    tf.tidy(() => {
+      const pool = new nn.MaxPool2d(2, { returnIndices: true });
+      const unpool = new nn.MaxUnpool2d(2);
+      const x = tf.tensor4d([1, 5, 2, 0, 3, 4, 8, 1, 0, 0, 7, 9, 2, 6, 1, 1], [1, 1, 4, 4]);
+      const [y, indices] = pool.forward(x);
+      expect(values(y)).toEqual([5, 8, 6, 9]);
+      expect(indices.dtype).toBe("int32");
+      expect(values(indices)).toEqual([1, 6, 13, 11]);
+      const back = unpool.forward(y, indices);
+      expect(values(back)).toEqual([0, 5, 0, 0, 0, 0, 8, 0, 0, 0, 0, 9, 0, 6, 0, 0]);
+      const plain: tf.Tensor = new nn.MaxPool2d(2).forward(x);
+      expect(values(plain)).toEqual([5, 8, 6, 9]);
+      const [y1, i1] = F.maxPool1d(tf.tensor2d([[3, 1, 3, 2]]), 2, { returnIndices: true });
+      expect([values(y1), values(i1)]).toEqual([
+        [3, 3],
+        [0, 2],
+      ]);
+    });
+  });
+
+  it("refuses indices of another shape or beyond the output, naming the fix", () => {
+    tf.tidy(() => {
+      const unpool = new nn.MaxUnpool2d(2);
+      const y = tf.ones([1, 1, 2, 2]);
+      expect(() => unpool.forward(y, tf.zeros([1, 1, 2, 2]))).toThrow(/int32 tensor of the input's shape/);
+      expect(() => unpool.forward(y, tf.fill([1, 1, 2, 2], 99, "int32"))).toThrow(/index 99 is outside/);
+      expect(() => unpool.forward(y, tf.zeros([1, 1, 2, 2], "int32"), [9, 9])).toThrow(
+        /within a stride of the default/,
+      );
+    });
+  });
+
+  it("keeps the tensor count flat through pooling with indices, unpooling and their gradients", () => {
+    const pool = new nn.MaxPool2d(2, { returnIndices: true });
+    const unpool = new nn.MaxUnpool2d(2);
+    const x = tf.randomNormal([2, 3, 4, 4]);
+    const step = () =>
+      tf.tidy(
+        () =>
+          tf
+            .grad((v: tf.Tensor) => {
+              const [y, indices] = pool.forward(v);
+              return tf.sum(tf.square(unpool.forward(y, indices)));
+            })(x)
+            .dataSync()[0],
+      );
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});

@@ -101,6 +101,7 @@ export {
   TripletMarginLoss,
   TripletMarginWithDistanceLoss,
 } from "./layers/losses";
+export { MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, type MaxUnpoolModuleOptions } from "./layers/max-unpool";
 export {
   generateSquareSubsequentMask,
   MultiheadAttention,
@@ -145,6 +146,7 @@ export {
   MaxPool2d,
   type MaxPool2dOptions,
   type Pool2dOptions,
+  type PoolResult,
 } from "./layers/pooling";
 export { AvgPool3d, MaxPool3d } from "./layers/pooling3d";
 export { PReLU } from "./layers/prelu";

@@ -12,6 +12,17 @@ const WINDOW: readonly TorchParam[] = [
   ["stride", 1],
 ];
 
+/** A max unpooling module: the pooling's window, stride and padding. */
+const MAX_UNPOOL: TorchSignature = {
+  params: [
+    ["kernel_size", REQUIRED],
+    ["stride", null],
+    ["padding", 0],
+  ],
+  positional: 1,
+  options: true,
+};
+
 /** A padding module whose only argument is `padding`. */
 const PADDING: TorchSignature = { params: [["padding", REQUIRED]], positional: 1, options: false };
 /** A constant padding module: `padding` and the fill `value`. */
@@ -103,6 +114,9 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
     positional: 2,
     options: true,
   },
+  MaxUnpool1d: MAX_UNPOOL,
+  MaxUnpool2d: MAX_UNPOOL,
+  MaxUnpool3d: MAX_UNPOOL,
   EmbeddingBag: {
     params: [
       ["num_embeddings", REQUIRED],
@@ -121,6 +135,14 @@ export const modules: Readonly<Record<string, TorchSignature>> = {
     options: true,
   },
 };
+
+/** `F.max_unpool1d/2d/3d`'s parameters after the input and the indices. */
+const MAX_UNPOOL_FUNCTION: readonly TorchParam[] = [
+  ["kernel_size", REQUIRED],
+  ["stride", null],
+  ["padding", 0],
+  ["output_size", null],
+];
 
 /** The utility family's `torch.nn.functional` functions (after the tensor arguments). */
 export const functions: Readonly<Record<string, readonly TorchParam[]>> = {
@@ -151,6 +173,9 @@ export const functions: Readonly<Record<string, readonly TorchParam[]>> = {
   ],
   unfold: [["kernel_size", REQUIRED], ...WINDOW],
   fold: [["output_size", REQUIRED], ["kernel_size", REQUIRED], ...WINDOW],
+  max_unpool1d: MAX_UNPOOL_FUNCTION,
+  max_unpool2d: MAX_UNPOOL_FUNCTION,
+  max_unpool3d: MAX_UNPOOL_FUNCTION,
   grid_sample: [
     ["mode", "bilinear"],
     ["padding_mode", "zeros"],

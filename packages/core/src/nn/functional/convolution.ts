@@ -14,6 +14,8 @@ export {
   convTranspose3d,
 } from "./conv";
 export { type InterpolateMode, type InterpolateOptions, interpolate } from "./interpolate";
+export type { MaxUnpoolOptions } from "./max-indices";
+export { maxUnpool1d, maxUnpool2d, maxUnpool3d } from "./max-unpool";
 export { type PadMode, type PadOptions, pad } from "./pad";
 export {
   type AvgPoolOptions,

@@ -3,6 +3,7 @@ import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { checkNumber } from "../../utils/options";
 import { asBatch } from "./conv";
+import { maxPoolIndices, type PoolWindows } from "./max-indices";
 import { checkOptions, type IntTuple, tuple } from "./tuples";
 
 /** Options of every max and average pooling, as PyTorch's keywords (stride defaults to the kernel size). */
@@ -22,6 +23,11 @@ export interface PoolOptions {
 export interface MaxPoolOptions extends PoolOptions {
   /** The spacing between a window's taps, as PyTorch's `dilation` (default 1). */
   dilation?: IntTuple;
+  /**
+   * Also return each maximum's flat position within its input plane, int32 (default false), as PyTorch's
+   * `return_indices`: the result is then `[output, indices]`, the input of `maxUnpool1d/2d/3d`.
+   */
+  returnIndices?: boolean;
 }
 
 /** Options of the average poolings: those of every pooling and the divisor's. */
@@ -47,7 +53,7 @@ export interface PoolPlan {
 
 const POOL_OPTIONS = ["stride", "padding", "ceilMode"] as const;
 /** The option names of the max poolings. */
-export const MAX_POOL_OPTIONS = [...POOL_OPTIONS, "dilation"] as const;
+export const MAX_POOL_OPTIONS = [...POOL_OPTIONS, "dilation", "returnIndices"] as const;
 /** The option names of the 1-D average poolings (PyTorch's have no divisor override). */
 export const AVG_POOL1D_OPTIONS = [...POOL_OPTIONS, "countIncludePad"] as const;
 /** The option names of the average poolings. */
@@ -344,14 +350,76 @@ export const maxOverTaps = tf.customGrad((...args: Array<tf.Tensor | tf.GradSave
   };
 });
 
-/** Max pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.functional.max_pool1d` (no `returnIndices`). */
-export function maxPool1d(input: tf.Tensor, kernelSize: IntTuple, options: MaxPoolOptions = {}): tf.Tensor {
-  return poolNd(maxPoolPlan("maxPool1d", 1, kernelSize, options), input);
+/** The windows of a (2-D-form) pooling plan in its own number of spatial dimensions. */
+export function planWindows(plan: PoolPlan): PoolWindows {
+  const own = (v: [number, number]) => (plan.spatialDims === 1 ? [v[1]] : [...v]);
+  return {
+    kernel: own(plan.kernelSize),
+    stride: own(plan.stride),
+    padding: own(plan.padding),
+    dilation: own(plan.dilation),
+    ceilMode: plan.ceilMode,
+  };
 }
 
-/** Max pooling over `[N, C, H, W]` (or `[C, H, W]`) input, like `torch.nn.functional.max_pool2d` (no `returnIndices`). */
-export function maxPool2d(input: tf.Tensor, kernelSize: IntTuple, options: MaxPoolOptions = {}): tf.Tensor {
-  return poolNd(maxPoolPlan("maxPool2d", 2, kernelSize, options), input);
+/**
+ * A max pooling's output, and with `returnIndices` the pair `[output, indices]` (each maximum's flat position in
+ * its input plane), for batched or unbatched input.
+ */
+export function maxPoolResult(
+  output: tf.Tensor,
+  input: tf.Tensor,
+  spatialDims: number,
+  windows: PoolWindows,
+  returnIndices: boolean | undefined,
+): tf.Tensor | [tf.Tensor, tf.Tensor] {
+  if (!returnIndices) return output;
+  const indices = tf.tidy(() => {
+    const batched = input.rank === spatialDims + 2;
+    const idx = maxPoolIndices(batched ? input : tf.expandDims(input, 0), windows);
+    return batched ? idx : tf.squeeze(idx, [0]);
+  });
+  return [output, indices];
+}
+
+/**
+ * Max pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.functional.max_pool1d`; with `returnIndices`,
+ * `[output, indices]`.
+ */
+export function maxPool1d(
+  input: tf.Tensor,
+  kernelSize: IntTuple,
+  options: MaxPoolOptions & { returnIndices: true },
+): [tf.Tensor, tf.Tensor];
+/** Max pooling over `[N, C, L]` (or `[C, L]`) input. */
+export function maxPool1d(input: tf.Tensor, kernelSize: IntTuple, options?: MaxPoolOptions): tf.Tensor;
+export function maxPool1d(
+  input: tf.Tensor,
+  kernelSize: IntTuple,
+  options: MaxPoolOptions = {},
+): tf.Tensor | [tf.Tensor, tf.Tensor] {
+  const plan = maxPoolPlan("maxPool1d", 1, kernelSize, options);
+  return maxPoolResult(poolNd(plan, input), input, 1, planWindows(plan), options.returnIndices);
+}
+
+/**
+ * Max pooling over `[N, C, H, W]` (or `[C, H, W]`) input, like `torch.nn.functional.max_pool2d`; with
+ * `returnIndices`, `[output, indices]`.
+ */
+export function maxPool2d(
+  input: tf.Tensor,
+  kernelSize: IntTuple,
+  options: MaxPoolOptions & { returnIndices: true },
+): [tf.Tensor, tf.Tensor];
+/** Max pooling over `[N, C, H, W]` (or `[C, H, W]`) input. */
+export function maxPool2d(input: tf.Tensor, kernelSize: IntTuple, options?: MaxPoolOptions): tf.Tensor;
+export function maxPool2d(
+  input: tf.Tensor,
+  kernelSize: IntTuple,
+  options: MaxPoolOptions = {},
+): tf.Tensor | [tf.Tensor, tf.Tensor] {
+  const plan = maxPoolPlan("maxPool2d", 2, kernelSize, options);
+  return maxPoolResult(poolNd(plan, input), input, 2, planWindows(plan), options.returnIndices);
 }
 
 /** Average pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.functional.avg_pool1d`. */

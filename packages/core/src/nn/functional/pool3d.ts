@@ -1,6 +1,7 @@
 import { tf } from "../../runtime/tfjs";
 import { FulmenError } from "../../utils/errors";
 import { asBatch } from "./conv";
+import type { PoolWindows } from "./max-indices";
 import {
   type AvgPoolOptions,
   type AxisPlan,
@@ -10,6 +11,7 @@ import {
   MAX_POOL_OPTIONS,
   type MaxPoolOptions,
   maxOverTaps,
+  maxPoolResult,
   type PoolOptions,
   type PoolPlan,
   planAxis,
@@ -170,9 +172,35 @@ function avgWindows(plan: Pool3dPlan, x: tf.Tensor5D, plans: AxisPlan[], spatial
   return tf.mul(mean, tf.tensor4d(scale, [ds.length, hs.length, ws.length, 1]));
 }
 
-/** Max pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like `torch.nn.functional.max_pool3d` (no `returnIndices`). */
-export function maxPool3d(input: tf.Tensor, kernelSize: IntTuple, options: MaxPoolOptions = {}): tf.Tensor {
-  return pool3d(maxPool3dPlan("maxPool3d", kernelSize, options), input);
+/**
+ * Max pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like `torch.nn.functional.max_pool3d`; with
+ * `returnIndices`, `[output, indices]`.
+ */
+export function maxPool3d(
+  input: tf.Tensor,
+  kernelSize: IntTuple,
+  options: MaxPoolOptions & { returnIndices: true },
+): [tf.Tensor, tf.Tensor];
+/** Max pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input. */
+export function maxPool3d(input: tf.Tensor, kernelSize: IntTuple, options?: MaxPoolOptions): tf.Tensor;
+export function maxPool3d(
+  input: tf.Tensor,
+  kernelSize: IntTuple,
+  options: MaxPoolOptions = {},
+): tf.Tensor | [tf.Tensor, tf.Tensor] {
+  const plan = maxPool3dPlan("maxPool3d", kernelSize, options);
+  return maxPoolResult(pool3d(plan, input), input, 3, plan3dWindows(plan), options.returnIndices);
+}
+
+/** A 3-D pooling plan's windows. */
+export function plan3dWindows(plan: Pool3dPlan): PoolWindows {
+  return {
+    kernel: plan.kernelSize,
+    stride: plan.stride,
+    padding: plan.padding,
+    dilation: plan.dilation,
+    ceilMode: plan.ceilMode,
+  };
 }
 
 /** Average pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like `torch.nn.functional.avg_pool3d`. */

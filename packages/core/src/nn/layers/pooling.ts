@@ -5,8 +5,10 @@ import {
   avgPoolPlan,
   type MaxPoolOptions,
   maxPoolPlan,
+  maxPoolResult,
   type PoolOptions,
   type PoolPlan,
+  planWindows,
   poolNd,
 } from "../functional/pool";
 import { checkOptions, type IntTuple } from "../functional/tuples";
@@ -14,6 +16,10 @@ import { Module } from "../module";
 
 /** Options of the 2-D pooling layers, as PyTorch's (stride defaults to the kernel size). */
 export type Pool2dOptions = PoolOptions;
+/** What a max pooling module returns: the output, or `[output, indices]` with `returnIndices`. */
+export type PoolResult<WithIndices extends boolean> = WithIndices extends true
+  ? [tf.Tensor, tf.Tensor]
+  : tf.Tensor;
 /** Options of {@link MaxPool2d} and {@link MaxPool1d}: those of every pooling layer and the dilation. */
 export type MaxPool2dOptions = MaxPoolOptions;
 /** Options of {@link AvgPool2d} and {@link AvgPool1d}: those of every pooling layer and the divisor's. */
@@ -45,8 +51,10 @@ abstract class PoolNd extends Module {
     this.ceilMode = plan.ceilMode;
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
-    return poolNd(this.plan, x);
+  /** The pooled input, and with `withIndices` also each maximum's flat position in its plane (max pooling). */
+  protected pool(x: tf.Tensor, withIndices = false): tf.Tensor | [tf.Tensor, tf.Tensor] {
+    const y = poolNd(this.plan, x);
+    return withIndices ? maxPoolResult(y, x, this.plan.spatialDims, planWindows(this.plan), true) : y;
   }
 
   /** The kernel size, stride, padding and ceil mode, and the dilation when it is not 1, for `toString`. */
@@ -58,21 +66,39 @@ abstract class PoolNd extends Module {
 
 /**
  * Max pooling over NCHW input, like `torch.nn.MaxPool2d` (padding counts as −∞; the gradient goes to the first
- * maximum of each window, in row-major order), dilated windows included. `returnIndices` is not supported.
+ * maximum of each window, in row-major order), dilated windows included.
  */
-export class MaxPool2d extends PoolNd {
-  constructor(kernelSize: IntTuple, options: MaxPoolOptions = {}) {
+export class MaxPool2d<WithIndices extends boolean = false> extends PoolNd {
+  /** Whether forward also returns each maximum's flat position in its input plane (PyTorch's `return_indices`). */
+  readonly returnIndices: WithIndices;
+
+  constructor(kernelSize: IntTuple, options: MaxPoolOptions & { returnIndices?: WithIndices } = {}) {
     super(maxPoolPlan("MaxPool2d", 2, kernelSize, options));
+    this.returnIndices = (options.returnIndices ?? false) as WithIndices;
+  }
+
+  /** The pooled input; with `returnIndices`, `[output, indices]` (int32, the input of `MaxUnpool2d`). */
+  forward(x: tf.Tensor): PoolResult<WithIndices> {
+    return this.pool(x, this.returnIndices) as PoolResult<WithIndices>;
   }
 }
 
 /**
  * Max pooling over `[N, C, L]` (or `[C, L]`) input, like `torch.nn.MaxPool1d`: {@link MaxPool2d}'s rules on a
- * height-1 image. `returnIndices` is not supported.
+ * height-1 image.
  */
-export class MaxPool1d extends PoolNd {
-  constructor(kernelSize: IntTuple, options: MaxPoolOptions = {}) {
+export class MaxPool1d<WithIndices extends boolean = false> extends PoolNd {
+  /** Whether forward also returns each maximum's position in its input row (PyTorch's `return_indices`). */
+  readonly returnIndices: WithIndices;
+
+  constructor(kernelSize: IntTuple, options: MaxPoolOptions & { returnIndices?: WithIndices } = {}) {
     super(maxPoolPlan("MaxPool1d", 1, kernelSize, options));
+    this.returnIndices = (options.returnIndices ?? false) as WithIndices;
+  }
+
+  /** The pooled input; with `returnIndices`, `[output, indices]` (int32, the input of `MaxUnpool1d`). */
+  forward(x: tf.Tensor): PoolResult<WithIndices> {
+    return this.pool(x, this.returnIndices) as PoolResult<WithIndices>;
   }
 }
 
@@ -92,6 +118,10 @@ export class AvgPool2d extends PoolNd {
     super(plan);
     this.countIncludePad = plan.kind.max ? true : plan.kind.countIncludePad;
     this.divisorOverride = plan.kind.max ? null : plan.kind.divisorOverride;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.pool(x) as tf.Tensor;
   }
 
   /** The pooling's arguments and `countIncludePad`, for `toString`. */
@@ -117,5 +147,9 @@ export class AvgPool1d extends PoolNd {
     const plan = avgPoolPlan("AvgPool1d", 1, kernelSize, options);
     super(plan);
     this.countIncludePad = plan.kind.max ? true : plan.kind.countIncludePad;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.pool(x) as tf.Tensor;
   }
 }

@@ -1,8 +1,9 @@
 import type { tf } from "../../runtime/tfjs";
-import type { AvgPoolOptions, MaxPoolOptions } from "../functional/pool";
-import { avgPool3dPlan, maxPool3dPlan, type Pool3dPlan, pool3d } from "../functional/pool3d";
+import { type AvgPoolOptions, type MaxPoolOptions, maxPoolResult } from "../functional/pool";
+import { avgPool3dPlan, maxPool3dPlan, type Pool3dPlan, plan3dWindows, pool3d } from "../functional/pool3d";
 import type { IntTuple } from "../functional/tuples";
 import { Module } from "../module";
+import type { PoolResult } from "./pooling";
 
 /**
  * What the 3-D max and average pooling modules share: their resolved arguments (the same checks and computation as
@@ -29,8 +30,10 @@ abstract class Pool3d extends Module {
     this.ceilMode = plan.ceilMode;
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
-    return pool3d(this.plan, x);
+  /** The pooled input, and with `withIndices` also each maximum's flat position in its volume (max pooling). */
+  protected pool(x: tf.Tensor, withIndices = false): tf.Tensor | [tf.Tensor, tf.Tensor] {
+    const y = pool3d(this.plan, x);
+    return withIndices ? maxPoolResult(y, x, 3, plan3dWindows(this.plan), true) : y;
   }
 
   /** The kernel size, stride, padding and ceil mode, and the dilation when it is not 1, for `toString`. */
@@ -43,11 +46,19 @@ abstract class Pool3d extends Module {
 /**
  * Max pooling over `[N, C, D, H, W]` (or `[C, D, H, W]`) input, like `torch.nn.MaxPool3d` (padding counts as −∞;
  * the gradient goes to the first maximum of each window, in depth-row-column order), dilated windows included.
- * `returnIndices` is not supported.
  */
-export class MaxPool3d extends Pool3d {
-  constructor(kernelSize: IntTuple, options: MaxPoolOptions = {}) {
+export class MaxPool3d<WithIndices extends boolean = false> extends Pool3d {
+  /** Whether forward also returns each maximum's flat position in its input volume (PyTorch's `return_indices`). */
+  readonly returnIndices: WithIndices;
+
+  constructor(kernelSize: IntTuple, options: MaxPoolOptions & { returnIndices?: WithIndices } = {}) {
     super(maxPool3dPlan("MaxPool3d", kernelSize, options));
+    this.returnIndices = (options.returnIndices ?? false) as WithIndices;
+  }
+
+  /** The pooled input; with `returnIndices`, `[output, indices]` (int32, the input of `MaxUnpool3d`). */
+  forward(x: tf.Tensor): PoolResult<WithIndices> {
+    return this.pool(x, this.returnIndices) as PoolResult<WithIndices>;
   }
 }
 
@@ -67,6 +78,10 @@ export class AvgPool3d extends Pool3d {
     super(plan);
     this.countIncludePad = plan.kind.max ? true : plan.kind.countIncludePad;
     this.divisorOverride = plan.kind.max ? null : plan.kind.divisorOverride;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.pool(x) as tf.Tensor;
   }
 
   /** The pooling's arguments and `countIncludePad`, for `toString`. */
