@@ -348,6 +348,8 @@ describe("max pooling's indices and max unpooling", () => {
       expect(values(back)).toEqual([0, 5, 0, 0, 0, 0, 8, 0, 0, 0, 0, 9, 0, 6, 0, 0]);
       const plain: tf.Tensor = new nn.MaxPool2d(2).forward(x);
       expect(values(plain)).toEqual([5, 8, 6, 9]);
+      const [ya, ia] = new nn.AdaptiveMaxPool2d(1, true).forward(x);
+      expect([values(ya), values(ia)]).toEqual([[9], [11]]);
       const [y1, i1] = F.maxPool1d(tf.tensor2d([[3, 1, 3, 2]]), 2, { returnIndices: true });
       expect([values(y1), values(i1)]).toEqual([
         [3, 3],

@@ -54,7 +54,7 @@ const ADAPTIVE_MAX: TorchSignature = {
     ["output_size", REQUIRED],
     ["return_indices", false],
   ],
-  positional: 1,
+  positional: 2,
   options: false,
 };
 

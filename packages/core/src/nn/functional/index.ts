@@ -30,6 +30,7 @@ export {
 export * from "./attention";
 export * from "./bilinear";
 export {
+  type AdaptiveMaxPoolOptions,
   type AdaptiveSize,
   type AvgPoolOptions,
   adaptiveAvgPool1d,

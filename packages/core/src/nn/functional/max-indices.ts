@@ -63,23 +63,41 @@ export function maxPoolIndices(x: tf.Tensor, windows: PoolWindows): tf.Tensor {
       const t = taps.find((tap) => inside(o, tap));
       return t === undefined ? 0 : flatIndex(o, t);
     });
-    let index: tf.Tensor = tf.tensor(first, outs, "int32");
-    let best: tf.Tensor = tf.fill([planes.shape[0]!, ...outs], Number.NEGATIVE_INFINITY);
-    for (const t of taps) {
-      let values: tf.Tensor = padded;
-      for (let i = 0; i < dims; i++)
-        values = everyNth(values, i + 1, t[i]! * windows.dilation[i]!, outs[i]!, windows.stride[i]!);
-      const better = tf.logicalOr(tf.greater(values, best), tf.isNaN(values));
-      best = tf.where(better, values, best);
-      const tapIndex = tf.tensor(
-        positions.map((o) => flatIndex(o, t)),
-        outs,
-        "int32",
-      );
-      index = tf.where(better, tf.broadcastTo(tapIndex, better.shape), index);
-    }
-    return tf.reshape(tf.broadcastTo(index, best.shape), [...x.shape.slice(0, 2), ...outs]);
+    const index = firstMaximum(
+      taps.map((t) => () => {
+        let values: tf.Tensor = padded;
+        for (let i = 0; i < dims; i++) {
+          values = everyNth(values, i + 1, t[i]! * windows.dilation[i]!, outs[i]!, windows.stride[i]!);
+        }
+        return [values, positions.map((o) => flatIndex(o, t))];
+      }),
+      first,
+      [planes.shape[0]!, ...outs],
+    );
+    return tf.reshape(index, [...x.shape.slice(0, 2), ...outs]);
   });
+}
+
+/**
+ * The index of each window's first maximum in scan order, as PyTorch's CPU kernels pick it: starting from
+ * `first` with a maximum of −∞, a tap replaces the current one when its value is greater or NaN. Each tap gives
+ * its values `[P, ...out]` and its positions' indices `[...out]`. Returns int32 `[P, ...out]`.
+ */
+export function firstMaximum(
+  taps: Array<() => [tf.Tensor, number[]]>,
+  first: number[],
+  shape: number[],
+): tf.Tensor {
+  const outs = shape.slice(1);
+  let index: tf.Tensor = tf.broadcastTo(tf.tensor(first, outs, "int32"), shape);
+  let best: tf.Tensor = tf.fill(shape, Number.NEGATIVE_INFINITY);
+  for (const tap of taps) {
+    const [values, indices] = tap();
+    const better = tf.logicalOr(tf.greater(values, best), tf.isNaN(values));
+    best = tf.where(better, values, best);
+    index = tf.where(better, tf.broadcastTo(tf.tensor(indices, outs, "int32"), shape), index);
+  }
+  return index;
 }
 
 /** Options of the max unpoolings, PyTorch's keywords (stride defaults to the kernel size). */
