@@ -192,9 +192,9 @@ function hasFusedSequence(mode: RecurrentMode, w: RecurrentWeights): boolean {
 /**
  * A packed batch (lengths non-increasing, as packing sorts them): while the number of running sequences stays the
  * same, they are a prefix of the batch, so each such stretch of steps runs unmasked on that prefix — one
- * whole-sequence kernel call where the backend has them. Forward, sequences drop out as they end (their state frozen); in reverse
- * they join at their last step with their initial state. Outputs after a sequence's end are 0, as in the
- * step-by-step loop, whose values these equal.
+ * whole-sequence kernel call where the backend has them. Forward, sequences drop out as they end (their state
+ * frozen); in reverse they join at their last step with their initial state. Outputs after a sequence's end
+ * are 0.
  */
 function segmentedSequence(
   mode: RecurrentMode,
