@@ -112,10 +112,12 @@ export function labelMask(x: tf.Tensor, test: (labels: tf.Tensor) => tf.Tensor):
 }
 
 /**
- * `[..., depth]` rows of 1.0 at each index (all 0 for an index outside `[0, depth)`), like `tf.oneHot` in float32
- * but for any depth: tfjs's oneHot refuses a depth of 1, which a loss over one class has.
+ * `[..., depth]` rows of 1.0 at each index (all 0 for an index outside `[0, depth)`): `tf.oneHot` in float32 (a
+ * kernel the engines implement), and for a depth of 1, which tfjs's oneHot refuses and a loss over one class has,
+ * a comparison with the one class.
  */
 export function classMask(indices: tf.Tensor, depth: number): tf.Tensor {
   const ids = indices.dtype === "int32" ? indices : tf.cast(indices, "int32");
-  return tf.cast(tf.equal(tf.expandDims(ids, -1), tf.range(0, depth, 1, "int32")), "float32");
+  if (depth >= 2) return tf.cast(tf.oneHot(ids, depth), "float32");
+  return tf.cast(tf.expandDims(tf.equal(ids, 0), -1), "float32");
 }
