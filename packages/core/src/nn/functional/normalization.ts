@@ -146,6 +146,15 @@ export function groupNorm(
   const bias = options.bias ?? null;
   return normPrecision(x, (v) =>
     tf.tidy(() => {
+      if (v.dtype === "float32" && backendHasKernels(LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL)) {
+        // each (sample, group) is a row of the backend's fused layer norm, without its affine
+        const size = v.size / (n * numGroups);
+        const rows = fusedLayerNorm(tf.reshape(v, [n * numGroups, size]), null, null, size, eps);
+        let y = tf.reshape(rows, v.shape);
+        if (weight !== null) y = tf.mul(y, perChannel("groupNorm", "weight", weight, c, v.rank));
+        if (bias !== null) y = tf.add(y, perChannel("groupNorm", "bias", bias, c, v.rank));
+        return y;
+      }
       const grouped = tf.reshape(v, [n, numGroups, -1]);
       const mean = tf.mean(grouped, 2, true);
       const centered = tf.sub(grouped, mean);
